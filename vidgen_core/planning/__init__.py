@@ -1,0 +1,1 @@
+"""Planning: a prompt becomes a request, and a request becomes a spec."""

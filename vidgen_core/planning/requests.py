@@ -1,0 +1,104 @@
+"""Turning raw user input into a validated generation request, and keeping requests by video id."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from vidgen_core.catalog import check_aspect, image_model, music_model, video_model
+from vidgen_core.errors import InvalidRequest, NotFound
+from vidgen_core.models import GenerationRequest
+from vidgen_core.planning.prompt import find_aspect, find_duration, sanitize
+from vidgen_core.settings import Settings
+
+
+def new_video_id() -> str:
+    """A fresh partition-safe video id ([a-z0-9-] only)."""
+    return f"vid-{uuid.uuid4().hex[:12]}"
+
+
+def build_request(
+    prompt: str,
+    settings: Settings,
+    *,
+    duration_s: float | None = None,
+    aspect: str | None = None,
+    model: str | None = None,
+    user_id: str | None = None,
+    title: str = "",
+    video_id: str | None = None,
+) -> GenerationRequest:
+    """Validate user input and resolve duration and aspect (flag, then prompt, then default).
+
+    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered.
+    """
+    if not prompt or not prompt.strip():
+        raise InvalidRequest("the prompt is empty; describe the ad, e.g. \"Create a 30-second Nike ad\"")
+    if len(prompt) > settings.max_prompt_chars:
+        raise InvalidRequest(
+            f"the prompt is {len(prompt)} characters; shorten it to at most {settings.max_prompt_chars}"
+        )
+    clean = sanitize(prompt)
+    if not clean:
+        raise InvalidRequest("the prompt has no printable text; describe the ad in words")
+    source = "--duration" if duration_s is not None else "the prompt"
+    seconds = duration_s if duration_s is not None else find_duration(clean)
+    seconds = settings.default_duration_s if seconds is None else seconds
+    if not settings.min_duration_s <= seconds <= settings.max_duration_s:
+        raise InvalidRequest(
+            f"{source} asks for {seconds:g} s; choose a duration from {settings.min_duration_s} "
+            f"to {settings.max_duration_s} seconds"
+        )
+    aspect_ratio = check_aspect(aspect) if aspect is not None else (find_aspect(clean) or settings.default_aspect)
+    chosen = video_model(model or settings.default_model).name
+    try:
+        return GenerationRequest(
+            video_id=video_id or new_video_id(),
+            user_id=user_id or settings.default_user,
+            prompt=clean,
+            title=title or clean[:80],
+            duration_s=round(seconds),
+            aspect_ratio=check_aspect(aspect_ratio),
+            video_model=chosen,
+            image_model=image_model(settings.default_image_model).name,
+            music_model=music_model(settings.default_music_model).name,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidRequest(f"invalid {field}: {first['msg']}") from None
+
+
+class RequestStore:
+    """Generation requests as JSON files, one per video id (the embedded default; SQL comes later)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, video_id: str) -> Path:
+        return self.root / f"{video_id}.json"
+
+    def save(self, request: GenerationRequest) -> None:
+        """Store a request atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self._path(request.video_id).with_suffix(".tmp")
+        tmp.write_text(request.model_dump_json(indent=2))
+        os.replace(tmp, self._path(request.video_id))
+
+    def get(self, video_id: str) -> GenerationRequest:
+        """The request for a video id, or NotFound."""
+        path = self._path(video_id)
+        if not path.exists():
+            raise NotFound(f"no request stored for video {video_id!r}")
+        return GenerationRequest.model_validate(json.loads(path.read_text()))
+
+    def find(self, video_id: str) -> GenerationRequest | None:
+        """The request for a video id, or None."""
+        try:
+            return self.get(video_id)
+        except NotFound:
+            return None

@@ -1,0 +1,1 @@
+"""Provider ports and their adapters (local now; OpenAI and Replicate later)."""

@@ -1,0 +1,6 @@
+"""Object storage: the key layout and the stores that hold media under it."""
+
+from vidgen_core.storage.keys import VideoKeys
+from vidgen_core.storage.store import BlobStore, LocalStore
+
+__all__ = ["BlobStore", "LocalStore", "VideoKeys"]

@@ -1,0 +1,73 @@
+"""Blob stores with one interface: a local folder now, S3 later, same keys in both."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from vidgen_core.errors import NotFound
+
+
+class BlobStore(Protocol):
+    """Where media and manifests live. Keys are ``/``-separated paths in the layout of ``keys.py``."""
+
+    def put_file(self, key: str, src: Path) -> None: ...
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def local_path(self, key: str) -> Path:
+        """A local file with the object's content (the file itself for a folder store, a cached copy for S3)."""
+        ...
+    def size(self, key: str) -> int: ...
+    def uri(self, key: str) -> str: ...
+
+
+class LocalStore:
+    """A folder laid out exactly like the bucket. Writes are atomic: a crash never leaves half a file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root not in path.parents:
+            raise ValueError(f"key {key!r} escapes the store")
+        return path
+
+    def _atomic(self, key: str) -> tuple[Path, Path]:
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+        os.close(fd)
+        return dest, Path(tmp)
+
+    def put_file(self, key: str, src: Path) -> None:
+        dest, tmp = self._atomic(key)
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        dest, tmp = self._atomic(key)
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.local_path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def local_path(self, key: str) -> Path:
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound(f"no object at {key!r} in {self.root}")
+        return path
+
+    def size(self, key: str) -> int:
+        return self.local_path(key).stat().st_size
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
