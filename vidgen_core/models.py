@@ -52,7 +52,7 @@ class CostLine(BaseModel, frozen=True):
 
 def total_usd(lines: list[CostLine]) -> float:
     """Sum of a list of cost lines, rounded to a hundredth of a cent."""
-    return round(sum(line.usd for line in lines), 4)
+    return round(float(sum(line.usd for line in lines)), 4)
 
 
 class GenerationRequest(BaseModel):

@@ -1,0 +1,1 @@
+"""Dagster wiring for vidgen: partitions, assets, checks, resources, IO manager, jobs and the CLI."""

@@ -1,0 +1,23 @@
+"""The code location: assets, checks, the job, resources and the in-process executor."""
+
+import dagster as dg
+
+from vidgen_dagster import assets
+from vidgen_dagster.io_manager import ManifestIOManager
+from vidgen_dagster.jobs import generate_video
+from vidgen_dagster.resources import VidgenResource
+
+
+def build_definitions(home: str = "") -> dg.Definitions:
+    """Definitions bound to a vidgen home (empty: VIDGEN_HOME or ./.vidgen)."""
+    vidgen = VidgenResource(home=home)
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([assets]),
+        jobs=[generate_video],
+        resources={"vidgen": vidgen, "io_manager": ManifestIOManager(vidgen=vidgen)},
+        # Steps are sequential within a video and share 2 cores with ffmpeg: no subprocess per step.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,51 @@
+"""Materialization metadata: cost, cost breakdown, provider, model, wall time, and previews for the UI."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+
+import dagster as dg
+
+from vidgen_core.models import CostLine, total_usd
+from vidgen_core.verify import Outcome
+
+log = logging.getLogger("vidgen.phase")
+
+
+def image_md(jpeg: bytes, caption: str) -> dg.MetadataValue:
+    """A JPEG shown inline in the Dagster UI."""
+    return dg.MetadataValue.md(f"![{caption}](data:image/jpeg;base64,{base64.b64encode(jpeg).decode()})")
+
+
+def phase(name: str, costs: list[CostLine], provider: str, model: str, started: float,
+          list_price_usd: float | None = None, **extra: object) -> dict[str, object]:
+    """The metadata every materialization records; also logs the phase's completion line."""
+    cost = total_usd(costs)
+    wall = round(time.perf_counter() - started, 3)
+    log.info("%s done in %.1fs, cost $%.4f", name, wall, cost)
+    meta: dict[str, object] = {
+        "cost_usd": dg.MetadataValue.float(cost),
+        "cost_breakdown": dg.MetadataValue.json([c.model_dump() for c in costs]),
+        "provider": provider,
+        "model": model,
+        "wall_time_s": dg.MetadataValue.float(wall),
+    }
+    if list_price_usd is not None:
+        meta["list_price_usd"] = dg.MetadataValue.float(round(float(list_price_usd), 4))
+    meta.update(extra)
+    return meta
+
+
+def check_results(asset: str, outcomes: list[Outcome]) -> list[dg.AssetCheckResult]:
+    """Core check outcomes as Dagster check results (failures are errors)."""
+    return [
+        dg.AssetCheckResult(asset_key=asset, check_name=o.name, passed=o.passed, description=o.description,
+                            metadata=o.metadata, severity=dg.AssetCheckSeverity.ERROR)
+        for o in outcomes
+    ]
+
+
+def check_specs(asset: str, names: list[str], blocking: bool = True) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name, asset=asset, blocking=blocking) for name in names]

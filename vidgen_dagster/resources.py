@@ -1,0 +1,57 @@
+"""The resource that hands assets their settings, storage, request store and providers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from vidgen_core.models import GenerationRequest
+from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.providers.registry import Providers, build_providers
+from vidgen_core.settings import Settings, get_settings
+from vidgen_core.storage import BlobStore, LocalStore
+
+
+class SpecConfig(dg.Config):
+    """Used only when a partition was added by hand (e.g. in the UI) and has no stored request."""
+
+    prompt: str = ""
+    duration_s: int | None = None
+    aspect_ratio: str | None = None
+    model: str | None = None
+    user_id: str | None = None
+
+
+class VidgenResource(dg.ConfigurableResource):
+    """Settings, storage, requests and providers. ``home`` overrides VIDGEN_HOME (tests use a temp dir)."""
+
+    home: str = ""
+
+    def settings(self) -> Settings:
+        return Settings(home=Path(self.home)) if self.home else get_settings()
+
+    def store(self) -> BlobStore:
+        return LocalStore(self.settings().storage_dir)
+
+    def requests(self) -> RequestStore:
+        return RequestStore(self.settings().requests_dir)
+
+    def providers(self) -> Providers:
+        return build_providers(self.settings())
+
+    def request_for(self, video_id: str, config: SpecConfig) -> GenerationRequest:
+        """The stored request for a video, or one built from run config (then stored) for hand-made partitions."""
+        stored = self.requests().find(video_id)
+        if stored is not None:
+            return stored
+        if not config.prompt:
+            raise dg.Failure(
+                f"No request is stored for video {video_id!r}. Create videos with `vidgen generate`, or give "
+                "this run a prompt: ops.video_spec.config.prompt in the launchpad."
+            )
+        request = build_request(config.prompt, self.settings(), duration_s=config.duration_s,
+                                aspect=config.aspect_ratio, model=config.model, user_id=config.user_id,
+                                video_id=video_id)
+        self.requests().save(request)
+        return request
