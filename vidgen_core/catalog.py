@@ -98,26 +98,61 @@ class LLMModel(BaseModel, frozen=True):
 VIDEO_MODELS: dict[str, VideoModel] = {
     m.name: m
     for m in (
-        VideoModel(name="hailuo-02-fast", provider="replicate", provider_id="minimax/hailuo-02-fast",
-                   clip_durations_s=(6, 10), fps=25, resolution="512p", short_side=512, usd_per_second=0.0166),
-        VideoModel(name="hailuo-02", provider="replicate", provider_id="minimax/hailuo-02",
-                   clip_durations_s=(6, 10), fps=25, resolution="768p", short_side=768, usd_per_second=0.045),
-        VideoModel(name="veo-3-fast", provider="replicate", provider_id="google/veo-3-fast",
-                   clip_durations_s=(4, 6, 8), fps=24, resolution="720p", short_side=720, native_audio=True,
-                   usd_per_second=0.15, image_input="image"),
-        VideoModel(name="kling-v2.1", provider="replicate", provider_id="kwaivgi/kling-v2.1",
-                   clip_durations_s=(5, 10), fps=24, resolution="720p", short_side=720, usd_per_second=0.05,
-                   image_input="start_image"),
+        VideoModel(
+            name="hailuo-02-fast",
+            provider="replicate",
+            provider_id="minimax/hailuo-02-fast",
+            clip_durations_s=(6, 10),
+            fps=25,
+            resolution="512p",
+            short_side=512,
+            usd_per_second=0.0166,
+        ),
+        VideoModel(
+            name="hailuo-02",
+            provider="replicate",
+            provider_id="minimax/hailuo-02",
+            clip_durations_s=(6, 10),
+            fps=25,
+            resolution="768p",
+            short_side=768,
+            usd_per_second=0.045,
+        ),
+        VideoModel(
+            name="veo-3-fast",
+            provider="replicate",
+            provider_id="google/veo-3-fast",
+            clip_durations_s=(4, 6, 8),
+            fps=24,
+            resolution="720p",
+            short_side=720,
+            native_audio=True,
+            usd_per_second=0.15,
+            image_input="image",
+        ),
+        VideoModel(
+            name="kling-v2.1",
+            provider="replicate",
+            provider_id="kwaivgi/kling-v2.1",
+            clip_durations_s=(5, 10),
+            fps=24,
+            resolution="720p",
+            short_side=720,
+            usd_per_second=0.05,
+            image_input="start_image",
+        ),
     )
 }
 
 IMAGE_MODELS: dict[str, ImageModel] = {
     m.name: m
     for m in (
-        ImageModel(name="flux-dev", provider="replicate", provider_id="black-forest-labs/flux-dev",
-                   usd_per_image=0.025),
-        ImageModel(name="flux-schnell", provider="replicate", provider_id="black-forest-labs/flux-schnell",
-                   usd_per_image=0.003),
+        ImageModel(
+            name="flux-dev", provider="replicate", provider_id="black-forest-labs/flux-dev", usd_per_image=0.025
+        ),
+        ImageModel(
+            name="flux-schnell", provider="replicate", provider_id="black-forest-labs/flux-schnell", usd_per_image=0.003
+        ),
     )
 }
 
@@ -125,9 +160,12 @@ MUSIC_MODELS: dict[str, MusicModel] = {
     m.name: m
     for m in (
         MusicModel(
-            name="musicgen", provider="replicate",
+            name="musicgen",
+            provider="replicate",
             provider_id="meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb",
-            usd_per_gpu_second=0.0014, est_gpu_seconds_per_audio_second=2.0, max_duration_s=300,
+            usd_per_gpu_second=0.0014,
+            est_gpu_seconds_per_audio_second=2.0,
+            max_duration_s=300,
             sample_rate_hz=32_000,
         ),
     )
@@ -136,12 +174,23 @@ MUSIC_MODELS: dict[str, MusicModel] = {
 LLM_MODELS: dict[str, LLMModel] = {
     m.name: m
     for m in (
-        LLMModel(name="gpt-4o", provider="openai", usd_per_m_input=2.50, usd_per_m_cached_input=1.25,
-                 usd_per_m_output=10.00),
-        LLMModel(name="gpt-4.1-mini", provider="openai", usd_per_m_input=0.40, usd_per_m_cached_input=0.10,
-                 usd_per_m_output=1.60),
-        LLMModel(name="gpt-5-mini", provider="openai", usd_per_m_input=0.25, usd_per_m_cached_input=0.025,
-                 usd_per_m_output=2.00),
+        LLMModel(
+            name="gpt-4o", provider="openai", usd_per_m_input=2.50, usd_per_m_cached_input=1.25, usd_per_m_output=10.00
+        ),
+        LLMModel(
+            name="gpt-4.1-mini",
+            provider="openai",
+            usd_per_m_input=0.40,
+            usd_per_m_cached_input=0.10,
+            usd_per_m_output=1.60,
+        ),
+        LLMModel(
+            name="gpt-5-mini",
+            provider="openai",
+            usd_per_m_input=0.25,
+            usd_per_m_cached_input=0.025,
+            usd_per_m_output=2.00,
+        ),
     )
 }
 

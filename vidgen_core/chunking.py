@@ -39,9 +39,15 @@ def plan_chunks(spec: VideoSpec, allowed: tuple[int, ...]) -> list[ChunkPlan]:
         remaining = float(beat.duration_s)
         for take, clip in enumerate(clips_for(beat.duration_s, tuple(sorted(set(allowed))))):
             use = min(float(clip), remaining)
-            plans.append(ChunkPlan(
-                index=len(plans), beat_index=beat.index, take_in_beat=take, clip_s=clip, use_s=use,
-                source="storyboard" if take == 0 else "previous_chunk",
-            ))
+            plans.append(
+                ChunkPlan(
+                    index=len(plans),
+                    beat_index=beat.index,
+                    take_in_beat=take,
+                    clip_s=clip,
+                    use_s=use,
+                    source="storyboard" if take == 0 else "previous_chunk",
+                )
+            )
             remaining -= use
     return plans

@@ -16,8 +16,10 @@ def list_price(spec: VideoSpec) -> dict[str, float]:
     video = video_model(spec.video_model)
     clip_seconds = sum(p.clip_s for p in plan_chunks(spec, video.clip_durations_s))
     music = music_model(spec.music_model)
-    music_usd = 0.0 if video.native_audio else (
-        spec.duration_s * music.est_gpu_seconds_per_audio_second * music.usd_per_gpu_second
+    music_usd = (
+        0.0
+        if video.native_audio
+        else (spec.duration_s * music.est_gpu_seconds_per_audio_second * music.usd_per_gpu_second)
     )
     return {
         "plan": LLM_MODELS[DEFAULT_LLM].cost(PLAN_TOKENS_IN, 0, PLAN_TOKENS_OUT),

@@ -146,6 +146,7 @@ class StoryboardImage(BaseModel):
     width: int
     height: int
     prompt: str
+    reused: bool = False
 
 
 class Storyboard(BaseModel):

@@ -59,11 +59,26 @@ def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> 
     with tempfile.TemporaryDirectory() as tmp:
         for beat in spec.beats:
             key = keys.storyboard(beat.index)
-            job = ImageJob(prompt=beat.image_prompt, aspect=spec.aspect_ratio, width=width, height=height,
-                           seed=spec.seed + beat.index, spec=spec, beat=beat)
-            fingerprint = _fingerprint(provider=providers.images.provider, model=model.name, prompt=job.prompt,
-                                       aspect=job.aspect, size=(width, height), seed=job.seed, beat=beat.beat_id)
-            if _reusable(store, key, keys, fingerprint):
+            job = ImageJob(
+                prompt=beat.image_prompt,
+                aspect=spec.aspect_ratio,
+                width=width,
+                height=height,
+                seed=spec.seed + beat.index,
+                spec=spec,
+                beat=beat,
+            )
+            fingerprint = _fingerprint(
+                provider=providers.images.provider,
+                model=model.name,
+                prompt=job.prompt,
+                aspect=job.aspect,
+                size=(width, height),
+                seed=job.seed,
+                beat=beat.beat_id,
+            )
+            reused = _reusable(store, key, keys, fingerprint)
+            if reused:
                 log.info("storyboard %d/%d: reused %s", beat.index + 1, len(spec.beats), key)
             else:
                 made = providers.images.generate(job, Path(tmp) / f"beat_{beat.index:02d}.png")
@@ -71,8 +86,11 @@ def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> 
                 store.put_bytes(keys.fingerprint(key), fingerprint.encode())
                 costs += made.costs
                 log.info("storyboard %d/%d: %s (%s)", beat.index + 1, len(spec.beats), beat.name, key)
-            images.append(StoryboardImage(beat_index=beat.index, key=key, width=width, height=height,
-                                          prompt=beat.image_prompt))
+            images.append(
+                StoryboardImage(
+                    beat_index=beat.index, key=key, width=width, height=height, prompt=beat.image_prompt, reused=reused
+                )
+            )
     return Storyboard(images=images, costs=costs)
 
 
@@ -84,16 +102,29 @@ def make_chunks(spec: VideoSpec, storyboard: Storyboard, store: BlobStore, provi
     costs: list[CostLine] = []
     for plan in plans:
         beat = spec.beats[plan.beat_index]
-        first_key = storyboard.images[plan.beat_index].key if plan.source == "storyboard" \
-            else chunks[-1].last_frame_key
+        first_key = storyboard.images[plan.beat_index].key if plan.source == "storyboard" else chunks[-1].last_frame_key
         first_frame = store.local_path(first_key)
         key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
-        job = ClipJob(first_frame=first_frame, prompt=beat.motion_prompt, camera=beat.camera, clip_s=plan.clip_s,
-                      model=model.name, aspect=spec.aspect_ratio, seed=spec.seed + 1000 + plan.index,
-                      item=f"chunk {plan.index} (beat {beat.index} {beat.beat_id})")
-        fingerprint = _fingerprint(provider=providers.video.provider, model=model.name, prompt=job.prompt,
-                                   camera=job.camera, clip_s=job.clip_s, aspect=job.aspect, seed=job.seed,
-                                   first_frame=_file_hash(first_frame))
+        job = ClipJob(
+            first_frame=first_frame,
+            prompt=beat.motion_prompt,
+            camera=beat.camera,
+            clip_s=plan.clip_s,
+            model=model.name,
+            aspect=spec.aspect_ratio,
+            seed=spec.seed + 1000 + plan.index,
+            item=f"chunk {plan.index} (beat {beat.index} {beat.beat_id})",
+        )
+        fingerprint = _fingerprint(
+            provider=providers.video.provider,
+            model=model.name,
+            prompt=job.prompt,
+            camera=job.camera,
+            clip_s=job.clip_s,
+            aspect=job.aspect,
+            seed=job.seed,
+            first_frame=_file_hash(first_frame),
+        )
         reused = _reusable(store, key, keys, fingerprint) and store.exists(last_key)
         if not reused:
             with tempfile.TemporaryDirectory() as tmp:
@@ -104,11 +135,30 @@ def make_chunks(spec: VideoSpec, storyboard: Storyboard, store: BlobStore, provi
                 store.put_bytes(keys.fingerprint(key), fingerprint.encode())
                 costs += made.costs
         info = probe(store.local_path(key))
-        chunks.append(Chunk(plan=plan, key=key, last_frame_key=last_key, first_frame_key=first_key,
-                            duration_s=info.duration_s, width=info.width, height=info.height, fps=info.fps,
-                            has_audio=info.has_audio, reused=reused))
-        log.info("chunk %d/%d: beat %d take %d, %ds clip from %s%s", plan.index + 1, len(plans), beat.index,
-                 plan.take_in_beat, plan.clip_s, plan.source.replace("_", " "), " (reused)" if reused else "")
+        chunks.append(
+            Chunk(
+                plan=plan,
+                key=key,
+                last_frame_key=last_key,
+                first_frame_key=first_key,
+                duration_s=info.duration_s,
+                width=info.width,
+                height=info.height,
+                fps=info.fps,
+                has_audio=info.has_audio,
+                reused=reused,
+            )
+        )
+        log.info(
+            "chunk %d/%d: beat %d take %d, %ds clip from %s%s",
+            plan.index + 1,
+            len(plans),
+            beat.index,
+            plan.take_in_beat,
+            plan.clip_s,
+            plan.source.replace("_", " "),
+            " (reused)" if reused else "",
+        )
     return ChunkSet(chunks=chunks, costs=costs)
 
 
@@ -116,11 +166,21 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers) -> Music
     """A background track for the mood and length; skipped when the video model brings its own audio."""
     if video_model(spec.video_model).native_audio:
         log.info("music: skipped, %s makes its own audio", spec.video_model)
-        return MusicTrack(key=None, duration_s=0.0, mood=spec.music_mood, skipped=True,
-                          reason=f"{spec.video_model} generates native audio")
+        return MusicTrack(
+            key=None,
+            duration_s=0.0,
+            mood=spec.music_mood,
+            skipped=True,
+            reason=f"{spec.video_model} generates native audio",
+        )
     keys, model = keys_for(spec), music_model(spec.music_model)
-    job = MusicJob(prompt=f"{spec.music_mood} background music for a {spec.style} {spec.category} ad",
-                   mood=spec.music_mood, duration_s=spec.duration_s, seed=spec.seed, model=model.name)
+    job = MusicJob(
+        prompt=f"{spec.music_mood} background music for a {spec.style} {spec.category} ad",
+        mood=spec.music_mood,
+        duration_s=spec.duration_s,
+        seed=spec.seed,
+        model=model.name,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         made = providers.music.generate(job, Path(tmp) / "music.wav")
         store.put_file(keys.music(), made.path)
@@ -131,8 +191,17 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers) -> Music
 
 def _rendered(key: str, store: BlobStore, mode: str, **extra: object) -> RenderedVideo:
     info = probe(store.local_path(key))
-    return RenderedVideo(key=key, duration_s=info.duration_s, width=info.width, height=info.height, fps=info.fps,
-                         has_audio=info.has_audio, size_bytes=info.size_bytes, mode=mode, **extra)  # type: ignore[arg-type]
+    return RenderedVideo(
+        key=key,
+        duration_s=info.duration_s,
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        has_audio=info.has_audio,
+        size_bytes=info.size_bytes,
+        mode=mode,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: Settings) -> RenderedVideo:
@@ -147,8 +216,9 @@ def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: 
     return _rendered(keys.stitched(), store, mode)
 
 
-def finalize_video(spec: VideoSpec, stitched: RenderedVideo, music: MusicTrack, store: BlobStore,
-                   settings: Settings) -> RenderedVideo:
+def finalize_video(
+    spec: VideoSpec, stitched: RenderedVideo, music: MusicTrack, store: BlobStore, settings: Settings
+) -> RenderedVideo:
     """Mix music (or the model's own audio), normalise loudness, and encode the delivery mp4."""
     keys = keys_for(spec)
     music_path = store.local_path(music.key) if music.key else None

@@ -33,10 +33,16 @@ def storyboard_checks(spec: VideoSpec, board: Storyboard, store: BlobStore) -> l
             with Image.open(store.local_path(image.key)) as img:
                 if img.size != (image.width, image.height):
                     problems.append(f"{image.key} is {img.size}, expected {(image.width, image.height)}")
-        except Exception as exc:  # noqa: BLE001 - any unreadable image fails the check
+        except Exception as exc:
             problems.append(f"{image.key}: {exc}")
-    return [Outcome("one_image_per_beat", not problems, "one storyboard image per beat",
-                    {"beats": len(spec.beats), "images": len(board.images), "problems": "; ".join(problems)})]
+    return [
+        Outcome(
+            "one_image_per_beat",
+            not problems,
+            "one storyboard image per beat",
+            {"beats": len(spec.beats), "images": len(board.images), "problems": "; ".join(problems)},
+        )
+    ]
 
 
 def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
@@ -51,10 +57,15 @@ def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
             problems.append(f"beat {beat.index} does not start from its storyboard image")
         for chunk in mine:
             if chunk.duration_s + 1 / max(chunk.fps, 1) < chunk.plan.use_s:
-                problems.append(f"chunk {chunk.plan.index} lasts {chunk.duration_s:.2f}s, "
-                                f"needs {chunk.plan.use_s:g}s")
-    return [Outcome("every_beat_covered", not problems, "chunks cover every beat exactly",
-                    {"chunks": len(chunks.chunks), "problems": "; ".join(problems)})]
+                problems.append(f"chunk {chunk.plan.index} lasts {chunk.duration_s:.2f}s, needs {chunk.plan.use_s:g}s")
+    return [
+        Outcome(
+            "every_beat_covered",
+            not problems,
+            "chunks cover every beat exactly",
+            {"chunks": len(chunks.chunks), "problems": "; ".join(problems)},
+        )
+    ]
 
 
 def final_checks(spec: VideoSpec, info: MediaInfo, loudness_lufs: float | None, target_lufs: float) -> list[Outcome]:
@@ -63,16 +74,28 @@ def final_checks(spec: VideoSpec, info: MediaInfo, loudness_lufs: float | None, 
     ratio = info.width / info.height if info.height else 0.0
     loud_ok = loudness_lufs is not None and abs(loudness_lufs - target_lufs) <= LOUDNESS_TOLERANCE_LU
     return [
-        Outcome("duration_matches_spec", abs(info.duration_s - spec.duration_s) <= DURATION_TOLERANCE_S,
-                f"duration within {DURATION_TOLERANCE_S}s of the spec",
-                {"duration_s": info.duration_s, "spec_duration_s": spec.duration_s}),
-        Outcome("has_video_and_audio", info.video_codec == "h264" and info.audio_codec == "aac",
-                "an H.264 video stream and an AAC audio stream",
-                {"video_codec": info.video_codec or "none", "audio_codec": info.audio_codec or "none"}),
-        Outcome("resolution_matches_aspect", abs(ratio - num / den) <= ASPECT_TOLERANCE * num / den,
-                f"frame shape matches {spec.aspect_ratio}",
-                {"width": info.width, "height": info.height, "aspect_ratio": spec.aspect_ratio}),
-        Outcome("loudness_on_target", loud_ok, f"integrated loudness within {LOUDNESS_TOLERANCE_LU} LU of target",
-                {"loudness_lufs": loudness_lufs if loudness_lufs is not None else "unmeasured",
-                 "target_lufs": target_lufs}),
+        Outcome(
+            "duration_matches_spec",
+            abs(info.duration_s - spec.duration_s) <= DURATION_TOLERANCE_S,
+            f"duration within {DURATION_TOLERANCE_S}s of the spec",
+            {"duration_s": info.duration_s, "spec_duration_s": spec.duration_s},
+        ),
+        Outcome(
+            "has_video_and_audio",
+            info.video_codec == "h264" and info.audio_codec == "aac",
+            "an H.264 video stream and an AAC audio stream",
+            {"video_codec": info.video_codec or "none", "audio_codec": info.audio_codec or "none"},
+        ),
+        Outcome(
+            "resolution_matches_aspect",
+            abs(ratio - num / den) <= ASPECT_TOLERANCE * num / den,
+            f"frame shape matches {spec.aspect_ratio}",
+            {"width": info.width, "height": info.height, "aspect_ratio": spec.aspect_ratio},
+        ),
+        Outcome(
+            "loudness_on_target",
+            loud_ok,
+            f"integrated loudness within {LOUDNESS_TOLERANCE_LU} LU of target",
+            {"loudness_lufs": loudness_lufs if loudness_lufs is not None else "unmeasured", "target_lufs": target_lufs},
+        ),
     ]

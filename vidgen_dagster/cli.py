@@ -73,7 +73,9 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
     instance.add_dynamic_partitions(videos.name, [request.video_id])
     _progress(request.video_id)
     result = defs.resolve_job_def("generate_video").execute_in_process(
-        instance=instance, partition_key=request.video_id, raise_on_error=False,
+        instance=instance,
+        partition_key=request.video_id,
+        raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         tags={"vidgen/source": "cli", "vidgen/user": request.user_id},
     )
@@ -84,11 +86,14 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
             k: meta[k].value for k in ("cost_usd", "wall_time_s", "list_price_usd") if k in meta
         }
     summary: dict[str, Any] = {
-        "video_id": request.video_id, "user_id": request.user_id, "run_id": result.run_id,
+        "video_id": request.video_id,
+        "user_id": request.user_id,
+        "run_id": result.run_id,
         "status": "complete" if result.success else "failed",
         "cost_usd": round(sum(p.get("cost_usd", 0.0) for p in phases.values()), 4),
         "list_price_usd": round(sum(p.get("list_price_usd", 0.0) for p in phases.values()), 4),
-        "wall_time_s": round(time.perf_counter() - started, 3), "media_time_s": round(MediaClock.seconds, 3),
+        "wall_time_s": round(time.perf_counter() - started, 3),
+        "media_time_s": round(MediaClock.seconds, 3),
         "phases": phases,
     }
     if not result.success:
@@ -104,9 +109,14 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
     board = Storyboard.model_validate_json(store.get_bytes(keys.manifest("storyboard")))
     chunks = json.loads(store.get_bytes(keys.manifest("video_chunks")))["chunks"]
     summary.update(
-        final_video=str(store.local_path(final.key)), duration_s=final.duration_s, width=final.width,
-        height=final.height, size_bytes=final.size_bytes, loudness_lufs=final.loudness_lufs,
-        beats=len(board.images), chunks=len(chunks),
+        final_video=str(store.local_path(final.key)),
+        duration_s=final.duration_s,
+        width=final.width,
+        height=final.height,
+        size_bytes=final.size_bytes,
+        loudness_lufs=final.loudness_lufs,
+        beats=len(board.images),
+        chunks=len(chunks),
         storyboard=[str(store.local_path(i.key)) for i in board.images],
     )
     return summary
@@ -116,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
     try:
-        request = build_request(args.prompt, settings, duration_s=args.duration, aspect=args.aspect,
-                                model=args.model, user_id=args.user)
+        request = build_request(
+            args.prompt, settings, duration_s=args.duration, aspect=args.aspect, model=args.model, user_id=args.user
+        )
     except InvalidRequest as exc:
         print(f"vidgen: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -125,13 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     elif summary["status"] == "complete":
-        print(f"final video: {summary['final_video']}\n"
-              f"  {summary['duration_s']:.1f} s, {summary['width']}x{summary['height']}, "
-              f"{summary['beats']} beats, {summary['chunks']} chunks, {summary['size_bytes'] / 1e6:.1f} MB, "
-              f"{summary['loudness_lufs']} LUFS\n"
-              f"cost: ${summary['cost_usd']:.4f} (offline renderers); on the real models it names this ad "
-              f"would cost ${summary['list_price_usd']:.2f}\n"
-              f"made in {summary['wall_time_s']:.1f} s; inspect run {summary['run_id']} with `make ui`")
+        print(
+            f"final video: {summary['final_video']}\n"
+            f"  {summary['duration_s']:.1f} s, {summary['width']}x{summary['height']}, "
+            f"{summary['beats']} beats, {summary['chunks']} chunks, {summary['size_bytes'] / 1e6:.1f} MB, "
+            f"{summary['loudness_lufs']} LUFS\n"
+            f"cost: ${summary['cost_usd']:.4f} (offline renderers); on the real models it names this ad "
+            f"would cost ${summary['list_price_usd']:.2f}\n"
+            f"made in {summary['wall_time_s']:.1f} s; inspect run {summary['run_id']} with `make ui`"
+        )
     if summary["status"] != "complete":
         print(f"vidgen: generation failed at {summary['error']}", file=sys.stderr)
         return EXIT_FAILED

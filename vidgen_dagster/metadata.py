@@ -19,8 +19,15 @@ def image_md(jpeg: bytes, caption: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{caption}](data:image/jpeg;base64,{base64.b64encode(jpeg).decode()})")
 
 
-def phase(name: str, costs: list[CostLine], provider: str, model: str, started: float,
-          list_price_usd: float | None = None, **extra: object) -> dict[str, object]:
+def phase(
+    name: str,
+    costs: list[CostLine],
+    provider: str,
+    model: str,
+    started: float,
+    list_price_usd: float | None = None,
+    **extra: object,
+) -> dict[str, object]:
     """The metadata every materialization records; also logs the phase's completion line."""
     cost = total_usd(costs)
     wall = round(time.perf_counter() - started, 3)
@@ -41,8 +48,14 @@ def phase(name: str, costs: list[CostLine], provider: str, model: str, started: 
 def check_results(asset: str, outcomes: list[Outcome]) -> list[dg.AssetCheckResult]:
     """Core check outcomes as Dagster check results (failures are errors)."""
     return [
-        dg.AssetCheckResult(asset_key=asset, check_name=o.name, passed=o.passed, description=o.description,
-                            metadata=o.metadata, severity=dg.AssetCheckSeverity.ERROR)
+        dg.AssetCheckResult(
+            asset_key=asset,
+            check_name=o.name,
+            passed=o.passed,
+            description=o.description,
+            metadata=o.metadata,
+            severity=dg.AssetCheckSeverity.ERROR,
+        )
         for o in outcomes
     ]
 

@@ -50,8 +50,14 @@ class VidgenResource(dg.ConfigurableResource):
                 f"No request is stored for video {video_id!r}. Create videos with `vidgen generate`, or give "
                 "this run a prompt: ops.video_spec.config.prompt in the launchpad."
             )
-        request = build_request(config.prompt, self.settings(), duration_s=config.duration_s,
-                                aspect=config.aspect_ratio, model=config.model, user_id=config.user_id,
-                                video_id=video_id)
+        request = build_request(
+            config.prompt,
+            self.settings(),
+            duration_s=config.duration_s,
+            aspect=config.aspect_ratio,
+            model=config.model,
+            user_id=config.user_id,
+            video_id=video_id,
+        )
         self.requests().save(request)
         return request

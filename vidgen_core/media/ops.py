@@ -21,9 +21,16 @@ DELIVERY_PIX_FMT = "yuv420p"
 def x264_args(settings: Settings, fps: float) -> dict[str, object]:
     """Encoder options for every H.264 we write: no B-frames, so clips can be cut and joined by stream copy."""
     return {
-        "vcodec": "libx264", "preset": settings.x264_preset, "crf": settings.crf, "pix_fmt": DELIVERY_PIX_FMT,
-        "bf": 0, "g": max(1, round(fps * 2)), "r": fps,
-        "color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709",
+        "vcodec": "libx264",
+        "preset": settings.x264_preset,
+        "crf": settings.crf,
+        "pix_fmt": DELIVERY_PIX_FMT,
+        "bf": 0,
+        "g": max(1, round(fps * 2)),
+        "r": fps,
+        "color_primaries": "bt709",
+        "color_trc": "bt709",
+        "colorspace": "bt709",
     }
 
 
@@ -49,12 +56,22 @@ def can_stream_copy(infos: list[MediaInfo]) -> bool:
     first = infos[0]
     same = all(
         (i.video_codec, i.width, i.height, round(i.fps, 3), i.pix_fmt, i.has_audio, i.sample_rate)
-        == (first.video_codec, first.width, first.height, round(first.fps, 3), first.pix_fmt, first.has_audio,
-            first.sample_rate)
+        == (
+            first.video_codec,
+            first.width,
+            first.height,
+            round(first.fps, 3),
+            first.pix_fmt,
+            first.has_audio,
+            first.sample_rate,
+        )
         for i in infos
     )
-    return same and first.video_codec == "h264" and first.pix_fmt == DELIVERY_PIX_FMT and not any(
-        i.has_b_frames for i in infos
+    return (
+        same
+        and first.video_codec == "h264"
+        and first.pix_fmt == DELIVERY_PIX_FMT
+        and not any(i.has_b_frames for i in infos)
     )
 
 
@@ -67,9 +84,7 @@ def stitch(segments: list[Segment], out: Path, settings: Settings) -> str:
             for seg in segments:
                 escaped = str(seg.path.resolve()).replace("'", "'\\''")
                 listing.write(f"file '{escaped}'\noutpoint {seg.use_s:.6f}\n")
-        stream = ffmpeg.input(listing.name, format="concat", safe=0).output(
-            str(out), c="copy", movflags="+faststart"
-        )
+        stream = ffmpeg.input(listing.name, format="concat", safe=0).output(str(out), c="copy", movflags="+faststart")
         try:
             run(stream, "join the chunks")
         finally:
@@ -87,39 +102,57 @@ def _stitch_reencode(segments: list[Segment], infos: list[MediaInfo], out: Path,
     for seg, info in zip(segments, infos, strict=True):
         src = ffmpeg.input(str(seg.path))
         video = (
-            src.video.trim(duration=seg.use_s).setpts("PTS-STARTPTS")
+            src.video.trim(duration=seg.use_s)
+            .setpts("PTS-STARTPTS")
             .filter("scale", width, height, force_original_aspect_ratio="decrease")
-            .filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2").filter("setsar", 1).filter("fps", fps)
+            .filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2")
+            .filter("setsar", 1)
+            .filter("fps", fps)
         )
         parts.append(video)
         if with_audio:
-            audio = src.audio if info.has_audio else ffmpeg.input(
-                f"anullsrc=r={settings.audio_rate_hz}:cl=stereo", f="lavfi").audio
-            parts.append(audio.filter("atrim", duration=seg.use_s).filter("asetpts", "PTS-STARTPTS")
-                         .filter("aresample", settings.audio_rate_hz))
+            audio = (
+                src.audio
+                if info.has_audio
+                else ffmpeg.input(f"anullsrc=r={settings.audio_rate_hz}:cl=stereo", f="lavfi").audio
+            )
+            parts.append(
+                audio.filter("atrim", duration=seg.use_s)
+                .filter("asetpts", "PTS-STARTPTS")
+                .filter("aresample", settings.audio_rate_hz)
+            )
     joined = ffmpeg.concat(*parts, v=1, a=1 if with_audio else 0).node
     outputs = [joined[0], joined[1]] if with_audio else [joined[0]]
     extra = {"acodec": "aac", "audio_bitrate": settings.audio_bitrate} if with_audio else {}
-    run(ffmpeg.output(*outputs, str(out), movflags="+faststart", **x264_args(settings, fps), **extra),
-        "re-encode and join the chunks")
+    run(
+        ffmpeg.output(*outputs, str(out), movflags="+faststart", **x264_args(settings, fps), **extra),
+        "re-encode and join the chunks",
+    )
 
 
 _LOUDNORM_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
 
 
-def _audio_chain(stream: ffmpeg.nodes.FilterableStream, duration_s: float, settings: Settings,
-                 measured: dict[str, str] | None) -> ffmpeg.nodes.FilterableStream:
+def _audio_chain(
+    stream: ffmpeg.nodes.FilterableStream, duration_s: float, settings: Settings, measured: dict[str, str] | None
+) -> ffmpeg.nodes.FilterableStream:
     fade_out_start = max(duration_s - settings.music_fade_out_s, 0.0)
     chain = (
-        stream.filter("apad").filter("atrim", duration=duration_s).filter("asetpts", "PTS-STARTPTS")
+        stream.filter("apad")
+        .filter("atrim", duration=duration_s)
+        .filter("asetpts", "PTS-STARTPTS")
         .filter("afade", t="in", st=0, d=settings.music_fade_in_s)
         .filter("afade", t="out", st=fade_out_start, d=settings.music_fade_out_s)
     )
     options: dict[str, object] = {"I": settings.target_lufs, "TP": settings.true_peak_db, "LRA": 11}
     if measured:
         options.update(
-            measured_I=measured["input_i"], measured_TP=measured["input_tp"], measured_LRA=measured["input_lra"],
-            measured_thresh=measured["input_thresh"], offset=measured["target_offset"], linear="true",
+            measured_I=measured["input_i"],
+            measured_TP=measured["input_tp"],
+            measured_LRA=measured["input_lra"],
+            measured_thresh=measured["input_thresh"],
+            offset=measured["target_offset"],
+            linear="true",
         )
     else:
         options["print_format"] = "json"
@@ -151,20 +184,31 @@ def finalize(video: Path, music: Path | None, out: Path, duration_s: float, sett
         audio_in = src.audio
     else:
         raise MediaError(f"{video.name} has no audio and no music was given")
-    _, err = run(_audio_chain(audio_in, duration_s, settings, None).output("-", format="null"),
-                 "measure the soundtrack loudness")
+    _, err = run(
+        _audio_chain(audio_in, duration_s, settings, None).output("-", format="null"), "measure the soundtrack loudness"
+    )
     found = _LOUDNORM_JSON.findall(err.decode(errors="replace"))
     if not found:
         raise MediaError("ffmpeg's loudnorm printed no measurement")
     audio = _audio_chain(
         (ffmpeg.input(str(music)) if music is not None else ffmpeg.input(str(video))).audio,
-        duration_s, settings, json.loads(found[-1]),
+        duration_s,
+        settings,
+        json.loads(found[-1]),
     )
     copy = info.video_codec == "h264" and info.pix_fmt == DELIVERY_PIX_FMT
     video_opts = {"vcodec": "copy"} if copy else x264_args(settings, info.fps or 25.0)
     stream = ffmpeg.output(
-        src.video, audio, str(out), t=duration_s, acodec="aac", audio_bitrate=settings.audio_bitrate,
-        ar=settings.audio_rate_hz, ac=2, movflags="+faststart", **video_opts,
+        src.video,
+        audio,
+        str(out),
+        t=duration_s,
+        acodec="aac",
+        audio_bitrate=settings.audio_bitrate,
+        ar=settings.audio_rate_hz,
+        ac=2,
+        movflags="+faststart",
+        **video_opts,
     )
     run(stream, "mix the soundtrack and encode the final video")
     return "copy" if copy else "reencode"
@@ -174,8 +218,11 @@ def filmstrip(video: Path, out: Path, frames: int = 6, thumb_width: int = 192) -
     """A single JPEG of ``frames`` thumbnails spread across the video, for previews."""
     duration = max(probe(video).duration_s, 0.1)
     stream = (
-        ffmpeg.input(str(video)).video.filter("fps", frames / duration).filter("scale", thumb_width, -2)
-        .filter("tile", f"{frames}x1").output(str(out), vframes=1, q=4)
+        ffmpeg.input(str(video))
+        .video.filter("fps", frames / duration)
+        .filter("scale", thumb_width, -2)
+        .filter("tile", f"{frames}x1")
+        .output(str(out), vframes=1, q=4)
     )
     run(stream, f"make a filmstrip of {video.name}")
     return out

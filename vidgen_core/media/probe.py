@@ -59,12 +59,18 @@ def probe(path: Path) -> MediaInfo:
     if video:
         rate = video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1"
         info.update(
-            video_codec=video.get("codec_name"), width=int(video.get("width", 0)),
-            height=int(video.get("height", 0)), fps=float(Fraction(rate)) if rate != "0/0" else 0.0,
-            pix_fmt=video.get("pix_fmt"), has_b_frames=int(video.get("has_b_frames", 0)),
+            video_codec=video.get("codec_name"),
+            width=int(video.get("width", 0)),
+            height=int(video.get("height", 0)),
+            fps=float(Fraction(rate)) if rate != "0/0" else 0.0,
+            pix_fmt=video.get("pix_fmt"),
+            has_b_frames=int(video.get("has_b_frames", 0)),
             video_frames=int(video["nb_frames"]) if video.get("nb_frames", "").isdigit() else None,
         )
     if audio:
-        info.update(audio_codec=audio.get("codec_name"), sample_rate=int(audio.get("sample_rate", 0)),
-                    channels=int(audio.get("channels", 0)))
+        info.update(
+            audio_codec=audio.get("codec_name"),
+            sample_rate=int(audio.get("sample_rate", 0)),
+            channels=int(audio.get("channels", 0)),
+        )
     return MediaInfo(**info)  # type: ignore[arg-type]

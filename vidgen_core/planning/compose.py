@@ -26,10 +26,10 @@ def compose_beats(duration_s: int, category: str, archetype: str, seed: int) -> 
         used: set[str] = set()
         opening = _choose(arch.openings, Section.OPENING, category, _cap(body, 3), rng, used)
         closing = _choose(arch.closings, Section.CLOSING, category, _cap(body - opening.duration_s, 2), rng, used)
-        middle = _fill_middle(body - opening.duration_s - closing.duration_s, category, arch.middle,
-                              arch.middle_prefs, rng, used)
-        picked = [(opening, opening.duration_s), *((b, b.duration_s) for b in middle),
-                  (closing, closing.duration_s)]
+        middle = _fill_middle(
+            body - opening.duration_s - closing.duration_s, category, arch.middle, arch.middle_prefs, rng, used
+        )
+        picked = [(opening, opening.duration_s), *((b, b.duration_s) for b in middle), (closing, closing.duration_s)]
     last_beat, last_s = picked[-1]
     picked[-1] = (last_beat, last_s + remainder)
     return picked
@@ -40,8 +40,9 @@ def _cap(budget: int, share: int) -> int:
     return max(BEAT_UNIT_S, budget // share // BEAT_UNIT_S * BEAT_UNIT_S)
 
 
-def _choose(prefs: tuple[str, ...], section: Section, category: str, max_s: int, rng: random.Random,
-            used: set[str]) -> BeatTemplate:
+def _choose(
+    prefs: tuple[str, ...], section: Section, category: str, max_s: int, rng: random.Random, used: set[str]
+) -> BeatTemplate:
     """The first preferred beat that suits the product and fits; ties between equals broken by the seed."""
     pool = [BEATS_BY_ID[i] for i in prefs] + [b for b in BEATS if b.section == section and b.id not in prefs]
     fitting = [b for b in pool if b.duration_s <= max_s and b.id not in used]
@@ -52,8 +53,9 @@ def _choose(prefs: tuple[str, ...], section: Section, category: str, max_s: int,
     return choice
 
 
-def _fill_middle(budget: int, category: str, pattern: tuple[Section, ...], prefs: tuple[str, ...],
-                 rng: random.Random, used: set[str]) -> list[BeatTemplate]:
+def _fill_middle(
+    budget: int, category: str, pattern: tuple[Section, ...], prefs: tuple[str, ...], rng: random.Random, used: set[str]
+) -> list[BeatTemplate]:
     """Fill the middle budget beat by beat, following the section pattern and avoiding repeats."""
     middle: list[BeatTemplate] = []
     step = 0
@@ -66,8 +68,7 @@ def _fill_middle(budget: int, category: str, pattern: tuple[Section, ...], prefs
         if not fresh:  # every beat of this section is used: repeat, shortest first
             fresh = sorted((b for b in ordered if b.duration_s <= budget), key=lambda b: b.duration_s)
         if not fresh:
-            fresh = [b for b in BEATS if b.section in (Section.PRODUCT, Section.DYNAMIC)
-                     and b.duration_s <= budget]
+            fresh = [b for b in BEATS if b.section in (Section.PRODUCT, Section.DYNAMIC) and b.duration_s <= budget]
         choice = fresh[0] if len(fresh) == 1 or rng.random() < 0.6 else fresh[1]
         used.add(choice.id)
         middle.append(choice)

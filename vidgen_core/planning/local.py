@@ -12,10 +12,18 @@ from vidgen_core.planning.prompt import read_prompt
 from vidgen_core.providers.ports import PlanResult
 
 SCENES = {
-    "footwear": "rain-slick city running track", "apparel": "sunlit urban rooftop", "beverage": "sunny summer terrace",
-    "food": "warm rustic kitchen", "tech": "minimal white studio", "automotive": "coastal mountain road at dusk",
-    "beauty": "soft marble vanity", "fitness": "industrial gym at sunrise", "travel": "turquoise coastline",
-    "finance": "bright modern office", "home": "cosy living room", "general": "clean modern studio",
+    "footwear": "rain-slick city running track",
+    "apparel": "sunlit urban rooftop",
+    "beverage": "sunny summer terrace",
+    "food": "warm rustic kitchen",
+    "tech": "minimal white studio",
+    "automotive": "coastal mountain road at dusk",
+    "beauty": "soft marble vanity",
+    "fitness": "industrial gym at sunrise",
+    "travel": "turquoise coastline",
+    "finance": "bright modern office",
+    "home": "cosy living room",
+    "general": "clean modern studio",
 }
 
 
@@ -39,19 +47,41 @@ class LocalPlanner:
         for index, (tpl, seconds) in enumerate(
             compose_beats(request.duration_s, reading.category, reading.archetype, seed)
         ):
-            beats.append(SpecBeat(
-                index=index, beat_id=tpl.id, name=tpl.name, section=tpl.section, start_s=start,
-                duration_s=seconds, shot_type=tpl.shot_type, camera=tpl.camera, energy=tpl.energy,
-                image_prompt=tpl.image_prompt.format(**fields), motion_prompt=tpl.motion_prompt.format(**fields),
-            ))
+            beats.append(
+                SpecBeat(
+                    index=index,
+                    beat_id=tpl.id,
+                    name=tpl.name,
+                    section=tpl.section,
+                    start_s=start,
+                    duration_s=seconds,
+                    shot_type=tpl.shot_type,
+                    camera=tpl.camera,
+                    energy=tpl.energy,
+                    image_prompt=tpl.image_prompt.format(**fields),
+                    motion_prompt=tpl.motion_prompt.format(**fields),
+                )
+            )
             start += seconds
         spec = VideoSpec(
-            video_id=request.video_id, user_id=request.user_id, prompt=request.prompt,
-            title=request.title, product=reading.product, category=reading.category, style=reading.style,
-            music_mood=reading.mood, archetype=ARCHETYPES[reading.archetype].id, duration_s=request.duration_s,
-            aspect_ratio=request.aspect_ratio, video_model=request.video_model, image_model=request.image_model,
-            music_model=request.music_model, seed=seed, beats=beats,
+            video_id=request.video_id,
+            user_id=request.user_id,
+            prompt=request.prompt,
+            title=request.title,
+            product=reading.product,
+            category=reading.category,
+            style=reading.style,
+            music_mood=reading.mood,
+            archetype=ARCHETYPES[reading.archetype].id,
+            duration_s=request.duration_s,
+            aspect_ratio=request.aspect_ratio,
+            video_model=request.video_model,
+            image_model=request.image_model,
+            music_model=request.music_model,
+            seed=seed,
+            beats=beats,
         )
-        cost = CostLine(phase="plan", provider=self.provider, model=self.model, item="spec", quantity=1,
-                        unit="plan", usd=0.0)
+        cost = CostLine(
+            phase="plan", provider=self.provider, model=self.model, item="spec", quantity=1, unit="plan", usd=0.0
+        )
         return PlanResult(spec=spec, costs=[cost])

@@ -16,33 +16,155 @@ _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"\b(\d+(?:\.\d+)?)s\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)m\b", re.I), 60.0),
 )
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _DECADES = {"20", "30", "40", "50", "60", "70", "80", "90"}
 _DECADE_CONTEXT = re.compile(r"retro|vintage|nostalg|throwback|\bera\b|\bthe \d0s\b|\d0s\s+(?:style|vibe|look)", re.I)
 _ASPECT_WORDS: tuple[tuple[Aspect, re.Pattern[str]], ...] = (
-    ("9:16", re.compile(r"\b9\s*[:x/]\s*16\b|\bvertical\b|\bportrait\b|\btiktok\b|\breels?\b|\bshorts\b|"
-                        r"\bstor(?:y|ies)\b", re.I)),
+    (
+        "9:16",
+        re.compile(
+            r"\b9\s*[:x/]\s*16\b|\bvertical\b|\bportrait\b|\btiktok\b|\breels?\b|\bshorts\b|"
+            r"\bstor(?:y|ies)\b",
+            re.I,
+        ),
+    ),
     ("1:1", re.compile(r"\b1\s*[:x/]\s*1\b|\bsquare\b", re.I)),
     ("16:9", re.compile(r"\b16\s*[:x/]\s*9\b|\bhorizontal\b|\blandscape\b|\bwidescreen\b|\byoutube\b", re.I)),
 )
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
-    "footwear": ("shoe", "shoes", "sneaker", "sneakers", "boot", "boots", "nike", "adidas", "puma", "reebok",
-                 "new balance", "trainers", "running", "jordan", "vans", "converse"),
-    "apparel": ("shirt", "jacket", "hoodie", "dress", "fashion", "clothing", "apparel", "jeans", "levi", "zara",
-                "uniqlo", "gucci", "wear"),
-    "beverage": ("drink", "coffee", "soda", "tea", "juice", "beer", "water", "coca-cola", "coke", "pepsi",
-                 "red bull", "energy drink", "wine", "espresso", "latte", "starbucks", "lemonade"),
-    "food": ("burger", "pizza", "snack", "chocolate", "restaurant", "food", "cereal", "ice cream", "cookie",
-             "mcdonald", "kfc", "bakery", "taco"),
-    "tech": ("phone", "smartphone", "laptop", "app", "headphones", "earbuds", "smartwatch", "watch", "apple",
-             "iphone", "samsung", "galaxy", "pixel", "software", "ai", "camera", "tablet", "console", "gaming", "google", "speaker"),
-    "automotive": ("car", "cars", "ev", "tesla", "truck", "bmw", "audi", "mercedes", "porsche", "toyota",
-                   "motorcycle", "suv", "ford"),
-    "beauty": ("skincare", "perfume", "lipstick", "cosmetics", "fragrance", "makeup", "serum", "shampoo",
-               "beauty", "cream", "l'oreal", "sephora"),
+    "footwear": (
+        "shoe",
+        "shoes",
+        "sneaker",
+        "sneakers",
+        "boot",
+        "boots",
+        "nike",
+        "adidas",
+        "puma",
+        "reebok",
+        "new balance",
+        "trainers",
+        "running",
+        "jordan",
+        "vans",
+        "converse",
+    ),
+    "apparel": (
+        "shirt",
+        "jacket",
+        "hoodie",
+        "dress",
+        "fashion",
+        "clothing",
+        "apparel",
+        "jeans",
+        "levi",
+        "zara",
+        "uniqlo",
+        "gucci",
+        "wear",
+    ),
+    "beverage": (
+        "drink",
+        "coffee",
+        "soda",
+        "tea",
+        "juice",
+        "beer",
+        "water",
+        "coca-cola",
+        "coke",
+        "pepsi",
+        "red bull",
+        "energy drink",
+        "wine",
+        "espresso",
+        "latte",
+        "starbucks",
+        "lemonade",
+    ),
+    "food": (
+        "burger",
+        "pizza",
+        "snack",
+        "chocolate",
+        "restaurant",
+        "food",
+        "cereal",
+        "ice cream",
+        "cookie",
+        "mcdonald",
+        "kfc",
+        "bakery",
+        "taco",
+    ),
+    "tech": (
+        "phone",
+        "smartphone",
+        "laptop",
+        "app",
+        "headphones",
+        "earbuds",
+        "smartwatch",
+        "watch",
+        "apple",
+        "iphone",
+        "samsung",
+        "galaxy",
+        "pixel",
+        "software",
+        "ai",
+        "camera",
+        "tablet",
+        "console",
+        "gaming",
+        "google",
+        "speaker",
+    ),
+    "automotive": (
+        "car",
+        "cars",
+        "ev",
+        "tesla",
+        "truck",
+        "bmw",
+        "audi",
+        "mercedes",
+        "porsche",
+        "toyota",
+        "motorcycle",
+        "suv",
+        "ford",
+    ),
+    "beauty": (
+        "skincare",
+        "perfume",
+        "lipstick",
+        "cosmetics",
+        "fragrance",
+        "makeup",
+        "serum",
+        "shampoo",
+        "beauty",
+        "cream",
+        "l'oreal",
+        "sephora",
+    ),
     "fitness": ("gym", "yoga", "workout", "protein", "fitness", "peloton", "training", "supplement"),
     "travel": ("hotel", "airline", "vacation", "travel", "resort", "flight", "cruise", "airbnb", "trip"),
-    "finance": ("bank", "credit card", "insurance", "crypto", "invest", "investing", "savings", "loan",
-                "fintech", "payments"),
+    "finance": (
+        "bank",
+        "credit card",
+        "insurance",
+        "crypto",
+        "invest",
+        "investing",
+        "savings",
+        "loan",
+        "fintech",
+        "payments",
+    ),
     "home": ("furniture", "sofa", "kitchen", "mattress", "ikea", "lamp", "home", "vacuum", "bed"),
 }
 STYLE_WORDS: dict[str, tuple[str, ...]] = {
@@ -63,32 +185,100 @@ MOOD_WORDS: dict[str, tuple[str, ...]] = {
     "inspirational": ("inspirational", "inspiring", "uplifting", "emotional", "motivational", "hopeful"),
 }
 STYLE_BY_CATEGORY = {
-    "footwear": "energetic", "apparel": "cinematic", "beverage": "playful", "food": "warm", "tech": "minimalist",
-    "automotive": "cinematic", "beauty": "luxury", "fitness": "energetic", "travel": "cinematic",
-    "finance": "minimalist", "home": "warm", "general": "cinematic",
+    "footwear": "energetic",
+    "apparel": "cinematic",
+    "beverage": "playful",
+    "food": "warm",
+    "tech": "minimalist",
+    "automotive": "cinematic",
+    "beauty": "luxury",
+    "fitness": "energetic",
+    "travel": "cinematic",
+    "finance": "minimalist",
+    "home": "warm",
+    "general": "cinematic",
 }
 MOOD_BY_STYLE = {
-    "cinematic": "inspirational", "minimalist": "calm", "energetic": "energetic", "luxury": "calm",
-    "playful": "upbeat", "retro": "upbeat", "futuristic": "dramatic", "warm": "inspirational",
+    "cinematic": "inspirational",
+    "minimalist": "calm",
+    "energetic": "energetic",
+    "luxury": "calm",
+    "playful": "upbeat",
+    "retro": "upbeat",
+    "futuristic": "dramatic",
+    "warm": "inspirational",
 }
 ARCHETYPE_WORDS: dict[str, tuple[str, ...]] = {
-    "announcement": ("launch", "launching", "announce", "announcing", "introducing", "introduce", "sale",
-                     "event", "coming soon", "release", "unveil", "unveiling"),
-    "lifestyle": ("lifestyle", "people", "everyday", "story", "life", "community", "friends", "family",
-                  "journey"),
+    "announcement": (
+        "launch",
+        "launching",
+        "announce",
+        "announcing",
+        "introducing",
+        "introduce",
+        "sale",
+        "event",
+        "coming soon",
+        "release",
+        "unveil",
+        "unveiling",
+    ),
+    "lifestyle": ("lifestyle", "people", "everyday", "story", "life", "community", "friends", "family", "journey"),
 }
 _AD_WORDS = r"(?:ad|ads|advert|advertisement|commercial|spot|promo|promotional video|video|campaign|teaser)"
 _FILLER = {
-    "create", "make", "generate", "produce", "build", "give", "me", "us", "please", "a", "an", "the", "for", "of",
-    "our", "my", "new", "brand", "video", "ad", "advert", "commercial", "promo", "spot", "clip", "second",
-    "seconds", "minute", "minutes", "sec", "vertical", "square", "horizontal", "landscape", "portrait", "with",
-    "and", "in", "about", "that", "style", "cinematic", "energetic", "luxury", "minimalist", "playful",
+    "create",
+    "make",
+    "generate",
+    "produce",
+    "build",
+    "give",
+    "me",
+    "us",
+    "please",
+    "a",
+    "an",
+    "the",
+    "for",
+    "of",
+    "our",
+    "my",
+    "new",
+    "brand",
+    "video",
+    "ad",
+    "advert",
+    "commercial",
+    "promo",
+    "spot",
+    "clip",
+    "second",
+    "seconds",
+    "minute",
+    "minutes",
+    "sec",
+    "vertical",
+    "square",
+    "horizontal",
+    "landscape",
+    "portrait",
+    "with",
+    "and",
+    "in",
+    "about",
+    "that",
+    "style",
+    "cinematic",
+    "energetic",
+    "luxury",
+    "minimalist",
+    "playful",
 }
 
 
 def sanitize(prompt: str) -> str:
-    """Normalise unicode, drop control characters and collapse whitespace."""
-    text = unicodedata.normalize("NFKC", prompt)
+    """Normalise unicode, drop terminal escapes and control characters, collapse whitespace."""
+    text = _ANSI.sub("", unicodedata.normalize("NFKC", prompt))
     text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -117,8 +307,12 @@ def _has_word(text: str, word: str) -> bool:
 
 
 def _first_match(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    hits = [(m.start(), key) for key, words in table.items() for w in words
-            if (m := re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text, re.I))]
+    hits = [
+        (m.start(), key)
+        for key, words in table.items()
+        for w in words
+        if (m := re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text, re.I))
+    ]
     return min(hits)[1] if hits else None
 
 
@@ -170,6 +364,7 @@ def read_prompt(prompt: str) -> PromptReading:
     category = _first_match(f"{product} {text}", CATEGORY_WORDS) or "general"
     style = _first_match(text, STYLE_WORDS) or STYLE_BY_CATEGORY[category]
     mood = _first_match(text, MOOD_WORDS) or MOOD_BY_STYLE[style]
-    archetype = next((a for a, words in ARCHETYPE_WORDS.items() if any(_has_word(text, w) for w in words)),
-                     "product_showcase")
+    archetype = next(
+        (a for a, words in ARCHETYPE_WORDS.items() if any(_has_word(text, w) for w in words)), "product_showcase"
+    )
     return PromptReading(product=product, category=category, style=style, mood=mood, archetype=archetype)

@@ -37,7 +37,7 @@ def build_request(
     Raises InvalidRequest with a message saying what to fix; nothing is stored or registered.
     """
     if not prompt or not prompt.strip():
-        raise InvalidRequest("the prompt is empty; describe the ad, e.g. \"Create a 30-second Nike ad\"")
+        raise InvalidRequest('the prompt is empty; describe the ad, e.g. "Create a 30-second Nike ad"')
     if len(prompt) > settings.max_prompt_chars:
         raise InvalidRequest(
             f"the prompt is {len(prompt)} characters; shorten it to at most {settings.max_prompt_chars}"

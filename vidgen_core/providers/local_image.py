@@ -39,18 +39,36 @@ def _gradient(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:
     return column.resize(size, Image.Resampling.BICUBIC)
 
 
-def _product(draw: ImageDraw.ImageDraw, category: str, box: tuple[float, float, float, float], body: Color,
-             accent: Color, label: str) -> None:
+def _product(
+    draw: ImageDraw.ImageDraw,
+    category: str,
+    box: tuple[float, float, float, float],
+    body: Color,
+    accent: Color,
+    label: str,
+) -> None:
     """A stylised product silhouette for the category, with its name on it."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     dark = tuple(max(c - 70, 0) for c in body)
     if category == "footwear":
         draw.rounded_rectangle((x0, y0 + 0.7 * h, x1, y1), radius=0.1 * h, fill=(245, 245, 245))
-        draw.polygon([(x0 + 0.02 * w, y0 + 0.65 * h), (x0 + 0.15 * w, y0 + 0.2 * h), (x0 + 0.45 * w, y0),
-                      (x0 + 0.6 * w, y0 + 0.3 * h), (x1 - 0.05 * w, y0 + 0.45 * h), (x1, y0 + 0.74 * h)], fill=body)
-        draw.line([(x0 + 0.25 * w, y0 + 0.55 * h), (x0 + 0.55 * w, y0 + 0.2 * h), (x1 - 0.15 * w, y0 + 0.5 * h)],
-                  fill=accent, width=max(2, int(0.05 * h)))
+        draw.polygon(
+            [
+                (x0 + 0.02 * w, y0 + 0.65 * h),
+                (x0 + 0.15 * w, y0 + 0.2 * h),
+                (x0 + 0.45 * w, y0),
+                (x0 + 0.6 * w, y0 + 0.3 * h),
+                (x1 - 0.05 * w, y0 + 0.45 * h),
+                (x1, y0 + 0.74 * h),
+            ],
+            fill=body,
+        )
+        draw.line(
+            [(x0 + 0.25 * w, y0 + 0.55 * h), (x0 + 0.55 * w, y0 + 0.2 * h), (x1 - 0.15 * w, y0 + 0.5 * h)],
+            fill=accent,
+            width=max(2, int(0.05 * h)),
+        )
     elif category in ("beverage", "beauty"):
         neck = 0.18 * w
         draw.rounded_rectangle((x0 + 0.3 * w, y0, x1 - 0.3 * w, y0 + 0.3 * h), radius=neck / 3, fill=dark)
@@ -58,24 +76,42 @@ def _product(draw: ImageDraw.ImageDraw, category: str, box: tuple[float, float, 
         draw.rectangle((x0 + 0.1 * w, y0 + 0.5 * h, x1 - 0.1 * w, y0 + 0.72 * h), fill=accent)
     elif category == "tech":
         draw.rounded_rectangle((x0 + 0.2 * w, y0, x1 - 0.2 * w, y1), radius=0.08 * w, fill=(24, 24, 28))
-        draw.rounded_rectangle((x0 + 0.24 * w, y0 + 0.04 * h, x1 - 0.24 * w, y1 - 0.04 * h), radius=0.05 * w,
-                               fill=body)
+        draw.rounded_rectangle((x0 + 0.24 * w, y0 + 0.04 * h, x1 - 0.24 * w, y1 - 0.04 * h), radius=0.05 * w, fill=body)
         draw.ellipse((x0 + 0.42 * w, y0 + 0.35 * h, x1 - 0.42 * w, y0 + 0.35 * h + 0.16 * w), fill=accent)
     elif category == "automotive":
         draw.rounded_rectangle((x0, y0 + 0.4 * h, x1, y0 + 0.8 * h), radius=0.1 * h, fill=body)
-        draw.polygon([(x0 + 0.2 * w, y0 + 0.42 * h), (x0 + 0.35 * w, y0 + 0.1 * h), (x1 - 0.3 * w, y0 + 0.1 * h),
-                      (x1 - 0.15 * w, y0 + 0.42 * h)], fill=dark)
+        draw.polygon(
+            [
+                (x0 + 0.2 * w, y0 + 0.42 * h),
+                (x0 + 0.35 * w, y0 + 0.1 * h),
+                (x1 - 0.3 * w, y0 + 0.1 * h),
+                (x1 - 0.15 * w, y0 + 0.42 * h),
+            ],
+            fill=dark,
+        )
         for cx in (x0 + 0.22 * w, x1 - 0.22 * w):
-            draw.ellipse((cx - 0.1 * w, y0 + 0.65 * h, cx + 0.1 * w, y0 + 0.65 * h + 0.2 * w), fill=(20, 20, 20),
-                         outline=accent, width=max(2, int(0.02 * w)))
+            draw.ellipse(
+                (cx - 0.1 * w, y0 + 0.65 * h, cx + 0.1 * w, y0 + 0.65 * h + 0.2 * w),
+                fill=(20, 20, 20),
+                outline=accent,
+                width=max(2, int(0.02 * w)),
+            )
     else:
         draw.rounded_rectangle((x0 + 0.1 * w, y0 + 0.1 * h, x1 - 0.1 * w, y1), radius=0.08 * w, fill=body)
-        draw.polygon([(x0 + 0.1 * w, y0 + 0.1 * h), (x0 + 0.3 * w, y0), (x1, y0), (x1 - 0.1 * w, y0 + 0.1 * h)],
-                     fill=dark)
+        draw.polygon(
+            [(x0 + 0.1 * w, y0 + 0.1 * h), (x0 + 0.3 * w, y0), (x1, y0), (x1 - 0.1 * w, y0 + 0.1 * h)], fill=dark
+        )
         draw.rectangle((x0 + 0.1 * w, y0 + 0.45 * h, x1 - 0.1 * w, y0 + 0.6 * h), fill=accent)
     size = max(10, int(min(0.14 * w, 0.12 * h)))
-    draw.text(((x0 + x1) / 2, y0 + 0.86 * h), label.upper()[:18], font=_font(size), fill=(255, 255, 255),
-              anchor="mm", stroke_width=max(1, size // 12), stroke_fill=(0, 0, 0))
+    draw.text(
+        ((x0 + x1) / 2, y0 + 0.86 * h),
+        label.upper()[:18],
+        font=_font(size),
+        fill=(255, 255, 255),
+        anchor="mm",
+        stroke_width=max(1, size // 12),
+        stroke_fill=(0, 0, 0),
+    )
 
 
 def draw_frame(job: ImageJob) -> Image.Image:
@@ -102,8 +138,11 @@ def draw_frame(job: ImageJob) -> Image.Image:
     horizon = height * (0.62 if beat.shot_type == "wide" else 0.75)
     odraw.rectangle((0, horizon, width, height), fill=(*bottom, 200))
     for k in range(-12, 13):  # floor grid converging to the vanishing point
-        odraw.line([(width / 2 + k * width * 0.02, horizon), (width / 2 + k * width * 0.25, height)],
-                   fill=(*accent, 70), width=2)
+        odraw.line(
+            [(width / 2 + k * width * 0.02, horizon), (width / 2 + k * width * 0.25, height)],
+            fill=(*accent, 70),
+            width=2,
+        )
     for k in range(1, 7):
         y = horizon + (height - horizon) * (k / 7) ** 1.6
         odraw.line([(0, y), (width, y)], fill=(*accent, 50), width=1)
@@ -117,15 +156,30 @@ def draw_frame(job: ImageJob) -> Image.Image:
     _product(draw, spec.category, (px - pw / 2, py - scale, px + pw / 2, py), body, accent, spec.product)
     small = _font(max(12, height // 30))
     caption = f"BEAT {beat.index + 1} · {beat.name.upper()} · {beat.shot_type} · {beat.camera.value}"
-    draw.text((width * 0.03, height * 0.04), caption, font=small, fill=(255, 255, 255), stroke_width=2,
-              stroke_fill=(0, 0, 0))
-    draw.text((width * 0.97, height * 0.04), f"{spec.style} · {spec.music_mood}", font=small, anchor="ra",
-              fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0))
+    draw.text(
+        (width * 0.03, height * 0.04), caption, font=small, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0)
+    )
+    draw.text(
+        (width * 0.97, height * 0.04),
+        f"{spec.style} · {spec.music_mood}",
+        font=small,
+        anchor="ra",
+        fill=(255, 255, 255),
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
     if beat.section in (Section.OPENING, Section.CLOSING):
         big = _font(max(18, height // 9))
         text = spec.product.upper() if beat.section is Section.OPENING else "AVAILABLE NOW"
-        draw.text((width / 2, height * 0.2), text[:28], font=big, anchor="mm", fill=(255, 255, 255),
-                  stroke_width=max(2, height // 180), stroke_fill=(0, 0, 0))
+        draw.text(
+            (width / 2, height * 0.2),
+            text[:28],
+            font=big,
+            anchor="mm",
+            fill=(255, 255, 255),
+            stroke_width=max(2, height // 180),
+            stroke_fill=(0, 0, 0),
+        )
     return img.convert("RGB")
 
 
@@ -139,6 +193,13 @@ class LocalImageGenerator:
         draw_frame(job).save(out, format="PNG", compress_level=1)
         MediaClock.add(time.perf_counter() - start)
         model = LOCAL_MODELS[Kind.IMAGE]
-        cost = CostLine(phase="storyboard", provider=self.provider, model=model, item=f"beat_{job.beat.index:02d}",
-                        quantity=1, unit="image", usd=0.0)
+        cost = CostLine(
+            phase="storyboard",
+            provider=self.provider,
+            model=model,
+            item=f"beat_{job.beat.index:02d}",
+            quantity=1,
+            unit="image",
+            usd=0.0,
+        )
         return Generated(path=out, provider=self.provider, model=model, costs=[cost])

@@ -65,18 +65,19 @@ def render(mood: str, duration_s: float, seed: int, rate: int) -> np.ndarray:
         if length <= 0:
             break
         notes = _chord(groove, groove.progression[b % len(groove.progression)])
-        env = np.minimum(1.0, np.arange(length) / (0.25 * rate)) * np.minimum(1.0, (length - np.arange(length)) / (0.1 * rate))
+        ramp = np.arange(length)
+        env = np.minimum(1.0, ramp / (0.25 * rate)) * np.minimum(1.0, (length - ramp) / (0.1 * rate))
         pad = sum(_tone(_hz(m) * (1 + d), length, rate, (0.5, 0.2, 0.1)) for m in notes for d in (-0.003, 0.003))
-        left[start:start + length] += 0.12 * env * pad
-        right[start:start + length] += 0.12 * env * pad
+        left[start : start + length] += 0.12 * env * pad
+        right[start : start + length] += 0.12 * env * pad
         for k in range(4):  # bass on every beat
             s = start + int(k * beat * rate)
             m = min(int(beat * rate), n - s)
             if m > 0:
                 decay = np.exp(-np.arange(m) / (0.25 * rate))
                 tone = 0.35 * decay * _tone(_hz(notes[0] - 12), m, rate, (1.0, 0.4))
-                left[s:s + m] += tone
-                right[s:s + m] += tone
+                left[s : s + m] += tone
+                right[s : s + m] += tone
         steps = 4 * groove.arp_per_beat
         for k in range(steps):  # arpeggio, panned gently side to side
             s = start + int(k * bar / steps * rate)
@@ -86,8 +87,8 @@ def render(mood: str, duration_s: float, seed: int, rate: int) -> np.ndarray:
             midi = notes[k % 3] + 12 * (1 + (k // 3) % 2)
             pluck = 0.09 * np.exp(-np.arange(m) / (0.12 * rate)) * _tone(_hz(midi), m, rate, (1.0, 0.3, 0.15))
             pan = 0.5 + 0.3 * np.sin(k)
-            left[s:s + m] += (1 - pan) * pluck
-            right[s:s + m] += pan * pluck
+            left[s : s + m] += (1 - pan) * pluck
+            right[s : s + m] += pan * pluck
         if groove.drums and (b > 0 or duration_s < 2 * bar):  # drums enter after the first bar
             for k in range(8):  # kick on beats, snare on 2 and 4, hats on eighths
                 s = start + int(k * beat / 2 * rate)
@@ -102,8 +103,8 @@ def render(mood: str, duration_s: float, seed: int, rate: int) -> np.ndarray:
                     hit = hit + 0.5 * np.sin(sweep) * np.exp(-idx / (0.12 * rate))
                 if k in (2, 6):
                     hit = hit + 0.15 * rng.standard_normal(m) * np.exp(-idx / (0.06 * rate))
-                left[s:s + m] += hit
-                right[s:s + m] += hit
+                left[s : s + m] += hit
+                right[s : s + m] += hit
     mix = np.tanh(np.stack([left, right], axis=1) * 1.2)
     peak = float(np.max(np.abs(mix))) or 1.0
     return mix / peak * 0.89
@@ -134,6 +135,13 @@ class LocalMusicGenerator:
     def generate(self, job: MusicJob, out: Path) -> Generated:
         synthesize(job.mood, job.duration_s, job.seed, out, self.settings)
         model = LOCAL_MODELS[Kind.MUSIC]
-        cost = CostLine(phase="music", provider=self.provider, model=model, item="music", quantity=job.duration_s,
-                        unit="second", usd=0.0)
+        cost = CostLine(
+            phase="music",
+            provider=self.provider,
+            model=model,
+            item="music",
+            quantity=job.duration_s,
+            unit="second",
+            usd=0.0,
+        )
         return Generated(path=out, provider=self.provider, model=model, costs=[cost])

@@ -85,37 +85,57 @@ class LocalVideoGenerator:
         with Image.open(job.first_frame) as img:
             frame0 = ImageOps.fit(img.convert("RGB"), (width, height), Image.Resampling.LANCZOS)
         with tempfile.TemporaryDirectory() as tmp:
-            inputs = [ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}",
-                                   framerate=model.fps).video]
+            inputs = [
+                ffmpeg.input(
+                    "pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=model.fps
+                ).video
+            ]
             extra: dict[str, object] = {}
             if model.native_audio:  # imitate models that make their own sound (e.g. Veo)
                 bed = synthesize("ambient", job.clip_s, job.seed, Path(tmp) / "bed.wav", self.settings)
                 inputs.append(ffmpeg.input(str(bed)).audio)
-                extra = {"acodec": "aac", "audio_bitrate": self.settings.audio_bitrate,
-                         "ar": self.settings.audio_rate_hz}
-            stream = ffmpeg.output(*inputs, str(out), t=job.clip_s, movflags="+faststart",
-                                   **x264_args(self.settings, model.fps), **extra)
+                extra = {
+                    "acodec": "aac",
+                    "audio_bitrate": self.settings.audio_bitrate,
+                    "ar": self.settings.audio_rate_hz,
+                }
+            stream = ffmpeg.output(
+                *inputs, str(out), t=job.clip_s, movflags="+faststart", **x264_args(self.settings, model.fps), **extra
+            )
             self._encode(stream, frame0, job, model.fps, width, height)
         MediaClock.add(time.perf_counter() - start)
-        cost = CostLine(phase="chunks", provider=self.provider, model=LOCAL_MODELS[Kind.VIDEO], item=job.item,
-                        quantity=job.clip_s, unit="second", usd=0.0)
+        cost = CostLine(
+            phase="chunks",
+            provider=self.provider,
+            model=LOCAL_MODELS[Kind.VIDEO],
+            item=job.item,
+            quantity=job.clip_s,
+            unit="second",
+            usd=0.0,
+        )
         return Generated(path=out, provider=self.provider, model=LOCAL_MODELS[Kind.VIDEO], costs=[cost])
 
     @staticmethod
-    def _encode(stream: ffmpeg.nodes.OutputStream, image: Image.Image, job: ClipJob, fps: int,
-                width: int, height: int) -> None:
-        process = stream.overwrite_output().run_async(cmd=ffmpeg_exe(), pipe_stdin=True, pipe_stderr=True,
-                                                      quiet=True)
+    def _encode(
+        stream: ffmpeg.nodes.OutputStream, image: Image.Image, job: ClipJob, fps: int, width: int, height: int
+    ) -> None:
+        process = stream.overwrite_output().run_async(cmd=ffmpeg_exe(), pipe_stdin=True, pipe_stderr=True, quiet=True)
         frames = job.clip_s * fps
         frame0 = np.ascontiguousarray(np.asarray(image))
         try:
             for n in range(frames):
                 frame = frame0
                 if n:
-                    matrix = np.array(_affine(*window(job.camera, n / max(frames - 1, 1), width, height),
-                                              width, height)).reshape(2, 3)
-                    frame = cv2.warpAffine(frame0, matrix, (width, height), borderMode=cv2.BORDER_REFLECT,
-                                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+                    matrix = np.array(
+                        _affine(*window(job.camera, n / max(frames - 1, 1), width, height), width, height)
+                    ).reshape(2, 3)
+                    frame = cv2.warpAffine(
+                        frame0,
+                        matrix,
+                        (width, height),
+                        borderMode=cv2.BORDER_REFLECT,
+                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                    )
                 process.stdin.write(frame.tobytes())
             process.stdin.close()
         except BrokenPipeError:

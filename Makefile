@@ -1,0 +1,40 @@
+# vidgen: `make demo` makes a video offline; `make test` runs the suite. Both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROMPT ?= Create a 30-second Nike ad
+export VIDGEN_HOME ?= $(CURDIR)/.vidgen
+export DAGSTER_HOME ?= $(VIDGEN_HOME)/dagster
+
+.PHONY: install demo test lint ui bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+demo: install  ## generate a 30-second ad offline and print where it is and what it cost
+	$(BIN)/vidgen generate "$(PROMPT)"
+
+test: install  ## lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+ui: install  ## the Dagster UI + daemon on the instance `vidgen generate` uses
+	mkdir -p "$(DAGSTER_HOME)"
+	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: install  ## measure the offline 30-second 16:9 ad
+	$(BIN)/python benchmarks/bench_generate.py
+
+clean:
+	rm -rf .vidgen .pytest_cache .ruff_cache .hypothesis

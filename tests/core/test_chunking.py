@@ -1,0 +1,65 @@
+"""Chunk planning invariants (hypothesis) against a brute-force reference."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from vidgen_core.catalog import VIDEO_MODELS
+from vidgen_core.chunking import clips_for, plan_chunks
+from vidgen_core.planning.local import LocalPlanner
+from vidgen_core.planning.requests import build_request
+from vidgen_core.settings import Settings
+
+ALLOWED = st.sets(st.integers(2, 12), min_size=1, max_size=3).map(lambda s: tuple(sorted(s)))
+
+
+def brute_force(duration: int, allowed: tuple[int, ...]) -> tuple[int, int]:
+    """(least waste, fewest clips at that waste) by enumeration."""
+    best = None
+    for n in range(1, duration // min(allowed) + 2):
+        for combo in itertools.combinations_with_replacement(allowed, n):
+            if sum(combo) >= duration:
+                cand = (sum(combo) - duration, n)
+                best = cand if best is None or cand < best else best
+    assert best is not None
+    return best
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(duration=st.integers(1, 40), allowed=ALLOWED)
+def test_clips_cover_with_least_waste_then_fewest_clips(duration: int, allowed: tuple[int, ...]) -> None:
+    clips = clips_for(duration, allowed)
+    assert sum(clips) >= duration and set(clips) <= set(allowed)
+    assert (sum(clips) - duration, len(clips)) == brute_force(duration, allowed)
+    assert list(clips) == sorted(clips, reverse=True)
+
+
+@hsettings(max_examples=120, deadline=None)
+@given(
+    duration=st.integers(5, 120),
+    model=st.sampled_from(sorted(VIDEO_MODELS)),
+    prompt=st.sampled_from(["Create a Nike ad", "lifestyle coffee ad", "Introducing the new phone"]),
+)
+def test_chunks_anchor_each_beat_and_cover_it_exactly(duration: int, model: str, prompt: str) -> None:
+    spec = LocalPlanner().plan(build_request(prompt, Settings(), duration_s=duration, model=model)).spec
+    plans = plan_chunks(spec, VIDEO_MODELS[model].clip_durations_s)
+    assert [p.index for p in plans] == list(range(len(plans)))
+    for beat in spec.beats:
+        mine = [p for p in plans if p.beat_index == beat.index]
+        assert mine, f"beat {beat.index} has no chunk"
+        assert mine[0].source == "storyboard" and mine[0].take_in_beat == 0
+        assert all(p.source == "previous_chunk" for p in mine[1:])
+        assert abs(sum(p.use_s for p in mine) - beat.duration_s) < 1e-9
+        assert all(0 < p.use_s <= p.clip_s for p in mine)
+        assert all(p.clip_s in VIDEO_MODELS[model].clip_durations_s for p in mine)
+    assert [p.beat_index for p in plans] == sorted(p.beat_index for p in plans)
+
+
+def test_seed_example_hailuo_fast() -> None:
+    assert clips_for(5, (6, 10)) == (6,)
+    assert clips_for(15, (6, 10)) == (10, 6)
+    assert clips_for(15, (4, 6, 8)) == (8, 8)

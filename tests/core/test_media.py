@@ -1,0 +1,139 @@
+"""Media: local renderers and ffmpeg operations, checked by probing and decoding the outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from PIL import Image, ImageOps
+
+from tests.conftest import frame_at, psnr
+from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
+from vidgen_core.media import ops
+from vidgen_core.media.probe import probe
+from vidgen_core.models import Camera
+from vidgen_core.providers.local_music import LocalMusicGenerator
+from vidgen_core.providers.local_video import LocalVideoGenerator, window
+from vidgen_core.providers.ports import ClipJob, MusicJob
+from vidgen_core.settings import Settings
+
+
+def _image(path: Path, size: tuple[int, int], seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (size[1] // 16, size[0] // 16, 3), dtype=np.uint8)
+    Image.fromarray(base).resize(size, Image.Resampling.BICUBIC).save(path)
+    return path
+
+
+def _clip(
+    tmp: Path,
+    settings: Settings,
+    camera: Camera = Camera.DOLLY_IN,
+    model: str = "hailuo-02-fast",
+    clip_s: int = 6,
+    aspect: str = "16:9",
+    name: str = "clip",
+) -> Path:
+    image = _image(tmp / f"{name}.png", (1344, 768) if aspect == "16:9" else (768, 1344))
+    job = ClipJob(
+        first_frame=image, prompt="move", camera=camera, clip_s=clip_s, model=model, aspect=aspect, seed=1, item=name
+    )
+    return LocalVideoGenerator(settings).generate(job, tmp / f"{name}.mp4").path
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(camera=st.sampled_from(list(Camera)), p=st.floats(0, 1), aspect=st.sampled_from(ASPECTS))
+def test_camera_window_never_leaves_the_image(camera: Camera, p: float, aspect: str) -> None:
+    w, h = VIDEO_MODELS["hailuo-02"].size(aspect)
+    cx, cy, zoom, theta = window(camera, p, w, h)
+    hw, hh = w / zoom / 2, h / zoom / 2
+    for sx, sy in ((-1, -1), (1, -1), (-1, 1), (1, 1)):
+        x = cx + sx * hw * np.cos(theta) - sy * hh * np.sin(theta)
+        y = cy + sx * hw * np.sin(theta) + sy * hh * np.cos(theta)
+        assert -0.5 <= x <= w + 0.5 and -0.5 <= y <= h + 0.5
+    assert window(camera, 0.0, w, h) == (w / 2, h / 2, 1.0, 0.0)
+
+
+def test_local_clip_matches_the_model_and_starts_on_the_image(tmp_path: Path, settings: Settings) -> None:
+    clip = _clip(tmp_path, settings)
+    info = probe(clip)
+    assert (info.width, info.height, info.fps) == (910, 512, 25.0)
+    assert info.duration_s == pytest.approx(6.0, abs=0.05) and info.video_frames == 150
+    assert info.video_codec == "h264" and info.pix_fmt == "yuv420p" and info.has_b_frames == 0
+    assert not info.has_audio
+    start = np.asarray(ImageOps.fit(Image.open(tmp_path / "clip.png").convert("RGB"), (910, 512)))
+    first, last = frame_at(clip, 0, tmp_path), frame_at(clip, 149, tmp_path)
+    assert psnr(first, start) > 30  # frame 0 is the given image
+    assert psnr(last, start) < 25  # and the camera really moved
+
+
+def test_cameras_move_differently(tmp_path: Path, settings: Settings) -> None:
+    ends = {
+        cam: frame_at(_clip(tmp_path, settings, cam, name=cam.value), 149, tmp_path)
+        for cam in (Camera.PAN_LEFT, Camera.PAN_RIGHT, Camera.DOLLY_IN)
+    }
+    assert psnr(ends[Camera.PAN_LEFT], ends[Camera.PAN_RIGHT]) < 25
+    assert psnr(ends[Camera.PAN_LEFT], ends[Camera.DOLLY_IN]) < 25
+
+
+def test_native_audio_model_clip_has_sound(tmp_path: Path, settings: Settings) -> None:
+    info = probe(_clip(tmp_path, settings, model="veo-3-fast", clip_s=4))
+    assert info.has_audio and info.sample_rate == 48_000 and info.fps == 24.0
+    assert info.duration_s == pytest.approx(4.0, abs=0.05) and (info.width, info.height) == (1280, 720)
+
+
+def test_last_frame_is_the_final_decoded_frame(tmp_path: Path, settings: Settings) -> None:
+    clip = _clip(tmp_path, settings)
+    extracted = np.asarray(Image.open(ops.last_frame(clip, tmp_path / "last.png")).convert("RGB"))
+    assert psnr(extracted, frame_at(clip, 149, tmp_path)) > 45
+
+
+def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings) -> None:
+    a, b = _clip(tmp_path, settings, name="a"), _clip(tmp_path, settings, Camera.PAN_LEFT, name="b")
+    out = tmp_path / "stitched.mp4"
+    assert ops.stitch([ops.Segment(a, 5.0), ops.Segment(b, 3.0)], out, settings) == "copy"
+    info = probe(out)
+    assert info.duration_s == pytest.approx(8.0, abs=0.05) and info.video_frames == 200
+    assert psnr(frame_at(out, 125, tmp_path), frame_at(b, 0, tmp_path)) > 40  # second clip starts at 5.0 s
+
+
+def test_stitch_reencodes_clips_that_differ(tmp_path: Path, settings: Settings) -> None:
+    a = _clip(tmp_path, settings, name="a")
+    b = _clip(tmp_path, settings, model="kling-v2.1", clip_s=5, name="b")  # 1280x720 at 24 fps
+    out = tmp_path / "mixed.mp4"
+    assert ops.stitch([ops.Segment(a, 4.0), ops.Segment(b, 2.0)], out, settings) == "reencode"
+    info = probe(out)
+    assert info.duration_s == pytest.approx(6.0, abs=0.08)
+    assert (info.width, info.height, info.fps) == (910, 512, 25.0)
+
+
+def test_music_is_stereo_48k_of_the_asked_length(tmp_path: Path, settings: Settings) -> None:
+    made = LocalMusicGenerator(settings).generate(
+        MusicJob(prompt="", mood="energetic", duration_s=7.5, seed=3, model="musicgen"), tmp_path / "m.wav"
+    )
+    info = probe(made.path)
+    assert info.duration_s == pytest.approx(7.5, abs=0.01)
+    assert (info.sample_rate, info.channels) == (48_000, 2)
+    assert made.costs[0].usd == 0.0
+
+
+def test_finalize_delivers_h264_aac_faststart_at_target_loudness(tmp_path: Path, settings: Settings) -> None:
+    clip = _clip(tmp_path, settings)
+    music = (
+        LocalMusicGenerator(settings)
+        .generate(MusicJob(prompt="", mood="calm", duration_s=6, seed=1, model="musicgen"), tmp_path / "m.wav")
+        .path
+    )
+    out = tmp_path / "final.mp4"
+    ops.finalize(clip, music, out, 6.0, settings)
+    info = probe(out)
+    assert info.video_codec == "h264" and info.pix_fmt == "yuv420p"
+    assert info.audio_codec == "aac" and info.sample_rate == 48_000 and info.channels == 2
+    assert info.duration_s == pytest.approx(6.0, abs=0.1)
+    assert ops.measure_loudness(out) == pytest.approx(settings.target_lufs, abs=1.0)
+    data = out.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat")  # +faststart: index before media

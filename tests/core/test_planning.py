@@ -1,0 +1,144 @@
+"""Planning: prompt reading, request validation, and the spec invariants (hypothesis)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from vidgen_core.beats import ARCHETYPES, BEATS
+from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
+from vidgen_core.errors import InvalidRequest
+from vidgen_core.models import Section
+from vidgen_core.planning.local import LocalPlanner
+from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt
+from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.settings import Settings
+
+SETTINGS = Settings()
+PROMPTS = st.text(min_size=1, max_size=300).filter(lambda s: s.strip() and any(c.isprintable() for c in s.strip()))
+
+
+def test_beat_library_shape() -> None:
+    counts = {s: sum(b.section == s for b in BEATS) for s in Section}
+    assert counts == {Section.OPENING: 5, Section.PRODUCT: 5, Section.DYNAMIC: 3, Section.CLOSING: 2}
+    assert {b.duration_s for b in BEATS} == {5, 10, 15}
+    assert len({b.id for b in BEATS}) == 15
+    assert {"product_showcase", "lifestyle", "announcement"} <= set(ARCHETYPES)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "seconds"),
+    [
+        ("Create a 30-second Nike ad", 30),
+        ("a 45s spot for Red Bull", 45),
+        ("1 minute ad for Tesla", 60),
+        ("a one minute commercial", 60),
+        ("20 sec teaser", 20),
+        ("a retro 80s Adidas ad", None),
+        ("Nike ad", None),
+    ],
+)
+def test_duration_is_read_from_the_prompt(prompt: str, seconds: int | None) -> None:
+    assert find_duration(prompt) == seconds
+
+
+@pytest.mark.parametrize(
+    ("prompt", "aspect"),
+    [
+        ("a vertical Nike ad", "9:16"),
+        ("9:16 ad for coffee", "9:16"),
+        ("square ad", "1:1"),
+        ("1:1 promo", "1:1"),
+        ("widescreen film", "16:9"),
+        ("Create a 30-second Nike ad", None),
+    ],
+)
+def test_aspect_is_read_from_the_prompt(prompt: str, aspect: str | None) -> None:
+    assert find_aspect(prompt) == aspect
+
+
+@pytest.mark.parametrize(
+    ("prompt", "product", "category"),
+    [
+        ("Create a 30-second Nike ad", "Nike", "footwear"),
+        ("Make a 45s vertical ad for Red Bull energy drink", "Red Bull energy drink", "beverage"),
+        ("A 1 minute cinematic commercial for the Tesla Model 3", "Tesla Model 3", "automotive"),
+        ("Launching the Galaxy S30: a bold teaser", "Galaxy S30", "tech"),
+        ("create something nice", "your product", "general"),
+    ],
+)
+def test_product_and_category(prompt: str, product: str, category: str) -> None:
+    reading = read_prompt(prompt)
+    assert (reading.product, reading.category) == (product, category)
+
+
+def test_style_mood_and_archetype_follow_the_words() -> None:
+    reading = read_prompt("Introducing our luxury perfume, calm and elegant")
+    assert (reading.style, reading.mood, reading.archetype) == ("luxury", "calm", "announcement")
+    assert read_prompt("a lifestyle ad about friends and coffee").archetype == "lifestyle"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"prompt": ""}, "prompt is empty"),
+        ({"prompt": "   "}, "prompt is empty"),
+        ({"prompt": "x" * 2001}, "at most 2000"),
+        ({"prompt": "ad", "duration_s": 3}, "from 5 to 120"),
+        ({"prompt": "ad", "duration_s": 121}, "from 5 to 120"),
+        ({"prompt": "a 5 minute ad"}, "the prompt asks for 300"),
+        ({"prompt": "ad", "model": "sora-9"}, "unknown video model"),
+        ({"prompt": "ad", "aspect": "4:3"}, "aspect"),
+        ({"prompt": "ad", "user_id": "../etc"}, "user_id"),
+    ],
+)
+def test_bad_input_says_what_to_fix(kwargs: dict, fragment: str) -> None:
+    prompt = kwargs.pop("prompt")
+    with pytest.raises(InvalidRequest, match=fragment):
+        build_request(prompt, SETTINGS, **kwargs)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(
+    prompt=PROMPTS,
+    duration=st.integers(5, 120),
+    aspect=st.sampled_from(ASPECTS),
+    model=st.sampled_from(sorted(VIDEO_MODELS)),
+)
+def test_spec_durations_sum_exactly(prompt: str, duration: int, aspect: str, model: str) -> None:
+    request = build_request(prompt, SETTINGS, duration_s=duration, aspect=aspect, model=model, video_id="vid-test")
+    spec = LocalPlanner().plan(request).spec
+    assert sum(b.duration_s for b in spec.beats) == duration == spec.duration_s
+    starts = [sum(x.duration_s for x in spec.beats[:i]) for i in range(len(spec.beats))]
+    assert [b.start_s for b in spec.beats] == starts
+    assert spec.aspect_ratio == aspect and spec.video_model == model
+    assert spec.beats[-1].section is Section.CLOSING
+    if duration >= 10:
+        assert spec.beats[0].section is Section.OPENING
+    if duration >= 15:
+        assert all(b.section in (Section.PRODUCT, Section.DYNAMIC) for b in spec.beats[1:-1])
+        assert len(spec.beats) >= 3
+
+
+@hsettings(max_examples=50, deadline=None)
+@given(prompt=PROMPTS, duration=st.integers(5, 120))
+def test_same_prompt_same_spec(prompt: str, duration: int) -> None:
+    first = build_request(prompt, SETTINGS, duration_s=duration, video_id="vid-one")
+    second = build_request(prompt, SETTINGS, duration_s=duration, video_id="vid-one")
+    a, b = LocalPlanner().plan(first).spec, LocalPlanner().plan(second).spec
+    assert a.model_dump() == b.model_dump()
+
+
+def test_prompt_is_sanitized() -> None:
+    request = build_request("Nike\x00 ad\x1b[31m  \n\n for runners", SETTINGS)
+    assert "\x00" not in request.prompt and "\x1b" not in request.prompt and "  " not in request.prompt
+
+
+def test_request_store_round_trip(settings: Settings) -> None:
+    store = RequestStore(settings.requests_dir)
+    request = build_request("Create a 30-second Nike ad", settings)
+    store.save(request)
+    assert store.get(request.video_id) == request
+    assert store.find("vid-missing") is None
