@@ -10,7 +10,7 @@ import dagster as dg
 from vidgen_core import phases, verify
 from vidgen_core.catalog import image_model, music_model, video_model
 from vidgen_core.costs import list_price
-from vidgen_core.media.preview import contact_sheet, video_strip
+from vidgen_core.media.preview import contact_sheet, video_strip, waveform
 from vidgen_core.media.probe import probe
 from vidgen_core.models import ChunkSet, MusicTrack, RenderedVideo, Storyboard, VideoSpec
 from vidgen_dagster.metadata import check_results, check_specs, image_md, phase
@@ -88,8 +88,9 @@ def storyboard(video_spec: VideoSpec, vidgen: VidgenResource):
 @dg.asset(partitions_def=videos, group_name=GROUP, kinds={"python"})
 def music(video_spec: VideoSpec, vidgen: VidgenResource) -> dg.MaterializeResult[MusicTrack]:
     """Background music for the mood and length; skipped (at zero cost) when the video model makes audio."""
-    started, providers = time.perf_counter(), vidgen.providers()
-    track = phases.make_music(video_spec, vidgen.store(), providers)
+    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers()
+    track = phases.make_music(video_spec, store, providers)
+    preview = image_md(waveform(store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
     return dg.MaterializeResult(
         value=track,
         metadata=phase(
@@ -103,6 +104,7 @@ def music(video_spec: VideoSpec, vidgen: VidgenResource) -> dg.MaterializeResult
             reason=track.reason or "-",
             duration_s=track.duration_s,
             mood=track.mood,
+            preview=preview,
         ),
     )
 

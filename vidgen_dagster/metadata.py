@@ -14,9 +14,9 @@ from vidgen_core.verify import Outcome
 log = logging.getLogger("vidgen.phase")
 
 
-def image_md(jpeg: bytes, caption: str) -> dg.MetadataValue:
-    """A JPEG shown inline in the Dagster UI."""
-    return dg.MetadataValue.md(f"![{caption}](data:image/jpeg;base64,{base64.b64encode(jpeg).decode()})")
+def image_md(image: bytes, caption: str, mime: str = "image/jpeg") -> dg.MetadataValue:
+    """An image shown inline in the Dagster UI."""
+    return dg.MetadataValue.md(f"![{caption}](data:{mime};base64,{base64.b64encode(image).decode()})")
 
 
 def phase(

@@ -63,6 +63,7 @@ def test_whole_graph_for_a_short_video(settings: Settings, instance: dg.DagsterI
         assert values["cost_usd"] == 0.0 and isinstance(values["cost_breakdown"], list)
     for asset in ("storyboard", "video_chunks", "stitched_video", "final_video"):
         assert "data:image/jpeg;base64," in meta[asset]["preview"]
+    assert "data:image/png;base64," in meta["music"]["preview"] and "| beat |" in meta["video_spec"]["preview"]
     checks = result.get_asset_check_evaluations()
     assert {c.check_name for c in checks} == {
         "one_image_per_beat",

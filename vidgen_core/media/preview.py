@@ -6,9 +6,11 @@ import io
 import tempfile
 from pathlib import Path
 
+import ffmpeg
 from PIL import Image
 
 from vidgen_core.media.ops import filmstrip
+from vidgen_core.media.tools import run
 
 THUMB_WIDTH = 192
 
@@ -31,6 +33,15 @@ def contact_sheet(images: list[Path], columns: int = 4, thumb_width: int = THUMB
     buf = io.BytesIO()
     sheet.save(buf, format="JPEG", quality=80)
     return buf.getvalue()
+
+
+def waveform(audio: Path, width: int = 640, height: int = 120) -> bytes:
+    """A picture of an audio file's waveform, as PNG bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "wave.png"
+        stream = ffmpeg.input(str(audio)).audio.filter("showwavespic", s=f"{width}x{height}", colors="0x4fc3f7")
+        run(stream.output(str(out), vframes=1), f"draw the waveform of {audio.name}")
+        return out.read_bytes()
 
 
 def video_strip(video: Path, frames: int = 6) -> bytes:
