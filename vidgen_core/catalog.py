@@ -6,7 +6,7 @@ Prices are USD and come from ``shared/reference/providers.md``; they drift, so t
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +14,7 @@ from vidgen_core.errors import InvalidRequest
 
 Aspect = Literal["16:9", "9:16", "1:1"]
 ASPECTS: tuple[Aspect, ...] = ("16:9", "9:16", "1:1")
+M = TypeVar("M")
 
 
 class Kind(StrEnum):
@@ -204,28 +205,26 @@ LOCAL_MODELS: dict[Kind, str] = {
 }
 
 
+def _lookup(table: dict[str, M], kind: str, name: str) -> M:
+    try:
+        return table[name]
+    except KeyError:
+        raise InvalidRequest(f"unknown {kind} model {name!r}; choose one of: {', '.join(table)}") from None
+
+
 def video_model(name: str) -> VideoModel:
     """Look up a video model by name, with a message listing the known ones."""
-    try:
-        return VIDEO_MODELS[name]
-    except KeyError:
-        raise InvalidRequest(f"unknown video model {name!r}; choose one of: {', '.join(VIDEO_MODELS)}") from None
+    return _lookup(VIDEO_MODELS, "video", name)
 
 
 def image_model(name: str) -> ImageModel:
     """Look up an image model by name."""
-    try:
-        return IMAGE_MODELS[name]
-    except KeyError:
-        raise InvalidRequest(f"unknown image model {name!r}; choose one of: {', '.join(IMAGE_MODELS)}") from None
+    return _lookup(IMAGE_MODELS, "image", name)
 
 
 def music_model(name: str) -> MusicModel:
     """Look up a music model by name."""
-    try:
-        return MUSIC_MODELS[name]
-    except KeyError:
-        raise InvalidRequest(f"unknown music model {name!r}; choose one of: {', '.join(MUSIC_MODELS)}") from None
+    return _lookup(MUSIC_MODELS, "music", name)
 
 
 def check_aspect(aspect: str) -> Aspect:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,9 +15,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIDGEN_", env_file=".env", extra="ignore")
 
     home: Path = Field(default=Path(".vidgen"), description="Root for local storage and the Dagster instance.")
-    storage: Literal["local"] = Field(default="local", description="Where media goes (S3 comes later).")
-    planner: Literal["local"] = "local"
-    media: Literal["local"] = "local"
     default_user: str = "local-user"
     default_model: str = "hailuo-02-fast"
     default_image_model: str = "flux-dev"

@@ -31,6 +31,13 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
+def _fitted(draw: ImageDraw.ImageDraw, text: str, max_width: float, size: int) -> ImageFont.ImageFont:
+    """The largest font up to ``size`` in which ``text`` fits ``max_width``."""
+    while size > 10 and draw.textlength(text, font=_font(size)) > max_width:
+        size = int(size * 0.9)
+    return _font(size)
+
+
 def _gradient(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:
     column = Image.new("RGB", (1, 256))
     for y in range(256):
@@ -102,14 +109,15 @@ def _product(
             [(x0 + 0.1 * w, y0 + 0.1 * h), (x0 + 0.3 * w, y0), (x1, y0), (x1 - 0.1 * w, y0 + 0.1 * h)], fill=dark
         )
         draw.rectangle((x0 + 0.1 * w, y0 + 0.45 * h, x1 - 0.1 * w, y0 + 0.6 * h), fill=accent)
-    size = max(10, int(min(0.14 * w, 0.12 * h)))
+    name = label.upper()
+    font = _fitted(draw, name, 0.95 * w, max(10, int(min(0.14 * w, 0.12 * h))))
     draw.text(
         ((x0 + x1) / 2, y0 + 0.86 * h),
-        label.upper()[:18],
-        font=_font(size),
+        name,
+        font=font,
         fill=(255, 255, 255),
         anchor="mm",
-        stroke_width=max(1, size // 12),
+        stroke_width=max(1, font.size // 12),
         stroke_fill=(0, 0, 0),
     )
 
@@ -151,26 +159,24 @@ def draw_frame(job: ImageJob) -> Image.Image:
     scale = SHOT_SCALE.get(beat.shot_type, 0.45) * min(width, height)
     pw = scale * (1.6 if spec.category in ("footwear", "automotive") else 0.8)
     px = width * (0.5 + rng.uniform(-0.12, 0.12))
-    py = horizon - 0.05 * height if beat.shot_type == "wide" else min(height * 0.97, scale + 0.12 * height)
+    headroom = 0.3 if beat.section in (Section.OPENING, Section.CLOSING) else 0.12  # room for the title
+    py = horizon - 0.05 * height if beat.shot_type == "wide" else min(height * 0.97, scale + headroom * height)
     body = tuple(min(255, c + 40) for c in bottom)
     _product(draw, spec.category, (px - pw / 2, py - scale, px + pw / 2, py), body, accent, spec.product)
-    small = _font(max(12, height // 30))
     caption = f"BEAT {beat.index + 1} · {beat.name.upper()} · {beat.shot_type} · {beat.camera.value}"
-    draw.text(
-        (width * 0.03, height * 0.04), caption, font=small, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0)
-    )
-    draw.text(
-        (width * 0.97, height * 0.04),
-        f"{spec.style} · {spec.music_mood}",
-        font=small,
-        anchor="ra",
-        fill=(255, 255, 255),
-        stroke_width=2,
-        stroke_fill=(0, 0, 0),
-    )
+    small = _fitted(draw, caption, 0.94 * width, max(12, min(width, height) // 24))
+    for line, text in enumerate((caption, f"{spec.style} style · {spec.music_mood} music")):
+        draw.text(
+            (width * 0.03, height * 0.03 + line * small.size * 1.3),
+            text,
+            font=small,
+            fill=(255, 255, 255),
+            stroke_width=2,
+            stroke_fill=(0, 0, 0),
+        )
     if beat.section in (Section.OPENING, Section.CLOSING):
-        big = _font(max(18, height // 9))
         text = spec.product.upper() if beat.section is Section.OPENING else "AVAILABLE NOW"
+        big = _fitted(draw, text[:28], 0.9 * width, max(18, height // 9))
         draw.text(
             (width / 2, height * 0.2),
             text[:28],

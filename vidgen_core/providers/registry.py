@@ -21,7 +21,7 @@ class Providers:
 
 
 def build_providers(settings: Settings) -> Providers:
-    """The planner and media adapters named by ``VIDGEN_PLANNER`` and ``VIDGEN_MEDIA``."""
+    """The planner and media adapters (offline only for now; OpenAI and Replicate plug in here)."""
     return Providers(
         planner=LocalPlanner(),
         images=LocalImageGenerator(),
