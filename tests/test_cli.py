@@ -88,3 +88,22 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: l
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and fragment in proc.stderr and proc.stderr.startswith("vidgen: ")
     assert proc.stdout == "" and not home.exists()
+
+
+def test_failed_run_exits_1_naming_the_step(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = _env(home) | {"VIDGEN_FFMPEG": "/bin/false"}
+    proc = subprocess.run(
+        [*VIDGEN, "generate", "Create a 5-second Nike ad", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1
+    out = json.loads(proc.stdout)
+    step = out["error"].split(":")[0]
+    assert out["status"] == "failed" and step in ("music", "video_chunks")
+    assert out["error"].startswith(f"{step}: ffmpeg failed to ")
+    assert proc.stderr.strip().endswith(f"vidgen: generation failed at {out['error']}")

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -102,7 +103,8 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
         while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
             error = error.cause
         step = failures[0].step_key if failures else "run"
-        summary["error"] = f"{step}: {error.message.strip() if error else 'run failed'}"
+        message = re.sub(r"^[\w.]+: ", "", error.message.strip()) if error else "run failed"  # drop the class path
+        summary["error"] = f"{step}: {message}"
         return summary
     store, keys = LocalStore(settings.storage_dir), VideoKeys(request.user_id, request.video_id)
     final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))

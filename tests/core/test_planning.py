@@ -36,6 +36,8 @@ def test_beat_library_shape() -> None:
         ("1 minute ad for Tesla", 60),
         ("a one minute commercial", 60),
         ("20 sec teaser", 20),
+        ("a thirty-second spot", 30),
+        ("forty five seconds of hype", 45),
         ("a retro 80s Adidas ad", None),
         ("Nike ad", None),
     ],

@@ -120,3 +120,26 @@ def test_partition_added_by_hand_uses_the_launchpad_prompt(settings: Settings, i
     assert not failed.success
     failure = next(e for e in failed.all_events if e.is_step_failure)
     assert "No request is stored for video 'ui-empty'" in failure.step_failure_data.error.message
+
+
+def test_failed_run_keeps_finished_pieces_and_a_retry_pays_only_for_the_rest(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vidgen_core.providers.local_video as local_video
+
+    monkeypatch.setattr(local_video, "ffmpeg_exe", lambda: "/bin/false")  # the video renderer breaks
+    failed = _run(settings, instance, "Create a 10-second Nike ad", "vid-retry1")
+    assert not failed.success
+    failure = next(e for e in failed.all_events if e.is_step_failure)
+    assert failure.step_key == "video_chunks"
+    assert {e.asset_key.to_user_string() for e in failed.get_asset_materialization_events()} == {
+        "video_spec",
+        "storyboard",
+        "music",
+    }
+    monkeypatch.undo()
+    retried = _execute(settings, instance, "vid-retry1")
+    assert retried.success
+    meta = _metadata(retried)
+    assert meta["storyboard"]["reused"] == meta["storyboard"]["images"] > 0
+    assert meta["video_chunks"]["reused"] == 0

@@ -52,6 +52,9 @@ def ffprobe_exe() -> str:
     return found
 
 
+NO_OUTPUT = "it exited with an error and printed nothing (is VIDGEN_FFMPEG a working ffmpeg?)"
+
+
 class MediaClock:
     """Seconds spent inside media work in this process (ffmpeg runs and frame rendering)."""
 
@@ -69,6 +72,6 @@ def run(stream: Any, what: str) -> tuple[bytes, bytes]:
         return stream.overwrite_output().run(cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True)
     except ffmpeg.Error as exc:
         tail = "\n".join((exc.stderr or b"").decode(errors="replace").strip().splitlines()[-4:])
-        raise MediaError(f"ffmpeg failed to {what}: {tail}") from None
+        raise MediaError(f"ffmpeg failed to {what}: {tail or NO_OUTPUT}") from None
     finally:
         MediaClock.add(time.perf_counter() - start)

@@ -8,11 +8,35 @@ from dataclasses import dataclass
 
 from vidgen_core.catalog import Aspect
 
-_NUM_WORDS = {"one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "half": 0.5, "half a": 0.5}
+_NUM_WORDS = {
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "half": 0.5,
+    "half a": 0.5,
+    "five": 5,
+    "six": 6,
+    "eight": 8,
+    "ten": 10,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "forty-five": 45,
+    "forty five": 45,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+}
+_SECOND_WORDS = "five|six|eight|ten|twelve|fifteen|twenty|thirty|forty[- ]five|forty|fifty|sixty|ninety"
 _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"\b(\d+(?:\.\d+)?)\s*-?\s*(?:sec|secs|second|seconds)\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)\s*-?\s*(?:min|mins|minute|minutes)\b", re.I), 60.0),
     (re.compile(r"\b(one|a|an|two|three|half a|half)\s*-?\s*(?:minute|minutes|min)\b", re.I), 60.0),
+    (re.compile(rf"\b({_SECOND_WORDS})\s*-?\s*(?:sec|secs|second|seconds)\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)s\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)m\b", re.I), 60.0),
 )

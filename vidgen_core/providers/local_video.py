@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind, video_model
 from vidgen_core.errors import MediaError
 from vidgen_core.media.ops import x264_args
-from vidgen_core.media.tools import MediaClock, ffmpeg_exe
+from vidgen_core.media.tools import NO_OUTPUT, MediaClock, ffmpeg_exe
 from vidgen_core.models import Camera, CostLine
 from vidgen_core.providers.local_music import synthesize
 from vidgen_core.providers.ports import ClipJob, Generated
@@ -143,4 +143,4 @@ class LocalVideoGenerator:
         err = process.stderr.read().decode(errors="replace")
         if process.wait() != 0:
             tail = "\n".join(err.strip().splitlines()[-3:])
-            raise MediaError(f"ffmpeg failed to encode clip {job.item}: {tail}")
+            raise MediaError(f"ffmpeg failed to encode clip {job.item}: {tail or NO_OUTPUT}")
