@@ -44,6 +44,16 @@ class VideoModel(BaseModel, frozen=True):
     native_audio: bool = False
     usd_per_second: float = 0.0
     image_input: str = Field(default="first_frame_image", description="Provider input naming the start frame.")
+    aspect_input: str | None = Field(default=None, description="Provider input for the aspect ratio, if any.")
+    aspects: tuple[Aspect, ...] = ASPECTS
+    fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    def inputs(self, prompt: str, image: object, clip_s: int, aspect: Aspect) -> dict[str, object]:
+        """The provider's input for one clip, with this model's own input names."""
+        payload: dict[str, object] = {"prompt": prompt, self.image_input: image, "duration": clip_s}
+        if self.aspect_input:
+            payload[self.aspect_input] = aspect
+        return payload | self.fixed_inputs
 
     def size(self, aspect: Aspect) -> tuple[int, int]:
         """Output frame size for an aspect ratio."""
@@ -62,6 +72,10 @@ class ImageModel(BaseModel, frozen=True):
     provider_id: str
     usd_per_image: float = 0.0
     short_side: int = 768
+    fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    def inputs(self, prompt: str, aspect: Aspect, seed: int) -> dict[str, object]:
+        return {"prompt": prompt, "aspect_ratio": aspect, "seed": seed} | self.fixed_inputs
 
 
 class MusicModel(BaseModel, frozen=True):
@@ -73,6 +87,15 @@ class MusicModel(BaseModel, frozen=True):
     usd_per_gpu_second: float = 0.0
     est_gpu_seconds_per_audio_second: float = 0.0
     max_duration_s: int = 300
+    fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    def inputs(self, prompt: str, duration_s: float, seed: int) -> dict[str, object]:
+        return {"prompt": prompt, "duration": max(1, round(duration_s)), "seed": seed} | self.fixed_inputs
+
+    def cost(self, predict_time_s: float) -> float:
+        """Price of one prediction from its measured GPU time."""
+        return round(predict_time_s * self.usd_per_gpu_second, 6)
+
     sample_rate_hz: int = 48_000
 
 
@@ -118,6 +141,7 @@ VIDEO_MODELS: dict[str, VideoModel] = {
             resolution="768p",
             short_side=768,
             usd_per_second=0.045,
+            fixed_inputs={"resolution": "768p"},
         ),
         VideoModel(
             name="veo-3-fast",
@@ -130,6 +154,9 @@ VIDEO_MODELS: dict[str, VideoModel] = {
             native_audio=True,
             usd_per_second=0.15,
             image_input="image",
+            aspect_input="aspect_ratio",
+            aspects=("16:9", "9:16"),
+            fixed_inputs={"resolution": "720p", "generate_audio": True},
         ),
         VideoModel(
             name="kling-v2.1",
@@ -141,6 +168,7 @@ VIDEO_MODELS: dict[str, VideoModel] = {
             short_side=720,
             usd_per_second=0.05,
             image_input="start_image",
+            fixed_inputs={"mode": "standard"},
         ),
     )
 }
@@ -149,10 +177,18 @@ IMAGE_MODELS: dict[str, ImageModel] = {
     m.name: m
     for m in (
         ImageModel(
-            name="flux-dev", provider="replicate", provider_id="black-forest-labs/flux-dev", usd_per_image=0.025
+            name="flux-dev",
+            provider="replicate",
+            provider_id="black-forest-labs/flux-dev",
+            usd_per_image=0.025,
+            fixed_inputs={"num_outputs": 1, "output_format": "png", "go_fast": True},
         ),
         ImageModel(
-            name="flux-schnell", provider="replicate", provider_id="black-forest-labs/flux-schnell", usd_per_image=0.003
+            name="flux-schnell",
+            provider="replicate",
+            provider_id="black-forest-labs/flux-schnell",
+            usd_per_image=0.003,
+            fixed_inputs={"num_outputs": 1, "output_format": "png"},
         ),
     )
 }
@@ -168,6 +204,11 @@ MUSIC_MODELS: dict[str, MusicModel] = {
             est_gpu_seconds_per_audio_second=2.0,
             max_duration_s=300,
             sample_rate_hz=32_000,
+            fixed_inputs={
+                "model_version": "stereo-melody-large",
+                "output_format": "wav",
+                "normalization_strategy": "loudness",
+            },
         ),
     )
 }
@@ -225,6 +266,11 @@ def image_model(name: str) -> ImageModel:
 def music_model(name: str) -> MusicModel:
     """Look up a music model by name."""
     return _lookup(MUSIC_MODELS, "music", name)
+
+
+def llm_model(name: str) -> LLMModel:
+    """Look up a planning LLM by name."""
+    return _lookup(LLM_MODELS, "LLM", name)
 
 
 def check_aspect(aspect: str) -> Aspect:

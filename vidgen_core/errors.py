@@ -12,12 +12,24 @@ class InvalidRequest(VidgenError):
 
 
 class ProviderError(VidgenError):
-    """A model provider failed. Names the provider, the model, the item and the reason."""
+    """A model provider failed. Names the provider, the model, the item and the reason.
 
-    def __init__(self, provider: str, model: str, reason: str, item: str = "") -> None:
+    ``retryable`` is True when trying the same step again later may succeed (outages, throttling).
+    """
+
+    def __init__(self, provider: str, model: str, reason: str, item: str = "", retryable: bool = False) -> None:
         self.provider, self.model, self.item, self.reason = provider, model, item, reason
+        self.retryable = retryable
         where = f" for {item}" if item else ""
         super().__init__(f"{provider} model {model} failed{where}: {reason}")
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """``text`` with every given secret replaced by ``***`` (providers sometimes echo keys back)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class MediaError(VidgenError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -67,6 +68,8 @@ class GenerationRequest(BaseModel):
     video_model: str
     image_model: str
     music_model: str
+    planner: Literal["local", "openai"] = "local"
+    media: Literal["local", "replicate"] = "local"
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -109,6 +112,7 @@ class VideoSpec(BaseModel):
     music_model: str
     seed: int
     beats: list[SpecBeat] = Field(min_length=1)
+    plan_notes: list[str] = Field(default_factory=list, description="Repairs the planner made to the plan.")
 
     @model_validator(mode="after")
     def _timeline_is_exact(self) -> VideoSpec:

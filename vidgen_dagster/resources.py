@@ -37,8 +37,9 @@ class VidgenResource(dg.ConfigurableResource):
     def requests(self) -> RequestStore:
         return RequestStore(self.settings().requests_dir)
 
-    def providers(self) -> Providers:
-        return build_providers(self.settings())
+    def providers(self, video_id: str) -> Providers:
+        """The providers the video's request asked for."""
+        return build_providers(self.settings(), self.requests().get(video_id))
 
     def request_for(self, video_id: str, config: SpecConfig) -> GenerationRequest:
         """The stored request for a video, or one built from run config (then stored) for hand-made partitions."""
@@ -48,7 +49,8 @@ class VidgenResource(dg.ConfigurableResource):
         if not config.prompt:
             raise dg.Failure(
                 f"No request is stored for video {video_id!r}. Create videos with `vidgen generate`, or give "
-                "this run a prompt: ops.video_spec.config.prompt in the launchpad."
+                "this run a prompt: ops.video_spec.config.prompt in the launchpad.",
+                allow_retries=False,
             )
         request = build_request(
             config.prompt,

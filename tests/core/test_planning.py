@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -16,7 +16,7 @@ from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt
 from vidgen_core.planning.requests import RequestStore, build_request
 from vidgen_core.settings import Settings
 
-SETTINGS = Settings()
+SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
 PROMPTS = st.text(min_size=1, max_size=300).filter(lambda s: s.strip() and any(c.isprintable() for c in s.strip()))
 
 
@@ -94,6 +94,9 @@ def test_style_mood_and_archetype_follow_the_words() -> None:
         ({"prompt": "ad", "model": "sora-9"}, "unknown video model"),
         ({"prompt": "ad", "aspect": "4:3"}, "aspect"),
         ({"prompt": "ad", "user_id": "../etc"}, "user_id"),
+        ({"prompt": "ad", "model": "veo-3-fast", "aspect": "1:1"}, "veo-3-fast makes 16:9 or 9:16 video, not 1:1"),
+        ({"prompt": "ad", "planner": "openai"}, "set OPENAI_API_KEY in the environment"),
+        ({"prompt": "ad", "media": "replicate"}, "set REPLICATE_API_TOKEN in the environment"),
     ],
 )
 def test_bad_input_says_what_to_fix(kwargs: dict, fragment: str) -> None:
@@ -110,6 +113,7 @@ def test_bad_input_says_what_to_fix(kwargs: dict, fragment: str) -> None:
     model=st.sampled_from(sorted(VIDEO_MODELS)),
 )
 def test_spec_durations_sum_exactly(prompt: str, duration: int, aspect: str, model: str) -> None:
+    assume(aspect in VIDEO_MODELS[model].aspects)
     request = build_request(prompt, SETTINGS, duration_s=duration, aspect=aspect, model=model, video_id="vid-test")
     spec = LocalPlanner().plan(request).spec
     assert sum(b.duration_s for b in spec.beats) == duration == spec.duration_s

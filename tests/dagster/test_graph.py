@@ -11,6 +11,7 @@ from vidgen_core.media.probe import probe
 from vidgen_core.planning.requests import RequestStore, build_request
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
+from vidgen_dagster.cli import failure_message
 from vidgen_dagster.definitions import build_definitions
 from vidgen_dagster.partitions import videos
 
@@ -118,8 +119,7 @@ def test_partition_added_by_hand_uses_the_launchpad_prompt(settings: Settings, i
     assert RequestStore(settings.requests_dir).get("ui-made").aspect_ratio == "1:1"
     failed = _execute(settings, instance, "ui-empty")
     assert not failed.success
-    failure = next(e for e in failed.all_events if e.is_step_failure)
-    assert "No request is stored for video 'ui-empty'" in failure.step_failure_data.error.message
+    assert failure_message(failed).startswith("video_spec: No request is stored for video 'ui-empty'")
 
 
 def test_failed_run_keeps_finished_pieces_and_a_retry_pays_only_for_the_rest(

@@ -9,11 +9,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from vidgen_core.catalog import check_aspect, image_model, music_model, video_model
+from vidgen_core.catalog import check_aspect, image_model, llm_model, music_model, video_model
 from vidgen_core.errors import InvalidRequest, NotFound
 from vidgen_core.models import GenerationRequest
 from vidgen_core.planning.prompt import find_aspect, find_duration, sanitize
 from vidgen_core.settings import Settings
+
+PLANNERS = ("local", "openai")
+MEDIA = ("local", "replicate")
 
 
 def new_video_id() -> str:
@@ -31,6 +34,8 @@ def build_request(
     user_id: str | None = None,
     title: str = "",
     video_id: str | None = None,
+    planner: str | None = None,
+    media: str | None = None,
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
 
@@ -54,7 +59,23 @@ def build_request(
             f"to {settings.max_duration_s} seconds"
         )
     aspect_ratio = check_aspect(aspect) if aspect is not None else (find_aspect(clean) or settings.default_aspect)
-    chosen = video_model(model or settings.default_model).name
+    chosen = video_model(model or settings.default_model)
+    if aspect_ratio not in chosen.aspects:
+        raise InvalidRequest(
+            f"{chosen.name} makes {' or '.join(chosen.aspects)} video, not {aspect_ratio}; "
+            "choose another aspect or model"
+        )
+    planner, media = planner or settings.planner, media or settings.media
+    if planner not in PLANNERS or media not in MEDIA:
+        raise InvalidRequest(f"choose a planner from {PLANNERS} and media from {MEDIA}")
+    if planner == "openai":
+        llm_model(settings.openai_model)
+    missing = settings.missing_credentials(planner, media)
+    if missing:
+        raise InvalidRequest(
+            f"set {' and '.join(missing)} in the environment to use planner {planner} and media {media}, "
+            "or choose --planner local --media local"
+        )
     try:
         return GenerationRequest(
             video_id=video_id or new_video_id(),
@@ -63,7 +84,9 @@ def build_request(
             title=title or clean[:80],
             duration_s=round(seconds),
             aspect_ratio=check_aspect(aspect_ratio),
-            video_model=chosen,
+            video_model=chosen.name,
+            planner=planner,
+            media=media,
             image_model=image_model(settings.default_image_model).name,
             music_model=music_model(settings.default_music_model).name,
         )

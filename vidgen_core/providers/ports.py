@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from vidgen_core.catalog import Aspect
 from vidgen_core.models import Camera, CostLine, GenerationRequest, SpecBeat, VideoSpec
+
+
+class Journal(Protocol):
+    """Remembers the paid call behind one output, so a retried step resumes it instead of paying again."""
+
+    def load(self) -> dict[str, Any] | None: ...
+    def save(self, record: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class ImageJob:
     seed: int
     spec: VideoSpec
     beat: SpecBeat
+    journal: Journal | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class ClipJob:
     aspect: Aspect
     seed: int
     item: str
+    journal: Journal | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class MusicJob:
     duration_s: float
     seed: int
     model: str
+    journal: Journal | None = None
 
 
 @dataclass

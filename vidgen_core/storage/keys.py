@@ -41,6 +41,10 @@ class VideoKeys:
         """Where a phase's manifest (the asset value passed downstream) is kept."""
         return f"{self.prefix}/manifests/{asset}.json"
 
+    def prediction(self, item: str) -> str:
+        """Journal of the paid prediction behind one item, so a retried step resumes instead of paying again."""
+        return f"{self.prefix}/predictions/{item}.json"
+
     def fingerprint(self, media_key: str) -> str:
         """Sidecar holding the inputs' fingerprint of a media object, so a rerun can reuse it."""
         return f"{media_key}.inputs.json"

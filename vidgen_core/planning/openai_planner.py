@@ -1,0 +1,267 @@
+"""Planning with OpenAI structured output: the LLM picks beats from the library and writes the prompts.
+
+The answer is validated against the library and the video's length, repaired where that is safe (unknown beat
+ids dropped, durations rescaled) and rejected with a clear reason otherwise. Cost comes from the real usage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+from pydantic import BaseModel, Field, ValidationError
+
+from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID, BeatTemplate
+from vidgen_core.catalog import llm_model
+from vidgen_core.errors import ProviderError, scrub
+from vidgen_core.models import CostLine, GenerationRequest, SpecBeat, VideoSpec
+from vidgen_core.planning.local import SCENES, spec_seed
+from vidgen_core.planning.prompt import MOOD_WORDS, STYLE_WORDS
+from vidgen_core.providers.ports import PlanResult
+from vidgen_core.settings import Settings
+
+PROVIDER = "openai"
+MIN_BEAT_S = 3
+MAX_BEATS = 24
+
+
+class PlannedBeat(BaseModel):
+    """One beat as the LLM plans it. ``beat_id`` is checked against the library after parsing."""
+
+    beat_id: str = Field(json_schema_extra={"enum": [b.id for b in BEATS]})
+    duration_s: int
+    image_prompt: str
+    motion_prompt: str
+
+
+class PlannedAd(BaseModel):
+    """The structured answer the LLM must give (sent as a strict JSON schema)."""
+
+    product: str
+    category: str = Field(json_schema_extra={"enum": sorted(SCENES)})
+    style: str = Field(json_schema_extra={"enum": sorted(STYLE_WORDS)})
+    music_mood: str = Field(json_schema_extra={"enum": sorted(MOOD_WORDS)})
+    archetype: str = Field(json_schema_extra={"enum": sorted(ARCHETYPES)})
+    beats: list[PlannedBeat]
+
+
+def _library() -> str:
+    return "\n".join(
+        f"- {b.id}: {b.section.value}, {b.duration_s}s, {b.shot_type}, camera {b.camera.value}, energy "
+        f"{b.energy.value}, suits {', '.join(sorted(b.categories))}"
+        for b in BEATS
+    )
+
+
+SYSTEM = (
+    "You plan short video ads. Choose a sequence of beats ONLY from this library, by id:\n{library}\n"
+    "Rules: the first beat is an opening beat and the last a closing beat when the ad is 10 s or longer; the "
+    "durations are whole seconds and sum EXACTLY to the requested length; at most {max_beats} beats. For every "
+    "beat write an image_prompt (one still frame showing the product, in the ad's style) and a motion_prompt "
+    "(how the camera and subject move). Answer in the given JSON schema."
+)
+
+
+def max_beats(duration_s: int) -> int:
+    return max(1, min(MAX_BEATS, duration_s // MIN_BEAT_S))
+
+
+class OpenAIPlanner:
+    """Plans a spec with an OpenAI model through the Responses API (or Chat Completions)."""
+
+    provider = PROVIDER
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model = llm_model(settings.openai_model).name
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        self._key = key
+        self.client = openai.OpenAI(
+            api_key=key,
+            base_url=settings.openai_base_url,
+            max_retries=settings.openai_max_retries,
+            timeout=settings.openai_timeout_s,
+        )
+
+    def plan(self, request: GenerationRequest) -> PlanResult:
+        messages = [
+            {"role": "system", "content": SYSTEM.format(library=_library(), max_beats=max_beats(request.duration_s))},
+            {
+                "role": "user",
+                "content": f"Ad request: {request.prompt}\nLength: {request.duration_s} seconds\n"
+                f"Aspect ratio: {request.aspect_ratio}",
+            },
+        ]
+        try:
+            planned, tokens = self._ask(messages)
+        except ProviderError:
+            raise
+        except openai.APIError as exc:
+            raise self._error(exc) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ProviderError(
+                PROVIDER, self.model, f"the answer does not match the spec schema ({where}: {first['msg']})", "plan"
+            ) from None
+        spec = to_spec(planned, request, self.model)
+        usd = llm_model(self.model).cost(*tokens)
+        cost = CostLine(
+            phase="plan",
+            provider=PROVIDER,
+            model=self.model,
+            item="spec",
+            quantity=tokens[0] + tokens[2],
+            unit="tokens",
+            usd=usd,
+        )
+        return PlanResult(spec=spec, costs=[cost])
+
+    def _ask(self, messages: list[dict[str, str]]) -> tuple[PlannedAd, tuple[int, int, int]]:
+        """Call the API; returns the parsed answer and (input, cached input, output) tokens."""
+        if self.settings.openai_api == "chat":
+            completion = self.client.chat.completions.parse(
+                model=self.model, messages=messages, response_format=PlannedAd
+            )
+            message = completion.choices[0].message
+            if message.refusal:
+                raise ProviderError(PROVIDER, self.model, f"the model refused: {message.refusal}", "plan")
+            if message.parsed is None:
+                raise ProviderError(PROVIDER, self.model, "the answer was empty", "plan")
+            usage = completion.usage
+            cached = usage.prompt_tokens_details.cached_tokens if usage and usage.prompt_tokens_details else 0
+            tokens = (usage.prompt_tokens, cached or 0, usage.completion_tokens) if usage else (0, 0, 0)
+            return message.parsed, tokens
+        response = self.client.responses.parse(model=self.model, input=messages, text_format=PlannedAd)
+        if response.status == "incomplete":
+            reason = response.incomplete_details.reason if response.incomplete_details else "unknown"
+            raise ProviderError(PROVIDER, self.model, f"the answer is incomplete ({reason})", "plan")
+        refusal = _refusal(response)
+        if refusal:
+            raise ProviderError(PROVIDER, self.model, f"the model refused: {refusal}", "plan")
+        if response.output_parsed is None:
+            raise ProviderError(PROVIDER, self.model, f"the answer was empty (status {response.status})", "plan")
+        usage = response.usage
+        cached = usage.input_tokens_details.cached_tokens if usage and usage.input_tokens_details else 0
+        tokens = (usage.input_tokens, cached or 0, usage.output_tokens) if usage else (0, 0, 0)
+        return response.output_parsed, tokens
+
+    def _error(self, exc: openai.APIError) -> ProviderError:
+        """A clear, key-free error for every way the API can fail."""
+        retryable = False
+        if isinstance(exc, openai.LengthFinishReasonError):
+            reason = "the answer was cut off at the token limit (finish_reason=length)"
+        elif isinstance(exc, openai.ContentFilterFinishReasonError):
+            reason = "the answer was blocked by the content filter"
+        elif isinstance(exc, openai.AuthenticationError):
+            reason = "the API key was rejected (401); check OPENAI_API_KEY"
+        elif isinstance(exc, openai.RateLimitError):
+            body = exc.body if isinstance(exc.body, dict) else {}
+            if body.get("code") == "insufficient_quota":
+                reason = "the account has no quota left (429 insufficient_quota); add credit"
+            else:
+                reason, retryable = f"still rate limited after {self.settings.openai_max_retries} retries", True
+        elif isinstance(exc, openai.APITimeoutError):
+            reason, retryable = f"no answer within {self.settings.openai_timeout_s:g} s", True
+        elif isinstance(exc, openai.APIConnectionError):
+            reason, retryable = f"cannot reach {self.client.base_url}", True
+        elif isinstance(exc, openai.APIStatusError):
+            reason, retryable = f"HTTP {exc.status_code}: {exc.message}", exc.status_code >= 500
+        else:
+            reason = str(exc)
+        return ProviderError(PROVIDER, self.model, scrub(reason, self._key), "plan", retryable=retryable)
+
+
+def _refusal(response: Any) -> str | None:
+    for item in response.output or []:
+        for part in getattr(item, "content", None) or []:
+            if getattr(part, "type", "") == "refusal":
+                return part.refusal
+    return None
+
+
+def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> VideoSpec:
+    """Validate the LLM's plan against the library and the length; repair what is safe, reject the rest."""
+    notes: list[str] = []
+    reject = lambda why: ProviderError(PROVIDER, model, f"the plan was rejected: {why}", "plan")  # noqa: E731
+    unknown = [b.beat_id for b in planned.beats if b.beat_id not in BEATS_BY_ID]
+    beats = [b for b in planned.beats if b.beat_id in BEATS_BY_ID]
+    if unknown:
+        notes.append(f"dropped beats with unknown ids: {', '.join(unknown)}")
+    if not beats:
+        raise reject(f"no beat comes from the library (unknown ids: {', '.join(unknown) or 'none given'})")
+    limit = max_beats(request.duration_s)
+    if len(beats) > limit:
+        raise reject(f"{len(beats)} beats; at most {limit} fit a {request.duration_s} s video")
+    durations = [max(b.duration_s, 1) for b in beats]
+    if sum(durations) != request.duration_s:
+        notes.append(
+            f"beat durations summed to {sum(b.duration_s for b in beats)} s; rescaled to {request.duration_s} s"
+        )
+        durations = rescale(durations, request.duration_s)
+    fields = {
+        "product": planned.product,
+        "style": f"{planned.style} style",
+        "scene": SCENES.get(planned.category, SCENES["general"]),
+    }
+    spec_beats, start = [], 0
+    for index, (plan, seconds) in enumerate(zip(beats, durations, strict=True)):
+        tpl: BeatTemplate = BEATS_BY_ID[plan.beat_id]
+        spec_beats.append(
+            SpecBeat(
+                index=index,
+                beat_id=tpl.id,
+                name=tpl.name,
+                section=tpl.section,
+                start_s=start,
+                duration_s=seconds,
+                shot_type=tpl.shot_type,
+                camera=tpl.camera,
+                energy=tpl.energy,
+                image_prompt=plan.image_prompt.strip() or tpl.image_prompt.format(**fields),
+                motion_prompt=plan.motion_prompt.strip() or tpl.motion_prompt.format(**fields),
+            )
+        )
+        start += seconds
+    return VideoSpec(
+        video_id=request.video_id,
+        user_id=request.user_id,
+        prompt=request.prompt,
+        title=request.title,
+        product=planned.product.strip() or "your product",
+        category=_known(planned.category, SCENES, "general"),
+        style=_known(planned.style, STYLE_WORDS, "cinematic"),
+        music_mood=_known(planned.music_mood, MOOD_WORDS, "inspirational"),
+        archetype=_known(planned.archetype, ARCHETYPES, "product_showcase"),
+        duration_s=request.duration_s,
+        aspect_ratio=request.aspect_ratio,
+        video_model=request.video_model,
+        image_model=request.image_model,
+        music_model=request.music_model,
+        seed=spec_seed(request),
+        beats=spec_beats,
+        plan_notes=notes,
+    )
+
+
+def _known(value: str, table: dict[str, Any], default: str) -> str:
+    return value if value in table else default
+
+
+def rescale(durations: list[int], total: int) -> list[int]:
+    """Whole-second durations proportional to ``durations`` that sum to ``total`` (largest remainder), each >= 1."""
+    if total < len(durations):
+        raise ValueError("more beats than seconds")
+    weight = sum(durations)
+    raw = [d * total / weight for d in durations]
+    out = [max(1, int(r)) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - int(raw[i]), reverse=True)
+    i = 0
+    while sum(out) != total:
+        j = order[i % len(order)]
+        if sum(out) < total:
+            out[j] += 1
+        elif out[j] > 1:
+            out[j] -= 1
+        i += 1
+    return out

@@ -1,0 +1,30 @@
+"""How core errors become Dagster failures: transient provider errors are retried, the rest stop the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from vidgen_core.errors import ProviderError, VidgenError
+
+# Steps that call providers retry transient failures; their journals make each retry resume, not repay.
+PROVIDER_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Re-raise vidgen errors as Dagster failures that say what to do; only transient ones may be retried."""
+    try:
+        yield
+    except ProviderError as exc:
+        if exc.retryable:
+            raise
+        raise dg.Failure(
+            description=str(exc),
+            allow_retries=False,
+            metadata={"provider": exc.provider, "model": exc.model, "item": exc.item or "-"},
+        ) from None
+    except VidgenError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
