@@ -12,6 +12,8 @@ import logging
 import tempfile
 from pathlib import Path
 
+from PIL import Image
+
 from vidgen_core.catalog import frame_size, image_model, music_model, video_model
 from vidgen_core.chunking import plan_chunks
 from vidgen_core.media import ops
@@ -88,9 +90,16 @@ def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> 
                 store.put_bytes(keys.fingerprint(key), fingerprint.encode())
                 costs += made.costs
                 log.info("storyboard %d/%d: %s (%s)", beat.index + 1, len(spec.beats), beat.name, key)
+            with Image.open(store.local_path(key)) as img:  # what the model really made
+                actual_w, actual_h = img.size
             images.append(
                 StoryboardImage(
-                    beat_index=beat.index, key=key, width=width, height=height, prompt=beat.image_prompt, reused=reused
+                    beat_index=beat.index,
+                    key=key,
+                    width=actual_w,
+                    height=actual_h,
+                    prompt=beat.image_prompt,
+                    reused=reused,
                 )
             )
     return Storyboard(images=images, costs=costs)

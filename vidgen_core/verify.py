@@ -13,6 +13,7 @@ from vidgen_core.storage import BlobStore
 DURATION_TOLERANCE_S = 0.1
 ASPECT_TOLERANCE = 0.01
 LOUDNESS_TOLERANCE_LU = 1.0
+IMAGE_ASPECT_TOLERANCE = 0.03  # FLUX makes 1344x768 for 16:9 (1.75)
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,14 @@ def storyboard_checks(spec: VideoSpec, board: Storyboard, store: BlobStore) -> l
     problems = []
     if [i.beat_index for i in board.images] != [b.index for b in spec.beats]:
         problems.append(f"images for beats {[i.beat_index for i in board.images]}, expected {len(spec.beats)}")
+    num, den = (int(p) for p in spec.aspect_ratio.split(":"))
     for image in board.images:
         try:
             with Image.open(store.local_path(image.key)) as img:
-                if img.size != (image.width, image.height):
-                    problems.append(f"{image.key} is {img.size}, expected {(image.width, image.height)}")
+                img.load()
+                ratio = img.width / img.height
+                if abs(ratio - num / den) > IMAGE_ASPECT_TOLERANCE * num / den:
+                    problems.append(f"{image.key} is {img.width}x{img.height}, not {spec.aspect_ratio}")
         except Exception as exc:
             problems.append(f"{image.key}: {exc}")
     return [

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--aspect", metavar="16:9|9:16|1:1", help="aspect ratio (default: from the prompt, or 16:9)")
     gen.add_argument("--model", help="video model from the catalog (default: hailuo-02-fast)")
     gen.add_argument("--user", help="user id that owns the video (default: VIDGEN_DEFAULT_USER)")
+    gen.add_argument("--planner", help="who plans the spec: local (default) or openai (needs OPENAI_API_KEY)")
+    gen.add_argument("--media", help="who renders media: local (default) or replicate (needs REPLICATE_API_TOKEN)")
     gen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     return parser
 
@@ -138,7 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     try:
         request = build_request(
-            args.prompt, settings, duration_s=args.duration, aspect=args.aspect, model=args.model, user_id=args.user
+            args.prompt,
+            settings,
+            duration_s=args.duration,
+            aspect=args.aspect,
+            model=args.model,
+            user_id=args.user,
+            planner=args.planner,
+            media=args.media,
         )
     except InvalidRequest as exc:
         print(f"vidgen: {exc}", file=sys.stderr)
@@ -152,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  {summary['duration_s']:.1f} s, {summary['width']}x{summary['height']}, "
             f"{summary['beats']} beats, {summary['chunks']} chunks, {summary['size_bytes'] / 1e6:.1f} MB, "
             f"{summary['loudness_lufs']} LUFS\n"
-            f"cost: ${summary['cost_usd']:.4f} (offline renderers); on the real models it names this ad "
-            f"would cost ${summary['list_price_usd']:.2f}\n"
+            f"cost: ${summary['cost_usd']:.4f} (planner {request.planner}, media {request.media}); list price on the "
+            f"real models it names: ${summary['list_price_usd']:.2f}\n"
             f"made in {summary['wall_time_s']:.1f} s; inspect run {summary['run_id']} with `make ui`"
         )
     if summary["status"] != "complete":

@@ -1,0 +1,229 @@
+"""An imitation of the OpenAI API (chat completions and responses with structured output) for tests.
+
+It answers like the LLM would: it reads the beat library from the system message and the requested length from
+the user message and plans beats that obey the rules, unless a scenario tells it to misbehave. Errors use the real
+bodies and retry headers (see shared/reference/providers.md §1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from tests.fakes.server import FakeServer, Reply, json_reply
+
+SCENARIOS = ("ok", "unknown_ids", "bad_sum", "too_many", "refusal", "length", "incomplete", "invalid_json")
+ERRORS = {
+    401: {
+        "message": "Incorrect API key provided: {key}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_api_key",
+    },
+    429: {
+        "message": "Rate limit reached for gpt-4o in organization org-xxx on tokens per min (TPM): Limit 30000, "
+        "Used 29000, Requested 1500. Please try again in 2s.",
+        "type": "tokens",
+        "param": None,
+        "code": "rate_limit_exceeded",
+    },
+    500: {
+        "message": "The server had an error while processing your request. Sorry about that!",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    },
+}
+QUOTA = {
+    "message": "You exceeded your current quota, please check your plan and billing details.",
+    "type": "insufficient_quota",
+    "param": None,
+    "code": "insufficient_quota",
+}
+
+
+class FakeOpenAI(FakeServer):
+    def __init__(self, api_key: str = "sk-test-fake", latency_s: float = 0.0) -> None:
+        super().__init__()
+        self.api_key, self.latency_s = api_key, latency_s
+        self.scenario = "ok"
+        self.faults: list[tuple[int, dict[str, Any], dict[str, str]]] = []  # (status, error body, headers)
+        self.usage = {"input": 1500, "cached": 300, "output": 700}
+        self.calls: list[dict[str, Any]] = []
+
+    def fail_next(self, status: int, body: dict[str, Any] | None = None, **headers: str) -> None:
+        """Queue an error reply for the next call (e.g. 429 with retry-after-ms)."""
+        self.faults.append((status, body or ERRORS[status], headers))
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        request = json.loads(body or b"{}")
+        self.calls.append({"path": path, "headers": headers, "body": request})
+        if headers.get("authorization") != f"Bearer {self.api_key}":
+            given = headers.get("authorization", "").removeprefix("Bearer ")
+            error = dict(ERRORS[401], message=ERRORS[401]["message"].format(key=given))
+            return json_reply(401, {"error": error})
+        if self.faults:
+            status, error, extra = self.faults.pop(0)
+            return json_reply(status, {"error": error}, **extra)
+        time.sleep(self.latency_s)
+        if method != "POST" or path not in ("/v1/chat/completions", "/v1/responses"):
+            return json_reply(
+                404,
+                {
+                    "error": {
+                        "message": f"Unknown path {path}",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
+        schema = _schema(request, path)
+        if schema is None:
+            return json_reply(
+                400,
+                {
+                    "error": {
+                        "message": "response_format must be a strict json_schema",
+                        "type": "invalid_request_error",
+                        "param": "response_format",
+                        "code": None,
+                    }
+                },
+            )
+        text = json.dumps(self.plan(request, path))
+        if self.scenario == "invalid_json":
+            text = text[: len(text) // 2]
+        return self._chat(request, text) if path.endswith("completions") else self._responses(request, text)
+
+    def plan(self, request: dict[str, Any], path: str) -> dict[str, Any]:
+        messages = request["messages"] if path.endswith("completions") else request["input"]
+        system, user = messages[0]["content"], messages[-1]["content"]
+        library = re.findall(r"- (\w+): (opening|product|dynamic|closing), (\d+)s", system)
+        length = int(re.search(r"Length: (\d+) seconds", user).group(1))
+        by_section: dict[str, list[tuple[str, int]]] = {}
+        for beat_id, section, seconds in library:
+            by_section.setdefault(section, []).append((beat_id, int(seconds)))
+        beats = _compose(length, by_section)
+        if self.scenario == "unknown_ids" and len(beats) > 1:
+            beats[1] = ("laser_show", beats[1][1])
+        if self.scenario == "bad_sum":
+            beats[0] = (beats[0][0], beats[0][1] + 3)
+        if self.scenario == "too_many":
+            beats = [(by_section["product"][0][0], 1) for _ in range(length)]
+        return {
+            "product": "Nike Air",
+            "category": "footwear",
+            "style": "energetic",
+            "music_mood": "energetic",
+            "archetype": "product_showcase",
+            "beats": [
+                {
+                    "beat_id": b,
+                    "duration_s": s,
+                    "image_prompt": f"Nike Air sneaker, {b.replace('_', ' ')}",
+                    "motion_prompt": "smooth camera move",
+                }
+                for b, s in beats
+            ],
+        }
+
+    def _chat(self, request: dict[str, Any], text: str) -> Reply:
+        message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+        finish = "stop"
+        if self.scenario == "refusal":
+            message.update(content=None, refusal="I'm sorry, I can't help with that request.")
+        if self.scenario == "length":
+            finish, message["content"] = "length", text[:40]
+        u = self.usage
+        return json_reply(
+            200,
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request["model"],
+                "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+                "usage": {
+                    "prompt_tokens": u["input"],
+                    "completion_tokens": u["output"],
+                    "total_tokens": u["input"] + u["output"],
+                    "prompt_tokens_details": {"cached_tokens": u["cached"], "audio_tokens": 0},
+                    "completion_tokens_details": {
+                        "reasoning_tokens": 0,
+                        "audio_tokens": 0,
+                        "accepted_prediction_tokens": 0,
+                        "rejected_prediction_tokens": 0,
+                    },
+                },
+                "service_tier": "default",
+                "system_fingerprint": "fp_fake",
+            },
+            **{"x-request-id": f"req_{uuid.uuid4().hex[:8]}"},
+        )
+
+    def _responses(self, request: dict[str, Any], text: str) -> Reply:
+        content: list[dict[str, Any]] = [{"type": "output_text", "text": text, "annotations": []}]
+        status, incomplete = "completed", None
+        if self.scenario == "refusal":
+            content = [{"type": "refusal", "refusal": "I'm sorry, I can't help with that request."}]
+        output: list[dict[str, Any]] = [
+            {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant", "content": content}
+        ]
+        if self.scenario in ("length", "incomplete"):
+            status, incomplete, output = "incomplete", {"reason": "max_output_tokens"}, []
+        u = self.usage
+        return json_reply(
+            200,
+            {
+                "id": f"resp_{uuid.uuid4().hex[:12]}",
+                "object": "response",
+                "created_at": int(time.time()),
+                "status": status,
+                "error": None,
+                "incomplete_details": incomplete,
+                "model": request["model"],
+                "output": output,
+                "parallel_tool_calls": True,
+                "tool_choice": "auto",
+                "tools": [],
+                "text": request.get("text", {}),
+                "usage": {
+                    "input_tokens": u["input"],
+                    "input_tokens_details": {"cached_tokens": u["cached"]},
+                    "output_tokens": u["output"],
+                    "output_tokens_details": {"reasoning_tokens": 0},
+                    "total_tokens": u["input"] + u["output"],
+                },
+            },
+        )
+
+
+def _schema(request: dict[str, Any], path: str) -> dict[str, Any] | None:
+    if path.endswith("completions"):
+        fmt = request.get("response_format", {})
+        inner = fmt.get("json_schema", {})
+        return inner.get("schema") if fmt.get("type") == "json_schema" and inner.get("strict") else None
+    fmt = request.get("text", {}).get("format", {})
+    return fmt.get("schema") if fmt.get("type") == "json_schema" and fmt.get("strict") else None
+
+
+def _compose(length: int, library: dict[str, list[tuple[str, int]]]) -> list[tuple[str, int]]:
+    if length < 10:
+        return [(library["closing"][0][0], length)]
+    opening, closing = library["opening"][0], library["closing"][0]
+    beats, budget = [opening], length - opening[1] - closing[1]
+    middle = library["product"] + library["dynamic"]
+    i = 0
+    while budget >= 5:
+        fitting = [m for m in middle if m[1] <= budget]
+        pick = fitting[i % len(fitting)]
+        beats.append(pick)
+        budget -= pick[1]
+        i += 1
+    beats.append((closing[0], closing[1] + budget))
+    return beats

@@ -1,0 +1,472 @@
+"""An imitation of the Replicate HTTP API for tests (shared/reference/providers.md §2-3).
+
+Model and version prediction endpoints, ``Prefer: wait``, the starting -> processing -> succeeded / failed /
+canceled (and ``aborted``) lifecycle with logs and metrics, the versions endpoint, file uploads, problem+json
+errors, 429 with ``retry_after``, and outputs that are real small media (PNG, H.264 mp4 with B-frames, WAV).
+Knobs inject latency and faults; ``paid`` counts the predictions that succeeded (what an account pays for).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import random
+import re
+import secrets
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import imageio_ffmpeg
+from PIL import Image, ImageDraw
+
+from tests.fakes.server import FakeServer, Reply, json_reply
+
+MUSICGEN = "meta/musicgen"
+MUSICGEN_VERSION = "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
+FLUX_SIZES = {"16:9": (1344, 768), "9:16": (768, 1344), "1:1": (1024, 1024)}
+MODELS: dict[str, dict[str, Any]] = {
+    "black-forest-labs/flux-dev": {"kind": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
+    "black-forest-labs/flux-schnell": {"kind": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
+    "minimax/hailuo-02-fast": {
+        "kind": "video",
+        "image": "first_frame_image",
+        "fps": 25,
+        "short": 512,
+        "enums": {"duration": [6, 10]},
+    },
+    "minimax/hailuo-02": {
+        "kind": "video",
+        "image": "first_frame_image",
+        "fps": 25,
+        "short": 768,
+        "enums": {"duration": [6, 10], "resolution": ["512p", "768p", "1080p"]},
+    },
+    "google/veo-3-fast": {
+        "kind": "video",
+        "image": "image",
+        "fps": 24,
+        "short": 720,
+        "audio": True,
+        "enums": {"duration": [4, 6, 8], "aspect_ratio": ["16:9", "9:16"], "resolution": ["720p", "1080p"]},
+    },
+    "kwaivgi/kling-v2.1": {
+        "kind": "video",
+        "image": "start_image",
+        "fps": 24,
+        "short": 720,
+        "required_image": True,
+        "enums": {"duration": [5, 10], "mode": ["standard", "pro"]},
+    },
+}
+TRANSIENT = "Prediction interrupted; please retry (code: PA)"
+
+
+def problem(status: int, detail: str, title: str | None = None, **extra: Any) -> Reply:
+    body = {"detail": detail, "status": status, **({"title": title} if title else {}), **extra}
+    return json_reply(status, body, content_type="application/problem+json")
+
+
+@dataclass
+class Prediction:
+    id: str
+    model: str
+    version: str
+    kind: str
+    input: dict[str, Any]
+    created: float
+    run_s: float
+    outcome: str  # succeeded | failed | aborted
+    error: str | None = None
+    canceled: bool = False
+    output: Any = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    polls: int = 0
+
+
+class FakeReplicate(FakeServer):
+    """Knobs: ``time_scale``, ``model_time`` (seconds of model work per kind), ``throttle_rate``, ``retry_after``,
+    ``transient_fail_rate``, ``fail_next`` (errors for the next predictions), ``abort_next``, ``create_status``
+    (force an HTTP error on the next create), ``get_failures`` (500s for the next GETs of predictions),
+    ``data_uri_outputs``."""
+
+    def __init__(self, token: str = "r8_test_fake", seed: int = 7) -> None:
+        super().__init__()
+        self.token = token
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.time_scale = 0.01
+        self.model_time = {"image": 8.0, "video": 45.0, "music": 120.0}
+        self.throttle_rate = 0.0
+        self.retry_after: float = 1
+        self.transient_fail_rate = 0.0
+        self.fail_next: list[str] = []
+        self.abort_next = 0
+        self.create_status: list[int] = []
+        self.get_failures = 0
+        self.data_uri_outputs = False
+        self.predictions: dict[str, Prediction] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.creates = self.throttled = self.paid = 0
+        self.paid_by_kind: dict[str, int] = {}
+
+    # -- routing -------------------------------------------------------------------------------------------
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        if path.startswith("/files/"):
+            return self._serve_file(path)
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return problem(401, "You did not pass a valid authentication token", "Unauthenticated")
+        routes = [
+            ("POST", r"/v1/models/([^/]+/[^/]+)/predictions", self._create_official),
+            ("POST", r"/v1/predictions", self._create_version),
+            ("GET", r"/v1/predictions/([a-z0-9]+)", self._get),
+            ("POST", r"/v1/predictions/([a-z0-9]+)/cancel", self._cancel),
+            ("GET", r"/v1/models/([^/]+/[^/]+)/versions/([0-9a-f]+)", self._version),
+            ("GET", r"/v1/models/([^/]+/[^/]+)", self._model),
+            ("POST", r"/v1/files", self._upload),
+        ]
+        for verb, pattern, handler in routes:
+            match = re.fullmatch(pattern, path.split("?")[0])
+            if verb == method and match:
+                return handler(*match.groups(), headers=headers, body=body)
+        return problem(404, "The requested resource could not be found.")
+
+    # -- predictions ---------------------------------------------------------------------------------------
+    def _create_official(self, model: str, *, headers: dict[str, str], body: bytes) -> Reply:
+        if model not in MODELS:
+            return problem(404, "The requested resource could not be found.")
+        return self._create(model, "hidden", MODELS[model]["kind"], headers, body)
+
+    def _create_version(self, *, headers: dict[str, str], body: bytes) -> Reply:
+        version = json.loads(body).get("version", "")
+        if version != MUSICGEN_VERSION:
+            return problem(
+                422,
+                "The specified version does not exist (or perhaps you don't have permission to use it?)",
+                "Invalid version or not permitted",
+            )
+        return self._create(MUSICGEN, version, "music", headers, body)
+
+    def _create(self, model: str, version: str, kind: str, headers: dict[str, str], body: bytes) -> Reply:
+        with self.lock:
+            if self.create_status:
+                status = self.create_status.pop(0)
+                return {
+                    401: problem(401, "You did not pass a valid authentication token", "Unauthenticated"),
+                    402: problem(
+                        402,
+                        "You have insufficient credit to run this model. Go to "
+                        "https://replicate.com/account/billing#billing to purchase credit.",
+                        "Insufficient credit",
+                    ),
+                    500: problem(500, "Internal server error"),
+                }.get(status, problem(status, "error"))
+            if self.rng.random() < self.throttle_rate:
+                self.throttled += 1
+                return self._throttle()
+            inputs = json.loads(body).get("input", {})
+            invalid = _validate(model, inputs)
+            if invalid:
+                detail = "".join(f"- input.{f}: {d}\n" for f, d in invalid)
+                return problem(
+                    422,
+                    detail,
+                    "Input validation failed",
+                    invalid_fields=[{"type": "enum", "field": f"input.{f}", "description": d} for f, d in invalid],
+                )
+            outcome, error = "succeeded", None
+            if self.fail_next:
+                outcome, error = "failed", self.fail_next.pop(0)
+            elif self.abort_next:
+                self.abort_next -= 1
+                outcome = "aborted"
+            elif self.rng.random() < self.transient_fail_rate:
+                outcome, error = "failed", TRANSIENT
+            pred = Prediction(
+                id=secrets.token_hex(13),
+                model=model,
+                version=version,
+                kind=kind,
+                input=inputs,
+                created=time.monotonic(),
+                run_s=self.model_time[kind] * self.time_scale,
+                outcome=outcome,
+                error=error,
+            )
+            self.predictions[pred.id] = pred
+            self.creates += 1
+        wait = _prefer_wait(headers.get("prefer", ""))
+        if wait is not None:
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and self._status(pred) not in ("succeeded", "failed", "aborted"):
+                time.sleep(0.01)
+            if self._status(pred) == "processing":
+                return json_reply(201, self._json(pred, override="starting"))  # timed out: "starting", as real
+            return json_reply(201, self._json(pred), **{"Preference-Applied": "wait"})
+        return json_reply(201, self._json(pred))
+
+    def _throttle(self) -> Reply:
+        detail = f"Request was throttled. Your rate limit resets in ~{self.retry_after}s."
+        status, headers, payload = problem(429, detail, retry_after=self.retry_after)
+        return status, {**headers, "Retry-After": str(self.retry_after)}, payload
+
+    def _get(self, pid: str, **_: Any) -> Reply:
+        with self.lock:
+            if self.get_failures > 0:
+                self.get_failures -= 1
+                return problem(500, "Internal server error")
+        pred = self.predictions.get(pid)
+        if pred is None:
+            return problem(404, "The requested resource could not be found.")
+        pred.polls += 1
+        return json_reply(200, self._json(pred))
+
+    def _cancel(self, pid: str, **_: Any) -> Reply:
+        pred = self.predictions.get(pid)
+        if pred is None:
+            return problem(404, "The requested resource could not be found.")
+        if self._status(pred) in ("starting", "processing"):
+            pred.canceled = True
+        return json_reply(200, self._json(pred))
+
+    def _status(self, pred: Prediction) -> str:
+        if pred.canceled:
+            return "canceled"
+        elapsed = time.monotonic() - pred.created
+        if elapsed < pred.run_s * 0.2:
+            return "starting"
+        if elapsed < pred.run_s:
+            return "processing"
+        if pred.outcome == "succeeded" and pred.output is None:
+            self._finish(pred)
+        return pred.outcome
+
+    def _json(self, pred: Prediction, override: str | None = None) -> dict[str, Any]:
+        status = override or self._status(pred)
+        progress = min(1.0, (time.monotonic() - pred.created) / max(pred.run_s, 1e-6))
+        steps = int(progress * 28)
+        return {
+            "id": pred.id,
+            "model": pred.model,
+            "version": pred.version,
+            "input": pred.input,
+            "logs": "" if status == "starting" else f"{int(progress * 100)}%|{'#' * (steps // 3)}| {steps}/28",
+            "output": pred.output if status == "succeeded" else None,
+            "data_removed": False,
+            "error": pred.error if status == "failed" else None,
+            "status": status,
+            "created_at": "2026-11-24T12:00:00.000Z",
+            "started_at": None if status == "starting" else "2026-11-24T12:00:01.000Z",
+            "completed_at": "2026-11-24T12:00:09.000Z" if status in ("succeeded", "failed", "canceled") else None,
+            "urls": {
+                "get": f"{self.url}/v1/predictions/{pred.id}",
+                "cancel": f"{self.url}/v1/predictions/{pred.id}/cancel",
+                "web": f"https://replicate.com/p/{pred.id}",
+            },
+            "metrics": pred.metrics if status == "succeeded" else {},
+        }
+
+    # -- outputs -------------------------------------------------------------------------------------------
+    def _finish(self, pred: Prediction) -> None:
+        data, ext, metrics = {"image": self._image, "video": self._video, "music": self._music}[pred.kind](pred)
+        metrics["predict_time"] = self.model_time[pred.kind]
+        file_id = secrets.token_hex(8)
+        self.files[file_id] = (data, ext)
+        url = (
+            f"data:{_mime(ext)};base64,{base64.b64encode(data).decode()}"
+            if self.data_uri_outputs
+            else f"{self.url}/files/{file_id}.{ext}"
+        )
+        pred.output = [url] if pred.kind == "image" else url
+        pred.metrics = metrics
+        self.paid += 1
+        self.paid_by_kind[pred.kind] = self.paid_by_kind.get(pred.kind, 0) + 1
+
+    def _image(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
+        size = FLUX_SIZES[pred.input.get("aspect_ratio", "1:1")]
+        img = Image.new("RGB", size, (40 + hash(pred.input.get("prompt", "")) % 180, 90, 160))
+        ImageDraw.Draw(img).ellipse((size[0] * 0.3, size[1] * 0.3, size[0] * 0.7, size[1] * 0.7), fill=(230, 60, 40))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue(), "png", {"image_output_count": 1}
+
+    def _video(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
+        spec = MODELS[pred.model]
+        first = self._fetch(pred.input[spec["image"]])
+        with Image.open(io.BytesIO(first)) as img:
+            w, h = img.size
+        short = spec["short"]
+        size = (round(short * w / h / 2) * 2, short) if w >= h else (short, round(short * h / w / 2) * 2)
+        seconds = int(pred.input.get("duration", spec["enums"]["duration"][0]))
+        audio = spec.get("audio") and pred.input.get("generate_audio", True)
+        with tempfile.TemporaryDirectory() as tmp:
+            src, out = Path(tmp) / "first.png", Path(tmp) / "out.mp4"
+            src.write_bytes(first)
+            cmd = [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-v",
+                "error",
+                "-loop",
+                "1",
+                "-framerate",
+                str(spec["fps"]),
+                "-i",
+                str(src),
+            ]
+            if audio:
+                cmd += ["-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={seconds}"]
+            cmd += [
+                "-t",
+                str(seconds),
+                "-vf",
+                f"scale={size[0]}:{size[1]},format=yuv420p",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-bf",
+                "2",
+                "-r",
+                str(spec["fps"]),
+            ]
+            cmd += ["-c:a", "aac", "-shortest"] if audio else []
+            subprocess.run([*cmd, str(out)], check=True)
+            data = out.read_bytes()
+        return (
+            data,
+            "mp4",
+            {"video_output_count": 1, "video_output_duration_seconds": seconds, "with_audio": bool(audio)},
+        )
+
+    def _music(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
+        seconds = int(pred.input.get("duration", 8))
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "music.wav"
+            subprocess.run(
+                [
+                    imageio_ffmpeg.get_ffmpeg_exe(),
+                    "-v",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    f"sine=frequency=220:sample_rate=32000:duration={seconds}",
+                    "-ac",
+                    "2",
+                    str(out),
+                ],
+                check=True,
+            )
+            return out.read_bytes(), "wav", {"audio_output_duration_seconds": seconds}
+
+    def _fetch(self, ref: str) -> bytes:
+        if ref.startswith("data:"):
+            return base64.b64decode(ref.split(",", 1)[1])
+        file_id = ref.rstrip("/").split("/")[-1].split(".")[0]
+        return self.files[file_id][0]
+
+    def _serve_file(self, path: str) -> Reply:
+        file_id = path.split("/")[-1].split(".")[0]
+        if file_id not in self.files:
+            return problem(404, "The requested resource could not be found.")
+        data, ext = self.files[file_id]
+        return 200, {"Content-Type": _mime(ext)}, data
+
+    # -- other endpoints -------------------------------------------------------------------------------------
+    def _upload(self, *, headers: dict[str, str], body: bytes) -> Reply:
+        message = BytesParser(policy=default_policy).parsebytes(
+            f"Content-Type: {headers['content-type']}\r\n\r\n".encode() + body
+        )
+        part = next(p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "content")
+        data = part.get_payload(decode=True)
+        file_id = secrets.token_hex(8)
+        ext = (part.get_filename() or "upload.bin").rsplit(".", 1)[-1]
+        self.files[file_id] = (data, ext)
+        return json_reply(
+            201,
+            {
+                "id": file_id,
+                "name": part.get_filename(),
+                "content_type": part.get_content_type(),
+                "size": len(data),
+                "etag": file_id,
+                "checksums": {},
+                "metadata": {},
+                "created_at": "2026-11-24T12:00:00Z",
+                "expires_at": "2026-11-25T12:00:00Z",
+                "urls": {"get": f"{self.url}/files/{file_id}.{ext}"},
+            },
+        )
+
+    def _model(self, name: str, **_: Any) -> Reply:
+        if name != MUSICGEN and name not in MODELS:
+            return problem(404, "The requested resource could not be found.")
+        owner, model = name.split("/")
+        latest = (
+            {"id": MUSICGEN_VERSION, "created_at": "2023-06-01T00:00:00Z", "cog_version": "0.8.0", "openapi_schema": {}}
+            if name == MUSICGEN
+            else None
+        )
+        return json_reply(
+            200,
+            {
+                "url": f"https://replicate.com/{name}",
+                "owner": owner,
+                "name": model,
+                "description": "",
+                "visibility": "public",
+                "github_url": None,
+                "paper_url": None,
+                "license_url": None,
+                "run_count": 1,
+                "cover_image_url": None,
+                "default_example": None,
+                "latest_version": latest,
+            },
+        )
+
+    def _version(self, name: str, version: str, **_: Any) -> Reply:
+        if name != MUSICGEN or version != MUSICGEN_VERSION:
+            return problem(404, "The requested resource could not be found.")
+        return json_reply(
+            200,
+            {
+                "id": version,
+                "created_at": "2023-06-01T00:00:00Z",
+                "cog_version": "0.8.0",
+                "openapi_schema": {"components": {"schemas": {"Output": {"type": "string", "format": "uri"}}}},
+            },
+        )
+
+
+def _validate(model: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+    if model not in MODELS:
+        return []
+    spec = MODELS[model]
+    invalid = [("prompt", "prompt is required")] if not inputs.get("prompt") else []
+    if spec.get("required_image") and not inputs.get(spec["image"]):
+        invalid.append((spec["image"], f"{spec['image']} is required"))
+    for name, allowed in spec["enums"].items():
+        if name in inputs and inputs[name] not in allowed:
+            invalid.append((name, f"{name} must be one of the following: {', '.join(map(str, allowed))}"))
+    return invalid
+
+
+def _prefer_wait(value: str) -> float | None:
+    match = re.match(r"wait(?:=(\d+))?", value.strip())
+    if not match:
+        return None
+    return float(match.group(1) or 60)
+
+
+def _mime(ext: str) -> str:
+    return {"png": "image/png", "mp4": "video/mp4", "wav": "audio/wav", "webp": "image/webp"}.get(
+        ext, "application/octet-stream"
+    )
