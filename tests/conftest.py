@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.replicate_server import FakeReplicate
 from vidgen_core.settings import Settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "vidgen")
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_replicate() -> Iterator[FakeReplicate]:
+    server = FakeReplicate().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def provider_env(
+    monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
+) -> dict[str, str]:
+    """Environment pointing the real clients at the imitations, with fast polling and backoff."""
+    env = {
+        "OPENAI_API_KEY": fake_openai.api_key,
+        "OPENAI_BASE_URL": f"{fake_openai.url}/v1",
+        "REPLICATE_API_TOKEN": fake_replicate.token,
+        "REPLICATE_BASE_URL": fake_replicate.url,
+        "VIDGEN_REPLICATE_POLL_INTERVAL_S": "0.02",
+        "VIDGEN_REPLICATE_BACKOFF_S": "0.02",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -86,6 +86,7 @@ def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> 
                 log.info("storyboard %d/%d: reused %s", beat.index + 1, len(spec.beats), key)
             else:
                 made = providers.images.generate(job, Path(tmp) / f"beat_{beat.index:02d}.png")
+                ops.conform_image(made.path, spec.aspect_ratio)  # FLUX's 1344x768 is not quite 16:9
                 store.put_file(key, made.path)
                 store.put_bytes(keys.fingerprint(key), fingerprint.encode())
                 costs += made.costs
@@ -223,7 +224,8 @@ def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: 
     segments = [ops.Segment(store.local_path(c.key), c.plan.use_s) for c in chunks.chunks]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "stitched.mp4"
-        mode = ops.stitch(segments, out, settings)
+        model = video_model(spec.video_model)
+        mode = ops.stitch(segments, out, settings, model.size(spec.aspect_ratio), model.fps)
         store.put_file(keys.stitched(), out)
     log.info("stitched: %d chunks joined by %s", len(segments), mode)
     return _rendered(keys.stitched(), store, mode)

@@ -95,7 +95,7 @@ def test_last_frame_is_the_final_decoded_frame(tmp_path: Path, settings: Setting
 def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings) -> None:
     a, b = _clip(tmp_path, settings, name="a"), _clip(tmp_path, settings, Camera.PAN_LEFT, name="b")
     out = tmp_path / "stitched.mp4"
-    assert ops.stitch([ops.Segment(a, 5.0), ops.Segment(b, 3.0)], out, settings) == "copy"
+    assert ops.stitch([ops.Segment(a, 5.0), ops.Segment(b, 3.0)], out, settings, (910, 512), 25) == "copy"
     info = probe(out)
     assert info.duration_s == pytest.approx(8.0, abs=0.05) and info.video_frames == 200
     assert psnr(frame_at(out, 125, tmp_path), frame_at(b, 0, tmp_path)) > 40  # second clip starts at 5.0 s
@@ -105,7 +105,7 @@ def test_stitch_reencodes_clips_that_differ(tmp_path: Path, settings: Settings) 
     a = _clip(tmp_path, settings, name="a")
     b = _clip(tmp_path, settings, model="kling-v2.1", clip_s=5, name="b")  # 1280x720 at 24 fps
     out = tmp_path / "mixed.mp4"
-    assert ops.stitch([ops.Segment(a, 4.0), ops.Segment(b, 2.0)], out, settings) == "reencode"
+    assert ops.stitch([ops.Segment(a, 4.0), ops.Segment(b, 2.0)], out, settings, (910, 512), 25) == "reencode"
     info = probe(out)
     assert info.duration_s == pytest.approx(6.0, abs=0.08)
     assert (info.width, info.height, info.fps) == (910, 512, 25.0)
@@ -137,3 +137,14 @@ def test_finalize_delivers_h264_aac_faststart_at_target_loudness(tmp_path: Path,
     assert ops.measure_loudness(out) == pytest.approx(settings.target_lufs, abs=1.0)
     data = out.read_bytes()
     assert data.find(b"moov") < data.find(b"mdat")  # +faststart: index before media
+
+
+@pytest.mark.parametrize(
+    ("size", "aspect", "expected"),
+    [((1344, 768), "16:9", (1344, 756)), ((768, 1344), "9:16", (756, 1344)), ((1366, 768), "16:9", (1366, 768))],
+)
+def test_images_are_conformed_to_the_exact_aspect(tmp_path: Path, size: tuple, aspect: str, expected: tuple) -> None:
+    path = tmp_path / "img.png"
+    Image.new("RGB", size, (10, 20, 30)).save(path)
+    ops.conform_image(path, aspect)
+    assert Image.open(path).size == expected

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ffmpeg
+from PIL import Image, ImageOps
 
 from vidgen_core.errors import MediaError
 from vidgen_core.media.probe import MediaInfo, probe
@@ -32,6 +33,18 @@ def x264_args(settings: Settings, fps: float) -> dict[str, object]:
         "color_trc": "bt709",
         "colorspace": "bt709",
     }
+
+
+def conform_image(path: Path, aspect: str) -> None:
+    """Centre-crop an image in place to exactly ``aspect`` when it is off by more than a pixel's worth."""
+    num, den = (int(p) for p in aspect.split(":"))
+    with Image.open(path) as img:
+        width, height = img.size
+        target_w, target_h = min(width, round(height * num / den)), min(height, round(width * den / num))
+        if abs(target_w - width) <= 1 and abs(target_h - height) <= 1:
+            return
+        fitted = ImageOps.fit(img.convert("RGB"), (target_w, target_h), Image.Resampling.LANCZOS)
+    fitted.save(path, format="PNG")
 
 
 def last_frame(video: Path, out: Path) -> Path:
@@ -75,10 +88,13 @@ def can_stream_copy(infos: list[MediaInfo]) -> bool:
     )
 
 
-def stitch(segments: list[Segment], out: Path, settings: Settings) -> str:
-    """Trim each segment to ``use_s`` and join them; stream copy when the clips allow it. Returns the mode."""
+def stitch(segments: list[Segment], out: Path, settings: Settings, size: tuple[int, int], fps: float) -> str:
+    """Trim each segment to ``use_s`` and join them at ``size`` and ``fps``.
+
+    Stream copy when the clips already match and allow it, else re-encode. Returns the mode.
+    """
     infos = [probe(s.path) for s in segments]
-    if can_stream_copy(infos):
+    if can_stream_copy(infos) and (infos[0].width, infos[0].height) == size:
         with tempfile.NamedTemporaryFile("w", suffix=".ffconcat", delete=False) as listing:
             listing.write("ffconcat version 1.0\n")
             for seg in segments:
@@ -90,13 +106,15 @@ def stitch(segments: list[Segment], out: Path, settings: Settings) -> str:
         finally:
             Path(listing.name).unlink(missing_ok=True)
         return "copy"
-    _stitch_reencode(segments, infos, out, settings)
+    _stitch_reencode(segments, infos, out, settings, size, fps)
     return "reencode"
 
 
-def _stitch_reencode(segments: list[Segment], infos: list[MediaInfo], out: Path, settings: Settings) -> None:
-    """Re-encode path for clips that differ (size, rate, codec, B-frames): scale, pad, retime, concat."""
-    width, height, fps = infos[0].width, infos[0].height, infos[0].fps or 25.0
+def _stitch_reencode(
+    segments: list[Segment], infos: list[MediaInfo], out: Path, settings: Settings, size: tuple[int, int], fps: float
+) -> None:
+    """Re-encode path for clips that differ (size, rate, codec, B-frames): scale, crop, retime, concat."""
+    width, height = size
     with_audio = any(i.has_audio for i in infos)
     parts = []
     for seg, info in zip(segments, infos, strict=True):
@@ -104,8 +122,8 @@ def _stitch_reencode(segments: list[Segment], infos: list[MediaInfo], out: Path,
         video = (
             src.video.trim(duration=seg.use_s)
             .setpts("PTS-STARTPTS")
-            .filter("scale", width, height, force_original_aspect_ratio="decrease")
-            .filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2")
+            .filter("scale", width, height, force_original_aspect_ratio="increase")
+            .filter("crop", width, height)
             .filter("setsar", 1)
             .filter("fps", fps)
         )

@@ -96,7 +96,7 @@ class OpenAIPlanner:
             planned, tokens = self._ask(messages)
         except ProviderError:
             raise
-        except openai.APIError as exc:
+        except openai.OpenAIError as exc:
             raise self._error(exc) from None
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -146,7 +146,7 @@ class OpenAIPlanner:
         tokens = (usage.input_tokens, cached or 0, usage.output_tokens) if usage else (0, 0, 0)
         return response.output_parsed, tokens
 
-    def _error(self, exc: openai.APIError) -> ProviderError:
+    def _error(self, exc: openai.OpenAIError) -> ProviderError:
         """A clear, key-free error for every way the API can fail."""
         retryable = False
         if isinstance(exc, openai.LengthFinishReasonError):

@@ -1,0 +1,141 @@
+"""The whole graph through the OpenAI and Replicate imitations, with the real client packages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tests.dagster.test_graph import _execute, _metadata
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.replicate_server import TRANSIENT, FakeReplicate
+from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.media.probe import probe
+from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.settings import Settings
+from vidgen_core.storage import VideoKeys
+from vidgen_dagster.cli import failure_message
+from vidgen_dagster.partitions import videos
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> dg.DagsterInstance:
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
+        yield inst
+
+
+def _run(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    video_id: str,
+    prompt: str = "Create a 15-second Nike ad",
+    **kw: object,
+) -> dg.ExecuteInProcessResult:
+    request = build_request(prompt, settings, video_id=video_id, planner="openai", media="replicate", **kw)
+    RequestStore(settings.requests_dir).save(request)
+    instance.add_dynamic_partitions(videos.name, [video_id])
+    return _execute(settings, instance, video_id)
+
+
+def test_full_video_costs_what_the_providers_charged(
+    provider_env: dict,
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    fake_openai: FakeOpenAI,
+    fake_replicate: FakeReplicate,
+) -> None:
+    result = _run(settings, instance, "vid-real1")
+    assert result.success, failure_message(result)
+    meta = _metadata(result)
+    u = fake_openai.usage
+    assert meta["video_spec"]["cost_usd"] == pytest.approx(
+        LLM_MODELS["gpt-4o"].cost(u["input"], u["cached"], u["output"]), abs=1e-4
+    )
+    beats, chunks = meta["video_spec"]["beats"], meta["video_chunks"]["chunks"]
+    assert meta["storyboard"]["cost_usd"] == pytest.approx(beats * IMAGE_MODELS["flux-dev"].usd_per_image)
+    store = Settings(home=settings.home).storage_dir
+    keys = VideoKeys(settings.default_user, "vid-real1")
+    seconds = sum(probe(store / keys.chunk(i)).duration_s for i in range(chunks))
+    assert meta["video_chunks"]["cost_usd"] == pytest.approx(
+        VIDEO_MODELS["hailuo-02-fast"].clip_cost(seconds), abs=1e-4
+    )
+    assert meta["music"]["cost_usd"] == pytest.approx(
+        fake_replicate.model_time["music"] * MUSIC_MODELS["musicgen"].usd_per_gpu_second
+    )
+    assert fake_replicate.paid == fake_replicate.creates == beats + chunks + 1
+    final = probe(store / keys.final())
+    assert final.duration_s == pytest.approx(15.0, abs=0.1) and final.has_audio
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    assert {meta[a]["provider"] for a in ("storyboard", "video_chunks", "music")} == {"replicate"}
+    assert meta["video_spec"]["provider"] == "openai"
+
+
+def test_throttling_and_transient_failures_complete_without_double_charges(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    fake_replicate.throttle_rate, fake_replicate.retry_after = 0.2, 0.05
+    fake_replicate.transient_fail_rate = 0.1
+    result = _run(settings, instance, "vid-stress1", "Create a 30-second Nike ad")
+    assert result.success, failure_message(result)
+    meta = _metadata(result)
+    used = meta["video_spec"]["beats"] + meta["video_chunks"]["chunks"] + 1
+    assert fake_replicate.paid == used  # every paid prediction's output is in the video
+    assert fake_replicate.throttled > 0 and fake_replicate.creates > fake_replicate.paid - 1
+
+
+def test_permanent_failure_ends_the_run_with_an_actionable_message(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    # Planner and music succeed first; then the first storyboard image is refused by the model.
+    original = fake_replicate._create
+
+    def refuse_images(model, version, kind, headers, body):
+        if kind == "image":
+            fake_replicate.fail_next = ["E005: The input or output was flagged as sensitive."]
+        return original(model, version, kind, headers, body)
+
+    fake_replicate._create = refuse_images
+    result = _run(settings, instance, "vid-fail1")
+    assert not result.success
+    message = failure_message(result)
+    assert message.startswith("storyboard: replicate model flux-dev failed for storyboard beat 0: prediction ")
+    assert "flagged as sensitive" in message
+    attempts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
+    assert not attempts  # a permanent failure is not retried
+
+
+def test_native_audio_model_through_replicate_skips_music(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    result = _run(settings, instance, "vid-veo2", "A 10-second vertical ad for coffee", model="veo-3-fast")
+    assert result.success, failure_message(result)
+    meta = _metadata(result)
+    assert meta["music"]["skipped"] is True and meta["music"]["cost_usd"] == 0.0
+    assert "music" not in fake_replicate.paid_by_kind
+    final = probe(settings.storage_dir / VideoKeys(settings.default_user, "vid-veo2").final())
+    assert final.has_audio and (final.width, final.height) == (720, 1280)
+
+
+def test_secrets_never_reach_logs_metadata_or_storage(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    result = _run(settings, instance, "vid-secret1", "Create a 10-second Nike ad")
+    assert result.success
+    secrets = [provider_env["OPENAI_API_KEY"], provider_env["REPLICATE_API_TOKEN"]]
+    logs = json.dumps([str(e) for e in instance.all_logs(result.run_id)])
+    stored = " ".join(p.read_bytes().decode(errors="replace") for p in settings.home.rglob("*.json"))
+    for secret in secrets:
+        assert secret not in logs and secret not in stored
+
+
+def test_transient_outage_is_retried_by_dagster_and_resumes(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    fake_replicate.fail_next = [TRANSIENT] * 3  # three failed predictions: the step fails (retryable) ...
+    result = _run(settings, instance, "vid-outage1", "Create a 10-second Nike ad")
+    assert result.success, failure_message(result)  # ... and Dagster's retry policy runs it again
+    restarts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
+    assert restarts
