@@ -107,3 +107,37 @@ def test_failed_run_exits_1_naming_the_step(tmp_path: Path) -> None:
     assert out["status"] == "failed" and step in ("music", "video_chunks")
     assert out["error"].startswith(f"{step}: ffmpeg failed to ")
     assert proc.stderr.strip().endswith(f"vidgen: generation failed at {out['error']}")
+
+
+@pytest.mark.parametrize(
+    ("flags", "variable"),
+    [(["--planner", "openai"], "OPENAI_API_KEY"), (["--media", "replicate"], "REPLICATE_API_TOKEN")],
+)
+def test_missing_key_fails_before_anything_is_registered(tmp_path: Path, flags: list[str], variable: str) -> None:
+    home = tmp_path / "home"
+    env = {k: v for k, v in _env(home).items() if k not in ("OPENAI_API_KEY", "REPLICATE_API_TOKEN")}
+    proc = subprocess.run(
+        [*VIDGEN, "generate", "Nike ad", *flags], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 2 and f"set {variable} in the environment" in proc.stderr
+    assert not home.exists()
+
+
+def test_generate_with_openai_and_replicate(tmp_path: Path, fake_openai, fake_replicate, provider_env: dict) -> None:
+    home = tmp_path / "home"
+    env = _env(home) | provider_env
+    proc = subprocess.run(
+        [*VIDGEN, "generate", "Create a 10-second Nike ad", "--planner", "openai", "--media", "replicate", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["status"] == "complete" and out["cost_usd"] > 0
+    assert out["cost_usd"] == pytest.approx(sum(p["cost_usd"] for p in out["phases"].values()), abs=1e-4)
+    assert fake_replicate.paid == out["beats"] + out["chunks"] + 1
+    for secret in (provider_env["OPENAI_API_KEY"], provider_env["REPLICATE_API_TOKEN"]):
+        assert secret not in proc.stdout + proc.stderr
