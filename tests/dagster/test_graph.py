@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
@@ -17,13 +15,6 @@ from vidgen_dagster.partitions import videos
 
 ASSETS = ["video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"]
 REQUIRED_META = {"cost_usd", "cost_breakdown", "provider", "model", "wall_time_s"}
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> dg.DagsterInstance:
-    (tmp_path / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
-        yield inst
 
 
 def _run(

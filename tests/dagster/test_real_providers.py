@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -18,13 +17,6 @@ from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys
 from vidgen_dagster.cli import failure_message
 from vidgen_dagster.partitions import videos
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> dg.DagsterInstance:
-    (tmp_path / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
-        yield inst
 
 
 def _run(

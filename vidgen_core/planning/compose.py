@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID, BeatTemplate
-from vidgen_core.models import Section
+from vidgen_core.models import Section, SpecBeat
 
 BEAT_UNIT_S = 5  # every library beat lasts a multiple of this
 
@@ -75,3 +75,26 @@ def _fill_middle(
         budget -= choice.duration_s
         step += 1
     return middle
+
+
+def timeline(picked: list[tuple[BeatTemplate, int, str, str]]) -> list[SpecBeat]:
+    """Spec beats placed back to back from (template, seconds, image prompt, motion prompt)."""
+    beats, start = [], 0
+    for index, (tpl, seconds, image_prompt, motion_prompt) in enumerate(picked):
+        beats.append(
+            SpecBeat(
+                index=index,
+                beat_id=tpl.id,
+                name=tpl.name,
+                section=tpl.section,
+                start_s=start,
+                duration_s=seconds,
+                shot_type=tpl.shot_type,
+                camera=tpl.camera,
+                energy=tpl.energy,
+                image_prompt=image_prompt,
+                motion_prompt=motion_prompt,
+            )
+        )
+        start += seconds
+    return beats

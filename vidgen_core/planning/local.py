@@ -6,8 +6,8 @@ import hashlib
 
 from vidgen_core.beats import ARCHETYPES
 from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
-from vidgen_core.models import CostLine, GenerationRequest, SpecBeat, VideoSpec
-from vidgen_core.planning.compose import compose_beats
+from vidgen_core.models import CostLine, GenerationRequest, VideoSpec
+from vidgen_core.planning.compose import compose_beats, timeline
 from vidgen_core.planning.prompt import read_prompt
 from vidgen_core.providers.ports import PlanResult
 
@@ -43,26 +43,13 @@ class LocalPlanner:
         reading = read_prompt(request.prompt)
         seed = spec_seed(request)
         fields = {"product": reading.product, "style": f"{reading.style} style", "scene": SCENES[reading.category]}
-        beats, start = [], 0
-        for index, (tpl, seconds) in enumerate(
-            compose_beats(request.duration_s, reading.category, reading.archetype, seed)
-        ):
-            beats.append(
-                SpecBeat(
-                    index=index,
-                    beat_id=tpl.id,
-                    name=tpl.name,
-                    section=tpl.section,
-                    start_s=start,
-                    duration_s=seconds,
-                    shot_type=tpl.shot_type,
-                    camera=tpl.camera,
-                    energy=tpl.energy,
-                    image_prompt=tpl.image_prompt.format(**fields),
-                    motion_prompt=tpl.motion_prompt.format(**fields),
-                )
-            )
-            start += seconds
+        composed = compose_beats(request.duration_s, reading.category, reading.archetype, seed)
+        beats = timeline(
+            [
+                (tpl, seconds, tpl.image_prompt.format(**fields), tpl.motion_prompt.format(**fields))
+                for tpl, seconds in composed
+            ]
+        )
         spec = VideoSpec(
             video_id=request.video_id,
             user_id=request.user_id,

@@ -11,10 +11,11 @@ from typing import Any
 import openai
 from pydantic import BaseModel, Field, ValidationError
 
-from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID, BeatTemplate
+from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.catalog import llm_model
 from vidgen_core.errors import ProviderError, scrub
-from vidgen_core.models import CostLine, GenerationRequest, SpecBeat, VideoSpec
+from vidgen_core.models import CostLine, GenerationRequest, VideoSpec
+from vidgen_core.planning.compose import timeline
 from vidgen_core.planning.local import SCENES, spec_seed
 from vidgen_core.planning.prompt import MOOD_WORDS, STYLE_WORDS
 from vidgen_core.providers.ports import PlanResult
@@ -204,25 +205,18 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         "style": f"{planned.style} style",
         "scene": SCENES.get(planned.category, SCENES["general"]),
     }
-    spec_beats, start = [], 0
-    for index, (plan, seconds) in enumerate(zip(beats, durations, strict=True)):
-        tpl: BeatTemplate = BEATS_BY_ID[plan.beat_id]
-        spec_beats.append(
-            SpecBeat(
-                index=index,
-                beat_id=tpl.id,
-                name=tpl.name,
-                section=tpl.section,
-                start_s=start,
-                duration_s=seconds,
-                shot_type=tpl.shot_type,
-                camera=tpl.camera,
-                energy=tpl.energy,
-                image_prompt=plan.image_prompt.strip() or tpl.image_prompt.format(**fields),
-                motion_prompt=plan.motion_prompt.strip() or tpl.motion_prompt.format(**fields),
+    templates = [BEATS_BY_ID[plan.beat_id] for plan in beats]
+    spec_beats = timeline(
+        [
+            (
+                tpl,
+                seconds,
+                plan.image_prompt.strip() or tpl.image_prompt.format(**fields),
+                plan.motion_prompt.strip() or tpl.motion_prompt.format(**fields),
             )
-        )
-        start += seconds
+            for tpl, plan, seconds in zip(templates, beats, durations, strict=True)
+        ]
+    )
     return VideoSpec(
         video_id=request.video_id,
         user_id=request.user_id,
