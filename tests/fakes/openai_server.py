@@ -217,7 +217,7 @@ def _compose(length: int, library: dict[str, list[tuple[str, int]]]) -> list[tup
         return [(library["closing"][0][0], length)]
     opening, closing = library["opening"][0], library["closing"][0]
     beats, budget = [opening], length - opening[1] - closing[1]
-    middle = library["product"] + library["dynamic"]
+    middle = library.get("product", []) + library.get("dynamic", [])
     i = 0
     while budget >= 5:
         fitting = [m for m in middle if m[1] <= budget]

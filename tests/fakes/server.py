@@ -27,7 +27,10 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, reply_headers, payload = fake.handle(self.command, self.path, headers, body)
+                try:
+                    status, reply_headers, payload = fake.handle(self.command, self.path, headers, body)
+                except Exception as exc:  # a bug in the imitation answers 500, like a real server would
+                    status, reply_headers, payload = json_reply(500, {"error": repr(exc)})
                 self.send_response(status)
                 for key, value in reply_headers.items():
                     self.send_header(key, value)
