@@ -1,10 +1,11 @@
-"""Shared fixtures: an isolated vidgen home per test, and media helpers."""
+"""Shared fixtures: an isolated vidgen home and Dagster instance per test, provider imitations, media helpers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import numpy as np
 import pytest
 from PIL import Image
@@ -17,6 +18,13 @@ from vidgen_core.settings import Settings
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "vidgen")
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
+        yield inst
 
 
 @pytest.fixture

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     max_duration_s: int = 120
     max_prompt_chars: int = 2000
 
+    # Storage: a local folder (default) or an S3 bucket with the same key layout.
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str = "vidgen"
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = Field(default=None, description="Any S3-compatible endpoint; unset means AWS.")
+    s3_region: str | None = None
+
     # Providers: who plans (local rules or OpenAI) and who renders media (local or Replicate), independently.
     planner: Literal["local", "openai"] = "local"
     media: Literal["local", "replicate"] = "local"
@@ -72,6 +79,11 @@ class Settings(BaseSettings):
     def storage_dir(self) -> Path:
         """Root of the local object store (same key layout as the S3 bucket)."""
         return self.home.resolve() / "storage"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Local copies of remote objects that ffmpeg and Pillow read."""
+        return self.home.resolve() / "cache"
 
     @property
     def requests_dir(self) -> Path:

@@ -17,7 +17,7 @@ from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest, RenderedVideo, Storyboard
 from vidgen_core.planning.requests import RequestStore, build_request
 from vidgen_core.settings import Settings, get_settings
-from vidgen_core.storage import LocalStore, VideoKeys
+from vidgen_core.storage import VideoKeys, open_store
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -102,7 +102,7 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
     if not result.success:
         summary["error"] = failure_message(result)
         return summary
-    store, keys = LocalStore(settings.storage_dir), VideoKeys(request.user_id, request.video_id)
+    store, keys = open_store(settings), VideoKeys(request.user_id, request.video_id)
     final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))
     board = Storyboard.model_validate_json(store.get_bytes(keys.manifest("storyboard")))
     chunks = json.loads(store.get_bytes(keys.manifest("video_chunks")))["chunks"]

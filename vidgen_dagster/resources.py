@@ -10,7 +10,7 @@ from vidgen_core.models import GenerationRequest
 from vidgen_core.planning.requests import RequestStore, build_request
 from vidgen_core.providers.registry import Providers, build_providers
 from vidgen_core.settings import Settings, get_settings
-from vidgen_core.storage import BlobStore, LocalStore
+from vidgen_core.storage import BlobStore, open_store
 
 
 class SpecConfig(dg.Config):
@@ -32,7 +32,7 @@ class VidgenResource(dg.ConfigurableResource):
         return Settings(home=Path(self.home)) if self.home else get_settings()
 
     def store(self) -> BlobStore:
-        return LocalStore(self.settings().storage_dir)
+        return open_store(self.settings())
 
     def requests(self) -> RequestStore:
         return RequestStore(self.settings().requests_dir)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vidgen_core.errors import NotFound
+from vidgen_core.settings import Settings
 
 
 class BlobStore(Protocol):
@@ -72,3 +73,18 @@ class LocalStore:
 
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
+
+
+def open_store(settings: Settings) -> BlobStore:
+    """The store named by ``VIDGEN_STORAGE``: the local folder or the S3 bucket."""
+    if settings.storage == "s3":
+        from vidgen_core.storage.s3 import S3Store
+
+        return S3Store(
+            settings.s3_bucket,
+            settings.cache_dir,
+            prefix=settings.s3_prefix,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+        )
+    return LocalStore(settings.storage_dir)

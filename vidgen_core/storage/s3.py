@@ -1,0 +1,109 @@
+"""The S3 blob store: the same keys as the local folder, in a bucket on any S3-compatible endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from vidgen_core.errors import NotFound
+
+PRESIGN_SECONDS = 3600  # users get links valid for one hour (the seed's choice)
+
+
+class S3Store:
+    """Objects in ``bucket`` under ``prefix``. ``local_path`` keeps a read-through cache for ffmpeg and Pillow."""
+
+    def __init__(
+        self,
+        bucket: str,
+        cache_dir: Path,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        client: Any = None,
+    ) -> None:
+        self.bucket, self.prefix, self.cache_dir = bucket, prefix.strip("/"), cache_dir
+        self.client = client or boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(
+                signature_version="s3v4",
+                retries={"max_attempts": 5, "mode": "standard"},
+                s3={"addressing_style": "path"},
+            ),
+        )
+
+    def _key(self, key: str) -> str:
+        if ".." in key.split("/"):
+            raise ValueError(f"key {key!r} escapes the store")
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put_file(self, key: str, src: Path) -> None:
+        self.client.upload_file(str(src), self.bucket, self._key(key))
+        self._drop_cache(key)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        self._drop_cache(key)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as exc:
+            raise self._missing(key, exc) from None
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def size(self, key: str) -> int:
+        try:
+            return int(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"])
+        except ClientError as exc:
+            raise self._missing(key, exc) from None
+
+    def local_path(self, key: str) -> Path:
+        """A cached local copy, refreshed when the object's ETag changes."""
+        try:
+            etag = self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"].strip('"')
+        except ClientError as exc:
+            raise self._missing(key, exc) from None
+        path = self.cache_dir / hashlib.sha256(f"{self.bucket}/{self._key(key)}".encode()).hexdigest()[:24] / etag
+        path = path.with_suffix(Path(key).suffix)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent)
+            os.close(fd)
+            self.client.download_file(self.bucket, self._key(key), tmp)
+            os.replace(tmp, path)
+        return path
+
+    def uri(self, key: str) -> str:
+        """A presigned GET URL valid for one hour."""
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=PRESIGN_SECONDS
+        )
+
+    def _drop_cache(self, key: str) -> None:
+        folder = self.cache_dir / hashlib.sha256(f"{self.bucket}/{self._key(key)}".encode()).hexdigest()[:24]
+        for old in folder.glob("*"):
+            old.unlink(missing_ok=True)
+
+    def _missing(self, key: str, exc: ClientError) -> Exception:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return NotFound(f"no object at {key!r} in s3://{self.bucket}")
+        return exc
