@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from vidgen_core.models import GenerationRequest
 from vidgen_core.planning.requests import RequestStore, build_request
@@ -27,12 +28,20 @@ class VidgenResource(dg.ConfigurableResource):
     """Settings, storage, requests and providers. ``home`` overrides VIDGEN_HOME (tests use a temp dir)."""
 
     home: str = ""
+    _settings: Settings | None = PrivateAttr(default=None)
+    _store: BlobStore | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
-        return Settings(home=Path(self.home)) if self.home else get_settings()
+        """Read once per resource, not on every asset and IO call."""
+        if self._settings is None:
+            self._settings = Settings(home=Path(self.home)) if self.home else get_settings()
+        return self._settings
 
     def store(self) -> BlobStore:
-        return open_store(self.settings())
+        """One store (and for S3 one client and cache) per resource."""
+        if self._store is None:
+            self._store = open_store(self.settings())
+        return self._store
 
     def requests(self) -> RequestStore:
         return RequestStore(self.settings().requests_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,12 @@ class S3Store:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put_file(self, key: str, src: Path) -> None:
+        """Upload, and keep the file in the cache too: the next step reads what it just wrote without a download."""
         self.client.upload_file(str(src), self.bucket, self._key(key))
         self._drop_cache(key)
+        path = self._cache_path(key, self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, path)
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
@@ -79,11 +84,9 @@ class S3Store:
     def local_path(self, key: str) -> Path:
         """A cached local copy, refreshed when the object's ETag changes."""
         try:
-            etag = self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"].strip('"')
+            path = self._cache_path(key, self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
         except ClientError as exc:
             raise self._missing(key, exc) from None
-        path = self.cache_dir / hashlib.sha256(f"{self.bucket}/{self._key(key)}".encode()).hexdigest()[:24] / etag
-        path = path.with_suffix(Path(key).suffix)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent)
@@ -98,9 +101,14 @@ class S3Store:
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=PRESIGN_SECONDS
         )
 
+    def _cache_folder(self, key: str) -> Path:
+        return self.cache_dir / hashlib.sha256(f"{self.bucket}/{self._key(key)}".encode()).hexdigest()[:24]
+
+    def _cache_path(self, key: str, etag: str) -> Path:
+        return (self._cache_folder(key) / etag.strip('"')).with_suffix(Path(key).suffix)
+
     def _drop_cache(self, key: str) -> None:
-        folder = self.cache_dir / hashlib.sha256(f"{self.bucket}/{self._key(key)}".encode()).hexdigest()[:24]
-        for old in folder.glob("*"):
+        for old in self._cache_folder(key).glob("*"):
             old.unlink(missing_ok=True)
 
     def _missing(self, key: str, exc: ClientError) -> Exception:
