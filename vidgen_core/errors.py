@@ -38,3 +38,16 @@ class MediaError(VidgenError):
 
 class NotFound(VidgenError):
     """A stored object or request does not exist."""
+
+
+class TooBusy(VidgenError):
+    """A user already has as many videos queued or running as they may."""
+
+    def __init__(self, user_id: str, active: list[str], limit: int) -> None:
+        self.user_id, self.active, self.limit = user_id, active, limit
+        plural = "video" if limit == 1 else "videos"
+        super().__init__(
+            f"you may have {limit} {plural} in progress at a time and {', '.join(active)} "
+            f"{'is' if len(active) == 1 else 'are'} still queued or running; wait until "
+            f"{'it finishes' if len(active) == 1 else 'one finishes'}, then submit again"
+        )

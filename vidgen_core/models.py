@@ -60,9 +60,12 @@ class GenerationRequest(BaseModel):
     """What a user asked for, with duration and aspect already resolved (from flags or the prompt)."""
 
     video_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
+    request_id: str = Field(default="", pattern=r"^(req-[a-z0-9]{12,32})?$")
     user_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     prompt: str
     title: str = ""
+    description: str = ""
+    reference_assets: list[str] = Field(default_factory=list, description="Ids of images the user uploaded.")
     duration_s: int
     aspect_ratio: Aspect
     video_model: str

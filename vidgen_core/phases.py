@@ -28,6 +28,7 @@ from vidgen_core.models import (
     StoryboardImage,
     VideoSpec,
 )
+from vidgen_core.progress import Progress, no_progress
 from vidgen_core.providers.ports import ClipJob, ImageJob, MusicJob
 from vidgen_core.providers.registry import Providers
 from vidgen_core.settings import Settings
@@ -54,11 +55,14 @@ def _reusable(store: BlobStore, key: str, keys: VideoKeys, fingerprint: str) -> 
     return store.exists(key) and store.exists(sidecar) and store.get_bytes(sidecar).decode() == fingerprint
 
 
-def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> Storyboard:
-    """One image per beat, from the beat's image prompt."""
+def make_storyboard(
+    spec: VideoSpec, store: BlobStore, providers: Providers, progress: Progress = no_progress
+) -> Storyboard:
+    """One image per beat, from the beat's image prompt; ``progress`` hears of each finished image."""
     keys, model = keys_for(spec), image_model(spec.image_model)
     width, height = frame_size(model.short_side, spec.aspect_ratio)
     images, costs = [], []
+    progress("storyboard", 0, len(spec.beats))
     with tempfile.TemporaryDirectory() as tmp:
         for beat in spec.beats:
             key = keys.storyboard(beat.index)
@@ -91,6 +95,7 @@ def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> 
                 store.put_bytes(keys.fingerprint(key), fingerprint.encode())
                 costs += made.costs
                 log.info("storyboard %d/%d: %s (%s)", beat.index + 1, len(spec.beats), beat.name, key)
+            progress("storyboard", beat.index + 1, len(spec.beats))
             with Image.open(store.local_path(key)) as img:  # what the model really made
                 actual_w, actual_h = img.size
             images.append(
@@ -106,12 +111,15 @@ def make_storyboard(spec: VideoSpec, store: BlobStore, providers: Providers) -> 
     return Storyboard(images=images, costs=costs)
 
 
-def make_chunks(spec: VideoSpec, storyboard: Storyboard, store: BlobStore, providers: Providers) -> ChunkSet:
+def make_chunks(
+    spec: VideoSpec, storyboard: Storyboard, store: BlobStore, providers: Providers, progress: Progress = no_progress
+) -> ChunkSet:
     """Image-to-video chunks for every beat; within a beat each chunk continues from the last one's last frame."""
     keys, model = keys_for(spec), video_model(spec.video_model)
     plans = plan_chunks(spec, model.clip_durations_s)
     chunks: list[Chunk] = []
     costs: list[CostLine] = []
+    progress("chunks", 0, len(plans))
     for plan in plans:
         beat = spec.beats[plan.beat_index]
         first_key = storyboard.images[plan.beat_index].key if plan.source == "storyboard" else chunks[-1].last_frame_key
@@ -147,6 +155,7 @@ def make_chunks(spec: VideoSpec, storyboard: Storyboard, store: BlobStore, provi
                 store.put_file(last_key, frame)
                 store.put_bytes(keys.fingerprint(key), fingerprint.encode())
                 costs += made.costs
+        progress("chunks", plan.index + 1, len(plans))
         info = probe(store.local_path(key))
         chunks.append(
             Chunk(

@@ -33,6 +33,21 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(default=None, description="Any S3-compatible endpoint; unset means AWS.")
     s3_region: str | None = None
 
+    # Requests and uploads: SQLite in the vidgen home by default, any SQLAlchemy URL (Postgres) in deployment.
+    database_url: str | None = Field(default=None, description="e.g. postgresql+psycopg2://user@host/db")
+
+    # The HTTP API
+    api_keys: SecretStr | None = Field(
+        default=None, description="`key=user_id` pairs, comma-separated; unset: no keys, every caller is default_user"
+    )
+    max_active_per_user: int = Field(default=1, ge=1, description="Videos one user may have queued or running.")
+    cors_origins: list[str] = Field(default_factory=list, description='JSON list, e.g. ["https://app.example.com"]')
+    upload_max_bytes: int = 10 * 1024 * 1024
+    url_signing_key: SecretStr | None = Field(
+        default=None, description="Signs the API's links to local files; unset: a key kept in the vidgen home."
+    )
+    link_ttl_s: int = Field(default=3600, description="Lifetime of presigned and signed media links.")
+
     # Providers: who plans (local rules or OpenAI) and who renders media (local or Replicate), independently.
     planner: Literal["local", "openai"] = "local"
     media: Literal["local", "replicate"] = "local"
@@ -40,6 +55,8 @@ class Settings(BaseSettings):
     openai_api: Literal["responses", "chat"] = Field(default="responses", description="OpenAI API used to plan.")
     openai_timeout_s: float = 60.0
     openai_max_retries: int = 2
+    openai_concurrency: int = Field(default=4, ge=1, description="Steps calling OpenAI at once (pool)")
+    replicate_concurrency: int = Field(default=4, ge=1, description="Steps calling Replicate at once (pool)")
     replicate_poll_interval_s: float = 1.0
     replicate_deadline_s: float = Field(default=1800.0, description="Give up on one prediction after this long.")
     replicate_attempts: int = Field(default=3, description="Predictions tried per output on transient failures.")
@@ -86,9 +103,20 @@ class Settings(BaseSettings):
         return self.home.resolve() / "cache"
 
     @property
-    def requests_dir(self) -> Path:
-        """Where generation requests are kept, one JSON file per video id."""
-        return self.home.resolve() / "requests"
+    def db_url(self) -> str:
+        """The requests database: ``database_url``, or SQLite in the vidgen home."""
+        return self.database_url or f"sqlite:///{self.home.resolve() / 'vidgen.db'}"
+
+    def users_by_key(self) -> dict[str, str]:
+        """API key -> user id, from ``api_keys``."""
+        pairs = [p.strip() for p in (self.api_keys.get_secret_value() if self.api_keys else "").split(",")]
+        users = {}
+        for pair in filter(None, pairs):
+            key, sep, user = pair.partition("=")
+            if not (sep and key.strip() and user.strip()):
+                raise ValueError("VIDGEN_API_KEYS must be `key=user_id` pairs separated by commas")
+            users[key.strip()] = user.strip()
+        return users
 
     @property
     def dagster_home(self) -> Path:

@@ -31,6 +31,7 @@ def video_spec(
     """The plan: product, style, music mood, aspect, models and the beat sequence, from the video's request."""
     started = time.perf_counter()
     request = vidgen.request_for(context.partition_key, config)
+    vidgen.progress(request.video_id)("plan", 0, 1)
     planner = vidgen.providers(request.video_id).planner
     with user_errors():
         plan = planner.plan(request)
@@ -73,7 +74,7 @@ def storyboard(video_spec: VideoSpec, vidgen: VidgenResource):
     """One storyboard image per beat, drawn from the beat's image prompt."""
     started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
     with user_errors():
-        board = phases.make_storyboard(video_spec, store, providers)
+        board = phases.make_storyboard(video_spec, store, providers, vidgen.progress(video_spec.video_id))
     sheet = contact_sheet([store.local_path(i.key) for i in board.images])
     return dg.MaterializeResult(
         value=board,
@@ -96,6 +97,7 @@ def storyboard(video_spec: VideoSpec, vidgen: VidgenResource):
 def music(video_spec: VideoSpec, vidgen: VidgenResource) -> dg.MaterializeResult[MusicTrack]:
     """Background music for the mood and length; skipped (at zero cost) when the video model makes audio."""
     started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
+    vidgen.progress(video_spec.video_id)("music", 0, 1)
     with user_errors():
         track = phases.make_music(video_spec, store, providers)
     preview = image_md(waveform(store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
@@ -129,7 +131,7 @@ def video_chunks(video_spec: VideoSpec, storyboard: Storyboard, vidgen: VidgenRe
     """Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."""
     started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
     with user_errors():
-        chunks = phases.make_chunks(video_spec, storyboard, store, providers)
+        chunks = phases.make_chunks(video_spec, storyboard, store, providers, vidgen.progress(video_spec.video_id))
     sheet = contact_sheet([store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
     return dg.MaterializeResult(
         value=chunks,
@@ -155,6 +157,7 @@ def stitched_video(
 ) -> dg.MaterializeResult[RenderedVideo]:
     """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
     started, store = time.perf_counter(), vidgen.store()
+    vidgen.progress(video_spec.video_id)("stitch", 0, 1)
     with user_errors():
         video = phases.stitch_video(video_spec, video_chunks, store, vidgen.settings())
     return dg.MaterializeResult(value=video, metadata=_video_meta("stitch", video, store, started))
@@ -169,6 +172,7 @@ def stitched_video(
 def final_video(video_spec: VideoSpec, stitched_video: RenderedVideo, music: MusicTrack, vidgen: VidgenResource):
     """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
     started, store, settings = time.perf_counter(), vidgen.store(), vidgen.settings()
+    vidgen.progress(video_spec.video_id)("final", 0, 1)
     with user_errors():
         video = phases.finalize_video(video_spec, stitched_video, music, store, settings)
     outcomes = verify.final_checks(

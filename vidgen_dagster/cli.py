@@ -5,23 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import re
-import shutil
 import sys
 import time
-from pathlib import Path
 from typing import Any, NoReturn
 
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest, RenderedVideo, Storyboard
-from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB, Status
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import VideoKeys, open_store
+from vidgen_dagster.instance import open_instance
+from vidgen_dagster.runs import REQUEST_TAG, step_failure_text, sync_all
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
-INSTANCE_TEMPLATE = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,18 +42,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_instance(settings: Settings) -> Any:
-    """The Dagster instance in DAGSTER_HOME (default ``.vidgen/dagster``), the same one `make ui` shows."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists() and INSTANCE_TEMPLATE.exists():
-        shutil.copyfile(INSTANCE_TEMPLATE, config)
-    import dagster as dg
-
-    return dg.DagsterInstance.get()
-
-
 def _progress(video_id: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"[{video_id}] %(message)s"))
@@ -72,7 +58,8 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
 
     started = time.perf_counter()
     instance = open_instance(settings)
-    RequestStore(settings.requests_dir).save(request)
+    db = RequestDB(settings.db_url)
+    request = db.submit(request, status=Status.RUNNING).request  # running: the request sensor leaves it alone
     instance.add_dynamic_partitions(videos.name, [request.video_id])
     _progress(request.video_id)
     result = defs.resolve_job_def("generate_video").execute_in_process(
@@ -80,8 +67,9 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
         partition_key=request.video_id,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        tags={"vidgen/source": "cli", "vidgen/user": request.user_id},
+        tags={"vidgen/source": "cli", "vidgen/user": request.user_id, REQUEST_TAG: request.request_id},
     )
+    sync_all(db, instance, [db.get(request.video_id)])
     phases: dict[str, dict[str, float]] = {}
     for event in result.get_asset_materialization_events():
         meta = event.step_materialization_data.materialization.metadata
@@ -121,18 +109,9 @@ def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
 
 
 def failure_message(result: Any) -> str:
-    """``step: what went wrong`` for the first failed step, in the user's words rather than Dagster's."""
+    """``step: what went wrong`` for the first failed step of an in-process run."""
     failures = [e for e in result.all_events if e.is_step_failure]
-    if not failures:
-        return "run: the run failed before any step ran"
-    data = failures[0].step_failure_data
-    if data.user_failure_data and data.user_failure_data.description:
-        return f"{failures[0].step_key}: {data.user_failure_data.description}"
-    error = data.error
-    while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
-        error = error.cause
-    message = re.sub(r"^[\w.]+: ", "", error.message.strip()) if error else "unknown error"  # drop the class path
-    return f"{failures[0].step_key}: {message}"
+    return step_failure_text(failures[0]) if failures else "run: the run failed before any step ran"
 
 
 def main(argv: list[str] | None = None) -> int:

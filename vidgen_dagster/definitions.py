@@ -1,4 +1,4 @@
-"""The code location: assets, checks, the job, resources and the in-process executor."""
+"""The code location: assets, checks, the job, the request sensor, resources and the in-process executor."""
 
 import dagster as dg
 
@@ -6,6 +6,7 @@ from vidgen_dagster import assets
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.sensors import video_requests
 
 
 def build_definitions(home: str = "") -> dg.Definitions:
@@ -14,6 +15,7 @@ def build_definitions(home: str = "") -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules([assets]),
         jobs=[generate_video],
+        sensors=[video_requests],
         resources={"vidgen": vidgen, "io_manager": ManifestIOManager(vidgen=vidgen)},
         # Steps are sequential within a video and share 2 cores with ffmpeg: no subprocess per step.
         executor=dg.in_process_executor,

@@ -16,7 +16,7 @@ class ManifestIOManager(dg.ConfigurableIOManager):
 
     def _key(self, context: dg.InputContext | dg.OutputContext) -> str:
         video_id = context.asset_partition_key
-        request = self.vidgen.requests().get(video_id)
+        request = self.vidgen.requests().request(video_id)
         keys = VideoKeys(user_id=request.user_id, video_id=video_id)
         name = context.asset_key.path[-1]
         return keys.spec() if name == "video_spec" else keys.manifest(name)

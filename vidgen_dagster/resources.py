@@ -8,8 +8,10 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from vidgen_core.models import GenerationRequest
-from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.planning.requests import build_request
+from vidgen_core.progress import Progress
 from vidgen_core.providers.registry import Providers, build_providers
+from vidgen_core.records import RequestDB, Status
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import BlobStore, open_store
 
@@ -30,6 +32,7 @@ class VidgenResource(dg.ConfigurableResource):
     home: str = ""
     _settings: Settings | None = PrivateAttr(default=None)
     _store: BlobStore | None = PrivateAttr(default=None)
+    _requests: RequestDB | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
         """Read once per resource, not on every asset and IO call."""
@@ -43,18 +46,30 @@ class VidgenResource(dg.ConfigurableResource):
             self._store = open_store(self.settings())
         return self._store
 
-    def requests(self) -> RequestStore:
-        return RequestStore(self.settings().requests_dir)
+    def requests(self) -> RequestDB:
+        """The requests table (one engine per resource)."""
+        if self._requests is None:
+            self._requests = RequestDB(self.settings().db_url)
+        return self._requests
 
     def providers(self, video_id: str) -> Providers:
         """The providers the video's request asked for."""
-        return build_providers(self.settings(), self.requests().get(video_id))
+        return build_providers(self.settings(), self.requests().request(video_id))
+
+    def progress(self, video_id: str) -> Progress:
+        """Reports a phase's progress to the video's request row, where the status API reads it."""
+        db = self.requests()
+
+        def report(phase: str, done: int, total: int) -> None:
+            db.report(video_id, phase, done, total)
+
+        return report
 
     def request_for(self, video_id: str, config: SpecConfig) -> GenerationRequest:
         """The stored request for a video, or one built from run config (then stored) for hand-made partitions."""
         stored = self.requests().find(video_id)
         if stored is not None:
-            return stored
+            return stored.request
         if not config.prompt:
             raise dg.Failure(
                 f"No request is stored for video {video_id!r}. Create videos with `vidgen generate`, or give "
@@ -70,5 +85,5 @@ class VidgenResource(dg.ConfigurableResource):
             user_id=config.user_id,
             video_id=video_id,
         )
-        self.requests().save(request)
-        return request
+        # Stored as running: this run is its run, so the request sensor must not start another.
+        return self.requests().submit(request, status=Status.RUNNING).request

@@ -13,7 +13,7 @@ from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import Section
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt
-from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.planning.requests import build_request
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
@@ -140,11 +140,3 @@ def test_same_prompt_same_spec(prompt: str, duration: int) -> None:
 def test_prompt_is_sanitized() -> None:
     request = build_request("Nike\x00 ad\x1b[31m  \n\n for runners", SETTINGS)
     assert "\x00" not in request.prompt and "\x1b" not in request.prompt and "  " not in request.prompt
-
-
-def test_request_store_round_trip(settings: Settings) -> None:
-    store = RequestStore(settings.requests_dir)
-    request = build_request("Create a 30-second Nike ad", settings)
-    store.save(request)
-    assert store.get(request.video_id) == request
-    assert store.find("vid-missing") is None

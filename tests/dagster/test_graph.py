@@ -6,7 +6,8 @@ import dagster as dg
 import pytest
 
 from vidgen_core.media.probe import probe
-from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
 from vidgen_dagster.cli import failure_message
@@ -24,7 +25,7 @@ def _run(
     video_id: str,
     **kw: object,
 ) -> dg.ExecuteInProcessResult:
-    RequestStore(settings.requests_dir).save(build_request(prompt, settings, video_id=video_id, **kw))
+    RequestDB(settings.db_url).submit(build_request(prompt, settings, video_id=video_id, **kw))
     instance.add_dynamic_partitions(videos.name, [video_id])
     return _execute(settings, instance, video_id)
 
@@ -107,7 +108,7 @@ def test_partition_added_by_hand_uses_the_launchpad_prompt(settings: Settings, i
     instance.add_dynamic_partitions(videos.name, ["ui-made", "ui-empty"])
     config = {"ops": {"video_spec": {"config": {"prompt": "square ad for our bakery", "duration_s": 5}}}}
     assert _execute(settings, instance, "ui-made", run_config=config).success
-    assert RequestStore(settings.requests_dir).get("ui-made").aspect_ratio == "1:1"
+    assert RequestDB(settings.db_url).request("ui-made").aspect_ratio == "1:1"
     failed = _execute(settings, instance, "ui-empty")
     assert not failed.success
     assert failure_message(failed).startswith("video_spec: No request is stored for video 'ui-empty'")

@@ -12,7 +12,8 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import TRANSIENT, FakeReplicate
 from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
 from vidgen_core.media.probe import probe
-from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys
 from vidgen_dagster.cli import failure_message
@@ -27,7 +28,7 @@ def _run(
     **kw: object,
 ) -> dg.ExecuteInProcessResult:
     request = build_request(prompt, settings, video_id=video_id, planner="openai", media="replicate", **kw)
-    RequestStore(settings.requests_dir).save(request)
+    RequestDB(settings.db_url).submit(request)
     instance.add_dynamic_partitions(videos.name, [video_id])
     return _execute(settings, instance, video_id)
 

@@ -12,7 +12,8 @@ import pytest
 from tests.dagster.test_graph import _execute
 from vidgen_core.errors import NotFound
 from vidgen_core.media.probe import probe
-from vidgen_core.planning.requests import RequestStore, build_request
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_core.storage.s3 import S3Store
@@ -39,7 +40,7 @@ def test_round_trip_cache_and_presigned_link(s3_env: dict, tmp_path: Path) -> No
 def test_graph_stores_playable_media_at_the_seed_keys(
     s3_env: dict, settings: Settings, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
-    RequestStore(settings.requests_dir).save(build_request("Create a 10-second Nike ad", settings, video_id="vid-s3a"))
+    RequestDB(settings.db_url).submit(build_request("Create a 10-second Nike ad", settings, video_id="vid-s3a"))
     instance.add_dynamic_partitions(videos.name, ["vid-s3a"])
     assert _execute(settings, instance, "vid-s3a").success
     s3 = boto3.client("s3", endpoint_url=s3_env["VIDGEN_S3_ENDPOINT_URL"], region_name="us-east-1")

@@ -1,16 +1,13 @@
-"""Turning raw user input into a validated generation request, and keeping requests by video id."""
+"""Turning raw user input into a validated generation request."""
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
-from pathlib import Path
 
 from pydantic import ValidationError
 
 from vidgen_core.catalog import check_aspect, image_model, llm_model, music_model, video_model
-from vidgen_core.errors import InvalidRequest, NotFound
+from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest
 from vidgen_core.planning.prompt import find_aspect, find_duration, sanitize
 from vidgen_core.settings import Settings
@@ -33,6 +30,8 @@ def build_request(
     model: str | None = None,
     user_id: str | None = None,
     title: str = "",
+    description: str = "",
+    reference_assets: list[str] | None = None,
     video_id: str | None = None,
     planner: str | None = None,
     media: str | None = None,
@@ -81,7 +80,9 @@ def build_request(
             video_id=video_id or new_video_id(),
             user_id=user_id or settings.default_user,
             prompt=clean,
-            title=title or clean[:80],
+            title=sanitize(title)[:200] or clean[:80],
+            description=sanitize(description)[: settings.max_prompt_chars],
+            reference_assets=reference_assets or [],
             duration_s=round(seconds),
             aspect_ratio=check_aspect(aspect_ratio),
             video_model=chosen.name,
@@ -94,34 +95,3 @@ def build_request(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise InvalidRequest(f"invalid {field}: {first['msg']}") from None
-
-
-class RequestStore:
-    """Generation requests as JSON files, one per video id (the embedded default; SQL comes later)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _path(self, video_id: str) -> Path:
-        return self.root / f"{video_id}.json"
-
-    def save(self, request: GenerationRequest) -> None:
-        """Store a request atomically."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self._path(request.video_id).with_suffix(".tmp")
-        tmp.write_text(request.model_dump_json(indent=2))
-        os.replace(tmp, self._path(request.video_id))
-
-    def get(self, video_id: str) -> GenerationRequest:
-        """The request for a video id, or NotFound."""
-        path = self._path(video_id)
-        if not path.exists():
-            raise NotFound(f"no request stored for video {video_id!r}")
-        return GenerationRequest.model_validate(json.loads(path.read_text()))
-
-    def find(self, video_id: str) -> GenerationRequest | None:
-        """The request for a video id, or None."""
-        try:
-            return self.get(video_id)
-        except NotFound:
-            return None

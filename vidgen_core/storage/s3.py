@@ -15,8 +15,6 @@ from botocore.exceptions import ClientError
 
 from vidgen_core.errors import NotFound
 
-PRESIGN_SECONDS = 3600  # users get links valid for one hour (the seed's choice)
-
 
 class S3Store:
     """Objects in ``bucket`` under ``prefix``. ``local_path`` keeps a read-through cache for ffmpeg and Pillow."""
@@ -29,9 +27,11 @@ class S3Store:
         prefix: str = "",
         endpoint_url: str | None = None,
         region: str | None = None,
+        link_ttl_s: int = 3600,
         client: Any = None,
     ) -> None:
         self.bucket, self.prefix, self.cache_dir = bucket, prefix.strip("/"), cache_dir
+        self.link_ttl_s = link_ttl_s
         self.client = client or boto3.client(
             "s3",
             endpoint_url=endpoint_url,
@@ -96,9 +96,9 @@ class S3Store:
         return path
 
     def uri(self, key: str) -> str:
-        """A presigned GET URL valid for one hour."""
+        """A presigned GET URL, valid for ``link_ttl_s`` (one hour by default, the seed's choice)."""
         return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=PRESIGN_SECONDS
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=self.link_ttl_s
         )
 
     def _cache_folder(self, key: str) -> Path:

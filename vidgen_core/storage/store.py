@@ -86,5 +86,6 @@ def open_store(settings: Settings) -> BlobStore:
             prefix=settings.s3_prefix,
             endpoint_url=settings.s3_endpoint_url,
             region=settings.s3_region,
+            link_ttl_s=settings.link_ttl_s,
         )
     return LocalStore(settings.storage_dir)

@@ -1,0 +1,105 @@
+"""The requests and uploads tables on SQLite (embedded) and on the machine's PostgreSQL (deployment)."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from vidgen_core.errors import NotFound, TooBusy
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB, Status, UploadRecord
+from vidgen_core.settings import Settings
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, settings: Settings) -> RequestDB:
+    if request.param == "sqlite":
+        return RequestDB(settings.db_url)
+    database = RequestDB(request.getfixturevalue("pg_url"))
+    with database.engine.begin() as conn:  # the session database is shared: start each test empty
+        conn.execute(sa.text("DELETE FROM video_requests"))
+        conn.execute(sa.text("DELETE FROM uploads"))
+    return database
+
+
+def _request(settings: Settings, user: str = "ana", **kw: object):
+    return build_request("Create a 15-second Nike ad", settings, user_id=user, **kw)  # type: ignore[arg-type]
+
+
+def test_round_trip_keeps_the_whole_request(db: RequestDB, settings: Settings) -> None:
+    request = _request(settings, title="Spring", description="for runners", reference_assets=["asset-1"])
+    record = db.submit(request)
+    assert record.status == Status.QUEUED and record.request_id.startswith("req-")
+    again = db.get(request.video_id)
+    assert again.request.model_dump(exclude={"request_id"}) == request.model_dump(exclude={"request_id"})
+    assert again.title == "Spring" and again.description == "for runners"
+    assert again.request.reference_assets == ["asset-1"]
+    assert again.created_at.tzinfo is not None and (datetime.now(UTC) - again.created_at).total_seconds() < 60
+    assert db.find("vid-missing") is None
+    with pytest.raises(NotFound):
+        db.get("vid-missing")
+
+
+def test_one_active_video_per_user(db: RequestDB, settings: Settings) -> None:
+    first = db.submit(_request(settings), max_active=1)
+    with pytest.raises(TooBusy) as busy:
+        db.submit(_request(settings), max_active=1)
+    assert first.video_id in str(busy.value) and "wait until it finishes" in str(busy.value)
+    db.submit(_request(settings, user="ben"), max_active=1)  # other users are not held up
+    db.update(first.video_id, status=Status.COMPLETE)
+    db.submit(_request(settings), max_active=1)  # finished videos do not count
+
+
+def test_concurrent_submits_respect_the_limit(db: RequestDB, settings: Settings) -> None:
+    def attempt(_: int) -> bool:
+        try:
+            db.submit(_request(settings, user="racer"), max_active=1)
+            return True
+        except TooBusy:
+            return False
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(attempt, range(24)))
+    assert outcomes.count(True) == 1
+    assert len(db.active()) == 1
+
+
+def test_pending_lists_new_queued_requests_in_order(db: RequestDB, settings: Settings) -> None:
+    records = [db.submit(_request(settings, user=f"u{i}")) for i in range(4)]
+    db.update(records[1].video_id, status=Status.RUNNING)
+    assert [r.video_id for r in db.pending(after_seq=0)] == [records[i].video_id for i in (0, 2, 3)]
+    assert [r.video_id for r in db.pending(after_seq=records[2].seq)] == [records[3].video_id]
+    assert {r.video_id for r in db.active()} == {r.video_id for r in records}
+
+
+def test_progress_only_moves_forward_and_stops_when_finished(db: RequestDB, settings: Settings) -> None:
+    video = db.submit(_request(settings)).video_id
+    db.report(video, "chunks", 2, 4)
+    row = db.get(video)
+    assert row.status == Status.RUNNING and row.current_phase == "chunks"
+    assert (row.chunk_index, row.total_chunks) == (2, 4) and row.started_at is not None
+    high = row.progress
+    db.report(video, "music", 0, 1)  # a phase that runs alongside: the bar does not go back
+    assert db.get(video).progress == high and db.get(video).current_phase == "music"
+    db.update(video, status=Status.FAILED, error="x")
+    db.report(video, "final", 1, 1)
+    assert db.get(video).status == Status.FAILED and db.get(video).progress == high
+
+
+def test_uploads_are_scoped_to_their_owner(db: RequestDB) -> None:
+    asset = UploadRecord(
+        asset_id=f"asset-{uuid.uuid4().hex[:16]}",
+        user_id="ana",
+        key="ana/assets/x.png",
+        content_type="image/png",
+        size_bytes=10,
+        filename="x.png",
+        created_at=datetime.now(UTC),
+    )
+    db.add_upload(asset)
+    assert [u.asset_id for u in db.uploads("ana", [asset.asset_id])] == [asset.asset_id]
+    assert db.uploads("ben", [asset.asset_id]) == []

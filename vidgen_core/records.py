@@ -1,0 +1,280 @@
+"""The requests and uploads tables (SQLAlchemy): SQLite in the vidgen home, Postgres in deployment."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from vidgen_core.errors import NotFound, TooBusy
+from vidgen_core.models import GenerationRequest
+from vidgen_core.progress import percent
+
+metadata = sa.MetaData()
+
+requests_table = sa.Table(
+    "video_requests",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("video_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("current_phase", sa.String(32)),
+    sa.Column("progress", sa.Float, nullable=False, default=0.0),
+    sa.Column("chunk_index", sa.Integer),
+    sa.Column("total_chunks", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+)
+
+uploads_table = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("asset_id", sa.String(40), primary_key=True),
+    sa.Column("user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("content_type", sa.String(40), nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+
+class RequestRecord(BaseModel):
+    """One row of ``video_requests``: the request and how far its run has got."""
+
+    seq: int
+    request_id: str
+    video_id: str
+    user_id: str
+    prompt: str
+    title: str
+    description: str
+    request: GenerationRequest
+    status: Status
+    current_phase: str | None = None
+    progress: float = 0.0
+    chunk_index: int | None = None
+    total_chunks: int | None = None
+    error: str | None = None
+    run_id: str | None = None
+    cost_usd: float | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+class UploadRecord(BaseModel):
+    """One uploaded reference image, stored under its owner's prefix."""
+
+    asset_id: str
+    user_id: str
+    key: str
+    content_type: str
+    size_bytes: int
+    filename: str
+    created_at: datetime
+
+
+def new_request_id() -> str:
+    return f"req-{uuid.uuid4().hex[:16]}"
+
+
+def new_asset_id() -> str:
+    return f"asset-{uuid.uuid4().hex[:16]}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: Any) -> Any:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+def _engine(url: str) -> sa.Engine:
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    path = url.removeprefix("sqlite:///")
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock at BEGIN, so check-then-insert cannot interleave.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
+
+    return engine
+
+
+class RequestDB:
+    """Requests and uploads. Creates its tables on first use; safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = _engine(url)
+        metadata.create_all(self.engine)
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    @contextmanager
+    def _locked(self, user_id: str) -> Iterator[sa.Connection]:
+        """A transaction that holds the user's submit lock until it ends."""
+        with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:u))"), {"u": user_id})
+            yield conn
+
+    def submit(
+        self, request: GenerationRequest, max_active: int | None = None, status: Status = Status.QUEUED
+    ) -> RequestRecord:
+        """Store a new request (queued for the sensor unless its run is already under way).
+
+        With ``max_active``, refuse (TooBusy) a user who already has that many queued or running.
+        """
+        if not request.request_id:
+            request = request.model_copy(update={"request_id": new_request_id()})
+        with self._locked(request.user_id) as conn:
+            if max_active is not None:
+                active = conn.execute(
+                    sa.select(requests_table.c.video_id)
+                    .where(requests_table.c.user_id == request.user_id, requests_table.c.status.in_(ACTIVE))
+                    .order_by(requests_table.c.seq)
+                ).scalars()
+                busy = list(active)
+                if len(busy) >= max_active:
+                    raise TooBusy(request.user_id, busy, max_active)
+            now = _now()
+            conn.execute(
+                requests_table.insert().values(
+                    request_id=request.request_id,
+                    video_id=request.video_id,
+                    user_id=request.user_id,
+                    prompt=request.prompt,
+                    title=request.title,
+                    description=request.description,
+                    options=request.model_dump(mode="json"),
+                    status=status,
+                    progress=0.0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return self.get(request.video_id)
+
+    def find(self, video_id: str) -> RequestRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(requests_table).where(requests_table.c.video_id == video_id)).first()
+        return _record(row) if row else None
+
+    def get(self, video_id: str) -> RequestRecord:
+        record = self.find(video_id)
+        if record is None:
+            raise NotFound(f"no request stored for video {video_id!r}")
+        return record
+
+    def request(self, video_id: str) -> GenerationRequest:
+        """The generation request of a video (NotFound if none)."""
+        return self.get(video_id).request
+
+    def pending(self, after_seq: int, limit: int = 100) -> list[RequestRecord]:
+        """Queued requests with ``seq`` above ``after_seq``, oldest first: what a sensor has not yet seen."""
+        return self._select(requests_table.c.seq > after_seq, requests_table.c.status == Status.QUEUED, limit=limit)
+
+    def active(self, limit: int = 500) -> list[RequestRecord]:
+        """Every queued or running request, oldest first."""
+        return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
+
+    def _select(self, *where: Any, limit: int) -> list[RequestRecord]:
+        query = sa.select(requests_table).where(*where).order_by(requests_table.c.seq).limit(limit)
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def update(self, video_id: str, **fields: Any) -> None:
+        """Set fields of a request (no-op for videos without one, e.g. partitions made by hand)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                requests_table.update().where(requests_table.c.video_id == video_id).values(**fields, updated_at=_now())
+            )
+
+    def report(self, video_id: str, phase: str, done: int, total: int) -> None:
+        """Record progress from inside a run: the phase, its item count, and a percentage that never goes back."""
+        fields: dict[str, Any] = {"current_phase": phase, "status": Status.RUNNING}
+        if phase == "chunks":
+            fields.update(chunk_index=done, total_chunks=total)
+        value = percent(phase, done, total)
+        c = requests_table.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                requests_table.update()
+                .where(c.video_id == video_id, c.status.in_(ACTIVE))
+                .values(
+                    **fields,
+                    progress=sa.case((c.progress > value, c.progress), else_=value),
+                    started_at=sa.func.coalesce(c.started_at, _now()),
+                    updated_at=_now(),
+                )
+            )
+
+    def add_upload(self, record: UploadRecord) -> UploadRecord:
+        """Record an upload whose bytes are already stored."""
+        with self.engine.begin() as conn:
+            conn.execute(uploads_table.insert().values(**record.model_dump()))
+        return record
+
+    def uploads(self, user_id: str, asset_ids: list[str]) -> list[UploadRecord]:
+        """The user's uploads among ``asset_ids`` (others' uploads are invisible)."""
+        query = sa.select(uploads_table).where(
+            uploads_table.c.user_id == user_id, uploads_table.c.asset_id.in_(asset_ids)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [UploadRecord.model_validate({k: _utc(v) for k, v in row.items()}) for row in rows]
+
+
+def _record(row: sa.Row) -> RequestRecord:
+    data = {k: _utc(v) for k, v in row._mapping.items()}
+    data["request"] = GenerationRequest.model_validate(data.pop("options"))
+    return RequestRecord.model_validate(data)

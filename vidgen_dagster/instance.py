@@ -1,0 +1,36 @@
+"""The Dagster instance vidgen uses (``DAGSTER_HOME``), and its provider pools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from vidgen_core.settings import Settings
+
+INSTANCE_TEMPLATE = Path(__file__).resolve().parents[1] / "dagster.yaml"
+
+
+def pool_limits(settings: Settings) -> dict[str, int]:
+    """Concurrency pools, named for the providers the assets call (``pool=`` on each asset)."""
+    return {"openai": settings.openai_concurrency, "replicate": settings.replicate_concurrency}
+
+
+def configure_pools(instance: dg.DagsterInstance, settings: Settings) -> None:
+    """Set each provider pool's slot count (idempotent)."""
+    for pool, limit in pool_limits(settings).items():
+        instance.event_log_storage.set_concurrency_slots(pool, limit)
+
+
+def open_instance(settings: Settings) -> dg.DagsterInstance:
+    """The instance in DAGSTER_HOME (default ``.vidgen/dagster``, with the embedded SQLite config), pools set."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() and INSTANCE_TEMPLATE.exists():
+        shutil.copyfile(INSTANCE_TEMPLATE, config)
+    instance = dg.DagsterInstance.get()
+    configure_pools(instance, settings)
+    return instance

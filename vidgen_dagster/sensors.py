@@ -1,0 +1,45 @@
+"""The request sensor: API-inserted requests become video partitions and runs; request rows follow their runs."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from vidgen_core.records import Status
+from vidgen_dagster.jobs import generate_video
+from vidgen_dagster.partitions import videos
+from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.runs import REQUEST_TAG, sync_all
+
+# The daemon evaluates sensors at most every 5 s; asking for less changes nothing.
+TICK_S = 5
+
+
+@dg.sensor(
+    job=generate_video,
+    minimum_interval_seconds=TICK_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Turns new rows of the requests table into a video partition plus its run (run key = request id), "
+    "and keeps each active request's status in step with its run.",
+)
+def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) -> dg.SensorResult:
+    """The cursor is the last request seen. Exactly once: a request with no run yet is asked for again (a lost
+    cursor, a daemon that stopped between tick and launch), and its run key lets Dagster drop any duplicate."""
+    db, seen = vidgen.requests(), int(context.cursor or 0)
+    new = db.pending(after_seq=seen)
+    active = db.active()
+    runs = sync_all(db, context.instance, active)
+    waiting = {r.video_id: r for r in [*active, *new] if r.status == Status.QUEUED and r.video_id not in runs}
+    if new:
+        context.log.info("new requests: %s", ", ".join(r.request_id for r in new))
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=r.request_id,
+                partition_key=r.video_id,
+                tags={REQUEST_TAG: r.request_id, "vidgen/user": r.user_id, "vidgen/source": "api"},
+            )
+            for r in waiting.values()
+        ],
+        dynamic_partitions_requests=[videos.build_add_request(list(waiting))] if waiting else [],
+        cursor=str(max([seen, *(r.seq for r in new)])),
+    )
