@@ -8,7 +8,11 @@ class VidgenError(Exception):
 
 
 class InvalidRequest(VidgenError):
-    """The user's input cannot be turned into a video; the message says what to fix."""
+    """The user's input cannot be turned into a video; the message says what to fix, ``field`` which input."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class ProviderError(VidgenError):
@@ -51,3 +55,11 @@ class TooBusy(VidgenError):
             f"{'is' if len(active) == 1 else 'are'} still queued or running; wait until "
             f"{'it finishes' if len(active) == 1 else 'one finishes'}, then submit again"
         )
+
+
+class TooLarge(InvalidRequest):
+    """An upload is bigger than allowed."""
+
+
+class WrongType(InvalidRequest):
+    """An upload is not a kind of file vidgen accepts (judged by its bytes, not its name)."""

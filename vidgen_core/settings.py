@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_active_per_user: int = Field(default=1, ge=1, description="Videos one user may have queued or running.")
     cors_origins: list[str] = Field(default_factory=list, description='JSON list, e.g. ["https://app.example.com"]')
     upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_files: int = 10
     url_signing_key: SecretStr | None = Field(
         default=None, description="Signs the API's links to local files; unset: a key kept in the vidgen home."
     )

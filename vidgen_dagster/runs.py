@@ -31,10 +31,9 @@ def latest_runs(instance: dg.DagsterInstance, video_ids: Iterable[str]) -> dict[
     return latest
 
 
-def run_ids(instance: dg.DagsterInstance, video_id: str) -> list[str]:
+def video_runs(instance: dg.DagsterInstance, video_id: str) -> list[dg.RunRecord]:
     """Every run of a video, oldest first."""
-    records = instance.get_run_records(dg.RunsFilter(tags={PARTITION_NAME_TAG: video_id}), ascending=True)
-    return [r.dagster_run.run_id for r in records]
+    return list(instance.get_run_records(dg.RunsFilter(tags={PARTITION_NAME_TAG: video_id}), ascending=True))
 
 
 def step_failure_text(event: dg.DagsterEvent) -> str:
@@ -63,10 +62,11 @@ def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
 
 
 def spend(instance: dg.DagsterInstance, video_id: str) -> dict[str, Any]:
-    """What every run of a video spent, per asset (failed attempts included), from materialization metadata."""
+    """What every run of a video spent (failed attempts included): total, per asset, cost lines, phase times."""
     by_asset: dict[str, float] = {}
     timings: dict[str, float] = {}
-    for run_id in run_ids(instance, video_id):
+    lines: list[dict[str, Any]] = []
+    for run_id in [r.dagster_run.run_id for r in video_runs(instance, video_id)]:
         records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
         for record in records:
             materialization = record.asset_materialization
@@ -74,9 +74,10 @@ def spend(instance: dg.DagsterInstance, video_id: str) -> dict[str, Any]:
                 continue
             name, meta = materialization.asset_key.to_user_string(), materialization.metadata
             by_asset[name] = round(by_asset.get(name, 0.0) + float(meta["cost_usd"].value), 4)  # type: ignore[arg-type]
-            if "wall_time_s" in meta:
-                timings[name] = float(meta["wall_time_s"].value)  # type: ignore[arg-type]
-    return {"cost_usd": round(sum(by_asset.values()), 4), "by_asset": by_asset, "wall_time_s": timings}
+            timings[name] = float(meta["wall_time_s"].value)  # type: ignore[arg-type]
+            lines += [{**line, "run_id": run_id} for line in meta["cost_breakdown"].value]  # type: ignore[union-attr]
+    total = round(sum(by_asset.values()), 4)
+    return {"cost_usd": total, "by_asset": by_asset, "wall_time_s": timings, "lines": lines}
 
 
 def _time(timestamp: float | None) -> datetime | None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from tests.conftest import temp_database
+from tests.daemon import launch
 from vidgen_core.media.probe import probe
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, Status
@@ -20,7 +21,6 @@ from vidgen_core.storage import VideoKeys
 from vidgen_dagster.instance import configure_pools
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.sensors import video_requests
-from tests.dagster.test_sensor import _launch
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 
@@ -65,7 +65,7 @@ def test_graph_runs_on_the_postgres_instance(
     resource = VidgenResource(home=str(settings.home))
     tick = video_requests(dg.build_sensor_context(instance=instance, resources={"vidgen": resource}))
     assert [r.run_key for r in tick.run_requests] == [record.request_id]
-    _launch(deployed, instance, tick)
+    launch(deployed, instance, tick)
 
     row = RequestDB(pg_url).get(record.video_id)
     assert row.status in (Status.RUNNING, Status.COMPLETE)

@@ -5,32 +5,13 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
+from tests.daemon import launch, tick
 from vidgen_core.errors import ProviderError
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
-from vidgen_dagster.definitions import build_definitions
-from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.runs import REQUEST_TAG
-from vidgen_dagster.sensors import video_requests
-
-
-def _tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"vidgen": VidgenResource(home=str(settings.home))}
-    )
-    return video_requests(context)
-
-
-def _launch(settings: Settings, instance: dg.DagsterInstance, result: dg.SensorResult) -> None:
-    """Do what the daemon does with a tick: add the partitions, then run each request (here, in process)."""
-    for add in result.dynamic_partitions_requests:
-        instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
-    job = build_definitions(str(settings.home)).resolve_job_def("generate_video")
-    for request in result.run_requests:
-        tags = {**request.tags, "dagster/run_key": request.run_key}
-        job.execute_in_process(instance=instance, partition_key=request.partition_key, tags=tags, raise_on_error=False)
 
 
 def _submit(settings: Settings, prompt: str, user: str) -> RequestRecord:
@@ -40,7 +21,7 @@ def _submit(settings: Settings, prompt: str, user: str) -> RequestRecord:
 def test_new_requests_become_partitions_and_runs(settings: Settings, instance: dg.DagsterInstance) -> None:
     first = _submit(settings, "A 5-second ad for Nike", "ana")
     second = _submit(settings, "A 5-second ad for Adidas", "ben")
-    result = _tick(settings, instance, cursor=None)
+    result = tick(settings, instance, cursor=None)
     assert [(r.run_key, r.partition_key) for r in result.run_requests] == [
         (first.request_id, first.video_id),
         (second.request_id, second.video_id),
@@ -52,18 +33,18 @@ def test_new_requests_become_partitions_and_runs(settings: Settings, instance: d
 
 def test_each_request_runs_once_even_when_the_cursor_is_lost(settings: Settings, instance: dg.DagsterInstance) -> None:
     record = _submit(settings, "A 5-second ad for Nike", "ana")
-    first = _tick(settings, instance, cursor=None)
-    _launch(settings, instance, first)
+    first = tick(settings, instance, cursor=None)
+    launch(settings, instance, first)
     for cursor in (first.cursor, None, "0"):  # the next tick, a lost cursor, a reset one
-        assert _tick(settings, instance, cursor).run_requests == []
+        assert tick(settings, instance, cursor).run_requests == []
     runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": record.video_id}))
     assert len(runs) == 1 and runs[0].tags["dagster/run_key"] == record.request_id
 
 
 def test_request_follows_its_run_to_complete(settings: Settings, instance: dg.DagsterInstance) -> None:
     record = _submit(settings, "A 5-second ad for Nike", "ana")
-    _launch(settings, instance, _tick(settings, instance, cursor=None))
-    _tick(settings, instance, cursor=str(record.seq))
+    launch(settings, instance, tick(settings, instance, cursor=None))
+    tick(settings, instance, cursor=str(record.seq))
     row = RequestDB(settings.db_url).get(record.video_id)
     assert row.status == Status.COMPLETE and row.progress == 100.0 and row.error is None
     assert row.run_id and row.completed_at and row.started_at
@@ -79,8 +60,8 @@ def test_request_follows_its_run_to_failed_with_the_reason(
 
     monkeypatch.setattr(LocalPlanner, "plan", refuse)
     record = _submit(settings, "A 5-second ad for Nike", "ana")
-    _launch(settings, instance, _tick(settings, instance, cursor=None))
-    assert _tick(settings, instance, cursor=str(record.seq)).run_requests == []  # failed is final, not retried
+    launch(settings, instance, tick(settings, instance, cursor=None))
+    assert tick(settings, instance, cursor=str(record.seq)).run_requests == []  # failed is final, not retried
     row = RequestDB(settings.db_url).get(record.video_id)
     assert row.status == Status.FAILED
     assert row.error == "video_spec: local model rules failed: the planner is down"
@@ -90,4 +71,4 @@ def test_request_follows_its_run_to_failed_with_the_reason(
 def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
     db = RequestDB(settings.db_url)
     db.submit(build_request("A 5-second ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
-    assert _tick(settings, instance, cursor=None).run_requests == []
+    assert tick(settings, instance, cursor=None).run_requests == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -14,11 +16,20 @@ from vidgen_core.settings import Settings
 
 PLANNERS = ("local", "openai")
 MEDIA = ("local", "replicate")
+T = TypeVar("T")
 
 
 def new_video_id() -> str:
     """A fresh partition-safe video id ([a-z0-9-] only)."""
     return f"vid-{uuid.uuid4().hex[:12]}"
+
+
+def _about(field: str, check: Callable[[str], T], value: str) -> T:
+    """Run a catalog check, naming the input it was about if it fails."""
+    try:
+        return check(value)
+    except InvalidRequest as exc:
+        raise InvalidRequest(str(exc), field) from None
 
 
 def build_request(
@@ -41,28 +52,34 @@ def build_request(
     Raises InvalidRequest with a message saying what to fix; nothing is stored or registered.
     """
     if not prompt or not prompt.strip():
-        raise InvalidRequest('the prompt is empty; describe the ad, e.g. "Create a 30-second Nike ad"')
+        raise InvalidRequest('the prompt is empty; describe the ad, e.g. "Create a 30-second Nike ad"', "prompt")
     if len(prompt) > settings.max_prompt_chars:
         raise InvalidRequest(
-            f"the prompt is {len(prompt)} characters; shorten it to at most {settings.max_prompt_chars}"
+            f"the prompt is {len(prompt)} characters; shorten it to at most {settings.max_prompt_chars}", "prompt"
         )
     clean = sanitize(prompt)
     if not clean:
-        raise InvalidRequest("the prompt has no printable text; describe the ad in words")
-    source = "--duration" if duration_s is not None else "the prompt"
+        raise InvalidRequest("the prompt has no printable text; describe the ad in words", "prompt")
+    source, field = ("the duration", "duration") if duration_s is not None else ("the prompt", "prompt")
     seconds = duration_s if duration_s is not None else find_duration(clean)
     seconds = settings.default_duration_s if seconds is None else seconds
     if not settings.min_duration_s <= seconds <= settings.max_duration_s:
         raise InvalidRequest(
             f"{source} asks for {seconds:g} s; choose a duration from {settings.min_duration_s} "
-            f"to {settings.max_duration_s} seconds"
+            f"to {settings.max_duration_s} seconds",
+            field,
         )
-    aspect_ratio = check_aspect(aspect) if aspect is not None else (find_aspect(clean) or settings.default_aspect)
-    chosen = video_model(model or settings.default_model)
+    aspect_ratio = (
+        _about("aspect_ratio", check_aspect, aspect)
+        if aspect is not None
+        else (find_aspect(clean) or settings.default_aspect)
+    )
+    chosen = _about("model", video_model, model or settings.default_model)
     if aspect_ratio not in chosen.aspects:
         raise InvalidRequest(
             f"{chosen.name} makes {' or '.join(chosen.aspects)} video, not {aspect_ratio}; "
-            "choose another aspect or model"
+            "choose another aspect or model",
+            "aspect_ratio",
         )
     planner, media = planner or settings.planner, media or settings.media
     if planner not in PLANNERS or media not in MEDIA:
@@ -94,4 +111,4 @@ def build_request(
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise InvalidRequest(f"invalid {field}: {first['msg']}") from None
+        raise InvalidRequest(f"invalid {field}: {first['msg']}", field) from None

@@ -48,3 +48,8 @@ class VideoKeys:
     def fingerprint(self, media_key: str) -> str:
         """Sidecar holding the inputs' fingerprint of a media object, so a rerun can reuse it."""
         return f"{media_key}.inputs.json"
+
+
+def upload_key(user_id: str, asset_id: str, extension: str) -> str:
+    """Where a user's uploaded reference image is kept."""
+    return f"{user_id}/assets/{asset_id}.{extension}"

@@ -101,6 +101,9 @@ class S3Store:
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=self.link_ttl_s
         )
 
+    def ping(self) -> None:
+        self.client.head_bucket(Bucket=self.bucket)
+
     def _cache_folder(self, key: str) -> Path:
         return self.cache_dir / hashlib.sha256(f"{self.bucket}/{self._key(key)}".encode()).hexdigest()[:24]
 

@@ -25,6 +25,9 @@ class BlobStore(Protocol):
 
     def size(self, key: str) -> int: ...
     def uri(self, key: str) -> str: ...
+    def ping(self) -> None:
+        """Raise if the store cannot be reached or written."""
+        ...
 
 
 class LocalStore:
@@ -73,6 +76,11 @@ class LocalStore:
 
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
+
+    def ping(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise PermissionError(f"{self.root} is not writable")
 
 
 def open_store(settings: Settings) -> BlobStore:

@@ -1,0 +1,73 @@
+"""The FastAPI app: ``uvicorn api.app:create_app --factory``. OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from api.links import Links
+from api.routes import router
+from api.services import Services, check_users
+from vidgen_core.errors import InvalidRequest, NotFound, TooBusy, TooLarge, WrongType
+from vidgen_core.records import RequestDB
+from vidgen_core.settings import Settings, get_settings
+from vidgen_core.storage import open_store
+from vidgen_dagster.instance import open_instance
+
+log = logging.getLogger("vidgen.api")
+BUSY_RETRY_AFTER_S = 30
+
+
+def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | None = None) -> FastAPI:
+    """The API on the given settings and Dagster instance (default: the environment's and DAGSTER_HOME's)."""
+    settings = settings or get_settings()
+    users = settings.users_by_key()
+    check_users(users)
+    if not users:
+        log.warning("VIDGEN_API_KEYS is not set: no API keys, every caller is user %r", settings.default_user)
+    store = open_store(settings)
+    app = FastAPI(
+        title="vidgen",
+        version="0.1.0",
+        description="Turn one sentence into a finished video ad. Send your key as `X-API-Key`.",
+    )
+    app.state.services = Services(
+        settings=settings,
+        db=RequestDB(settings.db_url),
+        store=store,
+        links=Links(store, settings),
+        instance=instance or open_instance(settings),
+        users=users,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["X-API-Key", "Authorization", "Content-Type"],
+    )
+    _errors(app)
+    app.include_router(router)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    """vidgen's errors as 4xx answers that say what to fix."""
+
+    @app.exception_handler(InvalidRequest)
+    def invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
+        if isinstance(exc, TooLarge | WrongType):
+            return JSONResponse({"detail": str(exc)}, status_code=413 if isinstance(exc, TooLarge) else 415)
+        where = ["body", exc.field] if exc.field else ["body"]
+        return JSONResponse({"detail": [{"loc": where, "msg": str(exc), "type": "value_error"}]}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(TooBusy)
+    def busy(_: Request, exc: TooBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})

@@ -1,0 +1,153 @@
+"""The routes: generate, status, video, upload, signed files, health (the seed's contract)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from api.schemas import ErrorOut, GenerateIn, GenerateOut, HealthOut, StatusOut, UploadOut, VideoOut
+from api.services import ServicesDep, UserDep
+from api.views import details_of, owned_record, status_of
+from vidgen_core.errors import InvalidRequest
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import UploadRecord, new_asset_id
+from vidgen_core.storage import LocalStore, upload_key
+from vidgen_core.uploads import check_image
+
+router = APIRouter()
+VideoId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$", examples=["vid-0123456789ab"])]
+DAEMON_STALE_S = 60
+AUTH = {401: {"model": ErrorOut, "description": "Missing or unknown API key."}}
+BAD_BODY = {400: {"model": ErrorOut, "description": "The body cannot be parsed (not UTF-8 JSON or multipart)."}}
+NOT_FOUND = {404: {"model": ErrorOut, "description": "No such video for this user."}}
+
+
+@router.post(
+    "/api/generate",
+    tags=["videos"],
+    responses={**AUTH, **BAD_BODY, 429: {"model": ErrorOut, "description": "The user has a video in progress."}},
+)
+def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut:
+    """Queue a video ad. The request sensor starts its run within seconds; follow it with /api/status."""
+    if body.reference_assets:
+        known = {u.asset_id for u in found.db.uploads(user, body.reference_assets)}
+        unknown = [a for a in body.reference_assets if a not in known]
+        if unknown:
+            raise InvalidRequest(
+                f"unknown reference assets {unknown}; upload images with POST /api/upload and use its asset_ids",
+                "reference_assets",
+            )
+    request = build_request(
+        body.prompt,
+        found.settings,
+        duration_s=body.duration,
+        aspect=body.aspect_ratio,
+        model=body.model.value if body.model else None,
+        user_id=user,
+        title=body.title,
+        description=body.description,
+        reference_assets=body.reference_assets,
+    )
+    record = found.db.submit(request, max_active=found.settings.max_active_per_user)
+    return GenerateOut(video_id=record.video_id, request_id=record.request_id, status=record.status)
+
+
+@router.get("/api/status/{video_id}", tags=["videos"], responses={**AUTH, **NOT_FOUND})
+def status(video_id: VideoId, request: Request, user: UserDep, found: ServicesDep) -> StatusOut:
+    """Status, progress, current phase, storyboard/stitched/final links (valid one hour), chunk count, cost."""
+    return status_of(found, owned_record(found, video_id, user), str(request.base_url))
+
+
+@router.get("/api/video/{video_id}", tags=["videos"], responses={**AUTH, **NOT_FOUND})
+def video(video_id: VideoId, request: Request, user: UserDep, found: ServicesDep) -> VideoOut:
+    """Everything about a video: request, plan, cost breakdown (failed attempts included), timings, runs."""
+    return details_of(found, owned_record(found, video_id, user), str(request.base_url))
+
+
+@router.post(
+    "/api/upload",
+    tags=["assets"],
+    responses={
+        **AUTH,
+        **BAD_BODY,
+        413: {"model": ErrorOut, "description": "A file is too large."},
+        415: {"model": ErrorOut, "description": "A file is not a PNG, JPEG or WebP image."},
+    },
+)
+def upload(files: Annotated[list[UploadFile], File()], user: UserDep, found: ServicesDep) -> UploadOut:
+    """Store reference images under the caller's prefix. All files are checked before any is kept."""
+    limit = found.settings.upload_max_files
+    if len(files) > limit:
+        raise InvalidRequest(f"{len(files)} files sent; send at most {limit} per upload", "files")
+    max_bytes = found.settings.upload_max_bytes
+    checked = [(check_image(f.filename or "", data := f.file.read(max_bytes + 1), max_bytes), data) for f in files]
+    asset_ids = []
+    for image, data in checked:
+        asset_id = new_asset_id()
+        key = upload_key(user, asset_id, image.extension)
+        found.store.put_bytes(key, data)
+        found.db.add_upload(
+            UploadRecord(
+                asset_id=asset_id,
+                user_id=user,
+                key=key,
+                content_type=image.content_type,
+                size_bytes=len(data),
+                filename=image.filename,
+                created_at=datetime.now(UTC),
+            )
+        )
+        asset_ids.append(asset_id)
+    return UploadOut(asset_ids=asset_ids)
+
+
+@router.get(
+    "/api/files/{key:path}",
+    tags=["files"],
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}, "video/mp4": {}}}, 403: {"model": ErrorOut}, **NOT_FOUND},
+)
+def files(
+    key: str,
+    expires: Annotated[int, Query()],
+    signature: Annotated[str, Query(pattern="^[0-9a-f]{64}$")],
+    found: ServicesDep,
+):
+    """A stored file behind a signed link from /api/status (local storage; with S3 the links go to S3)."""
+    if not isinstance(found.store, LocalStore) or not found.links.valid(key, expires, signature):
+        raise HTTPException(403, "this link is not valid or has expired; ask /api/status for a fresh one")
+    return FileResponse(found.store.local_path(key))
+
+
+@router.get("/health", tags=["health"], responses={503: {"model": HealthOut, "description": "Something is down."}})
+def health(found: ServicesDep) -> HealthOut:
+    """Whether the requests database, the storage and the Dagster instance answer."""
+    checks = {}
+    for name, probe in (
+        ("database", found.db.ping),
+        ("storage", found.store.ping),
+        ("dagster", lambda: found.instance.get_run_records(limit=1)),
+    ):
+        try:
+            probe()
+            checks[name] = "ok"
+        except Exception as exc:  # report which part is down, never its connection string
+            checks[name] = f"unavailable ({type(exc).__name__})"
+    healthy = all(v == "ok" for v in checks.values())
+    checks["sensor_daemon"] = _daemon(found) if healthy else "unknown"  # reported, not required: the API still works
+    body = HealthOut(
+        status="healthy" if healthy else "unhealthy", checks=checks, auth="api_keys" if found.users else "off"
+    )
+    return body if healthy else JSONResponse(body.model_dump(), status_code=503)  # type: ignore[return-value]
+
+
+def _daemon(found: ServicesDep) -> str:
+    beats = found.instance.get_daemon_heartbeats()
+    sensor = beats.get("SENSOR")
+    if sensor is None or time.time() - sensor.timestamp > DAEMON_STALE_S:
+        return "not running: requests stay queued until `dagster-daemon run` (or `make ui`) is up"
+    return "ok"

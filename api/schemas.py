@@ -1,0 +1,104 @@
+"""Request and response bodies of the API (the seed's field names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vidgen_core.catalog import VIDEO_MODELS
+from vidgen_core.records import Status
+from vidgen_core.settings import Settings
+
+VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
+_DEFAULTS = Settings.model_fields
+
+
+class GenerateIn(BaseModel):
+    """What to make. Only ``prompt`` is required; duration and aspect can also be said in the prompt."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"prompt": "Create a 30-second Nike ad", "aspect_ratio": "16:9"}]},
+    )
+
+    prompt: str = Field(min_length=1, max_length=_DEFAULTS["max_prompt_chars"].default)
+    title: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=_DEFAULTS["max_prompt_chars"].default)
+    model: VideoModelName | None = Field(default=None, description="Video model (default: hailuo-02-fast).")
+    duration: float | None = Field(
+        default=None,
+        ge=_DEFAULTS["min_duration_s"].default,
+        le=_DEFAULTS["max_duration_s"].default,
+        description="Seconds (default: from the prompt, else 30).",
+    )
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
+    reference_assets: list[str] = Field(default_factory=list, max_length=10, description="Ids from /api/upload.")
+
+
+class GenerateOut(BaseModel):
+    video_id: str
+    request_id: str
+    status: Status
+
+
+class StatusOut(BaseModel):
+    """Where a video is: polled by clients every couple of seconds."""
+
+    video_id: str
+    title: str
+    status: Status
+    progress: float = Field(ge=0, le=100)
+    current_phase: str | None
+    animatic_urls: list[str] = Field(description="Storyboard images made so far (links valid for one hour).")
+    stitched_video_url: str | None
+    final_video_url: str | None
+    current_chunk_index: int | None
+    total_chunks: int | None
+    error: str | None
+    cost_usd: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunOut(BaseModel):
+    run_id: str
+    status: str
+
+
+class VideoOut(StatusOut):
+    """Everything about one video: the request, the plan, costs and timings."""
+
+    request_id: str
+    prompt: str
+    description: str
+    model: str
+    duration_s: int
+    aspect_ratio: str
+    reference_assets: list[str]
+    planner: str
+    media: str
+    spec: dict[str, Any] | None = Field(description="The plan (beats, style, music mood) once made.")
+    cost_breakdown: list[dict[str, Any]] = Field(description="Every priced unit of work, failed attempts included.")
+    cost_by_phase: dict[str, float]
+    phase_times_s: dict[str, float]
+    started_at: datetime | None
+    completed_at: datetime | None
+    generation_time_seconds: float | None
+    runs: list[RunOut]
+
+
+class UploadOut(BaseModel):
+    asset_ids: list[str]
+
+
+class HealthOut(BaseModel):
+    status: Literal["healthy", "unhealthy"]
+    checks: dict[str, str]
+    auth: Literal["api_keys", "off"]
+
+
+class ErrorOut(BaseModel):
+    detail: str

@@ -1,0 +1,208 @@
+"""The HTTP API through FastAPI's TestClient: the seed's contract, users and limits, bad input, signed links."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import dagster as dg
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.api.conftest import ORIGIN, auth
+from tests.daemon import run_pending
+from vidgen_core.errors import ProviderError
+from vidgen_core.media.probe import probe
+from vidgen_core.planning.local import LocalPlanner
+from vidgen_core.settings import Settings
+
+
+def _png(size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _generate(client: TestClient, user: str = "ana", **body: object) -> dict:
+    response = client.post("/api/generate", json={"prompt": "Create a 6-second Nike ad", **body}, headers=auth(user))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_generate_queues_a_request(client: TestClient) -> None:
+    made = _generate(client, title="Spring drop")
+    assert made["status"] == "queued" and made["video_id"].startswith("vid-") and made["request_id"].startswith("req-")
+    status = client.get(f"/api/status/{made['video_id']}", headers=auth("ana")).json()
+    assert status["status"] == "queued" and status["progress"] == 0.0 and status["title"] == "Spring drop"
+    assert status["animatic_urls"] == [] and status["final_video_url"] is None and status["error"] is None
+
+
+def test_keys_map_to_users_and_scope_every_route(client: TestClient) -> None:
+    video = _generate(client)["video_id"]
+    assert client.get(f"/api/status/{video}").status_code == 401
+    bad = client.get(f"/api/status/{video}", headers={"X-API-Key": "nope"})
+    assert bad.status_code == 401 and bad.json()["detail"] == "this API key is not valid"
+    bearer = client.get(f"/api/status/{video}", headers={"Authorization": "Bearer key-ana-0123456789"})
+    assert bearer.status_code == 200
+    for path in (f"/api/status/{video}", f"/api/video/{video}"):
+        other = client.get(path, headers=auth("ben"))
+        assert other.status_code == 404 and video in other.json()["detail"]
+    assert client.get("/api/status/vid-doesnotexist", headers=auth("ana")).status_code == 404
+
+
+def test_one_active_video_per_user(client: TestClient) -> None:
+    first = _generate(client)["video_id"]
+    second = client.post("/api/generate", json={"prompt": "Create a Nike ad"}, headers=auth("ana"))
+    assert second.status_code == 429 and second.headers["retry-after"] == "30"
+    assert first in second.json()["detail"] and "wait until it finishes" in second.json()["detail"]
+    _generate(client, user="ben")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"prompt": ""}, "prompt", "at least 1 character"),
+        ({"prompt": "   "}, "prompt", "the prompt is empty"),
+        ({"prompt": "ad", "duration": 500}, "duration", "less than or equal to 120"),
+        ({"prompt": "a 300-second ad"}, "prompt", "choose a duration from 5 to 120"),
+        ({"prompt": "ad", "model": "sora"}, "model", "Input should be"),
+        ({"prompt": "ad", "aspect_ratio": "4:3"}, "aspect_ratio", "Input should be"),
+        ({"prompt": "ad", "model": "veo-3-fast", "aspect_ratio": "1:1"}, "aspect_ratio", "choose another aspect"),
+        ({"prompt": "ad", "reference_assets": ["asset-nope"]}, "reference_assets", "POST /api/upload"),
+        ({"prompt": "ad", "durations": 5}, "durations", "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict, field: str, words: str) -> None:
+    response = client.post("/api/generate", json=body, headers=auth("ana"))
+    assert response.status_code == 422, response.text
+    error = response.json()["detail"][0]
+    assert error["loc"][-1] == field and words in error["msg"]
+    assert client.post("/api/generate", json={"prompt": "Nike ad"}, headers=auth("ana")).status_code == 200
+
+
+def test_upload_sniffs_types_and_rejects_names_and_size(client: TestClient, api_settings: Settings) -> None:
+    ok = client.post("/api/upload", files=[("files", ("shoe.png", _png(), "image/png"))], headers=auth("ana"))
+    assert ok.status_code == 200
+    (asset,) = ok.json()["asset_ids"]
+    stored = list((api_settings.storage_dir / "ana" / "assets").glob(f"{asset}.png"))
+    assert len(stored) == 1 and Image.open(stored[0]).size == (64, 48)
+
+    jpeg = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(jpeg, "JPEG")
+    named_wrong = client.post(
+        "/api/upload", files=[("files", ("x.txt", jpeg.getvalue(), "text/plain"))], headers=auth("ana")
+    )
+    assert named_wrong.status_code == 200  # judged by content: a JPEG whatever its name says
+    assert list((api_settings.storage_dir / "ana" / "assets").glob("*.jpg"))
+
+    cases = [
+        (("evil.png", b"#!/bin/sh\nrm -rf /\n", "image/png"), 415, "not a PNG, JPEG or WebP"),
+        (("../../etc/passwd.png", _png(), "image/png"), 422, "not a plain file name"),
+        (("a\\b.png", _png(), "image/png"), 422, "not a plain file name"),
+        (("big.png", _png((2000, 2000)) + b"\0" * api_settings.upload_max_bytes, "image/png"), 413, "MB limit"),
+    ]
+    before = sorted((api_settings.storage_dir / "ana" / "assets").iterdir())
+    for file, code, words in cases:
+        response = client.post("/api/upload", files=[("files", ("fine.png", _png(), "image/png")), ("files", file)],
+                               headers=auth("ana"))  # fmt: skip
+        assert response.status_code == code, (file[0], response.text)
+        assert words in str(response.json()["detail"])
+    assert sorted((api_settings.storage_dir / "ana" / "assets").iterdir()) == before  # nothing kept from a bad batch
+
+    assert _generate(client, reference_assets=[asset])["status"] == "queued"
+    theirs = client.post("/api/generate", json={"prompt": "ad", "reference_assets": [asset]}, headers=auth("ben"))
+    assert theirs.status_code == 422  # another user's upload is unknown to them
+
+
+def test_status_follows_the_run_to_a_playable_final(
+    client: TestClient, api_settings: Settings, instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    video = _generate(client)["video_id"]
+    run_pending(api_settings, instance)
+    status = client.get(f"/api/status/{video}", headers=auth("ana")).json()
+    assert status["status"] == "complete" and status["progress"] == 100.0 and status["error"] is None
+    assert status["current_chunk_index"] == status["total_chunks"] >= 1
+    assert status["cost_usd"] == 0.0
+
+    final = client.get(status["final_video_url"])  # a signed link: no API key needed, one hour
+    assert final.status_code == 200 and final.headers["content-type"] == "video/mp4"
+    (tmp_path / "final.mp4").write_bytes(final.content)
+    info = probe(tmp_path / "final.mp4")
+    assert info.duration_s == pytest.approx(6.0, abs=0.1) and info.has_audio
+    board = client.get(status["animatic_urls"][0])
+    assert board.status_code == 200 and Image.open(io.BytesIO(board.content)).format == "PNG"
+    assert client.get(status["stitched_video_url"]).status_code == 200
+
+    link = urlsplit(status["final_video_url"])
+    query = parse_qs(link.query)
+    forged = f"{link.path}?expires={int(time.time()) + 999_999}&signature={query['signature'][0]}"
+    assert client.get(forged).status_code == 403
+    expires = int(query["expires"][0])
+    assert 3590 <= expires - time.time() <= 3600
+
+    details = client.get(f"/api/video/{video}", headers=auth("ana")).json()
+    assert details["spec"]["duration_s"] == 6 and len(details["spec"]["beats"]) == len(status["animatic_urls"]) >= 1
+    assert set(details["cost_by_phase"]) == {
+        "video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"
+    }  # fmt: skip
+    assert all(t >= 0 for t in details["phase_times_s"].values()) and details["generation_time_seconds"] > 0
+    assert [r["status"] for r in details["runs"]] == ["SUCCESS"]
+    assert _generate(client)["status"] == "queued"  # finished: the user may submit again
+
+
+def test_failed_run_shows_the_reason_and_frees_the_user(
+    client: TestClient, api_settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: LocalPlanner, request: object) -> None:
+        raise ProviderError("local", "rules", "the planner is down")
+
+    monkeypatch.setattr(LocalPlanner, "plan", refuse)
+    video = _generate(client)["video_id"]
+    run_pending(api_settings, instance)
+    status = client.get(f"/api/status/{video}", headers=auth("ana")).json()
+    assert (
+        status["status"] == "failed" and status["error"] == "video_spec: local model rules failed: the planner is down"
+    )
+    assert _generate(client)["status"] == "queued"
+
+
+def test_health_reports_each_part(client: TestClient, api_settings: Settings) -> None:
+    healthy = client.get("/health")
+    assert healthy.status_code == 200
+    body = healthy.json()
+    assert body["status"] == "healthy" and body["auth"] == "api_keys"
+    assert {k: body["checks"][k] for k in ("database", "storage", "dagster")} == {
+        "database": "ok", "storage": "ok", "dagster": "ok"
+    }  # fmt: skip
+    assert body["checks"]["sensor_daemon"].startswith("not running")  # no daemon in this test
+    api_settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    api_settings.storage_dir.chmod(0o500)
+    try:
+        if client.get("/health").status_code == 200:  # root ignores permissions: break the path instead
+            api_settings.storage_dir.chmod(0o700)
+            api_settings.storage_dir.rmdir()
+            api_settings.storage_dir.write_text("not a folder")
+        broken = client.get("/health")
+        assert broken.status_code == 503 and broken.json()["checks"]["storage"].startswith("unavailable")
+    finally:
+        if api_settings.storage_dir.is_dir():
+            api_settings.storage_dir.chmod(0o700)
+
+
+def test_cors_allows_only_the_configured_origins(client: TestClient) -> None:
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key"}
+    allowed = client.options("/api/generate", headers={"Origin": ORIGIN, **preflight})
+    assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == ORIGIN
+    denied = client.options("/api/generate", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in denied.headers
+
+
+def test_docs_and_schema_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert {"/api/generate", "/api/status/{video_id}", "/api/video/{video_id}", "/api/upload", "/health"} <= set(
+        schema["paths"]
+    )
