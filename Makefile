@@ -28,10 +28,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-ui: install  ## the Dagster UI + daemon on the instance `vidgen generate` uses
-	mkdir -p "$(DAGSTER_HOME)"
-	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+ui: install  ## the whole service: Dagster UI + daemon (request sensor) on :3000, the API on :8000
+	$(BIN)/vidgen serve
 
 bench: install  ## measure the offline 30-second 16:9 ad
 	$(BIN)/python benchmarks/bench_generate.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any, NoReturn
@@ -24,7 +25,7 @@ EXIT_FAILED = 1
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit 2, nothing written
-        self.exit(EXIT_BAD_INPUT, f"vidgen: {message} (see `vidgen generate --help`)\n")
+        self.exit(EXIT_BAD_INPUT, f"vidgen: {message} (see `{self.prog} --help`)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--planner", help="who plans the spec: local (default) or openai (needs OPENAI_API_KEY)")
     gen.add_argument("--media", help="who renders media: local (default) or replicate (needs REPLICATE_API_TOKEN)")
     gen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+    run = sub.add_parser("serve", help="run the Dagster UI + daemon (request sensor) and the API until Ctrl-C")
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    run.add_argument("--ui-port", type=int, default=3000, help="Dagster UI port (default: 3000)")
+    run.add_argument("--api-port", type=int, default=8000, help="API port (default: 8000)")
+    sub.add_parser("init", help="create the Dagster instance, its provider pools and the requests tables")
     return parser
 
 
@@ -114,9 +120,26 @@ def failure_message(result: Any) -> str:
     return step_failure_text(failures[0]) if failures else "run: the run failed before any step ran"
 
 
+def _redacted(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
+    if args.command == "serve":
+        from vidgen_dagster.serve import serve
+
+        return serve(settings, args.host, args.ui_port, args.api_port)
+    if args.command == "init":
+        from vidgen_dagster.serve import init
+
+        init(settings)
+        print(f"vidgen: instance ready in {os.environ['DAGSTER_HOME']}, requests in {_redacted(settings.db_url)}")
+        return 0
     try:
         request = build_request(
             args.prompt,
