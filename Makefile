@@ -7,6 +7,9 @@ PROMPT ?= Create a 30-second Nike ad
 export VIDGEN_HOME ?= $(CURDIR)/.vidgen
 export DAGSTER_HOME ?= $(VIDGEN_HOME)/dagster
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: install demo test lint ui bench clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -17,10 +20,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+$(CHROMIUM):  ## Debian's Chromium, for the browser test of the Dagster UI (Playwright drives it, never downloads one)
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
 demo: install  ## generate a 30-second ad offline and print where it is and what it cost
 	$(BIN)/vidgen generate "$(PROMPT)"
 
-test: install  ## lint, then the whole test suite
+test: install $(CHROMIUM)  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

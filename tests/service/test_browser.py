@@ -1,0 +1,49 @@
+"""The Dagster UI in headless Chromium (Debian's package): the asset graph, the video partition and its cost.
+Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.service.conftest import Service
+
+CHROMIUM = "/usr/bin/chromium"  # installed by `make test` (apt); Playwright never downloads a browser here
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+ASSETS = ["video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"]
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Page]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium package"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        yield page
+        browser.close()
+
+
+def test_asset_graph_renders(service: Service, page: Page) -> None:
+    page.goto(f"{service.ui}/locations/__repository__@vidgen/asset-groups/video_ad", timeout=60_000)
+    for asset in ASSETS:
+        expect(page.get_by_text(asset, exact=True).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^Loading"))).to_have_count(0, timeout=60_000)  # node details filled in
+    page.screenshot(path=ARTIFACTS / "dagster-asset-graph.png")
+    assert (ARTIFACTS / "dagster-asset-graph.png").stat().st_size > 20_000
+
+
+def test_video_partition_renders(service: Service, page: Page, finished: dict) -> None:
+    page.goto(f"{service.ui}/assets/final_video?view=partitions", timeout=60_000)
+    expect(page.get_by_text(finished["video_id"]).first).to_be_visible(timeout=60_000)
+    page.get_by_text(finished["video_id"]).first.click()
+    for key in ("cost_usd", "cost_breakdown", "wall_time_s"):  # the partition's materialization and its cost
+        expect(page.get_by_text(key, exact=True).first).to_be_visible(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "dagster-video-partition.png")
+    assert (ARTIFACTS / "dagster-video-partition.png").stat().st_size > 20_000

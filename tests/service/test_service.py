@@ -1,0 +1,45 @@
+"""`make ui` end to end: submit through the API, the sensor under the real daemon starts the run, the status
+endpoint follows it to a playable final video; the request runs once even when the sensor's cursor is reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from dagster import DagsterRunStatus
+from dagster_graphql import DagsterGraphQLClient
+
+from tests.service.conftest import RUNS, USER, Service, wait
+from vidgen_core.media.probe import probe
+
+SENSOR = {"repositoryLocationName": "vidgen", "repositoryName": "__repository__", "sensorName": "video_requests"}
+TICKS = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) {
+  ... on Sensor { sensorState { status ticks(limit: 1) { timestamp } } } } }"""
+RESET = """mutation($s: SensorSelector!) { setSensorCursor(sensorSelector: $s, cursor: null) { __typename } }"""
+
+
+def test_submit_to_final_through_the_service(service: Service, finished: dict, tmp_path: Path) -> None:
+    status, run = finished["status"], finished["run"]
+    assert status["status"] == "complete", status
+    assert {t["key"]: t["value"] for t in run["tags"]}["dagster/partition"] == finished["video_id"]
+    assert {t["key"]: t["value"] for t in run["tags"]}["dagster/run_key"] == finished["request_id"]
+    assert ("queued", None) in finished["seen"] or finished["seen"][0][0] != "complete"  # it was followed, not found
+    client = DagsterGraphQLClient("127.0.0.1", port_number=int(service.ui.rsplit(":", 1)[1]))
+    assert client.get_run_status(run["runId"]) == DagsterRunStatus.SUCCESS
+    final = httpx.get(status["final_video_url"])
+    assert final.status_code == 200 and final.headers["content-type"] == "video/mp4"
+    (tmp_path / "final.mp4").write_bytes(final.content)
+    info = probe(tmp_path / "final.mp4")
+    assert info.duration_s == pytest.approx(5.0, abs=0.1) and info.has_audio and info.width > info.height
+    assert (service.home / "vidgen" / "storage" / USER / "videos" / finished["video_id"] / "final.mp4").is_file()
+
+
+def test_a_reset_cursor_does_not_run_a_request_twice(service: Service, finished: dict) -> None:
+    assert service.graphql(RESET, {"s": SENSOR})["setSensorCursor"]["__typename"] == "Sensor"
+    last = service.graphql(TICKS, {"s": SENSOR})["sensorOrError"]["sensorState"]["ticks"][0]["timestamp"]
+    for _ in range(2):  # two full ticks after the reset
+        last = wait("a sensor tick", 30, lambda t=last: (ts := service.graphql(TICKS, {"s": SENSOR})["sensorOrError"]
+                      ["sensorState"]["ticks"][0]["timestamp"]) > t and ts)  # fmt: skip
+    runs = service.graphql(RUNS, {"tag": finished["request_id"]})["runsOrError"]["results"]
+    assert len(runs) == 1
