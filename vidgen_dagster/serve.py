@@ -33,8 +33,8 @@ def _default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_default_signals)
+def _spawn(command: list[str], env: dict[str, str], cwd: str | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True, preexec_fn=_default_signals)
 
 
 def _ready(url: str) -> bool:
@@ -63,11 +63,13 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 def serve(settings: Settings, host: str, ui_port: int, api_port: int) -> int:
     """Run until interrupted; returns 1 if a part of the service dies on its own."""
     init(settings)
-    env = {**os.environ, "VIDGEN_HOME": str(settings.home.resolve())}
+    dagster_home = str(Path(os.environ["DAGSTER_HOME"]).resolve())  # set by init()
+    env = {**os.environ, "VIDGEN_HOME": str(settings.home.resolve()), "DAGSTER_HOME": dagster_home}
     bin_dir = Path(sys.executable).parent
     target = ["-w", str(WORKSPACE)] if WORKSPACE.exists() else ["-m", "vidgen_dagster.definitions"]
     children = [
-        _spawn([str(bin_dir / "dagster"), "dev", *target, "-h", host, "-p", str(ui_port)], env),
+        # Run from DAGSTER_HOME: dagster dev reads ./dagster.yaml, which then is the instance's own.
+        _spawn([str(bin_dir / "dagster"), "dev", *target, "-h", host, "-p", str(ui_port)], env, dagster_home),
         _spawn(
             [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", host,
              "--port", str(api_port), "--no-access-log"],
