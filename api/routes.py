@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, HTTPException, Path, Query, Request, Upload
 from fastapi.responses import FileResponse, JSONResponse
 
 from api.schemas import ErrorOut, GenerateIn, GenerateOut, HealthOut, StatusOut, UploadOut, VideoOut
-from api.services import ServicesDep, UserDep
+from api.services import Services, ServicesDep, UserDep
 from api.views import details_of, owned_record, status_of
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.planning.requests import build_request
@@ -84,7 +84,10 @@ def upload(files: Annotated[list[UploadFile], File()], user: UserDep, found: Ser
     if len(files) > limit:
         raise InvalidRequest(f"{len(files)} files sent; send at most {limit} per upload", "files")
     max_bytes = found.settings.upload_max_bytes
-    checked = [(check_image(f.filename or "", data := f.file.read(max_bytes + 1), max_bytes), data) for f in files]
+    checked = []
+    for file in files:  # every file is checked before any is stored
+        data = file.file.read(max_bytes + 1)
+        checked.append((check_image(file.filename or "", data, max_bytes), data))
     asset_ids = []
     for image, data in checked:
         asset_id = new_asset_id()
@@ -145,7 +148,7 @@ def health(found: ServicesDep) -> HealthOut:
     return body if healthy else JSONResponse(body.model_dump(), status_code=503)  # type: ignore[return-value]
 
 
-def _daemon(found: ServicesDep) -> str:
+def _daemon(found: Services) -> str:
     beats = found.instance.get_daemon_heartbeats()
     sensor = beats.get("SENSOR")
     if sensor is None or time.time() - sensor.timestamp > DAEMON_STALE_S:

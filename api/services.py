@@ -12,7 +12,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.links import Links
-from vidgen_core.models import GenerationRequest
+from vidgen_core.models import USER_ID_PATTERN
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import BlobStore
@@ -59,8 +59,7 @@ def current_user(
 
 def check_users(users: dict[str, str]) -> None:
     """Refuse to start with user ids the storage layout cannot hold."""
-    pattern = GenerationRequest.model_fields["user_id"].metadata[0].pattern
-    bad = [u for u in users.values() if not re.fullmatch(pattern, u)]
+    bad = [u for u in users.values() if not re.fullmatch(USER_ID_PATTERN, u)]
     if bad:
         raise ValueError(f"VIDGEN_API_KEYS has user ids that are not [A-Za-z0-9_.-] names: {bad}")
 

@@ -11,8 +11,6 @@ from vidgen_core.records import RequestRecord, Status
 from vidgen_core.storage import VideoKeys
 from vidgen_dagster.runs import latest_runs, spend, sync, video_runs
 
-STORYBOARD_DONE = {"music", "chunks", "stitch", "final", "complete"}
-
 
 def owned_record(found: Services, video_id: str, user_id: str) -> RequestRecord:
     """The caller's video, brought up to date with its run. Someone else's video is as unknown as a missing one."""
@@ -32,12 +30,12 @@ def _spec(found: Services, keys: VideoKeys) -> dict | None:
         return None
 
 
-def _animatic(found: Services, record: RequestRecord, keys: VideoKeys, spec: dict | None, base: str) -> list[str]:
+def _animatic(found: Services, keys: VideoKeys, spec: dict | None, base: str) -> list[str]:
     """Links to the storyboard images made so far, in beat order."""
     if spec is None:
         return []
     wanted = [keys.storyboard(beat["index"]) for beat in spec["beats"]]
-    if record.current_phase not in STORYBOARD_DONE:  # still drawing: only the ones already there
+    if not found.store.exists(keys.manifest("storyboard")):  # still drawing: only the ones already there
         wanted = [key for key in wanted if found.store.exists(key)]
     return [found.links.url(key, base) for key in wanted]
 
@@ -46,16 +44,17 @@ def _link(found: Services, key: str, base: str) -> str | None:
     return found.links.url(key, base) if found.store.exists(key) else None
 
 
-def status_of(found: Services, record: RequestRecord, base: str) -> StatusOut:
+def status_of(found: Services, record: RequestRecord, base: str, spec: dict | None = None) -> StatusOut:
+    """The status answer; ``spec`` if the caller has already read it."""
     keys = VideoKeys(record.user_id, record.video_id)
-    spec = _spec(found, keys)
+    spec = spec or _spec(found, keys)
     return StatusOut(
         video_id=record.video_id,
         title=record.title,
         status=record.status,
         progress=record.progress,
         current_phase=record.current_phase,
-        animatic_urls=_animatic(found, record, keys, spec, base),
+        animatic_urls=_animatic(found, keys, spec, base),
         stitched_video_url=_link(found, keys.stitched(), base) if spec else None,
         final_video_url=_link(found, keys.final(), base) if record.status == Status.COMPLETE else None,
         current_chunk_index=record.chunk_index,
@@ -68,8 +67,10 @@ def status_of(found: Services, record: RequestRecord, base: str) -> StatusOut:
 
 
 def details_of(found: Services, record: RequestRecord, base: str) -> VideoOut:
-    status = status_of(found, record, base)
-    spent = spend(found.instance, record.video_id)
+    spec = _spec(found, VideoKeys(record.user_id, record.video_id))
+    status = status_of(found, record, base, spec)
+    runs = video_runs(found.instance, record.video_id)
+    spent = spend(found.instance, runs)
     request = record.request
     ended = record.completed_at
     return VideoOut(
@@ -84,15 +85,12 @@ def details_of(found: Services, record: RequestRecord, base: str) -> VideoOut:
         reference_assets=request.reference_assets,
         planner=request.planner,
         media=request.media,
-        spec=_spec(found, VideoKeys(record.user_id, record.video_id)),
+        spec=spec,
         cost_breakdown=spent["lines"],
         cost_by_phase=spent["by_asset"],
         phase_times_s=spent["wall_time_s"],
         started_at=record.started_at,
         completed_at=ended,
         generation_time_seconds=round((ended - record.created_at).total_seconds(), 3) if ended else None,
-        runs=[
-            RunOut(run_id=r.dagster_run.run_id, status=r.dagster_run.status.value)
-            for r in video_runs(found.instance, record.video_id)
-        ],
+        runs=[RunOut(run_id=r.dagster_run.run_id, status=r.dagster_run.status.value) for r in runs],
     )

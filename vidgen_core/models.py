@@ -56,12 +56,15 @@ def total_usd(lines: list[CostLine]) -> float:
     return round(float(sum(line.usd for line in lines)), 4)
 
 
+USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # a storage prefix: no slashes, no dots first
+
+
 class GenerationRequest(BaseModel):
     """What a user asked for, with duration and aspect already resolved (from flags or the prompt)."""
 
     video_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
     request_id: str = Field(default="", pattern=r"^(req-[a-z0-9]{12,32})?$")
-    user_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    user_id: str = Field(pattern=USER_ID_PATTERN)
     prompt: str
     title: str = ""
     description: str = ""

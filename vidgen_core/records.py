@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +126,13 @@ def _utc(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
+@cache
 def _engine(url: str) -> sa.Engine:
+    """One engine (and pool) per database per process, its tables made on first use."""
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        metadata.create_all(engine)
+        return engine
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -144,15 +149,15 @@ def _engine(url: str) -> sa.Engine:
         # IMMEDIATE takes the write lock at BEGIN, so check-then-insert cannot interleave.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
 
+    metadata.create_all(engine)
     return engine
 
 
 class RequestDB:
-    """Requests and uploads. Creates its tables on first use; safe to share between threads."""
+    """Requests and uploads. Cheap to make (engines are shared per URL); safe to share between threads."""
 
     def __init__(self, url: str) -> None:
         self.engine = _engine(url)
-        metadata.create_all(self.engine)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -58,12 +59,7 @@ class VidgenResource(dg.ConfigurableResource):
 
     def progress(self, video_id: str) -> Progress:
         """Reports a phase's progress to the video's request row, where the status API reads it."""
-        db = self.requests()
-
-        def report(phase: str, done: int, total: int) -> None:
-            db.report(video_id, phase, done, total)
-
-        return report
+        return partial(self.requests().report, video_id)
 
     def request_for(self, video_id: str, config: SpecConfig) -> GenerationRequest:
         """The stored request for a video, or one built from run config (then stored) for hand-made partitions."""

@@ -61,12 +61,12 @@ def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     return "run: the run failed before any step ran"
 
 
-def spend(instance: dg.DagsterInstance, video_id: str) -> dict[str, Any]:
+def spend(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[str, Any]:
     """What every run of a video spent (failed attempts included): total, per asset, cost lines, phase times."""
     by_asset: dict[str, float] = {}
     timings: dict[str, float] = {}
     lines: list[dict[str, Any]] = []
-    for run_id in [r.dagster_run.run_id for r in video_runs(instance, video_id)]:
+    for run_id in [r.dagster_run.run_id for r in runs]:
         records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
         for record in records:
             materialization = record.asset_materialization
@@ -103,14 +103,14 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             current_phase="complete",
             error=None,
             completed_at=_time(run.end_time),
-            cost_usd=spend(instance, record.video_id)["cost_usd"],
+            cost_usd=spend(instance, video_runs(instance, record.video_id))["cost_usd"],
         )
     elif status in _ENDED_BADLY and dagster_run.tags.get(WILL_RETRY_TAG) != "true":
         fields.update(
             status=Status.FAILED,
             error=failure_reason(instance, dagster_run),
             completed_at=_time(run.end_time),
-            cost_usd=spend(instance, record.video_id)["cost_usd"],
+            cost_usd=spend(instance, video_runs(instance, record.video_id))["cost_usd"],
         )
     else:  # started, or failed with a run retry coming
         fields.update(status=Status.RUNNING, started_at=record.started_at or _time(run.start_time))
