@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(VIDGEN_HOME)/dagster
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test lint ui bench clean
+.PHONY: install demo test test-fast lint ui bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,13 @@ $(CHROMIUM):  ## Debian's Chromium, for the browser test of the Dagster UI (Play
 demo: install  ## generate a 30-second ad offline and print where it is and what it cost
 	$(BIN)/vidgen generate "$(PROMPT)"
 
-test: install $(CHROMIUM)  ## lint, then the whole test suite
+test: install $(CHROMIUM)  ## lint, then the whole test suite (CI runs this, with hypothesis derandomized)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+test-fast: install  ## lint, then every test not marked slow: no whole-video renders, browser or service (< 1 min)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

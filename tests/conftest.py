@@ -1,21 +1,39 @@
-"""Shared fixtures: an isolated vidgen home and Dagster instance per test, provider imitations, media helpers."""
+"""Shared fixtures: an isolated vidgen home and Dagster instance per test, provider imitations; hypothesis profiles;
+and the rule that a test which renders a whole video is marked ``slow`` (so ``make test-fast`` stays fast)."""
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import numpy as np
 import pytest
-import sqlalchemy as sa
-from PIL import Image
+from hypothesis import settings as hypothesis_settings
 
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
+from tests.support import temp_database
 from vidgen_core.settings import Settings
+
+# CI replays the same examples every run (a red CI is reproducible); a local run keeps exploring. Both print the
+# blob that reproduces a failure (`@reproduce_failure`).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(autouse=True)
+def whole_videos_are_slow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail a test not marked ``slow`` that renders a final video in this process."""
+    if request.node.get_closest_marker("slow"):
+        return
+    from vidgen_core import phases
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        pytest.fail("this test renders a whole video end to end: mark it @pytest.mark.slow", pytrace=False)
+
+    monkeypatch.setattr(phases, "finalize_video", refuse)
 
 
 @pytest.fixture
@@ -28,24 +46,6 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
     (tmp_path / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
         yield inst
-
-
-PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-
-@contextmanager
-def temp_database() -> Iterator[str]:
-    """A fresh database on the machine's PostgreSQL (127.0.0.1:5432, trust auth), dropped afterwards."""
-    name = f"vidgen_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -85,26 +85,3 @@ def provider_env(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak signal-to-noise ratio between two RGB frames, in dB."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
-
-
-def frame_at(video: Path, index: int, tmp: Path) -> np.ndarray:
-    """Decode frame ``index`` of a video as an RGB array (via ffmpeg)."""
-    import ffmpeg
-
-    from vidgen_core.media.tools import ffmpeg_exe
-
-    out = tmp / f"frame_{index}.png"
-    (
-        ffmpeg.input(str(video))
-        .filter("select", f"eq(n,{index})")
-        .output(str(out), vframes=1)
-        .overwrite_output()
-        .run(cmd=ffmpeg_exe(), quiet=True)
-    )
-    return np.asarray(Image.open(out).convert("RGB"))

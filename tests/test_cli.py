@@ -1,143 +1,146 @@
-"""`vidgen generate` end to end, as a user runs it, in a fresh home."""
+"""`vidgen generate` as a user runs it, in a fresh home: the whole graph through the installed entry point, and
+bad input, missing keys and failures through ``main()`` in this process."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
+from tests.support import (
+    CliResult,
+    cli_env,
+    instance_at,
+    run_checks,
+    run_metadata,
+    vidgen_in_process,
+    vidgen_subprocess,
+)
 from vidgen_core.media.probe import probe
+from vidgen_core.settings import Settings
+from vidgen_core.storage import LocalStore, VideoKeys
 
-VIDGEN = [sys.executable, "-m", "vidgen_dagster.cli"]
+ASSETS = ["video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"]
+REQUIRED_META = {"cost_usd", "cost_breakdown", "provider", "model", "wall_time_s"}
+CHECKS = {
+    "one_image_per_beat",
+    "every_beat_covered",
+    "duration_matches_spec",
+    "has_video_and_audio",
+    "resolution_matches_aspect",
+    "loudness_on_target",
+}
 
 
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDGEN_", "DAGSTER_"))}
-    return env | {"VIDGEN_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-
-
-def test_generate_json_end_to_end(tmp_path: Path) -> None:
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh vidgen home for an in-process ``vidgen``, with no other vidgen or Dagster settings around."""
     home = tmp_path / "home"
-    proc = subprocess.run(
-        [*VIDGEN, "generate", "Create a 10-second Nike ad", "--aspect", "1:1", "--user", "ana", "--json"],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    for key, value in cli_env(home).items():
+        monkeypatch.setenv(key, value)
+    for key in [k for k in os.environ if k.startswith(("VIDGEN_", "DAGSTER_"))]:
+        if key not in ("VIDGEN_HOME", "DAGSTER_HOME"):
+            monkeypatch.delenv(key)
+    return home
+
+
+@pytest.mark.slow
+def test_generate_json_materializes_the_whole_graph(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    args = ["generate", "A 12-second ad for Red Bull", "--aspect", "9:16", "--user", "ana", "--json"]
+    proc = vidgen_subprocess(args, cli_env(home))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["status"] == "complete" and out["cost_usd"] == 0.0
     assert {"video_id", "final_video", "duration_s", "width", "height", "beats", "chunks", "storyboard"} <= set(out)
+    assert f"chunk 1/{out['chunks']}" in proc.stderr and "storyboard done" in proc.stderr  # progress on stderr
+
+    store, keys = LocalStore(Settings(home=home).storage_dir), VideoKeys("ana", out["video_id"])
     final = Path(out["final_video"])
     assert final == home.resolve() / "storage" / "ana" / "videos" / out["video_id"] / "final.mp4"
+    assert final == store.local_path(keys.final()).resolve()
     info = probe(final)
-    assert info.duration_s == pytest.approx(10.0, abs=0.1) == out["duration_s"]
-    assert (info.width, info.height) == (out["width"], out["height"]) == (512, 512)
-    assert info.has_video and info.has_audio
+    assert info.duration_s == pytest.approx(12.0, abs=0.1) == out["duration_s"]
+    assert (info.width, info.height) == (out["width"], out["height"]) == (512, 910)
+    assert info.has_video and info.has_audio and info.video_codec == "h264"
     assert len(out["storyboard"]) == out["beats"] and all(Path(p).is_file() for p in out["storyboard"])
     assert out["chunks"] >= out["beats"]
-    assert f"chunk 1/{out['chunks']}" in proc.stderr and "storyboard done" in proc.stderr  # progress on stderr
-    with _instance(home) as instance:
+    spec_json = store.get_bytes(keys.spec())
+    assert b'"duration_s": 12' in spec_json and b'"aspect_ratio": "9:16"' in spec_json
+    assert all(store.exists(keys.storyboard(i)) for i in range(out["beats"]))
+    assert all(store.exists(keys.chunk(i)) and store.exists(keys.chunk_last_frame(i)) for i in range(out["chunks"]))
+    for key in (keys.music(), keys.stitched(), keys.final()):
+        assert store.size(key) > 10_000, key
+
+    with instance_at(home / "dagster") as instance:  # the run is in the instance `make ui` opens
         assert out["video_id"] in instance.get_dynamic_partitions("videos")
         run = instance.get_run_by_id(out["run_id"])
         assert run is not None and run.is_success and run.tags["dagster/partition"] == out["video_id"]
+        meta = run_metadata(instance, out["run_id"])
+        checks = run_checks(instance, out["run_id"])
+    assert sorted(meta) == sorted(ASSETS)
+    for asset, values in meta.items():
+        assert set(values) >= REQUIRED_META, asset
+        assert values["cost_usd"] == 0.0 and isinstance(values["cost_breakdown"], list)
+    for asset in ("storyboard", "video_chunks", "stitched_video", "final_video"):
+        assert "data:image/jpeg;base64," in meta[asset]["preview"]
+    assert "data:image/png;base64," in meta["music"]["preview"] and "| beat |" in meta["video_spec"]["preview"]
+    assert (meta["video_spec"]["beats"], meta["video_chunks"]["chunks"]) == (out["beats"], out["chunks"])
+    assert {c.check_name for c in checks} == CHECKS
+    assert all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
 
 
-class _instance:
-    """The instance the CLI wrote to, opened the way `make ui` opens it."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home / "dagster"
-
-    def __enter__(self) -> dg.DagsterInstance:
-        self.old = os.environ.get("DAGSTER_HOME")
-        os.environ["DAGSTER_HOME"] = str(self.home)
-        self.instance = dg.DagsterInstance.get()
-        return self.instance
-
-    def __exit__(self, *exc: object) -> None:
-        self.instance.dispose()
-        if self.old is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = self.old
+def _one_line_error(result: CliResult, code: int, fragment: str) -> None:
+    assert result.code == code, result
+    assert result.stderr.count("\n") == 1 and fragment in result.stderr and result.stderr.startswith("vidgen: ")
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
         (["generate", ""], "prompt is empty"),
+        (["generate", "\x1bA"], "no printable text"),
         (["generate", "x" * 2001], "at most 2000"),
         (["generate", "Nike ad", "--duration", "3"], "from 5 to 120"),
         (["generate", "Nike ad", "--duration", "500"], "from 5 to 120"),
         (["generate", "Nike ad", "--duration", "abc"], "invalid float"),
         (["generate", "Nike ad", "--model", "sora-9"], "unknown video model"),
         (["generate", "Nike ad", "--aspect", "4:3"], "unknown aspect ratio"),
+        (["generate", "Nike ad", "--model", "veo-3-fast", "--aspect", "1:1"], "choose another aspect or model"),
+        (["generate"], "the following arguments are required: prompt"),
+        (["make-me-an-ad"], "invalid choice"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], fragment: str) -> None:
-    home = tmp_path / "home"
-    proc = subprocess.run([*VIDGEN, *args], env=_env(home), capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and fragment in proc.stderr and proc.stderr.startswith("vidgen: ")
-    assert proc.stdout == "" and not home.exists()
-
-
-def test_failed_run_exits_1_naming_the_step(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    env = _env(home) | {"VIDGEN_FFMPEG": "/bin/false"}
-    proc = subprocess.run(
-        [*VIDGEN, "generate", "Create a 5-second Nike ad", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 1
-    out = json.loads(proc.stdout)
-    step = out["error"].split(":")[0]
-    assert out["status"] == "failed" and step in ("music", "video_chunks")
-    assert out["error"].startswith(f"{step}: ffmpeg failed to ")
-    assert proc.stderr.strip().endswith(f"vidgen: generation failed at {out['error']}")
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(home: Path, args: list[str], fragment: str) -> None:
+    _one_line_error(vidgen_in_process(args), 2, fragment)
+    assert not home.exists()
 
 
 @pytest.mark.parametrize(
     ("flags", "variable"),
     [(["--planner", "openai"], "OPENAI_API_KEY"), (["--media", "replicate"], "REPLICATE_API_TOKEN")],
 )
-def test_missing_key_fails_before_anything_is_registered(tmp_path: Path, flags: list[str], variable: str) -> None:
-    home = tmp_path / "home"
-    env = {k: v for k, v in _env(home).items() if k not in ("OPENAI_API_KEY", "REPLICATE_API_TOKEN")}
-    proc = subprocess.run(
-        [*VIDGEN, "generate", "Nike ad", *flags], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 2 and f"set {variable} in the environment" in proc.stderr
+def test_missing_key_fails_before_anything_is_registered(
+    home: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], variable: str
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    _one_line_error(vidgen_in_process(["generate", "Nike ad", *flags]), 2, f"set {variable} in the environment")
     assert not home.exists()
 
 
-def test_generate_with_openai_and_replicate(tmp_path: Path, fake_openai, fake_replicate, provider_env: dict) -> None:
-    home = tmp_path / "home"
-    env = _env(home) | provider_env
-    proc = subprocess.run(
-        [*VIDGEN, "generate", "Create a 10-second Nike ad", "--planner", "openai", "--media", "replicate", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
-    assert out["status"] == "complete" and out["cost_usd"] > 0
-    assert out["cost_usd"] == pytest.approx(sum(p["cost_usd"] for p in out["phases"].values()), abs=1e-4)
-    assert fake_replicate.paid == out["beats"] + out["chunks"] + 1
-    for secret in (provider_env["OPENAI_API_KEY"], provider_env["REPLICATE_API_TOKEN"]):
-        assert secret not in proc.stdout + proc.stderr
+def test_failed_run_exits_1_naming_the_step_without_retrying(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDGEN_FFMPEG", "/bin/false")
+    result = vidgen_in_process(["generate", "Create a 5-second Nike ad", "--json"])
+    assert result.code == 1
+    out = json.loads(result.stdout)
+    step = out["error"].split(":")[0]
+    assert out["status"] == "failed" and step in ("music", "video_chunks")
+    assert out["error"].startswith(f"{step}: ffmpeg failed to ")
+    assert result.stderr.strip().endswith(f"vidgen: generation failed at {out['error']}")
+    with instance_at(home / "dagster") as instance:  # a broken ffmpeg is not worth a retry
+        events = [e.dagster_event.event_type_value for e in instance.all_logs(out["run_id"]) if e.dagster_event]
+    assert "STEP_FAILURE" in events and "STEP_UP_FOR_RETRY" not in events

@@ -75,7 +75,7 @@ def storyboard(video_spec: VideoSpec, vidgen: VidgenResource):
     started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
     with user_errors():
         board = phases.make_storyboard(video_spec, store, providers, vidgen.progress(video_spec.video_id))
-    sheet = contact_sheet([store.local_path(i.key) for i in board.images])
+        sheet = contact_sheet([store.local_path(i.key) for i in board.images])
     return dg.MaterializeResult(
         value=board,
         metadata=phase(
@@ -100,7 +100,7 @@ def music(video_spec: VideoSpec, vidgen: VidgenResource) -> dg.MaterializeResult
     vidgen.progress(video_spec.video_id)("music", 0, 1)
     with user_errors():
         track = phases.make_music(video_spec, store, providers)
-    preview = image_md(waveform(store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
+        preview = image_md(waveform(store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
     return dg.MaterializeResult(
         value=track,
         metadata=phase(
@@ -132,7 +132,7 @@ def video_chunks(video_spec: VideoSpec, storyboard: Storyboard, vidgen: VidgenRe
     started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
     with user_errors():
         chunks = phases.make_chunks(video_spec, storyboard, store, providers, vidgen.progress(video_spec.video_id))
-    sheet = contact_sheet([store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
+        sheet = contact_sheet([store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
     return dg.MaterializeResult(
         value=chunks,
         metadata=phase(
@@ -160,7 +160,8 @@ def stitched_video(
     vidgen.progress(video_spec.video_id)("stitch", 0, 1)
     with user_errors():
         video = phases.stitch_video(video_spec, video_chunks, store, vidgen.settings())
-    return dg.MaterializeResult(value=video, metadata=_video_meta("stitch", video, store, started))
+        metadata = _video_meta("stitch", video, store, started)
+    return dg.MaterializeResult(value=video, metadata=metadata)
 
 
 @dg.asset(
@@ -175,13 +176,12 @@ def final_video(video_spec: VideoSpec, stitched_video: RenderedVideo, music: Mus
     vidgen.progress(video_spec.video_id)("final", 0, 1)
     with user_errors():
         video = phases.finalize_video(video_spec, stitched_video, music, store, settings)
-    outcomes = verify.final_checks(
-        video_spec, probe(store.local_path(video.key)), video.loudness_lufs, settings.target_lufs
-    )
+        outcomes = verify.final_checks(
+            video_spec, probe(store.local_path(video.key)), video.loudness_lufs, settings.target_lufs
+        )
+        metadata = _video_meta("final", video, store, started, loudness_lufs=video.loudness_lufs)
     return dg.MaterializeResult(
-        value=video,
-        metadata=_video_meta("final", video, store, started, loudness_lufs=video.loudness_lufs),
-        check_results=check_results("final_video", outcomes),
+        value=video, metadata=metadata, check_results=check_results("final_video", outcomes)
     )
 
 

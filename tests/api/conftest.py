@@ -10,10 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.support import KEYS, ORIGIN
 from vidgen_core.settings import Settings
-
-KEYS = {"ana": "key-ana-0123456789", "ben": "key-ben-0123456789"}
-ORIGIN = "https://app.example.com"
 
 
 @pytest.fixture
@@ -31,7 +29,3 @@ def app(api_settings: Settings, instance: dg.DagsterInstance) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as c:
         yield c
-
-
-def auth(user: str) -> dict[str, str]:
-    return {"X-API-Key": KEYS[user]}

@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.api.conftest import ORIGIN, auth
-from tests.daemon import run_pending
+from tests.support import ORIGIN, auth, run_pending
 from vidgen_core.errors import ProviderError
 from vidgen_core.media.probe import probe
 from vidgen_core.planning.local import LocalPlanner
@@ -117,6 +116,7 @@ def test_upload_sniffs_types_and_rejects_names_and_size(client: TestClient, api_
     assert theirs.status_code == 422  # another user's upload is unknown to them
 
 
+@pytest.mark.slow
 def test_status_follows_the_run_to_a_playable_final(
     client: TestClient, api_settings: Settings, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from tests.api.conftest import KEYS, auth
+from tests.support import KEYS, auth
 from vidgen_core.settings import Settings
 
 CHECKS = [

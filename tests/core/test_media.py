@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
-from tests.conftest import frame_at, psnr
+from tests.support import frame_at, psnr
 from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
 from vidgen_core.media import ops
 from vidgen_core.media.probe import probe
@@ -45,6 +46,24 @@ def _clip(
     return LocalVideoGenerator(settings).generate(job, tmp / f"{name}.mp4").path
 
 
+Clips = Callable[..., Path]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
+    """Local clips, each rendered once for the module: ``clips(camera, model=, clip_s=)``."""
+    tmp, made = tmp_path_factory.mktemp("clips"), {}
+    settings = Settings(home=tmp / "home")
+
+    def clip(camera: Camera = Camera.DOLLY_IN, model: str = "hailuo-02-fast", clip_s: int = 6) -> Path:
+        key = (camera, model, clip_s)
+        if key not in made:
+            made[key] = _clip(tmp, settings, camera, model, clip_s, name=f"{camera.value}-{model}-{clip_s}")
+        return made[key]
+
+    return clip
+
+
 @hsettings(max_examples=300, deadline=None)
 @given(camera=st.sampled_from(list(Camera)), p=st.floats(0, 1), aspect=st.sampled_from(ASPECTS))
 def test_camera_window_never_leaves_the_image(camera: Camera, p: float, aspect: str) -> None:
@@ -58,42 +77,39 @@ def test_camera_window_never_leaves_the_image(camera: Camera, p: float, aspect: 
     assert window(camera, 0.0, w, h) == (w / 2, h / 2, 1.0, 0.0)
 
 
-def test_local_clip_matches_the_model_and_starts_on_the_image(tmp_path: Path, settings: Settings) -> None:
-    clip = _clip(tmp_path, settings)
+def test_local_clip_matches_the_model_and_starts_on_the_image(tmp_path: Path, clips: Clips) -> None:
+    clip = clips()
     info = probe(clip)
     assert (info.width, info.height, info.fps) == (910, 512, 25.0)
     assert info.duration_s == pytest.approx(6.0, abs=0.05) and info.video_frames == 150
     assert info.video_codec == "h264" and info.pix_fmt == "yuv420p" and info.has_b_frames == 0
     assert not info.has_audio
-    start = np.asarray(ImageOps.fit(Image.open(tmp_path / "clip.png").convert("RGB"), (910, 512)))
+    start = np.asarray(ImageOps.fit(Image.open(clip.with_suffix(".png")).convert("RGB"), (910, 512)))
     first, last = frame_at(clip, 0, tmp_path), frame_at(clip, 149, tmp_path)
     assert psnr(first, start) > 30  # frame 0 is the given image
     assert psnr(last, start) < 25  # and the camera really moved
 
 
-def test_cameras_move_differently(tmp_path: Path, settings: Settings) -> None:
-    ends = {
-        cam: frame_at(_clip(tmp_path, settings, cam, name=cam.value), 149, tmp_path)
-        for cam in (Camera.PAN_LEFT, Camera.PAN_RIGHT, Camera.DOLLY_IN)
-    }
+def test_cameras_move_differently(tmp_path: Path, clips: Clips) -> None:
+    ends = {cam: frame_at(clips(cam), 149, tmp_path) for cam in (Camera.PAN_LEFT, Camera.PAN_RIGHT, Camera.DOLLY_IN)}
     assert psnr(ends[Camera.PAN_LEFT], ends[Camera.PAN_RIGHT]) < 25
     assert psnr(ends[Camera.PAN_LEFT], ends[Camera.DOLLY_IN]) < 25
 
 
-def test_native_audio_model_clip_has_sound(tmp_path: Path, settings: Settings) -> None:
-    info = probe(_clip(tmp_path, settings, model="veo-3-fast", clip_s=4))
+def test_native_audio_model_clip_has_sound(clips: Clips) -> None:
+    info = probe(clips(model="veo-3-fast", clip_s=4))
     assert info.has_audio and info.sample_rate == 48_000 and info.fps == 24.0
     assert info.duration_s == pytest.approx(4.0, abs=0.05) and (info.width, info.height) == (1280, 720)
 
 
-def test_last_frame_is_the_final_decoded_frame(tmp_path: Path, settings: Settings) -> None:
-    clip = _clip(tmp_path, settings)
+def test_last_frame_is_the_final_decoded_frame(tmp_path: Path, clips: Clips) -> None:
+    clip = clips()
     extracted = np.asarray(Image.open(ops.last_frame(clip, tmp_path / "last.png")).convert("RGB"))
     assert psnr(extracted, frame_at(clip, 149, tmp_path)) > 45
 
 
-def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings) -> None:
-    a, b = _clip(tmp_path, settings, name="a"), _clip(tmp_path, settings, Camera.PAN_LEFT, name="b")
+def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings, clips: Clips) -> None:
+    a, b = clips(), clips(Camera.PAN_LEFT)
     out = tmp_path / "stitched.mp4"
     assert ops.stitch([ops.Segment(a, 5.0), ops.Segment(b, 3.0)], out, settings, (910, 512), 25) == "copy"
     info = probe(out)
@@ -101,9 +117,8 @@ def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings)
     assert psnr(frame_at(out, 125, tmp_path), frame_at(b, 0, tmp_path)) > 40  # second clip starts at 5.0 s
 
 
-def test_stitch_reencodes_clips_that_differ(tmp_path: Path, settings: Settings) -> None:
-    a = _clip(tmp_path, settings, name="a")
-    b = _clip(tmp_path, settings, model="kling-v2.1", clip_s=5, name="b")  # 1280x720 at 24 fps
+def test_stitch_reencodes_clips_that_differ(tmp_path: Path, settings: Settings, clips: Clips) -> None:
+    a, b = clips(), clips(model="kling-v2.1", clip_s=5)  # 1280x720 at 24 fps
     out = tmp_path / "mixed.mp4"
     assert ops.stitch([ops.Segment(a, 4.0), ops.Segment(b, 2.0)], out, settings, (910, 512), 25) == "reencode"
     info = probe(out)
@@ -121,8 +136,10 @@ def test_music_is_stereo_48k_of_the_asked_length(tmp_path: Path, settings: Setti
     assert made.costs[0].usd == 0.0
 
 
-def test_finalize_delivers_h264_aac_faststart_at_target_loudness(tmp_path: Path, settings: Settings) -> None:
-    clip = _clip(tmp_path, settings)
+def test_finalize_delivers_h264_aac_faststart_at_target_loudness(
+    tmp_path: Path, settings: Settings, clips: Clips
+) -> None:
+    clip = clips()
     music = (
         LocalMusicGenerator(settings)
         .generate(MusicJob(prompt="", mood="calm", duration_s=6, seed=1, model="musicgen"), tmp_path / "m.wav")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -12,12 +12,14 @@ from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import Section
 from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt
+from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, sanitize
 from vidgen_core.planning.requests import build_request
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
-PROMPTS = st.text(min_size=1, max_size=300).filter(lambda s: s.strip() and any(c.isprintable() for c in s.strip()))
+# Any text the planner accepts: what survives sanitizing (terminal escapes such as "\x1bA" and control characters
+# are dropped, so "has a printable character" is not enough). What it refuses is a property of its own below.
+PROMPTS = st.text(min_size=1, max_size=300).filter(lambda s: sanitize(s) != "")
 
 
 def test_beat_library_shape() -> None:
@@ -103,6 +105,22 @@ def test_bad_input_says_what_to_fix(kwargs: dict, fragment: str) -> None:
     prompt = kwargs.pop("prompt")
     with pytest.raises(InvalidRequest, match=fragment):
         build_request(prompt, SETTINGS, **kwargs)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(prompt=st.text(max_size=300))
+@example(prompt="\x1bA")  # the prompt CI once drew: a lone escape sequence, printable at a glance
+@example(prompt="\x1b[31m\u200b\t")
+def test_any_prompt_is_planned_or_refused_saying_why(prompt: str) -> None:
+    clean = sanitize(prompt)
+    if not clean:
+        with pytest.raises(InvalidRequest, match=r"prompt is empty|no printable text") as refused:
+            build_request(prompt, SETTINGS, duration_s=10)
+        assert refused.value.field == "prompt"
+        return
+    request = build_request(prompt, SETTINGS, duration_s=10)
+    assert request.prompt == clean and clean.isprintable() and clean == clean.strip() and "  " not in clean
+    assert LocalPlanner().plan(request).spec.duration_s == 10
 
 
 @hsettings(max_examples=150, deadline=None)

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from tests.conftest import temp_database
-from tests.daemon import launch
+from tests.support import launch, temp_database
 from vidgen_core.media.probe import probe
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, Status
@@ -21,6 +20,8 @@ from vidgen_core.storage import VideoKeys
 from vidgen_dagster.instance import configure_pools
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.sensors import video_requests
+
+pytestmark = pytest.mark.slow  # renders a whole video on the deployment instance
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.service.conftest import Service
+from tests.support import Service
+
+pytestmark = pytest.mark.slow  # the whole service in subprocesses
 
 CHROMIUM = "/usr/bin/chromium"  # installed by `make test` (apt); Playwright never downloads a browser here
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -10,8 +10,10 @@ import pytest
 from dagster import DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 
-from tests.service.conftest import RUNS, USER, Service, wait
+from tests.support import RUNS_BY_REQUEST, SERVICE_USER, Service, wait
 from vidgen_core.media.probe import probe
+
+pytestmark = pytest.mark.slow  # the whole service in subprocesses
 
 SENSOR = {"repositoryLocationName": "vidgen", "repositoryName": "__repository__", "sensorName": "video_requests"}
 TICKS = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) {
@@ -32,7 +34,8 @@ def test_submit_to_final_through_the_service(service: Service, finished: dict, t
     (tmp_path / "final.mp4").write_bytes(final.content)
     info = probe(tmp_path / "final.mp4")
     assert info.duration_s == pytest.approx(5.0, abs=0.1) and info.has_audio and info.width > info.height
-    assert (service.home / "vidgen" / "storage" / USER / "videos" / finished["video_id"] / "final.mp4").is_file()
+    stored = service.home / "vidgen" / "storage" / SERVICE_USER / "videos" / finished["video_id"] / "final.mp4"
+    assert stored.is_file()
 
 
 def test_a_reset_cursor_does_not_run_a_request_twice(service: Service, finished: dict) -> None:
@@ -41,5 +44,5 @@ def test_a_reset_cursor_does_not_run_a_request_twice(service: Service, finished:
     for _ in range(2):  # two full ticks after the reset
         last = wait("a sensor tick", 30, lambda t=last: (ts := service.graphql(TICKS, {"s": SENSOR})["sensorOrError"]
                       ["sensorState"]["ticks"][0]["timestamp"]) > t and ts)  # fmt: skip
-    runs = service.graphql(RUNS, {"tag": finished["request_id"]})["runsOrError"]["results"]
+    runs = service.graphql(RUNS_BY_REQUEST, {"tag": finished["request_id"]})["runsOrError"]["results"]
     assert len(runs) == 1

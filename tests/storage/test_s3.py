@@ -9,7 +9,7 @@ import dagster as dg
 import httpx
 import pytest
 
-from tests.dagster.test_graph import _execute
+from tests.support import execute
 from vidgen_core.errors import NotFound
 from vidgen_core.media.probe import probe
 from vidgen_core.planning.requests import build_request
@@ -37,12 +37,13 @@ def test_round_trip_cache_and_presigned_link(s3_env: dict, tmp_path: Path) -> No
         store.put_bytes("../x", b"")
 
 
+@pytest.mark.slow
 def test_graph_stores_playable_media_at_the_seed_keys(
     s3_env: dict, settings: Settings, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
     RequestDB(settings.db_url).submit(build_request("Create a 10-second Nike ad", settings, video_id="vid-s3a"))
     instance.add_dynamic_partitions(videos.name, ["vid-s3a"])
-    assert _execute(settings, instance, "vid-s3a").success
+    assert execute(settings, instance, "vid-s3a").success
     s3 = boto3.client("s3", endpoint_url=s3_env["VIDGEN_S3_ENDPOINT_URL"], region_name="us-east-1")
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_env["VIDGEN_S3_BUCKET"])["Contents"]}
     keys = VideoKeys(settings.default_user, "vid-s3a")

@@ -13,11 +13,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api.app import create_app
-from tests.daemon import run_pending
+from tests.support import run_pending
 from vidgen_core.media.probe import probe
 from vidgen_core.settings import Settings
 
 
+@pytest.mark.slow
 def test_status_links_are_presigned_s3_urls(
     s3_env: dict, settings: Settings, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:

@@ -1,0 +1,265 @@
+"""Helpers the tests share: running the graph and the CLI, the daemon's sensor steps, API users, the service,
+a scratch Postgres database, and frame comparison."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dagster as dg
+import httpx
+import numpy as np
+import sqlalchemy as sa
+from PIL import Image
+
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB
+from vidgen_core.settings import Settings
+
+T = TypeVar("T")
+
+# --- the asset graph, in process --------------------------------------------------------------------------------
+
+
+def execute(settings: Settings, instance: dg.DagsterInstance, video_id: str, **kw: Any) -> dg.ExecuteInProcessResult:
+    """Materialize the whole graph for one stored video partition."""
+    from vidgen_dagster.definitions import build_definitions
+
+    job = build_definitions(str(settings.home)).resolve_job_def("generate_video")
+    return job.execute_in_process(instance=instance, partition_key=video_id, raise_on_error=False, **kw)
+
+
+def submit_and_execute(
+    settings: Settings, instance: dg.DagsterInstance, prompt: str, video_id: str, **request: Any
+) -> dg.ExecuteInProcessResult:
+    """Store a request for ``video_id``, add its partition, and materialize the graph."""
+    from vidgen_dagster.partitions import videos
+
+    RequestDB(settings.db_url).submit(build_request(prompt, settings, video_id=video_id, **request))
+    instance.add_dynamic_partitions(videos.name, [video_id])
+    return execute(settings, instance, video_id)
+
+
+def metadata_of(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+    """Each materialized asset's metadata values, by asset name."""
+    return {
+        e.asset_key.to_user_string(): {
+            k: v.value for k, v in e.step_materialization_data.materialization.metadata.items()
+        }
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def run_metadata(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[str, Any]]:
+    """Each asset's materialization metadata values in one stored run (e.g. one the CLI made)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    return {
+        r.event_log_entry.dagster_event.asset_key.to_user_string(): {
+            k: v.value for k, v in r.event_log_entry.asset_materialization.metadata.items()
+        }
+        for r in records
+    }
+
+
+def run_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
+    """The asset check evaluations stored for one run."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    return [r.event_log_entry.dagster_event.event_specific_data for r in records]
+
+
+# --- the CLI ----------------------------------------------------------------------------------------------------
+
+
+def cli_env(home: Path) -> dict[str, str]:
+    """The environment of a user with a fresh vidgen home and no vidgen or Dagster settings of their own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDGEN_", "DAGSTER_"))}
+    return env | {"VIDGEN_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+
+
+def vidgen_subprocess(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed entry point as a user does."""
+    return subprocess.run(
+        [sys.executable, "-m", "vidgen_dagster.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def vidgen_in_process(args: list[str]) -> CliResult:
+    """``vidgen ARGS`` through ``main()`` in this process, with settings read afresh from the environment."""
+    from vidgen_core.media.tools import ffmpeg_exe, ffprobe_exe
+    from vidgen_core.settings import get_settings
+    from vidgen_dagster.cli import main
+
+    for cached in (get_settings, ffmpeg_exe, ffprobe_exe):
+        cached.cache_clear()
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse's own errors
+                code = int(exc.code or 0)
+    finally:
+        for cached in (get_settings, ffmpeg_exe, ffprobe_exe):
+            cached.cache_clear()
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@contextmanager
+def instance_at(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
+    """The instance in ``dagster_home``, opened the way `make ui` opens it."""
+    old = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    instance = dg.DagsterInstance.get()
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+        if old is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = old
+
+
+# --- the request sensor, as the daemon runs it ------------------------------------------------------------------
+
+
+def tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
+    """Evaluate the request sensor once."""
+    from vidgen_dagster.resources import VidgenResource
+    from vidgen_dagster.sensors import video_requests
+
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"vidgen": VidgenResource(home=str(settings.home))}
+    )
+    return video_requests(context)
+
+
+def launch(settings: Settings, instance: dg.DagsterInstance, result: dg.SensorResult) -> None:
+    """Add the tick's partitions, then run each requested run (in process) with the tags the daemon gives it."""
+    from vidgen_dagster.definitions import build_definitions
+
+    for add in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
+    job = build_definitions(str(settings.home)).resolve_job_def("generate_video")
+    for request in result.run_requests:
+        tags = {**request.tags, "dagster/run_key": request.run_key}
+        job.execute_in_process(instance=instance, partition_key=request.partition_key, tags=tags, raise_on_error=False)
+
+
+def run_pending(settings: Settings, instance: dg.DagsterInstance) -> dg.SensorResult:
+    """One tick, its runs, and the tick after that brings the request rows up to date."""
+    first = tick(settings, instance, cursor=None)
+    launch(settings, instance, first)
+    return tick(settings, instance, cursor=first.cursor)
+
+
+# --- API users --------------------------------------------------------------------------------------------------
+
+KEYS = {"ana": "key-ana-0123456789", "ben": "key-ben-0123456789"}
+ORIGIN = "https://app.example.com"
+
+
+def auth(user: str) -> dict[str, str]:
+    return {"X-API-Key": KEYS[user]}
+
+
+# --- the whole service (`vidgen serve`) -------------------------------------------------------------------------
+
+SERVICE_KEY, SERVICE_USER = "svc-key-0123456789", "svc-user"
+SERVICE_HEADERS = {"X-API-Key": SERVICE_KEY}
+RUNS_BY_REQUEST = """query($tag: String!) { runsOrError(filter: {tags: [{key: "vidgen/request_id", value: $tag}]}) {
+  ... on Runs { results { runId status creationTime startTime tags { key value } } } } }"""
+
+
+def wait(what: str, seconds: float, check: Callable[[], T]) -> T:
+    """Poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Service:
+    ui: str
+    api: str
+    home: Path
+    process: subprocess.Popen[bytes]
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        response = httpx.post(f"{self.ui}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+        response.raise_for_status()
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+
+# --- a scratch Postgres database ---------------------------------------------------------------------------------
+
+PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def temp_database() -> Iterator[str]:
+    """A fresh database on the machine's PostgreSQL (127.0.0.1:5432, trust auth), dropped afterwards."""
+    name = f"vidgen_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- frames -----------------------------------------------------------------------------------------------------
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio between two RGB frames, in dB."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def frame_at(video: Path, index: int, tmp: Path) -> np.ndarray:
+    """Decode frame ``index`` of a video as an RGB array (via ffmpeg)."""
+    import ffmpeg
+
+    from vidgen_core.media.tools import ffmpeg_exe
+
+    out = tmp / f"frame_{index}.png"
+    (
+        ffmpeg.input(str(video))
+        .filter("select", f"eq(n,{index})")
+        .output(str(out), vframes=1)
+        .overwrite_output()
+        .run(cmd=ffmpeg_exe(), quiet=True)
+    )
+    return np.asarray(Image.open(out).convert("RGB"))
