@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from api.links import Links
 from api.routes import router
 from api.services import Services, check_users
-from vidgen_core.errors import InvalidRequest, NotFound, TooBusy, TooLarge, WrongType
+from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy, TooLarge, WrongType
+from vidgen_core.ledger import Ledger
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import open_store
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | 
     app.state.services = Services(
         settings=settings,
         db=RequestDB(settings.db_url),
+        ledger=Ledger(settings.db_url),
         store=store,
         links=Links(store, settings),
         instance=instance or open_instance(settings),
@@ -67,6 +69,10 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(BudgetExceeded)
+    def over_budget(_: Request, exc: BudgetExceeded) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=402)
 
     @app.exception_handler(TooBusy)
     def busy(_: Request, exc: TooBusy) -> JSONResponse:

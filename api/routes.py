@@ -9,14 +9,28 @@ from typing import Annotated
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from api.schemas import ErrorOut, GenerateIn, GenerateOut, HealthOut, StatusOut, UploadOut, VideoOut
+from api.schemas import (
+    ErrorOut,
+    GenerateIn,
+    GenerateOut,
+    HealthOut,
+    RegenerateIn,
+    RegenerateOut,
+    StatusOut,
+    UploadOut,
+    VideoListOut,
+    VideoOut,
+)
 from api.services import Services, ServicesDep, UserDep
 from api.views import details_of, owned_record, status_of
+from vidgen_core.costs import beat_estimate, estimate_request
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import UploadRecord, new_asset_id
+from vidgen_core.records import UploadRecord, new_asset_id, new_run_key
 from vidgen_core.storage import LocalStore, upload_key
 from vidgen_core.uploads import check_image
+from vidgen_core.videos import regenerate as new_take
+from vidgen_core.videos import stored_spec
 
 router = APIRouter()
 VideoId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$", examples=["vid-0123456789ab"])]
@@ -51,9 +65,75 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         title=body.title,
         description=body.description,
         reference_assets=body.reference_assets,
+        max_cost_usd=body.max_cost_usd,
     )
+    estimate = round(sum(estimate_request(request).values()), 4)
+    if request.max_cost_usd is not None and estimate > request.max_cost_usd + 1e-9:
+        raise InvalidRequest(
+            f"this video is estimated at ${estimate:.4f}, over its budget of ${request.max_cost_usd:.4f}; "
+            "raise max_cost_usd or choose cheaper models",
+            "max_cost_usd",
+        )
     record = found.db.submit(request, max_active=found.settings.max_active_per_user)
-    return GenerateOut(video_id=record.video_id, request_id=record.request_id, status=record.status)
+    return GenerateOut(
+        video_id=record.video_id,
+        request_id=record.request_id,
+        status=record.status,
+        estimate_usd=estimate,
+        max_cost_usd=request.max_cost_usd,
+    )
+
+
+@router.post(
+    "/api/video/{video_id}/beats/{beat}/regenerate",
+    tags=["videos"],
+    responses={
+        **AUTH,
+        **BAD_BODY,
+        **NOT_FOUND,
+        402: {"model": ErrorOut, "description": "What is left of the video's budget does not cover it."},
+        429: {"model": ErrorOut, "description": "The user has a video in progress."},
+    },
+)
+def regenerate(
+    video_id: VideoId,
+    beat: Annotated[int, Path(ge=0, le=99, description="The beat's index, as in storyboard/beat_NN.png.")],
+    body: RegenerateIn,
+    user: UserDep,
+    found: ServicesDep,
+) -> RegenerateOut:
+    """A new take of one beat: one image and that beat's clips are paid, everything else is reused. With
+    ``take``, go back to an earlier take for free. Follow it with /api/status like a new video."""
+    record = owned_record(found, video_id, user)
+    take = new_take(found.db, found.ledger, found.store, record, beat, body.prompt, body.motion_prompt, body.take)
+    queued = found.db.requeue(
+        video_id, new_run_key(record.request_id, f"beat{beat}-take{take.take}"), found.settings.max_active_per_user
+    )
+    spec = stored_spec(found.store, record)
+    cost = beat_estimate(spec, record.request, beat) if spec and body.take is None else 0.0
+    return RegenerateOut(
+        video_id=video_id,
+        request_id=queued.request_id,
+        status=queued.status,
+        estimate_usd=cost,
+        max_cost_usd=record.request.max_cost_usd,
+        beat=beat,
+        take=take.take,
+    )
+
+
+@router.get("/api/videos", tags=["videos"], responses={**AUTH})
+def videos(
+    request: Request,
+    user: UserDep,
+    found: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> VideoListOut:
+    """The caller's videos, newest first, a page at a time."""
+    records, total = found.db.page(user, limit, offset)
+    base = str(request.base_url)
+    return VideoListOut(videos=[status_of(found, r, base) for r in records], total=total, limit=limit, offset=offset)
 
 
 @router.get("/api/status/{video_id}", tags=["videos"], responses={**AUTH, **NOT_FOUND})

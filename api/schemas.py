@@ -9,8 +9,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from vidgen_core.catalog import VIDEO_MODELS
+from vidgen_core.ledger import LedgerRow
 from vidgen_core.records import Status
 from vidgen_core.settings import Settings
+from vidgen_core.videos import BeatState
 
 VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
 _DEFAULTS = Settings.model_fields
@@ -36,12 +38,30 @@ class GenerateIn(BaseModel):
     )
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
     reference_assets: list[str] = Field(default_factory=list, max_length=10, description="Ids from /api/upload.")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap (default: the server's).")
 
 
 class GenerateOut(BaseModel):
     video_id: str
     request_id: str
     status: Status
+    estimate_usd: float = Field(description="What the video is expected to cost with the providers it uses.")
+    max_cost_usd: float | None
+
+
+class RegenerateIn(BaseModel):
+    """A new take of one beat (optionally with new prompts), or ``take`` to go back to an earlier one for free."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = Field(default=None, min_length=1, max_length=2000, description="New image prompt.")
+    motion_prompt: str | None = Field(default=None, min_length=1, max_length=2000)
+    take: int | None = Field(default=None, ge=0, description="An earlier take to make current again.")
+
+
+class RegenerateOut(GenerateOut):
+    beat: int
+    take: int
 
 
 class StatusOut(BaseModel):
@@ -81,13 +101,24 @@ class VideoOut(StatusOut):
     planner: str
     media: str
     spec: dict[str, Any] | None = Field(description="The plan (beats, style, music mood) once made.")
-    cost_breakdown: list[dict[str, Any]] = Field(description="Every priced unit of work, failed attempts included.")
+    beats: list[BeatState] = Field(description="Each beat: timing, current take, prompts, media keys, its cost.")
+    list_price_usd: float | None = Field(description="The video on the real models it names.")
+    estimate_usd: float | None = Field(description="The video with the providers it uses.")
+    max_cost_usd: float | None
+    ledger: list[LedgerRow] = Field(description="Every provider call, paid, reused or failed, over all runs.")
     cost_by_phase: dict[str, float]
     phase_times_s: dict[str, float]
     started_at: datetime | None
     completed_at: datetime | None
     generation_time_seconds: float | None
     runs: list[RunOut]
+
+
+class VideoListOut(BaseModel):
+    videos: list[StatusOut]
+    total: int
+    limit: int
+    offset: int
 
 
 class UploadOut(BaseModel):

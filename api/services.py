@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.links import Links
+from vidgen_core.ledger import Ledger
 from vidgen_core.models import USER_ID_PATTERN
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
@@ -22,6 +23,7 @@ from vidgen_core.storage import BlobStore
 class Services:
     settings: Settings
     db: RequestDB
+    ledger: Ledger
     store: BlobStore
     links: Links
     instance: dg.DagsterInstance

@@ -9,7 +9,8 @@ from api.services import Services
 from vidgen_core.errors import NotFound
 from vidgen_core.records import RequestRecord, Status
 from vidgen_core.storage import VideoKeys
-from vidgen_dagster.runs import latest_runs, spend, sync, video_runs
+from vidgen_core.videos import describe, phase_costs
+from vidgen_dagster.runs import latest_runs, phase_times, sync, video_runs
 
 
 def owned_record(found: Services, video_id: str, user_id: str) -> RequestRecord:
@@ -60,7 +61,7 @@ def status_of(found: Services, record: RequestRecord, base: str, spec: dict | No
         current_chunk_index=record.chunk_index,
         total_chunks=record.total_chunks,
         error=record.error,
-        cost_usd=record.cost_usd,
+        cost_usd=found.ledger.spent(record.video_id),
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -70,12 +71,12 @@ def details_of(found: Services, record: RequestRecord, base: str) -> VideoOut:
     spec = _spec(found, VideoKeys(record.user_id, record.video_id))
     status = status_of(found, record, base, spec)
     runs = video_runs(found.instance, record.video_id)
-    spent = spend(found.instance, runs)
+    state = describe(found.db, found.ledger, found.store, record)
     request = record.request
     ended = record.completed_at
     return VideoOut(
         **status.model_dump(exclude={"cost_usd"}),
-        cost_usd=spent["cost_usd"] if spent["by_asset"] else record.cost_usd,
+        cost_usd=state.spent_usd,
         request_id=record.request_id,
         prompt=record.prompt,
         description=record.description,
@@ -86,9 +87,13 @@ def details_of(found: Services, record: RequestRecord, base: str) -> VideoOut:
         planner=request.planner,
         media=request.media,
         spec=spec,
-        cost_breakdown=spent["lines"],
-        cost_by_phase=spent["by_asset"],
-        phase_times_s=spent["wall_time_s"],
+        beats=state.beats,
+        list_price_usd=state.list_price_usd,
+        estimate_usd=state.estimate_usd,
+        max_cost_usd=state.max_cost_usd,
+        ledger=state.ledger,
+        cost_by_phase=phase_costs(state.ledger),
+        phase_times_s=phase_times(found.instance, runs),
         started_at=record.started_at,
         completed_at=ended,
         generation_time_seconds=round((ended - record.created_at).total_seconds(), 3) if ended else None,

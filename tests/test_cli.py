@@ -140,7 +140,9 @@ def test_failed_run_exits_1_naming_the_step_without_retrying(home: Path, monkeyp
     step = out["error"].split(":")[0]
     assert out["status"] == "failed" and step in ("music", "video_chunks")
     assert out["error"].startswith(f"{step}: ffmpeg failed to ")
-    assert result.stderr.strip().endswith(f"vidgen: generation failed at {out['error']}")
+    *_, failed, hint = result.stderr.strip().splitlines()
+    assert failed == f"vidgen: generation failed at {out['error']}"
+    assert hint == f"vidgen: finish it with `vidgen resume {out['video_id']}`"
     with instance_at(home / "dagster") as instance:  # a broken ffmpeg is not worth a retry
         events = [e.dagster_event.event_type_value for e in instance.all_logs(out["run_id"]) if e.dagster_event]
     assert "STEP_FAILURE" in events and "STEP_UP_FOR_RETRY" not in events

@@ -37,16 +37,16 @@ def plan_chunks(spec: VideoSpec, allowed: tuple[int, ...]) -> list[ChunkPlan]:
     plans: list[ChunkPlan] = []
     for beat in spec.beats:
         remaining = float(beat.duration_s)
-        for take, clip in enumerate(clips_for(beat.duration_s, tuple(sorted(set(allowed))))):
+        for part, clip in enumerate(clips_for(beat.duration_s, tuple(sorted(set(allowed))))):
             use = min(float(clip), remaining)
             plans.append(
                 ChunkPlan(
                     index=len(plans),
                     beat_index=beat.index,
-                    take_in_beat=take,
+                    part=part,
                     clip_s=clip,
                     use_s=use,
-                    source="storyboard" if take == 0 else "previous_chunk",
+                    source="storyboard" if part == 0 else "previous_chunk",
                 )
             )
             remaining -= use

@@ -63,3 +63,15 @@ class TooLarge(InvalidRequest):
 
 class WrongType(InvalidRequest):
     """An upload is not a kind of file vidgen accepts (judged by its bytes, not its name)."""
+
+
+class BudgetExceeded(VidgenError):
+    """A call, a run or a regeneration would take a video past its spending cap. Nothing was spent on it."""
+
+    def __init__(self, video_id: str, estimate_usd: float, committed_usd: float, limit_usd: float, what: str) -> None:
+        self.estimate_usd, self.committed_usd, self.limit_usd = estimate_usd, committed_usd, limit_usd
+        already = f" on top of ${committed_usd:.4f} already spent or reserved" if committed_usd else ""
+        super().__init__(
+            f"{what} is estimated at ${estimate_usd:.4f}{already}, over video {video_id}'s budget of "
+            f"${limit_usd:.4f}; raise max_cost_usd (--max-cost) or choose cheaper models"
+        )

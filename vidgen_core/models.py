@@ -39,10 +39,21 @@ class Camera(StrEnum):
     CRANE_UP = "crane_up"
 
 
+class Phase(StrEnum):
+    """The pipeline's phases, each named for its asset: progress, costs, the ledger and the API use these names."""
+
+    VIDEO_SPEC = "video_spec"
+    STORYBOARD = "storyboard"
+    MUSIC = "music"
+    VIDEO_CHUNKS = "video_chunks"
+    STITCHED_VIDEO = "stitched_video"
+    FINAL_VIDEO = "final_video"
+
+
 class CostLine(BaseModel, frozen=True):
     """One priced unit of work: what was bought, from whom, how much, for how many dollars."""
 
-    phase: str
+    phase: Phase
     provider: str
     model: str
     item: str
@@ -76,6 +87,21 @@ class GenerationRequest(BaseModel):
     music_model: str
     planner: Literal["local", "openai"] = "local"
     media: Literal["local", "replicate"] = "local"
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap for this video; None: no cap.")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def plan_inputs(self) -> dict[str, object]:
+        """What the plan depends on (not when or under which request id it was asked, nor its budget)."""
+        return self.model_dump(mode="json", exclude={"request_id", "created_at", "max_cost_usd"})
+
+
+class Take(BaseModel):
+    """One version of a beat. Take 0 is the plan's; each regeneration adds one, optionally with new prompts."""
+
+    beat_index: int = Field(ge=0)
+    take: int = Field(ge=0)
+    image_prompt: str | None = None
+    motion_prompt: str | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -93,6 +119,7 @@ class SpecBeat(BaseModel):
     energy: Energy
     image_prompt: str
     motion_prompt: str
+    take: int = Field(default=0, ge=0, description="Which take of this beat the spec asks for.")
 
     @property
     def end_s(self) -> int:
@@ -120,6 +147,25 @@ class VideoSpec(BaseModel):
     beats: list[SpecBeat] = Field(min_length=1)
     plan_notes: list[str] = Field(default_factory=list, description="Repairs the planner made to the plan.")
 
+    def with_takes(self, takes: list[Take]) -> VideoSpec:
+        """This plan with each beat's current take (and its prompts, where the take gave new ones)."""
+        beats = []
+        for beat in self.beats:
+            take = next((t for t in takes if t.beat_index == beat.index), None)
+            if take is None:
+                beats.append(beat)
+                continue
+            beats.append(
+                beat.model_copy(
+                    update={
+                        "take": take.take,
+                        "image_prompt": take.image_prompt or beat.image_prompt,
+                        "motion_prompt": take.motion_prompt or beat.motion_prompt,
+                    }
+                )
+            )
+        return self.model_copy(update={"beats": beats})
+
     @model_validator(mode="after")
     def _timeline_is_exact(self) -> VideoSpec:
         start = 0
@@ -137,7 +183,7 @@ class ChunkPlan(BaseModel, frozen=True):
 
     index: int
     beat_index: int
-    take_in_beat: int
+    part: int = Field(ge=0, description="Position of this chunk within its beat (0: from the storyboard).")
     clip_s: int
     use_s: float = Field(description="Seconds of this clip kept in the stitched video.")
     source: str = Field(pattern=r"^(storyboard|previous_chunk)$")
@@ -152,11 +198,14 @@ class ChunkPlan(BaseModel, frozen=True):
 
 class StoryboardImage(BaseModel):
     beat_index: int
+    take: int = 0
     key: str
+    cache_key: str = ""
     width: int
     height: int
     prompt: str
     reused: bool = False
+    cost_usd: float = 0.0
 
 
 class Storyboard(BaseModel):
@@ -168,7 +217,9 @@ class Storyboard(BaseModel):
 
 class Chunk(BaseModel):
     plan: ChunkPlan
+    take: int = 0
     key: str
+    cache_key: str = ""
     last_frame_key: str
     first_frame_key: str
     duration_s: float
@@ -177,6 +228,7 @@ class Chunk(BaseModel):
     fps: float
     has_audio: bool
     reused: bool = False
+    cost_usd: float = 0.0
 
 
 class ChunkSet(BaseModel):
@@ -194,6 +246,8 @@ class MusicTrack(BaseModel):
     mood: str
     skipped: bool = False
     reason: str = ""
+    cache_key: str = ""
+    reused: bool = False
     costs: list[CostLine] = []
 
 

@@ -1,19 +1,22 @@
 """The pipeline's phases as plain functions: spec -> storyboard -> chunks -> stitched (+ music) -> final.
 
-Each phase writes its media under the video's keys and returns a manifest. Pieces whose inputs have not changed
-(same fingerprint) are reused, so a rerun after a failure pays only for what is missing.
+Each phase writes its media under the video's keys and returns a manifest. Every provider call goes through the
+video's ``CallCache``: an output whose call (provider, model, inputs, input files, take) was made before is reused,
+so a retry, a re-run or a regeneration pays only for what changed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import dataclasses
 import logging
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
 
+from vidgen_core import costs
+from vidgen_core.calls import Call, CallCache, Made, Outcome
 from vidgen_core.catalog import frame_size, image_model, music_model, video_model
 from vidgen_core.chunking import plan_chunks
 from vidgen_core.media import ops
@@ -21,146 +24,199 @@ from vidgen_core.media.probe import probe
 from vidgen_core.models import (
     Chunk,
     ChunkSet,
-    CostLine,
+    GenerationRequest,
     MusicTrack,
+    Phase,
     RenderedVideo,
+    SpecBeat,
     Storyboard,
     StoryboardImage,
+    Take,
     VideoSpec,
 )
 from vidgen_core.progress import Progress, no_progress
-from vidgen_core.providers.ports import ClipJob, ImageJob, MusicJob
+from vidgen_core.providers.ports import (
+    ClipJob,
+    ImageGenerator,
+    ImageJob,
+    Journal,
+    MusicJob,
+    PlanResult,
+    VideoGenerator,
+)
 from vidgen_core.providers.registry import Providers
 from vidgen_core.settings import Settings
 from vidgen_core.storage import BlobStore, VideoKeys
-from vidgen_core.storage.journal import StoreJournal
 
 log = logging.getLogger("vidgen.pipeline")
+TAKE_SEED_STEP = 7919  # a new take of a beat draws with another seed, so it really is a new image and clips
 
 
 def keys_for(spec: VideoSpec) -> VideoKeys:
     return VideoKeys(user_id=spec.user_id, video_id=spec.video_id)
 
 
-def _fingerprint(**parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+def _priced(provider: str, usd: float) -> float:
+    """A call's estimate: its list price, or nothing for the local renderers."""
+    return 0.0 if provider == costs.FREE else usd
 
 
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def make_spec(
+    request: GenerationRequest, takes: list[Take], providers: Providers, calls: CallCache
+) -> tuple[VideoSpec, Outcome]:
+    """The plan for a request with each beat's current take applied, and the plan call's outcome.
 
+    Planning is a cached call: a re-run never plans again unless the request changed (a take does not re-plan).
+    """
+    planner = providers.planner
+    call = Call(
+        phase=Phase.VIDEO_SPEC,
+        item="spec",
+        provider=planner.provider,
+        model=planner.model,
+        inputs=request.plan_inputs(),
+        estimate_usd=_priced(planner.provider, costs.plan_price(planner.model)),
+    )
 
-def _reusable(store: BlobStore, key: str, keys: VideoKeys, fingerprint: str) -> bool:
-    sidecar = keys.fingerprint(key)
-    return store.exists(key) and store.exists(sidecar) and store.get_bytes(sidecar).decode() == fingerprint
+    def plan(tmp: Path, journal: Journal) -> Made:
+        result: PlanResult = planner.plan(request)
+        out = tmp / "spec.json"
+        out.write_text(result.spec.model_dump_json(indent=2))
+        return Made({"spec.json": out}, result.costs)
+
+    outcome = calls.run(call, plan)
+    spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
+    return spec.with_takes(takes), outcome
 
 
 def make_storyboard(
-    spec: VideoSpec, store: BlobStore, providers: Providers, progress: Progress = no_progress
+    spec: VideoSpec, store: BlobStore, providers: Providers, calls: CallCache, progress: Progress = no_progress
 ) -> Storyboard:
-    """One image per beat, from the beat's image prompt; ``progress`` hears of each finished image."""
+    """One image per beat (of the beat's current take); ``progress`` hears of each finished image."""
     keys, model = keys_for(spec), image_model(spec.image_model)
     width, height = frame_size(model.short_side, spec.aspect_ratio)
-    images, costs = [], []
-    progress("storyboard", 0, len(spec.beats))
-    with tempfile.TemporaryDirectory() as tmp:
-        for beat in spec.beats:
-            key = keys.storyboard(beat.index)
-            job = ImageJob(
+    images, spent = [], []
+    progress(Phase.STORYBOARD, 0, len(spec.beats))
+    for beat in spec.beats:
+        seed = spec.seed + beat.index + TAKE_SEED_STEP * beat.take
+        call = Call(
+            phase=Phase.STORYBOARD,
+            item=f"beat_{beat.index:02d}",
+            provider=providers.images.provider,
+            model=model.name,
+            inputs={"prompt": beat.image_prompt, "aspect": spec.aspect_ratio, "size": [width, height], "seed": seed},
+            beat_index=beat.index,
+            take=beat.take,
+            estimate_usd=_priced(providers.images.provider, costs.image_price(model.name)),
+        )
+
+        outcome = calls.run(call, partial(_draw, providers.images, spec, beat, (width, height), seed))
+        key = keys.storyboard(beat.index)
+        store.copy(outcome.outputs["image.png"], key)
+        spent += outcome.costs
+        log.info(
+            "storyboard %d/%d: beat %d take %d%s (%s)",
+            beat.index + 1,
+            len(spec.beats),
+            beat.index,
+            beat.take,
+            " (reused)" if outcome.reused else "",
+            key,
+        )
+        progress(Phase.STORYBOARD, beat.index + 1, len(spec.beats))
+        with Image.open(store.local_path(key)) as img:  # what the model really made
+            actual_w, actual_h = img.size
+        images.append(
+            StoryboardImage(
+                beat_index=beat.index,
+                take=beat.take,
+                key=key,
+                cache_key=outcome.key,
+                width=actual_w,
+                height=actual_h,
                 prompt=beat.image_prompt,
-                aspect=spec.aspect_ratio,
-                width=width,
-                height=height,
-                seed=spec.seed + beat.index,
-                spec=spec,
-                beat=beat,
-                journal=StoreJournal(store, keys.prediction(f"storyboard_beat_{beat.index:02d}")),
+                reused=outcome.reused,
+                cost_usd=outcome.cost_usd,
             )
-            fingerprint = _fingerprint(
-                provider=providers.images.provider,
-                model=model.name,
-                prompt=job.prompt,
-                aspect=job.aspect,
-                size=(width, height),
-                seed=job.seed,
-                beat=beat.beat_id,
-            )
-            reused = _reusable(store, key, keys, fingerprint)
-            if reused:
-                log.info("storyboard %d/%d: reused %s", beat.index + 1, len(spec.beats), key)
-            else:
-                made = providers.images.generate(job, Path(tmp) / f"beat_{beat.index:02d}.png")
-                ops.conform_image(made.path, spec.aspect_ratio)  # FLUX's 1344x768 is not quite 16:9
-                store.put_file(key, made.path)
-                store.put_bytes(keys.fingerprint(key), fingerprint.encode())
-                costs += made.costs
-                log.info("storyboard %d/%d: %s (%s)", beat.index + 1, len(spec.beats), beat.name, key)
-            progress("storyboard", beat.index + 1, len(spec.beats))
-            with Image.open(store.local_path(key)) as img:  # what the model really made
-                actual_w, actual_h = img.size
-            images.append(
-                StoryboardImage(
-                    beat_index=beat.index,
-                    key=key,
-                    width=actual_w,
-                    height=actual_h,
-                    prompt=beat.image_prompt,
-                    reused=reused,
-                )
-            )
-    return Storyboard(images=images, costs=costs)
+        )
+    return Storyboard(images=images, costs=spent)
+
+
+def _draw(
+    images: ImageGenerator,
+    spec: VideoSpec,
+    beat: SpecBeat,
+    size: tuple[int, int],
+    seed: int,
+    tmp: Path,
+    journal: Journal,
+) -> Made:
+    job = ImageJob(beat.image_prompt, spec.aspect_ratio, size[0], size[1], seed, spec, beat, journal)
+    made = images.generate(job, tmp / "image.png")
+    ops.conform_image(made.path, spec.aspect_ratio)  # FLUX's 1344x768 is not quite 16:9
+    return Made({"image.png": made.path}, made.costs)
+
+
+def _film(video: VideoGenerator, job: ClipJob, tmp: Path, journal: Journal) -> Made:
+    made = video.generate(dataclasses.replace(job, journal=journal), tmp / "clip.mp4")
+    frame = ops.last_frame(made.path, tmp / "last_frame.png")
+    return Made({"clip.mp4": made.path, "last_frame.png": frame}, made.costs)
 
 
 def make_chunks(
-    spec: VideoSpec, storyboard: Storyboard, store: BlobStore, providers: Providers, progress: Progress = no_progress
+    spec: VideoSpec,
+    storyboard: Storyboard,
+    store: BlobStore,
+    providers: Providers,
+    calls: CallCache,
+    progress: Progress = no_progress,
 ) -> ChunkSet:
     """Image-to-video chunks for every beat; within a beat each chunk continues from the last one's last frame."""
     keys, model = keys_for(spec), video_model(spec.video_model)
     plans = plan_chunks(spec, model.clip_durations_s)
     chunks: list[Chunk] = []
-    costs: list[CostLine] = []
-    progress("chunks", 0, len(plans))
+    spent = []
+    progress(Phase.VIDEO_CHUNKS, 0, len(plans))
     for plan in plans:
         beat = spec.beats[plan.beat_index]
         first_key = storyboard.images[plan.beat_index].key if plan.source == "storyboard" else chunks[-1].last_frame_key
         first_frame = store.local_path(first_key)
-        key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
-        job = ClipJob(
-            first_frame=first_frame,
-            prompt=beat.motion_prompt,
-            camera=beat.camera,
-            clip_s=plan.clip_s,
-            model=model.name,
-            aspect=spec.aspect_ratio,
-            seed=spec.seed + 1000 + plan.index,
-            item=f"chunk {plan.index} (beat {beat.index} {beat.beat_id})",
-            journal=StoreJournal(store, keys.prediction(f"chunk_{plan.index:02d}")),
-        )
-        fingerprint = _fingerprint(
+        seed = spec.seed + 1000 + plan.index + TAKE_SEED_STEP * beat.take
+        item = f"chunk {plan.index} (beat {beat.index} {beat.beat_id})"
+        call = Call(
+            phase=Phase.VIDEO_CHUNKS,
+            item=f"chunk_{plan.index:02d}",
             provider=providers.video.provider,
             model=model.name,
-            prompt=job.prompt,
-            camera=job.camera,
-            clip_s=job.clip_s,
-            aspect=job.aspect,
-            seed=job.seed,
-            first_frame=_file_hash(first_frame),
+            inputs={
+                "prompt": beat.motion_prompt,
+                "camera": beat.camera,
+                "clip_s": plan.clip_s,
+                "aspect": spec.aspect_ratio,
+                "seed": seed,
+            },
+            files={"first_frame": first_frame},
+            beat_index=beat.index,
+            take=beat.take,
+            estimate_usd=_priced(providers.video.provider, costs.clip_price(model.name, plan.clip_s)),
         )
-        reused = _reusable(store, key, keys, fingerprint) and store.exists(last_key)
-        if not reused:
-            with tempfile.TemporaryDirectory() as tmp:
-                made = providers.video.generate(job, Path(tmp) / "chunk.mp4")
-                frame = ops.last_frame(made.path, Path(tmp) / "last.png")
-                store.put_file(key, made.path)
-                store.put_file(last_key, frame)
-                store.put_bytes(keys.fingerprint(key), fingerprint.encode())
-                costs += made.costs
-        progress("chunks", plan.index + 1, len(plans))
+
+        job = ClipJob(
+            first_frame, beat.motion_prompt, beat.camera, plan.clip_s, model.name, spec.aspect_ratio, seed, item
+        )
+        outcome = calls.run(call, partial(_film, providers.video, job))
+        key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
+        store.copy(outcome.outputs["clip.mp4"], key)
+        store.copy(outcome.outputs["last_frame.png"], last_key)
+        spent += outcome.costs
+        progress(Phase.VIDEO_CHUNKS, plan.index + 1, len(plans))
         info = probe(store.local_path(key))
         chunks.append(
             Chunk(
                 plan=plan,
+                take=beat.take,
                 key=key,
+                cache_key=outcome.key,
                 last_frame_key=last_key,
                 first_frame_key=first_key,
                 duration_s=info.duration_s,
@@ -168,23 +224,25 @@ def make_chunks(
                 height=info.height,
                 fps=info.fps,
                 has_audio=info.has_audio,
-                reused=reused,
+                reused=outcome.reused,
+                cost_usd=outcome.cost_usd,
             )
         )
         log.info(
-            "chunk %d/%d: beat %d take %d, %ds clip from %s%s",
+            "chunk %d/%d: beat %d take %d part %d, %ds clip from %s%s",
             plan.index + 1,
             len(plans),
             beat.index,
-            plan.take_in_beat,
+            beat.take,
+            plan.part,
             plan.clip_s,
             plan.source.replace("_", " "),
-            " (reused)" if reused else "",
+            " (reused)" if outcome.reused else "",
         )
-    return ChunkSet(chunks=chunks, costs=costs)
+    return ChunkSet(chunks=chunks, costs=spent)
 
 
-def make_music(spec: VideoSpec, store: BlobStore, providers: Providers) -> MusicTrack:
+def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: CallCache) -> MusicTrack:
     """A background track for the mood and length; skipped when the video model brings its own audio."""
     if video_model(spec.video_model).native_audio:
         log.info("music: skipped, %s makes its own audio", spec.video_model)
@@ -196,20 +254,33 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers) -> Music
             reason=f"{spec.video_model} generates native audio",
         )
     keys, model = keys_for(spec), music_model(spec.music_model)
-    job = MusicJob(
-        prompt=f"{spec.music_mood} background music for a {spec.style} {spec.category} ad",
-        mood=spec.music_mood,
-        duration_s=spec.duration_s,
-        seed=spec.seed,
+    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad"
+    call = Call(
+        phase=Phase.MUSIC,
+        item="music",
+        provider=providers.music.provider,
         model=model.name,
-        journal=StoreJournal(store, keys.prediction("music")),
+        inputs={"prompt": prompt, "mood": spec.music_mood, "duration_s": spec.duration_s, "seed": spec.seed},
+        estimate_usd=_priced(providers.music.provider, costs.music_price(model.name, spec.duration_s)),
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        made = providers.music.generate(job, Path(tmp) / "music.wav")
-        store.put_file(keys.music(), made.path)
+
+    def compose(tmp: Path, journal: Journal) -> Made:
+        job = MusicJob(prompt, spec.music_mood, spec.duration_s, spec.seed, model.name, journal)
+        made = providers.music.generate(job, tmp / "music.wav")
+        return Made({"music.wav": made.path}, made.costs)
+
+    outcome = calls.run(call, compose)
+    store.copy(outcome.outputs["music.wav"], keys.music())
     info = probe(store.local_path(keys.music()))
-    log.info("music: %.1fs %s track", info.duration_s, spec.music_mood)
-    return MusicTrack(key=keys.music(), duration_s=info.duration_s, mood=spec.music_mood, costs=made.costs)
+    log.info("music: %.1fs %s track%s", info.duration_s, spec.music_mood, " (reused)" if outcome.reused else "")
+    return MusicTrack(
+        key=keys.music(),
+        duration_s=info.duration_s,
+        mood=spec.music_mood,
+        cache_key=outcome.key,
+        reused=outcome.reused,
+        costs=outcome.costs,
+    )
 
 
 def _rendered(key: str, store: BlobStore, mode: str, **extra: object) -> RenderedVideo:

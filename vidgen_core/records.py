@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from vidgen_core.errors import NotFound, TooBusy
-from vidgen_core.models import GenerationRequest
+from vidgen_core.models import GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
 metadata = sa.MetaData()
@@ -43,7 +43,54 @@ requests_table = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True)),
     sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("run_key", sa.String(80)),  # the run the request wants next; a regeneration asks for a new one
 )
+
+takes_table = sa.Table(
+    "beat_takes",
+    metadata,
+    sa.Column("video_id", sa.String(64), primary_key=True),
+    sa.Column("beat_index", sa.Integer, primary_key=True),
+    sa.Column("take", sa.Integer, primary_key=True),
+    sa.Column("image_prompt", sa.Text),
+    sa.Column("motion_prompt", sa.Text),
+    sa.Column("run_id", sa.String(64)),  # the run that asked for it (so a retried run does not add another)
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("selected_at", sa.DateTime(timezone=True), nullable=False),  # the newest selected is current
+)
+
+
+class CallState(StrEnum):
+    RESERVED = "reserved"
+    PAID = "paid"
+    FAILED = "failed"
+    REUSED = "reused"
+
+
+# The spend ledger (vidgen_core.ledger reads and writes it): one row per provider call a video made or reused.
+ledger_table = sa.Table(
+    "spend_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("video_id", sa.String(64), nullable=False, index=True),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("phase", sa.String(32), nullable=False),
+    sa.Column("beat_index", sa.Integer),
+    sa.Column("take", sa.Integer, nullable=False),
+    sa.Column("item", sa.String(120), nullable=False),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("cache_key", sa.String(64), nullable=False),
+    sa.Column("prediction_id", sa.String(120)),
+    sa.Column("estimate_usd", sa.Float, nullable=False),
+    sa.Column("actual_usd", sa.Float, nullable=False, default=0.0),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 uploads_table = sa.Table(
     "uploads",
@@ -91,10 +138,16 @@ class RequestRecord(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    run_key: str | None = None
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def wanted_run_key(self) -> str:
+        """The run key of the run this request is waiting for (the request id, or a regeneration's)."""
+        return self.run_key or self.request_id
 
 
 class UploadRecord(BaseModel):
@@ -113,6 +166,11 @@ def new_request_id() -> str:
     return f"req-{uuid.uuid4().hex[:16]}"
 
 
+def new_run_key(request_id: str, why: str) -> str:
+    """The run key of a later run a request asks for (a regeneration or a resume); unique, so it is never dropped."""
+    return f"{request_id}-{why}-{uuid.uuid4().hex[:8]}"
+
+
 def new_asset_id() -> str:
     return f"asset-{uuid.uuid4().hex[:16]}"
 
@@ -126,12 +184,25 @@ def _utc(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
+def _create_tables(engine: sa.Engine) -> None:
+    """Make missing tables, and add columns a newer vidgen added to tables an older one made (all nullable)."""
+    metadata.create_all(engine)
+    inspector = sa.inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
 @cache
 def _engine(url: str) -> sa.Engine:
     """One engine (and pool) per database per process, its tables made on first use."""
     if not url.startswith("sqlite"):
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-        metadata.create_all(engine)
+        _create_tables(engine)
         return engine
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
@@ -149,28 +220,29 @@ def _engine(url: str) -> sa.Engine:
         # IMMEDIATE takes the write lock at BEGIN, so check-then-insert cannot interleave.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
 
-    metadata.create_all(engine)
+    _create_tables(engine)
     return engine
+
+
+@contextmanager
+def locked(engine: sa.Engine, name: str) -> Iterator[sa.Connection]:
+    """A transaction holding the write lock named ``name`` until it ends (SQLite: the database's)."""
+    with engine.connect().execution_options(immediate=True) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+        yield conn
 
 
 class RequestDB:
     """Requests and uploads. Cheap to make (engines are shared per URL); safe to share between threads."""
 
     def __init__(self, url: str) -> None:
-        self.engine = _engine(url)
+        self.url, self.engine = url, _engine(url)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-
-    @contextmanager
-    def _locked(self, user_id: str) -> Iterator[sa.Connection]:
-        """A transaction that holds the user's submit lock until it ends."""
-        with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:u))"), {"u": user_id})
-            yield conn
 
     def submit(
         self, request: GenerationRequest, max_active: int | None = None, status: Status = Status.QUEUED
@@ -181,7 +253,7 @@ class RequestDB:
         """
         if not request.request_id:
             request = request.model_copy(update={"request_id": new_request_id()})
-        with self._locked(request.user_id) as conn:
+        with locked(self.engine, f"user:{request.user_id}") as conn:
             if max_active is not None:
                 active = conn.execute(
                     sa.select(requests_table.c.video_id)
@@ -244,10 +316,10 @@ class RequestDB:
                 requests_table.update().where(requests_table.c.video_id == video_id).values(**fields, updated_at=_now())
             )
 
-    def report(self, video_id: str, phase: str, done: int, total: int) -> None:
+    def report(self, video_id: str, phase: Phase, done: int, total: int) -> None:
         """Record progress from inside a run: the phase, its item count, and a percentage that never goes back."""
         fields: dict[str, Any] = {"current_phase": phase, "status": Status.RUNNING}
-        if phase == "chunks":
+        if phase == Phase.VIDEO_CHUNKS:
             fields.update(chunk_index=done, total_chunks=total)
         value = percent(phase, done, total)
         c = requests_table.c
@@ -262,6 +334,110 @@ class RequestDB:
                     updated_at=_now(),
                 )
             )
+
+    def requeue(self, video_id: str, run_key: str, max_active: int | None = None) -> RequestRecord:
+        """Queue a finished or failed video again for the run ``run_key`` (a regeneration or a resume).
+
+        With ``max_active``, refuse (TooBusy) a user who already has that many other videos queued or running.
+        """
+        record = self.get(video_id)
+        c = requests_table.c
+        with locked(self.engine, f"user:{record.user_id}") as conn:
+            if max_active is not None:
+                busy = list(
+                    conn.execute(
+                        sa.select(c.video_id)
+                        .where(c.user_id == record.user_id, c.status.in_(ACTIVE), c.video_id != video_id)
+                        .order_by(c.seq)
+                    ).scalars()
+                )
+                if len(busy) >= max_active:
+                    raise TooBusy(record.user_id, busy, max_active)
+            conn.execute(
+                requests_table.update()
+                .where(c.video_id == video_id)
+                .values(
+                    status=Status.QUEUED,
+                    run_key=run_key,
+                    progress=0.0,
+                    current_phase=None,
+                    error=None,
+                    completed_at=None,
+                    started_at=None,
+                    updated_at=_now(),
+                )
+            )
+        return self.get(video_id)
+
+    def page(self, user_id: str, limit: int, offset: int = 0) -> tuple[list[RequestRecord], int]:
+        """A page of the user's videos, newest first, and how many they have in all."""
+        c = requests_table.c
+        query = sa.select(requests_table).where(c.user_id == user_id).order_by(c.seq.desc()).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).where(c.user_id == user_id)).scalar_one()
+            return [_record(row) for row in conn.execute(query)], int(total)
+
+    def takes(self, video_id: str) -> list[Take]:
+        """Every take of every beat of a video, oldest first."""
+        c = takes_table.c
+        query = sa.select(takes_table).where(c.video_id == video_id).order_by(c.beat_index, c.take)
+        with self.engine.connect() as conn:
+            return [Take.model_validate({k: _utc(v) for k, v in row._mapping.items()}) for row in conn.execute(query)]
+
+    def current_takes(self, video_id: str) -> list[Take]:
+        """Each regenerated beat's current take (the one selected last); beats never regenerated are absent."""
+        c = takes_table.c
+        query = sa.select(takes_table).where(c.video_id == video_id).order_by(c.beat_index, c.selected_at, c.take)
+        current: dict[int, Take] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                current[row.beat_index] = Take.model_validate({k: _utc(v) for k, v in row._mapping.items()})
+        return list(current.values())
+
+    def new_take(
+        self,
+        video_id: str,
+        beat_index: int,
+        image_prompt: str | None = None,
+        motion_prompt: str | None = None,
+        run_id: str | None = None,
+    ) -> Take:
+        """Record the beat's next take and make it current. A run that already asked for one gets it back."""
+        c = takes_table.c
+        with locked(self.engine, f"takes:{video_id}") as conn:
+            if run_id:
+                mine = conn.execute(
+                    sa.select(takes_table).where(c.video_id == video_id, c.beat_index == beat_index, c.run_id == run_id)
+                ).first()
+                if mine:
+                    return Take.model_validate({k: _utc(v) for k, v in mine._mapping.items()})
+            last = conn.execute(
+                sa.select(sa.func.max(c.take)).where(c.video_id == video_id, c.beat_index == beat_index)
+            ).scalar()
+            now = _now()
+            if last is None:  # take 0 (the plan's own) becomes a row too, so going back to it is a selection
+                conn.execute(
+                    takes_table.insert().values(
+                        video_id=video_id, beat_index=beat_index, take=0, created_at=now, selected_at=now
+                    )
+                )
+                last = 0
+            take = Take(beat_index=beat_index, take=last + 1, image_prompt=image_prompt, motion_prompt=motion_prompt)
+            conn.execute(
+                takes_table.insert().values(video_id=video_id, run_id=run_id, selected_at=_now(), **take.model_dump())
+            )
+        return take
+
+    def select_take(self, video_id: str, beat_index: int, take: int) -> Take:
+        """Make an earlier take current again (NotFound if the beat never had it)."""
+        c = takes_table.c
+        where = (c.video_id == video_id, c.beat_index == beat_index, c.take == take)
+        with self.engine.begin() as conn:
+            if take == 0 and conn.execute(sa.select(takes_table).where(*where)).first() is None:
+                return Take(beat_index=beat_index, take=0)  # never regenerated: take 0 is already current
+            if conn.execute(takes_table.update().where(*where).values(selected_at=_now())).rowcount == 0:
+                raise NotFound(f"beat {beat_index} of video {video_id} has no take {take}")
+        return next(t for t in self.current_takes(video_id) if t.beat_index == beat_index)
 
     def add_upload(self, record: UploadRecord) -> UploadRecord:
         """Record an upload whose bytes are already stored."""

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     min_duration_s: int = 5
     max_duration_s: int = 120
     max_prompt_chars: int = 2000
+    max_cost_usd: float | None = Field(
+        default=10.0, ge=0, description="Default spending cap per video (USD), checked before every paid call."
+    )
 
     # Storage: a local folder (default) or an S3 bucket with the same key layout.
     storage: Literal["local", "s3"] = "local"

@@ -1,54 +1,58 @@
 """The asset graph. Each asset: fetch inputs, call the core phase, return the manifest with metadata.
 
 video_spec -> storyboard -> video_chunks -> stitched_video -> final_video, and video_spec -> music -> final_video.
+Every provider call goes through the video's call cache, so re-materializing pays only for what changed.
 """
-
-import time
 
 import dagster as dg
 
 from vidgen_core import phases, verify
 from vidgen_core.catalog import image_model, music_model, video_model
-from vidgen_core.costs import list_price
+from vidgen_core.costs import estimate, estimate_request, list_price
+from vidgen_core.errors import BudgetExceeded
 from vidgen_core.media.preview import contact_sheet, video_strip, waveform
 from vidgen_core.media.probe import probe
-from vidgen_core.models import ChunkSet, MusicTrack, RenderedVideo, Storyboard, VideoSpec
-from vidgen_dagster.failures import PROVIDER_RETRY, user_errors
-from vidgen_dagster.metadata import check_results, check_specs, image_md, phase
+from vidgen_core.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_dagster.failures import PROVIDER_RETRY
+from vidgen_dagster.metadata import check_specs, image_md, table_md
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import SpecConfig, VidgenResource
+from vidgen_dagster.steps import Step, content_version, step
 
 GROUP = "video_ad"
+CODE_VERSION = "2"  # bump when a phase's output for the same inputs changes
 # CHECKED_ASSETS_NOTE: assets with check_specs carry no return annotation, because Dagster reads a return
 # annotation as the type of every output, the check outputs included. They return MaterializeResult[manifest].
 FINAL_CHECKS = ["duration_matches_spec", "has_video_and_audio", "resolution_matches_aspect", "loudness_on_target"]
+ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VERSION}
+PAID = {"kinds": {"replicate"}, "pool": "replicate", "retry_policy": PROVIDER_RETRY}
 
 
-@dg.asset(partitions_def=videos, group_name=GROUP, kinds={"openai"}, pool="openai", retry_policy=PROVIDER_RETRY)
+@dg.asset(**ASSET, kinds={"openai"}, pool="openai", retry_policy=PROVIDER_RETRY)
 def video_spec(
     context: dg.AssetExecutionContext, config: SpecConfig, vidgen: VidgenResource
 ) -> dg.MaterializeResult[VideoSpec]:
-    """The plan: product, style, music mood, aspect, models and the beat sequence, from the video's request."""
-    started = time.perf_counter()
-    request = vidgen.request_for(context.partition_key, config)
-    vidgen.progress(request.video_id)("plan", 0, 1)
-    planner = vidgen.providers(request.video_id).planner
-    with user_errors():
-        plan = planner.plan(request)
-    spec = plan.spec
-    beats = "\n".join(
-        f"| {b.index} | {b.name} | {b.start_s}s | {b.duration_s}s | {b.shot_type} | {b.camera} |" for b in spec.beats
-    )
-    table = "| # | beat | start | length | shot | camera |\n|---|---|---|---|---|---|\n" + beats
-    return dg.MaterializeResult(
-        value=spec,
-        metadata=phase(
-            "plan",
-            plan.costs,
-            planner.provider,
-            planner.model,
-            started,
-            list_price(spec)["plan"],
+    """The plan: product, style, music mood, aspect, models and the beat sequence, with each beat's current take."""
+    with step(context, vidgen, Phase.VIDEO_SPEC, lambda: vidgen.request_for(context.partition_key, config)) as s:
+        request = s.request
+        _check_budget(s)
+        if config.regenerate_beat is not None:
+            _new_take(s, config)
+        takes = vidgen.requests().current_takes(request.video_id)
+        spec, plan = phases.make_spec(request, takes, s.providers, s.calls)
+        beats = [
+            [b.index, b.take, b.name, f"{b.start_s}s", f"{b.duration_s}s", b.shot_type, b.camera] for b in spec.beats
+        ]
+        return s.result(
+            spec,
+            costs=plan.costs,
+            provider=s.providers.planner.provider,
+            model=s.providers.planner.model,
+            version=content_version(spec.model_dump_json()),
+            list_price=list_price(spec)[Phase.VIDEO_SPEC],
+            reused=int(plan.reused),
+            estimate_usd=round(sum(estimate(spec, request).values()), 4),
+            max_cost_usd=request.max_cost_usd if request.max_cost_usd is not None else "none",
             product=spec.product,
             style=spec.style,
             music_mood=spec.music_mood,
@@ -56,151 +60,148 @@ def video_spec(
             aspect_ratio=spec.aspect_ratio,
             video_model=spec.video_model,
             beats=len(spec.beats),
+            takes=dg.MetadataValue.json({str(b.index): b.take for b in spec.beats}),
             plan_notes="; ".join(spec.plan_notes) or "-",
-            preview=dg.MetadataValue.md(table),
-        ),
-    )
+            preview=table_md(["beat", "take", "name", "start", "length", "shot", "camera"], beats),
+        )
 
 
-@dg.asset(
-    partitions_def=videos,
-    group_name=GROUP,
-    kinds={"replicate"},
-    pool="replicate",
-    retry_policy=PROVIDER_RETRY,
-    check_specs=check_specs("storyboard", ["one_image_per_beat"]),
-)
-def storyboard(video_spec: VideoSpec, vidgen: VidgenResource):
-    """One storyboard image per beat, drawn from the beat's image prompt."""
-    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
-    with user_errors():
-        board = phases.make_storyboard(video_spec, store, providers, vidgen.progress(video_spec.video_id))
-        sheet = contact_sheet([store.local_path(i.key) for i in board.images])
-    return dg.MaterializeResult(
-        value=board,
-        metadata=phase(
-            "storyboard",
-            board.costs,
-            providers.images.provider,
-            image_model(video_spec.image_model).name,
-            started,
-            list_price(video_spec)["storyboard"],
+def _check_budget(s: Step) -> None:
+    """Before any spend: the whole video's estimate against its budget."""
+    limit = s.request.max_cost_usd
+    if limit is None:
+        return
+    total = round(sum(estimate_request(s.request).values()), 6)
+    if total > limit + 1e-9:
+        raise BudgetExceeded(s.request.video_id, total, 0.0, limit, "this video")
+
+
+def _new_take(s: Step, config: SpecConfig) -> None:
+    """A launchpad regeneration: the beat's next take (once per run, so a retried step does not add another)."""
+    beat = config.regenerate_beat
+    assert beat is not None
+    s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, s.run_id)
+
+
+@dg.asset(**ASSET, **PAID, check_specs=check_specs("storyboard", ["one_image_per_beat"]))
+def storyboard(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
+    """One storyboard image per beat, drawn from the beat's image prompt (its current take)."""
+    with step(context, vidgen, Phase.STORYBOARD) as s:
+        board = phases.make_storyboard(video_spec, s.store, s.providers, s.calls, s.progress)
+        rows = [[i.beat_index, i.take, i.prompt[:80], f"${i.cost_usd:.4f}", i.reused] for i in board.images]
+        return s.result(
+            board,
+            costs=board.costs,
+            provider=s.providers.images.provider,
+            model=image_model(video_spec.image_model).name,
+            version=content_version(*(i.cache_key for i in board.images)),
+            list_price=list_price(video_spec)[Phase.STORYBOARD],
+            checks=verify.storyboard_checks(video_spec, board, s.store),
             images=len(board.images),
             reused=sum(i.reused for i in board.images),
-            preview=image_md(sheet, "storyboard"),
-        ),
-        check_results=check_results("storyboard", verify.storyboard_checks(video_spec, board, store)),
-    )
+            beats=table_md(["beat", "take", "image prompt", "cost", "reused"], rows),
+            preview=image_md(contact_sheet([s.store.local_path(i.key) for i in board.images]), "storyboard"),
+        )
 
 
-@dg.asset(partitions_def=videos, group_name=GROUP, kinds={"replicate"}, pool="replicate", retry_policy=PROVIDER_RETRY)
-def music(video_spec: VideoSpec, vidgen: VidgenResource) -> dg.MaterializeResult[MusicTrack]:
+@dg.asset(**ASSET, **PAID)
+def music(
+    context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource
+) -> dg.MaterializeResult[MusicTrack]:
     """Background music for the mood and length; skipped (at zero cost) when the video model makes audio."""
-    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
-    vidgen.progress(video_spec.video_id)("music", 0, 1)
-    with user_errors():
-        track = phases.make_music(video_spec, store, providers)
-        preview = image_md(waveform(store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
-    return dg.MaterializeResult(
-        value=track,
-        metadata=phase(
-            "music",
-            track.costs,
-            providers.music.provider,
-            music_model(video_spec.music_model).name,
-            started,
-            list_price(video_spec)["music"],
+    with step(context, vidgen, Phase.MUSIC) as s:
+        track = phases.make_music(video_spec, s.store, s.providers, s.calls)
+        wave = image_md(waveform(s.store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
+        return s.result(
+            track,
+            costs=track.costs,
+            provider=s.providers.music.provider,
+            model=music_model(video_spec.music_model).name,
+            version=content_version(track.cache_key or f"skipped:{video_spec.video_model}"),
+            list_price=list_price(video_spec)[Phase.MUSIC],
+            reused=int(track.reused),
             skipped=track.skipped,
             reason=track.reason or "-",
             duration_s=track.duration_s,
             mood=track.mood,
-            preview=preview,
-        ),
-    )
+            preview=wave,
+        )
 
 
-@dg.asset(
-    partitions_def=videos,
-    group_name=GROUP,
-    kinds={"replicate"},
-    pool="replicate",
-    retry_policy=PROVIDER_RETRY,
-    check_specs=check_specs("video_chunks", ["every_beat_covered"]),
-)
-def video_chunks(video_spec: VideoSpec, storyboard: Storyboard, vidgen: VidgenResource):
+@dg.asset(**ASSET, **PAID, check_specs=check_specs("video_chunks", ["every_beat_covered"]))
+def video_chunks(
+    context: dg.AssetExecutionContext, video_spec: VideoSpec, storyboard: Storyboard, vidgen: VidgenResource
+):
     """Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."""
-    started, store, providers = time.perf_counter(), vidgen.store(), vidgen.providers(video_spec.video_id)
-    with user_errors():
-        chunks = phases.make_chunks(video_spec, storyboard, store, providers, vidgen.progress(video_spec.video_id))
-        sheet = contact_sheet([store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
-    return dg.MaterializeResult(
-        value=chunks,
-        metadata=phase(
-            "chunks",
-            chunks.costs,
-            providers.video.provider,
-            video_model(video_spec.video_model).name,
-            started,
-            list_price(video_spec)["chunks"],
+    with step(context, vidgen, Phase.VIDEO_CHUNKS) as s:
+        chunks = phases.make_chunks(video_spec, storyboard, s.store, s.providers, s.calls, s.progress)
+        rows = [
+            [c.plan.index, c.plan.beat_index, c.take, c.plan.part, f"{c.plan.clip_s}s", f"${c.cost_usd:.4f}", c.reused]
+            for c in chunks.chunks
+        ]
+        sheet = contact_sheet([s.store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
+        return s.result(
+            chunks,
+            costs=chunks.costs,
+            provider=s.providers.video.provider,
+            model=video_model(video_spec.video_model).name,
+            version=content_version(*(c.cache_key for c in chunks.chunks)),
+            list_price=list_price(video_spec)[Phase.VIDEO_CHUNKS],
+            checks=verify.chunk_checks(video_spec, chunks),
             chunks=len(chunks.chunks),
             reused=sum(c.reused for c in chunks.chunks),
             clip_seconds=sum(c.plan.clip_s for c in chunks.chunks),
+            beats=table_md(["chunk", "beat", "take", "part", "clip", "cost", "reused"], rows),
             preview=image_md(sheet, "last frame of every chunk"),
-        ),
-        check_results=check_results("video_chunks", verify.chunk_checks(video_spec, chunks)),
-    )
+        )
 
 
-@dg.asset(partitions_def=videos, group_name=GROUP, kinds={"ffmpeg"})
+@dg.asset(**ASSET, kinds={"ffmpeg"})
 def stitched_video(
-    video_spec: VideoSpec, video_chunks: ChunkSet, vidgen: VidgenResource
+    context: dg.AssetExecutionContext, video_spec: VideoSpec, video_chunks: ChunkSet, vidgen: VidgenResource
 ) -> dg.MaterializeResult[RenderedVideo]:
     """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
-    started, store = time.perf_counter(), vidgen.store()
-    vidgen.progress(video_spec.video_id)("stitch", 0, 1)
-    with user_errors():
-        video = phases.stitch_video(video_spec, video_chunks, store, vidgen.settings())
-        metadata = _video_meta("stitch", video, store, started)
-    return dg.MaterializeResult(value=video, metadata=metadata)
+    with step(context, vidgen, Phase.STITCHED_VIDEO) as s:
+        video = phases.stitch_video(video_spec, video_chunks, s.store, vidgen.settings())
+        parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
+        return _video_result(s, video, content_version(*parts))
 
 
-@dg.asset(
-    partitions_def=videos,
-    group_name=GROUP,
-    kinds={"ffmpeg"},
-    check_specs=check_specs("final_video", FINAL_CHECKS, blocking=False),
-)
-def final_video(video_spec: VideoSpec, stitched_video: RenderedVideo, music: MusicTrack, vidgen: VidgenResource):
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs("final_video", FINAL_CHECKS, blocking=False))
+def final_video(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    stitched_video: RenderedVideo,
+    music: MusicTrack,
+    vidgen: VidgenResource,
+):
     """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
-    started, store, settings = time.perf_counter(), vidgen.store(), vidgen.settings()
-    vidgen.progress(video_spec.video_id)("final", 0, 1)
-    with user_errors():
-        video = phases.finalize_video(video_spec, stitched_video, music, store, settings)
-        outcomes = verify.final_checks(
-            video_spec, probe(store.local_path(video.key)), video.loudness_lufs, settings.target_lufs
-        )
-        metadata = _video_meta("final", video, store, started, loudness_lufs=video.loudness_lufs)
-    return dg.MaterializeResult(
-        value=video, metadata=metadata, check_results=check_results("final_video", outcomes)
-    )
+    with step(context, vidgen, Phase.FINAL_VIDEO) as s:
+        settings = vidgen.settings()
+        video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
+        info = probe(s.store.local_path(video.key))
+        checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)
+        version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
+        spent = vidgen.ledger().spent(video_spec.video_id)
+        return _video_result(s, video, version, checks, loudness_lufs=video.loudness_lufs, video_spent_usd=spent)
 
 
-def _video_meta(name: str, video: RenderedVideo, store: object, started: float, **extra: object) -> dict[str, object]:
-    path = store.local_path(video.key)  # type: ignore[attr-defined]
-    return phase(
-        name,
-        video.costs,
-        "ffmpeg",
-        "libx264/aac",
-        started,
-        0.0,
+def _video_result(s: Step, video: RenderedVideo, version: str, checks: list | None = None, **extra: object):
+    path = s.store.local_path(video.key)
+    return s.result(
+        video,
+        costs=video.costs,
+        provider="ffmpeg",
+        model="libx264/aac",
+        version=version,
+        list_price=0.0,
+        checks=checks,
         duration_s=video.duration_s,
         width=video.width,
         height=video.height,
         size_bytes=video.size_bytes,
         mode=video.mode,
         path=dg.MetadataValue.path(str(path)),
-        uri=dg.MetadataValue.url(store.uri(video.key)),  # type: ignore[attr-defined]
-        preview=image_md(video_strip(path), name),
+        preview=image_md(video_strip(path), s.phase.value),
         **extra,
     )

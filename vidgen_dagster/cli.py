@@ -1,4 +1,4 @@
-"""``vidgen generate``: register a video partition in the Dagster instance and materialize its whole graph."""
+"""The ``vidgen`` command: generate, regenerate one beat, resume, show, estimate; serve and init the service."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ import json
 import logging
 import os
 import sys
-import time
 from typing import Any, NoReturn
 
-from vidgen_core.errors import InvalidRequest
-from vidgen_core.models import GenerationRequest, RenderedVideo, Storyboard
+from vidgen_core.costs import estimate_request
+from vidgen_core.errors import InvalidRequest, NotFound, VidgenError
+from vidgen_core.ledger import Ledger
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, Status
+from vidgen_core.records import RequestDB, RequestRecord, Status, new_run_key
 from vidgen_core.settings import Settings, get_settings
-from vidgen_core.storage import VideoKeys, open_store
+from vidgen_core.storage import open_store
+from vidgen_core.videos import describe, regenerate
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import REQUEST_TAG, step_failure_text, sync_all
+from vidgen_dagster.runs import latest_runs, sync
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -28,18 +29,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"vidgen: {message} (see `{self.prog} --help`)\n")
 
 
+def _request_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt", help='what the ad is, e.g. "Create a 30-second Nike ad"')
+    parser.add_argument("--duration", type=float, metavar="S", help="length in seconds (default: prompt, or 30)")
+    parser.add_argument("--aspect", metavar="16:9|9:16|1:1", help="aspect ratio (default: from the prompt, or 16:9)")
+    parser.add_argument("--model", help="video model from the catalog (default: hailuo-02-fast)")
+    parser.add_argument("--user", help="user id that owns the video (default: VIDGEN_DEFAULT_USER)")
+    parser.add_argument("--planner", help="who plans the spec: local (default) or openai (needs OPENAI_API_KEY)")
+    parser.add_argument("--media", help="who renders media: local (default) or replicate (REPLICATE_API_TOKEN)")
+    parser.add_argument("--max-cost", type=float, metavar="USD", help="spending cap (default: VIDGEN_MAX_COST_USD)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vidgen", description="Turn one sentence into a finished video ad.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     gen = sub.add_parser("generate", help="generate a video ad from a prompt")
-    gen.add_argument("prompt", help='what the ad is, e.g. "Create a 30-second Nike ad"')
-    gen.add_argument("--duration", type=float, metavar="S", help="length in seconds (default: from the prompt, or 30)")
-    gen.add_argument("--aspect", metavar="16:9|9:16|1:1", help="aspect ratio (default: from the prompt, or 16:9)")
-    gen.add_argument("--model", help="video model from the catalog (default: hailuo-02-fast)")
-    gen.add_argument("--user", help="user id that owns the video (default: VIDGEN_DEFAULT_USER)")
-    gen.add_argument("--planner", help="who plans the spec: local (default) or openai (needs OPENAI_API_KEY)")
-    gen.add_argument("--media", help="who renders media: local (default) or replicate (needs REPLICATE_API_TOKEN)")
+    _request_flags(gen)
     gen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+    est = sub.add_parser("estimate", help="what a prompt would cost, without making anything")
+    _request_flags(est)
+    est.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    regen = sub.add_parser("regenerate", help="make a new take of one beat (or go back to an earlier one)")
+    regen.add_argument("video_id")
+    regen.add_argument("--beat", type=int, required=True, metavar="N", help="the beat's index (storyboard/beat_NN)")
+    regen.add_argument("--prompt", help="a new image prompt for the beat (default: keep its prompt)")
+    regen.add_argument("--motion-prompt", help="a new motion prompt for the beat's clips")
+    regen.add_argument("--take", type=int, metavar="K", help="go back to take K, already paid for (free)")
+    regen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+    resume = sub.add_parser("resume", help="finish a failed or killed video, paying only for what is missing")
+    resume.add_argument("video_id")
+    resume.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+    show = sub.add_parser("show", help="a video's beats, takes, media, costs and ledger")
+    show.add_argument("video_id")
+    show.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run = sub.add_parser("serve", help="run the Dagster UI + daemon (request sensor) and the API until Ctrl-C")
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     run.add_argument("--ui-port", type=int, default=3000, help="Dagster UI port (default: 3000)")
@@ -49,75 +71,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _progress(video_id: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"[{video_id}] %(message)s"))
+    """Progress lines of this video's run on stderr (one handler, however many runs this process makes)."""
     logger = logging.getLogger("vidgen")
+    for old in [h for h in logger.handlers if h.get_name() == "vidgen-progress"]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name("vidgen-progress")
+    handler.setFormatter(logging.Formatter(f"[{video_id}] %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-
-
-def generate(request: GenerationRequest, settings: Settings) -> dict[str, Any]:
-    """Register the partition, run the graph in-process on the instance, and summarise the outcome."""
-    from vidgen_core.media.tools import MediaClock
-    from vidgen_dagster.definitions import defs
-    from vidgen_dagster.partitions import videos
-
-    started = time.perf_counter()
-    instance = open_instance(settings)
-    db = RequestDB(settings.db_url)
-    request = db.submit(request, status=Status.RUNNING).request  # running: the request sensor leaves it alone
-    instance.add_dynamic_partitions(videos.name, [request.video_id])
-    _progress(request.video_id)
-    result = defs.resolve_job_def("generate_video").execute_in_process(
-        instance=instance,
-        partition_key=request.video_id,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        tags={"vidgen/source": "cli", "vidgen/user": request.user_id, REQUEST_TAG: request.request_id},
-    )
-    sync_all(db, instance, [db.get(request.video_id)])
-    phases: dict[str, dict[str, float]] = {}
-    for event in result.get_asset_materialization_events():
-        meta = event.step_materialization_data.materialization.metadata
-        phases[event.asset_key.to_user_string()] = {
-            k: meta[k].value for k in ("cost_usd", "wall_time_s", "list_price_usd") if k in meta
-        }
-    summary: dict[str, Any] = {
-        "video_id": request.video_id,
-        "user_id": request.user_id,
-        "run_id": result.run_id,
-        "status": "complete" if result.success else "failed",
-        "cost_usd": round(sum(p.get("cost_usd", 0.0) for p in phases.values()), 4),
-        "list_price_usd": round(sum(p.get("list_price_usd", 0.0) for p in phases.values()), 4),
-        "wall_time_s": round(time.perf_counter() - started, 3),
-        "media_time_s": round(MediaClock.seconds, 3),
-        "phases": phases,
-    }
-    if not result.success:
-        summary["error"] = failure_message(result)
-        return summary
-    store, keys = open_store(settings), VideoKeys(request.user_id, request.video_id)
-    final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))
-    board = Storyboard.model_validate_json(store.get_bytes(keys.manifest("storyboard")))
-    chunks = json.loads(store.get_bytes(keys.manifest("video_chunks")))["chunks"]
-    summary.update(
-        final_video=str(store.local_path(final.key)),
-        duration_s=final.duration_s,
-        width=final.width,
-        height=final.height,
-        size_bytes=final.size_bytes,
-        loudness_lufs=final.loudness_lufs,
-        beats=len(board.images),
-        chunks=len(chunks),
-        storyboard=[str(store.local_path(i.key)) for i in board.images],
-    )
-    return summary
-
-
-def failure_message(result: Any) -> str:
-    """``step: what went wrong`` for the first failed step of an in-process run."""
-    failures = [e for e in result.all_events if e.is_step_failure]
-    return step_failure_text(failures[0]) if failures else "run: the run failed before any step ran"
 
 
 def _redacted(url: str) -> str:
@@ -125,6 +87,136 @@ def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _build(args: argparse.Namespace, settings: Settings):
+    return build_request(
+        args.prompt,
+        settings,
+        duration_s=args.duration,
+        aspect=args.aspect,
+        model=args.model,
+        user_id=args.user,
+        planner=args.planner,
+        media=args.media,
+        max_cost_usd=args.max_cost,
+    )
+
+
+def _estimate(request: Any) -> dict[str, Any]:
+    by_phase = {str(k): v for k, v in estimate_request(request).items()}
+    return {
+        "estimate_usd": round(sum(by_phase.values()), 4),
+        "by_phase": by_phase,
+        "max_cost_usd": request.max_cost_usd,
+    }
+
+
+def _run(record: RequestRecord, settings: Settings, source: str, run_config: dict | None = None) -> dict[str, Any]:
+    from vidgen_dagster.execute import run_video
+
+    _progress(record.video_id)
+    return run_video(record, settings, source, run_config)
+
+
+def _finished(summary: dict[str, Any], as_json: bool, request_line: str) -> int:
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    elif summary["status"] == "complete":
+        print(
+            f"final video: {summary['final_video']}\n"
+            f"  {summary['duration_s']:.1f} s, {summary['width']}x{summary['height']}, "
+            f"{summary['beats']} beats, {summary['chunks']} chunks, {summary['size_bytes'] / 1e6:.1f} MB, "
+            f"{summary['loudness_lufs']} LUFS\n"
+            f"cost: ${summary['cost_usd']:.4f} this run ({summary['paid_calls']} calls paid, "
+            f"{summary['reused_calls']} reused; {request_line}); the video so far: ${summary['video_cost_usd']:.4f}; "
+            f"list price on the real models it names: ${summary['list_price_usd']:.2f}\n"
+            f"made in {summary['wall_time_s']:.1f} s; see it with `vidgen show {summary['video_id']}` or `make ui`"
+        )
+    if summary["status"] != "complete":
+        print(f"vidgen: generation failed at {summary['error']}", file=sys.stderr)
+        print(f"vidgen: finish it with `vidgen resume {summary['video_id']}`", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _owned(db: RequestDB, video_id: str) -> RequestRecord:
+    record = db.find(video_id)
+    if record is None:
+        raise NotFound(f"no video {video_id!r}; `vidgen generate` prints the ids it makes")
+    return record
+
+
+def _show(state: Any) -> str:
+    lines = [
+        f"{state.video_id} ({state.user_id}): {state.status}; spent ${state.spent_usd:.4f}"
+        + (f" of ${state.max_cost_usd:.2f}" if state.max_cost_usd is not None else "")
+        + (f"; list price ${state.list_price_usd:.2f}" if state.list_price_usd is not None else "")
+    ]
+    for b in state.beats:
+        takes = ",".join(str(t) for t in b.takes)
+        lines.append(
+            f"  beat {b.index:2d}  {b.start_s:3d}-{b.start_s + b.duration_s:3d}s  take {b.take} (of {takes})  "
+            f"${b.cost_usd:.4f}  {b.name}: {b.image_prompt[:70]}"
+        )
+    lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
+    return "\n".join(lines)
+
+
+def _counts(rows: list) -> list[str]:
+    states: dict[str, int] = {}
+    for row in rows:
+        states[row.state] = states.get(row.state, 0) + 1
+    return [f"{n} {s}" for s, n in sorted(states.items())]
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    db = RequestDB(settings.db_url) if args.command not in ("generate", "estimate") else None
+    if args.command == "estimate":
+        found = _estimate(_build(args, settings))
+        if args.json:
+            print(json.dumps(found, indent=2))
+        else:
+            cap = found["max_cost_usd"]
+            print(f"estimate: ${found['estimate_usd']:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
+        return 0
+    if args.command == "generate":
+        request = _build(args, settings)
+        found = _estimate(request)
+        cap = request.max_cost_usd
+        if cap is not None and found["estimate_usd"] > cap + 1e-9:
+            raise InvalidRequest(
+                f"this video is estimated at ${found['estimate_usd']:.4f}, over its budget of ${cap:.4f}; "
+                "raise --max-cost or choose cheaper models",
+                "max_cost_usd",
+            )
+        record = RequestDB(settings.db_url).submit(request, status=Status.RUNNING)  # the sensor leaves it alone
+        summary = _run(record, settings, "cli") | {"estimate_usd": found["estimate_usd"]}
+        return _finished(summary, args.json, f"planner {request.planner}, media {request.media}")
+    assert db is not None
+    record = _owned(db, args.video_id)
+    if args.command == "show":
+        state = describe(db, Ledger(settings.db_url), open_store(settings), record)
+        print(state.model_dump_json(indent=2) if args.json else _show(state))
+        return 0
+    if args.command == "regenerate":
+        take = regenerate(
+            db, Ledger(settings.db_url), open_store(settings), record, args.beat, args.prompt, args.motion_prompt,
+            args.take,
+        )  # fmt: skip
+        db.update(record.video_id, run_key=new_run_key(record.request_id, f"beat{args.beat}-take{take.take}"))
+        summary = _run(db.get(record.video_id), settings, "cli-regenerate")
+        return _finished(
+            summary | {"beat": args.beat, "take": take.take}, args.json, f"beat {args.beat} take {take.take}"
+        )
+    if record.active:  # a run that still lives is left alone; a dead one is recognised and failed first
+        instance = open_instance(settings)
+        sync(db, instance, record, latest_runs(instance, [record.video_id]).get(record.video_id))
+        record = db.get(record.video_id)
+        if record.active and record.run_id:
+            raise InvalidRequest(f"video {record.video_id} is still {record.status}; wait until it ends", "video_id")
+    summary = _run(record, settings, "cli-resume")
+    return _finished(summary, args.json, "resumed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,36 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vidgen: instance ready in {os.environ['DAGSTER_HOME']}, requests in {_redacted(settings.db_url)}")
         return 0
     try:
-        request = build_request(
-            args.prompt,
-            settings,
-            duration_s=args.duration,
-            aspect=args.aspect,
-            model=args.model,
-            user_id=args.user,
-            planner=args.planner,
-            media=args.media,
-        )
-    except InvalidRequest as exc:
+        return _command(args, settings)
+    except (InvalidRequest, NotFound, VidgenError) as exc:
         print(f"vidgen: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    summary = generate(request, settings)
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    elif summary["status"] == "complete":
-        print(
-            f"final video: {summary['final_video']}\n"
-            f"  {summary['duration_s']:.1f} s, {summary['width']}x{summary['height']}, "
-            f"{summary['beats']} beats, {summary['chunks']} chunks, {summary['size_bytes'] / 1e6:.1f} MB, "
-            f"{summary['loudness_lufs']} LUFS\n"
-            f"cost: ${summary['cost_usd']:.4f} (planner {request.planner}, media {request.media}); list price on the "
-            f"real models it names: ${summary['list_price_usd']:.2f}\n"
-            f"made in {summary['wall_time_s']:.1f} s; inspect run {summary['run_id']} with `make ui`"
-        )
-    if summary["status"] != "complete":
-        print(f"vidgen: generation failed at {summary['error']}", file=sys.stderr)
-        return EXIT_FAILED
-    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import time
 
 import dagster as dg
 
-from vidgen_core.models import CostLine, total_usd
+from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.verify import Outcome
 
 log = logging.getLogger("vidgen.phase")
@@ -19,8 +19,8 @@ def image_md(image: bytes, caption: str, mime: str = "image/jpeg") -> dg.Metadat
     return dg.MetadataValue.md(f"![{caption}](data:{mime};base64,{base64.b64encode(image).decode()})")
 
 
-def phase(
-    name: str,
+def phase_metadata(
+    name: Phase,
     costs: list[CostLine],
     provider: str,
     model: str,
@@ -43,6 +43,13 @@ def phase(
         meta["list_price_usd"] = dg.MetadataValue.float(round(float(list_price_usd), 4))
     meta.update(extra)
     return meta
+
+
+def table_md(header: list[str], rows: list[list[object]]) -> dg.MetadataValue:
+    """A markdown table for the UI (one row per beat or chunk)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "/").replace("\n", " ") for c in row) + " |" for row in rows]
+    return dg.MetadataValue.md("\n".join(lines))
 
 
 def check_results(asset: str, outcomes: list[Outcome]) -> list[dg.AssetCheckResult]:

@@ -8,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from vidgen_core.calls import CallCache
+from vidgen_core.ledger import Ledger
 from vidgen_core.models import GenerationRequest
 from vidgen_core.planning.requests import build_request
 from vidgen_core.progress import Progress
@@ -18,13 +20,22 @@ from vidgen_core.storage import BlobStore, open_store
 
 
 class SpecConfig(dg.Config):
-    """Used only when a partition was added by hand (e.g. in the UI) and has no stored request."""
+    """Launchpad config of ``video_spec``.
 
+    ``regenerate_beat`` (with optional new prompts) makes that beat's next take, paying for one image and its clips.
+    ``prompt`` and the rest are read only for a partition added by hand that has no stored request yet; ``user_id``
+    is then its owner, whose API key sees it.
+    """
+
+    regenerate_beat: int | None = None
+    image_prompt: str | None = None
+    motion_prompt: str | None = None
     prompt: str = ""
     duration_s: int | None = None
     aspect_ratio: str | None = None
     model: str | None = None
     user_id: str | None = None
+    max_cost_usd: float | None = None
 
 
 class VidgenResource(dg.ConfigurableResource):
@@ -34,6 +45,7 @@ class VidgenResource(dg.ConfigurableResource):
     _settings: Settings | None = PrivateAttr(default=None)
     _store: BlobStore | None = PrivateAttr(default=None)
     _requests: RequestDB | None = PrivateAttr(default=None)
+    _ledger: Ledger | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
         """Read once per resource, not on every asset and IO call."""
@@ -52,6 +64,17 @@ class VidgenResource(dg.ConfigurableResource):
         if self._requests is None:
             self._requests = RequestDB(self.settings().db_url)
         return self._requests
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.settings().db_url)
+        return self._ledger
+
+    def calls(self, request: GenerationRequest, run_id: str) -> CallCache:
+        """The door for this video's provider calls: its owner's cache, the ledger and its budget."""
+        return CallCache(
+            self.store(), self.ledger(), request.user_id, request.video_id, request.max_cost_usd, run_id=run_id
+        )
 
     def providers(self, video_id: str) -> Providers:
         """The providers the video's request asked for."""
@@ -80,6 +103,7 @@ class VidgenResource(dg.ConfigurableResource):
             model=config.model,
             user_id=config.user_id,
             video_id=video_id,
+            max_cost_usd=config.max_cost_usd,
         )
         # Stored as running: this run is its run, so the request sensor must not start another.
         return self.requests().submit(request, status=Status.RUNNING).request

@@ -3,7 +3,9 @@ kept in step with them (used by the request sensor and the status API)."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,11 +13,17 @@ from typing import Any
 import dagster as dg
 from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
 
+from vidgen_core.ledger import Ledger
+from vidgen_core.models import Phase
 from vidgen_core.records import ACTIVE, RequestDB, RequestRecord, Status
 
 REQUEST_TAG = "vidgen/request_id"
+HOST_TAG, PID_TAG = "vidgen/host", "vidgen/pid"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
+# A CLI run touches its request row every HEARTBEAT_S; one silent for DEAD_AFTER has lost its process.
+HEARTBEAT_S = 10
+DEAD_AFTER = timedelta(seconds=45)
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
 
@@ -61,23 +69,45 @@ def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     return "run: the run failed before any step ran"
 
 
-def spend(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[str, Any]:
-    """What every run of a video spent (failed attempts included): total, per asset, cost lines, phase times."""
-    by_asset: dict[str, float] = {}
+def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[str, float]:
+    """Each phase's wall time in the latest run that materialized it."""
     timings: dict[str, float] = {}
-    lines: list[dict[str, Any]] = []
     for run_id in [r.dagster_run.run_id for r in runs]:
         records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
         for record in records:
             materialization = record.asset_materialization
-            if materialization is None:
-                continue
-            name, meta = materialization.asset_key.to_user_string(), materialization.metadata
-            by_asset[name] = round(by_asset.get(name, 0.0) + float(meta["cost_usd"].value), 4)  # type: ignore[arg-type]
-            timings[name] = float(meta["wall_time_s"].value)  # type: ignore[arg-type]
-            lines += [{**line, "run_id": run_id} for line in meta["cost_breakdown"].value]  # type: ignore[union-attr]
-    total = round(sum(by_asset.values()), 4)
-    return {"cost_usd": total, "by_asset": by_asset, "wall_time_s": timings, "lines": lines}
+            if materialization is not None and "wall_time_s" in materialization.metadata:
+                value = materialization.metadata["wall_time_s"].value
+                timings[materialization.asset_key.to_user_string()] = float(value)  # type: ignore[arg-type]
+    return timings
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming the process that executes a run in-process (the CLI), so a dead one can be recognised."""
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+
+
+def _process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
+    """Why an in-process run's process is known to be dead, or None while it may be alive."""
+    pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+    if not pid:
+        return None
+    if host == socket.gethostname():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return f"the vidgen process running it (pid {pid}) has exited"
+        except PermissionError:
+            pass
+        return None
+    if datetime.now(UTC) - record.updated_at > DEAD_AFTER:
+        return f"the vidgen process running it on {host} has not been heard from for {DEAD_AFTER.seconds} s"
+    return None
+
+
+def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> None:
+    """Mark a run whose process died as failed, so it stops looking alive in the UI."""
+    instance.report_run_failed(run, message=reason)
 
 
 def _time(timestamp: float | None) -> datetime | None:
@@ -90,9 +120,18 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
         return
     if run is None:
         if record.status == Status.RUNNING and datetime.now(UTC) - record.updated_at > LOST_AFTER:
-            db.update(record.video_id, status=Status.FAILED, error="run: its run was lost; submit the video again")
+            db.update(
+                record.video_id,
+                status=Status.FAILED,
+                error=f"run: its run was lost; finish it with `vidgen resume {record.video_id}`",
+            )
         return
     dagster_run, status = run.dagster_run, run.dagster_run.status
+    if status == dg.DagsterRunStatus.STARTED and (dead := _process_gone(dagster_run, record)):
+        fail_dead_run(instance, dagster_run, dead)
+        dagster_run, status = dagster_run.with_status(dg.DagsterRunStatus.FAILURE), dg.DagsterRunStatus.FAILURE
+    if record.status == Status.QUEUED and dagster_run.tags.get("dagster/run_key") != record.wanted_run_key:
+        return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
     if status in _WAITING:
         fields["status"] = Status.QUEUED
@@ -100,17 +139,17 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
         fields.update(
             status=Status.COMPLETE,
             progress=100.0,
-            current_phase="complete",
+            current_phase=Phase.FINAL_VIDEO,
             error=None,
             completed_at=_time(run.end_time),
-            cost_usd=spend(instance, video_runs(instance, record.video_id))["cost_usd"],
+            cost_usd=Ledger(db.url).spent(record.video_id),
         )
     elif status in _ENDED_BADLY and dagster_run.tags.get(WILL_RETRY_TAG) != "true":
         fields.update(
             status=Status.FAILED,
             error=failure_reason(instance, dagster_run),
-            completed_at=_time(run.end_time),
-            cost_usd=spend(instance, video_runs(instance, record.video_id))["cost_usd"],
+            completed_at=_time(run.end_time) or datetime.now(UTC),
+            cost_usd=Ledger(db.url).spent(record.video_id),
         )
     else:  # started, or failed with a run retry coming
         fields.update(status=Status.RUNNING, started_at=record.started_at or _time(run.start_time))

@@ -29,18 +29,25 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
     new = db.pending(after_seq=seen)
     active = db.active()
     runs = sync_all(db, context.instance, active)
-    waiting = {r.video_id: r for r in [*active, *new] if r.status == Status.QUEUED and r.video_id not in runs}
+    waiting = {
+        r.video_id: r
+        for r in [*active, *new]
+        if r.status == Status.QUEUED
+        and (r.video_id not in runs or runs[r.video_id].dagster_run.tags.get("dagster/run_key") != r.wanted_run_key)
+    }
     if new:
         context.log.info("new requests: %s", ", ".join(r.request_id for r in new))
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=r.request_id,
+                run_key=r.wanted_run_key,
                 partition_key=r.video_id,
                 tags={REQUEST_TAG: r.request_id, "vidgen/user": r.user_id, "vidgen/source": "api"},
             )
             for r in waiting.values()
         ],
-        dynamic_partitions_requests=[videos.build_add_request(list(waiting))] if waiting else [],
+        dynamic_partitions_requests=[videos.build_add_request([v for v in waiting if v not in runs])]
+        if any(v not in runs for v in waiting)
+        else [],
         cursor=str(max([seen, *(r.seq for r in new)])),
     )

@@ -51,7 +51,7 @@ def test_chunks_anchor_each_beat_and_cover_it_exactly(duration: int, model: str,
     for beat in spec.beats:
         mine = [p for p in plans if p.beat_index == beat.index]
         assert mine, f"beat {beat.index} has no chunk"
-        assert mine[0].source == "storyboard" and mine[0].take_in_beat == 0
+        assert mine[0].source == "storyboard" and mine[0].part == 0
         assert all(p.source == "previous_chunk" for p in mine[1:])
         assert abs(sum(p.use_s for p in mine) - beat.duration_s) < 1e-9
         assert all(0 < p.use_s <= p.clip_s for p in mine)

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from vidgen_core.errors import NotFound, TooBusy
+from vidgen_core.models import Phase
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, Status, UploadRecord
 from vidgen_core.settings import Settings
@@ -78,15 +79,15 @@ def test_pending_lists_new_queued_requests_in_order(db: RequestDB, settings: Set
 
 def test_progress_only_moves_forward_and_stops_when_finished(db: RequestDB, settings: Settings) -> None:
     video = db.submit(_request(settings)).video_id
-    db.report(video, "chunks", 2, 4)
+    db.report(video, Phase.VIDEO_CHUNKS, 2, 4)
     row = db.get(video)
-    assert row.status == Status.RUNNING and row.current_phase == "chunks"
+    assert row.status == Status.RUNNING and row.current_phase == "video_chunks"
     assert (row.chunk_index, row.total_chunks) == (2, 4) and row.started_at is not None
     high = row.progress
-    db.report(video, "music", 0, 1)  # a phase that runs alongside: the bar does not go back
+    db.report(video, Phase.MUSIC, 0, 1)  # a phase that runs alongside: the bar does not go back
     assert db.get(video).progress == high and db.get(video).current_phase == "music"
     db.update(video, status=Status.FAILED, error="x")
-    db.report(video, "final", 1, 1)
+    db.report(video, Phase.FINAL_VIDEO, 1, 1)
     assert db.get(video).status == Status.FAILED and db.get(video).progress == high
 
 

@@ -17,7 +17,7 @@ from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys
-from vidgen_dagster.cli import failure_message
+from vidgen_dagster.execute import failure_message
 from vidgen_dagster.partitions import videos
 
 pytestmark = pytest.mark.slow  # each test renders a whole video through the imitations

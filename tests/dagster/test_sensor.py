@@ -62,7 +62,7 @@ def test_request_follows_its_run_to_failed_with_the_reason(
     row = RequestDB(settings.db_url).get(record.video_id)
     assert row.status == Status.FAILED
     assert row.error == "video_spec: local model rules failed: the planner is down"
-    assert row.current_phase == "plan" and row.completed_at is not None
+    assert row.current_phase == "video_spec" and row.completed_at is not None
 
 
 def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, instance: dg.DagsterInstance) -> None:

@@ -6,7 +6,7 @@ import hashlib
 
 from vidgen_core.beats import ARCHETYPES
 from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
-from vidgen_core.models import CostLine, GenerationRequest, VideoSpec
+from vidgen_core.models import CostLine, GenerationRequest, Phase, VideoSpec
 from vidgen_core.planning.compose import compose_beats, timeline
 from vidgen_core.planning.prompt import read_prompt
 from vidgen_core.providers.ports import PlanResult
@@ -69,6 +69,12 @@ class LocalPlanner:
             beats=beats,
         )
         cost = CostLine(
-            phase="plan", provider=self.provider, model=self.model, item="spec", quantity=1, unit="plan", usd=0.0
+            phase=Phase.VIDEO_SPEC,
+            provider=self.provider,
+            model=self.model,
+            item="spec",
+            quantity=1,
+            unit="plan",
+            usd=0.0,
         )
         return PlanResult(spec=spec, costs=[cost])

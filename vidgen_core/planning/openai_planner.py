@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.catalog import llm_model
 from vidgen_core.errors import ProviderError, scrub
-from vidgen_core.models import CostLine, GenerationRequest, VideoSpec
+from vidgen_core.models import CostLine, GenerationRequest, Phase, VideoSpec
 from vidgen_core.planning.compose import timeline
 from vidgen_core.planning.local import SCENES, spec_seed
 from vidgen_core.planning.prompt import MOOD_WORDS, STYLE_WORDS
@@ -108,7 +108,7 @@ class OpenAIPlanner:
         spec = to_spec(planned, request, self.model)
         usd = llm_model(self.model).cost(*tokens)
         cost = CostLine(
-            phase="plan",
+            phase=Phase.VIDEO_SPEC,
             provider=PROVIDER,
             model=self.model,
             item="spec",

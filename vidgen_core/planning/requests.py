@@ -46,6 +46,7 @@ def build_request(
     video_id: str | None = None,
     planner: str | None = None,
     media: str | None = None,
+    max_cost_usd: float | None = None,
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
 
@@ -105,6 +106,7 @@ def build_request(
             video_model=chosen.name,
             planner=planner,
             media=media,
+            max_cost_usd=settings.max_cost_usd if max_cost_usd is None else max_cost_usd,
             image_model=image_model(settings.default_image_model).name,
             music_model=music_model(settings.default_music_model).name,
         )

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
 from vidgen_core.media.tools import MediaClock
-from vidgen_core.models import CostLine, Section
+from vidgen_core.models import CostLine, Phase, Section
 from vidgen_core.providers.ports import Generated, ImageJob
 
 Color = tuple[int, int, int]
@@ -200,7 +200,7 @@ class LocalImageGenerator:
         MediaClock.add(time.perf_counter() - start)
         model = LOCAL_MODELS[Kind.IMAGE]
         cost = CostLine(
-            phase="storyboard",
+            phase=Phase.STORYBOARD,
             provider=self.provider,
             model=model,
             item=f"beat_{job.beat.index:02d}",

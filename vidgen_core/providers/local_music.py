@@ -11,7 +11,7 @@ import numpy as np
 
 from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
 from vidgen_core.media.tools import MediaClock
-from vidgen_core.models import CostLine
+from vidgen_core.models import CostLine, Phase
 from vidgen_core.providers.ports import Generated, MusicJob
 from vidgen_core.settings import Settings
 
@@ -136,7 +136,7 @@ class LocalMusicGenerator:
         synthesize(job.mood, job.duration_s, job.seed, out, self.settings)
         model = LOCAL_MODELS[Kind.MUSIC]
         cost = CostLine(
-            phase="music",
+            phase=Phase.MUSIC,
             provider=self.provider,
             model=model,
             item="music",

@@ -20,7 +20,7 @@ from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind, video_model
 from vidgen_core.errors import MediaError
 from vidgen_core.media.ops import x264_args
 from vidgen_core.media.tools import NO_OUTPUT, MediaClock, ffmpeg_exe
-from vidgen_core.models import Camera, CostLine
+from vidgen_core.models import Camera, CostLine, Phase
 from vidgen_core.providers.local_music import synthesize
 from vidgen_core.providers.ports import ClipJob, Generated
 from vidgen_core.settings import Settings
@@ -105,7 +105,7 @@ class LocalVideoGenerator:
             self._encode(stream, frame0, job, model.fps, width, height)
         MediaClock.add(time.perf_counter() - start)
         cost = CostLine(
-            phase="chunks",
+            phase=Phase.VIDEO_CHUNKS,
             provider=self.provider,
             model=LOCAL_MODELS[Kind.VIDEO],
             item=job.item,

@@ -10,7 +10,7 @@ from PIL import Image
 from vidgen_core.catalog import image_model, music_model, video_model
 from vidgen_core.errors import ProviderError
 from vidgen_core.media.probe import probe
-from vidgen_core.models import CostLine
+from vidgen_core.models import CostLine, Phase
 from vidgen_core.providers.ports import ClipJob, Generated, ImageJob, Journal, MusicJob
 from vidgen_core.providers.replicate_runner import PROVIDER, ReplicateRunner
 
@@ -54,7 +54,7 @@ class ReplicateImageGenerator:
             raise ProviderError(PROVIDER, self.model.name, f"the output is not an image: {exc}", item) from None
         count = int(done.metrics.get("image_output_count") or len(done.outputs))
         cost = CostLine(
-            phase="storyboard",
+            phase=Phase.STORYBOARD,
             provider=PROVIDER,
             model=self.model.name,
             item=f"beat_{job.beat.index:02d}",
@@ -91,7 +91,7 @@ class ReplicateVideoGenerator:
         except Exception as exc:
             raise ProviderError(PROVIDER, model.name, f"the output is not a video: {exc}", job.item) from None
         cost = CostLine(
-            phase="chunks",
+            phase=Phase.VIDEO_CHUNKS,
             provider=PROVIDER,
             model=model.name,
             item=job.item,
@@ -124,7 +124,7 @@ class ReplicateMusicGenerator:
         out.write_bytes(done.outputs[0])
         gpu_s = float(done.metrics.get("predict_time") or 0.0)
         cost = CostLine(
-            phase="music",
+            phase=Phase.MUSIC,
             provider=PROVIDER,
             model=self.model.name,
             item="music",

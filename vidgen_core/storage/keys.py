@@ -41,13 +41,28 @@ class VideoKeys:
         """Where a phase's manifest (the asset value passed downstream) is kept."""
         return f"{self.prefix}/manifests/{asset}.json"
 
-    def prediction(self, item: str) -> str:
-        """Journal of the paid prediction behind one item, so a retried step resumes instead of paying again."""
-        return f"{self.prefix}/predictions/{item}.json"
 
-    def fingerprint(self, media_key: str) -> str:
-        """Sidecar holding the inputs' fingerprint of a media object, so a rerun can reuse it."""
-        return f"{media_key}.inputs.json"
+@dataclass(frozen=True)
+class CacheKeys:
+    """One entry of a user's call cache: the outputs of one provider call, found by the call's content key."""
+
+    user_id: str
+    digest: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.user_id}/cache/{self.digest[:2]}/{self.digest}"
+
+    def output(self, name: str) -> str:
+        return f"{self.prefix}/{name}"
+
+    def record(self) -> str:
+        """Written last: the entry is complete (its outputs, costs and prediction id)."""
+        return f"{self.prefix}/call.json"
+
+    def journal(self) -> str:
+        """The prediction behind the entry, so a retried or resumed call polls it instead of paying again."""
+        return f"{self.prefix}/prediction.json"
 
 
 def upload_key(user_id: str, asset_id: str, extension: str) -> str:

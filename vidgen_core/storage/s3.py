@@ -60,6 +60,15 @@ class S3Store:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
         self._drop_cache(key)
 
+    def copy(self, src: str, dest: str) -> None:
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket, Key=self._key(dest), CopySource={"Bucket": self.bucket, "Key": self._key(src)}
+            )
+        except ClientError as exc:
+            raise self._missing(src, exc) from None
+        self._drop_cache(dest)
+
     def get_bytes(self, key: str) -> bytes:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()

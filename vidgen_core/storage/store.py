@@ -17,6 +17,10 @@ class BlobStore(Protocol):
 
     def put_file(self, key: str, src: Path) -> None: ...
     def put_bytes(self, key: str, data: bytes) -> None: ...
+    def copy(self, src: str, dest: str) -> None:
+        """Make ``dest`` hold what ``src`` holds (server-side on S3, a hard link in a folder)."""
+        ...
+
     def get_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def local_path(self, key: str) -> Path:
@@ -58,6 +62,16 @@ class LocalStore:
         dest, tmp = self._atomic(key)
         tmp.write_bytes(data)
         os.replace(tmp, dest)
+
+    def copy(self, src: str, dest: str) -> None:
+        source = self.local_path(src)
+        target, tmp = self._atomic(dest)
+        tmp.unlink()
+        try:
+            os.link(source, tmp)  # writes replace files, never change them in place, so sharing the bytes is safe
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
 
     def get_bytes(self, key: str) -> bytes:
         return self.local_path(key).read_bytes()

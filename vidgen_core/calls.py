@@ -1,0 +1,152 @@
+"""The one door for provider calls: a content-addressed cache in front, the spend ledger and the budget behind.
+
+A call's key hashes the provider, the model, the normalized inputs, the hashes of its input files and the beat's
+take. Its outputs live under the owner's prefix (``{user}/cache/..``), so a retry, a re-run, a resume after a crash
+or going back to an earlier take finds them and pays nothing; another user never does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidgen_core.errors import VidgenError
+from vidgen_core.ledger import CallEntry, Ledger
+from vidgen_core.models import CostLine, Phase, total_usd
+from vidgen_core.providers.ports import Journal
+from vidgen_core.storage import BlobStore, CacheKeys
+from vidgen_core.storage.journal import StoreJournal
+
+log = logging.getLogger("vidgen.calls")
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One provider call, described by everything its output depends on."""
+
+    phase: Phase
+    item: str
+    provider: str
+    model: str
+    inputs: dict[str, Any]
+    files: dict[str, Path] = field(default_factory=dict)
+    beat_index: int | None = None
+    take: int = 0
+    estimate_usd: float = 0.0
+
+    def key(self) -> str:
+        """The content address: provider, model, normalized inputs, input-file hashes and take."""
+        parts = {
+            "provider": self.provider,
+            "model": self.model,
+            "inputs": self.inputs,
+            "files": {name: file_hash(path) for name, path in sorted(self.files.items())},
+            "take": self.take,
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class Made:
+    """What a provider call produced: output files by name, and what it cost."""
+
+    files: dict[str, Path]
+    costs: list[CostLine]
+
+
+@dataclass
+class Outcome:
+    """A call's outputs in the store (keys by name), whether they came from the cache, and what was paid now."""
+
+    key: str
+    outputs: dict[str, str]
+    costs: list[CostLine]
+    reused: bool
+
+    @property
+    def cost_usd(self) -> float:
+        return total_usd(self.costs)
+
+
+class CallCache:
+    """Makes calls for one video: cache lookup, budget reservation, the call, its outputs stored, the ledger row."""
+
+    def __init__(
+        self,
+        store: BlobStore,
+        ledger: Ledger,
+        user_id: str,
+        video_id: str,
+        budget_usd: float | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.store, self.ledger = store, ledger
+        self.user_id, self.video_id, self.budget_usd, self.run_id = user_id, video_id, budget_usd, run_id
+
+    def run(self, call: Call, make: Callable[[Path, Journal], Made]) -> Outcome:
+        """The outputs of ``call``: from the cache if they exist, else made by ``make(tmp_dir, journal)``."""
+        key = call.key()
+        entry = CacheKeys(self.user_id, key)
+        ledger_entry = CallEntry(
+            video_id=self.video_id,
+            user_id=self.user_id,
+            phase=call.phase,
+            item=call.item,
+            provider=call.provider,
+            model=call.model,
+            cache_key=key,
+            beat_index=call.beat_index,
+            take=call.take,
+            estimate_usd=call.estimate_usd,
+            run_id=self.run_id,
+        )
+        if self.store.exists(entry.record()):
+            record = json.loads(self.store.get_bytes(entry.record()))
+            self.ledger.reused(ledger_entry)
+            log.info("%s %s: reused (cache %s)", call.phase, call.item, key[:12])
+            return Outcome(key, record["outputs"], [], reused=True)
+        row = self.ledger.reserve(ledger_entry, self.budget_usd)  # raises BudgetExceeded before any spend
+        journal = StoreJournal(self.store, entry.journal())
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                made = make(Path(tmp), journal)
+                outputs = {name: entry.output(name) for name in made.files}
+                for name, path in made.files.items():
+                    self.store.put_file(outputs[name], path)
+        except VidgenError as exc:
+            self.ledger.failed(row, str(exc), _prediction(journal))
+            raise
+        except Exception as exc:
+            self.ledger.failed(row, f"{type(exc).__name__}: {exc}", _prediction(journal))
+            raise
+        prediction = _prediction(journal)
+        record = {
+            "call": {"phase": call.phase, "item": call.item, "provider": call.provider, "model": call.model},
+            "inputs": call.inputs,
+            "take": call.take,
+            "outputs": outputs,
+            "costs": [c.model_dump(mode="json") for c in made.costs],
+            "prediction_id": prediction,
+        }
+        self.store.put_bytes(entry.record(), json.dumps(record, indent=2, default=str).encode())
+        self.ledger.paid(row, total_usd(made.costs), prediction)
+        return Outcome(key, outputs, made.costs, reused=False)
+
+
+def _prediction(journal: StoreJournal) -> str | None:
+    record = journal.load()
+    return str(record["id"]) if record and record.get("id") else None

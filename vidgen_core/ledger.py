@@ -1,0 +1,141 @@
+"""The spend ledger: one row per provider call a video made or reused, in the requests database.
+
+A call first reserves its estimate (refused if it would pass the video's budget), then becomes paid (with what the
+provider charged), failed, or, for a cache hit, reused. A video's cost is the sum of its paid rows over all runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from vidgen_core.errors import BudgetExceeded
+from vidgen_core.models import Phase
+from vidgen_core.records import CallState, _engine, _utc, ledger_table, locked
+
+
+class LedgerRow(BaseModel):
+    id: int
+    video_id: str
+    user_id: str
+    run_id: str | None
+    phase: Phase
+    beat_index: int | None
+    take: int
+    item: str
+    provider: str
+    model: str
+    cache_key: str
+    prediction_id: str | None
+    estimate_usd: float
+    actual_usd: float
+    state: CallState
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CallEntry(BaseModel):
+    """What the ledger needs to know about one call before it is made."""
+
+    video_id: str
+    user_id: str
+    phase: Phase
+    item: str
+    provider: str
+    model: str
+    cache_key: str
+    beat_index: int | None = None
+    take: int = 0
+    estimate_usd: float = 0.0
+    run_id: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """Reads and writes the spend ledger. Cheap to make; safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = _engine(url)
+
+    def reserve(self, entry: CallEntry, budget_usd: float | None) -> int:
+        """Reserve a call's estimate and return its row id, or raise BudgetExceeded and reserve nothing.
+
+        A call reserved before (by a run that died mid-call) keeps its row: resuming it adds nothing.
+        """
+        c = ledger_table.c
+        with locked(self.engine, f"ledger:{entry.video_id}") as conn:
+            again = conn.execute(
+                sa.select(c.id).where(
+                    c.video_id == entry.video_id, c.cache_key == entry.cache_key, c.state == CallState.RESERVED
+                )
+            ).scalar()
+            if again is not None:
+                conn.execute(ledger_table.update().where(c.id == again).values(run_id=entry.run_id, updated_at=_now()))
+                return int(again)
+            if budget_usd is not None:
+                committed = _committed(conn, entry.video_id)
+                if committed + entry.estimate_usd > budget_usd + 1e-9:
+                    raise BudgetExceeded(
+                        entry.video_id, entry.estimate_usd, committed, budget_usd, f"{entry.phase} {entry.item}"
+                    )
+            now = _now()
+            row = conn.execute(
+                ledger_table.insert().values(
+                    **entry.model_dump(), state=CallState.RESERVED, actual_usd=0.0, created_at=now, updated_at=now
+                )
+            )
+            return int(row.inserted_primary_key[0])
+
+    def paid(self, row_id: int, actual_usd: float, prediction_id: str | None) -> None:
+        self._set(row_id, state=CallState.PAID, actual_usd=round(actual_usd, 6), prediction_id=prediction_id)
+
+    def failed(self, row_id: int, error: str, prediction_id: str | None = None) -> None:
+        self._set(row_id, state=CallState.FAILED, error=error[:2000], prediction_id=prediction_id)
+
+    def reused(self, entry: CallEntry) -> None:
+        """Record a cache hit: the output was already paid for, so nothing is spent."""
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                ledger_table.insert().values(
+                    **entry.model_dump(), state=CallState.REUSED, actual_usd=0.0, created_at=now, updated_at=now
+                )
+            )
+
+    def _set(self, row_id: int, **fields: object) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(ledger_table.update().where(ledger_table.c.id == row_id).values(**fields, updated_at=_now()))
+
+    def rows(self, video_id: str) -> list[LedgerRow]:
+        """Every row of a video, oldest first."""
+        query = sa.select(ledger_table).where(ledger_table.c.video_id == video_id).order_by(ledger_table.c.id)
+        with self.engine.connect() as conn:
+            return [LedgerRow.model_validate({k: _utc(v) for k, v in r._mapping.items()}) for r in conn.execute(query)]
+
+    def spent(self, video_id: str) -> float:
+        """What a video has really cost: the sum of its paid rows, over all its runs."""
+        c = ledger_table.c
+        query = sa.select(sa.func.coalesce(sa.func.sum(c.actual_usd), 0.0)).where(
+            c.video_id == video_id, c.state == CallState.PAID
+        )
+        with self.engine.connect() as conn:
+            return round(float(conn.execute(query).scalar_one()), 6)
+
+    def committed(self, video_id: str) -> float:
+        """Spent plus still reserved: what the budget is checked against."""
+        with self.engine.connect() as conn:
+            return _committed(conn, video_id)
+
+
+def _committed(conn: sa.Connection, video_id: str) -> float:
+    c = ledger_table.c
+    paid = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.PAID, c.actual_usd), else_=0.0)), 0.0)
+    held = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.RESERVED, c.estimate_usd), else_=0.0)), 0.0)
+    row = conn.execute(sa.select(paid, held).where(c.video_id == video_id)).one()
+    return round(float(row[0]) + float(row[1]), 6)

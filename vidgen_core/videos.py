@@ -1,0 +1,145 @@
+"""A video as its owner sees it: each beat (timing, current take, prompts, media keys, cost), what was spent
+against the budget, and every ledger row. Read by `vidgen show` and `GET /api/video/{id}`."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel
+
+from vidgen_core.catalog import video_model
+from vidgen_core.chunking import plan_chunks
+from vidgen_core.costs import beat_estimate, estimate, list_price
+from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound
+from vidgen_core.ledger import Ledger, LedgerRow
+from vidgen_core.models import Phase, Take, VideoSpec
+from vidgen_core.records import CallState, RequestDB, RequestRecord
+from vidgen_core.storage import BlobStore, VideoKeys
+
+
+class BeatState(BaseModel):
+    index: int
+    beat_id: str
+    name: str
+    start_s: int
+    duration_s: int
+    take: int
+    takes: list[int]
+    image_prompt: str
+    motion_prompt: str
+    image_key: str | None
+    clip_keys: list[str]
+    cost_usd: float
+
+
+class VideoState(BaseModel):
+    video_id: str
+    user_id: str
+    status: str
+    beats: list[BeatState]
+    spent_usd: float
+    list_price_usd: float | None
+    estimate_usd: float | None
+    max_cost_usd: float | None
+    ledger: list[LedgerRow]
+
+
+def stored_spec(store: BlobStore, record: RequestRecord) -> VideoSpec | None:
+    """The spec the latest run planned, if any."""
+    try:
+        return VideoSpec.model_validate(json.loads(store.get_bytes(VideoKeys(record.user_id, record.video_id).spec())))
+    except NotFound:
+        return None
+
+
+def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRecord) -> VideoState:
+    """The video's beats, takes, media keys and costs, from its spec, takes table, store and ledger."""
+    spec = stored_spec(store, record)
+    rows = ledger.rows(record.video_id)
+    beats: list[BeatState] = []
+    if spec is not None:
+        spec = spec.with_takes(db.current_takes(record.video_id))
+        keys = VideoKeys(record.user_id, record.video_id)
+        plans = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
+        takes = db.takes(record.video_id)
+        for beat in spec.beats:
+            paid = [r.actual_usd for r in rows if r.beat_index == beat.index and r.state == CallState.PAID]
+            image = keys.storyboard(beat.index)
+            beats.append(
+                BeatState(
+                    index=beat.index,
+                    beat_id=beat.beat_id,
+                    name=beat.name,
+                    start_s=beat.start_s,
+                    duration_s=beat.duration_s,
+                    take=beat.take,
+                    takes=sorted({0, *(t.take for t in takes if t.beat_index == beat.index)}),
+                    image_prompt=beat.image_prompt,
+                    motion_prompt=beat.motion_prompt,
+                    image_key=image if store.exists(image) else None,
+                    clip_keys=[keys.chunk(p.index) for p in plans if p.beat_index == beat.index],
+                    cost_usd=round(sum(paid), 6),
+                )
+            )
+    return VideoState(
+        video_id=record.video_id,
+        user_id=record.user_id,
+        status=record.status,
+        beats=beats,
+        spent_usd=ledger.spent(record.video_id),
+        list_price_usd=round(sum(list_price(spec).values()), 4) if spec else None,
+        estimate_usd=round(sum(estimate(spec, record.request).values()), 4) if spec else None,
+        max_cost_usd=record.request.max_cost_usd,
+        ledger=rows,
+    )
+
+
+def check_beat(spec: VideoSpec | None, video_id: str, beat: int) -> VideoSpec:
+    """The spec, if ``beat`` is one of its beats; else a message saying which beats there are."""
+    if spec is None:
+        raise InvalidRequest(f"video {video_id} has no plan yet; wait for it to be planned, then regenerate", "beat")
+    if not 0 <= beat < len(spec.beats):
+        raise InvalidRequest(
+            f"video {video_id} has beats 0 to {len(spec.beats) - 1}; beat {beat} does not exist", "beat"
+        )
+    return spec
+
+
+def phase_costs(rows: list[LedgerRow]) -> dict[str, float]:
+    """What each phase has really cost, over all runs."""
+    totals = {str(p): 0.0 for p in Phase}
+    for row in rows:
+        if row.state == CallState.PAID:
+            totals[str(row.phase)] = round(totals[str(row.phase)] + row.actual_usd, 6)
+    return totals
+
+
+def regenerate(
+    db: RequestDB,
+    ledger: Ledger,
+    store: BlobStore,
+    record: RequestRecord,
+    beat: int,
+    image_prompt: str | None = None,
+    motion_prompt: str | None = None,
+    take: int | None = None,
+) -> Take:
+    """Record a beat's next take (or select an earlier ``take``), after checking it fits what is left of the budget.
+
+    Nothing is recorded when it does not: a BudgetExceeded or InvalidRequest says why.
+    """
+    if record.active:
+        raise InvalidRequest(
+            f"video {record.video_id} is still {record.status}; wait until it finishes, then regenerate", "video_id"
+        )
+    spec = check_beat(stored_spec(store, record), record.video_id, beat)
+    if take is not None:
+        if image_prompt or motion_prompt:
+            raise InvalidRequest("going back to an earlier take keeps its prompts; give either a take or prompts")
+        return db.select_take(record.video_id, beat, take)
+    limit = record.request.max_cost_usd
+    if limit is not None:
+        cost, committed = beat_estimate(spec, record.request, beat), ledger.committed(record.video_id)
+        if committed + cost > limit + 1e-9:
+            raise BudgetExceeded(record.video_id, cost, committed, limit, f"regenerating beat {beat}")
+    return db.new_take(record.video_id, beat, image_prompt or None, motion_prompt or None)

@@ -1,0 +1,123 @@
+"""Running a video's graph in this process (the CLI): the run, a heartbeat that shows the process is alive, and a
+summary of what came out and what it cost."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import dagster as dg
+
+from vidgen_core.ledger import Ledger
+from vidgen_core.models import RenderedVideo, Storyboard
+from vidgen_core.records import RequestDB, RequestRecord, Status
+from vidgen_core.settings import Settings
+from vidgen_core.storage import VideoKeys, open_store
+from vidgen_dagster.instance import open_instance
+from vidgen_dagster.runs import HEARTBEAT_S, REQUEST_TAG, process_tags, step_failure_text, sync_all
+
+
+class Heartbeat:
+    """Touches the request row every few seconds while the run is in this process."""
+
+    def __init__(self, db: RequestDB, video_id: str) -> None:
+        self.db, self.video_id, self.stop = db, video_id, threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stop.wait(HEARTBEAT_S):
+            self.db.update(self.video_id)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def run_video(
+    record: RequestRecord, settings: Settings, source: str, run_config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Materialize the video's whole graph in this process on the instance; every finished call is reused."""
+    from vidgen_core.media.tools import MediaClock
+    from vidgen_dagster.definitions import defs
+    from vidgen_dagster.partitions import videos
+
+    started = time.perf_counter()
+    instance = open_instance(settings)
+    db, ledger = RequestDB(settings.db_url), Ledger(settings.db_url)
+    db.update(record.video_id, status=Status.RUNNING, error=None, completed_at=None)  # the sensor leaves it alone
+    instance.add_dynamic_partitions(videos.name, [record.video_id])
+    config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
+    tags = {"vidgen/source": source, "vidgen/user": record.user_id, REQUEST_TAG: record.request_id, **process_tags()}
+    with Heartbeat(db, record.video_id):
+        result = defs.resolve_job_def("generate_video").execute_in_process(
+            instance=instance, partition_key=record.video_id, raise_on_error=False, run_config=config, tags=tags
+        )
+    sync_all(db, instance, [db.get(record.video_id)])
+    return summarize(
+        result, db.get(record.video_id), ledger, settings, time.perf_counter() - started, MediaClock.seconds
+    )
+
+
+def summarize(
+    result: dg.ExecuteInProcessResult,
+    record: RequestRecord,
+    ledger: Ledger,
+    settings: Settings,
+    wall_s: float,
+    media_s: float,
+) -> dict[str, Any]:
+    """What a run made and spent: this run's calls from the ledger, the video's total, and its media."""
+    phases: dict[str, dict[str, float]] = {}
+    for event in result.get_asset_materialization_events():
+        meta = event.step_materialization_data.materialization.metadata
+        phases[event.asset_key.to_user_string()] = {
+            k: meta[k].value for k in ("cost_usd", "wall_time_s", "list_price_usd", "reused") if k in meta
+        }
+    rows = [r for r in ledger.rows(record.video_id) if r.run_id == result.run_id]
+    summary: dict[str, Any] = {
+        "video_id": record.video_id,
+        "user_id": record.user_id,
+        "run_id": result.run_id,
+        "status": "complete" if result.success else "failed",
+        "cost_usd": round(sum(r.actual_usd for r in rows if r.state == "paid"), 4),
+        "paid_calls": sum(r.state == "paid" for r in rows),
+        "reused_calls": sum(r.state == "reused" for r in rows),
+        "video_cost_usd": round(ledger.spent(record.video_id), 4),
+        "max_cost_usd": record.request.max_cost_usd,
+        "list_price_usd": round(sum(p.get("list_price_usd", 0.0) for p in phases.values()), 4),
+        "wall_time_s": round(wall_s, 3),
+        "media_time_s": round(media_s, 3),
+        "phases": phases,
+    }
+    if not result.success:
+        summary["error"] = failure_message(result)
+        return summary
+    store, keys = open_store(settings), VideoKeys(record.user_id, record.video_id)
+    final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))
+    board = Storyboard.model_validate_json(store.get_bytes(keys.manifest("storyboard")))
+    chunks = json.loads(store.get_bytes(keys.manifest("video_chunks")))["chunks"]
+    summary.update(
+        final_video=str(store.local_path(final.key)),
+        duration_s=final.duration_s,
+        width=final.width,
+        height=final.height,
+        size_bytes=final.size_bytes,
+        loudness_lufs=final.loudness_lufs,
+        beats=len(board.images),
+        takes={str(i.beat_index): i.take for i in board.images},
+        chunks=len(chunks),
+        storyboard=[str(store.local_path(i.key)) for i in board.images],
+    )
+    return summary
+
+
+def failure_message(result: Any) -> str:
+    """``step: what went wrong`` for the first failed step of an in-process run."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    return step_failure_text(failures[0]) if failures else "run: the run failed before any step ran"

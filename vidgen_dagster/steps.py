@@ -1,0 +1,95 @@
+"""What every asset does around its phase: time it, report its start, turn vidgen errors into Dagster failures,
+and return the manifest with the metadata (cost, reuse, provider, model, wall time) and a content data version."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import dagster as dg
+from pydantic import BaseModel
+
+from vidgen_core.calls import CallCache
+from vidgen_core.models import CostLine, GenerationRequest, Phase
+from vidgen_core.progress import Progress
+from vidgen_core.providers.registry import Providers
+from vidgen_core.storage import BlobStore
+from vidgen_core.verify import Outcome
+from vidgen_dagster.failures import user_errors
+from vidgen_dagster.metadata import check_results, phase_metadata
+from vidgen_dagster.resources import VidgenResource
+
+
+def content_version(*parts: object) -> str:
+    """A data version from what an output is made of (cache keys, takes), so staleness follows content."""
+    return hashlib.sha256("\n".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+@dataclass
+class Step:
+    """One phase of one video inside a run."""
+
+    phase: Phase
+    vidgen: VidgenResource
+    request: GenerationRequest
+    run_id: str
+    started: float = field(default_factory=time.perf_counter)
+
+    @cached_property
+    def store(self) -> BlobStore:
+        return self.vidgen.store()
+
+    @cached_property
+    def providers(self) -> Providers:
+        return self.vidgen.providers(self.request.video_id)
+
+    @cached_property
+    def calls(self) -> CallCache:
+        return self.vidgen.calls(self.request, self.run_id)
+
+    @cached_property
+    def progress(self) -> Progress:
+        return self.vidgen.progress(self.request.video_id)
+
+    def result(
+        self,
+        value: BaseModel,
+        *,
+        costs: list[CostLine],
+        provider: str,
+        model: str,
+        version: str,
+        list_price: float | None = None,
+        checks: list[Outcome] | None = None,
+        **extra: Any,
+    ) -> dg.MaterializeResult:
+        """The manifest with its metadata, check results and data version."""
+        return dg.MaterializeResult(
+            value=value,
+            metadata=phase_metadata(self.phase, costs, provider, model, self.started, list_price, **extra),
+            check_results=check_results(self.phase.value, checks or []),
+            data_version=dg.DataVersion(version),
+        )
+
+
+@contextmanager
+def step(
+    context: dg.AssetExecutionContext,
+    vidgen: VidgenResource,
+    phase: Phase,
+    find: Callable[[], GenerationRequest] | None = None,
+) -> Iterator[Step]:
+    """Run one phase of the partition's video: its start reported, vidgen errors as failures that say what to do.
+
+    ``find`` gives the video's request when the stored one is not enough (the spec reads the launchpad config).
+    """
+    with user_errors():
+        found = find() if find else vidgen.requests().request(context.partition_key)
+        current = Step(phase, vidgen, found, context.run.run_id)
+        current.progress(phase, 0, 1)
+        yield current
