@@ -8,8 +8,10 @@ import dagster as dg
 import pytest
 
 from tests.support import execute, metadata_of, submit_and_execute
+from vidgen_core.ledger import Ledger
 from vidgen_core.media.probe import probe
-from vidgen_core.records import RequestDB
+from vidgen_core.models import Phase
+from vidgen_core.records import CallState, RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys
 from vidgen_dagster.execute import failure_message
@@ -41,14 +43,20 @@ def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     assert meta["storyboard"]["reused"] == meta["storyboard"]["images"] > 0
     assert meta["video_chunks"]["reused"] == 0
 
+    ledger = Ledger(settings.db_url)
+    paid = [r for r in ledger.rows("vid-retry1") if r.state == CallState.PAID]
+    failed_calls = [r for r in ledger.rows("vid-retry1") if r.state == CallState.FAILED]
+    assert [r.phase for r in failed_calls] == [Phase.VIDEO_CHUNKS]  # the broken renderer's one attempt
+    assert len(paid) == 1 + meta["storyboard"]["images"] + 1 + meta["video_chunks"]["chunks"]  # each call once
+
     keys = VideoKeys(settings.default_user, "vid-retry1")
-    assert meta["video_chunks"]["chunks"] >= 2
-    (settings.storage_dir / keys.chunk(1)).unlink()  # as if a run had died while making chunk 1
+    (settings.storage_dir / keys.chunk(1)).unlink()  # a lost copy: the call cache still holds the clip
     rerun = execute(settings, instance, "vid-retry1")
     assert rerun.success
     meta = metadata_of(rerun)
-    assert meta["video_chunks"]["reused"] == meta["video_chunks"]["chunks"] - 1
-    assert meta["storyboard"]["reused"] == meta["storyboard"]["images"]
+    assert meta["video_chunks"]["reused"] == meta["video_chunks"]["chunks"]
+    assert meta["storyboard"]["reused"] == meta["storyboard"]["images"] and meta["video_spec"]["reused"] == 1
+    assert [r for r in ledger.rows("vid-retry1") if r.state == CallState.PAID] == paid  # nothing paid again
     assert probe(settings.storage_dir / keys.final()).duration_s == pytest.approx(10.0, abs=0.1)
 
 

@@ -53,6 +53,7 @@ class FakeOpenAI(FakeServer):
         self.scenario = "ok"
         self.faults: list[tuple[int, dict[str, Any], dict[str, str]]] = []  # (status, error body, headers)
         self.usage = {"input": 1500, "cached": 300, "output": 700}
+        self.plans = 0  # plans answered (what the account pays for)
         self.calls: list[dict[str, Any]] = []
 
     def fail_next(self, status: int, body: dict[str, Any] | None = None, **headers: str) -> None:
@@ -101,6 +102,7 @@ class FakeOpenAI(FakeServer):
         return self._chat(request, text) if path.endswith("completions") else self._responses(request, text)
 
     def plan(self, request: dict[str, Any], path: str) -> dict[str, Any]:
+        self.plans += 1
         messages = request["messages"] if path.endswith("completions") else request["input"]
         system, user = messages[0]["content"], messages[-1]["content"]
         library = re.findall(r"- (\w+): (opening|product|dynamic|closing), (\d+)s", system)

@@ -9,6 +9,7 @@ Knobs inject latency and faults; ``paid`` counts the predictions that succeeded 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import random
@@ -291,8 +292,13 @@ class FakeReplicate(FakeServer):
 
     def _image(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
         size = FLUX_SIZES[pred.input.get("aspect_ratio", "1:1")]
-        img = Image.new("RGB", size, (40 + hash(pred.input.get("prompt", "")) % 180, 90, 160))
-        ImageDraw.Draw(img).ellipse((size[0] * 0.3, size[1] * 0.3, size[0] * 0.7, size[1] * 0.7), fill=(230, 60, 40))
+        # Like FLUX, the picture follows the prompt and the seed (and the same pair gives the same picture).
+        digest = hashlib.sha256(f"{pred.input.get('prompt', '')}|{pred.input.get('seed')}".encode()).digest()
+        img = Image.new("RGB", size, (40 + digest[0] % 180, 60 + digest[1] % 120, 100 + digest[2] % 120))
+        x, y = 0.15 + digest[3] / 255 * 0.4, 0.15 + digest[4] / 255 * 0.4
+        ImageDraw.Draw(img).ellipse(
+            (size[0] * x, size[1] * y, size[0] * (x + 0.3), size[1] * (y + 0.3)), fill=(230, 60 + digest[5] % 100, 40)
+        )
         buf = io.BytesIO()
         img.save(buf, format="PNG")
         return buf.getvalue(), "png", {"image_output_count": 1}

@@ -1,0 +1,132 @@
+"""The call cache and the spend ledger: a call is paid once, takes and users are separate, budgets hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vidgen_core.calls import Call, CallCache, Made
+from vidgen_core.errors import BudgetExceeded, ProviderError
+from vidgen_core.ledger import CallEntry, Ledger
+from vidgen_core.models import CostLine, Phase
+from vidgen_core.records import CallState, RequestDB
+from vidgen_core.settings import Settings
+from vidgen_core.storage import LocalStore
+
+
+class Provider:
+    """Counts calls; each writes a file and costs ``usd``."""
+
+    def __init__(self, usd: float = 0.025) -> None:
+        self.calls, self.usd = 0, usd
+
+    def __call__(self, tmp: Path, journal: object) -> Made:
+        self.calls += 1
+        out = tmp / "image.png"
+        out.write_bytes(f"image {self.calls}".encode())
+        line = CostLine(
+            phase=Phase.STORYBOARD, provider="p", model="m", item="x", quantity=1, unit="image", usd=self.usd
+        )
+        return Made({"image.png": out}, [line])
+
+
+def _call(take: int = 0, prompt: str = "a shoe", estimate: float = 0.025) -> Call:
+    return Call(
+        phase=Phase.STORYBOARD,
+        item="beat_02",
+        provider="replicate",
+        model="flux-dev",
+        inputs={"prompt": prompt, "seed": 3},
+        beat_index=2,
+        take=take,
+        estimate_usd=estimate,
+    )
+
+
+@pytest.fixture
+def cache(settings: Settings) -> CallCache:
+    return CallCache(LocalStore(settings.storage_dir), Ledger(settings.db_url), "ana", "vid-calls1", budget_usd=0.06)
+
+
+def test_a_call_is_paid_once_and_reused_after(cache: CallCache) -> None:
+    provider = Provider()
+    first = cache.run(_call(), provider)
+    again = cache.run(_call(), provider)
+    assert provider.calls == 1 and not first.reused and again.reused
+    assert again.outputs == first.outputs and cache.store.get_bytes(first.outputs["image.png"]) == b"image 1"
+    assert first.cost_usd == 0.025 and again.cost_usd == 0.0
+    rows = cache.ledger.rows("vid-calls1")
+    assert [(r.state, r.actual_usd, r.beat_index, r.take) for r in rows] == [
+        (CallState.PAID, 0.025, 2, 0),
+        (CallState.REUSED, 0.0, 2, 0),
+    ]
+    assert cache.ledger.spent("vid-calls1") == 0.025
+
+
+def test_takes_prompts_and_users_make_different_calls(cache: CallCache) -> None:
+    provider, unbounded = Provider(), CallCache(cache.store, cache.ledger, "ana", "vid-calls1")
+    keys = {unbounded.run(c, provider).key for c in (_call(), _call(take=1), _call(prompt="a red shoe"))}
+    assert len(keys) == 3 and provider.calls == 3
+    other = CallCache(cache.store, cache.ledger, "ben", "vid-calls2")
+    assert not other.run(_call(), provider).reused and provider.calls == 4  # another user's cache is never shared
+
+
+def test_the_budget_refuses_before_the_call(cache: CallCache) -> None:
+    provider = Provider()
+    cache.run(_call(), provider)
+    cache.run(_call(take=1), provider)
+    with pytest.raises(BudgetExceeded, match=r"estimated at \$0.0250 on top of \$0.0500.*budget of \$0.0600"):
+        cache.run(_call(take=2), provider)
+    assert provider.calls == 2 and cache.ledger.spent("vid-calls1") == 0.05
+    assert cache.ledger.committed("vid-calls1") <= 0.06
+    assert cache.run(_call(take=1), provider).reused  # what is paid for stays free to use
+
+
+def test_a_failed_call_is_recorded_and_a_retry_pays_once(cache: CallCache) -> None:
+    def broken(tmp: Path, journal: object) -> Made:
+        raise ProviderError("replicate", "flux-dev", "prediction failed: E005", "beat 2")
+
+    with pytest.raises(ProviderError):
+        cache.run(_call(), broken)
+    provider = Provider()
+    assert not cache.run(_call(), provider).reused and provider.calls == 1
+    states = [(r.state, r.error) for r in cache.ledger.rows("vid-calls1")]
+    assert states[0] == (CallState.FAILED, "replicate model flux-dev failed for beat 2: prediction failed: E005")
+    assert states[1][0] == CallState.PAID
+
+
+def test_a_reservation_left_by_a_dead_run_is_taken_over(settings: Settings) -> None:
+    ledger = Ledger(settings.db_url)
+    cache = CallCache(LocalStore(settings.storage_dir), ledger, "ana", "vid-calls3", budget_usd=0.03, run_id="r1")
+    entry = CallEntry(
+        video_id="vid-calls3",
+        user_id="ana",
+        phase=Phase.STORYBOARD,
+        item="beat_02",
+        provider="replicate",
+        model="flux-dev",
+        cache_key=_call().key(),
+        beat_index=2,
+        estimate_usd=0.025,
+        run_id="r0",
+    )
+    entry_row = ledger.reserve(entry, 0.03)  # a run that died while the call was in flight
+    outcome = cache.run(_call(), Provider())  # the same call again: its reservation is reused, not doubled
+    rows = ledger.rows("vid-calls3")
+    assert not outcome.reused and [r.id for r in rows] == [entry_row] and rows[0].state == CallState.PAID
+    assert rows[0].run_id == "r1"
+
+
+def test_takes_are_recorded_selected_and_idempotent_per_run(settings: Settings) -> None:
+    db = RequestDB(settings.db_url)
+    assert db.current_takes("vid-t1") == []
+    one = db.new_take("vid-t1", 2, "a new look", None, run_id="run-a")
+    assert one.take == 1 and db.new_take("vid-t1", 2, "ignored", None, run_id="run-a").take == 1  # a retried run
+    assert db.new_take("vid-t1", 2).take == 2
+    assert [(t.beat_index, t.take) for t in db.current_takes("vid-t1")] == [(2, 2)]
+    assert db.select_take("vid-t1", 2, 0).take == 0 and db.current_takes("vid-t1")[0].take == 0
+    assert db.select_take("vid-t1", 2, 1).image_prompt == "a new look"
+    assert sorted(t.take for t in db.takes("vid-t1")) == [0, 1, 2]
+    with pytest.raises(Exception, match="has no take 7"):
+        db.select_take("vid-t1", 2, 7)

@@ -1,0 +1,217 @@
+"""The beat as a unit, through the OpenAI and Replicate imitations, on local storage and on S3 (moto):
+regenerating one beat pays for it alone, re-runs and going back pay nothing, a killed run resumes without paying
+twice, and budgets refuse before spending."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.replicate_server import FakeReplicate
+from tests.support import execute, frame_at, instance_at, metadata_of, psnr, tick, vidgen_in_process, wait
+from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.chunking import plan_chunks
+from vidgen_core.ledger import Ledger
+from vidgen_core.media.probe import probe
+from vidgen_core.models import VideoSpec
+from vidgen_core.records import CallState, RequestDB, Status
+from vidgen_core.settings import Settings
+from vidgen_core.storage import VideoKeys, open_store
+
+pytestmark = pytest.mark.slow  # whole videos through the imitations
+REAL = ["--planner", "openai", "--media", "replicate"]
+
+
+@pytest.fixture(params=["local", "s3"])
+def home(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider_env: dict) -> Path:
+    """A fresh vidgen home for `vidgen` in this process, its media in a folder or in a bucket on moto."""
+    if request.param == "s3":
+        request.getfixturevalue("s3_env")
+    home = tmp_path / "home"
+    monkeypatch.setenv("VIDGEN_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    return home
+
+
+def vidgen(*args: str) -> dict:
+    result = vidgen_in_process([*args, "--json"])
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
+
+
+def charged(openai: FakeOpenAI, replicate: FakeReplicate, clip_model: str = "hailuo-02-fast") -> float:
+    """What the imitations charged: OpenAI's tokens, and every succeeded Replicate prediction at its price."""
+    usd = openai.plans * LLM_MODELS["gpt-4o"].cost(
+        openai.usage["input"], openai.usage["cached"], openai.usage["output"]
+    )
+    for prediction in replicate.predictions.values():
+        if not prediction.metrics:  # not finished: not paid
+            continue
+        if prediction.kind == "image":
+            usd += IMAGE_MODELS["flux-dev"].usd_per_image
+        elif prediction.kind == "video":
+            usd += VIDEO_MODELS[clip_model].clip_cost(float(prediction.input["duration"]))
+        else:
+            usd += MUSIC_MODELS["musicgen"].cost(prediction.metrics["predict_time"])
+    return usd
+
+
+def _frames(video: Path, spec: VideoSpec, tmp: Path) -> dict[int, object]:
+    """The middle frame of each beat."""
+    tmp.mkdir()
+    fps = probe(video).fps
+    return {b.index: frame_at(video, int((b.start_s + b.duration_s / 2) * fps), tmp) for b in spec.beats}
+
+
+def test_regenerating_one_beat_pays_for_it_alone(
+    home: Path, tmp_path: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
+) -> None:
+    started = time.perf_counter()
+    made = vidgen("generate", "Create a 30-second Nike ad", *REAL)
+    full_s = time.perf_counter() - started
+    assert made["status"] == "complete", made
+    video, settings = made["video_id"], Settings(home=home)
+    store, keys = open_store(settings), VideoKeys(made["user_id"], video)
+    first = tmp_path / "first.mp4"
+    first.write_bytes(store.get_bytes(keys.final()))
+    spec = VideoSpec.model_validate_json(store.get_bytes(keys.spec()))
+    assert len(spec.beats) >= 3
+    clips = [p for p in plan_chunks(spec, VIDEO_MODELS[spec.video_model].clip_durations_s) if p.beat_index == 2]
+    before, plans = dict(fake_replicate.paid_by_kind), fake_openai.plans
+
+    started = time.perf_counter()
+    regen = vidgen("regenerate", video, "--beat", "2", "--prompt", "the Nike shoe on a glowing red running track")
+    regen_s = time.perf_counter() - started
+    assert regen["status"] == "complete" and (regen["beat"], regen["take"]) == (2, 1) and regen["takes"]["2"] == 1
+    bought = {k: fake_replicate.paid_by_kind.get(k, 0) - before.get(k, 0) for k in ("image", "video", "music")}
+    assert bought == {"image": 1, "video": len(clips), "music": 0}  # one image and beat 2's clips, nothing else
+    assert fake_openai.plans == plans == 1  # the plan is a cached call: never planned again
+    assert regen["paid_calls"] == 1 + len(clips) and regen["reused_calls"] == 1 + 1 + len(spec.beats) - 1 + (
+        made["chunks"] - len(clips)
+    )
+    expected = IMAGE_MODELS["flux-dev"].usd_per_image + sum(
+        VIDEO_MODELS[spec.video_model].clip_cost(p.clip_s) for p in clips
+    )
+    assert regen["cost_usd"] == pytest.approx(expected, abs=1e-3)
+
+    second = tmp_path / "second.mp4"
+    second.write_bytes(store.get_bytes(keys.final()))
+    assert probe(second).duration_s == pytest.approx(30.0, abs=0.1)
+    old, new = _frames(first, spec, tmp_path / "a"), _frames(second, spec, tmp_path / "b")
+    for beat in spec.beats:
+        same = psnr(old[beat.index], new[beat.index])
+        assert (same < 30) if beat.index == 2 else (same > 40), (beat.index, same)
+
+    with instance_at(home / "dagster") as instance:  # the whole partition again, as the UI or a backfill runs it
+        again = execute(settings, instance, video)
+    assert again.success
+    meta = metadata_of(again)
+    assert meta["video_spec"]["takes"]["2"] == 1 and meta["storyboard"]["reused"] == len(spec.beats)
+    assert meta["video_chunks"]["reused"] == made["chunks"] and meta["music"]["reused"] == 1
+    assert fake_replicate.paid_by_kind == {k: before.get(k, 0) + bought[k] for k in before}  # paid nothing
+
+    back = vidgen("regenerate", video, "--beat", "2", "--take", "0")
+    assert back["status"] == "complete" and back["takes"]["2"] == 0 and back["paid_calls"] == 0
+    assert (
+        fake_replicate.paid == sum(before.values()) + 1 + len(clips) and fake_replicate.creates == fake_replicate.paid
+    )
+    third = tmp_path / "third.mp4"
+    third.write_bytes(store.get_bytes(keys.final()))
+    restored = _frames(third, spec, tmp_path / "c")
+    assert all(psnr(old[b.index], restored[b.index]) > 40 for b in spec.beats)  # take 0 is back, for free
+
+    shown = vidgen("show", video)
+    beat2 = shown["beats"][2]
+    assert (beat2["take"], beat2["takes"]) == (0, [0, 1]) and beat2["image_key"] == keys.storyboard(2)
+    assert beat2["clip_keys"] == [keys.chunk(p.index) for p in clips]
+    first_beat2 = IMAGE_MODELS["flux-dev"].usd_per_image + sum(
+        VIDEO_MODELS[spec.video_model].clip_cost(p.clip_s) for p in clips
+    )
+    assert beat2["cost_usd"] == pytest.approx(2 * first_beat2, abs=1e-3)  # both takes were paid, once each
+    assert shown["spent_usd"] == pytest.approx(charged(fake_openai, fake_replicate), abs=1e-4)
+    assert shown["spent_usd"] == pytest.approx(made["cost_usd"] + regen["cost_usd"], abs=1e-4)
+    states = {row["state"] for row in shown["ledger"]}
+    assert states == {"paid", "reused"}
+    print(
+        f"\n30 s ad: ${made['cost_usd']:.4f} in {full_s:.1f} s; beat 2 again: ${regen['cost_usd']:.4f} in "
+        f"{regen_s:.1f} s; ledger ${shown['spent_usd']:.4f} = imitations ${charged(fake_openai, fake_replicate):.4f}"
+    )
+
+
+def test_a_killed_run_resumes_without_paying_twice(
+    home: Path, fake_replicate: FakeReplicate, fake_openai: FakeOpenAI
+) -> None:
+    fake_replicate.time_scale = 0.04  # a clip takes 1.8 s, long enough to be killed in the middle of one
+    env = dict(os.environ)
+    command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL, "--json"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait(
+            "a clip in flight after one was paid",
+            180,
+            lambda: (
+                fake_replicate.paid_by_kind.get("video", 0) >= 1
+                and any(p.kind == "video" and p.outcome and not p.metrics for p in fake_replicate.predictions.values())
+            ),
+        )
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    db = RequestDB(Settings(home=home).db_url)
+    (record,) = db.page(Settings(home=home).default_user, 10)[0]
+    assert record.status == Status.RUNNING  # what the killed process left behind
+    with instance_at(home / "dagster") as instance:
+        tick(Settings(home=home), instance, cursor=None)  # the sensor's round recognises the dead process
+    dead = db.get(record.video_id)
+    assert dead.status == Status.FAILED and "has exited" in (dead.error or ""), dead.error
+    paid_before = fake_replicate.paid
+
+    started = time.perf_counter()
+    resumed = vidgen("resume", record.video_id)
+    resume_s = time.perf_counter() - started
+    assert resumed["status"] == "complete", resumed
+    used = resumed["beats"] + resumed["chunks"] + 1  # images, clips, music
+    assert fake_replicate.paid == used and fake_replicate.creates == used  # none paid or created twice
+    assert fake_openai.plans == 1
+    rows = Ledger(Settings(home=home).db_url).rows(record.video_id)
+    paid = [r for r in rows if r.state == CallState.PAID]
+    assert len({r.cache_key for r in paid}) == len(paid) == used + 1  # + the plan
+    assert not [r for r in rows if r.state == CallState.RESERVED]
+    assert db.get(record.video_id).status == Status.COMPLETE
+    print(
+        f"\nresume after SIGKILL: {paid_before} predictions paid before, {resumed['paid_calls']} after, {resume_s:.1f} s"
+    )
+
+
+def test_a_budget_below_the_estimate_refuses_before_any_call(
+    home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
+) -> None:
+    estimate = json.loads(vidgen_in_process(["estimate", "Create a 30-second Nike ad", *REAL, "--json"]).stdout)
+    result = vidgen_in_process(["generate", "Create a 30-second Nike ad", *REAL, "--max-cost", "0.10"])
+    assert result.code == 2 and result.stdout == ""
+    assert f"estimated at ${estimate['estimate_usd']:.4f}, over its budget of $0.1000" in result.stderr
+    assert fake_replicate.creates == 0 and fake_openai.plans == 0
+
+
+def test_a_budget_reached_mid_run_stops_cleanly(
+    home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
+) -> None:
+    # MusicGen is billed by GPU time: 120 s here, four times what the catalog expects for 15 s of music.
+    estimate = vidgen_in_process(["estimate", "Create a 15-second Nike ad", *REAL, "--json"])
+    cap = round(json.loads(estimate.stdout)["estimate_usd"] + 0.02, 2)
+    out = vidgen("generate", "Create a 15-second Nike ad", *REAL, "--max-cost", str(cap))
+    assert out["status"] == "failed" and "over video" in out["error"] and f"budget of ${cap:.4f}" in out["error"]
+    ledger = Ledger(Settings(home=home).db_url)
+    assert 0 < ledger.spent(out["video_id"]) <= cap and ledger.committed(out["video_id"]) <= cap
+    assert fake_replicate.creates == fake_replicate.paid  # nothing was started that the budget did not cover
+    store, keys = open_store(Settings(home=home)), VideoKeys(out["user_id"], out["video_id"])
+    assert store.exists(keys.storyboard(0)) and store.exists(keys.music())  # what was made is kept
+    assert RequestDB(Settings(home=home).db_url).get(out["video_id"]).status == Status.FAILED
