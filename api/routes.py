@@ -31,6 +31,7 @@ from vidgen_core.storage import LocalStore, upload_key
 from vidgen_core.uploads import check_image
 from vidgen_core.videos import regenerate as new_take
 from vidgen_core.videos import stored_spec
+from vidgen_dagster.observe import report_request_version
 
 router = APIRouter()
 VideoId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$", examples=["vid-0123456789ab"])]
@@ -106,6 +107,7 @@ def regenerate(
     ``take``, go back to an earlier take for free. Follow it with /api/status like a new video."""
     record = owned_record(found, video_id, user)
     take = new_take(found.db, found.ledger, found.store, record, beat, body.prompt, body.motion_prompt, body.take)
+    report_request_version(found.instance, found.db, video_id)  # the UI shows what the new take makes stale
     queued = found.db.requeue(
         video_id, new_run_key(record.request_id, f"beat{beat}-take{take.take}"), found.settings.max_active_per_user
     )

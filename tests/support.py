@@ -71,6 +71,22 @@ def run_metadata(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[st
     }
 
 
+def stale_assets(instance: dg.DagsterInstance, video_id: str) -> set[str]:
+    """The video's assets the Dagster UI shows as stale."""
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._core.loader import LoadingContextForTest
+
+    from vidgen_dagster.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+    return {
+        key.to_user_string()
+        for key in graph.materializable_asset_keys
+        if resolver.get_status(key, video_id) == StaleStatus.STALE
+    }
+
+
 def run_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
     """The asset check evaluations stored for one run."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records

@@ -300,6 +300,12 @@ class RequestDB:
         """Queued requests with ``seq`` above ``after_seq``, oldest first: what a sensor has not yet seen."""
         return self._select(requests_table.c.seq > after_seq, requests_table.c.status == Status.QUEUED, limit=limit)
 
+    def recent(self, limit: int) -> list[RequestRecord]:
+        """The newest requests of every user, newest first."""
+        query = sa.select(requests_table).order_by(requests_table.c.seq.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
     def active(self, limit: int = 500) -> list[RequestRecord]:
         """Every queued or running request, oldest first."""
         return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)

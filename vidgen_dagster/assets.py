@@ -15,6 +15,7 @@ from vidgen_core.media.probe import probe
 from vidgen_core.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs, image_md, table_md
+from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import SpecConfig, VidgenResource
 from vidgen_dagster.steps import Step, content_version, step
@@ -28,7 +29,11 @@ ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VER
 PAID = {"kinds": {"replicate"}, "pool": "replicate", "retry_policy": PROVIDER_RETRY}
 
 
-@dg.asset(**ASSET, kinds={"openai"}, pool="openai", retry_policy=PROVIDER_RETRY)
+# The request and its takes (an observable source) feed the assets a take changes: the plan, images and clips.
+TAKES = ["video_request"]
+
+
+@dg.asset(**ASSET, deps=TAKES, kinds={"openai"}, pool="openai", retry_policy=PROVIDER_RETRY)
 def video_spec(
     context: dg.AssetExecutionContext, config: SpecConfig, vidgen: VidgenResource
 ) -> dg.MaterializeResult[VideoSpec]:
@@ -38,6 +43,10 @@ def video_spec(
         _check_budget(s)
         if config.regenerate_beat is not None:
             _new_take(s, config)
+        report_request_version(context.instance, vidgen.requests(), request.video_id)
+        # The step read its inputs' versions when it started; read video_request's again, so the plan records the
+        # version just reported and is not stale against its own take.
+        context.get_step_execution_context().wipe_input_asset_version_info(dg.AssetKey("video_request"))
         takes = vidgen.requests().current_takes(request.video_id)
         spec, plan = phases.make_spec(request, takes, s.providers, s.calls)
         beats = [
@@ -83,7 +92,7 @@ def _new_take(s: Step, config: SpecConfig) -> None:
     s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, s.run_id)
 
 
-@dg.asset(**ASSET, **PAID, check_specs=check_specs("storyboard", ["one_image_per_beat"]))
+@dg.asset(**ASSET, **PAID, deps=TAKES, check_specs=check_specs("storyboard", ["one_image_per_beat"]))
 def storyboard(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
     """One storyboard image per beat, drawn from the beat's image prompt (its current take)."""
     with step(context, vidgen, Phase.STORYBOARD) as s:
@@ -128,7 +137,7 @@ def music(
         )
 
 
-@dg.asset(**ASSET, **PAID, check_specs=check_specs("video_chunks", ["every_beat_covered"]))
+@dg.asset(**ASSET, **PAID, deps=TAKES, check_specs=check_specs("video_chunks", ["every_beat_covered"]))
 def video_chunks(
     context: dg.AssetExecutionContext, video_spec: VideoSpec, storyboard: Storyboard, vidgen: VidgenResource
 ):

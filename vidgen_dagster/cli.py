@@ -18,6 +18,7 @@ from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import open_store
 from vidgen_core.videos import describe, regenerate
 from vidgen_dagster.instance import open_instance
+from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.runs import latest_runs, sync
 
 EXIT_BAD_INPUT = 2
@@ -205,6 +206,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
             args.take,
         )  # fmt: skip
         db.update(record.video_id, run_key=new_run_key(record.request_id, f"beat{args.beat}-take{take.take}"))
+        report_request_version(open_instance(settings), db, record.video_id)
         summary = _run(db.get(record.video_id), settings, "cli-regenerate")
         return _finished(
             summary | {"beat": args.beat, "take": take.take}, args.json, f"beat {args.beat} take {take.take}"

@@ -12,11 +12,17 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.support import ORIGIN, auth, run_pending
+from api.app import create_app
+from tests.support import KEYS, ORIGIN, auth, run_pending, stale_assets
 from vidgen_core.errors import ProviderError
+from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.media.probe import probe
+from vidgen_core.models import Phase
 from vidgen_core.planning.local import LocalPlanner
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB, Status
 from vidgen_core.settings import Settings
+from vidgen_core.storage import LocalStore, VideoKeys
 
 
 def _png(size: tuple[int, int] = (64, 48)) -> bytes:
@@ -206,3 +212,98 @@ def test_docs_and_schema_are_served(client: TestClient) -> None:
     assert {"/api/generate", "/api/status/{video_id}", "/api/video/{video_id}", "/api/upload", "/health"} <= set(
         schema["paths"]
     )
+
+
+@pytest.mark.slow
+def test_regenerate_one_beat_through_the_api(
+    client: TestClient, api_settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    made = _generate(client, prompt="Create a 12-second Nike ad")
+    video = made["video_id"]
+    assert made["estimate_usd"] == 0.0 and made["max_cost_usd"] == api_settings.max_cost_usd  # local renderers
+    run_pending(api_settings, instance)
+    before = client.get(f"/api/video/{video}", headers=auth("ana")).json()
+    assert before["status"] == "complete" and [b["take"] for b in before["beats"]] == [0] * len(before["beats"])
+    url = f"/api/video/{video}/beats/1/regenerate"
+    assert client.post(url, json={}, headers=auth("ben")).status_code == 404  # not ben's video
+    missing = client.post(f"/api/video/{video}/beats/9/regenerate", json={}, headers=auth("ana"))
+    assert missing.status_code == 422 and "has beats 0 to" in missing.json()["detail"][0]["msg"]
+
+    queued = client.post(url, json={"prompt": "the shoe in slow motion rain"}, headers=auth("ana"))
+    assert queued.status_code == 200, queued.text
+    body = queued.json()
+    assert (body["beat"], body["take"], body["status"], body["request_id"]) == (1, 1, "queued", made["request_id"])
+    again = client.post(url, json={}, headers=auth("ana"))
+    assert again.status_code == 422 and "still queued" in again.json()["detail"][0]["msg"]
+    status = client.get(f"/api/status/{video}", headers=auth("ana")).json()
+    assert status["status"] == "queued" and status["progress"] == 0.0
+    assert stale_assets(instance, video) == {"video_spec", "storyboard", "video_chunks"}  # what the UI shows
+
+    run_pending(api_settings, instance)  # the sensor asks for the regeneration's run by its new run key
+    assert stale_assets(instance, video) == set()
+    after = client.get(f"/api/video/{video}", headers=auth("ana")).json()
+    assert after["status"] == "complete" and len(after["runs"]) == 2
+    beat = after["beats"][1]
+    assert (beat["take"], beat["takes"], beat["image_prompt"]) == (1, [0, 1], "the shoe in slow motion rain")
+    assert [b["take"] for b in after["beats"]].count(0) == len(after["beats"]) - 1
+    rows = after["ledger"]
+    assert {r["state"] for r in rows} == {"paid", "reused"} and after["cost_usd"] == 0.0
+    regenerated = [r for r in rows if r["state"] == "paid" and r["take"] == 1]
+    assert {r["phase"] for r in regenerated} == {"storyboard", "video_chunks"}
+    assert all(r["beat_index"] == 1 for r in regenerated)
+    assert client.post(url, json={"take": 7}, headers=auth("ana")).status_code == 404
+    back = client.post(url, json={"take": 0}, headers=auth("ana"))
+    assert back.status_code == 200 and back.json()["take"] == 0 and back.json()["estimate_usd"] == 0.0
+
+
+def test_videos_are_listed_newest_first_a_page_at_a_time(client: TestClient, api_settings: Settings) -> None:
+    db = RequestDB(api_settings.db_url)
+    mine = [db.submit(build_request(f"ad number {i}", api_settings, user_id="ana")).video_id for i in range(3)]
+    db.submit(build_request("ben's ad", api_settings, user_id="ben"))
+    first = client.get("/api/videos?limit=2", headers=auth("ana")).json()
+    assert [v["video_id"] for v in first["videos"]] == mine[:0:-1] and first["total"] == 3
+    rest = client.get("/api/videos?limit=2&offset=2", headers=auth("ana")).json()
+    assert [v["video_id"] for v in rest["videos"]] == [mine[0]]
+    assert client.get("/api/videos", headers=auth("ben")).json()["total"] == 1
+    assert client.get("/api/videos?limit=0", headers=auth("ana")).status_code == 422
+
+
+def test_budgets_are_checked_before_anything_is_queued(
+    settings: Settings, instance: dg.DagsterInstance, fake_replicate: object, provider_env: dict
+) -> None:
+    paid = Settings(home=settings.home, api_keys=f"{KEYS['ana']}=ana", media="replicate")
+    with TestClient(create_app(paid, instance)) as client:
+        refused = client.post(
+            "/api/generate", json={"prompt": "Create a 30-second Nike ad", "max_cost_usd": 0.05}, headers=auth("ana")
+        )
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["detail"][0]
+        assert error["loc"] == ["body", "max_cost_usd"] and "over its budget of $0.0500" in error["msg"]
+        made = client.post("/api/generate", json={"prompt": "Create a 15-second Nike ad"}, headers=auth("ana")).json()
+        assert made["estimate_usd"] > 0.3 and made["max_cost_usd"] == paid.max_cost_usd
+
+        # The video is made and has spent all but a cent of a $0.50 cap: one more beat does not fit.
+        db, video = RequestDB(paid.db_url), made["video_id"]
+        request = db.request(video)
+        spec = LocalPlanner().plan(request).spec
+        LocalStore(paid.storage_dir).put_bytes(VideoKeys("ana", video).spec(), spec.model_dump_json().encode())
+        db.update(
+            video,
+            status=Status.COMPLETE,
+            options=request.model_copy(update={"max_cost_usd": 0.5}).model_dump(mode="json"),
+        )
+        ledger = Ledger(paid.db_url)
+        entry = CallEntry(
+            video_id=video,
+            user_id="ana",
+            phase=Phase.VIDEO_CHUNKS,
+            item="chunk_00",
+            provider="replicate",
+            model="hailuo-02-fast",
+            cache_key="k" * 64,
+            estimate_usd=0.49,
+        )
+        ledger.paid(ledger.reserve(entry, 0.5), 0.49, "p1")
+        over = client.post(f"/api/video/{video}/beats/0/regenerate", json={}, headers=auth("ana"))
+        assert over.status_code == 402 and "over video" in over.json()["detail"] and "$0.5000" in over.json()["detail"]
+        assert db.takes(video) == [] and db.get(video).status == Status.COMPLETE  # nothing recorded, nothing queued

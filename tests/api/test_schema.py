@@ -48,8 +48,15 @@ def test_schema_lists_every_route(api_schema: BaseSchema) -> None:
                       "POST /api/upload", "GET /health"}  # fmt: skip
 
 
-OPERATIONS = ["POST /api/generate", "GET /api/status/{video_id}", "GET /api/video/{video_id}", "POST /api/upload",
-              "GET /api/files/{key}"]  # fmt: skip
+OPERATIONS = [
+    "POST /api/generate",
+    "GET /api/status/{video_id}",
+    "GET /api/video/{video_id}",
+    "POST /api/upload",
+    "GET /api/files/{key}",
+    "POST /api/video/{video_id}/beats/{beat}/regenerate",
+    "GET /api/videos",
+]
 
 
 @pytest.mark.parametrize(

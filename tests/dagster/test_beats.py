@@ -186,9 +186,7 @@ def test_a_killed_run_resumes_without_paying_twice(
     assert len({r.cache_key for r in paid}) == len(paid) == used + 1  # + the plan
     assert not [r for r in rows if r.state == CallState.RESERVED]
     assert db.get(record.video_id).status == Status.COMPLETE
-    print(
-        f"\nresume after SIGKILL: {paid_before} predictions paid before, {resumed['paid_calls']} after, {resume_s:.1f} s"
-    )
+    print(f"\nresume after SIGKILL: {paid_before} paid before, {resumed['paid_calls']} paid after, {resume_s:.1f} s")
 
 
 def test_a_budget_below_the_estimate_refuses_before_any_call(

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from vidgen_dagster.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,11 +37,14 @@ def test_graph_shape() -> None:
         for k in graph.get_all_asset_keys()
     }
     assert parents == {
-        "video_spec": [],
-        "storyboard": ["video_spec"],
+        "video_request": [],
+        "video_spec": ["video_request"],
+        "storyboard": ["video_request", "video_spec"],
         "music": ["video_spec"],
-        "video_chunks": ["storyboard", "video_spec"],
+        "video_chunks": ["storyboard", "video_request", "video_spec"],
         "stitched_video": ["video_chunks", "video_spec"],
         "final_video": ["music", "stitched_video", "video_spec"],
     }
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
+    assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
+    assert graph.get(dg.AssetKey("video_request")).is_observable

@@ -62,9 +62,31 @@ def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
 
 def test_partition_added_by_hand_uses_the_launchpad_prompt(settings: Settings, instance: dg.DagsterInstance) -> None:
     instance.add_dynamic_partitions(videos.name, ["ui-made", "ui-empty"])
-    config = {"ops": {"video_spec": {"config": {"prompt": "square ad for our bakery", "duration_s": 5}}}}
+    config = {
+        "ops": {"video_spec": {"config": {"prompt": "square ad for our bakery", "duration_s": 5, "user_id": "ana"}}}
+    }
     assert execute(settings, instance, "ui-made", run_config=config).success
-    assert RequestDB(settings.db_url).request("ui-made").aspect_ratio == "1:1"
+    made = RequestDB(settings.db_url).request("ui-made")
+    assert (made.aspect_ratio, made.user_id) == ("1:1", "ana")  # the API shows it to ana
+    assert (settings.storage_dir / VideoKeys("ana", "ui-made").final()).is_file()
     failed = execute(settings, instance, "ui-empty")
     assert not failed.success
     assert failure_message(failed).startswith("video_spec: No request is stored for video 'ui-empty'")
+
+
+def test_launchpad_config_regenerates_one_beat(settings: Settings, instance: dg.DagsterInstance) -> None:
+    assert submit_and_execute(settings, instance, "Create a 15-second Nike ad", "vid-pad1").success
+    ledger = Ledger(settings.db_url)
+    paid = len([r for r in ledger.rows("vid-pad1") if r.state == CallState.PAID])
+    config = {"ops": {"video_spec": {"config": {"regenerate_beat": 1, "image_prompt": "the Nike shoe on ice"}}}}
+    result = execute(settings, instance, "vid-pad1", run_config=config)  # what the launchpad runs
+    assert result.success
+    meta = metadata_of(result)
+    assert meta["video_spec"]["takes"] == {"0": 0, "1": 1, "2": 0}
+    assert meta["storyboard"]["reused"] == meta["storyboard"]["images"] - 1
+    new = [r for r in ledger.rows("vid-pad1") if r.state == CallState.PAID][paid:]
+    assert {(r.phase, r.beat_index, r.take) for r in new} == {(Phase.STORYBOARD, 1, 1), (Phase.VIDEO_CHUNKS, 1, 1)}
+    assert "the Nike shoe on ice" in meta["storyboard"]["beats"]
+    again = execute(settings, instance, "vid-pad1")  # a later materialization of the partition keeps the take
+    assert again.success and metadata_of(again)["video_spec"]["takes"]["1"] == 1
+    assert metadata_of(again)["storyboard"]["reused"] == metadata_of(again)["storyboard"]["images"]

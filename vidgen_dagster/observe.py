@@ -1,0 +1,47 @@
+"""The video's request and its beats' current takes as an observable source asset, so a take that changes makes
+the assets it feeds show as stale in the UI (each partition's data version is a hash of the request and takes)."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
+
+from vidgen_core.records import RequestDB
+from vidgen_dagster.partitions import videos
+from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.steps import content_version
+
+OBSERVED_VIDEOS = 1000  # the newest videos an "Observe" click in the UI looks at
+
+
+def request_version(db: RequestDB, video_id: str) -> str | None:
+    """What the plan and the beats of a video depend on: its request and each beat's current take."""
+    record = db.find(video_id)
+    if record is None:
+        return None
+    takes = [t.model_dump(mode="json", exclude={"created_at"}) for t in db.current_takes(video_id)]
+    return content_version(json.dumps(record.request.plan_inputs(), sort_keys=True), json.dumps(takes))
+
+
+def report_request_version(instance: dg.DagsterInstance, db: RequestDB, video_id: str) -> None:
+    """Record the video's current request version (after a take changes, and at the start of every run)."""
+    version = request_version(db, video_id)
+    if version is not None:
+        observation = dg.AssetObservation(
+            asset_key="video_request", partition=video_id, tags={DATA_VERSION_TAG: version}
+        )
+        instance.report_runless_asset_event(observation)
+
+
+@dg.observable_source_asset(partitions_def=videos, group_name="video_ad", description=__doc__)
+def video_request(context: dg.AssetExecutionContext, vidgen: VidgenResource) -> dg.DataVersionsByPartition:
+    """The newest videos' request versions (a new take changes its video's version)."""
+    db = vidgen.requests()
+    known = set(context.instance.get_dynamic_partitions(videos.name))
+    versions = {}
+    for record in db.recent(OBSERVED_VIDEOS):
+        if record.video_id in known and (version := request_version(db, record.video_id)):
+            versions[record.video_id] = version
+    return dg.DataVersionsByPartition(versions)
