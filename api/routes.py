@@ -130,7 +130,7 @@ def videos(
     user: UserDep,
     found: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> VideoListOut:
     """The caller's videos, newest first, a page at a time."""
     records, total = found.db.page(user, limit, offset)

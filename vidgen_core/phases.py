@@ -31,7 +31,6 @@ from vidgen_core.models import (
     SpecBeat,
     Storyboard,
     StoryboardImage,
-    Take,
     VideoSpec,
 )
 from vidgen_core.progress import Progress, no_progress
@@ -61,10 +60,8 @@ def _priced(provider: str, usd: float) -> float:
     return 0.0 if provider == costs.FREE else usd
 
 
-def make_spec(
-    request: GenerationRequest, takes: list[Take], providers: Providers, calls: CallCache
-) -> tuple[VideoSpec, Outcome]:
-    """The plan for a request with each beat's current take applied, and the plan call's outcome.
+def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache) -> tuple[VideoSpec, Outcome]:
+    """The plan for a request (takes are applied on top of it) and the plan call's outcome.
 
     Planning is a cached call: a re-run never plans again unless the request changed (a take does not re-plan).
     """
@@ -86,7 +83,7 @@ def make_spec(
 
     outcome = calls.run(call, plan)
     spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
-    return spec.with_takes(takes), outcome
+    return spec, outcome
 
 
 def make_storyboard(

@@ -12,7 +12,7 @@ from vidgen_core.chunking import plan_chunks
 from vidgen_core.costs import beat_estimate, estimate, list_price
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound
 from vidgen_core.ledger import Ledger, LedgerRow
-from vidgen_core.models import Phase, Take, VideoSpec
+from vidgen_core.models import GenerationRequest, Phase, Take, VideoSpec
 from vidgen_core.records import CallState, RequestDB, RequestRecord
 from vidgen_core.storage import BlobStore, VideoKeys
 
@@ -137,9 +137,15 @@ def regenerate(
         if image_prompt or motion_prompt:
             raise InvalidRequest("going back to an earlier take keeps its prompts; give either a take or prompts")
         return db.select_take(record.video_id, beat, take)
-    limit = record.request.max_cost_usd
-    if limit is not None:
-        cost, committed = beat_estimate(spec, record.request, beat), ledger.committed(record.video_id)
-        if committed + cost > limit + 1e-9:
-            raise BudgetExceeded(record.video_id, cost, committed, limit, f"regenerating beat {beat}")
+    check_regeneration_budget(spec, record.request, ledger, beat)
     return db.new_take(record.video_id, beat, image_prompt or None, motion_prompt or None)
+
+
+def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> None:
+    """Refuse a new take of ``beat`` that what is left of the video's budget does not cover."""
+    limit = request.max_cost_usd
+    if limit is None:
+        return
+    cost, committed = beat_estimate(spec, request, beat), ledger.committed(request.video_id)
+    if committed + cost > limit + 1e-9:
+        raise BudgetExceeded(request.video_id, cost, committed, limit, f"regenerating beat {beat}")

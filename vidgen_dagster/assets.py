@@ -13,6 +13,7 @@ from vidgen_core.errors import BudgetExceeded
 from vidgen_core.media.preview import contact_sheet, video_strip, waveform
 from vidgen_core.media.probe import probe
 from vidgen_core.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.videos import check_beat, check_regeneration_budget
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs, image_md, table_md
 from vidgen_dagster.observe import report_request_version
@@ -41,14 +42,14 @@ def video_spec(
     with step(context, vidgen, Phase.VIDEO_SPEC, lambda: vidgen.request_for(context.partition_key, config)) as s:
         request = s.request
         _check_budget(s)
+        planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
-            _new_take(s, config)
+            _new_take(s, planned, config)
         report_request_version(context.instance, vidgen.requests(), request.video_id)
         # The step read its inputs' versions when it started; read video_request's again, so the plan records the
         # version just reported and is not stale against its own take.
         context.get_step_execution_context().wipe_input_asset_version_info(dg.AssetKey("video_request"))
-        takes = vidgen.requests().current_takes(request.video_id)
-        spec, plan = phases.make_spec(request, takes, s.providers, s.calls)
+        spec = planned.with_takes(vidgen.requests().current_takes(request.video_id))
         beats = [
             [b.index, b.take, b.name, f"{b.start_s}s", f"{b.duration_s}s", b.shot_type, b.camera] for b in spec.beats
         ]
@@ -85,10 +86,12 @@ def _check_budget(s: Step) -> None:
         raise BudgetExceeded(s.request.video_id, total, 0.0, limit, "this video")
 
 
-def _new_take(s: Step, config: SpecConfig) -> None:
+def _new_take(s: Step, plan: VideoSpec, config: SpecConfig) -> None:
     """A launchpad regeneration: the beat's next take (once per run, so a retried step does not add another)."""
     beat = config.regenerate_beat
     assert beat is not None
+    check_beat(plan, s.request.video_id, beat)
+    check_regeneration_budget(plan, s.request, s.vidgen.ledger(), beat)
     s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, s.run_id)
 
 
