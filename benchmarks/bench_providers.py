@@ -44,41 +44,40 @@ def main() -> None:
             "REPLICATE_BASE_URL": replicate_fake.url,
             "VIDGEN_REPLICATE_POLL_INTERVAL_S": str(0.5 * args.scale),
         }
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "vidgen_dagster.cli",
-                "generate",
-                args.prompt,
-                "--planner",
-                "openai",
-                "--media",
-                "replicate",
-                "--json",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - start
+
+        def vidgen(*words: str) -> tuple[dict, float, int]:
+            """Run the CLI; its JSON, wall time, and the predictions it paid for."""
+            before, start = replicate_fake.paid, time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", "vidgen_dagster.cli", *words, "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise SystemExit(proc.stderr)
+            return json.loads(proc.stdout), time.perf_counter() - start, replicate_fake.paid - before
+
+        out, wall, _ = vidgen("generate", args.prompt, "--planner", "openai", "--media", "replicate")
+        kinds = dict(replicate_fake.paid_by_kind)
+        regen, regen_wall, regen_paid = vidgen("regenerate", out["video_id"], "--beat", "2")
+        again, again_wall, again_paid = vidgen("resume", out["video_id"])
+        shown, _, _ = vidgen("show", out["video_id"])
     openai_fake.stop()
     replicate_fake.stop()
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr)
-    out = json.loads(proc.stdout)
-    kinds = replicate_fake.paid_by_kind
     model_s = SEED_LATENCY_S["plan"] + sum(SEED_LATENCY_S[k] * n for k, n in kinds.items())
     overhead = wall - model_s * args.scale
     print(f"30-second ad via imitations at {args.scale:g}x the seed's latencies")
     print(f"  wall {wall:.1f} s; model latency {model_s * args.scale:.1f} s; our overhead {overhead:.1f} s")
-    print(f"  predictions paid: {kinds} (created {replicate_fake.creates})")
+    print(f"  predictions paid: {kinds} (created {replicate_fake.creates} in all runs)")
     print(f"  projected wall at real latencies (sequential steps): {model_s / 60:.1f} min + {overhead:.0f} s")
     for phase, values in out["phases"].items():
         print(f"  {phase:16s} ${values['cost_usd']:.4f}")
     print(f"  total ${out['cost_usd']:.4f} vs the seed's ${SEED_COST_USD:.2f}")
+    print(f"regenerate beat 2: ${regen['cost_usd']:.4f}, {regen_paid} predictions, wall {regen_wall:.1f} s")
+    print(f"materialize again: ${again['cost_usd']:.4f}, {again_paid} predictions, wall {again_wall:.1f} s")
+    print(f"ledger total ${shown['spent_usd']:.4f} over {len(shown['ledger'])} rows")
 
 
 if __name__ == "__main__":
