@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     min_duration_s: int = 5
     max_duration_s: int = 120
     max_prompt_chars: int = 2000
+    heartbeat_s: float = Field(
+        default=10.0, gt=0, description="How often a running video says it is alive; silent 4.5x as long, it is dead."
+    )
     max_cost_usd: float | None = Field(
         default=10.0, ge=0, description="Default spending cap per video (USD), checked before every paid call."
     )

@@ -1,10 +1,9 @@
-"""Running a video's graph in this process (the CLI): the run, a heartbeat that shows the process is alive, and a
+"""Running a video's graph in this process (the CLI), tagged with the process so a killed one is recognised, and a
 summary of what came out and what it cost."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import Any
 
@@ -16,27 +15,7 @@ from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import HEARTBEAT_S, REQUEST_TAG, process_tags, step_failure_text, sync_all
-
-
-class Heartbeat:
-    """Touches the request row every few seconds while the run is in this process."""
-
-    def __init__(self, db: RequestDB, video_id: str) -> None:
-        self.db, self.video_id, self.stop = db, video_id, threading.Event()
-        self.thread = threading.Thread(target=self._beat, daemon=True)
-
-    def _beat(self) -> None:
-        while not self.stop.wait(HEARTBEAT_S):
-            self.db.update(self.video_id)
-
-    def __enter__(self) -> Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
+from vidgen_dagster.runs import REQUEST_TAG, process_tags, step_failure_text, sync_all
 
 
 def run_video(
@@ -53,11 +32,15 @@ def run_video(
     db.update(record.video_id, status=Status.RUNNING, error=None, completed_at=None)  # the sensor leaves it alone
     instance.add_dynamic_partitions(videos.name, [record.video_id])
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
-    tags = {"vidgen/source": source, "vidgen/user": record.user_id, REQUEST_TAG: record.request_id, **process_tags()}
-    with Heartbeat(db, record.video_id):
-        result = defs.resolve_job_def("generate_video").execute_in_process(
-            instance=instance, partition_key=record.video_id, raise_on_error=False, run_config=config, tags=tags
-        )
+    tags = {
+        "vidgen/source": source,
+        "vidgen/user": record.user_id,
+        REQUEST_TAG: record.request_id,
+        **process_tags(settings.heartbeat_s),
+    }
+    result = defs.resolve_job_def("generate_video").execute_in_process(
+        instance=instance, partition_key=record.video_id, raise_on_error=False, run_config=config, tags=tags
+    )
     sync_all(db, instance, [db.get(record.video_id)])
     return summarize(
         result, db.get(record.video_id), ledger, settings, time.perf_counter() - started, MediaClock.seconds

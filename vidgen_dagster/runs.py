@@ -18,12 +18,12 @@ from vidgen_core.models import Phase
 from vidgen_core.records import ACTIVE, RequestDB, RequestRecord, Status
 
 REQUEST_TAG = "vidgen/request_id"
-HOST_TAG, PID_TAG = "vidgen/host", "vidgen/pid"
+HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
-# A CLI run touches its request row every HEARTBEAT_S; one silent for DEAD_AFTER has lost its process.
-HEARTBEAT_S = 10
-DEAD_AFTER = timedelta(seconds=45)
+# A running step touches its request row every heartbeat; a run silent for DEAD_AFTER heartbeats has lost its
+# process (on this host, an exited pid and two missed heartbeats are enough).
+DEAD_AFTER, GONE_AFTER = 4.5, 2.0
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
 
@@ -82,26 +82,32 @@ def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[
     return timings
 
 
-def process_tags() -> dict[str, str]:
-    """Tags naming the process that executes a run in-process (the CLI), so a dead one can be recognised."""
-    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+def process_tags(heartbeat_s: float) -> dict[str, str]:
+    """Tags naming the process that executes a run's steps and its heartbeat, so a dead one can be recognised."""
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), HEARTBEAT_TAG: f"{heartbeat_s:g}"}
 
 
-def _process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
-    """Why an in-process run's process is known to be dead, or None while it may be alive."""
+def _pid_exited(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
+    """Why a started run's process is known to be dead, or None while it may be alive."""
     pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
     if not pid:
-        return None
-    if host == socket.gethostname():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return f"the vidgen process running it (pid {pid}) has exited"
-        except PermissionError:
-            pass
-        return None
-    if datetime.now(UTC) - record.updated_at > DEAD_AFTER:
-        return f"the vidgen process running it on {host} has not been heard from for {DEAD_AFTER.seconds} s"
+        return None  # a run that has not started a step of ours yet
+    beat = float(run.tags.get(HEARTBEAT_TAG) or 10)
+    silent = (datetime.now(UTC) - record.updated_at).total_seconds()
+    if host == socket.gethostname() and silent > GONE_AFTER * beat and _pid_exited(pid):
+        return f"the process running it (pid {pid}) has exited"
+    if silent > DEAD_AFTER * beat:
+        return f"the process running it on {host} has not been heard from for {silent:.0f} s"
     return None
 
 
@@ -127,7 +133,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             )
         return
     dagster_run, status = run.dagster_run, run.dagster_run.status
-    if status == dg.DagsterRunStatus.STARTED and (dead := _process_gone(dagster_run, record)):
+    if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
         fail_dead_run(instance, dagster_run, dead)
         dagster_run, status = dagster_run.with_status(dg.DagsterRunStatus.FAILURE), dg.DagsterRunStatus.FAILURE
     if record.status == Status.QUEUED and dagster_run.tags.get("dagster/run_key") != record.wanted_run_key:

@@ -4,6 +4,7 @@ and return the manifest with the metadata (cost, reuse, provider, model, wall ti
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,11 +19,13 @@ from vidgen_core.calls import CallCache
 from vidgen_core.models import CostLine, GenerationRequest, Phase
 from vidgen_core.progress import Progress
 from vidgen_core.providers.registry import Providers
+from vidgen_core.records import RequestDB
 from vidgen_core.storage import BlobStore
 from vidgen_core.verify import Outcome
 from vidgen_dagster.failures import user_errors
 from vidgen_dagster.metadata import check_results, phase_metadata
 from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.runs import process_tags
 
 
 def content_version(*parts: object) -> str:
@@ -91,5 +94,34 @@ def step(
     with user_errors():
         found = find() if find else vidgen.requests().request(context.partition_key)
         current = Step(phase, vidgen, found, context.run.run_id)
+        _tag_process(context, vidgen.settings().heartbeat_s)
         current.progress(phase, 0, 1)
-        yield current
+        with Heartbeat(vidgen.requests(), found.video_id, vidgen.settings().heartbeat_s):
+            yield current
+
+
+def _tag_process(context: dg.AssetExecutionContext, heartbeat_s: float) -> None:
+    """Name the process running this step on the run, so the run is known dead if the process dies."""
+    tags = process_tags(heartbeat_s)
+    if any(context.run.tags.get(k) != v for k, v in tags.items()):
+        context.instance.add_run_tags(context.run.run_id, tags)
+
+
+class Heartbeat:
+    """Touches the video's request row every ``seconds`` while a step runs: the run's process is alive."""
+
+    def __init__(self, db: RequestDB, video_id: str, seconds: float) -> None:
+        self.db, self.video_id, self.seconds, self.stop = db, video_id, seconds, threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{video_id}")
+
+    def _beat(self) -> None:
+        while not self.stop.wait(self.seconds):
+            self.db.update(self.video_id)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()

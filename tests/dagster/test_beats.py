@@ -147,9 +147,10 @@ def test_regenerating_one_beat_pays_for_it_alone(
 
 
 def test_a_killed_run_resumes_without_paying_twice(
-    home: Path, fake_replicate: FakeReplicate, fake_openai: FakeOpenAI
+    home: Path, fake_replicate: FakeReplicate, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_replicate.time_scale = 0.04  # a clip takes 1.8 s, long enough to be killed in the middle of one
+    monkeypatch.setenv("VIDGEN_HEARTBEAT_S", "0.5")  # a run silent for 2.25 s is dead (45 s by default)
     env = dict(os.environ)
     command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL, "--json"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -165,13 +166,23 @@ def test_a_killed_run_resumes_without_paying_twice(
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
+    killed = time.perf_counter()
     db = RequestDB(Settings(home=home).db_url)
     (record,) = db.page(Settings(home=home).default_user, 10)[0]
     assert record.status == Status.RUNNING  # what the killed process left behind
-    with instance_at(home / "dagster") as instance:
-        tick(Settings(home=home), instance, cursor=None)  # the sensor's round recognises the dead process
+
+    def recognised() -> bool:  # the sensor's rounds (every daemon loop) recognise the dead process
+        with instance_at(home / "dagster") as instance:
+            tick(Settings(home=home), instance, cursor=None)
+        return db.get(record.video_id).status == Status.FAILED
+
+    wait("the dead run to be recognised", 30, recognised)
+    detect_s = time.perf_counter() - killed
     dead = db.get(record.video_id)
-    assert dead.status == Status.FAILED and "has exited" in (dead.error or ""), dead.error
+    assert "has exited" in (dead.error or ""), dead.error
+    with instance_at(home / "dagster") as instance:
+        run = instance.get_run_by_id(dead.run_id or "")
+        assert run is not None and run.is_failure  # the UI shows it failed too, not still running
     paid_before = fake_replicate.paid
 
     started = time.perf_counter()
@@ -186,7 +197,10 @@ def test_a_killed_run_resumes_without_paying_twice(
     assert len({r.cache_key for r in paid}) == len(paid) == used + 1  # + the plan
     assert not [r for r in rows if r.state == CallState.RESERVED]
     assert db.get(record.video_id).status == Status.COMPLETE
-    print(f"\nresume after SIGKILL: {paid_before} paid before, {resumed['paid_calls']} paid after, {resume_s:.1f} s")
+    print(
+        f"\nSIGKILL recognised in {detect_s:.1f} s; {paid_before} paid before, {resumed['paid_calls']} paid by the "
+        f"resume in {resume_s:.1f} s"
+    )
 
 
 def test_a_budget_below_the_estimate_refuses_before_any_call(

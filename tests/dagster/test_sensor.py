@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+from datetime import UTC, datetime, timedelta
+
 import dagster as dg
 import pytest
 
@@ -11,7 +16,7 @@ from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
-from vidgen_dagster.runs import REQUEST_TAG
+from vidgen_dagster.runs import HEARTBEAT_TAG, HOST_TAG, PID_TAG, REQUEST_TAG, process_gone
 
 
 def _submit(settings: Settings, prompt: str, user: str) -> RequestRecord:
@@ -69,3 +74,26 @@ def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, insta
     db = RequestDB(settings.db_url)
     db.submit(build_request("A 5-second ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
     assert tick(settings, instance, cursor=None).run_requests == []
+
+
+def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
+    record = _submit(settings, "A 5-second ad for Nike", "ana")
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    here = {HOST_TAG: socket.gethostname(), HEARTBEAT_TAG: "10"}
+
+    def run(**tags: str) -> dg.DagsterRun:
+        return dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.STARTED, tags={**here, **tags})
+
+    def silent_for(seconds: float) -> RequestRecord:
+        return record.model_copy(update={"updated_at": datetime.now(UTC) - timedelta(seconds=seconds)})
+
+    assert process_gone(run(), silent_for(600)) is None  # no step of ours has started yet
+    alive = run(**{PID_TAG: str(os.getpid())})
+    assert process_gone(alive, silent_for(30)) is None  # alive here, just busy
+    gone = run(**{PID_TAG: str(exited.pid)})
+    assert process_gone(gone, silent_for(5)) is None  # an exited pid, but it beat 5 s ago: wait for two beats
+    assert "has exited" in (process_gone(gone, silent_for(21)) or "")
+    elsewhere = run(**{PID_TAG: "1", HOST_TAG: "another-host"})
+    assert process_gone(elsewhere, silent_for(40)) is None
+    assert "not been heard from for 46 s" in (process_gone(elsewhere, silent_for(46)) or "")
