@@ -4,6 +4,7 @@ the assets it feeds show as stale in the UI (each partition's data version is a 
 from __future__ import annotations
 
 import json
+import warnings
 
 import dagster as dg
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
@@ -35,7 +36,12 @@ def report_request_version(instance: dg.DagsterInstance, db: RequestDB, video_id
         instance.report_runless_asset_event(observation)
 
 
-@dg.observable_source_asset(partitions_def=videos, group_name="video_ad", description=__doc__)
+with warnings.catch_warnings():  # observable source assets are beta in Dagster 1.13; users need not hear of it
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    observable = dg.observable_source_asset(partitions_def=videos, group_name="video_ad", description=__doc__)
+
+
+@observable
 def video_request(context: dg.AssetExecutionContext, vidgen: VidgenResource) -> dg.DataVersionsByPartition:
     """The newest videos' request versions (a new take changes its video's version)."""
     db = vidgen.requests()

@@ -128,6 +128,10 @@ def draw_frame(job: ImageJob) -> Image.Image:
     width, height = job.width, job.height
     rng = random.Random(job.seed)
     top, bottom, accent = PALETTES.get(spec.style, PALETTES["cinematic"])
+    if beat.take:  # a new take is a new picture, as a real model's would be: another light and accent
+        turn = rng.randint(1, 2)
+        accent = accent[turn:] + accent[:turn]  # type: ignore[assignment]
+        top = tuple(min(255, max(0, c + rng.randint(-60, 60))) for c in top)  # type: ignore[assignment]
     shift = (beat.index * 37) % 60 - 30  # each beat gets its own light
     top = tuple(min(255, max(0, c + shift)) for c in top)  # type: ignore[assignment]
     img = _gradient((width, height), top, bottom)
@@ -164,8 +168,11 @@ def draw_frame(job: ImageJob) -> Image.Image:
     body = tuple(min(255, c + 40) for c in bottom)
     _product(draw, spec.category, (px - pw / 2, py - scale, px + pw / 2, py), body, accent, spec.product)
     caption = f"BEAT {beat.index + 1} · {beat.name.upper()} · {beat.shot_type} · {beat.camera.value}"
+    second = f"{spec.style} style · {spec.music_mood} music"
+    if beat.take:
+        caption, second = f"{caption} · TAKE {beat.take}", job.prompt[:90]
     small = _fitted(draw, caption, 0.94 * width, max(12, min(width, height) // 24))
-    for line, text in enumerate((caption, f"{spec.style} style · {spec.music_mood} music")):
+    for line, text in enumerate((caption, second)):
         draw.text(
             (width * 0.03, height * 0.03 + line * small.size * 1.3),
             text,
