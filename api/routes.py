@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from api.services import Services, ServicesDep, UserDep
 from api.views import details_of, owned_record, status_of
-from vidgen_core.costs import beat_estimate, estimate_request
+from vidgen_core.costs import beat_estimate, check_request_budget
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import UploadRecord, new_asset_id, new_run_key
@@ -68,13 +68,7 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         reference_assets=body.reference_assets,
         max_cost_usd=body.max_cost_usd,
     )
-    estimate = round(sum(estimate_request(request).values()), 4)
-    if request.max_cost_usd is not None and estimate > request.max_cost_usd + 1e-9:
-        raise InvalidRequest(
-            f"this video is estimated at ${estimate:.4f}, over its budget of ${request.max_cost_usd:.4f}; "
-            "raise max_cost_usd or choose cheaper models",
-            "max_cost_usd",
-        )
+    estimate = check_request_budget(request)
     record = found.db.submit(request, max_active=found.settings.max_active_per_user)
     return GenerateOut(
         video_id=record.video_id,

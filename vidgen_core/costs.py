@@ -83,3 +83,18 @@ def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int) 
     video = video_model(spec.video_model)
     clips = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
     return round(image_price(spec.image_model) + video.clip_cost(sum(clips)), 6)
+
+
+def check_request_budget(request: GenerationRequest) -> float:
+    """The request's estimate, if its budget covers it; else InvalidRequest naming both (nothing is spent)."""
+    from vidgen_core.errors import InvalidRequest
+
+    total = round(sum(estimate_request(request).values()), 4)
+    cap = request.max_cost_usd
+    if cap is not None and total > cap + 1e-9:
+        raise InvalidRequest(
+            f"this video is estimated at ${total:.4f}, over its budget of ${cap:.4f}; "
+            "raise max_cost_usd (--max-cost) or choose cheaper models",
+            "max_cost_usd",
+        )
+    return total

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from vidgen_core.costs import estimate_request
+from vidgen_core.costs import check_request_budget, estimate_request
 from vidgen_core.errors import InvalidRequest, NotFound, VidgenError
 from vidgen_core.ledger import Ledger
 from vidgen_core.planning.requests import build_request
@@ -104,15 +104,6 @@ def _build(args: argparse.Namespace, settings: Settings):
     )
 
 
-def _estimate(request: Any) -> dict[str, Any]:
-    by_phase = {str(k): v for k, v in estimate_request(request).items()}
-    return {
-        "estimate_usd": round(sum(by_phase.values()), 4),
-        "by_phase": by_phase,
-        "max_cost_usd": request.max_cost_usd,
-    }
-
-
 def _run(record: RequestRecord, settings: Settings, source: str, run_config: dict | None = None) -> dict[str, Any]:
     from vidgen_dagster.execute import run_video
 
@@ -171,54 +162,67 @@ def _counts(rows: list) -> list[str]:
     return [f"{n} {s}" for s, n in sorted(states.items())]
 
 
-def _command(args: argparse.Namespace, settings: Settings) -> int:
-    db = RequestDB(settings.db_url) if args.command not in ("generate", "estimate") else None
-    if args.command == "estimate":
-        found = _estimate(_build(args, settings))
-        if args.json:
-            print(json.dumps(found, indent=2))
-        else:
-            cap = found["max_cost_usd"]
-            print(f"estimate: ${found['estimate_usd']:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
-        return 0
-    if args.command == "generate":
-        request = _build(args, settings)
-        found = _estimate(request)
+def _estimate(args: argparse.Namespace, settings: Settings) -> int:
+    request = _build(args, settings)
+    by_phase = {str(k): v for k, v in estimate_request(request).items()}
+    found = {
+        "estimate_usd": round(sum(by_phase.values()), 4),
+        "by_phase": by_phase,
+        "max_cost_usd": request.max_cost_usd,
+    }
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
         cap = request.max_cost_usd
-        if cap is not None and found["estimate_usd"] > cap + 1e-9:
-            raise InvalidRequest(
-                f"this video is estimated at ${found['estimate_usd']:.4f}, over its budget of ${cap:.4f}; "
-                "raise --max-cost or choose cheaper models",
-                "max_cost_usd",
-            )
-        record = RequestDB(settings.db_url).submit(request, status=Status.RUNNING)  # the sensor leaves it alone
-        summary = _run(record, settings, "cli") | {"estimate_usd": found["estimate_usd"]}
-        return _finished(summary, args.json, f"planner {request.planner}, media {request.media}")
-    assert db is not None
+        print(f"estimate: ${found['estimate_usd']:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
+    return 0
+
+
+def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    request = _build(args, settings)
+    estimate = check_request_budget(request)
+    record = RequestDB(settings.db_url).submit(request, status=Status.RUNNING)  # the sensor leaves it alone
+    summary = _run(record, settings, "cli") | {"estimate_usd": estimate}
+    return _finished(summary, args.json, f"planner {request.planner}, media {request.media}")
+
+
+def _show_video(args: argparse.Namespace, settings: Settings) -> int:
+    db = RequestDB(settings.db_url)
+    state = describe(db, Ledger(settings.db_url), open_store(settings), _owned(db, args.video_id))
+    print(state.model_dump_json(indent=2) if args.json else _show(state))
+    return 0
+
+
+def _regenerate(args: argparse.Namespace, settings: Settings) -> int:
+    db = RequestDB(settings.db_url)
     record = _owned(db, args.video_id)
-    if args.command == "show":
-        state = describe(db, Ledger(settings.db_url), open_store(settings), record)
-        print(state.model_dump_json(indent=2) if args.json else _show(state))
-        return 0
-    if args.command == "regenerate":
-        take = regenerate(
-            db, Ledger(settings.db_url), open_store(settings), record, args.beat, args.prompt, args.motion_prompt,
-            args.take,
-        )  # fmt: skip
-        db.update(record.video_id, run_key=new_run_key(record.request_id, f"beat{args.beat}-take{take.take}"))
-        report_request_version(open_instance(settings), db, record.video_id)
-        summary = _run(db.get(record.video_id), settings, "cli-regenerate")
-        return _finished(
-            summary | {"beat": args.beat, "take": take.take}, args.json, f"beat {args.beat} take {take.take}"
-        )
+    ledger, store = Ledger(settings.db_url), open_store(settings)
+    take = regenerate(db, ledger, store, record, args.beat, args.prompt, args.motion_prompt, args.take)
+    db.update(record.video_id, run_key=new_run_key(record.request_id, f"beat{args.beat}-take{take.take}"))
+    report_request_version(open_instance(settings), db, record.video_id)
+    summary = _run(db.get(record.video_id), settings, "cli-regenerate") | {"beat": args.beat, "take": take.take}
+    return _finished(summary, args.json, f"beat {args.beat} take {take.take}")
+
+
+def _resume(args: argparse.Namespace, settings: Settings) -> int:
+    db = RequestDB(settings.db_url)
+    record = _owned(db, args.video_id)
     if record.active:  # a run that still lives is left alone; a dead one is recognised and failed first
         instance = open_instance(settings)
         sync(db, instance, record, latest_runs(instance, [record.video_id]).get(record.video_id))
         record = db.get(record.video_id)
         if record.active and record.run_id:
             raise InvalidRequest(f"video {record.video_id} is still {record.status}; wait until it ends", "video_id")
-    summary = _run(record, settings, "cli-resume")
-    return _finished(summary, args.json, "resumed")
+    return _finished(_run(record, settings, "cli-resume"), args.json, "resumed")
+
+
+COMMANDS = {
+    "estimate": _estimate,
+    "generate": _generate,
+    "show": _show_video,
+    "regenerate": _regenerate,
+    "resume": _resume,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vidgen: instance ready in {os.environ['DAGSTER_HOME']}, requests in {_redacted(settings.db_url)}")
         return 0
     try:
-        return _command(args, settings)
+        return COMMANDS[args.command](args, settings)
     except (InvalidRequest, NotFound, VidgenError) as exc:
         print(f"vidgen: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -18,6 +18,7 @@ from vidgen_core.models import Phase
 from vidgen_core.records import ACTIVE, RequestDB, RequestRecord, Status
 
 REQUEST_TAG = "vidgen/request_id"
+RUN_KEY_TAG = "dagster/run_key"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
@@ -136,7 +137,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
     if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
         fail_dead_run(instance, dagster_run, dead)
         dagster_run, status = dagster_run.with_status(dg.DagsterRunStatus.FAILURE), dg.DagsterRunStatus.FAILURE
-    if record.status == Status.QUEUED and dagster_run.tags.get("dagster/run_key") != record.wanted_run_key:
+    if record.status == Status.QUEUED and dagster_run.tags.get(RUN_KEY_TAG) != record.wanted_run_key:
         return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
     if status in _WAITING:

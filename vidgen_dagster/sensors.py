@@ -8,7 +8,7 @@ from vidgen_core.records import Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
-from vidgen_dagster.runs import REQUEST_TAG, sync_all
+from vidgen_dagster.runs import REQUEST_TAG, RUN_KEY_TAG, sync_all
 
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
 # so ask for less and get every round.
@@ -29,12 +29,13 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
     new = db.pending(after_seq=seen)
     active = db.active()
     runs = sync_all(db, context.instance, active)
-    waiting = {
+    waiting = {  # queued rows whose run (the first, or a regeneration's new run key) does not exist yet
         r.video_id: r
         for r in [*active, *new]
         if r.status == Status.QUEUED
-        and (r.video_id not in runs or runs[r.video_id].dagster_run.tags.get("dagster/run_key") != r.wanted_run_key)
+        and (r.video_id not in runs or runs[r.video_id].dagster_run.tags.get(RUN_KEY_TAG) != r.wanted_run_key)
     }
+    unseen = [video_id for video_id in waiting if video_id not in runs]
     if new:
         context.log.info("new requests: %s", ", ".join(r.request_id for r in new))
     return dg.SensorResult(
@@ -46,8 +47,6 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
             )
             for r in waiting.values()
         ],
-        dynamic_partitions_requests=[videos.build_add_request([v for v in waiting if v not in runs])]
-        if any(v not in runs for v in waiting)
-        else [],
+        dynamic_partitions_requests=[videos.build_add_request(unseen)] if unseen else [],
         cursor=str(max([seen, *(r.seq for r in new)])),
     )
