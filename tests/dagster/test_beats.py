@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
@@ -62,6 +63,21 @@ def charged(openai: FakeOpenAI, replicate: FakeReplicate, clip_model: str = "hai
         else:
             usd += MUSIC_MODELS["musicgen"].cost(prediction.metrics["predict_time"])
     return usd
+
+
+def journaled(settings: Settings) -> set[str]:
+    """The prediction ids written to the call cache's journals (in the folder or the bucket)."""
+    if settings.storage == "s3":
+        s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name="us-east-1")
+        listed = s3.list_objects_v2(Bucket=settings.s3_bucket).get("Contents", [])
+        bodies = [
+            s3.get_object(Bucket=settings.s3_bucket, Key=o["Key"])["Body"].read()
+            for o in listed
+            if o["Key"].endswith("/prediction.json")
+        ]
+    else:
+        bodies = [p.read_bytes() for p in settings.storage_dir.glob("*/cache/*/*/prediction.json")]
+    return {json.loads(body)["id"] for body in bodies if body}
 
 
 def _frames(video: Path, spec: VideoSpec, tmp: Path) -> dict[int, object]:
@@ -155,14 +171,14 @@ def test_a_killed_run_resumes_without_paying_twice(
     command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL, "--json"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait(
-            "a clip in flight after one was paid",
-            180,
-            lambda: (
-                fake_replicate.paid_by_kind.get("video", 0) >= 1
-                and any(p.kind == "video" and p.outcome and not p.metrics for p in fake_replicate.predictions.values())
-            ),
-        )
+
+        def clip_in_flight() -> bool:  # one clip paid, and the next created, journaled, and not finished
+            if fake_replicate.paid_by_kind.get("video", 0) < 1:
+                return False
+            flying = {i for i, p in fake_replicate.predictions.items() if p.kind == "video" and not p.metrics}
+            return bool(flying & journaled(Settings(home=home)))
+
+        wait("a clip in flight after one was paid", 180, clip_in_flight)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
