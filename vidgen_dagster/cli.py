@@ -115,14 +115,18 @@ def _finished(summary: dict[str, Any], as_json: bool, request_line: str) -> int:
     if as_json:
         print(json.dumps(summary, indent=2))
     elif summary["status"] == "complete":
+        cap = summary["max_cost_usd"]
+        estimate = f"; estimated ${summary['estimate_usd']:.4f}" if "estimate_usd" in summary else ""
         print(
             f"final video: {summary['final_video']}\n"
             f"  {summary['duration_s']:.1f} s, {summary['width']}x{summary['height']}, "
             f"{summary['beats']} beats, {summary['chunks']} chunks, {summary['size_bytes'] / 1e6:.1f} MB, "
             f"{summary['loudness_lufs']} LUFS\n"
-            f"cost: ${summary['cost_usd']:.4f} this run ({summary['paid_calls']} calls paid, "
-            f"{summary['reused_calls']} reused; {request_line}); the video so far: ${summary['video_cost_usd']:.4f}; "
-            f"list price on the real models it names: ${summary['list_price_usd']:.2f}\n"
+            f"cost: ${summary['cost_usd']:.4f} this run ({summary['paid_calls']} calls made, "
+            f"{summary['reused_calls']} reused from the cache; {request_line}){estimate}\n"
+            f"  the video so far: ${summary['video_cost_usd']:.4f}"
+            + (f" of its ${cap:.2f} budget" if cap is not None else "")
+            + f"; list price on the real models it names: ${summary['list_price_usd']:.2f}\n"
             f"made in {summary['wall_time_s']:.1f} s; see it with `vidgen show {summary['video_id']}` or `make ui`"
         )
     if summary["status"] != "complete":
