@@ -206,6 +206,7 @@ class StoryboardImage(BaseModel):
     prompt: str
     reused: bool = False
     cost_usd: float = 0.0
+    costs: list[CostLine] = []
 
 
 class Storyboard(BaseModel):
@@ -229,6 +230,7 @@ class Chunk(BaseModel):
     has_audio: bool
     reused: bool = False
     cost_usd: float = 0.0
+    costs: list[CostLine] = []
 
 
 class ChunkSet(BaseModel):

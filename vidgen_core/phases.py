@@ -10,8 +10,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image
 
@@ -23,6 +27,7 @@ from vidgen_core.media import ops
 from vidgen_core.media.probe import probe
 from vidgen_core.models import (
     Chunk,
+    ChunkPlan,
     ChunkSet,
     GenerationRequest,
     MusicTrack,
@@ -48,11 +53,45 @@ from vidgen_core.settings import Settings
 from vidgen_core.storage import BlobStore, VideoKeys
 
 log = logging.getLogger("vidgen.pipeline")
+T, R = TypeVar("T"), TypeVar("R")
 TAKE_SEED_STEP = 7919  # a new take of a beat draws with another seed, so it really is a new image and clips
 
 
 def keys_for(spec: VideoSpec) -> VideoKeys:
     return VideoKeys(user_id=spec.user_id, video_id=spec.video_id)
+
+
+class Counter:
+    """Counts finished items of a phase for its progress reports, from any thread."""
+
+    def __init__(self, progress: Progress, phase: Phase, total: int) -> None:
+        self.progress, self.phase, self.total, self.done, self.lock = progress, phase, total, 0, threading.Lock()
+        progress(phase, 0, total)
+
+    def one(self) -> str:
+        """Count one more finished item; returns "k/n" for the log line."""
+        with self.lock:
+            self.done += 1
+            self.progress(self.phase, self.done, self.total)
+            return f"{self.done}/{self.total}"
+
+
+def concurrently(work: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """``work`` on every item, ``workers`` at once, results in item order. Every item is finished (or failed)
+    before the first failure is raised, so what succeeded is kept."""
+    if workers <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="vidgen-call") as pool:
+        futures = [pool.submit(work, item) for item in items]
+        wait(futures)
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        raise failed[0]  # type: ignore[misc]
+    return [f.result() for f in futures]
+
+
+def _reused(outcome: Outcome) -> str:
+    return " (reused)" if outcome.reused else ""
 
 
 def _priced(provider: str, usd: float) -> float:
@@ -87,14 +126,19 @@ def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache
 
 
 def make_storyboard(
-    spec: VideoSpec, store: BlobStore, providers: Providers, calls: CallCache, progress: Progress = no_progress
+    spec: VideoSpec,
+    store: BlobStore,
+    providers: Providers,
+    calls: CallCache,
+    progress: Progress = no_progress,
+    workers: int = 1,
 ) -> Storyboard:
-    """One image per beat (of the beat's current take); ``progress`` hears of each finished image."""
+    """One image per beat (of the beat's current take), ``workers`` at once; ``progress`` hears of each one."""
     keys, model = keys_for(spec), image_model(spec.image_model)
     width, height = frame_size(model.short_side, spec.aspect_ratio)
-    images, spent = [], []
-    progress(Phase.STORYBOARD, 0, len(spec.beats))
-    for beat in spec.beats:
+    done = Counter(progress, Phase.STORYBOARD, len(spec.beats))
+
+    def image(beat: SpecBeat) -> StoryboardImage:
         seed = spec.seed + beat.index + TAKE_SEED_STEP * beat.take
         call = Call(
             phase=Phase.STORYBOARD,
@@ -106,37 +150,28 @@ def make_storyboard(
             take=beat.take,
             estimate_usd=_priced(providers.images.provider, costs.image_price(model.name)),
         )
-
         outcome = calls.run(call, partial(_draw, providers.images, spec, beat, (width, height), seed))
         key = keys.storyboard(beat.index)
         store.copy(outcome.outputs["image.png"], key)
-        spent += outcome.costs
-        log.info(
-            "storyboard %d/%d: beat %d take %d%s (%s)",
-            beat.index + 1,
-            len(spec.beats),
-            beat.index,
-            beat.take,
-            " (reused)" if outcome.reused else "",
-            key,
-        )
-        progress(Phase.STORYBOARD, beat.index + 1, len(spec.beats))
+        count = done.one()
+        log.info("storyboard %s: beat %d take %d%s (%s)", count, beat.index, beat.take, _reused(outcome), key)
         with Image.open(store.local_path(key)) as img:  # what the model really made
             actual_w, actual_h = img.size
-        images.append(
-            StoryboardImage(
-                beat_index=beat.index,
-                take=beat.take,
-                key=key,
-                cache_key=outcome.key,
-                width=actual_w,
-                height=actual_h,
-                prompt=beat.image_prompt,
-                reused=outcome.reused,
-                cost_usd=outcome.cost_usd,
-            )
+        return StoryboardImage(
+            beat_index=beat.index,
+            take=beat.take,
+            key=key,
+            cache_key=outcome.key,
+            width=actual_w,
+            height=actual_h,
+            prompt=beat.image_prompt,
+            reused=outcome.reused,
+            cost_usd=outcome.cost_usd,
+            costs=outcome.costs,
         )
-    return Storyboard(images=images, costs=spent)
+
+    images = concurrently(image, spec.beats, workers)
+    return Storyboard(images=images, costs=[line for i in images for line in i.costs])
 
 
 def _draw(
@@ -167,19 +202,18 @@ def make_chunks(
     providers: Providers,
     calls: CallCache,
     progress: Progress = no_progress,
+    workers: int = 1,
 ) -> ChunkSet:
-    """Image-to-video chunks for every beat; within a beat each chunk continues from the last one's last frame."""
+    """Image-to-video chunks. Beats run ``workers`` at once; within a beat each chunk continues from the previous
+    one's last frame, so a beat's chunks run in order."""
     keys, model = keys_for(spec), video_model(spec.video_model)
     plans = plan_chunks(spec, model.clip_durations_s)
-    chunks: list[Chunk] = []
-    spent = []
-    progress(Phase.VIDEO_CHUNKS, 0, len(plans))
-    for plan in plans:
+    done = Counter(progress, Phase.VIDEO_CHUNKS, len(plans))
+
+    def chunk(plan: ChunkPlan, first_key: str) -> Chunk:
         beat = spec.beats[plan.beat_index]
-        first_key = storyboard.images[plan.beat_index].key if plan.source == "storyboard" else chunks[-1].last_frame_key
         first_frame = store.local_path(first_key)
         seed = spec.seed + 1000 + plan.index + TAKE_SEED_STEP * beat.take
-        item = f"chunk {plan.index} (beat {beat.index} {beat.beat_id})"
         call = Call(
             phase=Phase.VIDEO_CHUNKS,
             item=f"chunk_{plan.index:02d}",
@@ -197,7 +231,7 @@ def make_chunks(
             take=beat.take,
             estimate_usd=_priced(providers.video.provider, costs.clip_price(model.name, plan.clip_s)),
         )
-
+        item = f"chunk {plan.index} (beat {beat.index} {beat.beat_id})"
         job = ClipJob(
             first_frame, beat.motion_prompt, beat.camera, plan.clip_s, model.name, spec.aspect_ratio, seed, item
         )
@@ -205,38 +239,44 @@ def make_chunks(
         key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
         store.copy(outcome.outputs["clip.mp4"], key)
         store.copy(outcome.outputs["last_frame.png"], last_key)
-        spent += outcome.costs
-        progress(Phase.VIDEO_CHUNKS, plan.index + 1, len(plans))
-        info = probe(store.local_path(key))
-        chunks.append(
-            Chunk(
-                plan=plan,
-                take=beat.take,
-                key=key,
-                cache_key=outcome.key,
-                last_frame_key=last_key,
-                first_frame_key=first_key,
-                duration_s=info.duration_s,
-                width=info.width,
-                height=info.height,
-                fps=info.fps,
-                has_audio=info.has_audio,
-                reused=outcome.reused,
-                cost_usd=outcome.cost_usd,
-            )
-        )
         log.info(
-            "chunk %d/%d: beat %d take %d part %d, %ds clip from %s%s",
-            plan.index + 1,
-            len(plans),
+            "chunk %s: chunk %d, beat %d take %d part %d, %ds clip from %s%s",
+            done.one(),
+            plan.index,
             beat.index,
             beat.take,
             plan.part,
             plan.clip_s,
             plan.source.replace("_", " "),
-            " (reused)" if outcome.reused else "",
+            _reused(outcome),
         )
-    return ChunkSet(chunks=chunks, costs=spent)
+        info = probe(store.local_path(key))
+        return Chunk(
+            plan=plan,
+            take=beat.take,
+            key=key,
+            cache_key=outcome.key,
+            last_frame_key=last_key,
+            first_frame_key=first_key,
+            duration_s=info.duration_s,
+            width=info.width,
+            height=info.height,
+            fps=info.fps,
+            has_audio=info.has_audio,
+            reused=outcome.reused,
+            cost_usd=outcome.cost_usd,
+            costs=outcome.costs,
+        )
+
+    def chain(beat: SpecBeat) -> list[Chunk]:
+        made: list[Chunk] = []
+        for plan in (p for p in plans if p.beat_index == beat.index):
+            first = storyboard.images[beat.index].key if plan.source == "storyboard" else made[-1].last_frame_key
+            made.append(chunk(plan, first))
+        return made
+
+    chunks = [c for beat_chunks in concurrently(chain, spec.beats, workers) for c in beat_chunks]
+    return ChunkSet(chunks=chunks, costs=[line for c in chunks for line in c.costs])
 
 
 def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: CallCache) -> MusicTrack:

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     openai_max_retries: int = 2
     openai_concurrency: int = Field(default=4, ge=1, description="Steps calling OpenAI at once (pool)")
     replicate_concurrency: int = Field(default=4, ge=1, description="Steps calling Replicate at once (pool)")
+    replicate_calls_in_flight: int = Field(
+        default=8, ge=1, description="Predictions one step keeps in flight (images of a storyboard, beats' clips)"
+    )
+    local_calls_in_flight: int = Field(default=2, ge=1, description="Local renders one step runs at once (cores)")
     replicate_poll_interval_s: float = 1.0
     replicate_deadline_s: float = Field(default=1800.0, description="Give up on one prediction after this long.")
     replicate_attempts: int = Field(default=3, description="Predictions tried per output on transient failures.")
@@ -129,6 +133,11 @@ class Settings(BaseSettings):
     def dagster_home(self) -> Path:
         """The Dagster instance directory shared by the CLI and ``make ui``."""
         return self.home.resolve() / "dagster"
+
+
+def calls_in_flight(settings: Settings, provider: str) -> int:
+    """How many calls of ``provider`` one step makes at once."""
+    return settings.replicate_calls_in_flight if provider == "replicate" else settings.local_calls_in_flight
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from vidgen_core.errors import BudgetExceeded
 from vidgen_core.media.preview import contact_sheet, video_strip, waveform
 from vidgen_core.media.probe import probe
 from vidgen_core.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.settings import calls_in_flight
 from vidgen_core.videos import check_beat, check_regeneration_budget
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs, image_md, table_md
@@ -99,7 +100,8 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig) -> None:
 def storyboard(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
     """One storyboard image per beat, drawn from the beat's image prompt (its current take)."""
     with step(context, vidgen, Phase.STORYBOARD) as s:
-        board = phases.make_storyboard(video_spec, s.store, s.providers, s.calls, s.progress)
+        workers = calls_in_flight(vidgen.settings(), s.providers.images.provider)
+        board = phases.make_storyboard(video_spec, s.store, s.providers, s.calls, s.progress, workers)
         rows = [[i.beat_index, i.take, i.prompt[:80], f"${i.cost_usd:.4f}", i.reused] for i in board.images]
         return s.result(
             board,
@@ -146,7 +148,8 @@ def video_chunks(
 ):
     """Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."""
     with step(context, vidgen, Phase.VIDEO_CHUNKS) as s:
-        chunks = phases.make_chunks(video_spec, storyboard, s.store, s.providers, s.calls, s.progress)
+        workers = calls_in_flight(vidgen.settings(), s.providers.video.provider)
+        chunks = phases.make_chunks(video_spec, storyboard, s.store, s.providers, s.calls, s.progress, workers)
         rows = [
             [c.plan.index, c.plan.beat_index, c.take, c.plan.part, f"{c.plan.clip_s}s", f"${c.cost_usd:.4f}", c.reused]
             for c in chunks.chunks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -12,9 +13,11 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import TRANSIENT, FakeReplicate
 from tests.support import cli_env, execute, instance_at, metadata_of, run_checks, run_metadata, vidgen_subprocess
 from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.ledger import Ledger
 from vidgen_core.media.probe import probe
+from vidgen_core.models import ChunkSet, Phase
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB
+from vidgen_core.records import CallState, RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys
 from vidgen_dagster.execute import failure_message
@@ -136,3 +139,61 @@ def test_transient_outage_is_retried_by_dagster_and_resumes(
     assert result.success, failure_message(result)  # ... and Dagster's retry policy runs it again
     restarts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
     assert restarts
+
+
+def test_images_and_beats_run_at_once_within_the_limit(
+    provider_env: dict,
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    fake_replicate: FakeReplicate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")
+    fake_replicate.time_scale = 0.02  # an image 0.16 s, a clip 0.9 s: long enough to overlap
+    # Veo's clips are 4, 6 or 8 s, so a 10 s beat is a chain of two.
+    result = _run(settings, instance, "vid-fast1", "Create a 30-second Nike ad", model="veo-3-fast")
+    assert result.success, failure_message(result)
+    assert 2 <= fake_replicate.max_in_flight <= 3  # at once, and never more than the setting
+    chunks = ChunkSet.model_validate_json(
+        settings.storage_dir.joinpath(
+            VideoKeys(settings.default_user, "vid-fast1").manifest("video_chunks")
+        ).read_bytes()
+    ).chunks
+    by_beat: dict[int, list] = {}
+    for chunk in chunks:
+        by_beat.setdefault(chunk.plan.beat_index, []).append(chunk)
+    assert any(len(c) > 1 for c in by_beat.values())  # a beat with a chain of clips
+    for beat_chunks in by_beat.values():  # inside a beat, each clip starts where the previous one ended
+        assert [c.plan.part for c in beat_chunks] == list(range(len(beat_chunks)))
+        for before, after in itertools.pairwise(beat_chunks):
+            assert after.first_frame_key == before.last_frame_key
+    assert [c.plan.index for c in chunks] == list(range(len(chunks)))
+    assert fake_replicate.paid == fake_replicate.creates == len(by_beat) + len(chunks)  # Veo brings its own sound
+
+
+def test_a_failed_beat_keeps_the_others_and_a_resume_pays_only_for_it(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    original, refused = fake_replicate._create, []
+
+    def refuse_one_clip(model, version, kind, headers, body):
+        if kind == "video" and not refused:
+            refused.append(1)
+            fake_replicate.fail_next = ["E005: The input or output was flagged as sensitive."]
+        return original(model, version, kind, headers, body)
+
+    fake_replicate._create = refuse_one_clip
+    failed = _run(settings, instance, "vid-beat1", "Create a 30-second Nike ad")
+    assert not failed.success and "flagged as sensitive" in failure_message(failed)
+    ledger = Ledger(settings.db_url)
+    clips = [r for r in ledger.rows("vid-beat1") if r.phase == Phase.VIDEO_CHUNKS]
+    assert sum(r.state == CallState.FAILED for r in clips) == 1
+    kept = sum(r.state == CallState.PAID for r in clips)
+    assert kept >= 1  # the other beats' clips were made and paid for, and are kept
+    paid = fake_replicate.paid
+    fake_replicate._create = original
+    resumed = execute(settings, instance, "vid-beat1")
+    assert resumed.success, failure_message(resumed)
+    meta = metadata_of(resumed)
+    assert meta["video_chunks"]["reused"] == kept
+    assert fake_replicate.paid - paid == meta["video_chunks"]["chunks"] - kept  # only what was missing

@@ -116,6 +116,7 @@ class FakeReplicate(FakeServer):
         self.predictions: dict[str, Prediction] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
         self.creates = self.throttled = self.paid = 0
+        self.max_in_flight = 0  # most predictions running at once (model time not yet over)
         self.paid_by_kind: dict[str, int] = {}
 
     # -- routing -------------------------------------------------------------------------------------------
@@ -203,6 +204,8 @@ class FakeReplicate(FakeServer):
             )
             self.predictions[pred.id] = pred
             self.creates += 1
+            running = [p for p in self.predictions.values() if p.created + p.run_s > pred.created]
+            self.max_in_flight = max(self.max_in_flight, len(running))
         wait = _prefer_wait(headers.get("prefer", ""))
         if wait is not None:
             deadline = time.monotonic() + wait
