@@ -127,11 +127,9 @@ class CallCache:
                 outputs = {name: entry.output(name) for name in made.files}
                 for name, path in made.files.items():
                     self.store.put_file(outputs[name], path)
-        except VidgenError as exc:
-            self.ledger.failed(row, str(exc), _prediction(journal))
-            raise
-        except Exception as exc:
-            self.ledger.failed(row, f"{type(exc).__name__}: {exc}", _prediction(journal))
+        except Exception as exc:  # recorded as failed (with the prediction, if one was made), then raised
+            reason = str(exc) if isinstance(exc, VidgenError) else f"{type(exc).__name__}: {exc}"
+            self.ledger.failed(row, reason, _prediction(journal))
             raise
         prediction = _prediction(journal)
         record = {

@@ -8,8 +8,7 @@ import dagster as dg
 
 from vidgen_core import phases, verify
 from vidgen_core.catalog import image_model, music_model, video_model
-from vidgen_core.costs import estimate, estimate_request, list_price
-from vidgen_core.errors import BudgetExceeded
+from vidgen_core.costs import check_request_budget, estimate, list_price
 from vidgen_core.media.preview import contact_sheet, video_strip, waveform
 from vidgen_core.media.probe import probe
 from vidgen_core.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
@@ -42,7 +41,7 @@ def video_spec(
     """The plan: product, style, music mood, aspect, models and the beat sequence, with each beat's current take."""
     with step(context, vidgen, Phase.VIDEO_SPEC, lambda: vidgen.request_for(context.partition_key, config)) as s:
         request = s.request
-        _check_budget(s)
+        check_request_budget(request)  # before any spend: the whole video's estimate against its budget
         planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config)
@@ -75,16 +74,6 @@ def video_spec(
             plan_notes="; ".join(spec.plan_notes) or "-",
             preview=table_md(["beat", "take", "name", "start", "length", "shot", "camera"], beats),
         )
-
-
-def _check_budget(s: Step) -> None:
-    """Before any spend: the whole video's estimate against its budget."""
-    limit = s.request.max_cost_usd
-    if limit is None:
-        return
-    total = round(sum(estimate_request(s.request).values()), 6)
-    if total > limit + 1e-9:
-        raise BudgetExceeded(s.request.video_id, total, 0.0, limit, "this video")
 
 
 def _new_take(s: Step, plan: VideoSpec, config: SpecConfig) -> None:
