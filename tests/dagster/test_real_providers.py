@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -174,13 +175,14 @@ def test_images_and_beats_run_at_once_within_the_limit(
 def test_a_failed_beat_keeps_the_others_and_a_resume_pays_only_for_it(
     provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
 ) -> None:
-    original, refused = fake_replicate._create, []
+    original, refused, lock = fake_replicate._create, [], threading.Lock()
 
-    def refuse_one_clip(model, version, kind, headers, body):
-        if kind == "video" and not refused:
-            refused.append(1)
-            fake_replicate.fail_next = ["E005: The input or output was flagged as sensitive."]
-        return original(model, version, kind, headers, body)
+    def refuse_one_clip(model, version, kind, headers, body):  # clips are created from several threads at once
+        with lock:
+            if kind == "video" and not refused:
+                refused.append(1)
+                fake_replicate.fail_next = ["E005: The input or output was flagged as sensitive."]
+            return original(model, version, kind, headers, body)
 
     fake_replicate._create = refuse_one_clip
     failed = _run(settings, instance, "vid-beat1", "Create a 30-second Nike ad")
