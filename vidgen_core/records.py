@@ -234,7 +234,7 @@ def locked(engine: sa.Engine, name: str) -> Iterator[sa.Connection]:
 
 
 class RequestDB:
-    """Requests and uploads. Cheap to make (engines are shared per URL); safe to share between threads."""
+    """Requests, beat takes and uploads. Cheap to make (engines are shared per URL); safe to share between threads."""
 
     def __init__(self, url: str) -> None:
         self.url, self.engine = url, _engine(url)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 from vidgen_core.errors import NotFound, TooBusy
 from vidgen_core.models import Phase
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, Status, UploadRecord
+from vidgen_core.records import RequestDB, Status, UploadRecord, requests_table
 from vidgen_core.settings import Settings
 
 
@@ -104,3 +106,19 @@ def test_uploads_are_scoped_to_their_owner(db: RequestDB) -> None:
     db.add_upload(asset)
     assert [u.asset_id for u in db.uploads("ana", [asset.asset_id])] == [asset.asset_id]
     assert db.uploads("ben", [asset.asset_id]) == []
+
+
+def test_a_database_made_by_an_older_vidgen_gains_the_new_columns_and_tables(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the requests table as the previous release made it: no run_key
+        columns = [
+            f"{c.name} {c.type.compile()}" + (" PRIMARY KEY" if c.primary_key else "")
+            for c in requests_table.columns
+            if c.name != "run_key"
+        ]
+        conn.execute(f"CREATE TABLE video_requests ({', '.join(columns)})")
+    db = RequestDB(f"sqlite:///{path}")
+    record = db.submit(build_request("Create a 15-second Nike ad", Settings(home=tmp_path), user_id="ana"))
+    assert db.requeue(record.video_id, "req-x-again").wanted_run_key == "req-x-again"
+    tables = set(sa.inspect(db.engine).get_table_names())
+    assert {"video_requests", "beat_takes", "spend_ledger", "uploads"} <= tables
