@@ -18,6 +18,7 @@ from tests.support import (
     vidgen_in_process,
     vidgen_subprocess,
 )
+from vidgen_core.catalog import IMAGE_MODELS
 from vidgen_core.media.probe import probe
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
@@ -146,3 +147,18 @@ def test_failed_run_exits_1_naming_the_step_without_retrying(home: Path, monkeyp
     with instance_at(home / "dagster") as instance:  # a broken ffmpeg is not worth a retry
         events = [e.dagster_event.event_type_value for e in instance.all_logs(out["run_id"]) if e.dagster_event]
     assert "STEP_FAILURE" in events and "STEP_UP_FOR_RETRY" not in events
+
+
+def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    args = ["estimate", "Create a 30-second Nike ad", "--planner", "openai", "--media", "replicate", "--json"]
+    result = vidgen_in_process(args)
+    assert result.code == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["by_phase"]["storyboard"] == pytest.approx(4 * IMAGE_MODELS["flux-dev"].usd_per_image)
+    assert found["estimate_usd"] == pytest.approx(sum(found["by_phase"].values()), abs=1e-4)
+    assert found["estimate_usd"] > 0.5 and found["max_cost_usd"] == 10.0
+    offline = json.loads(vidgen_in_process(["estimate", "Create a 30-second Nike ad", "--json"]).stdout)
+    assert offline["estimate_usd"] == 0.0  # the local renderers are free
+    assert not home.exists()  # an estimate makes nothing

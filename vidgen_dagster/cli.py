@@ -90,7 +90,7 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _build(args: argparse.Namespace, settings: Settings):
+def _build(args: argparse.Namespace, settings: Settings, need_credentials: bool = True):
     return build_request(
         args.prompt,
         settings,
@@ -101,6 +101,7 @@ def _build(args: argparse.Namespace, settings: Settings):
         planner=args.planner,
         media=args.media,
         max_cost_usd=args.max_cost,
+        need_credentials=need_credentials,
     )
 
 
@@ -167,7 +168,7 @@ def _counts(rows: list) -> list[str]:
 
 
 def _estimate(args: argparse.Namespace, settings: Settings) -> int:
-    request = _build(args, settings)
+    request = _build(args, settings, need_credentials=False)  # what it would cost, before any key is set
     by_phase = {str(k): v for k, v in estimate_request(request).items()}
     found = {
         "estimate_usd": round(sum(by_phase.values()), 4),

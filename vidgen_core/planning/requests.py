@@ -47,10 +47,12 @@ def build_request(
     planner: str | None = None,
     media: str | None = None,
     max_cost_usd: float | None = None,
+    need_credentials: bool = True,
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
 
-    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered.
+    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered. Without
+    ``need_credentials`` (an estimate), the providers' keys need not be set yet.
     """
     if not prompt or not prompt.strip():
         raise InvalidRequest('the prompt is empty; describe the ad, e.g. "Create a 30-second Nike ad"', "prompt")
@@ -87,7 +89,7 @@ def build_request(
         raise InvalidRequest(f"choose a planner from {PLANNERS} and media from {MEDIA}")
     if planner == "openai":
         llm_model(settings.openai_model)
-    missing = settings.missing_credentials(planner, media)
+    missing = settings.missing_credentials(planner, media) if need_credentials else []
     if missing:
         raise InvalidRequest(
             f"set {' and '.join(missing)} in the environment to use planner {planner} and media {media}, "
