@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from vidgen_core.catalog import LLM_MODELS, image_model, music_model, video_model
 from vidgen_core.chunking import clips_for, plan_chunks
+from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest, Phase, VideoSpec
+from vidgen_core.planning.compose import compose_beats
+from vidgen_core.planning.local import spec_seed
+from vidgen_core.planning.prompt import read_prompt
 
 # A spec call is about 1.5k input and 1k output tokens (providers.md); used only for estimates.
 PLAN_TOKENS_IN, PLAN_TOKENS_OUT = 1500, 1000
@@ -66,10 +70,6 @@ def estimate(spec: VideoSpec, request: GenerationRequest, llm: str = DEFAULT_LLM
 
 def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict[Phase, float]:
     """What a request will spend, before anything is planned: priced on the beats the offline rules would lay out."""
-    from vidgen_core.planning.compose import compose_beats
-    from vidgen_core.planning.local import spec_seed
-    from vidgen_core.planning.prompt import read_prompt
-
     reading = read_prompt(request.prompt)
     beats = compose_beats(request.duration_s, reading.category, reading.archetype, spec_seed(request))
     prices = _prices([seconds for _, seconds in beats], request.video_model, request.image_model, request.music_model)
@@ -87,8 +87,6 @@ def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int) 
 
 def check_request_budget(request: GenerationRequest) -> float:
     """The request's estimate, if its budget covers it; else InvalidRequest naming both (nothing is spent)."""
-    from vidgen_core.errors import InvalidRequest
-
     total = round(sum(estimate_request(request).values()), 4)
     cap = request.max_cost_usd
     if cap is not None and total > cap + 1e-9:

@@ -205,8 +205,13 @@ class StoryboardImage(BaseModel):
     height: int
     prompt: str
     reused: bool = False
-    cost_usd: float = 0.0
-    costs: list[CostLine] = []
+    costs: list[CostLine] = Field(
+        default_factory=list, description="What this output cost in this run (none if reused)."
+    )
+
+    @property
+    def cost_usd(self) -> float:
+        return total_usd(self.costs)
 
 
 class Storyboard(BaseModel):
@@ -229,8 +234,13 @@ class Chunk(BaseModel):
     fps: float
     has_audio: bool
     reused: bool = False
-    cost_usd: float = 0.0
-    costs: list[CostLine] = []
+    costs: list[CostLine] = Field(
+        default_factory=list, description="What this output cost in this run (none if reused)."
+    )
+
+    @property
+    def cost_usd(self) -> float:
+        return total_usd(self.costs)
 
 
 class ChunkSet(BaseModel):

@@ -166,7 +166,6 @@ def make_storyboard(
             height=actual_h,
             prompt=beat.image_prompt,
             reused=outcome.reused,
-            cost_usd=outcome.cost_usd,
             costs=outcome.costs,
         )
 
@@ -264,7 +263,6 @@ def make_chunks(
             fps=info.fps,
             has_audio=info.has_audio,
             reused=outcome.reused,
-            cost_usd=outcome.cost_usd,
             costs=outcome.costs,
         )
 
