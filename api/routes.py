@@ -10,6 +10,10 @@ from fastapi import APIRouter, File, HTTPException, Path, Query, Request, Upload
 from fastapi.responses import FileResponse, JSONResponse
 
 from api.schemas import (
+    BadRowOut,
+    BatchIn,
+    BatchOut,
+    BatchStatusOut,
     ErrorOut,
     GenerateIn,
     GenerateOut,
@@ -23,6 +27,7 @@ from api.schemas import (
 )
 from api.services import Services, ServicesDep, UserDep
 from api.views import details_of, owned_record, status_of
+from vidgen_core.batches import BatchRecord, check_rows, new_batch_id
 from vidgen_core.costs import beat_estimate, check_request_budget
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.planning.requests import build_request
@@ -31,6 +36,7 @@ from vidgen_core.storage import LocalStore, upload_key
 from vidgen_core.uploads import check_image
 from vidgen_core.videos import regenerate as new_take
 from vidgen_core.videos import stored_spec
+from vidgen_dagster import batch as batches
 from vidgen_dagster.observe import report_request_version
 
 router = APIRouter()
@@ -115,6 +121,73 @@ def regenerate(
         max_cost_usd=record.request.max_cost_usd,
         beat=beat,
         take=take.take,
+    )
+
+
+@router.post(
+    "/api/batch",
+    tags=["batches"],
+    responses={
+        **AUTH,
+        **BAD_BODY,
+        429: {"model": ErrorOut, "description": "The user has as many batches in flight as allowed."},
+        503: {"model": ErrorOut, "description": "Stored, but the Dagster webserver did not take the backfill."},
+    },
+)
+def submit_batch(body: BatchIn, user: UserDep, found: ServicesDep) -> BatchOut:
+    """Queue many ads as one Dagster partition backfill. Every row is checked first; with a bad row nothing is
+    stored (422 naming each row) unless ``skip_invalid``. Follow it with GET /api/batch/{batch_id}."""
+    settings, batch_id = found.settings, new_batch_id()
+    checked = check_rows(
+        [(i, row.as_row()) for i, row in enumerate(body.rows)], settings, batch_id=batch_id, user_id=user
+    )
+    skipped = [BadRowOut(index=b.line, field=b.field, error=b.error) for b in checked.bad]
+    if skipped and (not body.skip_invalid or not checked.rows):
+        detail = [
+            {"loc": ["body", "rows", b.index, b.field or "prompt"], "msg": b.error, "type": "value_error"}
+            for b in skipped
+        ]
+        raise HTTPException(422, detail)
+    if body.max_cost_usd is not None and checked.estimate_usd > body.max_cost_usd + 1e-9:
+        raise InvalidRequest(
+            f"the batch is estimated at ${checked.estimate_usd:.4f}, over its max_cost_usd ${body.max_cost_usd:.2f}",
+            "max_cost_usd",
+        )
+    record = BatchRecord(
+        batch_id=batch_id,
+        user_id=user,
+        title=body.title or f"{len(checked.rows)} ads",
+        videos=len(checked.rows),
+        estimate_usd=checked.estimate_usd,
+        max_cost_usd=body.max_cost_usd,
+        created_at=datetime.now(UTC),
+    )
+    made = batches.store_and_launch(settings, found.instance, record, checked, settings.batch_max_active_per_user)
+    if made.error:
+        raise HTTPException(503, f"batch {batch_id} is stored but not launched: {made.error}")
+    return BatchOut(
+        batch_id=batch_id,
+        videos=[r.request.video_id for r in checked.rows],
+        estimate_usd=made.estimate_usd,
+        max_cost_usd=made.max_cost_usd,
+        backfill_id=made.backfill_id,
+        skipped=skipped,
+    )
+
+
+@router.get("/api/batch/{batch_id}", tags=["batches"], responses={**AUTH, 404: {"model": ErrorOut}})
+def batch_status(
+    batch_id: Annotated[str, Path(pattern=r"^bat-[a-f0-9]{12}$")], user: UserDep, found: ServicesDep
+) -> BatchStatusOut:
+    """A batch's progress: its videos by status, what it spent against its cap, and its backfill."""
+    state = batches.state(found.settings, found.instance, batch_id, user)
+    return BatchStatusOut(
+        **state["batch"],
+        counts=state["counts"],
+        done=state["done"],
+        spent_usd=state["spent_usd"],
+        backfill_status=state["backfill_status"],
+        items=state["videos"],
     )
 
 

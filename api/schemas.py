@@ -133,3 +133,77 @@ class HealthOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class BatchRowIn(BaseModel):
+    """One ad of a batch: the fields of /api/generate, checked row by row (a bad row is reported by its index)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(max_length=_DEFAULTS["max_prompt_chars"].default)
+    title: str = Field(default="", max_length=200)
+    duration: float | None = Field(default=None, description="Seconds (default: from the prompt, else 30).")
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
+    model: VideoModelName | None = Field(default=None, description="Video model (default: hailuo-02-fast).")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="This ad's own spending cap.")
+
+    def as_row(self) -> dict[str, Any]:
+        """The row as a batch file has it."""
+        row = {"prompt": self.prompt, "title": self.title, "duration": self.duration, "aspect": self.aspect_ratio}
+        row |= {"model": self.model.value if self.model else None, "max_cost": self.max_cost_usd}
+        return {k: v for k, v in row.items() if v not in (None, "")}
+
+
+class BatchIn(BaseModel):
+    """Many ads at once, made by one partition backfill. Limits: rows per batch (VIDGEN_BATCH_MAX_ROWS) and batches
+    in flight per user (VIDGEN_BATCH_MAX_ACTIVE_PER_USER); a batch does not count against the one-video limit."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"rows": [{"prompt": "Create a 15-second Nike ad"}], "max_cost_usd": 5}]},
+    )
+
+    rows: list[BatchRowIn] = Field(min_length=1, max_length=_DEFAULTS["batch_max_rows"].default)
+    title: str = Field(default="", max_length=200)
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap for the whole batch.")
+    skip_invalid: bool = Field(default=False, description="Store the good rows even if some are bad.")
+
+
+class BadRowOut(BaseModel):
+    index: int = Field(description="The row's index in `rows` (from 0).")
+    field: str | None
+    error: str
+
+
+class BatchOut(BaseModel):
+    batch_id: str
+    videos: list[str] = Field(description="The video ids, in row order (skipped rows left out).")
+    estimate_usd: float
+    max_cost_usd: float | None
+    backfill_id: str | None = Field(description="The Dagster partition backfill making the videos.")
+    skipped: list[BadRowOut] = Field(default_factory=list)
+
+
+class BatchVideoOut(BaseModel):
+    video_id: str
+    title: str
+    prompt: str
+    status: Status
+    progress: float
+    spent_usd: float
+    error: str | None
+
+
+class BatchStatusOut(BaseModel):
+    batch_id: str
+    title: str
+    videos: int
+    counts: dict[str, int] = Field(description="Videos by status.")
+    done: bool = Field(description="Every video has ended (complete or failed).")
+    estimate_usd: float
+    max_cost_usd: float | None
+    spent_usd: float
+    backfill_id: str | None
+    backfill_status: str
+    error: str | None = Field(description="Why the backfill is not launched yet, if it is not.")
+    items: list[BatchVideoOut]

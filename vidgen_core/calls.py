@@ -7,10 +7,12 @@ or going back to an earlier take finds them and pays nothing; another user never
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +84,21 @@ class Outcome:
         return total_usd(self.costs)
 
 
+_SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def slots(provider: str, limit: int) -> threading.BoundedSemaphore:
+    """The process-wide bound on ``provider``'s calls in flight, shared by every video and phase in the process."""
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault((provider, limit), threading.BoundedSemaphore(limit))
+
+
 class CallCache:
-    """Makes calls for one video: cache lookup, budget reservation, the call, its outputs stored, the ledger row."""
+    """Makes calls for one video: cache lookup, budget reservation, the call, its outputs stored, the ledger row.
+
+    ``in_flight(provider)`` bounds the calls made at once in this process, per provider (cache hits are not bounded).
+    """
 
     def __init__(
         self,
@@ -93,9 +108,13 @@ class CallCache:
         video_id: str,
         budget_usd: float | None = None,
         run_id: str | None = None,
+        in_flight: Callable[[str], int] | None = None,
+        batch_id: str | None = None,
+        batch_budget_usd: float | None = None,
     ) -> None:
         self.store, self.ledger = store, ledger
         self.user_id, self.video_id, self.budget_usd, self.run_id = user_id, video_id, budget_usd, run_id
+        self.in_flight, self.batch_id, self.batch_budget_usd = in_flight, batch_id, batch_budget_usd
 
     def run(self, call: Call, make: Callable[[Path, Journal], Made]) -> Outcome:
         """The outputs of ``call``: from the cache if they exist, else made by ``make(tmp_dir, journal)``."""
@@ -113,16 +132,17 @@ class CallCache:
             take=call.take,
             estimate_usd=call.estimate_usd,
             run_id=self.run_id,
+            batch_id=self.batch_id,
         )
         if self.store.exists(entry.record()):
             record = json.loads(self.store.get_bytes(entry.record()))
             self.ledger.reused(ledger_entry)
             log.info("%s %s: reused (cache %s)", call.phase, call.item, key[:12])
             return Outcome(key, record["outputs"], [], reused=True)
-        row = self.ledger.reserve(ledger_entry, self.budget_usd)  # raises BudgetExceeded before any spend
+        row = self.ledger.reserve(ledger_entry, self.budget_usd, self.batch_budget_usd)  # BudgetExceeded: none spent
         journal = StoreJournal(self.store, entry.journal())
         try:
-            with tempfile.TemporaryDirectory() as tmp:
+            with self._slot(call.provider), tempfile.TemporaryDirectory() as tmp:
                 made = make(Path(tmp), journal)
                 outputs = {name: entry.output(name) for name in made.files}
                 for name, path in made.files.items():
@@ -143,6 +163,9 @@ class CallCache:
         self.store.put_bytes(entry.record(), json.dumps(record, indent=2, default=str).encode())
         self.ledger.paid(row, total_usd(made.costs), prediction)
         return Outcome(key, outputs, made.costs, reused=False)
+
+    def _slot(self, provider: str) -> threading.BoundedSemaphore | contextlib.nullcontext[None]:
+        return slots(provider, self.in_flight(provider)) if self.in_flight else contextlib.nullcontext()
 
 
 def _prediction(journal: StoreJournal) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 class VidgenError(Exception):
-    """Base class for every error raised by vidgen."""
+    """Base class for every error raised by vidgen. ``phase`` names the phase it stopped, when a step runs several."""
+
+    phase: str | None = None
 
 
 class InvalidRequest(VidgenError):
@@ -47,9 +49,9 @@ class NotFound(VidgenError):
 class TooBusy(VidgenError):
     """A user already has as many videos queued or running as they may."""
 
-    def __init__(self, user_id: str, active: list[str], limit: int) -> None:
+    def __init__(self, user_id: str, active: list[str], limit: int, what: str = "video") -> None:
         self.user_id, self.active, self.limit = user_id, active, limit
-        plural = "video" if limit == 1 else "videos"
+        plural = what if limit == 1 else f"{what}es" if what.endswith("h") else f"{what}s"
         super().__init__(
             f"you may have {limit} {plural} in progress at a time and {', '.join(active)} "
             f"{'is' if len(active) == 1 else 'are'} still queued or running; wait until "
@@ -68,10 +70,19 @@ class WrongType(InvalidRequest):
 class BudgetExceeded(VidgenError):
     """A call, a run or a regeneration would take a video past its spending cap. Nothing was spent on it."""
 
-    def __init__(self, video_id: str, estimate_usd: float, committed_usd: float, limit_usd: float, what: str) -> None:
+    def __init__(
+        self,
+        video_id: str,
+        estimate_usd: float,
+        committed_usd: float,
+        limit_usd: float,
+        what: str,
+        batch_id: str | None = None,
+    ) -> None:
         self.estimate_usd, self.committed_usd, self.limit_usd = estimate_usd, committed_usd, limit_usd
         already = f" on top of ${committed_usd:.4f} already spent or reserved" if committed_usd else ""
+        whose = f"batch {batch_id}" if batch_id else f"video {video_id}"
         super().__init__(
-            f"{what} is estimated at ${estimate_usd:.4f}{already}, over video {video_id}'s budget of "
+            f"{what} is estimated at ${estimate_usd:.4f}{already}, over {whose}'s budget of "
             f"${limit_usd:.4f}; raise max_cost_usd (--max-cost) or choose cheaper models"
         )

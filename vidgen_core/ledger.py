@@ -20,6 +20,7 @@ class LedgerRow(BaseModel):
     id: int
     video_id: str
     user_id: str
+    batch_id: str | None = None
     run_id: str | None
     phase: Phase
     beat_index: int | None
@@ -51,6 +52,7 @@ class CallEntry(BaseModel):
     take: int = 0
     estimate_usd: float = 0.0
     run_id: str | None = None
+    batch_id: str | None = None
 
 
 def _now() -> datetime:
@@ -63,13 +65,15 @@ class Ledger:
     def __init__(self, url: str) -> None:
         self.engine = _engine(url)
 
-    def reserve(self, entry: CallEntry, budget_usd: float | None) -> int:
+    def reserve(self, entry: CallEntry, budget_usd: float | None, batch_budget_usd: float | None = None) -> int:
         """Reserve a call's estimate and return its row id, or raise BudgetExceeded and reserve nothing.
 
-        A call reserved before (by a run that died mid-call) keeps its row: resuming it adds nothing.
+        The video's budget and its batch's (``batch_budget_usd``) are both checked. A call reserved before (by a run
+        that died mid-call) keeps its row: resuming it adds nothing.
         """
         c = ledger_table.c
-        with locked(self.engine, f"ledger:{entry.video_id}") as conn:
+        scope = f"ledger:batch:{entry.batch_id}" if entry.batch_id else f"ledger:{entry.video_id}"
+        with locked(self.engine, scope) as conn:
             again = conn.execute(
                 sa.select(c.id).where(
                     c.video_id == entry.video_id, c.cache_key == entry.cache_key, c.state == CallState.RESERVED
@@ -83,6 +87,13 @@ class Ledger:
                 if committed + entry.estimate_usd > budget_usd + 1e-9:
                     raise BudgetExceeded(
                         entry.video_id, entry.estimate_usd, committed, budget_usd, f"{entry.phase} {entry.item}"
+                    )
+            if entry.batch_id and batch_budget_usd is not None:
+                committed = _committed(conn, entry.batch_id, c.batch_id)
+                if committed + entry.estimate_usd > batch_budget_usd + 1e-9:
+                    what = f"{entry.phase} {entry.item} of video {entry.video_id}"
+                    raise BudgetExceeded(
+                        entry.video_id, entry.estimate_usd, committed, batch_budget_usd, what, entry.batch_id
                     )
             now = _now()
             row = conn.execute(
@@ -132,10 +143,27 @@ class Ledger:
         with self.engine.connect() as conn:
             return _committed(conn, video_id)
 
+    def batch_committed(self, batch_id: str) -> float:
+        """Spent plus still reserved over every video of a batch: what the batch's cap is checked against."""
+        with self.engine.connect() as conn:
+            return _committed(conn, batch_id, ledger_table.c.batch_id)
 
-def _committed(conn: sa.Connection, video_id: str) -> float:
+    def batch_spent(self, batch_id: str) -> dict[str, float]:
+        """What each video of a batch has really cost (videos that spent nothing are absent)."""
+        c = ledger_table.c
+        query = (
+            sa.select(c.video_id, sa.func.sum(c.actual_usd))
+            .where(c.batch_id == batch_id, c.state == CallState.PAID)
+            .group_by(c.video_id)
+        )
+        with self.engine.connect() as conn:
+            return {video: round(float(usd), 6) for video, usd in conn.execute(query)}
+
+
+def _committed(conn: sa.Connection, owner: str, column: sa.ColumnElement | None = None) -> float:
+    """Paid plus reserved for one video (or, with ``column``, one batch)."""
     c = ledger_table.c
     paid = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.PAID, c.actual_usd), else_=0.0)), 0.0)
     held = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.RESERVED, c.estimate_usd), else_=0.0)), 0.0)
-    row = conn.execute(sa.select(paid, held).where(c.video_id == video_id)).one()
+    row = conn.execute(sa.select(paid, held).where((c.video_id if column is None else column) == owner)).one()
     return round(float(row[0]) + float(row[1]), 6)

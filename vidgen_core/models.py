@@ -88,11 +88,12 @@ class GenerationRequest(BaseModel):
     planner: Literal["local", "openai"] = "local"
     media: Literal["local", "replicate"] = "local"
     max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap for this video; None: no cap.")
+    batch_id: str | None = Field(default=None, description="The batch the video came in, if any.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def plan_inputs(self) -> dict[str, object]:
-        """What the plan depends on (not when or under which request id it was asked, nor its budget)."""
-        return self.model_dump(mode="json", exclude={"request_id", "created_at", "max_cost_usd"})
+        """What the plan depends on (not when or under which request id it was asked, its budget or batch)."""
+        return self.model_dump(mode="json", exclude={"request_id", "created_at", "max_cost_usd", "batch_id"})
 
 
 class Take(BaseModel):

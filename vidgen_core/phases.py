@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -23,6 +25,7 @@ from vidgen_core import costs
 from vidgen_core.calls import Call, CallCache, Made, Outcome
 from vidgen_core.catalog import frame_size, image_model, music_model, video_model
 from vidgen_core.chunking import plan_chunks
+from vidgen_core.errors import VidgenError
 from vidgen_core.media import ops
 from vidgen_core.media.probe import probe
 from vidgen_core.models import (
@@ -316,6 +319,65 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
         reused=outcome.reused,
         costs=outcome.costs,
     )
+
+
+Media = Storyboard | MusicTrack | ChunkSet
+
+
+@contextmanager
+def named(phase: Phase) -> Iterator[None]:
+    """Name the phase on a vidgen error raised inside it (one step makes several phases)."""
+    try:
+        yield
+    except VidgenError as exc:
+        exc.phase = exc.phase or phase
+        raise
+
+
+def make_media(
+    spec: VideoSpec,
+    store: BlobStore,
+    providers: Providers,
+    calls: CallCache,
+    progress: Progress = no_progress,
+    workers: Callable[[str], int] = lambda _provider: 1,
+) -> Iterator[Media]:
+    """The storyboard then its chunks, with the music made beside them: the critical path is
+    plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready; what
+    finished is yielded before the first failure is raised, so it is kept. ``workers(provider)`` sets how many
+    calls a phase starts at once (the call cache bounds what is really in flight per provider)."""
+    ready: queue.Queue[Media | None] = queue.Queue()  # None: one of the two lines of work ended
+
+    def pictures() -> None:
+        with named(Phase.STORYBOARD):
+            board = make_storyboard(spec, store, providers, calls, progress, workers(providers.images.provider))
+        ready.put(board)
+        with named(Phase.VIDEO_CHUNKS):
+            ready.put(make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider)))
+
+    def sound() -> None:
+        with named(Phase.MUSIC):
+            ready.put(make_music(spec, store, providers, calls))
+        progress(Phase.MUSIC, 1, 1)
+
+    def ended(work: Callable[[], None]) -> None:
+        try:
+            work()
+        finally:
+            ready.put(None)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vidgen-media") as pool:
+        jobs = [pool.submit(ended, pictures), pool.submit(ended, sound)]
+        running = len(jobs)
+        while running:
+            made = ready.get()
+            if made is None:
+                running -= 1
+            else:
+                yield made
+    failed = [j.exception() for j in jobs if j.exception() is not None]
+    if failed:
+        raise failed[0]  # type: ignore[misc]
 
 
 def _rendered(key: str, store: BlobStore, mode: str, **extra: object) -> RenderedVideo:

@@ -44,6 +44,22 @@ requests_table = sa.Table(
     sa.Column("started_at", sa.DateTime(timezone=True)),
     sa.Column("completed_at", sa.DateTime(timezone=True)),
     sa.Column("run_key", sa.String(80)),  # the run the request wants next; a regeneration asks for a new one
+    sa.Column("batch_id", sa.String(40), index=True),  # the batch it came in, if any
+    sa.Column("archived_at", sa.DateTime(timezone=True)),  # its partition was removed from Dagster (kept here)
+)
+
+batches_table = sa.Table(
+    "video_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(40), primary_key=True),
+    sa.Column("user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("videos", sa.Integer, nullable=False),
+    sa.Column("estimate_usd", sa.Float, nullable=False),
+    sa.Column("max_cost_usd", sa.Float),  # the batch's spending cap; None: only each video's own
+    sa.Column("backfill_id", sa.String(64)),  # the Dagster partition backfill, once launched
+    sa.Column("error", sa.Text),  # why it is not launched yet
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 takes_table = sa.Table(
@@ -74,6 +90,7 @@ ledger_table = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("video_id", sa.String(64), nullable=False, index=True),
     sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("batch_id", sa.String(40), index=True),
     sa.Column("run_id", sa.String(64)),
     sa.Column("phase", sa.String(32), nullable=False),
     sa.Column("beat_index", sa.Integer),
@@ -139,6 +156,8 @@ class RequestRecord(BaseModel):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     run_key: str | None = None
+    batch_id: str | None = None
+    archived_at: datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -162,6 +181,28 @@ class UploadRecord(BaseModel):
     created_at: datetime
 
 
+def insert_request(conn: sa.Connection, request: GenerationRequest, status: Status = Status.QUEUED) -> None:
+    """Store a new request row (its request id must be set)."""
+    now = _now()
+    conn.execute(
+        requests_table.insert().values(
+            request_id=request.request_id,
+            video_id=request.video_id,
+            user_id=request.user_id,
+            prompt=request.prompt,
+            title=request.title,
+            description=request.description,
+            options=request.model_dump(mode="json"),
+            batch_id=request.batch_id,
+            run_key=batch_run_key(request.batch_id) if request.batch_id else None,
+            status=status,
+            progress=0.0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
 def new_request_id() -> str:
     return f"req-{uuid.uuid4().hex[:16]}"
 
@@ -169,6 +210,14 @@ def new_request_id() -> str:
 def new_run_key(request_id: str, why: str) -> str:
     """The run key of a later run a request asks for (a regeneration or a resume); unique, so it is never dropped."""
     return f"{request_id}-{why}-{uuid.uuid4().hex[:8]}"
+
+
+def batch_run_key(batch_id: str) -> str:
+    """What a batch's video waits for: a run of the batch's backfill (the sensor does not launch it)."""
+    return f"{BACKFILL_PREFIX}{batch_id}"
+
+
+BACKFILL_PREFIX = "backfill:"
 
 
 def new_asset_id() -> str:
@@ -254,31 +303,17 @@ class RequestDB:
         if not request.request_id:
             request = request.model_copy(update={"request_id": new_request_id()})
         with locked(self.engine, f"user:{request.user_id}") as conn:
-            if max_active is not None:
+            if max_active is not None:  # a batch's videos count against the batch limits, not this one
+                c = requests_table.c
                 active = conn.execute(
-                    sa.select(requests_table.c.video_id)
-                    .where(requests_table.c.user_id == request.user_id, requests_table.c.status.in_(ACTIVE))
+                    sa.select(c.video_id)
+                    .where(c.user_id == request.user_id, c.status.in_(ACTIVE), c.batch_id.is_(None))
                     .order_by(requests_table.c.seq)
                 ).scalars()
                 busy = list(active)
                 if len(busy) >= max_active:
                     raise TooBusy(request.user_id, busy, max_active)
-            now = _now()
-            conn.execute(
-                requests_table.insert().values(
-                    request_id=request.request_id,
-                    video_id=request.video_id,
-                    user_id=request.user_id,
-                    prompt=request.prompt,
-                    title=request.title,
-                    description=request.description,
-                    options=request.model_dump(mode="json"),
-                    status=status,
-                    progress=0.0,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            insert_request(conn, request, status)
         return self.get(request.video_id)
 
     def find(self, video_id: str) -> RequestRecord | None:
@@ -354,6 +389,7 @@ class RequestDB:
                     conn.execute(
                         sa.select(c.video_id)
                         .where(c.user_id == record.user_id, c.status.in_(ACTIVE), c.video_id != video_id)
+                        .where(c.batch_id.is_(None))
                         .order_by(c.seq)
                     ).scalars()
                 )

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         default=None, description="`key=user_id` pairs, comma-separated; unset: no keys, every caller is default_user"
     )
     max_active_per_user: int = Field(default=1, ge=1, description="Videos one user may have queued or running.")
+    batch_max_rows: int = Field(default=100, ge=1, description="Ads in one batch (one partition backfill).")
+    batch_max_active_per_user: int = Field(default=2, ge=1, description="Batches one user may have in flight.")
+    dagster_url: str = Field(
+        default="http://127.0.0.1:3000", description="The Dagster webserver a batch's backfill is launched on."
+    )
     cors_origins: list[str] = Field(default_factory=list, description='JSON list, e.g. ["https://app.example.com"]')
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 10

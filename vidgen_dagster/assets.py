@@ -1,12 +1,18 @@
 """The asset graph. Each asset: fetch inputs, call the core phase, return the manifest with metadata.
 
 video_spec -> storyboard -> video_chunks -> stitched_video -> final_video, and video_spec -> music -> final_video.
-Every provider call goes through the video's call cache, so re-materializing pays only for what changed.
+storyboard, music and video_chunks are made by one step (``media``) so music runs beside the images and clips at no
+extra process cost. Every provider call goes through the video's call cache, so re-materializing pays only for what
+changed.
 """
+
+import time
+from functools import partial
 
 import dagster as dg
 
 from vidgen_core import phases, verify
+from vidgen_core.batches import check_batch_budget
 from vidgen_core.catalog import image_model, music_model, video_model
 from vidgen_core.costs import check_request_budget, estimate, list_price
 from vidgen_core.media.preview import contact_sheet, video_strip, waveform
@@ -27,7 +33,6 @@ CODE_VERSION = "2"  # bump when a phase's output for the same inputs changes
 # annotation as the type of every output, the check outputs included. They return MaterializeResult[manifest].
 FINAL_CHECKS = ["duration_matches_spec", "has_video_and_audio", "resolution_matches_aspect", "loudness_on_target"]
 ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VERSION}
-PAID = {"kinds": {"replicate"}, "pool": "replicate", "retry_policy": PROVIDER_RETRY}
 
 
 # The request and its takes (an observable source) feed the assets a take changes: the plan, images and clips.
@@ -41,7 +46,10 @@ def video_spec(
     """The plan: product, style, music mood, aspect, models and the beat sequence, with each beat's current take."""
     with step(context, vidgen, Phase.VIDEO_SPEC, lambda: vidgen.request_for(context.partition_key, config)) as s:
         request = s.request
-        check_request_budget(request)  # before any spend: the whole video's estimate against its budget
+        estimate_usd = check_request_budget(request)  # before any spend: the video's estimate against its budget
+        if (batch := vidgen.batch(request)) is not None:  # and what is left of its batch's cap
+            left_to_spend = max(0.0, estimate_usd - vidgen.ledger().committed(request.video_id))
+            check_batch_budget(request, batch, vidgen.ledger(), left_to_spend)
         planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config)
@@ -85,79 +93,117 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig) -> None:
     s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, s.run_id)
 
 
-@dg.asset(**ASSET, **PAID, deps=TAKES, check_specs=check_specs("storyboard", ["one_image_per_beat"]))
-def storyboard(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
-    """One storyboard image per beat, drawn from the beat's image prompt (its current take)."""
+def _out(description: str, kinds: set[str]) -> dg.AssetOut:
+    return dg.AssetOut(description=description, code_version=CODE_VERSION, group_name=GROUP, kinds=kinds)
+
+
+@dg.multi_asset(
+    outs={
+        "storyboard": _out(
+            "One storyboard image per beat, drawn from the beat's image prompt (its current take).", {"replicate"}
+        ),
+        "music": _out(
+            "Background music for the mood and length; skipped (at zero cost) when the video model makes audio.",
+            {"replicate"},
+        ),
+        "video_chunks": _out(
+            "Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame.",
+            {"replicate"},
+        ),
+    },
+    deps=TAKES,
+    internal_asset_deps={  # a take changes the images and clips, never the music
+        "storyboard": {dg.AssetKey("video_spec"), dg.AssetKey("video_request")},
+        "music": {dg.AssetKey("video_spec")},
+        "video_chunks": {dg.AssetKey("video_spec"), dg.AssetKey("storyboard"), dg.AssetKey("video_request")},
+    },
+    check_specs=[
+        *check_specs("storyboard", ["one_image_per_beat"]),
+        *check_specs("video_chunks", ["every_beat_covered"]),
+    ],
+    partitions_def=videos,
+    pool="replicate",
+    retry_policy=PROVIDER_RETRY,
+)
+def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
+    """The provider-bound phases in one step, on the critical path: all images at once, then every beat's clip
+    chain at once, with the music made beside them. Each asset is materialized as soon as it is ready."""
     with step(context, vidgen, Phase.STORYBOARD) as s:
-        workers = calls_in_flight(vidgen.settings(), s.providers.images.provider)
-        board = phases.make_storyboard(video_spec, s.store, s.providers, s.calls, s.progress, workers)
-        rows = [[i.beat_index, i.take, i.prompt[:80], f"${i.cost_usd:.4f}", i.reused] for i in board.images]
-        return s.result(
-            board,
-            costs=board.costs,
-            provider=s.providers.images.provider,
-            model=image_model(video_spec.image_model).name,
-            version=content_version(*(i.cache_key for i in board.images)),
-            list_price=list_price(video_spec)[Phase.STORYBOARD],
-            checks=verify.storyboard_checks(video_spec, board, s.store),
-            images=len(board.images),
-            reused=sum(i.reused for i in board.images),
-            beats=table_md(["beat", "take", "image prompt", "cost", "reused"], rows),
-            preview=image_md(contact_sheet([s.store.local_path(i.key) for i in board.images]), "storyboard"),
-        )
+        workers = partial(calls_in_flight, vidgen.settings())
+        clips_started: float | None = None  # the chunks' wall time starts once the storyboard is done
+        for made in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
+            phase, result = MEDIA_RESULTS[type(made)]
+            with phases.named(phase):  # a failure here (a preview) names its phase too
+                done = result(
+                    s.phase_step(phase, clips_started if phase == Phase.VIDEO_CHUNKS else None), video_spec, made
+                )
+            if phase == Phase.STORYBOARD:
+                clips_started = time.perf_counter()
+            yield done
 
 
-@dg.asset(**ASSET, **PAID)
-def music(
-    context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource
-) -> dg.MaterializeResult[MusicTrack]:
-    """Background music for the mood and length; skipped (at zero cost) when the video model makes audio."""
-    with step(context, vidgen, Phase.MUSIC) as s:
-        track = phases.make_music(video_spec, s.store, s.providers, s.calls)
-        wave = image_md(waveform(s.store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
-        return s.result(
-            track,
-            costs=track.costs,
-            provider=s.providers.music.provider,
-            model=music_model(video_spec.music_model).name,
-            version=content_version(track.cache_key or f"skipped:{video_spec.video_model}"),
-            list_price=list_price(video_spec)[Phase.MUSIC],
-            reused=int(track.reused),
-            skipped=track.skipped,
-            reason=track.reason or "-",
-            duration_s=track.duration_s,
-            mood=track.mood,
-            preview=wave,
-        )
+def _storyboard_result(s: Step, spec: VideoSpec, board: Storyboard) -> dg.MaterializeResult:
+    rows = [[i.beat_index, i.take, i.prompt[:80], f"${i.cost_usd:.4f}", i.reused] for i in board.images]
+    return s.result(
+        board,
+        costs=board.costs,
+        provider=s.providers.images.provider,
+        model=image_model(spec.image_model).name,
+        version=content_version(*(i.cache_key for i in board.images)),
+        list_price=list_price(spec)[Phase.STORYBOARD],
+        checks=verify.storyboard_checks(spec, board, s.store),
+        images=len(board.images),
+        reused=sum(i.reused for i in board.images),
+        beats=table_md(["beat", "take", "image prompt", "cost", "reused"], rows),
+        preview=image_md(contact_sheet([s.store.local_path(i.key) for i in board.images]), "storyboard"),
+    )
 
 
-@dg.asset(**ASSET, **PAID, deps=TAKES, check_specs=check_specs("video_chunks", ["every_beat_covered"]))
-def video_chunks(
-    context: dg.AssetExecutionContext, video_spec: VideoSpec, storyboard: Storyboard, vidgen: VidgenResource
-):
-    """Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."""
-    with step(context, vidgen, Phase.VIDEO_CHUNKS) as s:
-        workers = calls_in_flight(vidgen.settings(), s.providers.video.provider)
-        chunks = phases.make_chunks(video_spec, storyboard, s.store, s.providers, s.calls, s.progress, workers)
-        rows = [
-            [c.plan.index, c.plan.beat_index, c.take, c.plan.part, f"{c.plan.clip_s}s", f"${c.cost_usd:.4f}", c.reused]
-            for c in chunks.chunks
-        ]
-        sheet = contact_sheet([s.store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
-        return s.result(
-            chunks,
-            costs=chunks.costs,
-            provider=s.providers.video.provider,
-            model=video_model(video_spec.video_model).name,
-            version=content_version(*(c.cache_key for c in chunks.chunks)),
-            list_price=list_price(video_spec)[Phase.VIDEO_CHUNKS],
-            checks=verify.chunk_checks(video_spec, chunks),
-            chunks=len(chunks.chunks),
-            reused=sum(c.reused for c in chunks.chunks),
-            clip_seconds=sum(c.plan.clip_s for c in chunks.chunks),
-            beats=table_md(["chunk", "beat", "take", "part", "clip", "cost", "reused"], rows),
-            preview=image_md(sheet, "last frame of every chunk"),
-        )
+def _music_result(s: Step, spec: VideoSpec, track: MusicTrack) -> dg.MaterializeResult:
+    wave = image_md(waveform(s.store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
+    return s.result(
+        track,
+        costs=track.costs,
+        provider=s.providers.music.provider,
+        model=music_model(spec.music_model).name,
+        version=content_version(track.cache_key or f"skipped:{spec.video_model}"),
+        list_price=list_price(spec)[Phase.MUSIC],
+        reused=int(track.reused),
+        skipped=track.skipped,
+        reason=track.reason or "-",
+        duration_s=track.duration_s,
+        mood=track.mood,
+        preview=wave,
+    )
+
+
+def _chunks_result(s: Step, spec: VideoSpec, chunks: ChunkSet) -> dg.MaterializeResult:
+    rows = [
+        [c.plan.index, c.plan.beat_index, c.take, c.plan.part, f"{c.plan.clip_s}s", f"${c.cost_usd:.4f}", c.reused]
+        for c in chunks.chunks
+    ]
+    sheet = contact_sheet([s.store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
+    return s.result(
+        chunks,
+        costs=chunks.costs,
+        provider=s.providers.video.provider,
+        model=video_model(spec.video_model).name,
+        version=content_version(*(c.cache_key for c in chunks.chunks)),
+        list_price=list_price(spec)[Phase.VIDEO_CHUNKS],
+        checks=verify.chunk_checks(spec, chunks),
+        chunks=len(chunks.chunks),
+        reused=sum(c.reused for c in chunks.chunks),
+        clip_seconds=sum(c.plan.clip_s for c in chunks.chunks),
+        beats=table_md(["chunk", "beat", "take", "part", "clip", "cost", "reused"], rows),
+        preview=image_md(sheet, "last frame of every chunk"),
+    )
+
+
+MEDIA_RESULTS = {
+    Storyboard: (Phase.STORYBOARD, _storyboard_result),
+    MusicTrack: (Phase.MUSIC, _music_result),
+    ChunkSet: (Phase.VIDEO_CHUNKS, _chunks_result),
+}
 
 
 @dg.asset(**ASSET, kinds={"ffmpeg"})

@@ -63,6 +63,23 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="a video's beats, takes, media, costs and ledger")
     show.add_argument("video_id")
     show.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    batch = sub.add_parser(
+        "batch",
+        help="many ads from a CSV or JSONL file, made by one Dagster partition backfill",
+        description="Each row: prompt, and optionally title, duration, aspect, model, user, max_cost. Every row is "
+        "checked first; a file with a bad row stores nothing unless --skip-invalid. Needs the service "
+        "(`vidgen serve`): the backfill is launched on its webserver (VIDGEN_DAGSTER_URL).",
+    )
+    batch.add_argument("file", nargs="?", help="the rows: .csv with a header line, or .jsonl (one object per line)")
+    batch.add_argument("--max-cost", type=float, metavar="USD", help="spending cap for the whole batch")
+    batch.add_argument("--skip-invalid", action="store_true", help="store the good rows even if some are bad")
+    batch.add_argument("--title", help="the batch's name in the backfills page (default: the file's name)")
+    batch.add_argument("--user", help="owner of rows without a user column (default: VIDGEN_DEFAULT_USER)")
+    batch.add_argument("--planner", help="local (default) or openai, for every row")
+    batch.add_argument("--media", help="local (default) or replicate, for every row")
+    batch.add_argument("--status", metavar="BATCH_ID", help="show a batch's progress instead")
+    batch.add_argument("--launch", metavar="BATCH_ID", help="launch a stored batch whose backfill did not start")
+    batch.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run = sub.add_parser("serve", help="run the Dagster UI + daemon (request sensor) and the API until Ctrl-C")
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     run.add_argument("--ui-port", type=int, default=3000, help="Dagster UI port (default: 3000)")
@@ -221,7 +238,20 @@ def _resume(args: argparse.Namespace, settings: Settings) -> int:
     return _finished(_run(record, settings, "cli-resume"), args.json, "resumed")
 
 
+def _batch(args: argparse.Namespace, settings: Settings) -> int:
+    from vidgen_dagster import batch
+
+    if sum(x is not None for x in (args.file, args.status, args.launch)) != 1:
+        raise InvalidRequest("give a FILE to submit, or --status BATCH_ID, or --launch BATCH_ID", "file")
+    if args.status:
+        return batch.status(args.status, settings, args.json)
+    if args.launch:
+        return batch.launch_stored(args.launch, settings, args.json)
+    return batch.submit(args, settings)
+
+
 COMMANDS = {
+    "batch": _batch,
     "estimate": _estimate,
     "generate": _generate,
     "show": _show_video,

@@ -10,6 +10,7 @@ import dagster as dg
 from vidgen_core.errors import ProviderError, VidgenError
 
 # Steps that call providers retry transient failures; their journals make each retry resume, not repay.
+PHASE_KEY = "phase"
 PROVIDER_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
 
@@ -24,7 +25,12 @@ def user_errors() -> Iterator[None]:
         raise dg.Failure(
             description=str(exc),
             allow_retries=False,
-            metadata={"provider": exc.provider, "model": exc.model, "item": exc.item or "-"},
+            metadata={"provider": exc.provider, "model": exc.model, "item": exc.item or "-"} | _phase(exc),
         ) from None
     except VidgenError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
+        raise dg.Failure(description=str(exc), allow_retries=False, metadata=_phase(exc)) from None
+
+
+def _phase(exc: VidgenError) -> dict[str, str]:
+    """The phase that failed, when one step makes several (failure texts name the phase, not the step)."""
+    return {PHASE_KEY: str(exc.phase)} if exc.phase else {}

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from vidgen_core.batches import BatchDB, BatchRecord
 from vidgen_core.calls import CallCache
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import GenerationRequest
@@ -15,7 +16,7 @@ from vidgen_core.planning.requests import build_request
 from vidgen_core.progress import Progress
 from vidgen_core.providers.registry import Providers, build_providers
 from vidgen_core.records import RequestDB, Status
-from vidgen_core.settings import Settings, get_settings
+from vidgen_core.settings import Settings, calls_in_flight, get_settings
 from vidgen_core.storage import BlobStore, open_store
 
 
@@ -70,10 +71,23 @@ class VidgenResource(dg.ConfigurableResource):
             self._ledger = Ledger(self.settings().db_url)
         return self._ledger
 
+    def batch(self, request: GenerationRequest) -> BatchRecord | None:
+        """The batch a video came in, if any (its spending cap applies to every call)."""
+        return BatchDB(self.settings().db_url).get(request.batch_id) if request.batch_id else None
+
     def calls(self, request: GenerationRequest, run_id: str) -> CallCache:
-        """The door for this video's provider calls: its owner's cache, the ledger and its budget."""
+        """The door for this video's provider calls: its owner's cache, the ledger, its budget and its batch's."""
+        batch = self.batch(request)
         return CallCache(
-            self.store(), self.ledger(), request.user_id, request.video_id, request.max_cost_usd, run_id=run_id
+            self.store(),
+            self.ledger(),
+            request.user_id,
+            request.video_id,
+            request.max_cost_usd,
+            run_id=run_id,
+            in_flight=partial(calls_in_flight, self.settings()),
+            batch_id=request.batch_id,
+            batch_budget_usd=batch.max_cost_usd if batch else None,
         )
 
     def providers(self, video_id: str) -> Providers:
@@ -91,8 +105,9 @@ class VidgenResource(dg.ConfigurableResource):
             return stored.request
         if not config.prompt:
             raise dg.Failure(
-                f"No request is stored for video {video_id!r}. Create videos with `vidgen generate`, or give "
-                "this run a prompt: ops.video_spec.config.prompt in the launchpad.",
+                f"No request is stored for video {video_id!r}. Create videos with `vidgen generate`, batches of "
+                "them with `vidgen batch FILE` (a partition backfill over stored requests), or give this run a "
+                "prompt: ops.video_spec.config.prompt in the launchpad.",
                 allow_retries=False,
             )
         request = build_request(

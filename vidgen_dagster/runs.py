@@ -15,10 +15,12 @@ from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
 
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Phase
-from vidgen_core.records import ACTIVE, RequestDB, RequestRecord, Status
+from vidgen_core.records import ACTIVE, BACKFILL_PREFIX, RequestDB, RequestRecord, Status
+from vidgen_dagster.failures import PHASE_KEY
 
 REQUEST_TAG = "vidgen/request_id"
 RUN_KEY_TAG = "dagster/run_key"
+BACKFILL_TAG = "dagster/backfill"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
@@ -49,7 +51,8 @@ def step_failure_text(event: dg.DagsterEvent) -> str:
     """``step: what went wrong`` in the user's words rather than Dagster's."""
     data = event.step_failure_data
     if data.user_failure_data and data.user_failure_data.description:
-        return f"{event.step_key}: {data.user_failure_data.description}"
+        phase = data.user_failure_data.metadata.get(PHASE_KEY)
+        return f"{phase.value if phase else event.step_key}: {data.user_failure_data.description}"
     error = data.error
     while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
         error = error.cause
@@ -117,6 +120,13 @@ def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str)
     instance.report_run_failed(run, message=reason)
 
 
+def _awaited(run: dg.DagsterRun, record: RequestRecord) -> bool:
+    """Whether ``run`` is the one a queued request waits for: its run key, or any run of its batch's backfill."""
+    if record.wanted_run_key.startswith(BACKFILL_PREFIX):
+        return BACKFILL_TAG in run.tags
+    return run.tags.get(RUN_KEY_TAG) == record.wanted_run_key
+
+
 def _time(timestamp: float | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp, UTC) if timestamp else None
 
@@ -137,7 +147,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
     if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
         fail_dead_run(instance, dagster_run, dead)
         dagster_run, status = dagster_run.with_status(dg.DagsterRunStatus.FAILURE), dg.DagsterRunStatus.FAILURE
-    if record.status == Status.QUEUED and dagster_run.tags.get(RUN_KEY_TAG) != record.wanted_run_key:
+    if record.status == Status.QUEUED and not _awaited(dagster_run, record):
         return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
     if status in _WAITING:

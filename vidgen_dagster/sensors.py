@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from vidgen_core.records import Status
+from vidgen_core.records import BACKFILL_PREFIX, Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
@@ -33,6 +33,7 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
         r.video_id: r
         for r in [*active, *new]
         if r.status == Status.QUEUED
+        and not r.wanted_run_key.startswith(BACKFILL_PREFIX)  # a batch's backfill launches its runs
         and (r.video_id not in runs or runs[r.video_id].dagster_run.tags.get(RUN_KEY_TAG) != r.wanted_run_key)
     }
     unseen = [video_id for video_id in waiting if video_id not in runs]

@@ -33,6 +33,9 @@ def content_version(*parts: object) -> str:
     return hashlib.sha256("\n".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
 
+_SHARED = ("store", "providers", "calls", "progress")
+
+
 @dataclass
 class Step:
     """One phase of one video inside a run."""
@@ -42,6 +45,12 @@ class Step:
     request: GenerationRequest
     run_id: str
     started: float = field(default_factory=time.perf_counter)
+
+    def phase_step(self, phase: Phase, started: float | None = None) -> Step:
+        """Another phase made in this step (a multi-asset), timed from ``started`` (default: the step's start)."""
+        other = Step(phase, self.vidgen, self.request, self.run_id, started or self.started)
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED})
+        return other
 
     @cached_property
     def store(self) -> BlobStore:
@@ -73,6 +82,7 @@ class Step:
     ) -> dg.MaterializeResult:
         """The manifest with its metadata, check results and data version."""
         return dg.MaterializeResult(
+            asset_key=self.phase.value,
             value=value,
             metadata=phase_metadata(self.phase, costs, provider, model, self.started, list_price, **extra),
             check_results=check_results(self.phase.value, checks or []),

@@ -29,7 +29,8 @@ def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     failed = submit_and_execute(settings, instance, "Create a 10-second Nike ad", "vid-retry1")
     assert not failed.success
     failure = next(e for e in failed.all_events if e.is_step_failure)
-    assert failure.step_key == "video_chunks"
+    assert failure.step_key == "media"  # storyboard, music and chunks are one step; the failure names its phase
+    assert failure_message(failed).startswith("video_chunks: ffmpeg failed to encode clip chunk ")
     assert {e.asset_key.to_user_string() for e in failed.get_asset_materialization_events()} == {
         "video_spec",
         "storyboard",

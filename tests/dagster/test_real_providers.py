@@ -172,6 +172,24 @@ def test_images_and_beats_run_at_once_within_the_limit(
     assert fake_replicate.paid == fake_replicate.creates == len(by_beat) + len(chunks)  # Veo brings its own sound
 
 
+def test_music_is_made_beside_the_images_and_clips(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    fake_replicate.time_scale = 0.05  # music 6 s, an image 0.4 s, a clip 2.25 s
+    result = _run(settings, instance, "vid-music1", "Create a 15-second Nike ad")
+    assert result.success, failure_message(result)
+    made = {k: [p for p in fake_replicate.predictions.values() if p.kind == k] for k in ("image", "video", "music")}
+    (music,) = made["music"]
+    assert music.created < min(p.created + p.run_s for p in made["image"])  # asked for before any image was done
+    assert music.created + music.run_s > max(p.created for p in made["video"])  # still playing when the last clip began
+    assert {e.step_key for e in result.all_events if e.is_step_success} == {
+        "video_spec",
+        "media",
+        "stitched_video",
+        "final_video",
+    }
+
+
 def test_a_failed_beat_keeps_the_others_and_a_resume_pays_only_for_it(
     provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
 ) -> None:
