@@ -44,6 +44,7 @@ VideoId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$", examples=["v
 DAEMON_STALE_S = 60
 AUTH = {401: {"model": ErrorOut, "description": "Missing or unknown API key."}}
 BAD_BODY = {400: {"model": ErrorOut, "description": "The body cannot be parsed (not UTF-8 JSON or multipart)."}}
+API_FIELD = {"aspect": "aspect_ratio", "max_cost": "max_cost_usd", None: "prompt"}  # a batch column -> its field
 NOT_FOUND = {404: {"model": ErrorOut, "description": "No such video for this user."}}
 
 
@@ -144,7 +145,7 @@ def submit_batch(body: BatchIn, user: UserDep, found: ServicesDep) -> BatchOut:
     skipped = [BadRowOut(index=b.line, field=b.field, error=b.error) for b in checked.bad]
     if skipped and (not body.skip_invalid or not checked.rows):
         detail = [
-            {"loc": ["body", "rows", b.index, b.field or "prompt"], "msg": b.error, "type": "value_error"}
+            {"loc": ["body", "rows", b.index, API_FIELD.get(b.field, b.field)], "msg": b.error, "type": "value_error"}
             for b in skipped
         ]
         raise HTTPException(422, detail)

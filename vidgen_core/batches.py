@@ -36,6 +36,7 @@ from vidgen_core.settings import Settings
 
 # A row's columns (CSV header or JSONL keys); only ``prompt`` is required.
 COLUMNS = ("prompt", "title", "duration", "aspect", "model", "user", "max_cost")
+_COLUMN_OF = {"aspect_ratio": "aspect", "max_cost_usd": "max_cost", "user_id": "user"}  # request field -> column
 
 
 class BadRow(BaseModel):
@@ -185,7 +186,7 @@ def check_rows(
             owner = user_id or row.get("user") or default_user
             good.append(_check_row(line, row, settings, batch_id, user_id, owner, planner, media, need_credentials))
         except InvalidRequest as exc:
-            bad.append(BadRow(line=line, field=exc.field, error=str(exc)))
+            bad.append(BadRow(line=line, field=_COLUMN_OF.get(exc.field or "", exc.field), error=str(exc)))
     return CheckedBatch(rows=good, bad=bad)
 
 

@@ -307,3 +307,33 @@ def test_budgets_are_checked_before_anything_is_queued(
         over = client.post(f"/api/video/{video}/beats/0/regenerate", json={}, headers=auth("ana"))
         assert over.status_code == 402 and "over video" in over.json()["detail"] and "$0.5000" in over.json()["detail"]
         assert db.takes(video) == [] and db.get(video).status == Status.COMPLETE  # nothing recorded, nothing queued
+
+
+def test_batches_have_their_own_limits_and_are_kept_when_dagster_is_down(
+    client: TestClient, api_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIDGEN_DAGSTER_URL", "http://127.0.0.1:9")  # nothing listens: the backfill cannot start
+    rows = [{"prompt": "Create a 6-second Nike ad"}, {"prompt": "ad", "duration": 500}, {"prompt": "   "}]
+    bad = client.post("/api/batch", json={"rows": rows}, headers=auth("ana"))
+    assert bad.status_code == 422
+    assert [(d["loc"], d["msg"][:24]) for d in bad.json()["detail"]] == [
+        (["body", "rows", 1, "duration"], "the duration asks for 50"),
+        (["body", "rows", 2, "prompt"], "the prompt is empty; des"),
+    ]
+    assert RequestDB(api_settings.db_url).page("ana", 10)[1] == 0  # a bad batch stores nothing
+    other = client.post("/api/batch", json={"rows": [{"prompt": "ad", "user": "ben"}]}, headers=auth("ana"))
+    assert other.status_code == 422 and other.json()["detail"][0]["loc"][-1] == "user"
+
+    kept = client.post("/api/batch", json={"rows": rows, "skip_invalid": True}, headers=auth("ana"))
+    assert kept.status_code == 503 and "stored but not launched" in kept.json()["detail"]
+    batch_id = kept.json()["detail"].split()[1]
+    status = client.get(f"/api/batch/{batch_id}", headers=auth("ana")).json()
+    assert (status["videos"], status["counts"]["queued"], status["backfill_status"]) == (1, 1, "not launched")
+    assert "vidgen batch --launch" in status["error"]
+    assert client.get(f"/api/batch/{batch_id}", headers=auth("ben")).status_code == 404
+    _generate(client)  # a batch in flight does not hold the one-video limit
+    assert client.post("/api/batch", json={"rows": rows[:1]}, headers=auth("ana")).status_code == 503
+    third = client.post("/api/batch", json={"rows": rows[:1]}, headers=auth("ana"))
+    assert third.status_code == 429 and "2 batches in progress" in third.json()["detail"]
+    over = client.post("/api/batch", json={"rows": [rows[0]] * 101}, headers=auth("ben"))
+    assert over.status_code == 422 and over.json()["detail"][0]["loc"] == ["body", "rows"]
