@@ -37,6 +37,11 @@ def _spawn(command: list[str], env: dict[str, str], cwd: str | None = None) -> s
     return subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True, preexec_fn=_default_signals)
 
 
+def _local(host: str) -> str:
+    """The address this machine reaches a server on that listens on ``host``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -65,6 +70,7 @@ def serve(settings: Settings, host: str, ui_port: int, api_port: int) -> int:
     init(settings)
     dagster_home = str(Path(os.environ["DAGSTER_HOME"]).resolve())  # set by init()
     env = {**os.environ, "VIDGEN_HOME": str(settings.home.resolve()), "DAGSTER_HOME": dagster_home}
+    env["VIDGEN_DAGSTER_URL"] = f"http://{_local(host)}:{ui_port}"  # where the API launches batches' backfills
     bin_dir = Path(sys.executable).parent
     target = ["-w", str(WORKSPACE)] if WORKSPACE.exists() else ["-m", "vidgen_dagster.definitions"]
     children = [
