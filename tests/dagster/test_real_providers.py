@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +14,7 @@ import pytest
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import TRANSIENT, FakeReplicate
 from tests.support import cli_env, execute, instance_at, metadata_of, run_checks, run_metadata, vidgen_subprocess
+from vidgen_core.batches import BatchDB, BatchRecord, check_rows
 from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
 from vidgen_core.ledger import Ledger
 from vidgen_core.media.probe import probe
@@ -217,3 +219,31 @@ def test_a_failed_beat_keeps_the_others_and_a_resume_pays_only_for_it(
     meta = metadata_of(resumed)
     assert meta["video_chunks"]["reused"] == kept
     assert fake_replicate.paid - paid == meta["video_chunks"]["chunks"] - kept  # only what was missing
+
+
+def test_a_batch_cap_stops_new_spending_and_keeps_what_was_made(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    rows = [(line, {"prompt": f"Create a 10-second Nike ad, take {line}"}) for line in (1, 2)]
+    checked = check_rows(rows, settings, batch_id="bat-0000000000c1", planner="openai", media="replicate")
+    # room for one ad (its MusicGen call bills GPU time, more than estimated: see README "Budgets"), not two
+    cap = round(checked.rows[0].estimate_usd * 1.6, 4)
+    batch = BatchRecord(
+        batch_id="bat-0000000000c1", user_id=settings.default_user, title="capped", videos=2,
+        estimate_usd=checked.estimate_usd, max_cost_usd=cap, created_at=datetime.now(UTC),
+    )  # fmt: skip
+    BatchDB(settings.db_url).store(batch, checked)
+    first, second = (r.request.video_id for r in checked.rows)
+    instance.add_dynamic_partitions(videos.name, [first, second])
+    assert execute(settings, instance, first).success
+    paid = fake_replicate.paid
+    refused = execute(settings, instance, second)
+    assert not refused.success
+    assert failure_message(refused).startswith(f"video_spec: video {second} is estimated at $")
+    assert "over batch bat-0000000000c1's budget" in failure_message(refused)
+    ledger = Ledger(settings.db_url)
+    assert fake_replicate.paid == paid and ledger.rows(second) == []  # nothing new was spent, not even the plan
+    assert 0 < ledger.batch_committed("bat-0000000000c1") <= cap
+    assert probe(settings.storage_dir / VideoKeys(settings.default_user, first).final()).duration_s == pytest.approx(
+        10.0, abs=0.1
+    )  # what was made is kept
