@@ -105,6 +105,8 @@ class VideoOut(StatusOut):
     list_price_usd: float | None = Field(description="The video on the real models it names.")
     estimate_usd: float | None = Field(description="The video with the providers it uses.")
     max_cost_usd: float | None
+    batch_id: str | None = Field(default=None, description="The batch it came in, if any.")
+    archived_at: datetime | None = Field(default=None, description="When it left Dagster's partitions (kept here).")
     ledger: list[LedgerRow] = Field(description="Every provider call, paid, reused or failed, over all runs.")
     cost_by_phase: dict[str, float]
     phase_times_s: dict[str, float]

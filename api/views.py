@@ -91,6 +91,8 @@ def details_of(found: Services, record: RequestRecord, base: str) -> VideoOut:
         list_price_usd=state.list_price_usd,
         estimate_usd=state.estimate_usd,
         max_cost_usd=state.max_cost_usd,
+        batch_id=state.batch_id,
+        archived_at=state.archived_at,
         ledger=state.ledger,
         cost_by_phase=phase_costs(state.ledger),
         phase_times_s=phase_times(found.instance, runs),

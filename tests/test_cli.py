@@ -162,3 +162,40 @@ def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monke
     offline = json.loads(vidgen_in_process(["estimate", "Create a 30-second Nike ad", "--json"]).stdout)
     assert offline["estimate_usd"] == 0.0  # the local renderers are free
     assert not home.exists()  # an estimate makes nothing
+
+
+def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them(home: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from vidgen_core.planning.requests import build_request
+    from vidgen_core.records import RequestDB, Status
+    from vidgen_dagster.partitions import videos
+
+    settings = Settings()
+    db = RequestDB(settings.db_url)
+    now = datetime.now(UTC)
+    ages = {
+        "vid-old-done": (Status.COMPLETE, 40),
+        "vid-new-done": (Status.COMPLETE, 2),
+        "vid-old-fail": (Status.FAILED, 40),
+    }
+    for video_id, (status, days) in ages.items():
+        db.submit(build_request("Create a 10-second Nike ad", settings, video_id=video_id))
+        db.update(video_id, status=status, completed_at=now - timedelta(days=days))
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    with instance_at(home / "dagster") as instance:
+        instance.add_dynamic_partitions(videos.name, list(ages))
+    dry = vidgen_in_process(["archive", "--older-than", "30", "--dry-run", "--json"])
+    assert dry.code == 0 and json.loads(dry.stdout)["videos"] == ["vid-old-done"]
+    done = vidgen_in_process(["archive", "--older-than", "30", "--json"])
+    assert done.code == 0, done.stderr
+    assert json.loads(done.stdout)["videos"] == ["vid-old-done"] and json.loads(done.stdout)["partitions_left"] == 2
+    with instance_at(home / "dagster") as instance:
+        assert sorted(instance.get_dynamic_partitions(videos.name)) == ["vid-new-done", "vid-old-fail"]
+    shown = vidgen_in_process(["show", "vid-old-done", "--json"])  # the request, costs and media are kept
+    assert (
+        shown.code == 0 and json.loads(shown.stdout)["archived_at"] and json.loads(shown.stdout)["status"] == "complete"
+    )
+    again = vidgen_in_process(["archive", "--older-than", "30", "--json"])
+    assert json.loads(again.stdout)["videos"] == []  # archived once
+    _one_line_error(vidgen_in_process(["archive", "--older-than", "-1"]), 2, "--older-than must be 0 or more days")

@@ -376,6 +376,11 @@ class RequestDB:
                 )
             )
 
+    def delivered_before(self, cutoff: datetime, limit: int = 10_000) -> list[RequestRecord]:
+        """Complete videos finished before ``cutoff`` that are not archived yet, oldest first."""
+        c = requests_table.c
+        return self._select(c.status == Status.COMPLETE, c.completed_at < cutoff, c.archived_at.is_(None), limit=limit)
+
     def requeue(self, video_id: str, run_key: str, max_active: int | None = None) -> RequestRecord:
         """Queue a finished or failed video again for the run ``run_key`` (a regeneration or a resume).
 

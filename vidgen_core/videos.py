@@ -4,8 +4,9 @@ against the budget, and every ledger row. Read by `vidgen show` and `GET /api/vi
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vidgen_core.catalog import video_model
 from vidgen_core.chunking import plan_chunks
@@ -41,6 +42,8 @@ class VideoState(BaseModel):
     list_price_usd: float | None
     estimate_usd: float | None
     max_cost_usd: float | None
+    batch_id: str | None = None
+    archived_at: datetime | None = Field(default=None, description="When it left Dagster's partitions (kept here).")
     ledger: list[LedgerRow]
 
 
@@ -90,6 +93,8 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
         list_price_usd=round(sum(list_price(spec).values()), 4) if spec else None,
         estimate_usd=round(sum(estimate(spec, record.request).values()), 4) if spec else None,
         max_cost_usd=record.request.max_cost_usd,
+        batch_id=record.batch_id,
+        archived_at=record.archived_at,
         ledger=rows,
     )
 

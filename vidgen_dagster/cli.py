@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--status", metavar="BATCH_ID", help="show a batch's progress instead")
     batch.add_argument("--launch", metavar="BATCH_ID", help="launch a stored batch whose backfill did not start")
     batch.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    old = sub.add_parser(
+        "archive",
+        help="remove delivered videos older than DAYS from the Dagster partitions (media, costs and requests stay)",
+    )
+    old.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="retention window in days")
+    old.add_argument("--delete-runs", action="store_true", help="also delete their runs' event logs from Dagster")
+    old.add_argument("--dry-run", action="store_true", help="only list what would be archived")
+    old.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run = sub.add_parser("serve", help="run the Dagster UI + daemon (request sensor) and the API until Ctrl-C")
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     run.add_argument("--ui-port", type=int, default=3000, help="Dagster UI port (default: 3000)")
@@ -166,6 +174,8 @@ def _show(state: Any) -> str:
         f"{state.video_id} ({state.user_id}): {state.status}; spent ${state.spent_usd:.4f}"
         + (f" of ${state.max_cost_usd:.2f}" if state.max_cost_usd is not None else "")
         + (f"; list price ${state.list_price_usd:.2f}" if state.list_price_usd is not None else "")
+        + (f"; batch {state.batch_id}" if state.batch_id else "")
+        + (f"; archived {state.archived_at:%Y-%m-%d}" if state.archived_at else "")
     ]
     for b in state.beats:
         takes = ",".join(str(t) for t in b.takes)
@@ -250,7 +260,26 @@ def _batch(args: argparse.Namespace, settings: Settings) -> int:
     return batch.submit(args, settings)
 
 
+def _archive(args: argparse.Namespace, settings: Settings) -> int:
+    from vidgen_dagster.archive import archive
+
+    if args.older_than < 0:
+        raise InvalidRequest("--older-than must be 0 or more days", "older_than")
+    done = archive(RequestDB(settings.db_url), open_instance(settings), args.older_than, args.delete_runs, args.dry_run)
+    if args.json:
+        print(done.model_dump_json(indent=2))
+    else:
+        verb = "would archive" if args.dry_run else "archived"
+        print(
+            f"{verb} {len(done.videos)} video(s) delivered before {done.cutoff:%Y-%m-%d %H:%M} UTC"
+            + (f", deleted {done.runs_deleted} run(s)" if done.runs_deleted else "")
+            + f"; {done.partitions_left} partition(s) left"
+        )
+    return 0
+
+
 COMMANDS = {
+    "archive": _archive,
     "batch": _batch,
     "estimate": _estimate,
     "generate": _generate,
