@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # Requests and uploads: SQLite in the vidgen home by default, any SQLAlchemy URL (Postgres) in deployment.
     database_url: str | None = Field(default=None, description="e.g. postgresql+psycopg2://user@host/db")
 
+    # Where a run's steps execute: in the run's process, a process per step, or on Celery workers (deploy/celery).
+    executor: Literal["in_process", "multiprocess", "celery"] = "in_process"
+    celery_broker: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker the workers listen on.")
+    celery_backend: str | None = Field(default=None, description="Celery result backend; unset: the broker.")
+
     # The HTTP API
     api_keys: SecretStr | None = Field(
         default=None, description="`key=user_id` pairs, comma-separated; unset: no keys, every caller is default_user"

@@ -1,8 +1,9 @@
-"""The code location: assets, checks, the job, the request sensor, resources and the in-process executor."""
+"""The code location: assets, checks, the job, the request sensor, resources and the executor (VIDGEN_EXECUTOR)."""
 
 import dagster as dg
 
 from vidgen_dagster import assets, observe
+from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.resources import VidgenResource
@@ -17,8 +18,7 @@ def build_definitions(home: str = "") -> dg.Definitions:
         jobs=[generate_video],
         sensors=[video_requests],
         resources={"vidgen": vidgen, "io_manager": ManifestIOManager(vidgen=vidgen)},
-        # Steps are sequential within a video and share 2 cores with ffmpeg: no subprocess per step.
-        executor=dg.in_process_executor,
+        executor=executor_for(vidgen.settings()),
     )
 
 
