@@ -22,6 +22,7 @@ REQUEST_TAG = "vidgen/request_id"
 RUN_KEY_TAG = "dagster/run_key"
 BACKFILL_TAG = "dagster/backfill"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
+EXECUTOR_TAG = "vidgen/executor"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
 # A running step touches its request row every heartbeat; a run silent for DEAD_AFTER heartbeats has lost its
@@ -86,9 +87,14 @@ def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[
     return timings
 
 
-def process_tags(heartbeat_s: float) -> dict[str, str]:
+def process_tags(heartbeat_s: float, executor: str = "in_process") -> dict[str, str]:
     """Tags naming the process that executes a run's steps and its heartbeat, so a dead one can be recognised."""
-    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), HEARTBEAT_TAG: f"{heartbeat_s:g}"}
+    return {
+        HOST_TAG: socket.gethostname(),
+        PID_TAG: str(os.getpid()),
+        HEARTBEAT_TAG: f"{heartbeat_s:g}",
+        EXECUTOR_TAG: executor,
+    }
 
 
 def _pid_exited(pid: str) -> bool:
@@ -106,6 +112,8 @@ def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
     pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
     if not pid:
         return None  # a run that has not started a step of ours yet
+    if run.tags.get(EXECUTOR_TAG, "in_process") != "in_process":
+        return None  # steps in processes of their own (Celery, multiprocess) may wait queued: Dagster's monitor rules
     beat = float(run.tags.get(HEARTBEAT_TAG) or 10)
     silent = (datetime.now(UTC) - record.updated_at).total_seconds()
     if host == socket.gethostname() and silent > GONE_AFTER * beat and _pid_exited(pid):

@@ -104,15 +104,15 @@ def step(
     with user_errors():
         found = find() if find else vidgen.requests().request(context.partition_key)
         current = Step(phase, vidgen, found, context.run.run_id)
-        _tag_process(context, vidgen.settings().heartbeat_s)
+        _tag_process(context, vidgen.settings().heartbeat_s, vidgen.settings().executor)
         current.progress(phase, 0, 1)
         with Heartbeat(vidgen.requests(), found.video_id, vidgen.settings().heartbeat_s):
             yield current
 
 
-def _tag_process(context: dg.AssetExecutionContext, heartbeat_s: float) -> None:
+def _tag_process(context: dg.AssetExecutionContext, heartbeat_s: float, executor: str) -> None:
     """Name the process running this step on the run, so the run is known dead if the process dies."""
-    tags = process_tags(heartbeat_s)
+    tags = process_tags(heartbeat_s, executor)
     if any(context.run.tags.get(k) != v for k, v in tags.items()):
         context.instance.add_run_tags(context.run.run_id, tags)
 

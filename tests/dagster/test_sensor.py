@@ -16,7 +16,7 @@ from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
-from vidgen_dagster.runs import HEARTBEAT_TAG, HOST_TAG, PID_TAG, REQUEST_TAG, process_gone
+from vidgen_dagster.runs import EXECUTOR_TAG, HEARTBEAT_TAG, HOST_TAG, PID_TAG, REQUEST_TAG, process_gone
 
 
 def _submit(settings: Settings, prompt: str, user: str) -> RequestRecord:
@@ -97,3 +97,5 @@ def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
     elsewhere = run(**{PID_TAG: "1", HOST_TAG: "another-host"})
     assert process_gone(elsewhere, silent_for(40)) is None
     assert "not been heard from for 46 s" in (process_gone(elsewhere, silent_for(46)) or "")
+    on_celery = run(**{PID_TAG: str(exited.pid), EXECUTOR_TAG: "celery"})  # a step process ends; the next may queue
+    assert process_gone(on_celery, silent_for(600)) is None
