@@ -42,8 +42,9 @@ lint: install
 ui: install  ## the whole service: Dagster UI + daemon (request sensor) on :3000, the API on :8000
 	$(BIN)/vidgen serve
 
-bench: install  ## measure the offline 30-second 16:9 ad
+bench: install  ## the offline 30-second ad; then the critical path and a batch of 20 ads through the imitations
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_providers.py
 
 clean:
 	rm -rf .vidgen .pytest_cache .ruff_cache .hypothesis
