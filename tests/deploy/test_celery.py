@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -25,9 +26,9 @@ import yaml
 from celery import Celery
 
 from tests.support import temp_database, wait
+from vidgen_core.batches import BatchDB, BatchRecord, check_rows
 from vidgen_core.media.probe import probe
-from vidgen_core.planning.requests import build_request, new_video_id
-from vidgen_core.records import RequestDB, Status
+from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys
 from vidgen_dagster.instance import configure_pools
@@ -229,10 +230,17 @@ def test_two_celery_workers_share_the_steps_of_three_videos(
         configure_pools(instance, settings)  # what `vidgen init` does on the deployment instance
         launched: list[Launched] = []
         try:
-            for product in PRODUCTS:
-                prompt = f"A {DURATION_S}-second ad for {product}"
-                request = build_request(prompt, settings, user_id="celery-user", video_id=new_video_id())
-                record = requests.submit(request, status=Status.RUNNING)  # launched here, not by the sensor
+            # a batch of ads, stored as `vidgen batch` stores it; each partition's run is launched here as the
+            # batch's backfill would launch it (the backfill daemon is not part of this test)
+            rows = [(line, {"prompt": f"A {DURATION_S}-second ad for {p}"}) for line, p in enumerate(PRODUCTS, 1)]
+            checked = check_rows(rows, settings, batch_id="bat-0000000ce1e7", default_user="celery-user")
+            batch = BatchRecord(
+                batch_id="bat-0000000ce1e7", user_id="celery-user", title="celery", videos=len(rows),
+                estimate_usd=checked.estimate_usd, created_at=datetime.now(UTC),
+            )  # fmt: skip
+            BatchDB(settings.db_url).store(batch, checked)
+            for row in checked.rows:
+                record = requests.get(row.request.video_id)
                 instance.add_dynamic_partitions(videos.name, [record.video_id])
                 launched.append(_launch(deployment, record.video_id, record.request_id, record.user_id))
             deadline = time.monotonic() + 600
