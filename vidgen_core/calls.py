@@ -49,6 +49,7 @@ class Call:
     beat_index: int | None = None
     take: int = 0
     estimate_usd: float = 0.0
+    hold_usd: float | None = None  # what the budget holds while it runs, if more than the estimate (GPU time)
 
     def key(self) -> str:
         """The content address: provider, model, normalized inputs, input-file hashes and take."""
@@ -131,6 +132,7 @@ class CallCache:
             beat_index=call.beat_index,
             take=call.take,
             estimate_usd=call.estimate_usd,
+            held_usd=call.hold_usd,
             run_id=self.run_id,
             batch_id=self.batch_id,
         )

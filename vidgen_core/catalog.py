@@ -86,6 +86,9 @@ class MusicModel(BaseModel, frozen=True):
     provider_id: str
     usd_per_gpu_second: float = 0.0
     est_gpu_seconds_per_audio_second: float = 0.0
+    # Budgets hold this much GPU time per call while it runs: GPU time is only known afterwards, and calls made at the
+    # same time must not pass a cap between them (the seed sees music take up to about 2 minutes).
+    hold_gpu_seconds: float = 150.0
     max_duration_s: int = 300
     fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
 

@@ -34,6 +34,12 @@ def music_price(model: str, duration_s: float) -> float:
     return round(duration_s * music.est_gpu_seconds_per_audio_second * music.usd_per_gpu_second, 6)
 
 
+def music_hold(model: str, duration_s: float) -> float:
+    """What a music call holds of a budget while it runs: the most its GPU time is expected to cost."""
+    music = music_model(model)
+    return max(music_price(model, duration_s), round(music.hold_gpu_seconds * music.usd_per_gpu_second, 6))
+
+
 def _prices(beat_seconds: list[int], video_name: str, image_name: str, music_name: str) -> dict[Phase, float]:
     video = video_model(video_name)
     allowed = tuple(sorted(set(video.clip_durations_s)))

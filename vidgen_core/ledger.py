@@ -31,6 +31,7 @@ class LedgerRow(BaseModel):
     cache_key: str
     prediction_id: str | None
     estimate_usd: float
+    held_usd: float | None = None
     actual_usd: float
     state: CallState
     error: str | None
@@ -51,8 +52,14 @@ class CallEntry(BaseModel):
     beat_index: int | None = None
     take: int = 0
     estimate_usd: float = 0.0
+    held_usd: float | None = None  # held instead of the estimate while reserved (calls billed by GPU time)
     run_id: str | None = None
     batch_id: str | None = None
+
+    @property
+    def hold(self) -> float:
+        """What the budget holds while the call runs."""
+        return max(self.estimate_usd, self.held_usd or 0.0)
 
 
 def _now() -> datetime:
@@ -84,21 +91,23 @@ class Ledger:
                 return int(again)
             if budget_usd is not None:
                 committed = _committed(conn, entry.video_id)
-                if committed + entry.estimate_usd > budget_usd + 1e-9:
+                if committed + entry.hold > budget_usd + 1e-9:
                     raise BudgetExceeded(
-                        entry.video_id, entry.estimate_usd, committed, budget_usd, f"{entry.phase} {entry.item}"
+                        entry.video_id, entry.hold, committed, budget_usd, f"{entry.phase} {entry.item}"
                     )
             if entry.batch_id and batch_budget_usd is not None:
                 committed = _committed(conn, entry.batch_id, c.batch_id)
-                if committed + entry.estimate_usd > batch_budget_usd + 1e-9:
+                if committed + entry.hold > batch_budget_usd + 1e-9:
                     what = f"{entry.phase} {entry.item} of video {entry.video_id}"
-                    raise BudgetExceeded(
-                        entry.video_id, entry.estimate_usd, committed, batch_budget_usd, what, entry.batch_id
-                    )
+                    raise BudgetExceeded(entry.video_id, entry.hold, committed, batch_budget_usd, what, entry.batch_id)
             now = _now()
             row = conn.execute(
                 ledger_table.insert().values(
-                    **entry.model_dump(), state=CallState.RESERVED, actual_usd=0.0, created_at=now, updated_at=now
+                    **entry.model_dump() | {"held_usd": entry.hold if entry.held_usd is not None else None},
+                    state=CallState.RESERVED,
+                    actual_usd=0.0,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             return int(row.inserted_primary_key[0])
@@ -164,6 +173,7 @@ def _committed(conn: sa.Connection, owner: str, column: sa.ColumnElement | None 
     """Paid plus reserved for one video (or, with ``column``, one batch)."""
     c = ledger_table.c
     paid = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.PAID, c.actual_usd), else_=0.0)), 0.0)
-    held = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.RESERVED, c.estimate_usd), else_=0.0)), 0.0)
+    holding = sa.func.coalesce(c.held_usd, c.estimate_usd)  # a hold is never below its estimate
+    held = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.RESERVED, holding), else_=0.0)), 0.0)
     row = conn.execute(sa.select(paid, held).where((c.video_id if column is None else column) == owner)).one()
     return round(float(row[0]) + float(row[1]), 6)

@@ -300,6 +300,7 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
         model=model.name,
         inputs={"prompt": prompt, "mood": spec.music_mood, "duration_s": spec.duration_s, "seed": spec.seed},
         estimate_usd=_priced(providers.music.provider, costs.music_price(model.name, spec.duration_s)),
+        hold_usd=_priced(providers.music.provider, costs.music_hold(model.name, spec.duration_s)),
     )
 
     def compose(tmp: Path, journal: Journal) -> Made:

@@ -101,6 +101,7 @@ ledger_table = sa.Table(
     sa.Column("cache_key", sa.String(64), nullable=False),
     sa.Column("prediction_id", sa.String(120)),
     sa.Column("estimate_usd", sa.Float, nullable=False),
+    sa.Column("held_usd", sa.Float),  # held while reserved instead of the estimate (GPU time is known only after)
     sa.Column("actual_usd", sa.Float, nullable=False, default=0.0),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("error", sa.Text),
