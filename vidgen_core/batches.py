@@ -20,7 +20,7 @@ from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import GenerationRequest
-from vidgen_core.planning.requests import build_request
+from vidgen_core.planning.requests import build_request, check_providers
 from vidgen_core.records import (
     ACTIVE,
     RequestDB,
@@ -173,6 +173,7 @@ def check_rows(
     ``user_id`` (the API's caller) owns every row, and a row naming another user is refused; otherwise a row's
     ``user`` column, else ``default_user``, owns it.
     """
+    check_providers(settings, planner, media, need_credentials)  # once for the file, not once a row
     if not rows:
         raise InvalidRequest("the batch has no rows; give one prompt per row", "file")
     if len(rows) > settings.batch_max_rows:

@@ -75,6 +75,11 @@ def test_a_file_is_refused_whole_when_it_cannot_be_a_batch(settings: Settings) -
         read_rows("title,duration\nNike,10\n", "ads.csv")
     with pytest.raises(InvalidRequest, match="no rows"):
         check_rows([], settings, batch_id="bat-000000000003")
+    keyless = settings.model_copy(update={"replicate_api_token": None})
+    with pytest.raises(InvalidRequest, match="set REPLICATE_API_TOKEN in the environment"):  # once, not once a row
+        check_rows(
+            [(i, {"prompt": "Nike ad"}) for i in range(3)], keyless, batch_id="bat-0000000000k1", media="replicate"
+        )
     small = settings.model_copy(update={"batch_max_rows": 2})
     with pytest.raises(InvalidRequest, match="at most 2 go in one batch"):
         check_rows([(i, {"prompt": "Nike ad"}) for i in range(3)], small, batch_id="bat-000000000003")

@@ -32,6 +32,24 @@ def _about(field: str, check: Callable[[str], T], value: str) -> T:
         raise InvalidRequest(str(exc), field) from None
 
 
+def check_providers(
+    settings: Settings, planner: str | None, media: str | None, need_credentials: bool = True
+) -> tuple[str, str]:
+    """The planner and media to use (argument, else setting), if known and their keys are set."""
+    planner, media = planner or settings.planner, media or settings.media
+    if planner not in PLANNERS or media not in MEDIA:
+        raise InvalidRequest(f"choose a planner from {PLANNERS} and media from {MEDIA}")
+    if planner == "openai":
+        llm_model(settings.openai_model)
+    missing = settings.missing_credentials(planner, media) if need_credentials else []
+    if missing:
+        raise InvalidRequest(
+            f"set {' and '.join(missing)} in the environment to use planner {planner} and media {media}, "
+            "or choose --planner local --media local"
+        )
+    return planner, media
+
+
 def build_request(
     prompt: str,
     settings: Settings,
@@ -84,17 +102,7 @@ def build_request(
             "choose another aspect or model",
             "aspect_ratio",
         )
-    planner, media = planner or settings.planner, media or settings.media
-    if planner not in PLANNERS or media not in MEDIA:
-        raise InvalidRequest(f"choose a planner from {PLANNERS} and media from {MEDIA}")
-    if planner == "openai":
-        llm_model(settings.openai_model)
-    missing = settings.missing_credentials(planner, media) if need_credentials else []
-    if missing:
-        raise InvalidRequest(
-            f"set {' and '.join(missing)} in the environment to use planner {planner} and media {media}, "
-            "or choose --planner local --media local"
-        )
+    planner, media = check_providers(settings, planner, media, need_credentials)
     try:
         return GenerationRequest(
             video_id=video_id or new_video_id(),
