@@ -1,13 +1,15 @@
-"""Checking uploaded reference images: plain names, size limits, and the type read from the bytes themselves."""
+"""Checking uploaded reference images: plain names, size limits, the type read from the bytes themselves, and the
+pixels decoded and encoded again, so only an image is ever stored (no appended or embedded payloads)."""
 
 from __future__ import annotations
 
 import io
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from PIL import Image
+from PIL import ExifTags, Image, ImageOps
 
 from vidgen_core.errors import InvalidRequest, TooLarge, WrongType
 
@@ -18,11 +20,14 @@ _PLAIN_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
 
 @dataclass(frozen=True)
 class CheckedImage:
+    """An accepted upload; ``data`` is what to store: the decoded pixels encoded again in the same format."""
+
     filename: str
     extension: str
     content_type: str
     width: int
     height: int
+    data: bytes = field(default=b"", repr=False)
 
 
 def check_name(filename: str) -> str:
@@ -35,26 +40,67 @@ def check_name(filename: str) -> str:
     return filename
 
 
-def check_image(filename: str, data: bytes, max_bytes: int) -> CheckedImage:
-    """Accept a PNG, JPEG or WebP image of at most ``max_bytes``, whatever its name claims."""
+def check_image(filename: str, data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> CheckedImage:
+    """Accept a PNG, JPEG or WebP image of at most ``max_bytes`` and ``max_pixels``, whatever its name claims.
+
+    Raises TooLarge (bytes or pixels), WrongType (not one of the three formats) or InvalidRequest (an accepted
+    format whose pixels cannot be decoded: truncated or corrupt)."""
     check_name(filename)
+    limit = f"the {max_pixels / 1e6:g} MP limit ({max_pixels:,} pixels)"
+    too_many = f"{filename} has more pixels than {limit}; send a smaller image"
     if len(data) > max_bytes:
         raise TooLarge(f"{filename} is larger than the {max_bytes / 1e6:.0f} MB limit; send a smaller image", "files")
     if not data:
         raise WrongType(f"{filename} is empty; send a PNG, JPEG or WebP image", "files")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                kind, (width, height) = image.format, image.size
-                if width * height > MAX_PIXELS:
-                    raise TooLarge(f"{filename} is {width}x{height}; send at most {MAX_PIXELS // 1_000_000} MP")
-                image.verify()
-    except TooLarge:
-        raise
-    except Exception:  # Pillow raises many types for bytes that are not an image it can read
-        kind = None
-    if kind not in ACCEPTED:
-        raise WrongType(f"{filename} is not a PNG, JPEG or WebP image (judged by its content)", "files")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=list(ACCEPTED))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise TooLarge(too_many, "files") from None
+        except Exception:  # Pillow raises many types for bytes that are not an image it can read
+            raise WrongType(f"{filename} is not a PNG, JPEG or WebP image (judged by its content)", "files") from None
+        with image:
+            kind, (width, height) = image.format or "", image.size
+            if kind not in ACCEPTED:
+                raise WrongType(f"{filename} is not a PNG, JPEG or WebP image (judged by its content)", "files")
+            if width * height > max_pixels:
+                raise TooLarge(too_many, "files")
+            try:
+                image.load()  # every pixel, not just the header: truncated files fail here
+                stored = _encode(image, kind, data)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise TooLarge(too_many, "files") from None
+            except Exception as exc:
+                raise InvalidRequest(
+                    f"{filename} looks like a {kind} image but its pixels cannot be decoded ({_reason(exc)}); "
+                    "it is truncated or corrupt, send the whole file",
+                    "files",
+                ) from None
     extension, content_type = ACCEPTED[kind]
-    return CheckedImage(filename, extension, content_type, width, height)
+    return CheckedImage(filename, extension, content_type, width, height, stored)
+
+
+def _encode(image: Image.Image, kind: str, original: bytes) -> bytes:
+    """The image's first frame encoded again: nothing but pixels (and the colour profile) survives, so bytes after
+    the image's end (ZIP or HTML polyglots), comments, text chunks and EXIF (GPS) are dropped. EXIF orientation is
+    applied to the pixels first, so the image still stands the right way up."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    pixels = ImageOps.exif_transpose(image) if orientation != 1 else image
+    params: dict[str, Any] = {}
+    if image.info.get("icc_profile"):
+        params["icc_profile"] = image.info["icc_profile"]
+    if kind == "PNG":
+        if "transparency" in image.info:
+            params["transparency"] = image.info["transparency"]
+    elif kind == "JPEG":  # the source's own quantization tables when the pixels are untouched: no generation loss
+        params |= {"quality": "keep", "subsampling": "keep"} if pixels is image else {"quality": 95}
+    else:  # WebP: lossless stays lossless
+        params |= {"lossless": True} if b"VP8L" in original[12:1024] else {"quality": 90}
+    out = io.BytesIO()
+    pixels.save(out, kind, **params)
+    return out.getvalue()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
