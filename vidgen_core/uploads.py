@@ -58,8 +58,13 @@ def check_image(filename: str, data: bytes, max_bytes: int, max_pixels: int = MA
             image = Image.open(io.BytesIO(data), formats=list(ACCEPTED))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TooLarge(too_many, "files") from None
-        except Exception:  # Pillow raises many types for bytes that are not an image it can read
-            raise WrongType(f"{filename} is not a PNG, JPEG or WebP image (judged by its content)", "files") from None
+        except Exception as exc:  # Pillow raises many types for bytes that are not an image it can read
+            kind = _signature(data)
+            if kind is None:
+                raise WrongType(
+                    f"{filename} is not a PNG, JPEG or WebP image (judged by its content)", "files"
+                ) from None
+            raise _corrupt(filename, kind, exc) from None
         with image:
             kind, (width, height) = image.format or "", image.size
             if kind not in ACCEPTED:
@@ -72,11 +77,7 @@ def check_image(filename: str, data: bytes, max_bytes: int, max_pixels: int = MA
             except (Image.DecompressionBombError, Image.DecompressionBombWarning):
                 raise TooLarge(too_many, "files") from None
             except Exception as exc:
-                raise InvalidRequest(
-                    f"{filename} looks like a {kind} image but its pixels cannot be decoded ({_reason(exc)}); "
-                    "it is truncated or corrupt, send the whole file",
-                    "files",
-                ) from None
+                raise _corrupt(filename, kind, exc) from None
     extension, content_type = ACCEPTED[kind]
     return CheckedImage(filename, extension, content_type, width, height, stored)
 
@@ -102,5 +103,20 @@ def _encode(image: Image.Image, kind: str, original: bytes) -> bytes:
     return out.getvalue()
 
 
-def _reason(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+def _signature(data: bytes) -> str | None:
+    """The accepted format the first bytes announce, if any."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    return "WEBP" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else None
+
+
+def _corrupt(filename: str, kind: str, exc: Exception) -> InvalidRequest:
+    """A 422: the file starts like an accepted format but does not decode."""
+    reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    return InvalidRequest(
+        f"{filename} starts like a {kind} image but its pixels cannot be decoded ({reason}); "
+        "it is truncated or corrupt, send the whole file",
+        "files",
+    )
