@@ -14,6 +14,7 @@ from PIL import ExifTags, Image, ImageOps
 from vidgen_core.errors import InvalidRequest, TooLarge, WrongType
 
 ACCEPTED = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
+CAMERA_JPEG = {"MPO": "JPEG"}  # phones' JPEGs with a second picture (depth, preview): kept as a plain JPEG
 MAX_PIXELS = 40_000_000  # larger "images" are decompression bombs, not reference photos
 _PLAIN_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
 
@@ -48,6 +49,7 @@ def check_image(filename: str, data: bytes, max_bytes: int, max_pixels: int = MA
     check_name(filename)
     limit = f"the {max_pixels / 1e6:g} MP limit ({max_pixels:,} pixels)"
     too_many = f"{filename} has more pixels than {limit}; send a smaller image"
+    not_image = f"{filename} is not a PNG, JPEG or WebP image (judged by its content)"
     if len(data) > max_bytes:
         raise TooLarge(f"{filename} is larger than the {max_bytes / 1e6:.0f} MB limit; send a smaller image", "files")
     if not data:
@@ -59,16 +61,13 @@ def check_image(filename: str, data: bytes, max_bytes: int, max_pixels: int = MA
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise TooLarge(too_many, "files") from None
         except Exception as exc:  # Pillow raises many types for bytes that are not an image it can read
-            kind = _signature(data)
-            if kind is None:
-                raise WrongType(
-                    f"{filename} is not a PNG, JPEG or WebP image (judged by its content)", "files"
-                ) from None
-            raise _corrupt(filename, kind, exc) from None
+            if (announced := _signature(data)) is None:
+                raise WrongType(not_image, "files") from None
+            raise _corrupt(filename, announced, exc) from None
         with image:
-            kind, (width, height) = image.format or "", image.size
+            kind, (width, height) = CAMERA_JPEG.get(image.format or "", image.format or ""), image.size
             if kind not in ACCEPTED:
-                raise WrongType(f"{filename} is not a PNG, JPEG or WebP image (judged by its content)", "files")
+                raise WrongType(not_image, "files")
             if width * height > max_pixels:
                 raise TooLarge(too_many, "files")
             try:
@@ -95,7 +94,8 @@ def _encode(image: Image.Image, kind: str, original: bytes) -> bytes:
         if "transparency" in image.info:
             params["transparency"] = image.info["transparency"]
     elif kind == "JPEG":  # the source's own quantization tables when the pixels are untouched: no generation loss
-        params |= {"quality": "keep", "subsampling": "keep"} if pixels is image else {"quality": 95}
+        keep = pixels is image and image.format == "JPEG"  # (Pillow keeps tables only from a plain JPEG)
+        params |= {"quality": "keep", "subsampling": "keep"} if keep else {"quality": 95}
     else:  # WebP: lossless stays lossless
         params |= {"lossless": True} if b"VP8L" in original[12:1024] else {"quality": 90}
     out = io.BytesIO()
