@@ -6,17 +6,19 @@ import logging
 
 import dagster as dg
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from api.errors import MESSAGE_CHARS, short_errors, trimmed
 from api.links import Links
 from api.routes import router
 from api.services import Services, check_users
-from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy, TooLarge, WrongType
+from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy, TooLarge, WrongType, scrub
 from vidgen_core.ledger import Ledger
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings, get_settings
-from vidgen_core.storage import open_store
+from vidgen_core.storage import KeyOutsideStore, open_store
 from vidgen_dagster.instance import open_instance
 
 log = logging.getLogger("vidgen.api")
@@ -51,24 +53,39 @@ def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | 
         allow_methods=["GET", "POST"],
         allow_headers=["X-API-Key", "Authorization", "Content-Type"],
     )
-    _errors(app)
+    _errors(app, settings)
     app.include_router(router)
     return app
 
 
-def _errors(app: FastAPI) -> None:
-    """vidgen's errors as 4xx answers that say what to fix."""
+def _errors(app: FastAPI, settings: Settings) -> None:
+    """vidgen's errors as 4xx answers that say what to fix, never echoing much of the input or a server path."""
+    folders = {settings.home, settings.storage_dir, settings.cache_dir}
+    paths = sorted({str(p) for f in folders for p in (f, f.resolve()) if p.is_absolute()}, key=len, reverse=True)
+
+    def plain(text: str) -> str:
+        """A message for the caller: the server's folders replaced by ``***``, at most MESSAGE_CHARS long."""
+        return trimmed(scrub(text, *paths), MESSAGE_CHARS)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": short_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(InvalidRequest)
     def invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
         if isinstance(exc, TooLarge | WrongType):
-            return JSONResponse({"detail": str(exc)}, status_code=413 if isinstance(exc, TooLarge) else 415)
+            return JSONResponse({"detail": plain(str(exc))}, status_code=413 if isinstance(exc, TooLarge) else 415)
         where = ["body", exc.field] if exc.field else ["body"]
-        return JSONResponse({"detail": [{"loc": where, "msg": str(exc), "type": "value_error"}]}, status_code=422)
+        error = {"loc": where, "msg": plain(str(exc)), "type": "value_error"}
+        return JSONResponse({"detail": [error]}, status_code=422)
 
     @app.exception_handler(NotFound)
     def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+        return JSONResponse({"detail": plain(str(exc))}, status_code=404)
+
+    @app.exception_handler(KeyOutsideStore)
+    def outside(_: Request, exc: KeyOutsideStore) -> JSONResponse:
+        return JSONResponse({"detail": "no such file"}, status_code=404)
 
     @app.exception_handler(BudgetExceeded)
     def over_budget(_: Request, exc: BudgetExceeded) -> JSONResponse:

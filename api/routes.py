@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
+from api.errors import short_errors
 from api.schemas import (
     BadRowOut,
     BatchIn,
@@ -29,10 +30,11 @@ from api.services import Services, ServicesDep, UserDep
 from api.views import details_of, owned_record, status_of
 from vidgen_core.batches import BatchRecord, check_rows, new_batch_id
 from vidgen_core.costs import beat_estimate, check_request_budget
-from vidgen_core.errors import InvalidRequest
+from vidgen_core.errors import InvalidRequest, NotFound
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import UploadRecord, new_asset_id, new_run_key
-from vidgen_core.storage import LocalStore, upload_key
+from vidgen_core.settings import Settings
+from vidgen_core.storage import KeyOutsideStore, LocalStore, upload_key
 from vidgen_core.uploads import check_image
 from vidgen_core.videos import regenerate as new_take
 from vidgen_core.videos import stored_spec
@@ -46,6 +48,7 @@ AUTH = {401: {"model": ErrorOut, "description": "Missing or unknown API key."}}
 BAD_BODY = {400: {"model": ErrorOut, "description": "The body cannot be parsed (not UTF-8 JSON or multipart)."}}
 API_FIELD = {"aspect": "aspect_ratio", "max_cost": "max_cost_usd", None: "prompt"}  # a batch column -> its field
 NOT_FOUND = {404: {"model": ErrorOut, "description": "No such video for this user."}}
+UPLOAD_MAX_FILES = Settings.model_fields["upload_max_files"].default  # what the schema says; the setting rules
 
 
 @router.post(
@@ -148,7 +151,7 @@ def submit_batch(body: BatchIn, user: UserDep, found: ServicesDep) -> BatchOut:
             {"loc": ["body", "rows", b.index, API_FIELD.get(b.field, b.field)], "msg": b.error, "type": "value_error"}
             for b in skipped
         ]
-        raise HTTPException(422, detail)
+        raise HTTPException(422, short_errors(detail))
     if body.max_cost_usd is not None and checked.estimate_usd > body.max_cost_usd + 1e-9:
         raise InvalidRequest(
             f"the batch is estimated at ${checked.estimate_usd:.4f}, over its max_cost_usd ${body.max_cost_usd:.2f}",
@@ -228,7 +231,14 @@ def video(video_id: VideoId, request: Request, user: UserDep, found: ServicesDep
         415: {"model": ErrorOut, "description": "A file is not a PNG, JPEG or WebP image."},
     },
 )
-def upload(files: Annotated[list[UploadFile], File()], user: UserDep, found: ServicesDep) -> UploadOut:
+def upload(
+    files: Annotated[
+        list[UploadFile],
+        File(min_length=1, json_schema_extra={"maxItems": UPLOAD_MAX_FILES}, description="1 to 10 images."),
+    ],
+    user: UserDep,
+    found: ServicesDep,
+) -> UploadOut:
     """Store reference images under the caller's prefix. All files are checked before any is kept."""
     limit = found.settings.upload_max_files
     if len(files) > limit:
@@ -237,19 +247,19 @@ def upload(files: Annotated[list[UploadFile], File()], user: UserDep, found: Ser
     checked = []
     for file in files:  # every file is checked before any is stored
         data = file.file.read(max_bytes + 1)
-        checked.append((check_image(file.filename or "", data, max_bytes), data))
+        checked.append(check_image(file.filename or "", data, max_bytes))
     asset_ids = []
-    for image, data in checked:
+    for image in checked:  # what is kept is the decoded image encoded again, never the bytes as sent
         asset_id = new_asset_id()
         key = upload_key(user, asset_id, image.extension)
-        found.store.put_bytes(key, data)
+        found.store.put_bytes(key, image.data)
         found.db.add_upload(
             UploadRecord(
                 asset_id=asset_id,
                 user_id=user,
                 key=key,
                 content_type=image.content_type,
-                size_bytes=len(data),
+                size_bytes=len(image.data),
                 filename=image.filename,
                 created_at=datetime.now(UTC),
             )
@@ -262,7 +272,11 @@ def upload(files: Annotated[list[UploadFile], File()], user: UserDep, found: Ser
     "/api/files/{key:path}",
     tags=["files"],
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": {}, "video/mp4": {}}}, 403: {"model": ErrorOut}, **NOT_FOUND},
+    responses={
+        200: {"content": {"image/png": {}, "video/mp4": {}}},
+        403: {"model": ErrorOut, "description": "The link's signature is wrong or it has expired."},
+        404: {"model": ErrorOut, "description": "No file at this key in the store."},
+    },
 )
 def files(
     key: str,
@@ -273,7 +287,10 @@ def files(
     """A stored file behind a signed link from /api/status (local storage; with S3 the links go to S3)."""
     if not isinstance(found.store, LocalStore) or not found.links.valid(key, expires, signature):
         raise HTTPException(403, "this link is not valid or has expired; ask /api/status for a fresh one")
-    return FileResponse(found.store.local_path(key))
+    try:  # even a valid signature never reaches outside the store (``..``, absolute paths, symlinks out)
+        return FileResponse(found.store.local_path(key))
+    except (KeyOutsideStore, NotFound):
+        raise HTTPException(404, "no file at this link; ask /api/status for a fresh one") from None
 
 
 @router.get("/health", tags=["health"], responses={503: {"model": HealthOut, "description": "Something is down."}})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from vidgen_core.catalog import VIDEO_MODELS
 from vidgen_core.ledger import LedgerRow
@@ -16,6 +16,8 @@ from vidgen_core.videos import BeatState
 
 VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
 _DEFAULTS = Settings.model_fields
+ASSET_ID_PATTERN = r"^asset-[0-9a-f]{16}$"  # as records.new_asset_id makes them
+AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
 
 
 class GenerateIn(BaseModel):
@@ -37,7 +39,9 @@ class GenerateIn(BaseModel):
         description="Seconds (default: from the prompt, else 30).",
     )
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
-    reference_assets: list[str] = Field(default_factory=list, max_length=10, description="Ids from /api/upload.")
+    reference_assets: list[AssetId] = Field(
+        default_factory=list, max_length=10, description="Ids from /api/upload (`asset_ids`), at most 10."
+    )
     max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap (default: the server's).")
 
 

@@ -21,7 +21,7 @@ from vidgen_core.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Story
 from vidgen_core.settings import calls_in_flight
 from vidgen_core.videos import check_beat, check_regeneration_budget
 from vidgen_dagster.failures import PROVIDER_RETRY
-from vidgen_dagster.metadata import check_specs, image_md, table_md
+from vidgen_dagster.metadata import check_specs, image_md, location_md, table_md
 from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import SpecConfig, VidgenResource
@@ -251,7 +251,7 @@ def _video_result(s: Step, video: RenderedVideo, version: str, checks: list | No
         height=video.height,
         size_bytes=video.size_bytes,
         mode=video.mode,
-        path=dg.MetadataValue.path(str(path)),
+        **location_md(s.store, video.key),
         preview=image_md(video_strip(path), s.phase.value),
         **extra,
     )

@@ -9,6 +9,8 @@ import time
 import dagster as dg
 
 from vidgen_core.models import CostLine, Phase, total_usd
+from vidgen_core.storage import BlobStore, LocalStore
+from vidgen_core.storage.s3 import S3Store
 from vidgen_core.verify import Outcome
 
 log = logging.getLogger("vidgen.phase")
@@ -17,6 +19,16 @@ log = logging.getLogger("vidgen.phase")
 def image_md(image: bytes, caption: str, mime: str = "image/jpeg") -> dg.MetadataValue:
     """An image shown inline in the Dagster UI."""
     return dg.MetadataValue.md(f"![{caption}](data:{mime};base64,{base64.b64encode(image).decode()})")
+
+
+def location_md(store: BlobStore, key: str) -> dict[str, dg.MetadataValue]:
+    """Where an output is kept: its file (``path``) on local storage, ``uri: s3://bucket/key`` on S3. Never a
+    presigned link (it carries the access key id, and the Dagster UI has no login) nor a host's cache path."""
+    if isinstance(store, LocalStore):
+        return {"path": dg.MetadataValue.path(str(store.local_path(key)))}
+    if isinstance(store, S3Store):
+        return {"uri": dg.MetadataValue.url(store.s3_uri(key))}
+    return {"key": dg.MetadataValue.text(key)}
 
 
 def phase_metadata(

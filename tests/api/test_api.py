@@ -76,11 +76,12 @@ def test_one_active_video_per_user(client: TestClient) -> None:
         ({"prompt": "ad", "model": "sora"}, "model", "Input should be"),
         ({"prompt": "ad", "aspect_ratio": "4:3"}, "aspect_ratio", "Input should be"),
         ({"prompt": "ad", "model": "veo-3-fast", "aspect_ratio": "1:1"}, "aspect_ratio", "choose another aspect"),
-        ({"prompt": "ad", "reference_assets": ["asset-nope"]}, "reference_assets", "POST /api/upload"),
+        ({"prompt": "ad", "reference_assets": ["asset-0123456789abcdef"]}, "reference_assets", "POST /api/upload"),
+        ({"prompt": "ad", "reference_assets": ["asset-nope"]}, 0, "should match pattern"),  # loc ends [..., 0]
         ({"prompt": "ad", "durations": 5}, "durations", "Extra inputs are not permitted"),
     ],
 )
-def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict, field: str, words: str) -> None:
+def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict, field: str | int, words: str) -> None:
     response = client.post("/api/generate", json=body, headers=auth("ana"))
     assert response.status_code == 422, response.text
     error = response.json()["detail"][0]

@@ -12,7 +12,7 @@ from vidgen_core.errors import NotFound
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.settings import Settings
-from vidgen_core.storage import LocalStore, VideoKeys
+from vidgen_core.storage import KeyOutsideStore, LocalStore, VideoKeys
 
 
 def test_catalog_has_the_required_models() -> None:
@@ -64,5 +64,26 @@ def test_local_store_round_trip_and_refuses_escapes(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob(".*"))  # no temp files left behind
     with pytest.raises(ValueError, match="escapes"):
         store.put_bytes("../outside", b"x")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as missing:
         store.local_path("u/videos/v/missing.mp4")
+    assert str(tmp_path) not in str(missing.value)  # the key, never the server's folder
+
+
+def test_local_store_keys_never_leave_the_root(tmp_path: Path) -> None:
+    root, outside = tmp_path / "store", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    store = LocalStore(root)
+    store.put_bytes("u/a.png", b"png")
+    (root / "u" / "out").symlink_to(outside)
+    (root / "u" / "secret.txt").symlink_to(outside / "secret.txt")
+    bad = ["../outside/secret.txt", "u/../../outside/secret.txt", str(outside / "secret.txt"), str(root / "u/a.png"),
+           "u/out/secret.txt", "u/secret.txt", "u/\x00.png", "", ".", "u/.."]  # fmt: skip
+    for key in bad:
+        for use in (store.local_path, store.exists, store.get_bytes, lambda k: store.put_bytes(k, b"x")):
+            with pytest.raises(KeyOutsideStore):
+                use(key)
+    assert (outside / "secret.txt").read_text() == "secret" and store.get_bytes("u/a.png") == b"png"
+    assert not store.exists("u/" + "a" * 300)  # too long a name holds nothing (no OSError)
+    with pytest.raises(NotFound):
+        store.local_path("u/" + "a" * 300)

@@ -14,6 +14,22 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from vidgen_core.errors import NotFound
+from vidgen_core.storage.store import KeyOutsideStore
+
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".wav": "audio/wav",
+    ".json": "application/json",
+}
+
+
+def content_type(key: str) -> str:
+    """The Content-Type an object is served with, by its key's extension."""
+    return CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
 
 
 class S3Store:
@@ -45,25 +61,30 @@ class S3Store:
 
     def _key(self, key: str) -> str:
         if ".." in key.split("/"):
-            raise ValueError(f"key {key!r} escapes the store")
+            raise KeyOutsideStore(f"key {key[:200]!r} escapes the store")
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put_file(self, key: str, src: Path) -> None:
         """Upload, and keep the file in the cache too: the next step reads what it just wrote without a download."""
-        self.client.upload_file(str(src), self.bucket, self._key(key))
+        self.client.upload_file(str(src), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type(key)})
         self._drop_cache(key)
         path = self._cache_path(key, self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ETag"])
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, path)
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type(key))
         self._drop_cache(key)
 
     def copy(self, src: str, dest: str) -> None:
+        """Server-side copy, typed by ``dest``'s extension (a plain copy would keep the source's Content-Type)."""
         try:
             self.client.copy_object(
-                Bucket=self.bucket, Key=self._key(dest), CopySource={"Bucket": self.bucket, "Key": self._key(src)}
+                Bucket=self.bucket,
+                Key=self._key(dest),
+                CopySource={"Bucket": self.bucket, "Key": self._key(src)},
+                MetadataDirective="REPLACE",
+                ContentType=content_type(dest),
             )
         except ClientError as exc:
             raise self._missing(src, exc) from None
@@ -103,6 +124,10 @@ class S3Store:
             self.client.download_file(self.bucket, self._key(key), tmp)
             os.replace(tmp, path)
         return path
+
+    def s3_uri(self, key: str) -> str:
+        """``s3://bucket/prefix/key``: where the object is, with no credentials in it (for logs and metadata)."""
+        return f"s3://{self.bucket}/{self._key(key)}"
 
     def uri(self, key: str) -> str:
         """A presigned GET URL, valid for ``link_ttl_s`` (one hour by default, the seed's choice)."""

@@ -12,6 +12,10 @@ from vidgen_core.errors import NotFound
 from vidgen_core.settings import Settings
 
 
+class KeyOutsideStore(ValueError):
+    """A key that would reach outside the store: ``..``, an absolute path, a symlink out, a NUL byte."""
+
+
 class BlobStore(Protocol):
     """Where media and manifests live. Keys are ``/``-separated paths in the layout of ``keys.py``."""
 
@@ -41,9 +45,13 @@ class LocalStore:
         self.root = root.resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root not in path.parents:
-            raise ValueError(f"key {key!r} escapes the store")
+        """The file of ``key``, symlinks resolved; KeyOutsideStore if that is not strictly inside the root."""
+        try:
+            path = (self.root / key).resolve()
+        except (OSError, ValueError):  # NUL bytes, symlink loops
+            raise KeyOutsideStore(f"key {key[:200]!r} escapes the store") from None
+        if key.startswith("/") or self.root not in path.parents:
+            raise KeyOutsideStore(f"key {key[:200]!r} escapes the store")
         return path
 
     def _atomic(self, key: str) -> tuple[Path, Path]:
@@ -77,13 +85,16 @@ class LocalStore:
         return self.local_path(key).read_bytes()
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        try:
+            return self._path(key).is_file()
+        except OSError:  # a name too long for the file system holds nothing
+            return False
 
     def local_path(self, key: str) -> Path:
-        path = self._path(key)
-        if not path.is_file():
-            raise NotFound(f"no object at {key!r} in {self.root}")
-        return path
+        """The object's file; NotFound (whose message names the key, never the folder) if there is none."""
+        if not self.exists(key):
+            raise NotFound(f"no object at {key[:200]!r}")
+        return self._path(key)
 
     def size(self, key: str) -> int:
         return self.local_path(key).stat().st_size
