@@ -28,8 +28,8 @@ SCENES = {
 
 
 def spec_seed(request: GenerationRequest) -> int:
-    """A stable seed from what shapes the plan, so the same prompt gives the same spec."""
-    key = f"{request.prompt}|{request.duration_s}|{request.aspect_ratio}|{request.video_model}"
+    """A stable seed per video: its re-runs plan and draw the same, while another video of the same prompt differs."""
+    key = f"{request.video_id}|{request.prompt}|{request.duration_s}|{request.aspect_ratio}|{request.video_model}"
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
 
 
