@@ -12,10 +12,10 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind, video_model
+from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Aspect, Kind, video_model
 from vidgen_core.chunking import clips_for
 from vidgen_core.media.tools import MediaClock
-from vidgen_core.models import CostLine, Phase, Section, SpecBeat, VideoSpec
+from vidgen_core.models import Camera, CostLine, Phase, Section, SpecBeat, VideoSpec
 from vidgen_core.providers.local_video import beat_maps
 from vidgen_core.providers.ports import Generated, ImageJob
 
@@ -31,12 +31,13 @@ PALETTES: dict[str, tuple[Color, Color, Color]] = {  # sky top, sky bottom, acce
     "warm": ((250, 200, 140), (180, 90, 60), (255, 245, 220)),
 }
 TITLE_SAFE = 0.05  # every text stays in the central 90% of each frame's width and height (the title-safe area)
-TEXT_SLACK = 0.01  # and a further 1% in from it: the renderer's interpolation spreads ink by a pixel or two
+INK_SPREAD_PX = 4  # how far resampling the storyboard to the clip's size spreads ink (Lanczos), in clip pixels
 CALL_TO_ACTION = "AVAILABLE NOW"
 TITLE_SIZE = 0.16  # the largest product name, as a share of the frame's short side
 CTA_SCALE = 0.5  # the call to action's size, as a share of the product name's
 TEXT_SHARE, TEXT_SHARE_CTA = 0.32, 0.42  # the most of the safe box's height a title (and call to action) takes
 LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
+GLOW_SCALE = 4
 SHOT_SCALE = {"wide": 0.28, "medium": 0.45, "medium close-up": 0.55, "close-up": 0.68, "extreme close-up": 0.95}
 
 
@@ -73,17 +74,24 @@ def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
 def safe_box(spec: VideoSpec, beat: SpecBeat, width: int, height: int) -> Box:
     """The box of a ``width`` x ``height`` storyboard frame that stays inside the title-safe area of every frame
     the local video renderer makes from it: through each of the beat's clips, whose camera moves compound."""
-    model = video_model(spec.video_model)
-    w, h = model.size(spec.aspect_ratio)
-    clips = clips_for(beat.duration_s, tuple(sorted(set(model.clip_durations_s))))
-    m = TITLE_SAFE + TEXT_SLACK
+    return _safe_box(spec.video_model, spec.aspect_ratio, beat.camera, beat.duration_s, width, height)
+
+
+@lru_cache(maxsize=256)
+def _safe_box(model_name: str, aspect: Aspect, camera: Camera, duration_s: int, width: int, height: int) -> Box:
+    model = video_model(model_name)
+    w, h = model.size(aspect)
+    clips = clips_for(duration_s, tuple(sorted(set(model.clip_durations_s))))
+    m = TITLE_SAFE
     corners = np.array(
         [[m * w, m * h, 1], [(1 - m) * w, m * h, 1], [(1 - m) * w, (1 - m) * h, 1], [m * w, (1 - m) * h, 1]]
     )
     region = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
-    for matrix in beat_maps(beat.camera, clips, model.fps, w, h):
+    for matrix in beat_maps(camera, clips, model.fps, w, h):
         region = _intersect(region, [(float(x), float(y)) for x, y in (corners @ matrix.T)[:, :2]])
+    spread = INK_SPREAD_PX + len(clips)  # and each clip's bilinear warp a pixel more
     x0, y0, x1, y1 = _inscribed(region)
+    x0, y0, x1, y1 = x0 + spread, y0 + spread, x1 - spread, y1 - spread
     # ImageOps.fit maps the storyboard onto the clip's frame: a centred crop of the clip's aspect, then a resize
     crop_w, crop_h = min(width, height * w / h), min(height, width * h / w)
     ox, oy, sx, sy = (width - crop_w) / 2, (height - crop_h) / 2, crop_w / w, crop_h / h
@@ -176,7 +184,7 @@ class Layout:
         for line in self.lines:
             font, stroke = _font(line.size), _stroke(line.size)
             if line.role == "cta":
-                x0, y0, x1, y1 = _ink(draw, line.text, line.size, 0)
+                x0, y0, x1, y1 = _ink(line.text, line.size, 0)
                 pad = _pad(line.size)
                 top = line.y
                 draw.rounded_rectangle(
@@ -193,7 +201,7 @@ class Layout:
                 )
                 draw.text((self.cx - (x1 - x0) / 2 - x0, top + pad[1] - y0), line.text, font=font, fill=(16, 16, 16))
             else:
-                x0, y0, x1, y1 = _ink(draw, line.text, line.size, stroke)
+                x0, y0, x1, y1 = _ink(line.text, line.size, stroke)
                 draw.text(
                     (self.cx - (x1 - x0) / 2 - x0, line.y - y0),
                     line.text,
@@ -212,11 +220,13 @@ def _pad(size: int) -> tuple[int, int]:
     return max(2, round(0.6 * size)), max(2, round(0.3 * size))
 
 
-def _ink(draw: ImageDraw.ImageDraw, text: str, size: int, stroke: int) -> tuple[float, float, float, float]:
-    return draw.textbbox((0, 0), text, font=_font(size), anchor="la", stroke_width=stroke)
+@lru_cache(maxsize=4096)
+def _ink(text: str, size: int, stroke: int) -> tuple[float, float, float, float]:
+    """The ink box of ``text`` drawn at the origin (left, ascender) with an outline of ``stroke``."""
+    return _font(size).getbbox(text, anchor="la", stroke_width=stroke)  # type: ignore[call-arg]
 
 
-def _layout(draw: ImageDraw.ImageDraw, items: list[Text], box: Box, short_side: int) -> Layout | None:
+def _layout(items: list[Text], box: Box, short_side: int) -> Layout | None:
     """The largest text, wrapped to at most three lines, whose block fits the top of ``box``; None without text."""
     if not items:
         return None
@@ -224,9 +234,9 @@ def _layout(draw: ImageDraw.ImageDraw, items: list[Text], box: Box, short_side: 
     width = box.x1 - box.x0
 
     def fit(size: int) -> tuple[list[Line], float] | None:
-        for lines in _candidates(draw, items, size):
-            height = lines[-1].y + _extent(draw, lines[-1])[1]
-            if height <= max_h and max(_extent(draw, line)[0] for line in lines) <= width:
+        for lines in _candidates(items, size):
+            height = lines[-1].y + _extent(lines[-1])[1]
+            if height <= max_h and max(_extent(line)[0] for line in lines) <= width:
                 return lines, height
         return None
 
@@ -242,18 +252,18 @@ def _layout(draw: ImageDraw.ImageDraw, items: list[Text], box: Box, short_side: 
     return Layout(placed, (box.x0 + box.x1) / 2, box.y0 + height)
 
 
-def _candidates(draw: ImageDraw.ImageDraw, items: list[Text], size: int) -> list[list[Line]]:
+def _candidates(items: list[Text], size: int) -> list[list[Line]]:
     """Ways to set ``items`` with the product name at ``size`` (on one, two or three lines): fewest lines first."""
     name = items[0]
     words = name.text.split()
     options: list[list[Line]] = []
     for count in range(1, min(3, len(words)) + 1):
-        wrapped = min(_wrap(words, count), key=lambda ls: max(_ink(draw, t, size, _stroke(size))[2] for t in ls))
+        wrapped = min(_wrap(words, count), key=lambda ls: max(_ink(t, size, _stroke(size))[2] for t in ls))
         lines, y = [], 0.0
         for text in wrapped:
             line = Line(text, size, y, name.role)
             lines.append(line)
-            y += _extent(draw, line)[1] + LINE_GAP * size
+            y += _extent(line)[1] + LINE_GAP * size
         for item in items[1:]:
             small = max(4, round(size * CTA_SCALE))
             y += (BLOCK_GAP - LINE_GAP) * size
@@ -262,20 +272,18 @@ def _candidates(draw: ImageDraw.ImageDraw, items: list[Text], size: int) -> list
     return options
 
 
-def _extent(draw: ImageDraw.ImageDraw, line: Line) -> tuple[float, float]:
+def _extent(line: Line) -> tuple[float, float]:
     """Width and height a line takes: its ink and outline, and for the call to action its button."""
     cta = line.role == "cta"
-    x0, y0, x1, y1 = _ink(draw, line.text, line.size, 0 if cta else _stroke(line.size))
+    x0, y0, x1, y1 = _ink(line.text, line.size, 0 if cta else _stroke(line.size))
     pad_x, pad_y = _pad(line.size) if cta else (0, 0)
     return x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y
 
 
 def _gradient(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:
-    column = Image.new("RGB", (1, 256))
-    for y in range(256):
-        t = y / 255
-        column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
-    return column.resize(size, Image.Resampling.BICUBIC)
+    t = np.linspace(0.0, 1.0, size[1])[:, None]
+    column = np.round(np.array(top) + (np.array(bottom) - np.array(top)) * t).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(np.broadcast_to(column[:, None, :], (size[1], size[0], 3))))
 
 
 def _product(
@@ -355,12 +363,14 @@ def draw_frame(job: ImageJob, text: bool = True) -> Image.Image:
     shift = (beat.index * 37) % 60 - 30  # each beat gets its own light
     top = tuple(min(255, max(0, c + shift)) for c in top)  # type: ignore[assignment]
     img = _gradient((width, height), top, bottom)
-    glow = Image.new("L", (width, height), 0)
+    small = (max(1, width // GLOW_SCALE), max(1, height // GLOW_SCALE))  # a soft light, blurred at low resolution
+    glow = Image.new("L", small, 0)
     gdraw = ImageDraw.Draw(glow)
-    gx, gy = width * rng.uniform(0.3, 0.7), height * rng.uniform(0.3, 0.55)
-    r = 0.45 * min(width, height)
+    gx, gy = small[0] * rng.uniform(0.3, 0.7), small[1] * rng.uniform(0.3, 0.55)
+    r = 0.45 * min(small)
     gdraw.ellipse((gx - r, gy - r, gx + r, gy + r), fill=170)
-    img.paste(Image.new("RGB", (width, height), accent), (0, 0), glow.filter(ImageFilter.GaussianBlur(r / 3)))
+    glow = glow.filter(ImageFilter.GaussianBlur(r / 3)).resize((width, height), Image.Resampling.BILINEAR)
+    img.paste(Image.new("RGB", (width, height), accent), (0, 0), glow)
     overlay = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     odraw = ImageDraw.Draw(overlay)
     for _ in range(28):  # bokeh: texture that makes camera motion visible
@@ -381,7 +391,7 @@ def draw_frame(job: ImageJob, text: bool = True) -> Image.Image:
     img = Image.alpha_composite(img.convert("RGBA"), overlay)
     draw = ImageDraw.Draw(img)
     lines = texts(spec, beat)
-    layout = _layout(draw, lines, safe_box(spec, beat, width, height), min(width, height))
+    layout = _layout(lines, safe_box(spec, beat, width, height), min(width, height))
     scale = SHOT_SCALE.get(beat.shot_type, 0.45) * min(width, height)
     pw = scale * (1.6 if spec.category in ("footwear", "automotive") else 0.8)
     px = width * (0.5 + rng.uniform(-0.12, 0.12))
