@@ -35,6 +35,7 @@ INK_SPREAD_PX = 4  # how far resampling the storyboard to the clip's size spread
 CALL_TO_ACTION = "AVAILABLE NOW"
 TITLE_SIZE = 0.16  # the largest product name, as a share of the frame's short side
 CTA_SCALE = 0.5  # the call to action's size, as a share of the product name's
+CTA_MIN = 0.04  # but no smaller than this share of the short side, unless the name itself is
 TEXT_SHARE, TEXT_SHARE_CTA = 0.32, 0.42  # the most of the safe box's height a title (and call to action) takes
 LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
 GLOW_SCALE = 4
@@ -234,7 +235,7 @@ def _layout(items: list[Text], box: Box, short_side: int) -> Layout | None:
     width = box.x1 - box.x0
 
     def fit(size: int) -> tuple[list[Line], float] | None:
-        for lines in _candidates(items, size):
+        for lines in _candidates(items, size, short_side):
             height = lines[-1].y + _extent(lines[-1])[1]
             if height <= max_h and max(_extent(line)[0] for line in lines) <= width:
                 return lines, height
@@ -252,7 +253,7 @@ def _layout(items: list[Text], box: Box, short_side: int) -> Layout | None:
     return Layout(placed, (box.x0 + box.x1) / 2, box.y0 + height)
 
 
-def _candidates(items: list[Text], size: int) -> list[list[Line]]:
+def _candidates(items: list[Text], size: int, short_side: int) -> list[list[Line]]:
     """Ways to set ``items`` with the product name at ``size`` (on one, two or three lines): fewest lines first."""
     name = items[0]
     words = name.text.split()
@@ -265,7 +266,7 @@ def _candidates(items: list[Text], size: int) -> list[list[Line]]:
             lines.append(line)
             y += _extent(line)[1] + LINE_GAP * size
         for item in items[1:]:
-            small = max(4, round(size * CTA_SCALE))
+            small = max(4, round(size * CTA_SCALE), min(size, round(short_side * CTA_MIN)))
             y += (BLOCK_GAP - LINE_GAP) * size
             lines.append(Line(item.text, small, y, item.role))
         options.append(lines)
