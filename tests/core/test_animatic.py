@@ -122,3 +122,4 @@ def test_each_video_has_its_own_seed_and_pictures() -> None:
     two = _spec("Create a 30-second Nike ad", video_id="vid-two")
     assert one.seed == again.seed and _png(one) == _png(again)
     assert one.seed != two.seed and _png(one) != _png(two)
+    assert [b.beat_id for b in one.beats] == [b.beat_id for b in two.beats]  # the same plan, as estimated
