@@ -28,8 +28,16 @@ SCENES = {
 
 
 def spec_seed(request: GenerationRequest) -> int:
-    """A stable seed from what shapes the plan, so the same prompt gives the same spec."""
+    """The seed that lays out the beats: from what shapes the plan, so an estimate and the plan of the same prompt
+    agree whichever video they are for."""
     key = f"{request.prompt}|{request.duration_s}|{request.aspect_ratio}|{request.video_model}"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+
+
+def video_seed(request: GenerationRequest) -> int:
+    """The seed the media is drawn with (``VideoSpec.seed``): stable for a video, so its re-runs draw the same,
+    and different for another video of the same prompt."""
+    key = f"{request.video_id}|{spec_seed(request)}"
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
 
 
@@ -41,9 +49,8 @@ class LocalPlanner:
 
     def plan(self, request: GenerationRequest) -> PlanResult:
         reading = read_prompt(request.prompt)
-        seed = spec_seed(request)
         fields = {"product": reading.product, "style": f"{reading.style} style", "scene": SCENES[reading.category]}
-        composed = compose_beats(request.duration_s, reading.category, reading.archetype, seed)
+        composed = compose_beats(request.duration_s, reading.category, reading.archetype, spec_seed(request))
         beats = timeline(
             [
                 (tpl, seconds, tpl.image_prompt.format(**fields), tpl.motion_prompt.format(**fields))
@@ -65,7 +72,7 @@ class LocalPlanner:
             video_model=request.video_model,
             image_model=request.image_model,
             music_model=request.music_model,
-            seed=seed,
+            seed=video_seed(request),
             beats=beats,
         )
         cost = CostLine(

@@ -16,7 +16,7 @@ from vidgen_core.catalog import llm_model
 from vidgen_core.errors import ProviderError, scrub
 from vidgen_core.models import CostLine, GenerationRequest, Phase, VideoSpec
 from vidgen_core.planning.compose import timeline
-from vidgen_core.planning.local import SCENES, spec_seed
+from vidgen_core.planning.local import SCENES, video_seed
 from vidgen_core.planning.prompt import MOOD_WORDS, STYLE_WORDS
 from vidgen_core.providers.ports import PlanResult
 from vidgen_core.settings import Settings
@@ -232,7 +232,7 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         video_model=request.video_model,
         image_model=request.image_model,
         music_model=request.music_model,
-        seed=spec_seed(request),
+        seed=video_seed(request),
         beats=spec_beats,
         plan_notes=notes,
     )

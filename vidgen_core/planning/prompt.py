@@ -249,7 +249,58 @@ ARCHETYPE_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "lifestyle": ("lifestyle", "people", "everyday", "story", "life", "community", "friends", "family", "journey"),
 }
-_AD_WORDS = r"(?:ad|ads|advert|advertisement|commercial|spot|promo|promotional video|video|campaign|teaser)"
+_AD_WORDS = (
+    r"(?:ad|ads|advert|advertisement|commercial|spot|promo|promotional video|video|campaign|teaser|story|reels?|post)"
+)
+_PLATFORMS = (
+    "instagram|tiktok|youtube|facebook|snapchat|linkedin|twitter|pinterest|social media|social|reels|stories|shorts"
+)
+_STOP_WORDS = (
+    "with|that|in|featuring|showing|targeting|aimed|for|which|where|to|using|starring|shot|filmed|set|on|at|and|"
+    "called|named|who|from|during|because"
+)
+_STOP = rf"(?=\s+(?:{_STOP_WORDS})\b|[,.;:!?]|\s+[-–—]\s|$)"
+_ARTICLE = r"(?:(?:an?|(?-i:the)|our|my|your|this|these)\s+)?"
+KNOWN_BRANDS = (
+    "Nike",
+    "Adidas",
+    "Puma",
+    "Reebok",
+    "New Balance",
+    "Vans",
+    "Converse",
+    "Red Bull",
+    "Coca-Cola",
+    "Pepsi",
+    "Starbucks",
+    "Oatly",
+    "Heineken",
+    "McDonald's",
+    "KFC",
+    "LEGO",
+    "Apple",
+    "AirPods",
+    "iPhone",
+    "iPad",
+    "MacBook",
+    "Samsung",
+    "Google",
+    "Tesla",
+    "BMW",
+    "Audi",
+    "Porsche",
+    "Toyota",
+    "IKEA",
+    "Airbnb",
+    "Peloton",
+    "Sephora",
+    "Gucci",
+    "Zara",
+    "Uniqlo",
+    "Spotify",
+    "Netflix",
+    "Duolingo",
+)
 _FILLER = {
     "create",
     "make",
@@ -297,6 +348,30 @@ _FILLER = {
     "luxury",
     "minimalist",
     "playful",
+    "something",
+    "anything",
+    "nice",
+    "cool",
+    "great",
+    "awesome",
+    "short",
+    "quick",
+    "fun",
+    "this",
+    "these",
+    "your",
+    "instagram",
+    "tiktok",
+    "youtube",
+    "facebook",
+    "social",
+    "story",
+    "reel",
+    "post",
+    "teaser",
+    "campaign",
+    "advertisement",
+    "ads",
 }
 
 
@@ -341,33 +416,124 @@ def _first_match(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
 
 
 def find_product(prompt: str) -> str:
-    """The product or brand the ad is for, read from the prompt; 'your product' when none is named."""
-    text = re.sub(r"\b\d+(?:\.\d+)?\s*-?\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?)\b", " ", prompt, flags=re.I)
-    stop = r"(?=\s+(?:with|that|in|featuring|showing|targeting|aimed|for|which|where|to)\b|[,.;:!?]|$)"
+    """The product or brand the ad is for, read from the prompt; 'your product' when none is named.
+
+    In order: a name given outright ("a café called 'Le Petit'", "named X", a quoted name, "our app, TaskFlow"),
+    what the ad is for or about ("an ad for my bakery's sourdough"), what precedes the word "ad" ("a Nike ad"),
+    a known brand anywhere ("nike shoes using my product photo"), then the first capitalised word. Lengths,
+    aspect ratios and platforms ("in 9:16", "for Instagram") are never part of it, nor are trailing clauses
+    ("using my product photo", "with upbeat music").
+    """
+    text = _plain(prompt)
+    if named := _named(text):
+        return named
     patterns = (
-        rf"\b{_AD_WORDS}\s+(?:for|about|of|promoting|showcasing)\s+(?:an?\s+|the\s+|our\s+|my\s+)?(.+?){stop}",
-        rf"\b(?:promoting|showcasing|advertising|selling|launching|introducing)\s+(?:an?\s+|the\s+|our\s+|my\s+)?"
-        rf"(.+?){stop}",
-        rf"\b(?:an?|the|our|my)\s+(?:[\w-]+\s+){{0,3}}?((?:[A-Z][\w'&.-]*\s*){{1,4}}?)\s*{_AD_WORDS}\b",
-        rf"((?:[A-Z0-9][\w'&.-]*\s+){{1,4}}){_AD_WORDS}\b",
+        (rf"\b{_AD_WORDS}\s+(?:for|about|of|promoting|showcasing)\s+{_ARTICLE}(.+?){_STOP}", re.I),
+        (
+            rf"\b(?:promot(?:e|ing)|showcas(?:e|ing)|advertis(?:e|ing)|sell(?:ing)?|launch(?:ing)?|introduc(?:e|ing))\s+"
+            rf"{_ARTICLE}(.+?){_STOP}",
+            re.I,
+        ),
+        (rf"\b(?:an?|the|our|my)\s+(?:[\w-]+\s+){{0,3}}?((?:[A-Z][\w'&.-]*\s*){{1,4}}?)\s*{_AD_WORDS}\b", 0),
+        (rf"((?:[A-Z0-9][\w'&.-]*\s+){{1,4}}){_AD_WORDS}\b", 0),
+        (rf"\b(?:an?|the|our|my)\s+((?:[\w'&.-]+\s+){{1,4}}?){_AD_WORDS}\b", re.I),
     )
-    for i, pattern in enumerate(patterns):
-        match = re.search(pattern, text, re.I if i < 2 else 0)
-        if match:
-            name = _clean_product(match.group(1))
-            if name:
+    for pattern, flags in patterns:
+        for match in re.finditer(pattern, text, flags):
+            if name := _clean_product(match.group(1)):
                 return name
+    if brand := _known_brand(text):
+        return brand
     capitalised = [w for w in re.findall(r"\b[A-Z][\w'&-]+", text[1:]) if w.lower() not in _FILLER]
     return capitalised[0] if capitalised else "your product"
 
 
+def _plain(prompt: str) -> str:
+    """The prompt without lengths, aspect ratios and platforms, which are never part of a name."""
+    text = prompt
+    for pattern, _ in _DURATION_PATTERNS:
+        text = pattern.sub(" ", text)
+    text = re.sub(r"\b(?:in\s+)?\d+\s*[:x/]\s*\d+\b", " ", text, flags=re.I)
+    text = re.sub(
+        rf"\b(?:for|on)\s+(?:{_PLATFORMS})(?:\s+(?:reels?|stories|story|shorts|feeds?|ads?))?\b", " ", text, flags=re.I
+    )
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _named(text: str) -> str | None:
+    """A name the prompt gives outright: 'called X', 'named X', a quoted name, or 'our app, X'."""
+    given = re.search(
+        rf"\b(?:called|named|titled|branded(?:\s+as)?|brand\s+name)\s+(?:(?P<q>[\"“‘'])(?P<quoted>.+?)[\"”’']"
+        rf"(?=\s|[,.;:!?]|$)|(?P<bare>.+?){_STOP})",
+        text,
+        re.I,
+    )
+    if given:
+        name = given.group("quoted") or _clean_product(given.group("bare"))
+        return _styled(name.strip(" ,.'\"")) or None
+    quoted = re.search(r"(?:^|\s)(?P<q>[\"“‘'])(?P<name>[^\"“”‘’']{2,60})[\"”’'](?=\s|[,.;:!?]|$)", text)
+    if quoted and quoted.group("name").strip():
+        return _styled(quoted.group("name").strip())
+    apposed = re.search(
+        rf"\b(?:my|our|the|a|an)\s+[a-z][a-z\s-]{{0,30}}?,\s+((?:[A-Z][\w'&.-]*)(?:\s+[A-Z0-9][\w'&.-]*){{0,3}})"
+        rf"(?=\s*(?:[,.;:!?]|$)|\s+(?:{_STOP_WORDS})\b)",
+        text,
+    )
+    return apposed.group(1) if apposed else None
+
+
+def _styled(name: str) -> str:
+    """A name as brands write it: known brands in their own spelling, an all-lowercase name capitalised."""
+    name = _canonical(name)
+    return name.title() if name.islower() else name
+
+
+def _canonical(text: str) -> str:
+    """Known brands written in lower case ("red bull") in their own spelling ("Red Bull")."""
+    for brand in sorted(KNOWN_BRANDS, key=len, reverse=True):
+        text = re.sub(
+            rf"(?<![\w-]){re.escape(brand.lower())}(?![\w-])",
+            lambda m, b=brand: b if m.group(0).islower() else m.group(0),
+            text,
+        )
+    return text
+
+
+def _known_brand(text: str) -> str | None:
+    """The first known brand named anywhere, with the product words that follow it ("Nike shoes")."""
+    hits = [
+        (m.start(), m.end(), brand)
+        for brand in KNOWN_BRANDS
+        if (m := re.search(rf"(?<![\w-]){re.escape(brand)}(?![\w-])", text, re.I))
+    ]
+    if not hits:
+        return None
+    _, end, brand = min(hits)
+    nouns = {w for words in CATEGORY_WORDS.values() for w in words if " " not in w} - {b.lower() for b in KNOWN_BRANDS}
+    kept: list[str] = []
+    for word in re.findall(r"[\w'-]+", text[end:])[:2]:
+        if word.lower() not in nouns:
+            break
+        kept.append(word)
+    return " ".join([brand, *kept])
+
+
 def _clean_product(raw: str) -> str:
-    words = [w for w in re.split(r"\s+", raw.strip()) if w]
-    while words and words[0].lower().strip("-") in _FILLER:
+    """A found phrase as a product name: no filler at its ends, no 'my bakery's', a name after a common noun."""
+    words = [w for w in re.split(r"\s+", raw.strip().strip('"“”‘’')) if w]
+    if words and re.fullmatch(r"[a-z][\w-]*'s", words[0]):  # "my bakery's sourdough": the sourdough
+        words.pop(0)
+    titled = len(words) >= 3 and words[0] == "The" and not any(w.islower() for w in words)  # The Golden Hour
+    while words and not (titled and words[0] == "The") and words[0].lower().strip("-") in _FILLER:
         words.pop(0)
     while words and words[-1].lower().strip("-") in _FILLER:
         words.pop()
-    return " ".join(words)[:60].strip(" -'\"")
+    tail = len(words)
+    while tail > 0 and not words[tail - 1].islower():
+        tail -= 1
+    if 0 < tail < len(words) and all(w.islower() for w in words[:tail]):  # "yoga studio Zen Flow": Zen Flow
+        words = words[tail:]
+    return _canonical(" ".join(words)[:60].strip(" -'\"“”‘’,"))
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
+from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Aspect, Kind, video_model
+from vidgen_core.chunking import clips_for
 from vidgen_core.media.tools import MediaClock
-from vidgen_core.models import CostLine, Phase, Section
+from vidgen_core.models import Camera, CostLine, Phase, Section, SpecBeat, VideoSpec
+from vidgen_core.providers.local_video import beat_maps
 from vidgen_core.providers.ports import Generated, ImageJob
 
 Color = tuple[int, int, int]
@@ -24,26 +30,261 @@ PALETTES: dict[str, tuple[Color, Color, Color]] = {  # sky top, sky bottom, acce
     "futuristic": ((4, 8, 24), (20, 60, 120), (0, 255, 220)),
     "warm": ((250, 200, 140), (180, 90, 60), (255, 245, 220)),
 }
+TITLE_SAFE = 0.05  # every text stays in the central 90% of each frame's width and height (the title-safe area)
+INK_SPREAD_PX = 4  # how far resampling the storyboard to the clip's size spreads ink (Lanczos), in clip pixels
+CALL_TO_ACTION = "AVAILABLE NOW"
+TITLE_SIZE = 0.16  # the largest product name, as a share of the frame's short side
+CTA_SCALE = 0.5  # the call to action's size, as a share of the product name's
+CTA_MIN = 0.04  # but no smaller than this share of the short side, unless the name itself is
+TEXT_SHARE, TEXT_SHARE_CTA = 0.32, 0.42  # the most of the safe box's height a title (and call to action) takes
+LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
+GLOW_SCALE = 4
 SHOT_SCALE = {"wide": 0.28, "medium": 0.45, "medium close-up": 0.55, "close-up": 0.68, "extreme close-up": 0.95}
 
 
+@lru_cache(maxsize=256)
+class Box(NamedTuple):
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class Text:
+    """One piece of text a frame shows: its role ("product" or "cta") and its words."""
+
+    role: str
+    text: str
+
+
+@lru_cache(maxsize=256)
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _fitted(draw: ImageDraw.ImageDraw, text: str, max_width: float, size: int) -> ImageFont.ImageFont:
-    """The largest font up to ``size`` in which ``text`` fits ``max_width``."""
-    while size > 10 and draw.textlength(text, font=_font(size)) > max_width:
-        size = int(size * 0.9)
-    return _font(size)
+def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
+    """The words a beat's frame shows: the product name on the opening; name and call to action on the closing."""
+    if beat.section is Section.OPENING:
+        return [Text("product", spec.product.upper())]
+    if beat.section is Section.CLOSING:
+        return [Text("product", spec.product.upper()), Text("cta", CALL_TO_ACTION)]
+    return []
+
+
+def safe_box(spec: VideoSpec, beat: SpecBeat, width: int, height: int) -> Box:
+    """The box of a ``width`` x ``height`` storyboard frame that stays inside the title-safe area of every frame
+    the local video renderer makes from it: through each of the beat's clips, whose camera moves compound."""
+    return _safe_box(spec.video_model, spec.aspect_ratio, beat.camera, beat.duration_s, width, height)
+
+
+@lru_cache(maxsize=256)
+def _safe_box(model_name: str, aspect: Aspect, camera: Camera, duration_s: int, width: int, height: int) -> Box:
+    model = video_model(model_name)
+    w, h = model.size(aspect)
+    clips = clips_for(duration_s, tuple(sorted(set(model.clip_durations_s))))
+    m = TITLE_SAFE
+    corners = np.array(
+        [[m * w, m * h, 1], [(1 - m) * w, m * h, 1], [(1 - m) * w, (1 - m) * h, 1], [m * w, (1 - m) * h, 1]]
+    )
+    region = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
+    for matrix in beat_maps(camera, clips, model.fps, w, h):
+        region = _intersect(region, [(float(x), float(y)) for x, y in (corners @ matrix.T)[:, :2]])
+    spread = INK_SPREAD_PX + len(clips)  # and each clip's bilinear warp a pixel more
+    x0, y0, x1, y1 = _inscribed(region)
+    x0, y0, x1, y1 = x0 + spread, y0 + spread, x1 - spread, y1 - spread
+    # ImageOps.fit maps the storyboard onto the clip's frame: a centred crop of the clip's aspect, then a resize
+    crop_w, crop_h = min(width, height * w / h), min(height, width * h / w)
+    ox, oy, sx, sy = (width - crop_w) / 2, (height - crop_h) / 2, crop_w / w, crop_h / h
+    return Box(ox + x0 * sx, oy + y0 * sy, ox + x1 * sx, oy + y1 * sy)
+
+
+Point = tuple[float, float]
+
+
+def _intersect(subject: list[Point], clip: list[Point]) -> list[Point]:
+    """The intersection of two convex polygons (Sutherland-Hodgman)."""
+    area = sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(clip, clip[1:] + clip[:1], strict=True))
+    sign = 1.0 if area > 0 else -1.0
+
+    def side(a: Point, b: Point, p: Point) -> float:
+        return sign * ((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
+
+    out = subject
+    for a, b in zip(clip, clip[1:] + clip[:1], strict=True):
+        points, out = out, []
+        for p, q in zip(points, points[1:] + points[:1], strict=True):
+            sp, sq = side(a, b, p), side(a, b, q)
+            if sp >= 0:
+                out.append(p)
+            if (sp >= 0) != (sq >= 0):
+                t = sp / (sp - sq)
+                out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+        if not out:
+            raise ValueError("the camera leaves no part of the frame always in view")
+    return out
+
+
+def _inscribed(polygon: list[Point]) -> Box:
+    """A large axis-aligned box inside a convex polygon: its bounding box shrunk towards its centre until it fits."""
+    xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+    cx, cy = sum(xs) / len(xs), sum(ys) / len(ys)
+    bounds = (min(xs), min(ys), max(xs), max(ys))
+    edges = list(zip(polygon, polygon[1:] + polygon[:1], strict=True))
+    area = sum(a[0] * b[1] - b[0] * a[1] for a, b in edges)
+
+    def box(t: float) -> Box:
+        return Box(
+            cx + t * (bounds[0] - cx), cy + t * (bounds[1] - cy), cx + t * (bounds[2] - cx), cy + t * (bounds[3] - cy)
+        )
+
+    def inside(b: Box) -> bool:
+        return all(
+            area * ((q[0] - p[0]) * (y - p[1]) - (q[1] - p[1]) * (x - p[0])) >= 0
+            for x, y in ((b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1))
+            for p, q in edges
+        )
+
+    low, high = 0.0, 1.0
+    if inside(box(high)):
+        return box(high)
+    for _ in range(30):
+        mid = (low + high) / 2
+        low, high = (mid, high) if inside(box(mid)) else (low, mid)
+    return box(low)
+
+
+def _wrap(words: list[str], lines: int) -> list[list[str]]:
+    """Every way to break ``words`` into ``lines`` non-empty lines, in order."""
+    if lines == 1:
+        return [[" ".join(words)]]
+    return [
+        [" ".join(words[:cut]), *rest]
+        for cut in range(1, len(words) - lines + 2)
+        for rest in _wrap(words[cut:], lines - 1)
+    ]
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    size: int
+    y: float  # top of the line's ink box
+    role: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a frame's text goes: lines centred in the safe box, the call to action on a button."""
+
+    lines: list[Line]
+    cx: float
+    bottom: float
+
+    def draw(self, draw: ImageDraw.ImageDraw, accent: Color) -> None:
+        for line in self.lines:
+            font, stroke = _font(line.size), _stroke(line.size)
+            if line.role == "cta":
+                x0, y0, x1, y1 = _ink(line.text, line.size, 0)
+                pad = _pad(line.size)
+                top = line.y
+                draw.rounded_rectangle(
+                    (
+                        self.cx - (x1 - x0) / 2 - pad[0],
+                        top,
+                        self.cx + (x1 - x0) / 2 + pad[0],
+                        top + y1 - y0 + 2 * pad[1],
+                    ),
+                    radius=pad[1] + (y1 - y0) / 2,
+                    fill=accent,
+                    outline=(0, 0, 0),
+                    width=stroke,
+                )
+                draw.text((self.cx - (x1 - x0) / 2 - x0, top + pad[1] - y0), line.text, font=font, fill=(16, 16, 16))
+            else:
+                x0, y0, x1, y1 = _ink(line.text, line.size, stroke)
+                draw.text(
+                    (self.cx - (x1 - x0) / 2 - x0, line.y - y0),
+                    line.text,
+                    font=font,
+                    fill=(255, 255, 255),
+                    stroke_width=stroke,
+                    stroke_fill=(0, 0, 0),
+                )
+
+
+def _stroke(size: int) -> int:
+    return max(1, size // 14)
+
+
+def _pad(size: int) -> tuple[int, int]:
+    return max(2, round(0.6 * size)), max(2, round(0.3 * size))
+
+
+@lru_cache(maxsize=4096)
+def _ink(text: str, size: int, stroke: int) -> tuple[float, float, float, float]:
+    """The ink box of ``text`` drawn at the origin (left, ascender) with an outline of ``stroke``."""
+    return _font(size).getbbox(text, anchor="la", stroke_width=stroke)  # type: ignore[call-arg]
+
+
+def _layout(items: list[Text], box: Box, short_side: int) -> Layout | None:
+    """The largest text, wrapped to at most three lines, whose block fits the top of ``box``; None without text."""
+    if not items:
+        return None
+    max_h = (TEXT_SHARE_CTA if len(items) > 1 else TEXT_SHARE) * (box.y1 - box.y0)
+    width = box.x1 - box.x0
+
+    def fit(size: int) -> tuple[list[Line], float] | None:
+        for lines in _candidates(items, size, short_side):
+            height = lines[-1].y + _extent(lines[-1])[1]
+            if height <= max_h and max(_extent(line)[0] for line in lines) <= width:
+                return lines, height
+        return None
+
+    low, high = 1, max(2, round(short_side * TITLE_SIZE))  # the largest size that fits, by bisection
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if fit(mid) else (low, mid - 1)
+    best = fit(low)
+    if best is None:
+        raise ValueError(f"no text size fits {box}")
+    lines, height = best
+    placed = [Line(line.text, line.size, box.y0 + line.y, line.role) for line in lines]
+    return Layout(placed, (box.x0 + box.x1) / 2, box.y0 + height)
+
+
+def _candidates(items: list[Text], size: int, short_side: int) -> list[list[Line]]:
+    """Ways to set ``items`` with the product name at ``size`` (on one, two or three lines): fewest lines first."""
+    name = items[0]
+    words = name.text.split()
+    options: list[list[Line]] = []
+    for count in range(1, min(3, len(words)) + 1):
+        wrapped = min(_wrap(words, count), key=lambda ls: max(_ink(t, size, _stroke(size))[2] for t in ls))
+        lines, y = [], 0.0
+        for text in wrapped:
+            line = Line(text, size, y, name.role)
+            lines.append(line)
+            y += _extent(line)[1] + LINE_GAP * size
+        for item in items[1:]:
+            small = max(4, round(size * CTA_SCALE), min(size, round(short_side * CTA_MIN)))
+            y += (BLOCK_GAP - LINE_GAP) * size
+            lines.append(Line(item.text, small, y, item.role))
+        options.append(lines)
+    return options
+
+
+def _extent(line: Line) -> tuple[float, float]:
+    """Width and height a line takes: its ink and outline, and for the call to action its button."""
+    cta = line.role == "cta"
+    x0, y0, x1, y1 = _ink(line.text, line.size, 0 if cta else _stroke(line.size))
+    pad_x, pad_y = _pad(line.size) if cta else (0, 0)
+    return x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y
 
 
 def _gradient(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:
-    column = Image.new("RGB", (1, 256))
-    for y in range(256):
-        t = y / 255
-        column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
-    return column.resize(size, Image.Resampling.BICUBIC)
+    t = np.linspace(0.0, 1.0, size[1])[:, None]
+    column = np.round(np.array(top) + (np.array(bottom) - np.array(top)) * t).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(np.broadcast_to(column[:, None, :], (size[1], size[0], 3))))
 
 
 def _product(
@@ -52,9 +293,8 @@ def _product(
     box: tuple[float, float, float, float],
     body: Color,
     accent: Color,
-    label: str,
 ) -> None:
-    """A stylised product silhouette for the category, with its name on it."""
+    """A stylised product silhouette for the category."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     dark = tuple(max(c - 70, 0) for c in body)
@@ -109,21 +349,10 @@ def _product(
             [(x0 + 0.1 * w, y0 + 0.1 * h), (x0 + 0.3 * w, y0), (x1, y0), (x1 - 0.1 * w, y0 + 0.1 * h)], fill=dark
         )
         draw.rectangle((x0 + 0.1 * w, y0 + 0.45 * h, x1 - 0.1 * w, y0 + 0.6 * h), fill=accent)
-    name = label.upper()
-    font = _fitted(draw, name, 0.95 * w, max(10, int(min(0.14 * w, 0.12 * h))))
-    draw.text(
-        ((x0 + x1) / 2, y0 + 0.86 * h),
-        name,
-        font=font,
-        fill=(255, 255, 255),
-        anchor="mm",
-        stroke_width=max(1, font.size // 12),
-        stroke_fill=(0, 0, 0),
-    )
 
 
-def draw_frame(job: ImageJob) -> Image.Image:
-    """Draw one storyboard frame for a beat of a spec."""
+def draw_frame(job: ImageJob, text: bool = True) -> Image.Image:
+    """Draw one storyboard frame for a beat of a spec; ``text=False`` leaves out its text (and nothing else)."""
     spec, beat = job.spec, job.beat
     width, height = job.width, job.height
     rng = random.Random(job.seed)
@@ -135,12 +364,14 @@ def draw_frame(job: ImageJob) -> Image.Image:
     shift = (beat.index * 37) % 60 - 30  # each beat gets its own light
     top = tuple(min(255, max(0, c + shift)) for c in top)  # type: ignore[assignment]
     img = _gradient((width, height), top, bottom)
-    glow = Image.new("L", (width, height), 0)
+    small = (max(1, width // GLOW_SCALE), max(1, height // GLOW_SCALE))  # a soft light, blurred at low resolution
+    glow = Image.new("L", small, 0)
     gdraw = ImageDraw.Draw(glow)
-    gx, gy = width * rng.uniform(0.3, 0.7), height * rng.uniform(0.3, 0.55)
-    r = 0.45 * min(width, height)
+    gx, gy = small[0] * rng.uniform(0.3, 0.7), small[1] * rng.uniform(0.3, 0.55)
+    r = 0.45 * min(small)
     gdraw.ellipse((gx - r, gy - r, gx + r, gy + r), fill=170)
-    img.paste(Image.new("RGB", (width, height), accent), (0, 0), glow.filter(ImageFilter.GaussianBlur(r / 3)))
+    glow = glow.filter(ImageFilter.GaussianBlur(r / 3)).resize((width, height), Image.Resampling.BILINEAR)
+    img.paste(Image.new("RGB", (width, height), accent), (0, 0), glow)
     overlay = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     odraw = ImageDraw.Draw(overlay)
     for _ in range(28):  # bokeh: texture that makes camera motion visible
@@ -160,39 +391,22 @@ def draw_frame(job: ImageJob) -> Image.Image:
         odraw.line([(0, y), (width, y)], fill=(*accent, 50), width=1)
     img = Image.alpha_composite(img.convert("RGBA"), overlay)
     draw = ImageDraw.Draw(img)
+    lines = texts(spec, beat)
+    layout = _layout(lines, safe_box(spec, beat, width, height), min(width, height))
     scale = SHOT_SCALE.get(beat.shot_type, 0.45) * min(width, height)
     pw = scale * (1.6 if spec.category in ("footwear", "automotive") else 0.8)
     px = width * (0.5 + rng.uniform(-0.12, 0.12))
-    headroom = 0.3 if beat.section in (Section.OPENING, Section.CLOSING) else 0.12  # room for the title
-    py = horizon - 0.05 * height if beat.shot_type == "wide" else min(height * 0.97, scale + headroom * height)
+    if beat.shot_type == "wide":
+        py = horizon - 0.05 * height
+    else:
+        py = min(height * 0.97, scale + (0.12 * height if layout is None else layout.bottom + 0.04 * height))
+    if layout is not None and py - scale < layout.bottom:  # the product stands below the text where it can
+        fitted = max(py - layout.bottom - 0.02 * height, 0.5 * scale)
+        pw, scale = pw * fitted / scale, fitted
     body = tuple(min(255, c + 40) for c in bottom)
-    _product(draw, spec.category, (px - pw / 2, py - scale, px + pw / 2, py), body, accent, spec.product)
-    caption = f"BEAT {beat.index + 1} · {beat.name.upper()} · {beat.shot_type} · {beat.camera.value}"
-    second = f"{spec.style} style · {spec.music_mood} music"
-    if beat.take:
-        caption, second = f"{caption} · TAKE {beat.take}", job.prompt[:90]
-    small = _fitted(draw, caption, 0.94 * width, max(12, min(width, height) // 24))
-    for line, text in enumerate((caption, second)):
-        draw.text(
-            (width * 0.03, height * 0.03 + line * small.size * 1.3),
-            text,
-            font=small,
-            fill=(255, 255, 255),
-            stroke_width=2,
-            stroke_fill=(0, 0, 0),
-        )
-    if beat.section in (Section.OPENING, Section.CLOSING):
-        text = spec.product.upper() if beat.section is Section.OPENING else "AVAILABLE NOW"
-        big = _fitted(draw, text[:28], 0.9 * width, max(18, height // 9))
-        draw.text(
-            (width / 2, height * 0.2),
-            text[:28],
-            font=big,
-            anchor="mm",
-            fill=(255, 255, 255),
-            stroke_width=max(2, height // 180),
-            stroke_fill=(0, 0, 0),
-        )
+    _product(draw, spec.category, (px - pw / 2, py - scale, px + pw / 2, py), body, accent)
+    if layout is not None and text:
+        layout.draw(draw, accent)
     return img.convert("RGB")
 
 

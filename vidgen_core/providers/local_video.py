@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -68,6 +69,39 @@ def _affine(cx: float, cy: float, zoom: float, theta: float, width: int, height:
     return (a, b, cx - a * width / 2 - b * height / 2, d, e, cy - d * width / 2 - e * height / 2)
 
 
+def frame_map(camera: Camera, p: float, width: int, height: int) -> np.ndarray:
+    """The 3x3 map from a frame's pixels to the clip's first-frame pixels at progress ``p`` (frame 0 is identity)."""
+    matrix = np.eye(3)
+    if p > 0:
+        matrix[:2] = np.array(_affine(*window(camera, p, width, height), width, height)).reshape(2, 3)
+    return matrix
+
+
+def beat_maps(camera: Camera, clips_s: Sequence[int], fps: int, width: int, height: int) -> list[np.ndarray]:
+    """Maps from every frame of a beat's clips to its storyboard frame (at the clip's size).
+
+    Each clip after the first starts on the last frame of the one before, so its moves compound.
+    """
+    maps, base = [], np.eye(3)
+    for clip_s in clips_s:
+        frames = clip_s * fps
+        maps += [base @ frame_map(camera, n / max(frames - 1, 1), width, height) for n in range(frames)]
+        base = maps[-1]
+    return maps
+
+
+def warp(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The frame the camera sees through ``matrix`` (from ``frame_map``), the size of ``image``."""
+    height, width = image.shape[:2]
+    return cv2.warpAffine(
+        image,
+        np.ascontiguousarray(matrix[:2]),
+        (width, height),
+        borderMode=cv2.BORDER_REFLECT,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    )
+
+
 class LocalVideoGenerator:
     """Renders clips offline, imitating the named catalog model's clip lengths, frame size and fps."""
 
@@ -124,18 +158,7 @@ class LocalVideoGenerator:
         frame0 = np.ascontiguousarray(np.asarray(image))
         try:
             for n in range(frames):
-                frame = frame0
-                if n:
-                    matrix = np.array(
-                        _affine(*window(job.camera, n / max(frames - 1, 1), width, height), width, height)
-                    ).reshape(2, 3)
-                    frame = cv2.warpAffine(
-                        frame0,
-                        matrix,
-                        (width, height),
-                        borderMode=cv2.BORDER_REFLECT,
-                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                    )
+                frame = warp(frame0, frame_map(job.camera, n / max(frames - 1, 1), width, height)) if n else frame0
                 process.stdin.write(frame.tobytes())
             process.stdin.close()
         except BrokenPipeError:

@@ -1,0 +1,125 @@
+"""The offline animatic: only the ad's own words are drawn, always inside the title-safe area of every frame the
+camera makes, and each video draws its own pictures."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from vidgen_core.catalog import frame_size, image_model, video_model
+from vidgen_core.chunking import clips_for
+from vidgen_core.models import Camera, SpecBeat, VideoSpec
+from vidgen_core.planning.local import LocalPlanner
+from vidgen_core.planning.requests import build_request
+from vidgen_core.providers.local_image import CALL_TO_ACTION, TITLE_SAFE, draw_frame, texts
+from vidgen_core.providers.local_video import frame_map, warp
+from vidgen_core.providers.ports import ImageJob
+from vidgen_core.settings import Settings
+
+SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
+LONG = "A 20-second ad for The Extraordinarily Long Artisan Sourdough Bakery Collective"
+ASPECTS = ("16:9", "9:16", "1:1")
+
+
+def _spec(prompt: str, aspect: str = "16:9", video_id: str = "vid-animatic", duration: int = 30) -> VideoSpec:
+    request = build_request(prompt, SETTINGS, aspect=aspect, duration_s=duration, video_id=video_id)
+    return LocalPlanner().plan(request).spec
+
+
+def _job(spec: VideoSpec, beat: SpecBeat, seed: int | None = None) -> ImageJob:
+    width, height = frame_size(image_model(spec.image_model).short_side, spec.aspect_ratio)
+    return ImageJob(
+        beat.image_prompt, spec.aspect_ratio, width, height, spec.seed if seed is None else seed, spec, beat
+    )
+
+
+def _frames(storyboard: Image.Image, spec: VideoSpec, beat: SpecBeat) -> list[tuple[str, np.ndarray]]:
+    """First, middle and last frames of each of the beat's clips, as the local video renderer draws them: each clip
+    after the first starts on the previous clip's last frame (here unencoded)."""
+    model = video_model(spec.video_model)
+    width, height = model.size(spec.aspect_ratio)
+    start = np.asarray(ImageOps.fit(storyboard.convert("RGB"), (width, height), Image.Resampling.LANCZOS))
+    frames = []
+    for part, clip_s in enumerate(clips_for(beat.duration_s, tuple(sorted(model.clip_durations_s)))):
+        count = clip_s * model.fps
+        for n in (0, count // 2, count - 1):
+            p = n / (count - 1)
+            frames.append((f"clip {part} frame {n}", warp(start, frame_map(beat.camera, p, width, height))))
+        start = warp(start, frame_map(beat.camera, 1.0, width, height))
+    return frames
+
+
+def text_boxes(spec: VideoSpec, beat: SpecBeat) -> list[tuple[str, tuple[int, int, int, int], tuple[int, int]]]:
+    """Per checked frame: the bounding box of every pixel the beat's text changes, and the frame's size."""
+    job = _job(spec, beat)
+    with_text = _frames(draw_frame(job), spec, beat)
+    without = _frames(draw_frame(job, text=False), spec, beat)
+    boxes = []
+    for (name, a), (_, b) in zip(with_text, without, strict=True):
+        ys, xs = np.nonzero(np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2))
+        assert len(xs), f"{name}: no text visible"
+        boxes.append((name, (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())), (a.shape[1], a.shape[0])))
+    return boxes
+
+
+@pytest.mark.parametrize("camera", list(Camera))
+@pytest.mark.parametrize("aspect", ASPECTS)
+def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera) -> None:
+    """Opening and closing beats of 15 s (two clips whose moves compound), with the longest product name."""
+    spec = _spec(LONG, aspect)
+    assert spec.product.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective")
+    for beat in (spec.beats[0], spec.beats[-1]):
+        beat = beat.model_copy(update={"camera": camera, "duration_s": 15})
+        for name, (x0, y0, x1, y1), (width, height) in text_boxes(spec, beat):
+            left, top, right, bottom = x0, y0, width - 1 - x1, height - 1 - y1
+            margin_x, margin_y = TITLE_SAFE * width, TITLE_SAFE * height
+            assert min(left, right) >= margin_x and min(top, bottom) >= margin_y, (
+                f"{aspect} {camera} {beat.section} {name}: text box {(x0, y0, x1, y1)} in {width}x{height} leaves "
+                f"margins {left}, {top}, {right}, {bottom}; the title-safe area needs {margin_x:.0f} x {margin_y:.0f}"
+            )
+
+
+def test_only_the_product_name_and_call_to_action_are_drawn() -> None:
+    spec = _spec("Create a 30-second Nike ad")
+    words = [[(t.role, t.text) for t in texts(spec, beat)] for beat in spec.beats]
+    assert words[0] == [("product", "NIKE")] and words[-1] == [("product", "NIKE"), ("cta", CALL_TO_ACTION)]
+    assert all(w == [] for w in words[1:-1]) and len(words) >= 3
+    middle = spec.beats[1]
+    assert draw_frame(_job(spec, middle)).tobytes() == draw_frame(_job(spec, middle), text=False).tobytes()
+
+
+def test_beat_facts_are_not_captioned() -> None:
+    """Two beats that differ only in name, shot label and take prompt draw the same picture."""
+    spec = _spec("Create a 30-second Nike ad")
+    beat = spec.beats[0]
+    other = beat.model_copy(update={"name": "Something Else Entirely", "beat_id": "other", "image_prompt": "x"})
+    assert draw_frame(_job(spec, beat)).tobytes() == draw_frame(_job(spec, other)).tobytes()
+
+
+def test_a_new_take_looks_different_without_words() -> None:
+    spec = _spec("Create a 30-second Nike ad")
+    beat = spec.beats[1]
+    first = np.asarray(draw_frame(_job(spec, beat, seed=spec.seed + 1)), dtype=np.int16)
+    retake = beat.model_copy(update={"take": 1})
+    second = np.asarray(draw_frame(_job(spec, retake, seed=spec.seed + 1 + 7919)), dtype=np.int16)
+    assert np.abs(first - second).mean() > 10
+
+
+def _png(spec: VideoSpec) -> bytes:
+    buf = io.BytesIO()
+    draw_frame(_job(spec, spec.beats[0])).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_each_video_has_its_own_seed_and_pictures() -> None:
+    one, again = (
+        _spec("Create a 30-second Nike ad", video_id="vid-one"),
+        _spec("Create a 30-second Nike ad", video_id="vid-one"),
+    )
+    two = _spec("Create a 30-second Nike ad", video_id="vid-two")
+    assert one.seed == again.seed and _png(one) == _png(again)
+    assert one.seed != two.seed and _png(one) != _png(two)
+    assert [b.beat_id for b in one.beats] == [b.beat_id for b in two.beats]  # the same plan, as estimated
