@@ -39,6 +39,7 @@ CTA_MIN = 0.04  # but no smaller than this share of the short side, unless the n
 TEXT_SHARE, TEXT_SHARE_CTA = 0.32, 0.42  # the most of the safe box's height a title (and call to action) takes
 LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
 GLOW_SCALE = 4
+PRODUCT_MAX_WIDTH = 0.86  # of the frame's width
 SHOT_SCALE = {"wide": 0.28, "medium": 0.45, "medium close-up": 0.55, "close-up": 0.68, "extreme close-up": 0.95}
 
 
@@ -395,11 +396,15 @@ def draw_frame(job: ImageJob, text: bool = True) -> Image.Image:
     layout = _layout(lines, safe_box(spec, beat, width, height), min(width, height))
     scale = SHOT_SCALE.get(beat.shot_type, 0.45) * min(width, height)
     pw = scale * (1.6 if spec.category in ("footwear", "automotive") else 0.8)
+    if pw > PRODUCT_MAX_WIDTH * width:  # a wide product in a narrow frame: whole, not cut by the edges
+        scale, pw = scale * PRODUCT_MAX_WIDTH * width / pw, PRODUCT_MAX_WIDTH * width
     px = width * (0.5 + rng.uniform(-0.12, 0.12))
+    px = min(max(px, pw / 2 + 0.02 * width), width * 0.98 - pw / 2)
     if beat.shot_type == "wide":
         py = horizon - 0.05 * height
     else:
-        py = min(height * 0.97, scale + (0.12 * height if layout is None else layout.bottom + 0.04 * height))
+        top = max(0.12 * height, 0.5 * height - scale / 2) if layout is None else layout.bottom + 0.04 * height
+        py = min(height * 0.97, scale + top)  # near the middle, or below the text
     if layout is not None and py - scale < layout.bottom:  # the product stands below the text where it can
         fitted = max(py - layout.bottom - 0.02 * height, 0.5 * scale)
         pw, scale = pw * fitted / scale, fitted
