@@ -37,7 +37,7 @@ ALL_RUNS = """{ runsOrError(filter: {tags: [{key: "vidgen/source", value: "api"}
 TICKS = """{ sensorOrError(sensorSelector: {repositoryLocationName: "vidgen", repositoryName: "__repository__",
   sensorName: "video_requests"}) { ... on Sensor { sensorState { ticks(limit: 1000) {
   timestamp endTimestamp status runIds } } } } }"""
-BURST_TIMEOUT_S = 600
+BURST_TIMEOUT_S = 1200
 RUNS = """query($tag: String!) { runsOrError(filter: {tags: [{key: "vidgen/request_id", value: $tag}]}) {
   ... on Runs { results { status creationTime startTime } } } }"""
 
@@ -208,7 +208,11 @@ def burst(submissions: int, concurrency: int) -> dict[str, object]:
                 if len(created) >= submissions or time.monotonic() > deadline:
                     break
                 time.sleep(1)
-            ticks = _graphql(ui, TICKS)["sensorOrError"]["sensorState"]["ticks"]
+            while True:  # the tick that created the last runs has finished: count its runs
+                ticks = _graphql(ui, TICKS)["sensorOrError"]["sensorState"]["ticks"]
+                if all(t["status"] != "STARTED" for t in ticks) or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
         finally:
             _stop(process)
     with_runs = sorted(
