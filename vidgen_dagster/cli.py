@@ -307,7 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "init":
         from vidgen_dagster.serve import init
 
-        created = init(settings)
+        try:
+            created = init(settings)
+        except VidgenError as exc:
+            print(f"vidgen: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         print(f"vidgen: instance ready in {os.environ['DAGSTER_HOME']}, requests in {_redacted(settings.db_url)}")
         for what in created:
             print(f"vidgen: created {what}")

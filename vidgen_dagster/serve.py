@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from vidgen_core.errors import VidgenError
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import open_instance
@@ -35,8 +36,9 @@ def ensure_bucket(settings: Settings) -> bool:
         client.head_bucket(Bucket=settings.s3_bucket)
         return False
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
-            raise  # 403 and the like: the bucket exists (someone else's, or no rights to see it): say so
+        code = exc.response.get("Error", {}).get("Code")
+        if code not in ("404", "NoSuchBucket", "NotFound"):  # 403: someone else's, or no right to look at it
+            raise VidgenError(f"S3 bucket {settings.s3_bucket}: {code} {exc}") from None
     region = settings.s3_region or client.meta.region_name
     if region and region != "us-east-1":  # us-east-1 refuses a LocationConstraint naming itself
         client.create_bucket(Bucket=settings.s3_bucket, CreateBucketConfiguration={"LocationConstraint": region})
