@@ -9,7 +9,7 @@
    the sensor ticks that requested runs, and runs created per second.
 
     python benchmarks/bench_service.py [--requests 200] [--concurrency 20] [--videos 5] [--burst 500]
-                                       [--parts api,start,burst]
+                                       [--parts api,start] (burst: --parts burst)
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--videos", type=int, default=5)
     parser.add_argument("--burst", type=int, default=500)
-    parser.add_argument("--parts", default="api,start,burst", help="which parts to run, comma-separated")
+    parser.add_argument("--parts", default="api,start", help="which parts to run, comma-separated: api,start,burst")
     args = parser.parse_args()
     parts, result = args.parts.split(","), {}
     if "api" in parts:
