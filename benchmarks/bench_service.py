@@ -4,8 +4,12 @@
    POST /api/generate then GET /api/status, N requests at C concurrent, one user per request.
 2. Submit to run start: `vidgen serve` (webserver + daemon + API, as `make ui`), K videos submitted one at a time;
    time from POST to the run being created (sensor tick) and to the run starting (queue + launch).
+3. A burst: `vidgen serve` with run execution paused (`max_concurrent_runs: 0`, so runs stay queued and nothing
+   else competes for the CPU), B submissions at C concurrent; time from the last submission to the last run created,
+   the sensor ticks that requested runs, and runs created per second.
 
-    python benchmarks/bench_service.py [--requests 200] [--concurrency 20] [--videos 5]
+    python benchmarks/bench_service.py [--requests 200] [--concurrency 20] [--videos 5] [--burst 500]
+                                       [--parts api,start] (burst: --parts burst)
 """
 
 from __future__ import annotations
@@ -24,8 +28,16 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+ALL_RUNS = """{ runsOrError(filter: {tags: [{key: "vidgen/source", value: "api"}]}, limit: 100000) {
+  ... on Runs { results { creationTime } } } }"""
+TICKS = """{ sensorOrError(sensorSelector: {repositoryLocationName: "vidgen", repositoryName: "__repository__",
+  sensorName: "video_requests"}) { ... on Sensor { sensorState { ticks(limit: 1000) {
+  timestamp endTimestamp status runIds } } } } }"""
+BURST_TIMEOUT_S = 1200
 RUNS = """query($tag: String!) { runsOrError(filter: {tags: [{key: "vidgen/request_id", value: $tag}]}) {
   ... on Runs { results { status creationTime startTime } } } }"""
 
@@ -150,16 +162,103 @@ def submit_to_start(videos: int) -> dict[str, object]:
     }
 
 
+def _graphql(ui: str, query: str) -> dict:
+    return httpx.post(f"{ui}/graphql", json={"query": query}, timeout=60).json()["data"]
+
+
+def burst(submissions: int, concurrency: int) -> dict[str, object]:
+    """B submissions at once with runs paused: how fast the request sensor turns them into (queued) runs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dagster_home = Path(tmp) / "dagster"
+        dagster_home.mkdir()
+        config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+        config["concurrency"]["runs"]["max_concurrent_runs"] = 0  # paused: runs are created and stay queued
+        (dagster_home / "dagster.yaml").write_text(yaml.safe_dump(config))
+        env = {
+            **os.environ,
+            "VIDGEN_HOME": f"{tmp}/vidgen",
+            "DAGSTER_HOME": str(dagster_home),
+            "VIDGEN_MAX_ACTIVE_PER_USER": str(submissions + 1),
+        }
+        ui_port, api_port = _port(), _port()
+        ui, api = f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}"
+        command = [str(BIN / "vidgen"), "serve", "--ui-port", str(ui_port), "--api-port", str(api_port)]
+        process = _start(command, env, f"{api}/health", Path(tmp) / "serve.log")
+        try:
+            _start_wait(f"{ui}/server_info")
+            time.sleep(10)  # let the daemon's first rounds pass so the sensor is running
+
+            async def submit_all() -> tuple[float, float]:
+                gate = asyncio.Semaphore(concurrency)
+                async with httpx.AsyncClient(base_url=api, timeout=60) as client:
+
+                    async def one(i: int) -> None:
+                        async with gate:
+                            made = await client.post("/api/generate", json={"prompt": f"A 5-second ad number {i}"})
+                            made.raise_for_status()
+
+                    first = time.time()
+                    await asyncio.gather(*(one(i) for i in range(submissions)))
+                    return first, time.time()
+
+            first_submit, last_submit = asyncio.run(submit_all())
+            deadline = time.monotonic() + BURST_TIMEOUT_S
+            while True:
+                created = [r["creationTime"] for r in _graphql(ui, ALL_RUNS)["runsOrError"]["results"]]
+                if len(created) >= submissions or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            while True:  # the tick that created the last runs has finished: count its runs
+                ticks = _graphql(ui, TICKS)["sensorOrError"]["sensorState"]["ticks"]
+                if all(t["status"] != "STARTED" for t in ticks) or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+        finally:
+            _stop(process)
+    with_runs = sorted(
+        (t for t in ticks if t["runIds"] and t["timestamp"] >= first_submit - 5), key=lambda t: t["timestamp"]
+    )
+    last_created = max(created)
+    return {
+        "submissions": submissions,
+        "runs_created": len(created),
+        "submit_wall_s": round(last_submit - first_submit, 2),
+        "last_submit_to_last_run_created_s": round(last_created - last_submit, 2),
+        "first_submit_to_last_run_created_s": round(last_created - first_submit, 2),
+        "runs_per_s": round(len(created) / (last_created - first_submit), 1),
+        "ticks_with_runs": len(with_runs),
+        "runs_per_tick": [len(t["runIds"]) for t in with_runs],
+        "tick_s": [round((t["endTimestamp"] or t["timestamp"]) - t["timestamp"], 1) for t in with_runs],
+    }
+
+
+def _start_wait(url: str) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"not ready: {url}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--videos", type=int, default=5)
+    parser.add_argument("--burst", type=int, default=500)
+    parser.add_argument("--parts", default="api,start", help="which parts to run, comma-separated: api,start,burst")
     args = parser.parse_args()
-    result = {
-        "api_load": api_load(args.requests, args.concurrency),
-        "submit_to_run_start": submit_to_start(args.videos),
-    }
+    parts, result = args.parts.split(","), {}
+    if "api" in parts:
+        result["api_load"] = api_load(args.requests, args.concurrency)
+    if "start" in parts:
+        result["submit_to_run_start"] = submit_to_start(args.videos)
+    if "burst" in parts:
+        result["burst"] = burst(args.burst, args.concurrency)
     print(json.dumps(result, indent=2))
 
 

@@ -199,3 +199,56 @@ def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them
     again = vidgen_in_process(["archive", "--older-than", "30", "--json"])
     assert json.loads(again.stdout)["videos"] == []  # archived once
     _one_line_error(vidgen_in_process(["archive", "--older-than", "-1"]), 2, "--older-than must be 0 or more days")
+
+
+def test_serve_host_binds_only_the_api_and_the_ui_stays_on_loopback() -> None:
+    from vidgen_dagster.cli import _parser
+    from vidgen_dagster.serve import commands
+
+    args = _parser().parse_args(["serve", "--host", "0.0.0.0", "--ui-port", "3001", "--api-port", "8001"])
+    planned = commands(args.host, args.ui_port, args.api_port, args.ui_host)
+    assert planned.dagster[planned.dagster.index("-h") + 1 :][:3] == ["127.0.0.1", "-p", "3001"]
+    assert planned.api[planned.api.index("--host") + 1 :][:3] == ["0.0.0.0", "--port", "8001"]
+    assert planned.ui_url == "http://127.0.0.1:3001" and planned.warnings == []
+
+
+def test_serve_ui_host_exposes_the_ui_with_one_warning_line(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import vidgen_dagster.serve as serve
+    from vidgen_dagster.cli import main
+
+    planned = serve.commands("127.0.0.1", 3000, 8000, ui_host="0.0.0.0")
+    assert planned.dagster[planned.dagster.index("-h") + 1] == "0.0.0.0"
+    assert planned.api[planned.api.index("--host") + 1] == "127.0.0.1"
+
+    class Stopped(Exception):
+        pass
+
+    def no_start(settings: Settings) -> list[str]:  # stop before any process is started
+        raise Stopped
+
+    monkeypatch.setattr(serve, "init", no_start)
+    with pytest.raises(Stopped):
+        main(["serve", "--ui-host", "0.0.0.0"])
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "0.0.0.0:3000" in lines[0] and "no login" in lines[0]
+    with pytest.raises(Stopped):
+        main(["serve", "--host", "0.0.0.0"])  # the API on the network, the UI still on 127.0.0.1: no warning
+    assert capsys.readouterr().err == ""
+
+
+def test_init_creates_the_s3_bucket_when_missing(
+    home: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    monkeypatch.setenv("VIDGEN_S3_BUCKET", "vidgen-made-by-init")
+    s3 = boto3.client("s3", endpoint_url=s3_env["VIDGEN_S3_ENDPOINT_URL"], region_name="us-east-1")
+    assert "vidgen-made-by-init" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    first = vidgen_in_process(["init"])
+    assert first.code == 0, first.stderr
+    assert "created bucket vidgen-made-by-init" in first.stdout
+    assert "vidgen-made-by-init" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    again = vidgen_in_process(["init"])  # safe to run again: the bucket is left as it is
+    assert again.code == 0 and "created bucket" not in again.stdout

@@ -89,10 +89,18 @@ def _parser() -> argparse.ArgumentParser:
     old.add_argument("--dry-run", action="store_true", help="only list what would be archived")
     old.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run = sub.add_parser("serve", help="run the Dagster UI + daemon (request sensor) and the API until Ctrl-C")
-    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    run.add_argument("--host", default="127.0.0.1", help="address the API listens on (default: 127.0.0.1)")
+    run.add_argument(
+        "--ui-host",
+        help="address the Dagster UI listens on (default: 127.0.0.1). The UI has no login: prefer an "
+        "authenticating proxy in front of 127.0.0.1",
+    )
     run.add_argument("--ui-port", type=int, default=3000, help="Dagster UI port (default: 3000)")
     run.add_argument("--api-port", type=int, default=8000, help="API port (default: 8000)")
-    sub.add_parser("init", help="create the Dagster instance, its provider pools and the requests tables")
+    sub.add_parser(
+        "init",
+        help="create the Dagster instance, its provider pools, the requests tables and (VIDGEN_STORAGE=s3) the bucket",
+    )
     return parser
 
 
@@ -299,12 +307,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from vidgen_dagster.serve import serve
 
-        return serve(settings, args.host, args.ui_port, args.api_port)
+        return serve(settings, args.host, args.ui_port, args.api_port, args.ui_host)
     if args.command == "init":
         from vidgen_dagster.serve import init
 
-        init(settings)
+        try:
+            created = init(settings)
+        except VidgenError as exc:
+            print(f"vidgen: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         print(f"vidgen: instance ready in {os.environ['DAGSTER_HOME']}, requests in {_redacted(settings.db_url)}")
+        for what in created:
+            print(f"vidgen: created {what}")
         return 0
     try:
         return COMMANDS[args.command](args, settings)

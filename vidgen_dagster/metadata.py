@@ -8,6 +8,7 @@ import time
 
 import dagster as dg
 
+from vidgen_core import verify
 from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.storage import BlobStore, LocalStore
 from vidgen_core.storage.s3 import S3Store
@@ -79,5 +80,22 @@ def check_results(asset: str, outcomes: list[Outcome]) -> list[dg.AssetCheckResu
     ]
 
 
+CHECK_DESCRIPTIONS = {
+    "one_image_per_beat": "One readable storyboard image per beat, in beat order, each within "
+    f"{verify.IMAGE_ASPECT_TOLERANCE:.0%} of the video's aspect ratio.",
+    "every_beat_covered": "The chunks cover every beat's length exactly (to 1 µs), each beat starts from its own "
+    "storyboard image, and no clip is shorter (by more than one frame) than the part of it the cut uses.",
+    "duration_matches_spec": f"The delivered file lasts the spec's duration, within {verify.DURATION_TOLERANCE_S:g} s.",
+    "has_video_and_audio": "The delivered file has an H.264 video stream and an AAC audio stream.",
+    "resolution_matches_aspect": "The delivered frame's width/height matches the spec's aspect ratio, within "
+    f"{verify.ASPECT_TOLERANCE:.0%}.",
+    "loudness_on_target": "The delivered file's integrated loudness is within "
+    f"{verify.LOUDNESS_TOLERANCE_LU:g} LU of the target (VIDGEN_TARGET_LUFS, default -14 LUFS).",
+}
+
+
 def check_specs(asset: str, names: list[str], blocking: bool = True) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(name, asset=asset, blocking=blocking) for name in names]
+    """The asset's checks, each described by what it verifies and its tolerance (a name without one is a bug)."""
+    return [
+        dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=CHECK_DESCRIPTIONS[name]) for name in names
+    ]

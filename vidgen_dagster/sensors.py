@@ -13,6 +13,8 @@ from vidgen_dagster.runs import REQUEST_TAG, RUN_KEY_TAG, sync_all
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
 # so ask for less and get every round.
 TICK_S = 1
+# Requests read per tick: a burst of a few hundred becomes runs in one tick (records.py's default page is 100).
+PAGE = 2000
 
 
 @dg.sensor(
@@ -26,8 +28,8 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
     """The cursor is the last request seen. Exactly once: a request with no run yet is asked for again (a lost
     cursor, a daemon that stopped between tick and launch), and its run key lets Dagster drop any duplicate."""
     db, seen = vidgen.requests(), int(context.cursor or 0)
-    new = db.pending(after_seq=seen)
-    active = db.active()
+    new = db.pending(after_seq=seen, limit=PAGE)
+    active = db.active(limit=PAGE)
     runs = sync_all(db, context.instance, active)
     waiting = {  # queued rows whose run (the first, or a regeneration's new run key) does not exist yet
         r.video_id: r
@@ -38,7 +40,8 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
     }
     unseen = [video_id for video_id in waiting if video_id not in runs]
     if new:
-        context.log.info("new requests: %s", ", ".join(r.request_id for r in new))
+        shown = ", ".join(r.request_id for r in new[:10]) + (f" and {len(new) - 10} more" if len(new) > 10 else "")
+        context.log.info("%d new requests: %s", len(new), shown)
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from vidgen_core.errors import VidgenError
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import open_instance
@@ -18,12 +20,85 @@ from vidgen_dagster.instance import open_instance
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 20.0
+LOOPBACK = "127.0.0.1"
+LOOPBACKS = (LOOPBACK, "localhost", "::1")
 
 
-def init(settings: Settings) -> None:
-    """Create the Dagster instance (tables, provider pools) and the requests tables. Safe to run again."""
+def ensure_bucket(settings: Settings) -> bool:
+    """With ``VIDGEN_STORAGE=s3``, create the bucket if it does not exist; True if it was created."""
+    if settings.storage != "s3":
+        return False
+    import boto3
+    from botocore.exceptions import ClientError
+
+    client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region)
+    try:
+        client.head_bucket(Bucket=settings.s3_bucket)
+        return False
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code not in ("404", "NoSuchBucket", "NotFound"):  # 403: someone else's, or no right to look at it
+            raise VidgenError(f"S3 bucket {settings.s3_bucket}: {code} {exc}") from None
+    region = settings.s3_region or client.meta.region_name
+    if region and region != "us-east-1":  # us-east-1 refuses a LocationConstraint naming itself
+        client.create_bucket(Bucket=settings.s3_bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    else:
+        client.create_bucket(Bucket=settings.s3_bucket)
+    return True
+
+
+def init(settings: Settings) -> list[str]:
+    """Create the Dagster instance (tables, provider pools), the requests tables and, on S3, the bucket. Safe to
+    run again; returns what was created beyond the tables (``bucket NAME``)."""
     open_instance(settings)
     RequestDB(settings.db_url)
+    return [f"bucket {settings.s3_bucket}"] if ensure_bucket(settings) else []
+
+
+@dataclass(frozen=True)
+class Commands:
+    """The two processes ``vidgen serve`` starts, and where each listens."""
+
+    dagster: list[str]
+    api: list[str]
+    ui_url: str
+    api_url: str
+    warnings: list[str]
+
+
+def commands(
+    host: str = LOOPBACK,
+    ui_port: int = 3000,
+    api_port: int = 8000,
+    ui_host: str | None = None,
+    python: str = sys.executable,
+) -> Commands:
+    """The command lines of ``vidgen serve``. ``host`` binds only the API; the UI, which has no login, stays on
+    127.0.0.1 unless ``ui_host`` names another address, and then comes with a warning."""
+    ui_bind = ui_host or LOOPBACK
+    warnings = []
+    if ui_bind not in LOOPBACKS:
+        warnings.append(
+            f"vidgen serve: warning: the Dagster UI on {ui_bind}:{ui_port} has no login; anyone who reaches it can "
+            "launch and delete runs (put it behind an authenticating proxy, see the README)"
+        )
+    bin_dir = Path(python).parent
+    target = ["-w", str(WORKSPACE)] if WORKSPACE.exists() else ["-m", "vidgen_dagster.definitions"]
+    return Commands(
+        dagster=[str(bin_dir / "dagster"), "dev", *target, "-h", ui_bind, "-p", str(ui_port)],
+        api=[
+            python,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            *("--host", host, "--port", str(api_port)),
+            "--no-access-log",
+        ],
+        ui_url=f"http://{_local(ui_bind)}:{ui_port}",
+        api_url=f"http://{_local(host)}:{api_port}",
+        warnings=warnings,
+    )
 
 
 def _default_signals() -> None:
@@ -65,23 +140,17 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
-def serve(settings: Settings, host: str, ui_port: int, api_port: int) -> int:
+def serve(settings: Settings, host: str, ui_port: int, api_port: int, ui_host: str | None = None) -> int:
     """Run until interrupted; returns 1 if a part of the service dies on its own."""
+    planned = commands(host, ui_port, api_port, ui_host)
+    for warning in planned.warnings:
+        print(warning, file=sys.stderr, flush=True)
     init(settings)
     dagster_home = str(Path(os.environ["DAGSTER_HOME"]).resolve())  # set by init()
     env = {**os.environ, "VIDGEN_HOME": str(settings.home.resolve()), "DAGSTER_HOME": dagster_home}
-    env["VIDGEN_DAGSTER_URL"] = f"http://{_local(host)}:{ui_port}"  # where the API launches batches' backfills
-    bin_dir = Path(sys.executable).parent
-    target = ["-w", str(WORKSPACE)] if WORKSPACE.exists() else ["-m", "vidgen_dagster.definitions"]
-    children = [
-        # Run from DAGSTER_HOME: dagster dev reads ./dagster.yaml, which then is the instance's own.
-        _spawn([str(bin_dir / "dagster"), "dev", *target, "-h", host, "-p", str(ui_port)], env, dagster_home),
-        _spawn(
-            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", host,
-             "--port", str(api_port), "--no-access-log"],
-            env,
-        ),
-    ]  # fmt: skip
+    env["VIDGEN_DAGSTER_URL"] = planned.ui_url  # where the API launches batches' backfills
+    # Run dagster dev from DAGSTER_HOME: it reads ./dagster.yaml, which then is the instance's own.
+    children = [_spawn(planned.dagster, env, dagster_home), _spawn(planned.api, env)]
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -90,7 +159,7 @@ def serve(settings: Settings, host: str, ui_port: int, api_port: int) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    ui, api = f"http://{host}:{ui_port}", f"http://{host}:{api_port}"
+    ui, api = planned.ui_url, planned.api_url
     started, announced = time.monotonic(), False
     try:
         while not stopping:

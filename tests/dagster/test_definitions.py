@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
+from dagster._core.instance.config import dagster_instance_config
+from dagster._core.instance.ref import InstanceRef
 
 from vidgen_dagster.definitions import defs
 
@@ -48,3 +52,37 @@ def test_graph_shape() -> None:
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
     assert graph.get(dg.AssetKey("video_request")).is_observable
+
+
+def test_every_asset_check_says_what_it_verifies() -> None:
+    graph = defs.resolve_asset_graph()
+    described = {key.name: graph.get_check_spec(key).description for key in graph.asset_check_keys}
+    assert set(described) == {
+        "one_image_per_beat",
+        "every_beat_covered",
+        "duration_matches_spec",
+        "has_video_and_audio",
+        "resolution_matches_aspect",
+        "loudness_on_target",
+    }
+    assert all(text and len(text) > 30 for text in described.values()), described
+    assert "0.1 s" in described["duration_matches_spec"] and "1 LU" in described["loudness_on_target"]
+
+
+def test_shipped_instance_config_turns_telemetry_and_the_community_pop_up_off(tmp_path: Path) -> None:
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        assert instance.telemetry_enabled is False
+        assert instance.nux_enabled is False
+        assert instance.get_settings("concurrency")["runs"]["max_concurrent_runs"] == 2
+
+
+def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "DB"):  # only read, never connected to here
+        monkeypatch.setenv(f"DAGSTER_PG_{name}", "5432" if name == "PORT" else "x")
+    shutil.copyfile(ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["telemetry"] == {"enabled": False}
+    assert config["nux"] == {"enabled": False}

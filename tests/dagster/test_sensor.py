@@ -99,3 +99,12 @@ def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
     assert "not been heard from for 46 s" in (process_gone(elsewhere, silent_for(46)) or "")
     on_celery = run(**{PID_TAG: str(exited.pid), EXECUTOR_TAG: "celery"})  # a step process ends; the next may queue
     assert process_gone(on_celery, silent_for(600)) is None
+
+
+def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings, instance: dg.DagsterInstance) -> None:
+    db = RequestDB(settings.db_url)
+    burst = [db.submit(build_request(f"A 5-second ad number {i}", settings, user_id=f"u{i}")) for i in range(300)]
+    first = tick(settings, instance, cursor=None)
+    assert sorted(r.run_key for r in first.run_requests) == sorted(r.request_id for r in burst)
+    assert [list(add.partition_keys) for add in first.dynamic_partitions_requests] == [[r.video_id for r in burst]]
+    assert first.cursor == str(burst[-1].seq)  # the whole burst read in one tick, not a page of 100
