@@ -31,9 +31,9 @@ test: install $(CHROMIUM)  ## lint, then the whole test suite (CI runs this, wit
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-test-fast: install  ## lint, then every test not marked slow: no whole-video renders, browser or service (< 1 min)
+test-fast: install  ## lint, then every test not marked slow, on all cores: no whole-video renders, browser or service
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" -n auto --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .
