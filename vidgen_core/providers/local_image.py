@@ -30,6 +30,8 @@ PALETTES: dict[str, tuple[Color, Color, Color]] = {  # sky top, sky bottom, acce
     "futuristic": ((4, 8, 24), (20, 60, 120), (0, 255, 220)),
     "warm": ((250, 200, 140), (180, 90, 60), (255, 245, 220)),
 }
+
+
 TITLE_SAFE = 0.05  # every text stays in the central 90% of each frame's width and height (the title-safe area)
 INK_SPREAD_PX = 4  # how far resampling the storyboard to the clip's size spreads ink (Lanczos), in clip pixels
 CALL_TO_ACTION = "AVAILABLE NOW"
@@ -43,7 +45,6 @@ PRODUCT_MAX_WIDTH = 0.86  # of the frame's width
 SHOT_SCALE = {"wide": 0.28, "medium": 0.45, "medium close-up": 0.55, "close-up": 0.68, "extreme close-up": 0.95}
 
 
-@lru_cache(maxsize=256)
 class Box(NamedTuple):
     x0: float
     y0: float
@@ -57,6 +58,17 @@ class Text:
 
     role: str
     text: str
+
+
+def _luma(color: Color) -> float:
+    return 0.2126 * color[0] + 0.7152 * color[1] + 0.0722 * color[2]
+
+
+def _pill(accent: Color, sky: Color) -> Color:
+    """The call to action's colour: the accent, darkened where it would melt into the sky behind it."""
+    if abs(_luma(accent) - _luma(sky)) > 60:
+        return accent
+    return (int(accent[0] * 0.45), int(accent[1] * 0.45), int(accent[2] * 0.45))
 
 
 @lru_cache(maxsize=256)
@@ -182,7 +194,7 @@ class Layout:
     cx: float
     bottom: float
 
-    def draw(self, draw: ImageDraw.ImageDraw, accent: Color) -> None:
+    def draw(self, draw: ImageDraw.ImageDraw, pill: Color) -> None:
         for line in self.lines:
             font, stroke = _font(line.size), _stroke(line.size)
             if line.role == "cta":
@@ -197,11 +209,12 @@ class Layout:
                         top + y1 - y0 + 2 * pad[1],
                     ),
                     radius=pad[1] + (y1 - y0) / 2,
-                    fill=accent,
+                    fill=pill,
                     outline=(0, 0, 0),
                     width=stroke,
                 )
-                draw.text((self.cx - (x1 - x0) / 2 - x0, top + pad[1] - y0), line.text, font=font, fill=(16, 16, 16))
+                ink = (16, 16, 16) if _luma(pill) > 140 else (255, 255, 255)  # readable on a light or a dark pill
+                draw.text((self.cx - (x1 - x0) / 2 - x0, top + pad[1] - y0), line.text, font=font, fill=ink)
             else:
                 x0, y0, x1, y1 = _ink(line.text, line.size, stroke)
                 draw.text(
@@ -403,15 +416,15 @@ def draw_frame(job: ImageJob, text: bool = True) -> Image.Image:
     if beat.shot_type == "wide":
         py = horizon - 0.05 * height
     else:
-        top = max(0.12 * height, 0.5 * height - scale / 2) if layout is None else layout.bottom + 0.04 * height
-        py = min(height * 0.97, scale + top)  # near the middle, or below the text
+        upper = max(0.12 * height, 0.5 * height - scale / 2) if layout is None else layout.bottom + 0.04 * height
+        py = min(height * 0.97, scale + upper)  # near the middle, or below the text
     if layout is not None and py - scale < layout.bottom:  # the product stands below the text where it can
         fitted = max(py - layout.bottom - 0.02 * height, 0.5 * scale)
         pw, scale = pw * fitted / scale, fitted
     body = tuple(min(255, c + 40) for c in bottom)
     _product(draw, spec.category, (px - pw / 2, py - scale, px + pw / 2, py), body, accent)
     if layout is not None and text:
-        layout.draw(draw, accent)
+        layout.draw(draw, _pill(accent, top))
     return img.convert("RGB")
 
 
