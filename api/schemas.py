@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from vidgen_core.batches import BatchVideo
 from vidgen_core.catalog import VIDEO_MODELS
 from vidgen_core.ledger import LedgerRow
 from vidgen_core.records import Status
@@ -190,16 +191,6 @@ class BatchOut(BaseModel):
     skipped: list[BadRowOut] = Field(default_factory=list)
 
 
-class BatchVideoOut(BaseModel):
-    video_id: str
-    title: str
-    prompt: str
-    status: Status
-    progress: float
-    spent_usd: float
-    error: str | None
-
-
 class BatchStatusOut(BaseModel):
     batch_id: str
     title: str
@@ -212,4 +203,4 @@ class BatchStatusOut(BaseModel):
     backfill_id: str | None
     backfill_status: str
     error: str | None = Field(description="Why the backfill is not launched yet, if it is not.")
-    items: list[BatchVideoOut]
+    items: list[BatchVideo]

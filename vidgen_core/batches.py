@@ -273,7 +273,7 @@ class BatchDB:
 
     def videos(self, batch_id: str) -> list[RequestRecord]:
         """The batch's videos, in file order."""
-        return self.requests._select(requests_table.c.batch_id == batch_id, limit=100_000)
+        return self.requests.in_batch(batch_id)
 
     def state(self, batch_id: str, ledger: Ledger, user_id: str | None = None) -> BatchState:
         """Where the batch stands: each video's status and spend, counts, and whether every video has ended."""

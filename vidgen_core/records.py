@@ -336,6 +336,10 @@ class RequestDB:
         """Queued requests with ``seq`` above ``after_seq``, oldest first: what a sensor has not yet seen."""
         return self._select(requests_table.c.seq > after_seq, requests_table.c.status == Status.QUEUED, limit=limit)
 
+    def in_batch(self, batch_id: str) -> list[RequestRecord]:
+        """A batch's videos, in the order they were stored."""
+        return self._select(requests_table.c.batch_id == batch_id, limit=100_000)
+
     def recent(self, limit: int) -> list[RequestRecord]:
         """The newest requests of every user, newest first."""
         query = sa.select(requests_table).order_by(requests_table.c.seq.desc()).limit(limit)
