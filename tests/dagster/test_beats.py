@@ -165,23 +165,26 @@ def test_regenerating_one_beat_pays_for_it_alone(
 def test_a_killed_run_resumes_without_paying_twice(
     home: Path, fake_replicate: FakeReplicate, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_replicate.time_scale = 0.04  # a clip takes 1.8 s, long enough to be killed in the middle of one
+    fake_replicate.time_scale = 0.04
+    fake_replicate.hold_after = {"video": 1}  # one clip is paid; the others stay in flight until the kill
     monkeypatch.setenv("VIDGEN_HEARTBEAT_S", "0.5")  # a run silent for 2.25 s is dead (45 s by default)
     env = dict(os.environ)
     command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL, "--json"]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
 
-        def clip_in_flight() -> bool:  # one clip paid, and the next created, journaled, and not finished
+        def clip_in_flight() -> bool:  # one clip paid, and another created, journaled, and not finished
+            assert proc.poll() is None, f"generate exited {proc.returncode} before the kill: {proc.communicate()}"
             if fake_replicate.paid_by_kind.get("video", 0) < 1:
                 return False
-            flying = {i for i, p in fake_replicate.predictions.items() if p.kind == "video" and not p.metrics}
+            flying = {i for i, p in list(fake_replicate.predictions.items()) if p.kind == "video" and p.held}
             return bool(flying & journaled(Settings(home=home)))
 
         wait("a clip in flight after one was paid", 180, clip_in_flight)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
+        fake_replicate.release()
     killed = time.perf_counter()
     db = RequestDB(Settings(home=home).db_url)
     (record,) = db.page(Settings(home=home).default_user, 10)[0]

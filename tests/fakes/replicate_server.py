@@ -90,13 +90,15 @@ class Prediction:
     output: Any = None
     metrics: dict[str, Any] = field(default_factory=dict)
     polls: int = 0
+    held: bool = False  # stays "processing" until release()
 
 
 class FakeReplicate(FakeServer):
     """Knobs: ``time_scale``, ``model_time`` (seconds of model work per kind), ``throttle_rate``, ``retry_after``,
     ``transient_fail_rate``, ``fail_next`` (errors for the next predictions), ``abort_next``, ``create_status``
     (force an HTTP error on the next create), ``get_failures`` (500s for the next GETs of predictions),
-    ``data_uri_outputs``."""
+    ``data_uri_outputs``, ``hold_after`` (per kind, how many predictions run freely: later ones stay processing
+    until ``release()``)."""
 
     def __init__(self, token: str = "r8_test_fake", seed: int = 7) -> None:
         super().__init__()
@@ -113,6 +115,7 @@ class FakeReplicate(FakeServer):
         self.create_status: list[int] = []
         self.get_failures = 0
         self.data_uri_outputs = False
+        self.hold_after: dict[str, int] = {}
         self.predictions: dict[str, Prediction] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
         self.creates = self.throttled = self.paid = 0
@@ -201,6 +204,7 @@ class FakeReplicate(FakeServer):
                 run_s=self.model_time[kind] * self.time_scale,
                 outcome=outcome,
                 error=error,
+                held=sum(p.kind == kind for p in self.predictions.values()) >= self.hold_after.get(kind, 1 << 30),
             )
             self.predictions[pred.id] = pred
             self.creates += 1
@@ -215,6 +219,13 @@ class FakeReplicate(FakeServer):
                 return json_reply(201, self._json(pred, override="starting"))  # timed out: "starting", as real
             return json_reply(201, self._json(pred), **{"Preference-Applied": "wait"})
         return json_reply(201, self._json(pred))
+
+    def release(self) -> None:
+        """Let every held prediction finish (at the end of its model time) and hold no more."""
+        with self.lock:
+            self.hold_after = {}
+            for pred in self.predictions.values():
+                pred.held = False
 
     def _throttle(self) -> Reply:
         detail = f"Request was throttled. Your rate limit resets in ~{self.retry_after}s."
@@ -246,7 +257,7 @@ class FakeReplicate(FakeServer):
         elapsed = time.monotonic() - pred.created
         if elapsed < pred.run_s * 0.2:
             return "starting"
-        if elapsed < pred.run_s:
+        if elapsed < pred.run_s or pred.held:
             return "processing"
         if pred.outcome == "succeeded" and pred.output is None:
             self._finish(pred)
