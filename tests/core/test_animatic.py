@@ -52,15 +52,18 @@ def _frames(storyboard: Image.Image, spec: VideoSpec, beat: SpecBeat) -> list[tu
     return frames
 
 
-def text_boxes(spec: VideoSpec, beat: SpecBeat) -> list[tuple[str, tuple[int, int, int, int], tuple[int, int]]]:
-    """Per checked frame: the bounding box of every pixel the beat's text changes, and the frame's size."""
+def drawn_boxes(
+    spec: VideoSpec, beat: SpecBeat, part: str = "text"
+) -> list[tuple[str, tuple[int, int, int, int], tuple[int, int]]]:
+    """Per checked frame: the bounding box of every pixel the beat's text (or product) changes, and the frame's
+    size."""
     job = _job(spec, beat)
-    with_text = _frames(draw_frame(job), spec, beat)
-    without = _frames(draw_frame(job, text=False), spec, beat)
+    drawn = _frames(draw_frame(job), spec, beat)
+    without = _frames(draw_frame(job, **{part: False}), spec, beat)
     boxes = []
-    for (name, a), (_, b) in zip(with_text, without, strict=True):
+    for (name, a), (_, b) in zip(drawn, without, strict=True):
         ys, xs = np.nonzero(np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2))
-        assert len(xs), f"{name}: no text visible"
+        assert len(xs), f"{name}: no {part} visible"
         boxes.append((name, (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())), (a.shape[1], a.shape[0])))
     return boxes
 
@@ -73,13 +76,29 @@ def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str
     assert spec.product.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective")
     for beat in (spec.beats[0], spec.beats[-1]):
         beat = beat.model_copy(update={"camera": camera, "duration_s": 15})
-        for name, (x0, y0, x1, y1), (width, height) in text_boxes(spec, beat):
+        for name, (x0, y0, x1, y1), (width, height) in drawn_boxes(spec, beat):
             left, top, right, bottom = x0, y0, width - 1 - x1, height - 1 - y1
             margin_x, margin_y = TITLE_SAFE * width, TITLE_SAFE * height
             assert min(left, right) >= margin_x and min(top, bottom) >= margin_y, (
                 f"{aspect} {camera} {beat.section} {name}: text box {(x0, y0, x1, y1)} in {width}x{height} leaves "
                 f"margins {left}, {top}, {right}, {bottom}; the title-safe area needs {margin_x:.0f} x {margin_y:.0f}"
             )
+
+
+@pytest.mark.parametrize("camera", list(Camera))
+@pytest.mark.parametrize("aspect", ASPECTS)
+def test_the_product_stays_whole_through_every_camera_move(aspect: str, camera: Camera) -> None:
+    """Beats of 15 s (two clips whose moves compound), with and without text above the product: no frame cuts the
+    product (only an extreme close-up may)."""
+    spec = _spec("Create a 30-second Nike ad", aspect)
+    for beat, shot in ((spec.beats[1], "close-up"), (spec.beats[1], "wide"), (spec.beats[-1], "medium close-up")):
+        beat = beat.model_copy(update={"camera": camera, "duration_s": 15, "shot_type": shot})
+        for name, (x0, y0, x1, y1), (width, height) in drawn_boxes(spec, beat, "product"):
+            assert x0 > 0 and y0 > 0 and x1 < width - 1 and y1 < height - 1, (
+                f"{aspect} {camera} {shot} {name}: the product's box {(x0, y0, x1, y1)} touches the edge of "
+                f"{width}x{height}"
+            )
+            assert (x1 - x0) * (y1 - y0) > 0.02 * width * height, f"{name}: the product is a speck"
 
 
 def test_only_the_product_name_and_call_to_action_are_drawn() -> None:

@@ -41,7 +41,8 @@ CTA_MIN = 0.04  # but no smaller than this share of the short side, unless the n
 TEXT_SHARE, TEXT_SHARE_CTA = 0.32, 0.42  # the most of the safe box's height a title (and call to action) takes
 LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
 GLOW_SCALE = 4
-PRODUCT_MAX_WIDTH = 0.86  # of the frame's width
+PRODUCT_MAX_WIDTH = 0.86  # of the width every frame of the beat shows
+ACTION_SAFE = 0.02  # the product stays this far inside every frame (an extreme close-up may fill the frame)
 SHOT_SCALE = {"wide": 0.28, "medium": 0.45, "medium close-up": 0.55, "close-up": 0.68, "extreme close-up": 0.95}
 
 
@@ -85,18 +86,20 @@ def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
     return []
 
 
-def safe_box(spec: VideoSpec, beat: SpecBeat, width: int, height: int) -> Box:
-    """The box of a ``width`` x ``height`` storyboard frame that stays inside the title-safe area of every frame
-    the local video renderer makes from it: through each of the beat's clips, whose camera moves compound."""
-    return _safe_box(spec.video_model, spec.aspect_ratio, beat.camera, beat.duration_s, width, height)
+def safe_box(spec: VideoSpec, beat: SpecBeat, width: int, height: int, margin: float = TITLE_SAFE) -> Box:
+    """The box of a ``width`` x ``height`` storyboard frame that stays ``margin`` inside every frame the local
+    video renderer makes from it (by default the title-safe area): through each of the beat's clips, whose camera
+    moves compound."""
+    return _safe_box(spec.video_model, spec.aspect_ratio, beat.camera, beat.duration_s, width, height, margin)
 
 
 @lru_cache(maxsize=256)
-def _safe_box(model_name: str, aspect: Aspect, camera: Camera, duration_s: int, width: int, height: int) -> Box:
+def _safe_box(
+    model_name: str, aspect: Aspect, camera: Camera, duration_s: int, width: int, height: int, m: float
+) -> Box:
     model = video_model(model_name)
     w, h = model.size(aspect)
     clips = clips_for(duration_s, tuple(sorted(set(model.clip_durations_s))))
-    m = TITLE_SAFE
     corners = np.array(
         [[m * w, m * h, 1], [(1 - m) * w, m * h, 1], [(1 - m) * w, (1 - m) * h, 1], [m * w, (1 - m) * h, 1]]
     )
@@ -141,10 +144,12 @@ def _intersect(subject: list[Point], clip: list[Point]) -> list[Point]:
 def _inscribed(polygon: list[Point]) -> Box:
     """A large axis-aligned box inside a convex polygon: its bounding box shrunk towards its centre until it fits."""
     xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
-    cx, cy = sum(xs) / len(xs), sum(ys) / len(ys)
     bounds = (min(xs), min(ys), max(xs), max(ys))
     edges = list(zip(polygon, polygon[1:] + polygon[:1], strict=True))
     area = sum(a[0] * b[1] - b[0] * a[1] for a, b in edges)
+    # the area's centroid: the mean of the vertices leans towards where the clipping left many of them
+    cx = sum((a[0] + b[0]) * (a[0] * b[1] - b[0] * a[1]) for a, b in edges) / (3 * area)
+    cy = sum((a[1] + b[1]) * (a[0] * b[1] - b[0] * a[1]) for a, b in edges) / (3 * area)
 
     def box(t: float) -> Box:
         return Box(
@@ -365,8 +370,39 @@ def _product(
         draw.rectangle((x0 + 0.1 * w, y0 + 0.45 * h, x1 - 0.1 * w, y0 + 0.6 * h), fill=accent)
 
 
-def draw_frame(job: ImageJob, text: bool = True) -> Image.Image:
-    """Draw one storyboard frame for a beat of a spec; ``text=False`` leaves out its text (and nothing else)."""
+def _product_box(
+    job: ImageJob, layout: Layout | None, horizon: float, rng: random.Random
+) -> tuple[float, float, float, float]:
+    """Where the product stands: sized by the shot, below any text, and whole in every frame of the beat's camera
+    move (only an extreme close-up may fill the frame and be cut by it)."""
+    spec, beat, width, height = job.spec, job.beat, job.width, job.height
+    view = (
+        Box(0.0, 0.0, float(width), float(height))
+        if beat.shot_type == "extreme close-up"
+        else safe_box(spec, beat, width, height, ACTION_SAFE)
+    )
+    scale = SHOT_SCALE.get(beat.shot_type, 0.45) * min(width, height)
+    pw = scale * (1.6 if spec.category in ("footwear", "automotive") else 0.8)
+    fit = min(1.0, PRODUCT_MAX_WIDTH * (view.x1 - view.x0) / pw, (view.y1 - view.y0) / scale)
+    scale, pw = scale * fit, pw * fit  # a wide product in a narrow frame: whole, not cut by the edges
+    px = width * (0.5 + rng.uniform(-0.12, 0.12))
+    px = min(max(px, view.x0 + pw / 2), view.x1 - pw / 2)
+    if beat.shot_type == "wide":
+        py = horizon - 0.05 * height
+    else:
+        upper = max(0.12 * height, 0.5 * height - scale / 2) if layout is None else layout.bottom + 0.04 * height
+        py = min(height * 0.97, scale + upper)  # near the middle, or below the text
+    py = min(py, view.y1)
+    top = view.y0 if layout is None else max(view.y0, layout.bottom + 0.02 * height)
+    if py - scale < top:  # below the text where it can stand, and never above what the camera shows
+        fitted = min(max(py - top, 0.5 * scale), py - view.y0)
+        pw, scale = pw * fitted / scale, fitted
+    return px - pw / 2, py - scale, px + pw / 2, py
+
+
+def draw_frame(job: ImageJob, text: bool = True, product: bool = True) -> Image.Image:
+    """Draw one storyboard frame for a beat of a spec; ``text=False`` or ``product=False`` leaves out its text or
+    its product (and nothing else)."""
     spec, beat = job.spec, job.beat
     width, height = job.width, job.height
     rng = random.Random(job.seed)
@@ -407,22 +443,9 @@ def draw_frame(job: ImageJob, text: bool = True) -> Image.Image:
     draw = ImageDraw.Draw(img)
     lines = texts(spec, beat)
     layout = _layout(lines, safe_box(spec, beat, width, height), min(width, height))
-    scale = SHOT_SCALE.get(beat.shot_type, 0.45) * min(width, height)
-    pw = scale * (1.6 if spec.category in ("footwear", "automotive") else 0.8)
-    if pw > PRODUCT_MAX_WIDTH * width:  # a wide product in a narrow frame: whole, not cut by the edges
-        scale, pw = scale * PRODUCT_MAX_WIDTH * width / pw, PRODUCT_MAX_WIDTH * width
-    px = width * (0.5 + rng.uniform(-0.12, 0.12))
-    px = min(max(px, pw / 2 + 0.02 * width), width * 0.98 - pw / 2)
-    if beat.shot_type == "wide":
-        py = horizon - 0.05 * height
-    else:
-        upper = max(0.12 * height, 0.5 * height - scale / 2) if layout is None else layout.bottom + 0.04 * height
-        py = min(height * 0.97, scale + upper)  # near the middle, or below the text
-    if layout is not None and py - scale < layout.bottom:  # the product stands below the text where it can
-        fitted = max(py - layout.bottom - 0.02 * height, 0.5 * scale)
-        pw, scale = pw * fitted / scale, fitted
-    body = tuple(min(255, c + 40) for c in bottom)
-    _product(draw, spec.category, (px - pw / 2, py - scale, px + pw / 2, py), body, accent)
+    box = _product_box(job, layout, horizon, rng)
+    if product:
+        _product(draw, spec.category, box, tuple(min(255, c + 40) for c in bottom), accent)
     if layout is not None and text:
         layout.draw(draw, _pill(accent, top))
     return img.convert("RGB")
