@@ -243,11 +243,11 @@ def upload(
     limit = found.settings.upload_max_files
     if len(files) > limit:
         raise InvalidRequest(f"{len(files)} files sent; send at most {limit} per upload", "files")
-    max_bytes = found.settings.upload_max_bytes
+    max_bytes, max_pixels = found.settings.upload_max_bytes, found.settings.upload_max_pixels
     checked = []
     for file in files:  # every file is checked before any is stored
         data = file.file.read(max_bytes + 1)
-        checked.append(check_image(file.filename or "", data, max_bytes))
+        checked.append(check_image(file.filename or "", data, max_bytes, max_pixels))
     asset_ids = []
     for image in checked:  # what is kept is the decoded image encoded again, never the bytes as sent
         asset_id = new_asset_id()

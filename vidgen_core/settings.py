@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description='JSON list, e.g. ["https://app.example.com"]')
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 10
+    upload_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1,
+        le=89_478_485,  # Pillow's own bomb threshold, which refuses larger images first
+        description="Larger images are decompression bombs, not reference photos.",
+    )
     url_signing_key: SecretStr | None = Field(
         default=None, description="Signs the API's links to local files; unset: a key kept in the vidgen home."
     )

@@ -15,7 +15,6 @@ from vidgen_core.errors import InvalidRequest, TooLarge, WrongType
 
 ACCEPTED = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
 CAMERA_JPEG = {"MPO": "JPEG"}  # phones' JPEGs with a second picture (depth, preview): kept as a plain JPEG
-MAX_PIXELS = 40_000_000  # larger "images" are decompression bombs, not reference photos
 _PLAIN_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
 
 
@@ -41,7 +40,7 @@ def check_name(filename: str) -> str:
     return filename
 
 
-def check_image(filename: str, data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> CheckedImage:
+def check_image(filename: str, data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage:
     """Accept a PNG, JPEG or WebP image of at most ``max_bytes`` and ``max_pixels``, whatever its name claims.
 
     Raises TooLarge (bytes or pixels), WrongType (not one of the three formats) or InvalidRequest (an accepted

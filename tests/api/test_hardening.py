@@ -13,15 +13,16 @@ import zlib
 from pathlib import Path
 from urllib.parse import quote
 
+import dagster as dg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from api.app import create_app
 from tests.support import auth
 from vidgen_core.errors import NotFound
 from vidgen_core.settings import Settings
-from vidgen_core.uploads import MAX_PIXELS
 
 PNG_END = b"IEND\xaeB`\x82"
 JPEG_END = b"\xff\xd9"
@@ -149,8 +150,19 @@ def test_decompression_bombs_are_413_naming_the_limit(
     assert len(bomb) < 100_000  # small on the wire, the trouble is the pixels
     response = client.post("/api/upload", files=[("files", ("bomb.png", bomb, "image/png"))], headers=auth("ana"))
     assert response.status_code == 413, response.text
-    assert f"{MAX_PIXELS / 1e6:g} MP" in response.json()["detail"] and f"{MAX_PIXELS:,}" in response.json()["detail"]
+    limit = api_settings.upload_max_pixels
+    assert f"{limit / 1e6:g} MP" in response.json()["detail"] and f"{limit:,}" in response.json()["detail"]
     assert not (api_settings.storage_dir / "ana" / "assets").exists()
+
+
+def test_the_pixel_limit_is_a_setting(api_settings: Settings, instance: dg.DagsterInstance) -> None:
+    settings = api_settings.model_copy(update={"upload_max_pixels": 1_000_000})
+    photo = io.BytesIO()
+    Image.new("RGB", (1200, 1000), (90, 120, 200)).save(photo, format="PNG")
+    with TestClient(create_app(settings, instance)) as client:
+        files = [("files", ("photo.png", photo.getvalue(), "image/png"))]
+        response = client.post("/api/upload", files=files, headers=auth("ana"))
+    assert response.status_code == 413 and "the 1 MP limit (1,000,000 pixels)" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("kind", ["PNG", "JPEG", "WEBP"])
