@@ -346,8 +346,12 @@ def make_media(
     """The storyboard then its chunks, with the music made beside them: the critical path is
     plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready; what
     finished is yielded before the first failure is raised, so it is kept. ``workers(provider)`` sets how many
-    calls a phase starts at once (the call cache bounds what is really in flight per provider)."""
+    calls a phase starts at once (the call cache bounds what is really in flight per provider).
+
+    Progress follows the pictures (storyboard, then chunks); music is reported only once the video waits for it,
+    so the current phase never flips between the two lines of work."""
     ready: queue.Queue[Media | None] = queue.Queue()  # None: one of the two lines of work ended
+    lock, ended_lines = threading.Lock(), set[str]()
 
     def pictures() -> None:
         with named(Phase.STORYBOARD):
@@ -355,11 +359,18 @@ def make_media(
         ready.put(board)
         with named(Phase.VIDEO_CHUNKS):
             ready.put(make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider)))
+        with lock:
+            ended_lines.add("pictures")
+            if "music" not in ended_lines:
+                progress(Phase.MUSIC, 0, 1)  # the pictures are done; the video waits for its music
 
     def sound() -> None:
         with named(Phase.MUSIC):
             ready.put(make_music(spec, store, providers, calls))
-        progress(Phase.MUSIC, 1, 1)
+        with lock:
+            ended_lines.add("music")
+            if "pictures" in ended_lines:
+                progress(Phase.MUSIC, 1, 1)
 
     def ended(work: Callable[[], None]) -> None:
         try:

@@ -1,0 +1,69 @@
+"""The media step's progress follows the pictures; music is reported only when the video waits for it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vidgen_core.calls import CallCache
+from vidgen_core.ledger import Ledger
+from vidgen_core.models import Phase
+from vidgen_core.phases import make_media
+from vidgen_core.planning.local import LocalPlanner
+from vidgen_core.planning.requests import build_request
+from vidgen_core.progress import PHASES
+from vidgen_core.providers.ports import Generated, MusicGenerator, VideoGenerator
+from vidgen_core.providers.registry import build_providers
+from vidgen_core.settings import Settings
+from vidgen_core.storage import LocalStore
+
+
+class After:
+    """A provider that starts its work only once ``gate`` is set, and sets ``done`` when it has finished."""
+
+    def __init__(self, inner: MusicGenerator | VideoGenerator, gate: threading.Event) -> None:
+        self.inner, self.gate, self.provider, self.done = inner, gate, inner.provider, threading.Event()
+
+    def generate(self, job: Any, out: Path) -> Generated:
+        assert self.gate.wait(60), "never released"
+        made = self.inner.generate(job, out)
+        self.done.set()
+        return made
+
+
+@pytest.mark.parametrize("music_last", [True, False])
+def test_the_current_phase_never_flips_back(settings: Settings, music_last: bool) -> None:
+    request = build_request("Create a 10-second Nike ad", settings, video_id="vid-progress")
+    spec = LocalPlanner().plan(request).spec
+    providers = build_providers(settings, request)
+    free, chunks_done = threading.Event(), threading.Event()
+    free.set()
+    if music_last:  # the music starts only after the last chunk was reported
+        music = After(providers.music, chunks_done)
+        providers = replace(providers, music=music)
+    else:  # the clips start only after the music has finished
+        music = After(providers.music, free)
+        providers = replace(providers, music=music, video=After(providers.video, music.done))
+    calls = CallCache(LocalStore(settings.storage_dir), Ledger(settings.db_url), spec.user_id, spec.video_id)
+    reports: list[tuple[Phase, int, int]] = []
+
+    def progress(phase: Phase, done: int, total: int) -> None:
+        reports.append((phase, done, total))
+        if phase == Phase.VIDEO_CHUNKS and done == total:
+            chunks_done.set()
+
+    made = list(make_media(spec, LocalStore(settings.storage_dir), providers, calls, progress))
+    assert len(made) == 3
+    phases = [phase for phase, _, _ in reports]
+    order = [PHASES.index(phase) for phase in phases]
+    assert phases[0] == Phase.STORYBOARD and Phase.VIDEO_CHUNKS in phases
+    if music_last:  # the video then waits for its music, and says so
+        assert reports[-2:] == [(Phase.MUSIC, 0, 1), (Phase.MUSIC, 1, 1)]
+        assert all(p != Phase.MUSIC for p in phases[:-2])
+        assert order[:-2] == sorted(order[:-2])
+    else:  # music was never what the video waited for
+        assert Phase.MUSIC not in phases and order == sorted(order)
