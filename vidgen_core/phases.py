@@ -12,6 +12,7 @@ import logging
 import queue
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -342,31 +343,36 @@ def make_media(
     calls: CallCache,
     progress: Progress = no_progress,
     workers: Callable[[str], int] = lambda _provider: 1,
-) -> Iterator[Media]:
+) -> Iterator[tuple[Media, float]]:
     """The storyboard then its chunks, with the music made beside them: the critical path is
-    plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready; what
+    plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready, with the
+    ``time.perf_counter()`` at which its phase's work began; what
     finished is yielded before the first failure is raised, so it is kept. ``workers(provider)`` sets how many
     calls a phase starts at once (the call cache bounds what is really in flight per provider).
 
     Progress follows the pictures (storyboard, then chunks); music is reported only once the video waits for it,
     so the current phase never flips between the two lines of work."""
-    ready: queue.Queue[Media | None] = queue.Queue()  # None: one of the two lines of work ended
+    ready: queue.Queue[tuple[Media, float] | None] = queue.Queue()  # None: one of the two lines of work ended
     lock, ended_lines = threading.Lock(), set[str]()
 
     def pictures() -> None:
+        started = time.perf_counter()
         with named(Phase.STORYBOARD):
             board = make_storyboard(spec, store, providers, calls, progress, workers(providers.images.provider))
-        ready.put(board)
+        ready.put((board, started))
+        started = time.perf_counter()
         with named(Phase.VIDEO_CHUNKS):
-            ready.put(make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider)))
+            chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
+        ready.put((chunks, started))
         with lock:
             ended_lines.add("pictures")
             if "music" not in ended_lines:
                 progress(Phase.MUSIC, 0, 1)  # the pictures are done; the video waits for its music
 
     def sound() -> None:
+        started = time.perf_counter()
         with named(Phase.MUSIC):
-            ready.put(make_music(spec, store, providers, calls))
+            ready.put((make_music(spec, store, providers, calls), started))
         with lock:
             ended_lines.add("music")
             if "pictures" in ended_lines:

@@ -6,7 +6,6 @@ extra process cost. Every provider call goes through the video's call cache, so 
 changed.
 """
 
-import time
 from functools import partial
 
 import dagster as dg
@@ -130,16 +129,10 @@ def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: Vidg
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready."""
     with step(context, vidgen, Phase.STORYBOARD) as s:
         workers = partial(calls_in_flight, vidgen.settings())
-        clips_started: float | None = None  # the chunks' wall time starts once the storyboard is done
-        for made in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
+        for made, started in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
             phase, result = MEDIA_RESULTS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
-                done = result(
-                    s.phase_step(phase, clips_started if phase == Phase.VIDEO_CHUNKS else None), video_spec, made
-                )
-            if phase == Phase.STORYBOARD:
-                clips_started = time.perf_counter()
-            yield done
+                yield result(s.phase_step(phase, started), video_spec, made)
 
 
 def _storyboard_result(s: Step, spec: VideoSpec, board: Storyboard) -> dg.MaterializeResult:

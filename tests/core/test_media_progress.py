@@ -56,7 +56,7 @@ def test_the_current_phase_never_flips_back(settings: Settings, music_last: bool
         if phase == Phase.VIDEO_CHUNKS and done == total:
             chunks_done.set()
 
-    made = list(make_media(spec, LocalStore(settings.storage_dir), providers, calls, progress))
+    made = [m for m, _ in make_media(spec, LocalStore(settings.storage_dir), providers, calls, progress)]
     assert len(made) == 3
     phases = [phase for phase, _, _ in reports]
     order = [PHASES.index(phase) for phase in phases]
