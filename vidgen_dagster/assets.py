@@ -132,7 +132,8 @@ def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: Vidg
         for made, started in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
             phase, result = MEDIA_RESULTS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
-                yield result(s.phase_step(phase, started), video_spec, made)
+                done = result(s.phase_step(phase, started), video_spec, made)
+            yield done
 
 
 def _storyboard_result(s: Step, spec: VideoSpec, board: Storyboard) -> dg.MaterializeResult:
