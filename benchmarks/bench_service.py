@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -33,7 +34,7 @@ import yaml
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 ALL_RUNS = """{ runsOrError(filter: {tags: [{key: "vidgen/source", value: "api"}]}, limit: 100000) {
-  ... on Runs { results { creationTime } } } }"""
+  ... on Runs { results { creationTime status } } } }"""
 TICKS = """{ sensorOrError(sensorSelector: {repositoryLocationName: "vidgen", repositoryName: "__repository__",
   sensorName: "video_requests"}) { ... on Sensor { sensorState { ticks(limit: 1000) {
   timestamp endTimestamp status runIds } } } } }"""
@@ -204,7 +205,8 @@ def burst(submissions: int, concurrency: int) -> dict[str, object]:
             first_submit, last_submit = asyncio.run(submit_all())
             deadline = time.monotonic() + BURST_TIMEOUT_S
             while True:
-                created = [r["creationTime"] for r in _graphql(ui, ALL_RUNS)["runsOrError"]["results"]]
+                runs = _graphql(ui, ALL_RUNS)["runsOrError"]["results"]
+                created = [r["creationTime"] for r in runs]
                 if len(created) >= submissions or time.monotonic() > deadline:
                     break
                 time.sleep(1)
@@ -213,6 +215,7 @@ def burst(submissions: int, concurrency: int) -> dict[str, object]:
                 if all(t["status"] != "STARTED" for t in ticks) or time.monotonic() > deadline:
                     break
                 time.sleep(1)
+            runs = _graphql(ui, ALL_RUNS)["runsOrError"]["results"]  # statuses once the tick is over
         finally:
             _stop(process)
     with_runs = sorted(
@@ -222,6 +225,7 @@ def burst(submissions: int, concurrency: int) -> dict[str, object]:
     return {
         "submissions": submissions,
         "runs_created": len(created),
+        "run_statuses": dict(Counter(r["status"] for r in runs)),  # all QUEUED: every run was also submitted
         "submit_wall_s": round(last_submit - first_submit, 2),
         "last_submit_to_last_run_created_s": round(last_created - last_submit, 2),
         "first_submit_to_last_run_created_s": round(last_created - first_submit, 2),
