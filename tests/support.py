@@ -25,6 +25,7 @@ from PIL import Image
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
+from vidgen_dagster.instance import ensure_config
 
 T = TypeVar("T")
 
@@ -144,7 +145,8 @@ def vidgen_in_process(args: list[str]) -> CliResult:
 
 @contextmanager
 def instance_at(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
-    """The instance in ``dagster_home``, opened the way `make ui` opens it."""
+    """The instance in ``dagster_home``, opened the way `make ui` opens it (with the embedded config)."""
+    ensure_config(dagster_home)
     old = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     instance = dg.DagsterInstance.get()

@@ -24,13 +24,17 @@ def configure_pools(instance: dg.DagsterInstance, settings: Settings) -> None:
         instance.event_log_storage.set_concurrency_slots(pool, limit)
 
 
-def open_instance(settings: Settings) -> dg.DagsterInstance:
-    """The instance in DAGSTER_HOME (default ``.vidgen/dagster``, with the embedded SQLite config), pools set."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
+def ensure_config(home: Path) -> None:
+    """Give a new Dagster home the embedded config (``dagster.yaml``); an existing one keeps its own."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() and INSTANCE_TEMPLATE.exists():
         shutil.copyfile(INSTANCE_TEMPLATE, config)
+
+
+def open_instance(settings: Settings) -> dg.DagsterInstance:
+    """The instance in DAGSTER_HOME (default ``.vidgen/dagster``, with the embedded SQLite config), pools set."""
+    ensure_config(Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))))
     instance = dg.DagsterInstance.get()
     configure_pools(instance, settings)
     return instance
