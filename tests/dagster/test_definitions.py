@@ -13,7 +13,9 @@ import pytest
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
+from vidgen_core.settings import Settings
 from vidgen_dagster.definitions import defs
+from vidgen_dagster.instance import configure_pools
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,12 +71,31 @@ def test_every_asset_check_says_what_it_verifies() -> None:
     assert "0.1 s" in described["duration_matches_spec"] and "1 LU" in described["loudness_on_target"]
 
 
-def test_shipped_instance_config_turns_telemetry_and_the_community_pop_up_off(tmp_path: Path) -> None:
+def test_shipped_instance_config_turns_telemetry_and_the_community_pop_up_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the event log's folder, as `vidgen` sets it
     shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
         assert instance.telemetry_enabled is False
         assert instance.nux_enabled is False
         assert instance.get_settings("concurrency")["runs"]["max_concurrent_runs"] == 2
+
+
+def test_shipped_instance_keeps_every_runs_events_in_one_file_with_the_provider_pools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    settings = Settings(home=tmp_path / "vidgen")
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        storage = instance.event_log_storage
+        assert type(storage).__name__ == "ConsolidatedSqliteEventLogStorage"
+        assert (tmp_path / "event_log.db").is_file()
+        configure_pools(instance, settings)  # what `vidgen init` and every CLI command do
+        assert storage.supports_global_concurrency_limits
+        assert storage.get_concurrency_info("replicate").slot_count == settings.replicate_concurrency
+        assert instance.get_settings("sensors") == {"use_threads": True, "num_submit_workers": 4}
 
 
 def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
