@@ -28,6 +28,14 @@ from vidgen_core.settings import Settings
 from vidgen_dagster.instance import ensure_config
 
 T = TypeVar("T")
+CHECKS = {  # every asset check the graph defines
+    "one_image_per_beat",
+    "every_beat_covered",
+    "duration_matches_spec",
+    "has_video_and_audio",
+    "resolution_matches_aspect",
+    "loudness_on_target",
+}
 
 # --- the asset graph, in process --------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from vidgen_core.chunking import plan_chunks
 from vidgen_core.costs import beat_estimate, estimate, list_price
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound
 from vidgen_core.ledger import Ledger, LedgerRow
-from vidgen_core.models import GenerationRequest, Phase, Take, VideoSpec
+from vidgen_core.models import Camera, GenerationRequest, Phase, Take, VideoSpec
 from vidgen_core.records import CallState, RequestDB, RequestRecord
 from vidgen_core.storage import BlobStore, VideoKeys
 
@@ -22,6 +22,8 @@ class BeatState(BaseModel):
     index: int
     beat_id: str
     name: str
+    shot_type: str
+    camera: Camera
     start_s: int
     duration_s: int
     take: int
@@ -73,6 +75,8 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
                     index=beat.index,
                     beat_id=beat.beat_id,
                     name=beat.name,
+                    shot_type=beat.shot_type,
+                    camera=beat.camera,
                     start_s=beat.start_s,
                     duration_s=beat.duration_s,
                     take=beat.take,

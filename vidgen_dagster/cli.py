@@ -178,8 +178,6 @@ def _owned(db: RequestDB, video_id: str) -> RequestRecord:
 
 
 def _show(state: Any) -> str:
-    from vidgen_core.beats import BEATS_BY_ID  # here, to keep this edit to _show
-
     lines = [
         f"{state.video_id} ({state.user_id}): {state.status}; spent ${state.spent_usd:.4f}"
         + (f" of ${state.max_cost_usd:.2f}" if state.max_cost_usd is not None else "")
@@ -189,11 +187,9 @@ def _show(state: Any) -> str:
     ]
     for b in state.beats:
         takes = ",".join(str(t) for t in b.takes)
-        tpl = BEATS_BY_ID.get(b.beat_id)  # the frames no longer caption shot and camera: say them here
-        shot = f" ({tpl.shot_type}, {tpl.camera.value})" if tpl else ""
-        lines.append(
+        lines.append(  # the frames carry no captions: shot and camera are said here
             f"  beat {b.index:2d}  {b.start_s:3d}-{b.start_s + b.duration_s:3d}s  take {b.take} (of {takes})  "
-            f"${b.cost_usd:.4f}  {b.name}{shot}: {b.image_prompt[:70]}"
+            f"${b.cost_usd:.4f}  {b.name} ({b.shot_type}, {b.camera.value}): {b.image_prompt[:70]}"
         )
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import pytest
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
+from tests.support import CHECKS
 from vidgen_core.settings import Settings
 from vidgen_dagster.definitions import defs
 from vidgen_dagster.instance import configure_pools
@@ -59,14 +60,7 @@ def test_graph_shape() -> None:
 def test_every_asset_check_says_what_it_verifies() -> None:
     graph = defs.resolve_asset_graph()
     described = {key.name: graph.get_check_spec(key).description for key in graph.asset_check_keys}
-    assert set(described) == {
-        "one_image_per_beat",
-        "every_beat_covered",
-        "duration_matches_spec",
-        "has_video_and_audio",
-        "resolution_matches_aspect",
-        "loudness_on_target",
-    }
+    assert set(described) == CHECKS
     assert all(text and len(text) > 30 for text in described.values()), described
     assert "0.1 s" in described["duration_matches_spec"] and "1 LU" in described["loudness_on_target"]
 

@@ -370,9 +370,7 @@ def _product(
         draw.rectangle((x0 + 0.1 * w, y0 + 0.45 * h, x1 - 0.1 * w, y0 + 0.6 * h), fill=accent)
 
 
-def _product_box(
-    job: ImageJob, layout: Layout | None, horizon: float, rng: random.Random
-) -> tuple[float, float, float, float]:
+def _product_box(job: ImageJob, layout: Layout | None, horizon: float, rng: random.Random) -> Box:
     """Where the product stands: sized by the shot, below any text, and whole in every frame of the beat's camera
     move (only an extreme close-up may fill the frame and be cut by it)."""
     spec, beat, width, height = job.spec, job.beat, job.width, job.height
@@ -397,7 +395,7 @@ def _product_box(
     if py - scale < top:  # below the text where it can stand, and never above what the camera shows
         fitted = min(max(py - top, 0.5 * scale), py - view.y0)
         pw, scale = pw * fitted / scale, fitted
-    return px - pw / 2, py - scale, px + pw / 2, py
+    return Box(px - pw / 2, py - scale, px + pw / 2, py)
 
 
 def draw_frame(job: ImageJob, text: bool = True, product: bool = True) -> Image.Image:

@@ -16,6 +16,13 @@ class KeyOutsideStore(ValueError):
     """A key that would reach outside the store: ``..``, an absolute path, a symlink out, a NUL byte."""
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system holds nothing
+        return False
+
+
 class BlobStore(Protocol):
     """Where media and manifests live. Keys are ``/``-separated paths in the layout of ``keys.py``."""
 
@@ -85,16 +92,14 @@ class LocalStore:
         return self.local_path(key).read_bytes()
 
     def exists(self, key: str) -> bool:
-        try:
-            return self._path(key).is_file()
-        except OSError:  # a name too long for the file system holds nothing
-            return False
+        return _is_file(self._path(key))
 
     def local_path(self, key: str) -> Path:
         """The object's file; NotFound (whose message names the key, never the folder) if there is none."""
-        if not self.exists(key):
+        path = self._path(key)
+        if not _is_file(path):
             raise NotFound(f"no object at {key[:200]!r}")
-        return self._path(key)
+        return path
 
     def size(self, key: str) -> int:
         return self.local_path(key).stat().st_size
