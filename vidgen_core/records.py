@@ -350,6 +350,11 @@ class RequestDB:
         """Every queued or running request, oldest first."""
         return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
 
+    def failed_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
+        """Requests that failed after ``since``, oldest first (a retry of their run may still finish them)."""
+        c = requests_table.c
+        return self._select(c.status == Status.FAILED, c.updated_at > since, limit=limit)
+
     def _select(self, *where: Any, limit: int) -> list[RequestRecord]:
         query = sa.select(requests_table).where(*where).order_by(requests_table.c.seq).limit(limit)
         with self.engine.connect() as conn:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.tags import MAX_RETRIES_TAG
 
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import RenderedVideo, Storyboard
@@ -15,7 +16,7 @@ from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import REQUEST_TAG, process_tags, step_failure_text, sync_all
+from vidgen_dagster.runs import REQUEST_TAG, process_tags, run_failure_text, step_failure_text, sync_all
 
 
 def run_video(
@@ -36,6 +37,9 @@ def run_video(
         "vidgen/source": source,
         "vidgen/user": record.user_id,
         REQUEST_TAG: record.request_id,
+        # Never retried by Dagster's run retry: its daemon cannot relaunch an in-process run, and a user who pressed
+        # Ctrl-C wants it stopped; `vidgen resume` finishes it.
+        MAX_RETRIES_TAG: "0",
         **process_tags(settings.heartbeat_s),
     }
     result = defs.resolve_job_def("generate_video").execute_in_process(
@@ -101,6 +105,9 @@ def summarize(
 
 
 def failure_message(result: Any) -> str:
-    """``step: what went wrong`` for the first failed step of an in-process run."""
+    """``step: what went wrong`` for the first failed step of an in-process run, else why the run failed."""
     failures = [e for e in result.all_events if e.is_step_failure]
-    return step_failure_text(failures[0]) if failures else "run: the run failed before any step ran"
+    if failures:
+        return step_failure_text(failures[0])
+    ends = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
+    return run_failure_text(ends[0].message if ends else None)

@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
+from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, PARTITION_NAME_TAG, WILL_RETRY_TAG
 
+from vidgen_core.errors import plain_error
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Phase
-from vidgen_core.records import ACTIVE, BACKFILL_PREFIX, RequestDB, RequestRecord, Status
-from vidgen_dagster.failures import PHASE_KEY
+from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status
+from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY
 
 REQUEST_TAG = "vidgen/request_id"
 RUN_KEY_TAG = "dagster/run_key"
@@ -28,6 +29,13 @@ LOST_AFTER = timedelta(minutes=10)
 # A running step touches its request row every heartbeat; a run silent for DEAD_AFTER heartbeats has lost its
 # process (on this host, an exited pid and two missed heartbeats are enough).
 DEAD_AFTER, GONE_AFTER = 4.5, 2.0
+# Dagster's retry daemon looks for failed runs every 5 s; a run marked to be retried whose retry has not appeared
+# after RETRY_WAIT will not be retried (no daemon, or nothing it can relaunch) and its request is failed.
+RETRY_WAIT = timedelta(seconds=15)
+# A failed request is still followed this long, so a run retry (or a re-execution from the UI) that appears after it
+# failed brings it back to running, and then complete.
+FOLLOW_FAILED = timedelta(minutes=10)
+_INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
 
@@ -53,12 +61,14 @@ def step_failure_text(event: dg.DagsterEvent) -> str:
     data = event.step_failure_data
     if data.user_failure_data and data.user_failure_data.description:
         phase = data.user_failure_data.metadata.get(PHASE_KEY)
-        return f"{phase.value if phase else event.step_key}: {data.user_failure_data.description}"
+        return f"{phase.value if phase else event.step_key}: {plain_error(data.user_failure_data.description)}"
     error = data.error
     while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
         error = error.cause
-    message = re.sub(r"^[\w.]+: ", "", error.message.strip()) if error else "unknown error"  # drop the class path
-    return f"{event.step_key}: {message}"
+    if error is not None and error.cls_name in _INTERRUPTS:
+        return f"{event.step_key}: {INTERRUPTED}"
+    message = re.sub(r"^[\w.]+(: |$)", "", error.message.strip()) if error else ""  # drop the class path
+    return f"{event.step_key}: {plain_error(message) or 'an unexpected error; see the run in the Dagster UI'}"
 
 
 def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
@@ -69,9 +79,18 @@ def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     if steps and steps[0].event_log_entry.dagster_event:
         return step_failure_text(steps[0].event_log_entry.dagster_event)
     ends = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE, limit=1).records
-    if ends and ends[0].event_log_entry.dagster_event:
-        return f"run: {ends[0].event_log_entry.dagster_event.message or 'failed'}"
-    return "run: the run failed before any step ran"
+    return run_failure_text(
+        ends[0].event_log_entry.dagster_event.message if ends and ends[0].event_log_entry.dagster_event else None
+    )
+
+
+def run_failure_text(message: str | None) -> str:
+    """``run: why`` for a run that failed outside its steps, in plain words."""
+    if message is None:
+        return "run: the run failed before any step ran"
+    if "interrupted" in message.lower():
+        return f"run: {INTERRUPTED}"
+    return f"run: {plain_error(message)}"
 
 
 def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[str, float]:
@@ -123,9 +142,31 @@ def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
     return None
 
 
-def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> None:
-    """Mark a run whose process died as failed, so it stops looking alive in the UI."""
+def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> dg.DagsterRun:
+    """Mark a run whose process died as failed, so it stops looking alive in the UI, and give back the pool slots
+    its steps held (a dead process never does). Returns the run as stored now, with Dagster's retry decision."""
     instance.report_run_failed(run, message=reason)
+    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return instance.get_run_by_id(run.run_id) or run.with_status(dg.DagsterRunStatus.FAILURE)
+
+
+def retry_coming(run: dg.DagsterRun, ended: datetime | None) -> bool:
+    """Whether Dagster's run retry will still re-execute this failed run: it is marked to be retried, the retry
+    daemon can relaunch it (an in-process run, e.g. the CLI's, has no origin to relaunch), and it ended less than
+    RETRY_WAIT ago or its retry exists."""
+    if run.tags.get(WILL_RETRY_TAG) != "true" or run.remote_job_origin is None:
+        return False
+    return AUTO_RETRY_RUN_ID_TAG in run.tags or datetime.now(UTC) - (ended or datetime.now(UTC)) < RETRY_WAIT
+
+
+def _reexecutes(instance: dg.DagsterInstance, run: dg.DagsterRun, run_id: str | None) -> bool:
+    """Whether ``run`` re-executes the run ``run_id`` (a run retry, or a re-execution from the UI)."""
+    if not run_id or run.run_id == run_id or not run.root_run_id:
+        return False
+    if run_id in (run.parent_run_id, run.root_run_id):
+        return True
+    earlier = instance.get_run_by_id(run_id)
+    return earlier is not None and earlier.root_run_id == run.root_run_id
 
 
 def _awaited(run: dg.DagsterRun, record: RequestRecord) -> bool:
@@ -140,8 +181,12 @@ def _time(timestamp: float | None) -> datetime | None:
 
 
 def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRecord | None) -> None:
-    """Bring an active request's row in step with its latest run: queued, running, complete, or failed with why."""
-    if not record.active:
+    """Bring an active request's row in step with its latest run: queued, running, complete, or failed with why.
+    A failed request follows a later re-execution of its run (Dagster's run retry, or the UI's)."""
+    followed = (
+        record.status == Status.FAILED and run is not None and _reexecutes(instance, run.dagster_run, record.run_id)
+    )
+    if not record.active and not followed:
         return
     if run is None:
         if record.status == Status.RUNNING and datetime.now(UTC) - record.updated_at > LOST_AFTER:
@@ -152,9 +197,10 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             )
         return
     dagster_run, status = run.dagster_run, run.dagster_run.status
+    ended = _time(run.end_time)
     if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
-        fail_dead_run(instance, dagster_run, dead)
-        dagster_run, status = dagster_run.with_status(dg.DagsterRunStatus.FAILURE), dg.DagsterRunStatus.FAILURE
+        dagster_run = fail_dead_run(instance, dagster_run, dead)
+        status, ended = dagster_run.status, datetime.now(UTC)
     if record.status == Status.QUEUED and not _awaited(dagster_run, record):
         return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
@@ -166,25 +212,27 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             progress=100.0,
             current_phase=Phase.FINAL_VIDEO,
             error=None,
-            completed_at=_time(run.end_time),
+            completed_at=ended,
             cost_usd=Ledger(db.url).spent(record.video_id),
         )
-    elif status in _ENDED_BADLY and dagster_run.tags.get(WILL_RETRY_TAG) != "true":
+    elif status in _ENDED_BADLY and not retry_coming(dagster_run, ended):
         fields.update(
             status=Status.FAILED,
             error=failure_reason(instance, dagster_run),
-            completed_at=_time(run.end_time) or datetime.now(UTC),
+            completed_at=ended or datetime.now(UTC),
             cost_usd=Ledger(db.url).spent(record.video_id),
         )
     else:  # started, or failed with a run retry coming
-        fields.update(status=Status.RUNNING, started_at=record.started_at or _time(run.start_time))
+        fields.update(
+            status=Status.RUNNING, error=None, completed_at=None, started_at=record.started_at or _time(run.start_time)
+        )
     if any(getattr(record, k) != v for k, v in fields.items()):
         db.update(record.video_id, **fields)
 
 
 def sync_all(db: RequestDB, instance: dg.DagsterInstance, records: list[RequestRecord]) -> dict[str, dg.RunRecord]:
     """Sync many requests with one run query; returns the runs found, by video id."""
-    runs = latest_runs(instance, [r.video_id for r in records if r.status in ACTIVE])
+    runs = latest_runs(instance, [r.video_id for r in records if r.status != Status.COMPLETE])
     for record in records:
         sync(db, instance, record, runs.get(record.video_id))
     return runs

@@ -27,6 +27,7 @@ from replicate.exceptions import ReplicateError
 from vidgen_core.errors import ProviderError, scrub
 from vidgen_core.providers.ports import Journal
 from vidgen_core.settings import Settings
+from vidgen_core.stopping import pause
 
 PROVIDER = "replicate"
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
@@ -47,7 +48,7 @@ class Finished:
 class ReplicateRunner:
     """Creates, resumes, polls and downloads predictions for one Replicate account."""
 
-    def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings, sleep: Callable[[float], None] = pause) -> None:
         self.settings, self.sleep = settings, sleep
         self._token = settings.replicate_api_token.get_secret_value() if settings.replicate_api_token else None
         self._retry_after = threading.local()
