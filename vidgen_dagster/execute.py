@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import dagster as dg
@@ -32,6 +33,7 @@ def run_video(
     db, ledger = RequestDB(settings.db_url), Ledger(settings.db_url)
     db.update(record.video_id, status=Status.RUNNING, error=None, completed_at=None)  # the sensor leaves it alone
     instance.add_dynamic_partitions(videos.name, [record.video_id])
+    run_id = str(uuid.uuid4())  # named in the process tags, so a run retry's copy of them is told apart
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
     tags = {
         "vidgen/source": source,
@@ -40,10 +42,15 @@ def run_video(
         # Never retried by Dagster's run retry: its daemon cannot relaunch an in-process run, and a user who pressed
         # Ctrl-C wants it stopped; `vidgen resume` finishes it.
         MAX_RETRIES_TAG: "0",
-        **process_tags(settings.heartbeat_s),
+        **process_tags(run_id, settings.heartbeat_s),
     }
     result = defs.resolve_job_def("generate_video").execute_in_process(
-        instance=instance, partition_key=record.video_id, raise_on_error=False, run_config=config, tags=tags
+        instance=instance,
+        partition_key=record.video_id,
+        raise_on_error=False,
+        run_config=config,
+        tags=tags,
+        run_id=run_id,
     )
     sync_all(db, instance, [db.get(record.video_id)])
     return summarize(

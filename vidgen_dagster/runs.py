@@ -23,6 +23,7 @@ REQUEST_TAG = "vidgen/request_id"
 RUN_KEY_TAG = "dagster/run_key"
 BACKFILL_TAG = "dagster/backfill"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
+PROCESS_RUN_TAG = "vidgen/process_run"  # the run whose process the tags above name (a run retry copies them)
 EXECUTOR_TAG = "vidgen/executor"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
@@ -106,9 +107,10 @@ def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[
     return timings
 
 
-def process_tags(heartbeat_s: float, executor: str = "in_process") -> dict[str, str]:
+def process_tags(run_id: str, heartbeat_s: float, executor: str = "in_process") -> dict[str, str]:
     """Tags naming the process that executes a run's steps and its heartbeat, so a dead one can be recognised."""
     return {
+        PROCESS_RUN_TAG: run_id,
         HOST_TAG: socket.gethostname(),
         PID_TAG: str(os.getpid()),
         HEARTBEAT_TAG: f"{heartbeat_s:g}",
@@ -129,8 +131,8 @@ def _pid_exited(pid: str) -> bool:
 def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
     """Why a started run's process is known to be dead, or None while it may be alive."""
     pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-    if not pid:
-        return None  # a run that has not started a step of ours yet
+    if not pid or run.tags.get(PROCESS_RUN_TAG, run.run_id) != run.run_id:
+        return None  # a run that has not started a step of ours yet (a run retry carries its parent's tags)
     if run.tags.get(EXECUTOR_TAG, "in_process") != "in_process":
         return None  # steps in processes of their own (Celery, multiprocess) may wait queued: Dagster's monitor rules
     beat = float(run.tags.get(HEARTBEAT_TAG) or 10)

@@ -16,7 +16,15 @@ from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
-from vidgen_dagster.runs import EXECUTOR_TAG, HEARTBEAT_TAG, HOST_TAG, PID_TAG, REQUEST_TAG, process_gone
+from vidgen_dagster.runs import (
+    EXECUTOR_TAG,
+    HEARTBEAT_TAG,
+    HOST_TAG,
+    PID_TAG,
+    PROCESS_RUN_TAG,
+    REQUEST_TAG,
+    process_gone,
+)
 
 
 def _submit(settings: Settings, prompt: str, user: str) -> RequestRecord:
@@ -99,6 +107,8 @@ def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
     assert "not been heard from for 46 s" in (process_gone(elsewhere, silent_for(46)) or "")
     on_celery = run(**{PID_TAG: str(exited.pid), EXECUTOR_TAG: "celery"})  # a step process ends; the next may queue
     assert process_gone(on_celery, silent_for(600)) is None
+    retry = run(**{PID_TAG: str(exited.pid), PROCESS_RUN_TAG: "its-parent-run"})  # a run retry copies the tags
+    assert process_gone(retry, silent_for(600)) is None  # until a step of its own names its process
 
 
 def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings, instance: dg.DagsterInstance) -> None:
