@@ -350,6 +350,10 @@ class RequestDB:
         """Every queued or running request, oldest first."""
         return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
 
+    def of_videos(self, video_ids: list[str]) -> list[RequestRecord]:
+        """The requests of these videos (those that have one), oldest first."""
+        return self._select(requests_table.c.video_id.in_(video_ids), limit=len(video_ids)) if video_ids else []
+
     def failed_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
         """Requests that failed after ``since``, oldest first (a retry of their run may still finish them)."""
         c = requests_table.c

@@ -33,8 +33,8 @@ DEAD_AFTER, GONE_AFTER = 4.5, 2.0
 # Dagster's retry daemon looks for failed runs every 5 s; a run marked to be retried whose retry has not appeared
 # after RETRY_WAIT will not be retried (no daemon, or nothing it can relaunch) and its request is failed.
 RETRY_WAIT = timedelta(seconds=15)
-# A failed request is still followed this long, so a run retry (or a re-execution from the UI) that appears after it
-# failed brings it back to running, and then complete.
+# A failed request is still looked at this long, so a run retry (or a re-execution from the UI) that appears and ends
+# between two sensor rounds still brings it to complete.
 FOLLOW_FAILED = timedelta(minutes=10)
 _INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
@@ -161,6 +161,22 @@ def retry_coming(run: dg.DagsterRun, ended: datetime | None) -> bool:
     return AUTO_RETRY_RUN_ID_TAG in run.tags or datetime.now(UTC) - (ended or datetime.now(UTC)) < RETRY_WAIT
 
 
+def _follows(instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRecord | None) -> bool:
+    """Whether an ended request follows ``run``: a later run of its video, made after it ended or re-executing its
+    run (the retry may have been made just before the request was failed)."""
+    if record.active or run is None or run.dagster_run.run_id == record.run_id:
+        return False
+    ended = record.completed_at or record.updated_at
+    return run.create_timestamp > ended or _reexecutes(instance, run.dagster_run, record.run_id)
+
+
+def in_progress_videos(instance: dg.DagsterInstance) -> list[str]:
+    """The videos with a run queued or under way, whoever launched it."""
+    records = instance.get_run_records(dg.RunsFilter(statuses=[*_WAITING, dg.DagsterRunStatus.STARTED]))
+    videos = (r.dagster_run.tags.get(PARTITION_NAME_TAG) for r in records)
+    return list(dict.fromkeys(v for v in videos if v))
+
+
 def _reexecutes(instance: dg.DagsterInstance, run: dg.DagsterRun, run_id: str | None) -> bool:
     """Whether ``run`` re-executes the run ``run_id`` (a run retry, or a re-execution from the UI)."""
     if not run_id or run.run_id == run_id or not run.root_run_id:
@@ -183,12 +199,9 @@ def _time(timestamp: float | None) -> datetime | None:
 
 
 def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRecord | None) -> None:
-    """Bring an active request's row in step with its latest run: queued, running, complete, or failed with why.
-    A failed request follows a later re-execution of its run (Dagster's run retry, or the UI's)."""
-    followed = (
-        record.status == Status.FAILED and run is not None and _reexecutes(instance, run.dagster_run, record.run_id)
-    )
-    if not record.active and not followed:
+    """Bring a request's row in step with its latest run: queued, running, complete, or failed with why. An ended
+    request follows a later run of its video (a run retry, a re-execution or a launchpad run from the UI)."""
+    if not record.active and not _follows(instance, record, run):
         return
     if run is None:
         if record.status == Status.RUNNING and datetime.now(UTC) - record.updated_at > LOST_AFTER:

@@ -10,7 +10,7 @@ from vidgen_core.records import BACKFILL_PREFIX, Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
-from vidgen_dagster.runs import FOLLOW_FAILED, REQUEST_TAG, RUN_KEY_TAG, sync_all
+from vidgen_dagster.runs import FOLLOW_FAILED, REQUEST_TAG, RUN_KEY_TAG, in_progress_videos, sync_all
 
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
 # so ask for less and get every round.
@@ -32,8 +32,11 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
     db, seen = vidgen.requests(), int(context.cursor or 0)
     new = db.pending(after_seq=seen, limit=PAGE)
     active = db.active(limit=PAGE)
-    failed = db.failed_since(datetime.now(UTC) - FOLLOW_FAILED, limit=PAGE)  # a run retry may bring them back
-    runs = sync_all(db, context.instance, [*active, *failed])
+    # Ended requests whose video has a later run (a run retry, a re-execution or launchpad run from the UI) follow it.
+    ended = db.failed_since(datetime.now(UTC) - FOLLOW_FAILED, limit=PAGE) + db.of_videos(
+        in_progress_videos(context.instance)
+    )
+    runs = sync_all(db, context.instance, [*active, *{r.video_id: r for r in ended if not r.active}.values()])
     waiting = {  # queued rows whose run (the first, or a regeneration's new run key) does not exist yet
         r.video_id: r
         for r in [*active, *new]
