@@ -145,10 +145,9 @@ def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
 
 
 def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> dg.DagsterRun:
-    """Mark a run whose process died as failed, so it stops looking alive in the UI, and give back the pool slots
-    its steps held (a dead process never does). Returns the run as stored now, with Dagster's retry decision."""
+    """Mark a run whose process died as failed, so it stops looking alive in the UI. Returns the run as stored now,
+    with Dagster's retry decision."""
     instance.report_run_failed(run, message=reason)
-    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
     return instance.get_run_by_id(run.run_id) or run.with_status(dg.DagsterRunStatus.FAILURE)
 
 
@@ -216,6 +215,8 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
     if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
         dagster_run = fail_dead_run(instance, dagster_run, dead)
         status, ended = dagster_run.status, datetime.now(UTC)
+    if status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):  # a killed run's steps never give
+        instance.event_log_storage.free_concurrency_slots_for_run(dagster_run.run_id)  # their pool slots back
     if record.status == Status.QUEUED and not _awaited(dagster_run, record):
         return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
@@ -247,7 +248,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
 
 def sync_all(db: RequestDB, instance: dg.DagsterInstance, records: list[RequestRecord]) -> dict[str, dg.RunRecord]:
     """Sync many requests with one run query; returns the runs found, by video id."""
-    runs = latest_runs(instance, [r.video_id for r in records if r.status != Status.COMPLETE])
+    runs = latest_runs(instance, [r.video_id for r in records])
     for record in records:
         sync(db, instance, record, runs.get(record.video_id))
     return runs

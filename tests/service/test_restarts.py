@@ -220,8 +220,8 @@ def test_a_launchpad_regeneration_pays_once_through_a_kill_a_run_retry_and_a_re_
             return retry if retry and retry.status == dg.DagsterRunStatus.SUCCESS else None
 
         retry = wait("the run retry to finish the regeneration", 180, retried)
-        wait("the request to follow it", 30, lambda: db.get(video).run_id == retry.run_id)
-        assert db.get(video).status == Status.COMPLETE
+        followed = (retry.run_id, Status.COMPLETE)
+        wait("the request to follow it", 30, lambda: (db.get(video).run_id, db.get(video).status) == followed)
         assert [t.take for t in db.takes(video) if t.beat_index == 1] == [0, 1]
         paid = fake_replicate.paid
 
