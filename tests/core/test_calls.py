@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase
 from vidgen_core.records import CallState, RequestDB
 from vidgen_core.settings import Settings
+from vidgen_core.stopping import Stopped, pause
 from vidgen_core.storage import LocalStore
 
 
@@ -130,3 +132,26 @@ def test_takes_are_recorded_selected_and_idempotent_per_run(settings: Settings) 
     assert sorted(t.take for t in db.takes("vid-t1")) == [0, 1, 2]
     with pytest.raises(Exception, match="has no take 7"):
         db.select_take("vid-t1", 2, 7)
+
+
+def test_a_call_cut_off_by_storage_is_recorded_in_words_and_one_told_to_stop_is_kept(cache: CallCache) -> None:
+    def read_only(tmp: Path, journal: object) -> Made:
+        raise OSError(errno.EROFS, "Read-only file system", "/srv/vidgen/storage/ana/cache/x.png")
+
+    with pytest.raises(OSError):
+        cache.run(_call(), read_only)
+    (row,) = cache.ledger.rows("vid-calls1")
+    assert row.state == CallState.FAILED
+    assert row.error == "the storage is read-only; make it writable, then resume the video"  # no path, no class
+
+    def stopped(tmp: Path, journal: object) -> Made:
+        cache.stop.set()  # Ctrl-C while the call waits on its provider
+        pause(1.0)
+        raise AssertionError("pause did not stop")
+
+    with pytest.raises(Stopped):
+        cache.run(_call(prompt="another"), stopped)
+    assert cache.ledger.rows("vid-calls1")[-1].state == CallState.RESERVED  # kept for the resume, not failed
+    with pytest.raises(Stopped):  # and no new call starts
+        cache.run(_call(prompt="a third"), Provider())
+    assert len(cache.ledger.rows("vid-calls1")) == 2

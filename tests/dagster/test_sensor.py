@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -76,6 +77,23 @@ def test_request_follows_its_run_to_failed_with_the_reason(
     assert row.status == Status.FAILED
     assert row.error == "video_spec: local model rules failed: the planner is down"
     assert row.current_phase == "video_spec" and row.completed_at is not None
+
+
+def test_a_run_error_names_no_server_path_nor_class(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = str(settings.storage_dir / "local-user" / "cache" / "ab" / "plan.json")
+
+    def read_only(self: LocalPlanner, request: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", where)
+
+    monkeypatch.setattr(LocalPlanner, "plan", read_only)
+    record = _submit(settings, "A 5-second ad for Nike", "ana")
+    launch(settings, instance, tick(settings, instance, cursor=None))
+    tick(settings, instance, cursor=str(record.seq))
+    row = RequestDB(settings.db_url).get(record.video_id)
+    assert row.status == Status.FAILED
+    assert row.error == "video_spec: the storage is read-only; make it writable, then resume the video"
 
 
 def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
