@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
 
 from tests.support import launch, tick
 from vidgen_core.errors import ProviderError
@@ -94,6 +95,19 @@ def test_a_run_error_names_no_server_path_nor_class(
     row = RequestDB(settings.db_url).get(record.video_id)
     assert row.status == Status.FAILED
     assert row.error == "video_spec: the storage is read-only; make it writable, then resume the video"
+
+
+def test_a_run_marked_to_retry_that_nothing_can_retry_fails_its_request(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    db = RequestDB(settings.db_url)
+    record = db.submit(build_request("A 5-second ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
+    # An in-process run (the CLI's before it carried dagster/max_retries=0): marked to retry, with no origin the
+    # retry daemon could relaunch.
+    tags = {PARTITION_NAME_TAG: record.video_id, WILL_RETRY_TAG: "true"}
+    instance.add_run(dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.FAILURE, tags=tags))
+    tick(settings, instance, cursor=None)
+    assert db.get(record.video_id).status == Status.FAILED  # not "running" forever, so `vidgen resume` works
 
 
 def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
