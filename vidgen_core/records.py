@@ -454,7 +454,10 @@ class RequestDB:
         motion_prompt: str | None = None,
         run_id: str | None = None,
     ) -> Take:
-        """Record the beat's next take and make it current. A run that already asked for one gets it back."""
+        """Record the beat's next take and make it current. A run that already asked for one gets it back.
+
+        A prompt not given is the current take's, so a re-roll keeps the custom prompts it was asked with.
+        """
         c = takes_table.c
         with locked(self.engine, f"takes:{video_id}") as conn:
             if run_id:
@@ -474,7 +477,18 @@ class RequestDB:
                     )
                 )
                 last = 0
-            take = Take(beat_index=beat_index, take=last + 1, image_prompt=image_prompt, motion_prompt=motion_prompt)
+            current = conn.execute(
+                sa.select(c.image_prompt, c.motion_prompt)
+                .where(c.video_id == video_id, c.beat_index == beat_index)
+                .order_by(c.selected_at.desc(), c.take.desc())
+                .limit(1)
+            ).one()
+            take = Take(
+                beat_index=beat_index,
+                take=last + 1,
+                image_prompt=image_prompt or current.image_prompt,
+                motion_prompt=motion_prompt or current.motion_prompt,
+            )
             conn.execute(
                 takes_table.insert().values(video_id=video_id, run_id=run_id, selected_at=_now(), **take.model_dump())
             )
