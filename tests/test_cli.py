@@ -13,6 +13,7 @@ from tests.support import (
     CHECKS,
     CliResult,
     cli_env,
+    delivered_by_hand,
     instance_at,
     run_checks,
     run_metadata,
@@ -160,6 +161,31 @@ def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monke
     offline = json.loads(vidgen_in_process(["estimate", "Create a 30-second Nike ad", "--json"]).stdout)
     assert offline["estimate_usd"] == 0.0  # the local renderers are free
     assert not home.exists()  # an estimate makes nothing
+
+
+def test_list_pages_a_users_videos_and_show_says_where_the_final_is(home: Path) -> None:
+    settings = Settings()
+    mine = [delivered_by_hand(settings, "ana", f"Create a 10-second ad for Brand{i} shoes") for i in range(3)]
+    delivered_by_hand(settings, "ben")
+    first = vidgen_in_process(["list", "--user", "ana", "--limit", "2", "--json"])
+    page = json.loads(first.stdout)
+    assert [v["video_id"] for v in page["videos"]] == mine[:0:-1] and (page["total"], page["offset"]) == (3, 0)
+    assert page["videos"][0] == {
+        "video_id": mine[2], "status": "complete", "progress": 100.0, "cost_usd": 0.0,
+        "title": "Create a 10-second ad for Brand2 shoes", "created_at": page["videos"][0]["created_at"],
+    }  # fmt: skip
+    text = vidgen_in_process(["list", "--user", "ana", "--offset", "2"]).stdout.splitlines()
+    assert text[0] == "ana: videos 3-3 of 3, newest first" and len(text) == 2
+    assert text[1].split()[:4] == [mine[0], "complete", "100.0%", "$0.0000"] and text[1].endswith("Brand0 shoes")
+    more = vidgen_in_process(["list", "--user", "ana", "--limit", "1"]).stdout
+    assert more.endswith("more: vidgen list --offset 1\n")
+    assert json.loads(vidgen_in_process(["list", "--json"]).stdout)["total"] == 0  # VIDGEN_DEFAULT_USER's
+    _one_line_error(vidgen_in_process(["list", "--limit", "0"]), 2, "choose a limit from 1 to 100")
+
+    final = LocalStore(settings.storage_dir).local_path(VideoKeys("ana", mine[0]).final())
+    shown = json.loads(vidgen_in_process(["show", mine[0], "--json"]).stdout)
+    assert shown["final_video"] == str(final)
+    assert vidgen_in_process(["show", mine[0]]).stdout.endswith(f"  final video: {final}\n")
 
 
 def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them(home: Path) -> None:

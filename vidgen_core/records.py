@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from vidgen_core.errors import NotFound, TooBusy
+from vidgen_core.errors import InvalidRequest, NotFound, TooBusy
 from vidgen_core.models import GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
@@ -131,6 +131,7 @@ class Status(StrEnum):
 
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
+PAGE_SIZE, PAGE_MAX, OFFSET_MAX = 20, 100, 1_000_000  # a page of a user's videos
 
 
 class RequestRecord(BaseModel):
@@ -421,8 +422,10 @@ class RequestDB:
             )
         return self.get(video_id)
 
-    def page(self, user_id: str, limit: int, offset: int = 0) -> tuple[list[RequestRecord], int]:
-        """A page of the user's videos, newest first, and how many they have in all."""
+    def page(self, user_id: str, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[RequestRecord], int]:
+        """A page of the user's videos, newest first, and how many they have in all (`vidgen list`, GET /api/videos)."""
+        if not 1 <= limit <= PAGE_MAX or not 0 <= offset <= OFFSET_MAX:
+            raise InvalidRequest(f"choose a limit from 1 to {PAGE_MAX} and an offset from 0 to {OFFSET_MAX}", "limit")
         c = requests_table.c
         query = sa.select(requests_table).where(c.user_id == user_id).order_by(c.seq.desc()).limit(limit).offset(offset)
         with self.engine.connect() as conn:
