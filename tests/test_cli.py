@@ -211,6 +211,9 @@ def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them
         instance.add_dynamic_partitions(videos.name, list(ages))
     dry = vidgen_in_process(["archive", "--older-than", "30", "--dry-run", "--json"])
     assert dry.code == 0 and json.loads(dry.stdout)["videos"] == ["vid-old-done"]
+    assert json.loads(dry.stdout)["partitions_left"] == 2  # what it would leave, not what there is now
+    said = vidgen_in_process(["archive", "--older-than", "30", "--dry-run"]).stdout
+    assert said.startswith("would archive 1 video(s)") and said.endswith("; 2 partition(s) would be left\n")
     done = vidgen_in_process(["archive", "--older-than", "30", "--json"])
     assert done.code == 0, done.stderr
     assert json.loads(done.stdout)["videos"] == ["vid-old-done"] and json.loads(done.stdout)["partitions_left"] == 2

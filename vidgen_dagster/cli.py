@@ -313,11 +313,11 @@ def _archive(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(done.model_dump_json(indent=2))
     else:
-        verb = "would archive" if args.dry_run else "archived"
+        verb, left = ("would archive", "would be left") if args.dry_run else ("archived", "left")
         print(
             f"{verb} {len(done.videos)} video(s) delivered before {done.cutoff:%Y-%m-%d %H:%M} UTC"
             + (f", deleted {done.runs_deleted} run(s)" if done.runs_deleted else "")
-            + f"; {done.partitions_left} partition(s) left"
+            + f"; {done.partitions_left} partition(s) {left}"
         )
     return 0
 
