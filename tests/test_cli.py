@@ -157,7 +157,7 @@ def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monke
     found = json.loads(result.stdout)
     assert found["by_phase"]["storyboard"] == pytest.approx(4 * IMAGE_MODELS["flux-dev"].usd_per_image)
     assert found["estimate_usd"] == pytest.approx(sum(found["by_phase"].values()), abs=1e-4)
-    assert found["estimate_usd"] > 0.5 and found["max_cost_usd"] == 10.0
+    assert found["estimate_usd"] > 0.5 and found["max_cost_usd"] == 10.0 and not found["over_budget"]
     offline = json.loads(vidgen_in_process(["estimate", "Create a 30-second Nike ad", "--json"]).stdout)
     assert offline["estimate_usd"] == 0.0  # the local renderers are free
     assert not home.exists()  # an estimate makes nothing
@@ -186,6 +186,24 @@ def test_list_pages_a_users_videos_and_show_says_where_the_final_is(home: Path) 
     shown = json.loads(vidgen_in_process(["show", mine[0], "--json"]).stdout)
     assert shown["final_video"] == str(final)
     assert vidgen_in_process(["show", mine[0]]).stdout.endswith(f"  final video: {final}\n")
+
+
+def test_over_budget_is_refused_before_missing_keys_and_an_estimate_says_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    args = ["Create a 30-second Nike ad", "--planner", "openai", "--media", "replicate", "--max-cost", "0.10"]
+    over = "over its budget of $0.1000; raise max_cost_usd (--max-cost)"
+    _one_line_error(vidgen_in_process(["generate", *args]), 2, over)  # whatever the keys
+    estimated = vidgen_in_process(["estimate", *args, "--json"])
+    assert estimated.code == 2 and estimated.stderr.startswith("vidgen: this video is estimated at $")
+    found = json.loads(estimated.stdout)  # the estimate is still shown, so the user sees what a cap must cover
+    assert found["over_budget"] and found["estimate_usd"] > found["max_cost_usd"] == 0.10
+    assert f"estimated at ${found['estimate_usd']:.4f}, {over}" in estimated.stderr
+    text = vidgen_in_process(["estimate", *args])
+    assert text.code == 2 and text.stdout == f"estimate: ${found['estimate_usd']:.4f} (budget $0.10)\n"
+    assert not home.exists()
 
 
 def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them(home: Path) -> None:

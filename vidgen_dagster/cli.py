@@ -212,16 +212,25 @@ def _counts(rows: list) -> list[str]:
 def _estimate(args: argparse.Namespace, settings: Settings) -> int:
     request = _build(args, settings, need_credentials=False)  # what it would cost, before any key is set
     by_phase = {str(k): v for k, v in estimate_request(request).items()}
+    try:
+        check_request_budget(request)
+        refused = None
+    except InvalidRequest as exc:  # shown with the estimate, so the user sees what a cap must cover
+        refused = exc
     found = {
         "estimate_usd": round(sum(by_phase.values()), 4),
         "by_phase": by_phase,
         "max_cost_usd": request.max_cost_usd,
+        "over_budget": refused is not None,
     }
     if args.json:
         print(json.dumps(found, indent=2))
     else:
         cap = request.max_cost_usd
         print(f"estimate: ${found['estimate_usd']:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
+    if refused is not None:
+        print(f"vidgen: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
