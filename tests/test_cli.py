@@ -78,6 +78,7 @@ def test_generate_json_materializes_the_whole_graph(tmp_path: Path) -> None:
         assert out["video_id"] in instance.get_dynamic_partitions("videos")
         run = instance.get_run_by_id(out["run_id"])
         assert run is not None and run.is_success and run.tags["dagster/partition"] == out["video_id"]
+        assert (run.tags["vidgen/user"], run.tags["vidgen/title"]) == ("ana", "A 12-second ad for Red Bull")
         meta = run_metadata(instance, out["run_id"])
         checks = run_checks(instance, out["run_id"])
     assert sorted(meta) == sorted(ASSETS)
