@@ -32,7 +32,7 @@ from vidgen_core.batches import BatchRecord, check_rows, new_batch_id
 from vidgen_core.costs import beat_estimate, check_request_budget
 from vidgen_core.errors import InvalidRequest, NotFound
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import UploadRecord, new_asset_id, new_run_key
+from vidgen_core.records import OFFSET_MAX, PAGE_MAX, PAGE_SIZE, UploadRecord, new_asset_id, new_run_key
 from vidgen_core.settings import Settings
 from vidgen_core.storage import KeyOutsideStore, LocalStore, upload_key
 from vidgen_core.uploads import check_image
@@ -200,8 +200,8 @@ def videos(
     request: Request,
     user: UserDep,
     found: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> VideoListOut:
     """The caller's videos, newest first, a page at a time."""
     records, total = found.db.page(user, limit, offset)

@@ -59,8 +59,12 @@ class RegenerateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str | None = Field(default=None, min_length=1, max_length=2000, description="New image prompt.")
-    motion_prompt: str | None = Field(default=None, min_length=1, max_length=2000)
+    prompt: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="New image prompt (default: the current take's)."
+    )
+    motion_prompt: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="New motion prompt (default: the current take's)."
+    )
     take: int | None = Field(default=None, ge=0, description="An earlier take to make current again.")
 
 

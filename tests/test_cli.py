@@ -13,6 +13,7 @@ from tests.support import (
     CHECKS,
     CliResult,
     cli_env,
+    delivered_by_hand,
     instance_at,
     run_checks,
     run_metadata,
@@ -77,6 +78,7 @@ def test_generate_json_materializes_the_whole_graph(tmp_path: Path) -> None:
         assert out["video_id"] in instance.get_dynamic_partitions("videos")
         run = instance.get_run_by_id(out["run_id"])
         assert run is not None and run.is_success and run.tags["dagster/partition"] == out["video_id"]
+        assert (run.tags["vidgen/user"], run.tags["vidgen/title"]) == ("ana", "A 12-second ad for Red Bull")
         meta = run_metadata(instance, out["run_id"])
         checks = run_checks(instance, out["run_id"])
     assert sorted(meta) == sorted(ASSETS)
@@ -156,10 +158,53 @@ def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monke
     found = json.loads(result.stdout)
     assert found["by_phase"]["storyboard"] == pytest.approx(4 * IMAGE_MODELS["flux-dev"].usd_per_image)
     assert found["estimate_usd"] == pytest.approx(sum(found["by_phase"].values()), abs=1e-4)
-    assert found["estimate_usd"] > 0.5 and found["max_cost_usd"] == 10.0
+    assert found["estimate_usd"] > 0.5 and found["max_cost_usd"] == 10.0 and not found["over_budget"]
     offline = json.loads(vidgen_in_process(["estimate", "Create a 30-second Nike ad", "--json"]).stdout)
     assert offline["estimate_usd"] == 0.0  # the local renderers are free
     assert not home.exists()  # an estimate makes nothing
+
+
+def test_list_pages_a_users_videos_and_show_says_where_the_final_is(home: Path) -> None:
+    settings = Settings()
+    mine = [delivered_by_hand(settings, "ana", f"Create a 10-second ad for Brand{i} shoes") for i in range(3)]
+    delivered_by_hand(settings, "ben")
+    first = vidgen_in_process(["list", "--user", "ana", "--limit", "2", "--json"])
+    page = json.loads(first.stdout)
+    assert [v["video_id"] for v in page["videos"]] == mine[:0:-1] and (page["total"], page["offset"]) == (3, 0)
+    assert page["videos"][0] == {
+        "video_id": mine[2], "status": "complete", "progress": 100.0, "cost_usd": 0.0,
+        "title": "Create a 10-second ad for Brand2 shoes", "created_at": page["videos"][0]["created_at"],
+    }  # fmt: skip
+    text = vidgen_in_process(["list", "--user", "ana", "--offset", "2"]).stdout.splitlines()
+    assert text[0] == "ana: videos 3-3 of 3, newest first" and len(text) == 2
+    assert text[1].split()[:4] == [mine[0], "complete", "100.0%", "$0.0000"] and text[1].endswith("Brand0 shoes")
+    more = vidgen_in_process(["list", "--user", "ana", "--limit", "1"]).stdout
+    assert more.endswith("more: vidgen list --offset 1\n")
+    assert json.loads(vidgen_in_process(["list", "--json"]).stdout)["total"] == 0  # VIDGEN_DEFAULT_USER's
+    _one_line_error(vidgen_in_process(["list", "--limit", "0"]), 2, "choose a limit from 1 to 100")
+
+    final = LocalStore(settings.storage_dir).local_path(VideoKeys("ana", mine[0]).final())
+    shown = json.loads(vidgen_in_process(["show", mine[0], "--json"]).stdout)
+    assert shown["final_video"] == str(final)
+    assert vidgen_in_process(["show", mine[0]]).stdout.endswith(f"  final video: {final}\n")
+
+
+def test_over_budget_is_refused_before_missing_keys_and_an_estimate_says_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    args = ["Create a 30-second Nike ad", "--planner", "openai", "--media", "replicate", "--max-cost", "0.10"]
+    over = "over its budget of $0.1000; raise max_cost_usd (--max-cost)"
+    _one_line_error(vidgen_in_process(["generate", *args]), 2, over)  # whatever the keys
+    estimated = vidgen_in_process(["estimate", *args, "--json"])
+    assert estimated.code == 2 and estimated.stderr.startswith("vidgen: this video is estimated at $")
+    found = json.loads(estimated.stdout)  # the estimate is still shown, so the user sees what a cap must cover
+    assert found["over_budget"] and found["estimate_usd"] > found["max_cost_usd"] == 0.10
+    assert f"estimated at ${found['estimate_usd']:.4f}, {over}" in estimated.stderr
+    text = vidgen_in_process(["estimate", *args])
+    assert text.code == 2 and text.stdout == f"estimate: ${found['estimate_usd']:.4f} (budget $0.10)\n"
+    assert not home.exists()
 
 
 def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them(home: Path) -> None:
@@ -185,6 +230,9 @@ def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them
         instance.add_dynamic_partitions(videos.name, list(ages))
     dry = vidgen_in_process(["archive", "--older-than", "30", "--dry-run", "--json"])
     assert dry.code == 0 and json.loads(dry.stdout)["videos"] == ["vid-old-done"]
+    assert json.loads(dry.stdout)["partitions_left"] == 2  # what it would leave, not what there is now
+    said = vidgen_in_process(["archive", "--older-than", "30", "--dry-run"]).stdout
+    assert said.startswith("would archive 1 video(s)") and said.endswith("; 2 partition(s) would be left\n")
     done = vidgen_in_process(["archive", "--older-than", "30", "--json"])
     assert done.code == 0, done.stderr
     assert json.loads(done.stdout)["videos"] == ["vid-old-done"] and json.loads(done.stdout)["partitions_left"] == 2

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from vidgen_core.errors import NotFound, TooBusy
+from vidgen_core.errors import InvalidRequest, NotFound, TooBusy
 from vidgen_core.models import GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
@@ -131,6 +131,7 @@ class Status(StrEnum):
 
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
+PAGE_SIZE, PAGE_MAX, OFFSET_MAX = 20, 100, 1_000_000  # a page of a user's videos
 
 
 class RequestRecord(BaseModel):
@@ -421,8 +422,10 @@ class RequestDB:
             )
         return self.get(video_id)
 
-    def page(self, user_id: str, limit: int, offset: int = 0) -> tuple[list[RequestRecord], int]:
-        """A page of the user's videos, newest first, and how many they have in all."""
+    def page(self, user_id: str, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[RequestRecord], int]:
+        """A page of the user's videos, newest first, and how many they have in all (`vidgen list`, GET /api/videos)."""
+        if not 1 <= limit <= PAGE_MAX or not 0 <= offset <= OFFSET_MAX:
+            raise InvalidRequest(f"choose a limit from 1 to {PAGE_MAX} and an offset from 0 to {OFFSET_MAX}", "limit")
         c = requests_table.c
         query = sa.select(requests_table).where(c.user_id == user_id).order_by(c.seq.desc()).limit(limit).offset(offset)
         with self.engine.connect() as conn:
@@ -454,7 +457,10 @@ class RequestDB:
         motion_prompt: str | None = None,
         run_id: str | None = None,
     ) -> Take:
-        """Record the beat's next take and make it current. A run that already asked for one gets it back."""
+        """Record the beat's next take and make it current. A run that already asked for one gets it back.
+
+        A prompt not given is the current take's, so a re-roll keeps the custom prompts it was asked with.
+        """
         c = takes_table.c
         with locked(self.engine, f"takes:{video_id}") as conn:
             if run_id:
@@ -474,7 +480,18 @@ class RequestDB:
                     )
                 )
                 last = 0
-            take = Take(beat_index=beat_index, take=last + 1, image_prompt=image_prompt, motion_prompt=motion_prompt)
+            current = conn.execute(
+                sa.select(c.image_prompt, c.motion_prompt)
+                .where(c.video_id == video_id, c.beat_index == beat_index)
+                .order_by(c.selected_at.desc(), c.take.desc())
+                .limit(1)
+            ).one()
+            take = Take(
+                beat_index=beat_index,
+                take=last + 1,
+                image_prompt=image_prompt or current.image_prompt,
+                motion_prompt=motion_prompt or current.motion_prompt,
+            )
             conn.execute(
                 takes_table.insert().values(video_id=video_id, run_id=run_id, selected_at=_now(), **take.model_dump())
             )

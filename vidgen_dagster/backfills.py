@@ -10,6 +10,7 @@ import httpx
 
 from vidgen_core.errors import VidgenError
 from vidgen_core.models import Phase
+from vidgen_dagster.runs import USER_TAG
 
 BATCH_TAG = "vidgen/batch"
 LAUNCH = """
@@ -23,8 +24,9 @@ class ServiceDown(VidgenError):
     """The Dagster webserver that launches backfills cannot be reached."""
 
 
-def launch_backfill(url: str, batch_id: str, title: str, video_ids: list[str]) -> str:
-    """Launch one partition backfill of every asset over ``video_ids``; returns its id.
+def launch_backfill(url: str, batch_id: str, title: str, video_ids: list[str], user_id: str) -> str:
+    """Launch one partition backfill of every asset over ``video_ids``; returns its id. Its runs are tagged with the
+    batch and its owner (a backfill's tags are the same for every run: each video's title is in its metadata).
 
     The partitions must exist and every video's request must be stored. Raises ServiceDown when the webserver
     does not answer, VidgenError when it refuses.
@@ -34,7 +36,7 @@ def launch_backfill(url: str, batch_id: str, title: str, video_ids: list[str]) -
         "partitionNames": video_ids,
         "title": title[:200] or batch_id,
         "description": f"vidgen batch {batch_id}: {len(video_ids)} ads",
-        "tags": [{"key": BATCH_TAG, "value": batch_id}],
+        "tags": [{"key": BATCH_TAG, "value": batch_id}, {"key": USER_TAG, "value": user_id}],
     }
     try:
         response = httpx.post(f"{url}/graphql", json={"query": LAUNCH, "variables": {"p": params}}, timeout=60)

@@ -47,7 +47,7 @@ def launch(db: BatchDB, settings: Settings, batch_id: str) -> BatchRecord:
         raise InvalidRequest(f"batch {batch_id} was launched already, as backfill {batch.backfill_id}", "batch_id")
     ids = [r.video_id for r in db.videos(batch_id)]
     try:
-        backfill = launch_backfill(settings.dagster_url, batch_id, batch.title, ids)
+        backfill = launch_backfill(settings.dagster_url, batch_id, batch.title, ids, batch.user_id)
     except ServiceDown as exc:
         db.update(batch_id, error=str(exc))
     else:

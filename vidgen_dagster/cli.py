@@ -1,4 +1,4 @@
-"""The ``vidgen`` command: generate, regenerate one beat, resume, show, estimate; serve and init the service."""
+"""The ``vidgen`` command: generate, regenerate one beat, resume, list, show, estimate; serve and init the service."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from vidgen_core.costs import check_request_budget, estimate_request
 from vidgen_core.errors import InvalidRequest, NotFound, VidgenError
 from vidgen_core.ledger import Ledger
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.records import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import open_store
 from vidgen_core.videos import describe, regenerate
@@ -53,14 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     regen = sub.add_parser("regenerate", help="make a new take of one beat (or go back to an earlier one)")
     regen.add_argument("video_id")
     regen.add_argument("--beat", type=int, required=True, metavar="N", help="the beat's index (storyboard/beat_NN)")
-    regen.add_argument("--prompt", help="a new image prompt for the beat (default: keep its prompt)")
-    regen.add_argument("--motion-prompt", help="a new motion prompt for the beat's clips")
+    regen.add_argument("--prompt", help="a new image prompt for the beat (default: keep its current take's)")
+    regen.add_argument("--motion-prompt", help="a new motion prompt for its clips (default: keep its current take's)")
     regen.add_argument("--take", type=int, metavar="K", help="go back to take K, already paid for (free)")
     regen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     resume = sub.add_parser("resume", help="finish a failed or killed video, paying only for what is missing")
     resume.add_argument("video_id")
     resume.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
-    show = sub.add_parser("show", help="a video's beats, takes, media, costs and ledger")
+    videos = sub.add_parser("list", help="a user's videos, newest first, a page at a time (like GET /api/videos)")
+    videos.add_argument("--user", help="whose videos (default: VIDGEN_DEFAULT_USER)")
+    videos.add_argument("--limit", type=int, default=PAGE_SIZE, metavar="N", help=f"at most N (default: {PAGE_SIZE})")
+    videos.add_argument("--offset", type=int, default=0, metavar="K", help="skip the K newest (default: 0)")
+    videos.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    show = sub.add_parser("show", help="a video's beats, takes, media, costs, ledger and where its final video is")
     show.add_argument("video_id")
     show.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     batch = sub.add_parser(
@@ -192,6 +197,8 @@ def _show(state: Any) -> str:
             f"${b.cost_usd:.4f}  {b.name} ({b.shot_type}, {b.camera.value}): {b.image_prompt[:70]}"
         )
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
+    if state.final_video:
+        lines.append(f"  final video: {state.final_video}")
     return "\n".join(lines)
 
 
@@ -205,16 +212,25 @@ def _counts(rows: list) -> list[str]:
 def _estimate(args: argparse.Namespace, settings: Settings) -> int:
     request = _build(args, settings, need_credentials=False)  # what it would cost, before any key is set
     by_phase = {str(k): v for k, v in estimate_request(request).items()}
+    try:
+        check_request_budget(request)
+        refused = None
+    except InvalidRequest as exc:  # shown with the estimate, so the user sees what a cap must cover
+        refused = exc
     found = {
         "estimate_usd": round(sum(by_phase.values()), 4),
         "by_phase": by_phase,
         "max_cost_usd": request.max_cost_usd,
+        "over_budget": refused is not None,
     }
     if args.json:
         print(json.dumps(found, indent=2))
     else:
         cap = request.max_cost_usd
         print(f"estimate: ${found['estimate_usd']:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
+    if refused is not None:
+        print(f"vidgen: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
@@ -230,6 +246,35 @@ def _show_video(args: argparse.Namespace, settings: Settings) -> int:
     db = RequestDB(settings.db_url)
     state = describe(db, Ledger(settings.db_url), open_store(settings), _owned(db, args.video_id))
     print(state.model_dump_json(indent=2) if args.json else _show(state))
+    return 0
+
+
+def _list_videos(args: argparse.Namespace, settings: Settings) -> int:
+    user = args.user or settings.default_user
+    records, total = RequestDB(settings.db_url).page(user, args.limit, args.offset)
+    ledger = Ledger(settings.db_url)
+    found = [
+        {
+            "video_id": r.video_id,
+            "status": r.status,
+            "progress": r.progress,
+            "cost_usd": ledger.spent(r.video_id),
+            "title": r.title,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in records
+    ]
+    if args.json:
+        print(
+            json.dumps({"user_id": user, "videos": found, "total": total, "limit": args.limit, "offset": args.offset})
+        )
+        return 0
+    first = args.offset + 1 if found else args.offset
+    print(f"{user}: videos {first}-{args.offset + len(found)} of {total}, newest first")
+    for v in found:
+        print(f"  {v['video_id']}  {v['status']:<8}  {v['progress']:5.1f}%  ${v['cost_usd']:.4f}  {v['title']}")
+    if args.offset + len(found) < total:
+        print(f"  more: vidgen list --offset {args.offset + len(found)}")
     return 0
 
 
@@ -277,11 +322,11 @@ def _archive(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(done.model_dump_json(indent=2))
     else:
-        verb = "would archive" if args.dry_run else "archived"
+        verb, left = ("would archive", "would be left") if args.dry_run else ("archived", "left")
         print(
             f"{verb} {len(done.videos)} video(s) delivered before {done.cutoff:%Y-%m-%d %H:%M} UTC"
             + (f", deleted {done.runs_deleted} run(s)" if done.runs_deleted else "")
-            + f"; {done.partitions_left} partition(s) left"
+            + f"; {done.partitions_left} partition(s) {left}"
         )
     return 0
 
@@ -291,6 +336,7 @@ COMMANDS = {
     "batch": _batch,
     "estimate": _estimate,
     "generate": _generate,
+    "list": _list_videos,
     "show": _show_video,
     "regenerate": _regenerate,
     "resume": _resume,

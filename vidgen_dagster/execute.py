@@ -15,7 +15,7 @@ from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import REQUEST_TAG, process_tags, step_failure_text, sync_all
+from vidgen_dagster.runs import process_tags, step_failure_text, sync_all, video_tags
 
 
 def run_video(
@@ -32,12 +32,7 @@ def run_video(
     db.update(record.video_id, status=Status.RUNNING, error=None, completed_at=None)  # the sensor leaves it alone
     instance.add_dynamic_partitions(videos.name, [record.video_id])
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
-    tags = {
-        "vidgen/source": source,
-        "vidgen/user": record.user_id,
-        REQUEST_TAG: record.request_id,
-        **process_tags(settings.heartbeat_s),
-    }
+    tags = {"vidgen/source": source, **video_tags(record), **process_tags(settings.heartbeat_s)}
     result = defs.resolve_job_def("generate_video").execute_in_process(
         instance=instance, partition_key=record.video_id, raise_on_error=False, run_config=config, tags=tags
     )

@@ -19,6 +19,7 @@ from vidgen_core.records import ACTIVE, BACKFILL_PREFIX, RequestDB, RequestRecor
 from vidgen_dagster.failures import PHASE_KEY
 
 REQUEST_TAG = "vidgen/request_id"
+USER_TAG, TITLE_TAG = "vidgen/user", "vidgen/title"  # shown in the UI's runs list, where partitions are bare ids
 RUN_KEY_TAG = "dagster/run_key"
 BACKFILL_TAG = "dagster/backfill"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
@@ -30,6 +31,11 @@ LOST_AFTER = timedelta(minutes=10)
 DEAD_AFTER, GONE_AFTER = 4.5, 2.0
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
+
+
+def video_tags(record: RequestRecord) -> dict[str, str]:
+    """The tags of a video's run: its request, owner and title."""
+    return {REQUEST_TAG: record.request_id, USER_TAG: record.user_id, TITLE_TAG: record.title}
 
 
 def latest_runs(instance: dg.DagsterInstance, video_ids: Iterable[str]) -> dict[str, dg.RunRecord]:

@@ -16,7 +16,16 @@ from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
-from vidgen_dagster.runs import EXECUTOR_TAG, HEARTBEAT_TAG, HOST_TAG, PID_TAG, REQUEST_TAG, process_gone
+from vidgen_dagster.runs import (
+    EXECUTOR_TAG,
+    HEARTBEAT_TAG,
+    HOST_TAG,
+    PID_TAG,
+    REQUEST_TAG,
+    TITLE_TAG,
+    USER_TAG,
+    process_gone,
+)
 
 
 def _submit(settings: Settings, prompt: str, user: str) -> RequestRecord:
@@ -31,7 +40,8 @@ def test_new_requests_become_partitions_and_runs(settings: Settings, instance: d
         (first.request_id, first.video_id),
         (second.request_id, second.video_id),
     ]
-    assert result.run_requests[0].tags[REQUEST_TAG] == first.request_id
+    tags = result.run_requests[0].tags  # the runs list shows whose video a run makes, and which
+    assert (tags[REQUEST_TAG], tags[USER_TAG], tags[TITLE_TAG]) == (first.request_id, "ana", "A 5-second ad for Nike")
     assert list(result.dynamic_partitions_requests[0].partition_keys) == [first.video_id, second.video_id]
     assert result.cursor == str(second.seq)
 

@@ -48,6 +48,7 @@ def test_a_batch_file_and_an_api_batch_are_backfills_that_make_every_ad(service:
     backfill = service.graphql(BACKFILL, {"id": batch["backfill_id"]})["partitionBackfillOrError"]
     assert (backfill["numPartitions"], backfill["title"]) == (3, "ads.jsonl")
     assert {"key": "vidgen/batch", "value": batch["batch_id"]} in backfill["tags"]
+    assert {"key": "vidgen/user", "value": SERVICE_USER} in backfill["tags"]  # its runs name their owner
     listed = service.graphql(BACKFILLS)["partitionBackfillsOrError"]["results"]
     assert batch["backfill_id"] in [b["id"] for b in listed]  # what the UI's backfills page lists
 
