@@ -19,6 +19,7 @@ from vidgen_core.ledger import Ledger
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import KeyOutsideStore, open_store
+from vidgen_dagster.backfills import BackfillRefused
 from vidgen_dagster.instance import open_instance
 
 log = logging.getLogger("vidgen.api")
@@ -90,6 +91,10 @@ def _errors(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(BudgetExceeded)
     def over_budget(_: Request, exc: BudgetExceeded) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=402)
+
+    @app.exception_handler(BackfillRefused)
+    def refused(_: Request, exc: BackfillRefused) -> JSONResponse:
+        return JSONResponse({"detail": plain(str(exc))}, status_code=502)
 
     @app.exception_handler(TooBusy)
     def busy(_: Request, exc: TooBusy) -> JSONResponse:

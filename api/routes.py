@@ -135,7 +135,8 @@ def regenerate(
         **AUTH,
         **BAD_BODY,
         429: {"model": ErrorOut, "description": "The user has as many batches in flight as allowed."},
-        503: {"model": ErrorOut, "description": "Stored, but the Dagster webserver did not take the backfill."},
+        502: {"model": ErrorOut, "description": "The Dagster webserver refused the backfill; nothing was kept."},
+        503: {"model": ErrorOut, "description": "Stored, but the Dagster webserver is not answering."},
     },
 )
 def submit_batch(body: BatchIn, user: UserDep, found: ServicesDep) -> BatchOut:

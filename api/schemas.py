@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from vidgen_core.batches import BatchVideo
+from vidgen_core.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.catalog import VIDEO_MODELS
 from vidgen_core.ledger import LedgerRow
 from vidgen_core.records import Status
@@ -171,7 +171,7 @@ class BatchIn(BaseModel):
     )
 
     rows: list[BatchRowIn] = Field(min_length=1, max_length=_DEFAULTS["batch_max_rows"].default)
-    title: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=BATCH_TITLE_MAX_CHARS)
     max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap for the whole batch.")
     skip_invalid: bool = Field(default=False, description="Store the good rows even if some are bad.")
 

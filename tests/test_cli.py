@@ -250,3 +250,16 @@ def test_init_creates_the_s3_bucket_when_missing(
     assert "vidgen-made-by-init" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     again = vidgen_in_process(["init"])  # safe to run again: the bucket is left as it is
     assert again.code == 0 and "created bucket" not in again.stdout
+
+
+def test_the_cli_finds_a_running_service_on_its_ports(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service_file = Settings(home=home).service_file
+    service_file.parent.mkdir(parents=True)
+    ui = "http://127.0.0.1:3917"
+    service_file.write_text(json.dumps({"pid": os.getpid(), "ui_url": ui, "api_url": "http://127.0.0.1:8917"}))
+    assert Settings(home=home).dagster_url == ui
+    monkeypatch.setenv("VIDGEN_DAGSTER_URL", "http://127.0.0.1:4000")  # said outright, it wins
+    assert Settings(home=home).dagster_url == "http://127.0.0.1:4000"
+    monkeypatch.delenv("VIDGEN_DAGSTER_URL")
+    service_file.write_text(json.dumps({"pid": 2**22 + 1, "ui_url": ui, "api_url": ""}))  # above Linux's pid_max:
+    assert Settings(home=home).dagster_url == "http://127.0.0.1:3000"  # a killed `vidgen serve` left its file

@@ -36,6 +36,7 @@ from vidgen_core.settings import Settings
 
 # A row's columns (CSV header or JSONL keys); only ``prompt`` is required.
 COLUMNS = ("prompt", "title", "duration", "aspect", "model", "user", "max_cost")
+BATCH_TITLE_MAX_CHARS = 200  # the batches table's title column
 _COLUMN_OF = {"aspect_ratio": "aspect", "max_cost_usd": "max_cost", "user_id": "user"}  # request field -> column
 
 
@@ -266,6 +267,13 @@ class BatchDB:
         data = dict(row._mapping)
         data["created_at"] = data["created_at"].replace(tzinfo=data["created_at"].tzinfo or UTC)
         return BatchRecord.model_validate(data)
+
+    def withdraw(self, batch_id: str) -> None:
+        """Delete a batch that was never launched, with its requests (none of them has run)."""
+        c = batches_table.c
+        with self.engine.begin() as conn:
+            if conn.execute(batches_table.delete().where(c.batch_id == batch_id, c.backfill_id.is_(None))).rowcount:
+                conn.execute(requests_table.delete().where(requests_table.c.batch_id == batch_id))
 
     def update(self, batch_id: str, **fields: Any) -> None:
         with self.engine.begin() as conn:
