@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api.errors import MESSAGE_CHARS, short_errors, trimmed
+from api.limits import BodyLimit
 from api.links import Links
 from api.routes import router
 from api.services import Services, check_users
@@ -24,6 +25,7 @@ from vidgen_dagster.instance import open_instance
 
 log = logging.getLogger("vidgen.api")
 BUSY_RETRY_AFTER_S = 30
+UPLOAD_PART_OVERHEAD = 64 * 1024  # a multipart part's headers and boundary, generously
 
 
 def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | None = None) -> FastAPI:
@@ -48,7 +50,9 @@ def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | 
         instance=instance or open_instance(settings),
         users=users,
     )
-    app.add_middleware(
+    upload = settings.upload_max_files * (settings.upload_max_bytes + UPLOAD_PART_OVERHEAD)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, limits={"/api/upload": upload})
+    app.add_middleware(  # outside the limit, so a 413 carries CORS headers too
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],

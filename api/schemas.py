@@ -26,6 +26,7 @@ class GenerateIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={"examples": [{"prompt": "Create a 30-second Nike ad", "aspect_ratio": "16:9"}]},
     )
 
@@ -145,7 +146,7 @@ class ErrorOut(BaseModel):
 class BatchRowIn(BaseModel):
     """One ad of a batch: the fields of /api/generate, checked row by row (a bad row is reported by its index)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     prompt: str = Field(max_length=_DEFAULTS["max_prompt_chars"].default)
     title: str = Field(default="", max_length=200)
@@ -167,6 +168,7 @@ class BatchIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={"examples": [{"rows": [{"prompt": "Create a 15-second Nike ad"}], "max_cost_usd": 5}]},
     )
 

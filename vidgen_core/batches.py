@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy
@@ -75,7 +76,7 @@ class BatchRecord(BaseModel):
     title: str
     videos: int
     estimate_usd: float
-    max_cost_usd: float | None = None
+    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     backfill_id: str | None = None
     error: str | None = None
     created_at: datetime
@@ -153,9 +154,12 @@ def _number(row: dict[str, Any], column: str) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise InvalidRequest(f"{column} must be a number, not {str(value)[:40]!r}", column) from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise InvalidRequest(f"{column} must be a number, not {str(value)[:40]!r}", column)
+    return number
 
 
 def check_rows(

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         "of this home announced (its service file), else the default.",
     )
     cors_origins: list[str] = Field(default_factory=list, description='JSON list, e.g. ["https://app.example.com"]')
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the API reads (a full batch of long prompts is about 1.3 MB); uploads may "
+        "be upload_max_files x upload_max_bytes.",
+    )
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 10
     upload_max_pixels: int = Field(
