@@ -1,10 +1,13 @@
-"""The largest request body the API reads: refused (413) before any of it is parsed."""
+"""What one request may take: the largest body the API reads (refused with 413 before any of it is parsed), and how
+long it waits for the database's write lock."""
 
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vidgen_core.records import lock_wait
 
 
 def too_large(limit: int) -> str:
@@ -38,3 +41,15 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class LockWait:
+    """A request waits at most ``seconds`` for the database's write lock, then fails (503 with Retry-After) instead
+    of hanging for the patient wait that runs and the daemon keep."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with lock_wait(self.seconds):
+            await self.app(scope, receive, send)

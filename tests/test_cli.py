@@ -3,11 +3,14 @@ bad input, missing keys and failures through ``main()`` in this process."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.support import (
     CHECKS,
@@ -22,6 +25,7 @@ from tests.support import (
 from vidgen_core.catalog import IMAGE_MODELS
 from vidgen_core.media.probe import probe
 from vidgen_core.models import VideoSpec
+from vidgen_core.records import RequestDB, lock_wait
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
 
@@ -266,3 +270,33 @@ def test_the_cli_finds_a_running_service_on_its_ports(home: Path, monkeypatch: p
     monkeypatch.delenv("VIDGEN_DAGSTER_URL")
     service_file.write_text(json.dumps({"pid": 2**22 + 1, "ui_url": ui, "api_url": ""}))  # above Linux's pid_max:
     assert Settings(home=home).dagster_url == "http://127.0.0.1:3000"  # a killed `vidgen serve` left its file
+
+
+def test_a_locked_database_or_a_full_disk_is_one_plain_line_and_exit_1(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    RequestDB(Settings(home=home).db_url)  # the requests tables exist
+    blocker = sqlite3.connect(home / "vidgen.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        with lock_wait(0.2):  # as patient as a run, but not for 30 s in a test
+            locked = vidgen_in_process(["generate", "A 5-second Nike ad"])
+    finally:
+        blocker.close()
+    _one_line_error(locked, 1, "a database is busy (another process holds its write lock); try again")
+
+    def full(*args: object, **kwargs: object) -> None:  # what SQLite says when the disk under the event log fills
+        raise sa.exc.OperationalError(
+            "INSERT INTO event_logs", {}, sqlite3.OperationalError("database or disk is full")
+        )
+
+    monkeypatch.setattr("vidgen_dagster.execute.run_video", full)
+    _one_line_error(vidgen_in_process(["generate", "A 5-second Nike ad"]), 1, "the disk is full; free some space")
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(home / "storage" / "final.mp4"))
+
+    monkeypatch.setattr("vidgen_dagster.execute.run_video", no_space)
+    out = vidgen_in_process(["generate", "A 5-second Nike ad"])
+    _one_line_error(out, 1, "the disk is full")
+    assert str(home) not in out.stderr

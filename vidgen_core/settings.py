@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         default=None, description="`key=user_id` pairs, comma-separated; unset: no keys, every caller is default_user"
     )
+    api_lock_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long an API request waits for the database's write lock before answering 503 (runs and the "
+        "daemon wait 30 s: a run must not fail because the API held the lock a moment).",
+    )
     max_active_per_user: int = Field(default=1, ge=1, description="Videos one user may have queued or running.")
     batch_max_rows: int = Field(default=100, ge=1, description="Ads in one batch (one partition backfill).")
     batch_max_active_per_user: int = Field(default=2, ge=1, description="Batches one user may have in flight.")

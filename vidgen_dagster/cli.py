@@ -10,11 +10,13 @@ import os
 import sys
 from typing import Any, NoReturn
 
+import sqlalchemy as sa
+
 from vidgen_core.costs import check_request_budget, estimate_request
 from vidgen_core.errors import InvalidRequest, NotFound, VidgenError
 from vidgen_core.ledger import Ledger
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.records import RequestDB, RequestRecord, Status, new_run_key, trouble
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import open_store
 from vidgen_core.videos import describe, regenerate
@@ -311,7 +313,20 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        return _command(args, get_settings())
+    except VidgenError as exc:  # the input, or what it asks for, cannot be done: the message says what to change
+        print(f"vidgen: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (sa.exc.OperationalError, OSError) as exc:  # a database or the disk failed: one line, never a traceback
+        found = trouble(exc)
+        if found is None:
+            raise
+        print(f"vidgen: {found.value}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from vidgen_dagster.serve import serve
 
@@ -328,11 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         for what in created:
             print(f"vidgen: created {what}")
         return 0
-    try:
-        return COMMANDS[args.command](args, settings)
-    except (InvalidRequest, NotFound, VidgenError) as exc:
-        print(f"vidgen: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return COMMANDS[args.command](args, settings)
 
 
 if __name__ == "__main__":
