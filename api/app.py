@@ -129,7 +129,7 @@ def _errors(app: FastAPI, settings: Settings) -> None:
             raise exc  # not the storage's fault: the catch-all below answers
         log.warning("%s %s: %s (%s)", request.method, request.url.path, found.name, exc)
         return JSONResponse(
-            {"detail": f"{found.value} (the server could not answer this request)"},
+            {"detail": f"the server could not answer: {found.value}; try again shortly, and report it if it lasts"},
             status_code=503,
             headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.fakes.webserver import REFUSED, FakeWebserver
 from tests.support import (
     CHECKS,
     CliResult,
@@ -300,3 +301,21 @@ def test_a_locked_database_or_a_full_disk_is_one_plain_line_and_exit_1(
     out = vidgen_in_process(["generate", "A 5-second Nike ad"])
     _one_line_error(out, 1, "the disk is full")
     assert str(home) not in out.stderr
+
+
+def test_a_batch_the_webserver_refuses_keeps_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    webserver = FakeWebserver(REFUSED).start()
+    monkeypatch.setenv("VIDGEN_DAGSTER_URL", webserver.url)
+    file = tmp_path / "100%.csv"
+    file.write_text("prompt\nA 5-second Nike ad\nA 5-second Lego ad\n")
+    try:
+        refused = vidgen_in_process(["batch", str(file)])
+    finally:
+        webserver.stop()
+    assert refused.code == 1 and refused.stderr.count("\n") == 1 and "submit it again" in refused.stderr
+    assert webserver.launched[0]["title"] == "100％.csv"
+    assert RequestDB(Settings(home=home).db_url).page("local-user", 10)[1] == 0
+    with instance_at(home / "dagster") as instance:
+        assert instance.get_dynamic_partitions("videos") == []

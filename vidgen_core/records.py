@@ -311,16 +311,31 @@ def locked(engine: sa.Engine, name: str) -> Iterator[sa.Connection]:
 class Trouble(StrEnum):
     """A database or the disk under it failing, in words a user can act on (never its path or its driver's text)."""
 
-    BUSY = "a database is busy (another process holds its write lock); try again in a few seconds"
-    FULL = "the disk is full; free some space, then try again"
-    READ_ONLY = "a database or a folder cannot be written (read-only); make it writable, then try again"
-    UNREACHABLE = "a database cannot be opened or reached; check the disk or the server VIDGEN_DATABASE_URL names"
+    BUSY = "a database is busy (another process holds its write lock)"
+    FULL = "the disk is full"
+    READ_ONLY = "a database or a folder cannot be written (read-only)"
+    UNREACHABLE = "a database cannot be opened or reached"
+
+    @property
+    def fix(self) -> str:
+        """What whoever runs vidgen does about it."""
+        return {
+            Trouble.BUSY: "try again in a few seconds",
+            Trouble.FULL: "free some space, then try again",
+            Trouble.READ_ONLY: "make it writable, then try again",
+            Trouble.UNREACHABLE: "check the disk, or the server VIDGEN_DATABASE_URL names, then try again",
+        }[self]
 
 
 def trouble(exc: BaseException) -> Trouble | None:
     """What a database error or a disk error means for the user; None for any other error (a bug)."""
     if isinstance(exc, OSError) and not isinstance(exc, sa.exc.SQLAlchemyError):
-        known = {errno.ENOSPC: Trouble.FULL, errno.EDQUOT: Trouble.FULL, errno.EROFS: Trouble.READ_ONLY}
+        known = {
+            errno.ENOSPC: Trouble.FULL,
+            errno.EDQUOT: Trouble.FULL,
+            errno.EROFS: Trouble.READ_ONLY,
+            errno.EACCES: Trouble.READ_ONLY,
+        }
         return known.get(exc.errno or 0)
     if not isinstance(exc, sa.exc.OperationalError):
         return None

@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         found = trouble(exc)
         if found is None:
             raise
-        print(f"vidgen: {found.value}", file=sys.stderr)
+        print(f"vidgen: {found.value}; {found.fix}", file=sys.stderr)
         return EXIT_FAILED
 
 

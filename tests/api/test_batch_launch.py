@@ -3,9 +3,7 @@ shows), and a backfill the webserver refuses, for any reason, leaves nothing beh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -14,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fakes.server import FakeServer, Reply, json_reply
+from tests.fakes.webserver import LAUNCHED, REFUSED, FakeWebserver
 from tests.support import auth
 from vidgen_core.batches import BatchDB
 from vidgen_core.errors import NotFound
@@ -24,22 +22,10 @@ from vidgen_dagster.backfills import BACKFILL_TITLE_MAX_CHARS, TITLE_TAG, backfi
 from vidgen_dagster.partitions import videos
 
 
-class Webserver(FakeServer):
-    """A Dagster webserver's GraphQL endpoint that answers every backfill with ``answer`` and keeps what it got."""
-
-    def __init__(self, answer: dict[str, Any]) -> None:
-        super().__init__()
-        self.answer, self.launched = answer, []
-
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
-        self.launched.append(json.loads(body)["variables"]["p"])
-        return json_reply(200, {"data": {"launchPartitionBackfill": self.answer}})
-
-
 @pytest.fixture
-def webserver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Webserver]:
+def webserver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWebserver]:
     """Ask for it before the app: the app's settings read VIDGEN_DAGSTER_URL."""
-    server = Webserver(request.param).start()
+    server = FakeWebserver(request.param).start()
     monkeypatch.setenv("VIDGEN_DAGSTER_URL", server.url)
     yield server
     server.stop()
@@ -58,15 +44,8 @@ def test_refused_characters_become_look_alikes() -> None:
     assert backfill_title("x" * 150, "bat-1") == "x" * 99 + "…"
 
 
-OK = {"__typename": "LaunchBackfillSuccess", "backfillId": "abcdefgh"}
-REFUSED = {
-    "__typename": "PythonError",
-    "message": "dagster._core.errors.DagsterInvariantViolationError: the code location is reloading",
-}
-
-
-@pytest.mark.parametrize("webserver", [OK], indirect=True)
-def test_the_users_title_is_kept_and_shown_in_a_tag(webserver: Webserver, client: TestClient) -> None:
+@pytest.mark.parametrize("webserver", [LAUNCHED], indirect=True)
+def test_the_users_title_is_kept_and_shown_in_a_tag(webserver: FakeWebserver, client: TestClient) -> None:
     title = '100% "best" *ads*'
     made = client.post(
         "/api/batch", json={"rows": [{"prompt": "A 5-second Nike ad"}], "title": title}, headers=auth("ana")
@@ -80,7 +59,7 @@ def test_the_users_title_is_kept_and_shown_in_a_tag(webserver: Webserver, client
 
 @pytest.mark.parametrize("webserver", [REFUSED], indirect=True)
 def test_a_refused_backfill_keeps_nothing_and_holds_no_slot(
-    webserver: Webserver, client: TestClient, api_settings: Settings, instance: dg.DagsterInstance
+    webserver: FakeWebserver, client: TestClient, api_settings: Settings, instance: dg.DagsterInstance
 ) -> None:
     rows = [{"prompt": "A 5-second Nike ad"}, {"prompt": "A 5-second Lego ad"}]
     for attempt in range(3):  # more than the two batches a user may have in flight
