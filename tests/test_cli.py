@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,15 @@ def test_a_batch_the_webserver_refuses_keeps_nothing(
     assert RequestDB(Settings(home=home).db_url).page("local-user", 10)[1] == 0
     with instance_at(home / "dagster") as instance:
         assert instance.get_dynamic_partitions("videos") == []
+
+
+def test_make_ui_takes_its_ports_and_hosts() -> None:
+    root = Path(__file__).resolve().parents[1]
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "ui", "UI_PORT=3901", "API_PORT=8901", "HOST=0.0.0.0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in planned.splitlines() if "vidgen serve" in x)
+    assert line.endswith("serve --host 0.0.0.0 --api-port 8901 --ui-host 127.0.0.1 --ui-port 3901"), line
