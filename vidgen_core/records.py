@@ -342,7 +342,7 @@ def trouble(exc: BaseException) -> Trouble | None:
     text = str(exc.orig).lower()
     if "locked" in text or "lock timeout" in text or "busy" in text:
         return Trouble.BUSY
-    if "full" in text:
+    if "full" in text or "no space" in text:
         return Trouble.FULL
     if "readonly" in text or "read-only" in text:
         return Trouble.READ_ONLY

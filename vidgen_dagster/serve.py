@@ -151,9 +151,9 @@ def serve(settings: Settings, host: str, ui_port: int, api_port: int, ui_host: s
     env = {**os.environ, "VIDGEN_HOME": str(settings.home.resolve()), "DAGSTER_HOME": dagster_home}
     env["VIDGEN_DAGSTER_URL"] = planned.ui_url  # where the API launches batches' backfills
     # Run dagster dev from DAGSTER_HOME: it reads ./dagster.yaml, which then is the instance's own.
-    children = [_spawn(planned.dagster, env, dagster_home), _spawn(planned.api, env)]
     announce = {"pid": os.getpid(), "ui_url": planned.ui_url, "api_url": planned.api_url}
     settings.service_file.write_text(json.dumps(announce))  # so `vidgen batch` finds this UI, whatever its port
+    children = [_spawn(planned.dagster, env, dagster_home), _spawn(planned.api, env)]
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
