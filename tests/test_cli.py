@@ -3,12 +3,17 @@ bad input, missing keys and failures through ``main()`` in this process."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from tests.fakes.webserver import REFUSED, FakeWebserver
 from tests.support import (
     CHECKS,
     CliResult,
@@ -23,6 +28,7 @@ from tests.support import (
 from vidgen_core.catalog import IMAGE_MODELS
 from vidgen_core.media.probe import probe
 from vidgen_core.models import VideoSpec
+from vidgen_core.records import RequestDB, lock_wait
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
 
@@ -108,6 +114,9 @@ def _one_line_error(result: CliResult, code: int, fragment: str) -> None:
         (["generate", "Nike ad", "--duration", "3"], "from 5 to 120"),
         (["generate", "Nike ad", "--duration", "500"], "from 5 to 120"),
         (["generate", "Nike ad", "--duration", "abc"], "invalid float"),
+        (["generate", "Nike ad", "--duration", "nan"], "'nan' is not a finite number"),
+        (["generate", "Nike ad", "--max-cost", "1e309"], "'1e309' is not a finite number"),
+        (["batch", "ads.csv", "--max-cost", "inf"], "'inf' is not a finite number"),
         (["generate", "Nike ad", "--model", "sora-9"], "unknown video model"),
         (["generate", "Nike ad", "--aspect", "4:3"], "unknown aspect ratio"),
         (["generate", "Nike ad", "--model", "veo-3-fast", "--aspect", "1:1"], "choose another aspect or model"),
@@ -298,3 +307,76 @@ def test_init_creates_the_s3_bucket_when_missing(
     assert "vidgen-made-by-init" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     again = vidgen_in_process(["init"])  # safe to run again: the bucket is left as it is
     assert again.code == 0 and "created bucket" not in again.stdout
+
+
+def test_the_cli_finds_a_running_service_on_its_ports(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service_file = Settings(home=home).service_file
+    service_file.parent.mkdir(parents=True)
+    ui = "http://127.0.0.1:3917"
+    service_file.write_text(json.dumps({"pid": os.getpid(), "ui_url": ui, "api_url": "http://127.0.0.1:8917"}))
+    assert Settings(home=home).dagster_url == ui
+    monkeypatch.setenv("VIDGEN_DAGSTER_URL", "http://127.0.0.1:4000")  # said outright, it wins
+    assert Settings(home=home).dagster_url == "http://127.0.0.1:4000"
+    monkeypatch.delenv("VIDGEN_DAGSTER_URL")
+    service_file.write_text(json.dumps({"pid": 2**22 + 1, "ui_url": ui, "api_url": ""}))  # above Linux's pid_max:
+    assert Settings(home=home).dagster_url == "http://127.0.0.1:3000"  # a killed `vidgen serve` left its file
+
+
+def test_a_locked_database_or_a_full_disk_is_one_plain_line_and_exit_1(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    RequestDB(Settings(home=home).db_url)  # the requests tables exist
+    blocker = sqlite3.connect(home / "vidgen.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        with lock_wait(0.2):  # as patient as a run, but not for 30 s in a test
+            locked = vidgen_in_process(["generate", "A 5-second Nike ad"])
+    finally:
+        blocker.close()
+    _one_line_error(locked, 1, "a database is busy (another process holds its write lock); try again")
+
+    def full(*args: object, **kwargs: object) -> None:  # what SQLite says when the disk under the event log fills
+        raise sa.exc.OperationalError(
+            "INSERT INTO event_logs", {}, sqlite3.OperationalError("database or disk is full")
+        )
+
+    monkeypatch.setattr("vidgen_dagster.execute.run_video", full)
+    _one_line_error(vidgen_in_process(["generate", "A 5-second Nike ad"]), 1, "the disk is full; free some space")
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(home / "storage" / "final.mp4"))
+
+    monkeypatch.setattr("vidgen_dagster.execute.run_video", no_space)
+    out = vidgen_in_process(["generate", "A 5-second Nike ad"])
+    _one_line_error(out, 1, "the disk is full")
+    assert str(home) not in out.stderr
+
+
+def test_a_batch_the_webserver_refuses_keeps_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    webserver = FakeWebserver(REFUSED).start()
+    monkeypatch.setenv("VIDGEN_DAGSTER_URL", webserver.url)
+    file = tmp_path / "100%.csv"
+    file.write_text("prompt\nA 5-second Nike ad\nA 5-second Lego ad\n")
+    try:
+        refused = vidgen_in_process(["batch", str(file)])
+    finally:
+        webserver.stop()
+    assert refused.code == 1 and refused.stderr.count("\n") == 1 and "submit it again" in refused.stderr
+    assert webserver.launched[0]["title"] == "100％.csv"
+    assert RequestDB(Settings(home=home).db_url).page("local-user", 10)[1] == 0
+    with instance_at(home / "dagster") as instance:
+        assert instance.get_dynamic_partitions("videos") == []
+
+
+def test_make_ui_takes_its_ports_and_hosts() -> None:
+    root = Path(__file__).resolve().parents[1]
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "ui", "UI_PORT=3901", "API_PORT=8901", "HOST=0.0.0.0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in planned.splitlines() if "vidgen serve" in x)
+    assert line.endswith("serve --host 0.0.0.0 --api-port 8901 --ui-host 127.0.0.1 --ui-port 3901"), line

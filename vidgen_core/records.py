@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
@@ -19,6 +21,12 @@ from vidgen_core.models import GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
 metadata = sa.MetaData()
+
+# How long a write waits for the database's lock. Runs and the daemon are patient (a run must not fail because the
+# API held the lock for a second); an API request waits less (``lock_wait``) and answers 503 instead of hanging.
+PATIENT_LOCK_WAIT_S = 30.0
+_lock_wait_s: ContextVar[float] = ContextVar("lock_wait_s", default=PATIENT_LOCK_WAIT_S)
+CONNECT_TIMEOUT_S = 5  # a Postgres server that does not answer
 
 requests_table = sa.Table(
     "video_requests",
@@ -248,23 +256,39 @@ def _create_tables(engine: sa.Engine) -> None:
                     conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
+@contextmanager
+def lock_wait(seconds: float) -> Iterator[None]:
+    """Within this block (and the threads it hands work to), a write waits at most ``seconds`` for the lock."""
+    token = _lock_wait_s.set(seconds)
+    try:
+        yield
+    finally:
+        _lock_wait_s.reset(token)
+
+
 @cache
 def _engine(url: str) -> sa.Engine:
     """One engine (and pool) per database per process, its tables made on first use."""
     if not url.startswith("sqlite"):
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = sa.create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        )
         _create_tables(engine)
         return engine
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        _patience(dbapi_conn)
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
-        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+    @sa.event.listens_for(engine, "checkout")
+    def _patience(dbapi_conn: Any, *_: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA busy_timeout={int(_lock_wait_s.get() * 1000)}")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
@@ -280,8 +304,50 @@ def locked(engine: sa.Engine, name: str) -> Iterator[sa.Connection]:
     """A transaction holding the write lock named ``name`` until it ends (SQLite: the database's)."""
     with engine.connect().execution_options(immediate=True) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
+            conn.execute(sa.text(f"SET LOCAL lock_timeout = {int(_lock_wait_s.get() * 1000)}"))
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
         yield conn
+
+
+class Trouble(StrEnum):
+    """A database or the disk under it failing, in words a user can act on (never its path or its driver's text)."""
+
+    BUSY = "a database is busy (another process holds its write lock)"
+    FULL = "the disk is full"
+    READ_ONLY = "a database or a folder cannot be written (read-only)"
+    UNREACHABLE = "a database cannot be opened or reached"
+
+    @property
+    def fix(self) -> str:
+        """What whoever runs vidgen does about it."""
+        return {
+            Trouble.BUSY: "try again in a few seconds",
+            Trouble.FULL: "free some space, then try again",
+            Trouble.READ_ONLY: "make it writable, then try again",
+            Trouble.UNREACHABLE: "check the disk, or the server VIDGEN_DATABASE_URL names, then try again",
+        }[self]
+
+
+def trouble(exc: BaseException) -> Trouble | None:
+    """What a database error or a disk error means for the user; None for any other error (a bug)."""
+    if isinstance(exc, OSError) and not isinstance(exc, sa.exc.SQLAlchemyError):
+        known = {
+            errno.ENOSPC: Trouble.FULL,
+            errno.EDQUOT: Trouble.FULL,
+            errno.EROFS: Trouble.READ_ONLY,
+            errno.EACCES: Trouble.READ_ONLY,
+        }
+        return known.get(exc.errno or 0)
+    if not isinstance(exc, sa.exc.OperationalError):
+        return None
+    text = str(exc.orig).lower()
+    if "locked" in text or "lock timeout" in text or "busy" in text:
+        return Trouble.BUSY
+    if "full" in text or "no space" in text:
+        return Trouble.FULL
+    if "readonly" in text or "read-only" in text:
+        return Trouble.READ_ONLY
+    return Trouble.UNREACHABLE
 
 
 class RequestDB:
@@ -291,9 +357,10 @@ class RequestDB:
         self.url, self.engine = url, _engine(url)
 
     def ping(self) -> None:
-        """Raise if the database cannot be reached."""
-        with self.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        """Raise unless the database answers and its write lock can be taken (within this context's lock wait):
+        reads still answer while another process holds the lock, but every write would wait, then fail."""
+        with locked(self.engine, "health"):
+            pass
 
     def submit(
         self, request: GenerationRequest, max_active: int | None = None, status: Status = Status.QUEUED

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from typing import Any, NoReturn
+
+import sqlalchemy as sa
 
 from vidgen_core.costs import check_request_budget, estimate_request
 from vidgen_core.errors import InvalidRequest, NotFound, VidgenError
 from vidgen_core.ledger import Ledger
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.records import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key, trouble
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import open_store
 from vidgen_core.videos import describe, regenerate
@@ -30,15 +33,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"vidgen: {message} (see `{self.prog} --help`)\n")
 
 
+def _number(text: str) -> float:
+    """A number flag's value; NaN and infinity are no duration or cap (``inf`` would be stored as no cap at all)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give one such as 2.5")
+    return value
+
+
 def _request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help='what the ad is, e.g. "Create a 30-second Nike ad"')
-    parser.add_argument("--duration", type=float, metavar="S", help="length in seconds (default: prompt, or 30)")
+    parser.add_argument("--duration", type=_number, metavar="S", help="length in seconds (default: prompt, or 30)")
     parser.add_argument("--aspect", metavar="16:9|9:16|1:1", help="aspect ratio (default: from the prompt, or 16:9)")
     parser.add_argument("--model", help="video model from the catalog (default: hailuo-02-fast)")
     parser.add_argument("--user", help="user id that owns the video (default: VIDGEN_DEFAULT_USER)")
     parser.add_argument("--planner", help="who plans the spec: local (default) or openai (needs OPENAI_API_KEY)")
     parser.add_argument("--media", help="who renders media: local (default) or replicate (REPLICATE_API_TOKEN)")
-    parser.add_argument("--max-cost", type=float, metavar="USD", help="spending cap (default: VIDGEN_MAX_COST_USD)")
+    parser.add_argument("--max-cost", type=_number, metavar="USD", help="spending cap (default: VIDGEN_MAX_COST_USD)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         "(`vidgen serve`): the backfill is launched on its webserver (VIDGEN_DAGSTER_URL).",
     )
     batch.add_argument("file", nargs="?", help="the rows: .csv with a header line, or .jsonl (one object per line)")
-    batch.add_argument("--max-cost", type=float, metavar="USD", help="spending cap for the whole batch")
+    batch.add_argument("--max-cost", type=_number, metavar="USD", help="spending cap for the whole batch")
     batch.add_argument("--skip-invalid", action="store_true", help="store the good rows even if some are bad")
     batch.add_argument("--title", help="the batch's name in the backfills page (default: the file's name)")
     batch.add_argument("--user", help="owner of rows without a user column (default: VIDGEN_DEFAULT_USER)")
@@ -89,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         "archive",
         help="remove delivered videos older than DAYS from the Dagster partitions (media, costs and requests stay)",
     )
-    old.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="retention window in days")
+    old.add_argument("--older-than", type=_number, required=True, metavar="DAYS", help="retention window in days")
     old.add_argument("--delete-runs", action="store_true", help="also delete their runs' event logs from Dagster")
     old.add_argument("--dry-run", action="store_true", help="only list what would be archived")
     old.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -345,7 +359,20 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        return _command(args, get_settings())
+    except VidgenError as exc:  # the input, or what it asks for, cannot be done: the message says what to change
+        print(f"vidgen: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (sa.exc.OperationalError, OSError) as exc:  # a database or the disk failed: one line, never a traceback
+        found = trouble(exc)
+        if found is None:
+            raise
+        print(f"vidgen: {found.value}; {found.fix}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from vidgen_dagster.serve import serve
 
@@ -362,11 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         for what in created:
             print(f"vidgen: created {what}")
         return 0
-    try:
-        return COMMANDS[args.command](args, settings)
-    except (InvalidRequest, NotFound, VidgenError) as exc:
-        print(f"vidgen: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return COMMANDS[args.command](args, settings)
 
 
 if __name__ == "__main__":
