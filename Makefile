@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROMPT ?= Create a 30-second Nike ad
+HOST ?= 127.0.0.1
+UI_HOST ?= 127.0.0.1
+API_PORT ?= 8000
+UI_PORT ?= 3000
 export VIDGEN_HOME ?= $(CURDIR)/.vidgen
 export DAGSTER_HOME ?= $(VIDGEN_HOME)/dagster
 
@@ -39,8 +43,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-ui: install  ## the whole service: Dagster UI + daemon (request sensor) on :3000, the API on :8000
-	$(BIN)/vidgen serve
+ui: install  ## the whole service: Dagster UI + daemon (request sensor) on :$(UI_PORT), the API on :$(API_PORT)
+	$(BIN)/vidgen serve --host $(HOST) --api-port $(API_PORT) --ui-host $(UI_HOST) --ui-port $(UI_PORT)
 
 bench: install  ## the offline 30-second ad; then the critical path and a batch of 20 ads through the imitations
 	$(BIN)/python benchmarks/bench_generate.py

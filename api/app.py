@@ -5,24 +5,42 @@ from __future__ import annotations
 import logging
 
 import dagster as dg
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api.errors import MESSAGE_CHARS, short_errors, trimmed
+from api.limits import BodyLimit, LockWait
 from api.links import Links
 from api.routes import router
 from api.services import Services, check_users
-from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy, TooLarge, WrongType, scrub
+from vidgen_core.errors import (
+    BudgetExceeded,
+    InvalidRequest,
+    NotFound,
+    TooBusy,
+    TooLarge,
+    VidgenError,
+    WrongType,
+    scrub,
+)
 from vidgen_core.ledger import Ledger
-from vidgen_core.records import RequestDB
+from vidgen_core.records import RequestDB, trouble
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import KeyOutsideStore, open_store
+from vidgen_dagster.backfills import BackfillRefused
 from vidgen_dagster.instance import open_instance
 
 log = logging.getLogger("vidgen.api")
 BUSY_RETRY_AFTER_S = 30
+STORAGE_RETRY_AFTER_S = 5
+CRASHED = (
+    "the server failed while answering this request (a fault on our side, not in what you sent); try again, and "
+    "report it with the time if it happens again"
+)
+UPLOAD_PART_OVERHEAD = 64 * 1024  # a multipart part's headers and boundary, generously
 
 
 def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | None = None) -> FastAPI:
@@ -47,7 +65,10 @@ def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | 
         instance=instance or open_instance(settings),
         users=users,
     )
-    app.add_middleware(
+    upload = settings.upload_max_files * (settings.upload_max_bytes + UPLOAD_PART_OVERHEAD)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, limits={"/api/upload": upload})
+    app.add_middleware(LockWait, seconds=settings.api_lock_wait_s)
+    app.add_middleware(  # outside the limit, so a 413 carries CORS headers too
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
@@ -91,6 +112,33 @@ def _errors(app: FastAPI, settings: Settings) -> None:
     def over_budget(_: Request, exc: BudgetExceeded) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=402)
 
+    @app.exception_handler(BackfillRefused)
+    def refused(_: Request, exc: BackfillRefused) -> JSONResponse:
+        return JSONResponse({"detail": plain(str(exc))}, status_code=502)
+
     @app.exception_handler(TooBusy)
     def busy(_: Request, exc: TooBusy) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+
+    @app.exception_handler(sa.exc.OperationalError)
+    @app.exception_handler(OSError)
+    def storage_failed(request: Request, exc: Exception) -> JSONResponse:
+        """A database that is locked, full or unreachable (or a full disk): 503, try again shortly."""
+        found = trouble(exc)
+        if found is None:
+            raise exc  # not the storage's fault: the catch-all below answers
+        log.warning("%s %s: %s (%s)", request.method, request.url.path, found.name, exc)
+        return JSONResponse(
+            {"detail": f"the server could not answer: {found.value}; try again shortly, and report it if it lasts"},
+            status_code=503,
+            headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+        )
+
+    @app.exception_handler(VidgenError)
+    def failed(_: Request, exc: VidgenError) -> JSONResponse:
+        return JSONResponse({"detail": f"{plain(str(exc))}; try again, and report it if it happens again"}, 500)
+
+    @app.exception_handler(Exception)
+    def crashed(_: Request, exc: Exception) -> JSONResponse:
+        """Anything else is a bug: a plain answer; the server logs the traceback (Starlette raises it on)."""
+        return JSONResponse({"detail": CRASHED}, status_code=500)

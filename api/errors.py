@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ MESSAGE_CHARS = 1000  # and messages are at most this long
 def trimmed(value: Any, limit: int = ECHO_CHARS) -> Any:
     """``value`` as sent if short; else its start, saying how long it was, in at most ``limit`` characters (lists and
     objects as JSON text)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or Infinity: the answer could not be sent
     if isinstance(value, bool | int | float) or value is None:
         return value
     text = value if isinstance(value, str) else json.dumps(value, default=str)

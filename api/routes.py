@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Annotated
@@ -32,7 +33,7 @@ from vidgen_core.batches import BatchRecord, check_rows, new_batch_id
 from vidgen_core.costs import beat_estimate, check_request_budget
 from vidgen_core.errors import InvalidRequest, NotFound
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import UploadRecord, new_asset_id, new_run_key
+from vidgen_core.records import OFFSET_MAX, PAGE_MAX, PAGE_SIZE, UploadRecord, new_asset_id, new_run_key, trouble
 from vidgen_core.settings import Settings
 from vidgen_core.storage import KeyOutsideStore, LocalStore, upload_key
 from vidgen_core.uploads import check_image
@@ -42,6 +43,7 @@ from vidgen_dagster import batch as batches
 from vidgen_dagster.observe import report_request_version
 
 router = APIRouter()
+log = logging.getLogger("vidgen.api")
 VideoId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$", examples=["vid-0123456789ab"])]
 DAEMON_STALE_S = 60
 AUTH = {401: {"model": ErrorOut, "description": "Missing or unknown API key."}}
@@ -135,7 +137,8 @@ def regenerate(
         **AUTH,
         **BAD_BODY,
         429: {"model": ErrorOut, "description": "The user has as many batches in flight as allowed."},
-        503: {"model": ErrorOut, "description": "Stored, but the Dagster webserver did not take the backfill."},
+        502: {"model": ErrorOut, "description": "The Dagster webserver refused the backfill; nothing was kept."},
+        503: {"model": ErrorOut, "description": "Stored, but the Dagster webserver is not answering."},
     },
 )
 def submit_batch(body: BatchIn, user: UserDep, found: ServicesDep) -> BatchOut:
@@ -200,8 +203,8 @@ def videos(
     request: Request,
     user: UserDep,
     found: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> VideoListOut:
     """The caller's videos, newest first, a page at a time."""
     records, total = found.db.page(user, limit, offset)
@@ -295,18 +298,21 @@ def files(
 
 @router.get("/health", tags=["health"], responses={503: {"model": HealthOut, "description": "Something is down."}})
 def health(found: ServicesDep) -> HealthOut:
-    """Whether the requests database, the storage and the Dagster instance answer."""
+    """Whether the requests database takes writes, the storage answers and the Dagster instance answers (each
+    within the API's lock wait, VIDGEN_API_LOCK_WAIT_S)."""
     checks = {}
-    for name, probe in (
-        ("database", found.db.ping),
-        ("storage", found.store.ping),
-        ("dagster", lambda: found.instance.get_run_records(limit=1)),
+    for name, probe, down in (
+        ("database", found.db.ping, "unavailable: it does not answer; see the server log"),
+        ("storage", found.store.ping, "unavailable: it cannot be read or written; see the server log"),
+        ("dagster", lambda: found.instance.get_run_records(limit=1), "unavailable: its instance does not answer"),
     ):
         try:
             probe()
             checks[name] = "ok"
-        except Exception as exc:  # report which part is down, never its connection string
-            checks[name] = f"unavailable ({type(exc).__name__})"
+        except Exception as exc:  # report which part is down in plain words; the detail goes to the server log
+            log.warning("health: %s is down", name, exc_info=True)
+            known = trouble(exc)
+            checks[name] = f"unavailable: {known.value}" if known else down
     healthy = all(v == "ok" for v in checks.values())
     checks["sensor_daemon"] = _daemon(found) if healthy else "unknown"  # reported, not required: the API still works
     body = HealthOut(

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from vidgen_core.batches import BatchVideo
+from vidgen_core.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.catalog import VIDEO_MODELS
 from vidgen_core.ledger import LedgerRow
 from vidgen_core.records import Status
@@ -26,6 +26,7 @@ class GenerateIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={"examples": [{"prompt": "Create a 30-second Nike ad", "aspect_ratio": "16:9"}]},
     )
 
@@ -59,8 +60,12 @@ class RegenerateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str | None = Field(default=None, min_length=1, max_length=2000, description="New image prompt.")
-    motion_prompt: str | None = Field(default=None, min_length=1, max_length=2000)
+    prompt: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="New image prompt (default: the current take's)."
+    )
+    motion_prompt: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="New motion prompt (default: the current take's)."
+    )
     take: int | None = Field(default=None, ge=0, description="An earlier take to make current again.")
 
 
@@ -145,7 +150,7 @@ class ErrorOut(BaseModel):
 class BatchRowIn(BaseModel):
     """One ad of a batch: the fields of /api/generate, checked row by row (a bad row is reported by its index)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     prompt: str = Field(max_length=_DEFAULTS["max_prompt_chars"].default)
     title: str = Field(default="", max_length=200)
@@ -167,11 +172,12 @@ class BatchIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={"examples": [{"rows": [{"prompt": "Create a 15-second Nike ad"}], "max_cost_usd": 5}]},
     )
 
     rows: list[BatchRowIn] = Field(min_length=1, max_length=_DEFAULTS["batch_max_rows"].default)
-    title: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=BATCH_TITLE_MAX_CHARS)
     max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap for the whole batch.")
     skip_invalid: bool = Field(default=False, description="Store the good rows even if some are bad.")
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -199,6 +200,21 @@ def run_pending(settings: Settings, instance: dg.DagsterInstance) -> dg.SensorRe
     first = tick(settings, instance, cursor=None)
     launch(settings, instance, first)
     return tick(settings, instance, cursor=first.cursor)
+
+
+def delivered_by_hand(settings: Settings, user: str, prompt: str = "Create a 12-second Nike ad") -> str:
+    """A complete video without rendering it: its request, the local planner's spec and a stand-in final.mp4."""
+    from vidgen_core.planning.local import LocalPlanner
+    from vidgen_core.records import Status
+    from vidgen_core.storage import VideoKeys, open_store
+
+    db = RequestDB(settings.db_url)
+    request = db.submit(build_request(prompt, settings, user_id=user)).request
+    keys, store = VideoKeys(user, request.video_id), open_store(settings)
+    store.put_bytes(keys.spec(), LocalPlanner().plan(request).spec.model_dump_json().encode())
+    store.put_bytes(keys.final(), b"not really an mp4")
+    db.update(request.video_id, status=Status.COMPLETE, progress=100.0, completed_at=datetime.now(UTC))
+    return request.video_id
 
 
 # --- API users --------------------------------------------------------------------------------------------------

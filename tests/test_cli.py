@@ -3,16 +3,22 @@ bad input, missing keys and failures through ``main()`` in this process."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from tests.fakes.webserver import REFUSED, FakeWebserver
 from tests.support import (
     CHECKS,
     CliResult,
     cli_env,
+    delivered_by_hand,
     instance_at,
     run_checks,
     run_metadata,
@@ -22,6 +28,7 @@ from tests.support import (
 from vidgen_core.catalog import IMAGE_MODELS
 from vidgen_core.media.probe import probe
 from vidgen_core.models import VideoSpec
+from vidgen_core.records import RequestDB, lock_wait
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
 
@@ -77,6 +84,7 @@ def test_generate_json_materializes_the_whole_graph(tmp_path: Path) -> None:
         assert out["video_id"] in instance.get_dynamic_partitions("videos")
         run = instance.get_run_by_id(out["run_id"])
         assert run is not None and run.is_success and run.tags["dagster/partition"] == out["video_id"]
+        assert (run.tags["vidgen/user"], run.tags["vidgen/title"]) == ("ana", "A 12-second ad for Red Bull")
         meta = run_metadata(instance, out["run_id"])
         checks = run_checks(instance, out["run_id"])
     assert sorted(meta) == sorted(ASSETS)
@@ -106,6 +114,9 @@ def _one_line_error(result: CliResult, code: int, fragment: str) -> None:
         (["generate", "Nike ad", "--duration", "3"], "from 5 to 120"),
         (["generate", "Nike ad", "--duration", "500"], "from 5 to 120"),
         (["generate", "Nike ad", "--duration", "abc"], "invalid float"),
+        (["generate", "Nike ad", "--duration", "nan"], "'nan' is not a finite number"),
+        (["generate", "Nike ad", "--max-cost", "1e309"], "'1e309' is not a finite number"),
+        (["batch", "ads.csv", "--max-cost", "inf"], "'inf' is not a finite number"),
         (["generate", "Nike ad", "--model", "sora-9"], "unknown video model"),
         (["generate", "Nike ad", "--aspect", "4:3"], "unknown aspect ratio"),
         (["generate", "Nike ad", "--model", "veo-3-fast", "--aspect", "1:1"], "choose another aspect or model"),
@@ -156,10 +167,53 @@ def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monke
     found = json.loads(result.stdout)
     assert found["by_phase"]["storyboard"] == pytest.approx(4 * IMAGE_MODELS["flux-dev"].usd_per_image)
     assert found["estimate_usd"] == pytest.approx(sum(found["by_phase"].values()), abs=1e-4)
-    assert found["estimate_usd"] > 0.5 and found["max_cost_usd"] == 10.0
+    assert found["estimate_usd"] > 0.5 and found["max_cost_usd"] == 10.0 and not found["over_budget"]
     offline = json.loads(vidgen_in_process(["estimate", "Create a 30-second Nike ad", "--json"]).stdout)
     assert offline["estimate_usd"] == 0.0  # the local renderers are free
     assert not home.exists()  # an estimate makes nothing
+
+
+def test_list_pages_a_users_videos_and_show_says_where_the_final_is(home: Path) -> None:
+    settings = Settings()
+    mine = [delivered_by_hand(settings, "ana", f"Create a 10-second ad for Brand{i} shoes") for i in range(3)]
+    delivered_by_hand(settings, "ben")
+    first = vidgen_in_process(["list", "--user", "ana", "--limit", "2", "--json"])
+    page = json.loads(first.stdout)
+    assert [v["video_id"] for v in page["videos"]] == mine[:0:-1] and (page["total"], page["offset"]) == (3, 0)
+    assert page["videos"][0] == {
+        "video_id": mine[2], "status": "complete", "progress": 100.0, "cost_usd": 0.0,
+        "title": "Create a 10-second ad for Brand2 shoes", "created_at": page["videos"][0]["created_at"],
+    }  # fmt: skip
+    text = vidgen_in_process(["list", "--user", "ana", "--offset", "2"]).stdout.splitlines()
+    assert text[0] == "ana: videos 3-3 of 3, newest first" and len(text) == 2
+    assert text[1].split()[:4] == [mine[0], "complete", "100.0%", "$0.0000"] and text[1].endswith("Brand0 shoes")
+    more = vidgen_in_process(["list", "--user", "ana", "--limit", "1"]).stdout
+    assert more.endswith("more: vidgen list --offset 1\n")
+    assert json.loads(vidgen_in_process(["list", "--json"]).stdout)["total"] == 0  # VIDGEN_DEFAULT_USER's
+    _one_line_error(vidgen_in_process(["list", "--limit", "0"]), 2, "choose a limit from 1 to 100")
+
+    final = LocalStore(settings.storage_dir).local_path(VideoKeys("ana", mine[0]).final())
+    shown = json.loads(vidgen_in_process(["show", mine[0], "--json"]).stdout)
+    assert shown["final_video"] == str(final)
+    assert vidgen_in_process(["show", mine[0]]).stdout.endswith(f"  final video: {final}\n")
+
+
+def test_over_budget_is_refused_before_missing_keys_and_an_estimate_says_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    args = ["Create a 30-second Nike ad", "--planner", "openai", "--media", "replicate", "--max-cost", "0.10"]
+    over = "over its budget of $0.1000; raise max_cost_usd (--max-cost)"
+    _one_line_error(vidgen_in_process(["generate", *args]), 2, over)  # whatever the keys
+    estimated = vidgen_in_process(["estimate", *args, "--json"])
+    assert estimated.code == 2 and estimated.stderr.startswith("vidgen: this video is estimated at $")
+    found = json.loads(estimated.stdout)  # the estimate is still shown, so the user sees what a cap must cover
+    assert found["over_budget"] and found["estimate_usd"] > found["max_cost_usd"] == 0.10
+    assert f"estimated at ${found['estimate_usd']:.4f}, {over}" in estimated.stderr
+    text = vidgen_in_process(["estimate", *args])
+    assert text.code == 2 and text.stdout == f"estimate: ${found['estimate_usd']:.4f} (budget $0.10)\n"
+    assert not home.exists()
 
 
 def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them(home: Path) -> None:
@@ -185,6 +239,9 @@ def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them
         instance.add_dynamic_partitions(videos.name, list(ages))
     dry = vidgen_in_process(["archive", "--older-than", "30", "--dry-run", "--json"])
     assert dry.code == 0 and json.loads(dry.stdout)["videos"] == ["vid-old-done"]
+    assert json.loads(dry.stdout)["partitions_left"] == 2  # what it would leave, not what there is now
+    said = vidgen_in_process(["archive", "--older-than", "30", "--dry-run"]).stdout
+    assert said.startswith("would archive 1 video(s)") and said.endswith("; 2 partition(s) would be left\n")
     done = vidgen_in_process(["archive", "--older-than", "30", "--json"])
     assert done.code == 0, done.stderr
     assert json.loads(done.stdout)["videos"] == ["vid-old-done"] and json.loads(done.stdout)["partitions_left"] == 2
@@ -250,3 +307,76 @@ def test_init_creates_the_s3_bucket_when_missing(
     assert "vidgen-made-by-init" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     again = vidgen_in_process(["init"])  # safe to run again: the bucket is left as it is
     assert again.code == 0 and "created bucket" not in again.stdout
+
+
+def test_the_cli_finds_a_running_service_on_its_ports(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service_file = Settings(home=home).service_file
+    service_file.parent.mkdir(parents=True)
+    ui = "http://127.0.0.1:3917"
+    service_file.write_text(json.dumps({"pid": os.getpid(), "ui_url": ui, "api_url": "http://127.0.0.1:8917"}))
+    assert Settings(home=home).dagster_url == ui
+    monkeypatch.setenv("VIDGEN_DAGSTER_URL", "http://127.0.0.1:4000")  # said outright, it wins
+    assert Settings(home=home).dagster_url == "http://127.0.0.1:4000"
+    monkeypatch.delenv("VIDGEN_DAGSTER_URL")
+    service_file.write_text(json.dumps({"pid": 2**22 + 1, "ui_url": ui, "api_url": ""}))  # above Linux's pid_max:
+    assert Settings(home=home).dagster_url == "http://127.0.0.1:3000"  # a killed `vidgen serve` left its file
+
+
+def test_a_locked_database_or_a_full_disk_is_one_plain_line_and_exit_1(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    RequestDB(Settings(home=home).db_url)  # the requests tables exist
+    blocker = sqlite3.connect(home / "vidgen.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        with lock_wait(0.2):  # as patient as a run, but not for 30 s in a test
+            locked = vidgen_in_process(["generate", "A 5-second Nike ad"])
+    finally:
+        blocker.close()
+    _one_line_error(locked, 1, "a database is busy (another process holds its write lock); try again")
+
+    def full(*args: object, **kwargs: object) -> None:  # what SQLite says when the disk under the event log fills
+        raise sa.exc.OperationalError(
+            "INSERT INTO event_logs", {}, sqlite3.OperationalError("database or disk is full")
+        )
+
+    monkeypatch.setattr("vidgen_dagster.execute.run_video", full)
+    _one_line_error(vidgen_in_process(["generate", "A 5-second Nike ad"]), 1, "the disk is full; free some space")
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(home / "storage" / "final.mp4"))
+
+    monkeypatch.setattr("vidgen_dagster.execute.run_video", no_space)
+    out = vidgen_in_process(["generate", "A 5-second Nike ad"])
+    _one_line_error(out, 1, "the disk is full")
+    assert str(home) not in out.stderr
+
+
+def test_a_batch_the_webserver_refuses_keeps_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    webserver = FakeWebserver(REFUSED).start()
+    monkeypatch.setenv("VIDGEN_DAGSTER_URL", webserver.url)
+    file = tmp_path / "100%.csv"
+    file.write_text("prompt\nA 5-second Nike ad\nA 5-second Lego ad\n")
+    try:
+        refused = vidgen_in_process(["batch", str(file)])
+    finally:
+        webserver.stop()
+    assert refused.code == 1 and refused.stderr.count("\n") == 1 and "submit it again" in refused.stderr
+    assert webserver.launched[0]["title"] == "100％.csv"
+    assert RequestDB(Settings(home=home).db_url).page("local-user", 10)[1] == 0
+    with instance_at(home / "dagster") as instance:
+        assert instance.get_dynamic_partitions("videos") == []
+
+
+def test_make_ui_takes_its_ports_and_hosts() -> None:
+    root = Path(__file__).resolve().parents[1]
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "ui", "UI_PORT=3901", "API_PORT=8901", "HOST=0.0.0.0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in planned.splitlines() if "vidgen serve" in x)
+    assert line.endswith("serve --host 0.0.0.0 --api-port 8901 --ui-host 127.0.0.1 --ui-port 3901"), line

@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy
@@ -36,6 +37,7 @@ from vidgen_core.settings import Settings
 
 # A row's columns (CSV header or JSONL keys); only ``prompt`` is required.
 COLUMNS = ("prompt", "title", "duration", "aspect", "model", "user", "max_cost")
+BATCH_TITLE_MAX_CHARS = 200  # the batches table's title column
 _COLUMN_OF = {"aspect_ratio": "aspect", "max_cost_usd": "max_cost", "user_id": "user"}  # request field -> column
 
 
@@ -74,7 +76,7 @@ class BatchRecord(BaseModel):
     title: str
     videos: int
     estimate_usd: float
-    max_cost_usd: float | None = None
+    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     backfill_id: str | None = None
     error: str | None = None
     created_at: datetime
@@ -152,9 +154,12 @@ def _number(row: dict[str, Any], column: str) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise InvalidRequest(f"{column} must be a number, not {str(value)[:40]!r}", column) from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise InvalidRequest(f"{column} must be a number, not {str(value)[:40]!r}", column)
+    return number
 
 
 def check_rows(
@@ -266,6 +271,13 @@ class BatchDB:
         data = dict(row._mapping)
         data["created_at"] = data["created_at"].replace(tzinfo=data["created_at"].tzinfo or UTC)
         return BatchRecord.model_validate(data)
+
+    def withdraw(self, batch_id: str) -> None:
+        """Delete a batch that was never launched, with its requests (none of them has run)."""
+        c = batches_table.c
+        with self.engine.begin() as conn:
+            if conn.execute(batches_table.delete().where(c.batch_id == batch_id, c.backfill_id.is_(None))).rowcount:
+                conn.execute(requests_table.delete().where(requests_table.c.batch_id == batch_id))
 
     def update(self, batch_id: str, **fields: Any) -> None:
         with self.engine.begin() as conn:

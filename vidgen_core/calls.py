@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidgen_core.errors import describe_error
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.providers.ports import Journal
+from vidgen_core.records import describe_error
 from vidgen_core.stopping import Stopped, watching
 from vidgen_core.storage import BlobStore, CacheKeys
 from vidgen_core.storage.journal import StoreJournal

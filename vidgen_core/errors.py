@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import re
-
 
 class VidgenError(Exception):
     """Base class for every error raised by vidgen. ``phase`` names the phase it stopped, when a step runs several."""
@@ -39,33 +36,6 @@ def scrub(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
-
-
-# What an OS error on the storage means for the user, by errno; its message would name a server path.
-_STORAGE_ERRORS = {
-    errno.EROFS: "the storage is read-only; make it writable, then resume the video",
-    errno.ENOSPC: "the storage is full; free some space, then resume the video",
-    errno.EDQUOT: "the storage quota is used up; free some space, then resume the video",
-    errno.EACCES: "the storage cannot be written (permission denied); fix its permissions, then resume the video",
-}
-_ERRNO = re.compile(r"\[Errno (\d+)\]")
-_QUOTED_PATH = re.compile(r"""(['"])/[^'"\n]*\1""")
-_BARE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.@+~-]+/){2,}[\w.@+~-]*")
-
-
-def plain_error(text: str) -> str:
-    """An error's text fit for a user: a storage error in words, and no server path (each becomes "a file")."""
-    found = _ERRNO.search(text)
-    if found and int(found.group(1)) in _STORAGE_ERRORS:
-        return _STORAGE_ERRORS[int(found.group(1))]
-    return _BARE_PATH.sub("a file", _QUOTED_PATH.sub("a file", text))
-
-
-def describe_error(exc: BaseException) -> str:
-    """What went wrong, for a user: a vidgen error's own message; otherwise its text without class or path."""
-    if isinstance(exc, VidgenError):
-        return str(exc)
-    return plain_error(str(exc)) or "an unexpected error; see the run's log"
 
 
 class MediaError(VidgenError):

@@ -87,7 +87,9 @@ class GenerationRequest(BaseModel):
     music_model: str
     planner: Literal["local", "openai"] = "local"
     media: Literal["local", "replicate"] = "local"
-    max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap for this video; None: no cap.")
+    max_cost_usd: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Spending cap for this video; None: no cap."
+    )
     batch_id: str | None = Field(default=None, description="The batch the video came in, if any.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 

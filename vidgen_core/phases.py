@@ -26,7 +26,7 @@ from vidgen_core import costs, verify
 from vidgen_core.calls import Call, CallCache, Made, Outcome
 from vidgen_core.catalog import frame_size, image_model, music_model, video_model
 from vidgen_core.chunking import plan_chunks
-from vidgen_core.errors import VidgenError, plain_error
+from vidgen_core.errors import VidgenError
 from vidgen_core.media import ops
 from vidgen_core.media.probe import probe
 from vidgen_core.models import (
@@ -53,6 +53,7 @@ from vidgen_core.providers.ports import (
     VideoGenerator,
 )
 from vidgen_core.providers.registry import Providers
+from vidgen_core.records import plain_error
 from vidgen_core.settings import Settings
 from vidgen_core.storage import BlobStore, VideoKeys
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
@@ -14,11 +17,17 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from vidgen_core.errors import NotFound, TooBusy
+from vidgen_core.errors import InvalidRequest, NotFound, TooBusy, VidgenError
 from vidgen_core.models import GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
 metadata = sa.MetaData()
+
+# How long a write waits for the database's lock. Runs and the daemon are patient (a run must not fail because the
+# API held the lock for a second); an API request waits less (``lock_wait``) and answers 503 instead of hanging.
+PATIENT_LOCK_WAIT_S = 30.0
+_lock_wait_s: ContextVar[float] = ContextVar("lock_wait_s", default=PATIENT_LOCK_WAIT_S)
+CONNECT_TIMEOUT_S = 5  # a Postgres server that does not answer
 
 requests_table = sa.Table(
     "video_requests",
@@ -131,6 +140,7 @@ class Status(StrEnum):
 
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
+PAGE_SIZE, PAGE_MAX, OFFSET_MAX = 20, 100, 1_000_000  # a page of a user's videos
 
 
 class RequestRecord(BaseModel):
@@ -247,23 +257,39 @@ def _create_tables(engine: sa.Engine) -> None:
                     conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
+@contextmanager
+def lock_wait(seconds: float) -> Iterator[None]:
+    """Within this block (and the threads it hands work to), a write waits at most ``seconds`` for the lock."""
+    token = _lock_wait_s.set(seconds)
+    try:
+        yield
+    finally:
+        _lock_wait_s.reset(token)
+
+
 @cache
 def _engine(url: str) -> sa.Engine:
     """One engine (and pool) per database per process, its tables made on first use."""
     if not url.startswith("sqlite"):
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = sa.create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        )
         _create_tables(engine)
         return engine
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        _patience(dbapi_conn)
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
-        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+    @sa.event.listens_for(engine, "checkout")
+    def _patience(dbapi_conn: Any, *_: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA busy_timeout={int(_lock_wait_s.get() * 1000)}")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
@@ -279,8 +305,71 @@ def locked(engine: sa.Engine, name: str) -> Iterator[sa.Connection]:
     """A transaction holding the write lock named ``name`` until it ends (SQLite: the database's)."""
     with engine.connect().execution_options(immediate=True) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
+            conn.execute(sa.text(f"SET LOCAL lock_timeout = {int(_lock_wait_s.get() * 1000)}"))
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
         yield conn
+
+
+class Trouble(StrEnum):
+    """A database or the disk under it failing, in words a user can act on (never its path or its driver's text)."""
+
+    BUSY = "a database is busy (another process holds its write lock)"
+    FULL = "the disk is full"
+    READ_ONLY = "a database or a folder cannot be written (read-only)"
+    UNREACHABLE = "a database cannot be opened or reached"
+
+    @property
+    def fix(self) -> str:
+        """What whoever runs vidgen does about it."""
+        return {
+            Trouble.BUSY: "try again in a few seconds",
+            Trouble.FULL: "free some space, then try again",
+            Trouble.READ_ONLY: "make it writable, then try again",
+            Trouble.UNREACHABLE: "check the disk, or the server VIDGEN_DATABASE_URL names, then try again",
+        }[self]
+
+
+_DISK = {
+    errno.ENOSPC: Trouble.FULL,
+    errno.EDQUOT: Trouble.FULL,
+    errno.EROFS: Trouble.READ_ONLY,
+    errno.EACCES: Trouble.READ_ONLY,
+}
+_ERRNO = re.compile(r"\[Errno (\d+)\]")
+_QUOTED_PATH = re.compile(r"""(['"])/[^'"\n]*\1""")
+_BARE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.@+~-]+/){2,}[\w.@+~-]*")
+
+
+def plain_error(text: str) -> str:
+    """An error's text (all a run's stored error keeps) fit for a user: a disk error in words with its fix, and no
+    server path (each becomes "a file")."""
+    found = _ERRNO.search(text)
+    if found and (disk := _DISK.get(int(found.group(1)))):
+        return f"{disk.value}; {disk.fix}"
+    return _BARE_PATH.sub("a file", _QUOTED_PATH.sub("a file", text))
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, for a user: a vidgen error's own message; otherwise its text without class or path."""
+    if isinstance(exc, VidgenError):
+        return str(exc)
+    return plain_error(str(exc)) or "an unexpected error; see the run's log"
+
+
+def trouble(exc: BaseException) -> Trouble | None:
+    """What a database error or a disk error means for the user; None for any other error (a bug)."""
+    if isinstance(exc, OSError) and not isinstance(exc, sa.exc.SQLAlchemyError):
+        return _DISK.get(exc.errno or 0)
+    if not isinstance(exc, sa.exc.OperationalError):
+        return None
+    text = str(exc.orig).lower()
+    if "locked" in text or "lock timeout" in text or "busy" in text:
+        return Trouble.BUSY
+    if "full" in text or "no space" in text:
+        return Trouble.FULL
+    if "readonly" in text or "read-only" in text:
+        return Trouble.READ_ONLY
+    return Trouble.UNREACHABLE
 
 
 class RequestDB:
@@ -290,9 +379,10 @@ class RequestDB:
         self.url, self.engine = url, _engine(url)
 
     def ping(self) -> None:
-        """Raise if the database cannot be reached."""
-        with self.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        """Raise unless the database answers and its write lock can be taken (within this context's lock wait):
+        reads still answer while another process holds the lock, but every write would wait, then fail."""
+        with locked(self.engine, "health"):
+            pass
 
     def submit(
         self, request: GenerationRequest, max_active: int | None = None, status: Status = Status.QUEUED
@@ -430,8 +520,10 @@ class RequestDB:
             )
         return self.get(video_id)
 
-    def page(self, user_id: str, limit: int, offset: int = 0) -> tuple[list[RequestRecord], int]:
-        """A page of the user's videos, newest first, and how many they have in all."""
+    def page(self, user_id: str, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[RequestRecord], int]:
+        """A page of the user's videos, newest first, and how many they have in all (`vidgen list`, GET /api/videos)."""
+        if not 1 <= limit <= PAGE_MAX or not 0 <= offset <= OFFSET_MAX:
+            raise InvalidRequest(f"choose a limit from 1 to {PAGE_MAX} and an offset from 0 to {OFFSET_MAX}", "limit")
         c = requests_table.c
         query = sa.select(requests_table).where(c.user_id == user_id).order_by(c.seq.desc()).limit(limit).offset(offset)
         with self.engine.connect() as conn:
@@ -463,7 +555,10 @@ class RequestDB:
         motion_prompt: str | None = None,
         run_id: str | None = None,
     ) -> Take:
-        """Record the beat's next take and make it current. A run that already asked for one gets it back."""
+        """Record the beat's next take and make it current. A run that already asked for one gets it back.
+
+        A prompt not given is the current take's, so a re-roll keeps the custom prompts it was asked with.
+        """
         c = takes_table.c
         with locked(self.engine, f"takes:{video_id}") as conn:
             if run_id:
@@ -483,7 +578,18 @@ class RequestDB:
                     )
                 )
                 last = 0
-            take = Take(beat_index=beat_index, take=last + 1, image_prompt=image_prompt, motion_prompt=motion_prompt)
+            current = conn.execute(
+                sa.select(c.image_prompt, c.motion_prompt)
+                .where(c.video_id == video_id, c.beat_index == beat_index)
+                .order_by(c.selected_at.desc(), c.take.desc())
+                .limit(1)
+            ).one()
+            take = Take(
+                beat_index=beat_index,
+                take=last + 1,
+                image_prompt=image_prompt or current.image_prompt,
+                motion_prompt=motion_prompt or current.motion_prompt,
+            )
             conn.execute(
                 takes_table.insert().values(video_id=video_id, run_id=run_id, selected_at=_now(), **take.model_dump())
             )

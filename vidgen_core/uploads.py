@@ -113,7 +113,7 @@ def _signature(data: bytes) -> str | None:
 
 def _corrupt(filename: str, kind: str, exc: Exception) -> InvalidRequest:
     """A 422: the file starts like an accepted format but does not decode."""
-    reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    reason = str(exc).splitlines()[0][:120] if str(exc) else "the decoder gave no reason"
     return InvalidRequest(
         f"{filename} starts like a {kind} image but its pixels cannot be decoded ({reason}); "
         "it is truncated or corrupt, send the whole file",

@@ -14,7 +14,7 @@ from vidgen_core.costs import beat_estimate, estimate, list_price
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound
 from vidgen_core.ledger import Ledger, LedgerRow
 from vidgen_core.models import Camera, GenerationRequest, Phase, Take, VideoSpec
-from vidgen_core.records import CallState, RequestDB, RequestRecord
+from vidgen_core.records import CallState, RequestDB, RequestRecord, Status
 from vidgen_core.storage import BlobStore, VideoKeys
 
 
@@ -46,6 +46,9 @@ class VideoState(BaseModel):
     max_cost_usd: float | None
     batch_id: str | None = None
     archived_at: datetime | None = Field(default=None, description="When it left Dagster's partitions (kept here).")
+    final_video: str | None = Field(
+        default=None, description="Where the delivered video is: its file on local storage, its s3:// URI on S3."
+    )
     ledger: list[LedgerRow]
 
 
@@ -61,10 +64,11 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
     """The video's beats, takes, media keys and costs, from its spec, takes table, store and ledger."""
     spec = stored_spec(store, record)
     rows = ledger.rows(record.video_id)
+    keys = VideoKeys(record.user_id, record.video_id)
+    final = record.status == Status.COMPLETE and store.exists(keys.final())
     beats: list[BeatState] = []
     if spec is not None:
         spec = spec.with_takes(db.current_takes(record.video_id))
-        keys = VideoKeys(record.user_id, record.video_id)
         plans = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
         takes = db.takes(record.video_id)
         for beat in spec.beats:
@@ -99,6 +103,7 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
         max_cost_usd=record.request.max_cost_usd,
         batch_id=record.batch_id,
         archived_at=record.archived_at,
+        final_video=store.location(keys.final()) if final else None,
         ledger=rows,
     )
 

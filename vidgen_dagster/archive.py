@@ -20,7 +20,7 @@ class Archived(BaseModel):
     cutoff: datetime
     videos: list[str]
     runs_deleted: int
-    partitions_left: int
+    partitions_left: int  # after the pass (a dry run: what it would leave)
 
 
 def archive(
@@ -43,5 +43,6 @@ def archive(
             if instance.has_dynamic_partition(videos.name, record.video_id):
                 instance.delete_dynamic_partition(videos.name, record.video_id)
             db.update(record.video_id, archived_at=datetime.now(UTC))
-    left = len(instance.get_dynamic_partitions(videos.name))
+    archived = {r.video_id for r in found}  # gone already, or (a dry run) what would go
+    left = sum(p not in archived for p in instance.get_dynamic_partitions(videos.name))
     return Archived(cutoff=cutoff, videos=[r.video_id for r in found], runs_deleted=runs, partitions_left=left)

@@ -38,7 +38,7 @@ ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VER
 TAKES = ["video_request"]
 
 
-@dg.asset(**ASSET, deps=TAKES, kinds={"openai"}, pool="openai", retry_policy=PROVIDER_RETRY)
+@dg.asset(**ASSET, deps=TAKES, pool="openai", retry_policy=PROVIDER_RETRY)  # kinds: definitions.kinds
 def video_spec(
     context: dg.AssetExecutionContext, config: SpecConfig, vidgen: VidgenResource
 ) -> dg.MaterializeResult[VideoSpec]:
@@ -70,6 +70,8 @@ def video_spec(
             reused=int(plan.reused),
             estimate_usd=round(sum(estimate(spec, request).values()), 4),
             max_cost_usd=request.max_cost_usd if request.max_cost_usd is not None else "none",
+            title=request.title,  # the partition is a bare id: its title and owner are shown here
+            user=request.user_id,
             product=spec.product,
             style=spec.style,
             music_mood=spec.music_mood,
@@ -93,22 +95,19 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
     s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, root_run_id)
 
 
-def _out(description: str, kinds: set[str]) -> dg.AssetOut:
-    return dg.AssetOut(description=description, code_version=CODE_VERSION, group_name=GROUP, kinds=kinds)
+def _out(description: str) -> dg.AssetOut:
+    """An output of ``media``; its kind badge says who renders it in this deployment (definitions.kinds)."""
+    return dg.AssetOut(description=description, code_version=CODE_VERSION, group_name=GROUP)
 
 
 @dg.multi_asset(
     outs={
-        "storyboard": _out(
-            "One storyboard image per beat, drawn from the beat's image prompt (its current take).", {"replicate"}
-        ),
+        "storyboard": _out("One storyboard image per beat, drawn from the beat's image prompt (its current take)."),
         "music": _out(
-            "Background music for the mood and length; skipped (at zero cost) when the video model makes audio.",
-            {"replicate"},
+            "Background music for the mood and length; skipped (at zero cost) when the video model makes audio."
         ),
         "video_chunks": _out(
-            "Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame.",
-            {"replicate"},
+            "Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."
         ),
     },
     deps=TAKES,

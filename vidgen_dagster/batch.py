@@ -11,11 +11,20 @@ from pathlib import Path
 
 import dagster as dg
 
-from vidgen_core.batches import BatchDB, BatchRecord, BatchState, CheckedBatch, check_rows, new_batch_id, read_rows
+from vidgen_core.batches import (
+    BATCH_TITLE_MAX_CHARS,
+    BatchDB,
+    BatchRecord,
+    BatchState,
+    CheckedBatch,
+    check_rows,
+    new_batch_id,
+    read_rows,
+)
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.ledger import Ledger
 from vidgen_core.settings import Settings
-from vidgen_dagster.backfills import ServiceDown, backfill_status, launch_backfill
+from vidgen_dagster.backfills import BackfillRefused, ServiceDown, backfill_status, launch_backfill
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.runs import sync_all
@@ -32,27 +41,44 @@ def store_and_launch(
 ) -> BatchRecord:
     """Store the batch and its requests, add their partitions, and launch its backfill on the webserver.
 
-    If the webserver is down the batch stays stored, with the reason in ``error``, for ``launch`` later.
+    If the webserver is down the batch stays stored, with the reason in ``error``, for ``launch`` later; if it
+    refuses the backfill, nothing of the batch is kept (see ``launch``).
     """
     db = BatchDB(settings.db_url)
     db.store(batch, checked, max_active)
-    instance.add_dynamic_partitions(videos.name, [r.request.video_id for r in checked.rows])
-    return launch(db, settings, batch.batch_id)
+    return launch(db, instance, settings, batch.batch_id)
 
 
-def launch(db: BatchDB, settings: Settings, batch_id: str) -> BatchRecord:
-    """Launch a stored batch's backfill (once); a webserver that is down is recorded, not raised."""
+def launch(db: BatchDB, instance: dg.DagsterInstance, settings: Settings, batch_id: str) -> BatchRecord:
+    """Add a stored batch's partitions and launch its backfill (once); a webserver that is down is recorded.
+
+    Any other failure (the webserver refuses the backfill, a database fails) withdraws the batch: its rows and
+    partitions are deleted and the error raised. None of its videos can have run, so nothing is lost but the
+    submission, which the user repeats; a batch kept instead would hold one of the user's batch slots with nothing
+    that could ever launch or cancel it.
+    """
     batch = db.get(batch_id)
     if batch.backfill_id:
         raise InvalidRequest(f"batch {batch_id} was launched already, as backfill {batch.backfill_id}", "batch_id")
     ids = [r.video_id for r in db.videos(batch_id)]
     try:
-        backfill = launch_backfill(settings.dagster_url, batch_id, batch.title, ids)
+        instance.add_dynamic_partitions(videos.name, ids)
+        backfill = launch_backfill(settings.dagster_url, batch_id, batch.title, ids, batch.user_id)
     except ServiceDown as exc:
         db.update(batch_id, error=str(exc))
+    except Exception:
+        db.withdraw(batch_id)
+        for video_id in ids:
+            instance.delete_dynamic_partition(videos.name, video_id)
+        raise
     else:
         db.update(batch_id, backfill_id=backfill, error=None)
     return db.get(batch_id)
+
+
+def backfill_url(settings: Settings, backfill_id: str) -> str:
+    """The backfill's page in the Dagster UI."""
+    return f"{settings.dagster_url}/runs/b/{backfill_id}"
 
 
 def state(settings: Settings, instance: dg.DagsterInstance, batch_id: str, user_id: str | None = None) -> dict:
@@ -63,7 +89,7 @@ def state(settings: Settings, instance: dg.DagsterInstance, batch_id: str, user_
     found: BatchState = db.state(batch_id, Ledger(settings.db_url), user_id)
     return found.model_dump(mode="json") | {
         "backfill_status": backfill_status(instance, batch.backfill_id),
-        "backfill_url": f"{settings.dagster_url}/overview/backfills/{batch.backfill_id}" if batch.backfill_id else None,
+        "backfill_url": backfill_url(settings, batch.backfill_id) if batch.backfill_id else None,
     }
 
 
@@ -99,16 +125,22 @@ def submit(args: argparse.Namespace, settings: Settings) -> int:
             f"${args.max_cost:.2f}; raise it, or split the file",
             "max_cost",
         )
+    if args.title is not None and len(args.title) > BATCH_TITLE_MAX_CHARS:
+        raise InvalidRequest(f"--title is {len(args.title)} characters; give at most {BATCH_TITLE_MAX_CHARS}", "title")
     batch = BatchRecord(
         batch_id=batch_id,
         user_id=args.user or settings.default_user,
-        title=args.title or path.name,
+        title=args.title or path.name[:BATCH_TITLE_MAX_CHARS],
         videos=len(checked.rows),
         estimate_usd=checked.estimate_usd,
         max_cost_usd=args.max_cost,
         created_at=datetime.now(UTC),
     )
-    made = store_and_launch(settings, open_instance(settings), batch, checked)
+    try:
+        made = store_and_launch(settings, open_instance(settings), batch, checked)
+    except BackfillRefused as exc:
+        print(f"vidgen: {exc}", file=sys.stderr)
+        return EXIT_NOT_LAUNCHED
     return _report(made, checked, settings, args.json)
 
 
@@ -119,7 +151,7 @@ def _report(batch: BatchRecord, checked: CheckedBatch, settings: Settings, as_js
         cap = f", capped at ${batch.max_cost_usd:.2f}" if batch.max_cost_usd is not None else ""
         print(f"batch {batch.batch_id}: {batch.videos} ads stored, estimated ${batch.estimate_usd:.4f}{cap}")
         if batch.backfill_id:
-            print(f"  backfill {batch.backfill_id}: {settings.dagster_url}/overview/backfills/{batch.backfill_id}")
+            print(f"  backfill {batch.backfill_id}: {backfill_url(settings, batch.backfill_id)}")
             print(f"  follow it with `vidgen batch --status {batch.batch_id}`")
     if batch.error:
         print(f"vidgen: not launched: {batch.error}", file=sys.stderr)
@@ -153,7 +185,9 @@ def status(batch_id: str, settings: Settings, as_json: bool) -> int:
 
 def launch_stored(batch_id: str, settings: Settings, as_json: bool) -> int:
     """`vidgen batch --launch BATCH_ID`: launch a stored batch whose backfill did not start."""
-    db = BatchDB(settings.db_url)
-    open_instance(settings).add_dynamic_partitions(videos.name, [r.video_id for r in db.videos(batch_id)])
-    made = launch(db, settings, batch_id)
+    try:
+        made = launch(BatchDB(settings.db_url), open_instance(settings), settings, batch_id)
+    except BackfillRefused as exc:
+        print(f"vidgen: {exc}", file=sys.stderr)
+        return EXIT_NOT_LAUNCHED
     return _report(made, CheckedBatch(rows=[], bad=[]), settings, as_json)

@@ -1,19 +1,22 @@
-"""The ``vidgen`` command: generate, regenerate one beat, resume, show, estimate; serve and init the service."""
+"""The ``vidgen`` command: generate, regenerate one beat, resume, list, show, estimate; serve and init the service."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from typing import Any, NoReturn
+
+import sqlalchemy as sa
 
 from vidgen_core.costs import check_request_budget, estimate_request
 from vidgen_core.errors import InvalidRequest, NotFound, VidgenError
 from vidgen_core.ledger import Ledger
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.records import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key, trouble
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import open_store
 from vidgen_core.videos import describe, regenerate
@@ -31,15 +34,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"vidgen: {message} (see `{self.prog} --help`)\n")
 
 
+def _number(text: str) -> float:
+    """A number flag's value; NaN and infinity are no duration or cap (``inf`` would be stored as no cap at all)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give one such as 2.5")
+    return value
+
+
 def _request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help='what the ad is, e.g. "Create a 30-second Nike ad"')
-    parser.add_argument("--duration", type=float, metavar="S", help="length in seconds (default: prompt, or 30)")
+    parser.add_argument("--duration", type=_number, metavar="S", help="length in seconds (default: prompt, or 30)")
     parser.add_argument("--aspect", metavar="16:9|9:16|1:1", help="aspect ratio (default: from the prompt, or 16:9)")
     parser.add_argument("--model", help="video model from the catalog (default: hailuo-02-fast)")
     parser.add_argument("--user", help="user id that owns the video (default: VIDGEN_DEFAULT_USER)")
     parser.add_argument("--planner", help="who plans the spec: local (default) or openai (needs OPENAI_API_KEY)")
     parser.add_argument("--media", help="who renders media: local (default) or replicate (REPLICATE_API_TOKEN)")
-    parser.add_argument("--max-cost", type=float, metavar="USD", help="spending cap (default: VIDGEN_MAX_COST_USD)")
+    parser.add_argument("--max-cost", type=_number, metavar="USD", help="spending cap (default: VIDGEN_MAX_COST_USD)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,14 +68,19 @@ def _parser() -> argparse.ArgumentParser:
     regen = sub.add_parser("regenerate", help="make a new take of one beat (or go back to an earlier one)")
     regen.add_argument("video_id")
     regen.add_argument("--beat", type=int, required=True, metavar="N", help="the beat's index (storyboard/beat_NN)")
-    regen.add_argument("--prompt", help="a new image prompt for the beat (default: keep its prompt)")
-    regen.add_argument("--motion-prompt", help="a new motion prompt for the beat's clips")
+    regen.add_argument("--prompt", help="a new image prompt for the beat (default: keep its current take's)")
+    regen.add_argument("--motion-prompt", help="a new motion prompt for its clips (default: keep its current take's)")
     regen.add_argument("--take", type=int, metavar="K", help="go back to take K, already paid for (free)")
     regen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     resume = sub.add_parser("resume", help="finish a failed or killed video, paying only for what is missing")
     resume.add_argument("video_id")
     resume.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
-    show = sub.add_parser("show", help="a video's beats, takes, media, costs and ledger")
+    videos = sub.add_parser("list", help="a user's videos, newest first, a page at a time (like GET /api/videos)")
+    videos.add_argument("--user", help="whose videos (default: VIDGEN_DEFAULT_USER)")
+    videos.add_argument("--limit", type=int, default=PAGE_SIZE, metavar="N", help=f"at most N (default: {PAGE_SIZE})")
+    videos.add_argument("--offset", type=int, default=0, metavar="K", help="skip the K newest (default: 0)")
+    videos.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    show = sub.add_parser("show", help="a video's beats, takes, media, costs, ledger and where its final video is")
     show.add_argument("video_id")
     show.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     batch = sub.add_parser(
@@ -72,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "(`vidgen serve`): the backfill is launched on its webserver (VIDGEN_DAGSTER_URL).",
     )
     batch.add_argument("file", nargs="?", help="the rows: .csv with a header line, or .jsonl (one object per line)")
-    batch.add_argument("--max-cost", type=float, metavar="USD", help="spending cap for the whole batch")
+    batch.add_argument("--max-cost", type=_number, metavar="USD", help="spending cap for the whole batch")
     batch.add_argument("--skip-invalid", action="store_true", help="store the good rows even if some are bad")
     batch.add_argument("--title", help="the batch's name in the backfills page (default: the file's name)")
     batch.add_argument("--user", help="owner of rows without a user column (default: VIDGEN_DEFAULT_USER)")
@@ -85,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         "archive",
         help="remove delivered videos older than DAYS from the Dagster partitions (media, costs and requests stay)",
     )
-    old.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="retention window in days")
+    old.add_argument("--older-than", type=_number, required=True, metavar="DAYS", help="retention window in days")
     old.add_argument("--delete-runs", action="store_true", help="also delete their runs' event logs from Dagster")
     old.add_argument("--dry-run", action="store_true", help="only list what would be archived")
     old.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -193,6 +212,8 @@ def _show(state: Any) -> str:
             f"${b.cost_usd:.4f}  {b.name} ({b.shot_type}, {b.camera.value}): {b.image_prompt[:70]}"
         )
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
+    if state.final_video:
+        lines.append(f"  final video: {state.final_video}")
     return "\n".join(lines)
 
 
@@ -206,16 +227,25 @@ def _counts(rows: list) -> list[str]:
 def _estimate(args: argparse.Namespace, settings: Settings) -> int:
     request = _build(args, settings, need_credentials=False)  # what it would cost, before any key is set
     by_phase = {str(k): v for k, v in estimate_request(request).items()}
+    try:
+        check_request_budget(request)
+        refused = None
+    except InvalidRequest as exc:  # shown with the estimate, so the user sees what a cap must cover
+        refused = exc
     found = {
         "estimate_usd": round(sum(by_phase.values()), 4),
         "by_phase": by_phase,
         "max_cost_usd": request.max_cost_usd,
+        "over_budget": refused is not None,
     }
     if args.json:
         print(json.dumps(found, indent=2))
     else:
         cap = request.max_cost_usd
         print(f"estimate: ${found['estimate_usd']:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
+    if refused is not None:
+        print(f"vidgen: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
@@ -231,6 +261,35 @@ def _show_video(args: argparse.Namespace, settings: Settings) -> int:
     db = RequestDB(settings.db_url)
     state = describe(db, Ledger(settings.db_url), open_store(settings), _owned(db, args.video_id))
     print(state.model_dump_json(indent=2) if args.json else _show(state))
+    return 0
+
+
+def _list_videos(args: argparse.Namespace, settings: Settings) -> int:
+    user = args.user or settings.default_user
+    records, total = RequestDB(settings.db_url).page(user, args.limit, args.offset)
+    ledger = Ledger(settings.db_url)
+    found = [
+        {
+            "video_id": r.video_id,
+            "status": r.status,
+            "progress": r.progress,
+            "cost_usd": ledger.spent(r.video_id),
+            "title": r.title,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in records
+    ]
+    if args.json:
+        print(
+            json.dumps({"user_id": user, "videos": found, "total": total, "limit": args.limit, "offset": args.offset})
+        )
+        return 0
+    first = args.offset + 1 if found else args.offset
+    print(f"{user}: videos {first}-{args.offset + len(found)} of {total}, newest first")
+    for v in found:
+        print(f"  {v['video_id']}  {v['status']:<8}  {v['progress']:5.1f}%  ${v['cost_usd']:.4f}  {v['title']}")
+    if args.offset + len(found) < total:
+        print(f"  more: vidgen list --offset {args.offset + len(found)}")
     return 0
 
 
@@ -283,11 +342,11 @@ def _archive(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(done.model_dump_json(indent=2))
     else:
-        verb = "would archive" if args.dry_run else "archived"
+        verb, left = ("would archive", "would be left") if args.dry_run else ("archived", "left")
         print(
             f"{verb} {len(done.videos)} video(s) delivered before {done.cutoff:%Y-%m-%d %H:%M} UTC"
             + (f", deleted {done.runs_deleted} run(s)" if done.runs_deleted else "")
-            + f"; {done.partitions_left} partition(s) left"
+            + f"; {done.partitions_left} partition(s) {left}"
         )
     return 0
 
@@ -297,6 +356,7 @@ COMMANDS = {
     "batch": _batch,
     "estimate": _estimate,
     "generate": _generate,
+    "list": _list_videos,
     "show": _show_video,
     "regenerate": _regenerate,
     "resume": _resume,
@@ -305,7 +365,23 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        return _command(args, get_settings())
+    except VidgenError as exc:  # the input, or what it asks for, cannot be done: the message says what to change
+        print(f"vidgen: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (sa.exc.OperationalError, OSError) as exc:  # a database or the disk failed: one line, never a traceback
+        found = trouble(exc)
+        if found is None:
+            raise
+        print(f"vidgen: {found.value}; {found.fix}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("vidgen: interrupted; `vidgen resume VIDEO_ID` finishes a video without paying twice", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from vidgen_dagster.serve import serve
 
@@ -322,14 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         for what in created:
             print(f"vidgen: created {what}")
         return 0
-    try:
-        return COMMANDS[args.command](args, settings)
-    except (InvalidRequest, NotFound, VidgenError) as exc:
-        print(f"vidgen: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("vidgen: interrupted; `vidgen resume VIDEO_ID` finishes a video without paying twice", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return COMMANDS[args.command](args, settings)
 
 
 if __name__ == "__main__":

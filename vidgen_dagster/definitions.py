@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from vidgen_core.models import Phase
+from vidgen_core.settings import Settings
 from vidgen_dagster import assets, observe
 from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
@@ -9,12 +11,28 @@ from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.sensors import video_requests
 
+# What renders each provider-bound asset offline (VIDGEN_MEDIA=local); with replicate, Replicate renders them all.
+LOCAL_RENDERERS = {Phase.STORYBOARD: "pillow", Phase.MUSIC: "numpy", Phase.VIDEO_CHUNKS: "ffmpeg"}
 
-def build_definitions(home: str = "") -> dg.Definitions:
-    """Definitions bound to a vidgen home (empty: VIDGEN_HOME or ./.vidgen)."""
+
+def kinds(settings: Settings) -> dict[str, set[str]]:
+    """The UI's kind badges: who makes each asset by default in this deployment (a request may ask for others)."""
+    made = {str(p): {"replicate" if settings.media == "replicate" else tool} for p, tool in LOCAL_RENDERERS.items()}
+    return {str(Phase.VIDEO_SPEC): {settings.planner}, **made}  # planner: "local" rules or "openai"
+
+
+def build_definitions(home: str | None = None) -> dg.Definitions:
+    """Definitions bound to a vidgen home (None: VIDGEN_HOME or ./.vidgen)."""
     vidgen = VidgenResource(home=home)
+    badges = kinds(vidgen.settings())
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([assets, observe]),
+        assets=[
+            *dg.map_asset_specs(
+                lambda spec: spec.replace_attributes(kinds=badges.get(spec.key.to_user_string(), spec.kinds)),
+                dg.load_assets_from_modules([assets]),
+            ),
+            observe.video_request,
+        ],
         jobs=[generate_video],
         sensors=[video_requests],
         resources={"vidgen": vidgen, "io_manager": ManifestIOManager(vidgen=vidgen)},

@@ -17,7 +17,7 @@ from vidgen_core.records import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import REQUEST_TAG, process_tags, run_failure_text, step_failure_text, sync_all
+from vidgen_dagster.runs import process_tags, run_failure_text, step_failure_text, sync_all, video_tags
 
 
 def run_video(
@@ -37,8 +37,7 @@ def run_video(
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
     tags = {
         "vidgen/source": source,
-        "vidgen/user": record.user_id,
-        REQUEST_TAG: record.request_id,
+        **video_tags(record),
         # Never retried by Dagster's run retry: its daemon cannot relaunch an in-process run, and a user who pressed
         # Ctrl-C wants it stopped; `vidgen resume` finishes it.
         MAX_RETRIES_TAG: "0",

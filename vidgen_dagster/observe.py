@@ -9,7 +9,7 @@ import warnings
 import dagster as dg
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
-from vidgen_core.records import RequestDB
+from vidgen_core.records import RequestDB, RequestRecord
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.steps import content_version
@@ -17,23 +17,24 @@ from vidgen_dagster.steps import content_version
 OBSERVED_VIDEOS = 1000  # the newest videos an "Observe" click in the UI looks at
 
 
-def request_version(db: RequestDB, video_id: str) -> str | None:
+def request_version(record: RequestRecord, db: RequestDB) -> str:
     """What the plan and the beats of a video depend on: its request and each beat's current take."""
-    record = db.find(video_id)
-    if record is None:
-        return None
-    takes = [t.model_dump(mode="json", exclude={"created_at"}) for t in db.current_takes(video_id)]
+    takes = [t.model_dump(mode="json", exclude={"created_at"}) for t in db.current_takes(record.video_id)]
     return content_version(json.dumps(record.request.plan_inputs(), sort_keys=True), json.dumps(takes))
 
 
 def report_request_version(instance: dg.DagsterInstance, db: RequestDB, video_id: str) -> None:
     """Record the video's current request version (after a take changes, and at the start of every run)."""
-    version = request_version(db, video_id)
-    if version is not None:
-        observation = dg.AssetObservation(
-            asset_key="video_request", partition=video_id, tags={DATA_VERSION_TAG: version}
-        )
-        instance.report_runless_asset_event(observation)
+    record = db.find(video_id)
+    if record is None:
+        return
+    observation = dg.AssetObservation(
+        asset_key="video_request",
+        partition=video_id,
+        tags={DATA_VERSION_TAG: request_version(record, db)},
+        metadata={"title": record.title, "user": record.user_id},  # the partition is a bare id
+    )
+    instance.report_runless_asset_event(observation)
 
 
 with warnings.catch_warnings():  # observable source assets are beta in Dagster 1.13; users need not hear of it
@@ -48,6 +49,6 @@ def video_request(context: dg.AssetExecutionContext, vidgen: VidgenResource) -> 
     known = set(context.instance.get_dynamic_partitions(videos.name))
     versions = {}
     for record in db.recent(OBSERVED_VIDEOS):
-        if record.video_id in known and (version := request_version(db, record.video_id)):
-            versions[record.video_id] = version
+        if record.video_id in known:
+            versions[record.video_id] = request_version(record, db)
     return dg.DataVersionsByPartition(versions)

@@ -25,13 +25,14 @@ class SpecConfig(dg.Config):
 
     ``regenerate_beat`` (with optional new prompts) makes that beat's next take, paying for one image and its clips.
     ``prompt`` and the rest are read only for a partition added by hand that has no stored request yet; ``user_id``
-    is then its owner, whose API key sees it.
+    is then its owner, whose API key sees it. Every field is optional with no default value, so the launchpad's
+    scaffolded config holds none of them and runs as it is.
     """
 
     regenerate_beat: int | None = None
     image_prompt: str | None = None
     motion_prompt: str | None = None
-    prompt: str = ""
+    prompt: str | None = None
     duration_s: int | None = None
     aspect_ratio: str | None = None
     model: str | None = None
@@ -40,9 +41,10 @@ class SpecConfig(dg.Config):
 
 
 class VidgenResource(dg.ConfigurableResource):
-    """Settings, storage, requests and providers. ``home`` overrides VIDGEN_HOME (tests use a temp dir)."""
+    """Settings, storage, requests and providers. ``home`` overrides VIDGEN_HOME (tests use a temp dir); None (not
+    "") when unset, so the launchpad's scaffolded config leaves it out."""
 
-    home: str = ""
+    home: str | None = None
     _settings: Settings | None = PrivateAttr(default=None)
     _store: BlobStore | None = PrivateAttr(default=None)
     _requests: RequestDB | None = PrivateAttr(default=None)

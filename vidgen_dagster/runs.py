@@ -13,13 +13,13 @@ from typing import Any
 import dagster as dg
 from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, PARTITION_NAME_TAG, WILL_RETRY_TAG
 
-from vidgen_core.errors import plain_error
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Phase
-from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status
+from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
 from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY
 
 REQUEST_TAG = "vidgen/request_id"
+USER_TAG, TITLE_TAG = "vidgen/user", "vidgen/title"  # shown in the UI's runs list, where partitions are bare ids
 RUN_KEY_TAG = "dagster/run_key"
 BACKFILL_TAG = "dagster/backfill"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
@@ -39,6 +39,11 @@ FOLLOW_FAILED = timedelta(minutes=10)
 _INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
+
+
+def video_tags(record: RequestRecord) -> dict[str, str]:
+    """The tags of a video's run: its request, owner and title."""
+    return {REQUEST_TAG: record.request_id, USER_TAG: record.user_id, TITLE_TAG: record.title}
 
 
 def latest_runs(instance: dg.DagsterInstance, video_ids: Iterable[str]) -> dict[str, dg.RunRecord]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from types import FrameType
 
 from vidgen_core.errors import VidgenError
 from vidgen_core.records import RequestDB
-from vidgen_core.settings import Settings
+from vidgen_core.settings import Settings, running_service
 from vidgen_dagster.instance import open_instance
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
@@ -150,6 +151,8 @@ def serve(settings: Settings, host: str, ui_port: int, api_port: int, ui_host: s
     env = {**os.environ, "VIDGEN_HOME": str(settings.home.resolve()), "DAGSTER_HOME": dagster_home}
     env["VIDGEN_DAGSTER_URL"] = planned.ui_url  # where the API launches batches' backfills
     # Run dagster dev from DAGSTER_HOME: it reads ./dagster.yaml, which then is the instance's own.
+    announce = {"pid": os.getpid(), "ui_url": planned.ui_url, "api_url": planned.api_url}
+    settings.service_file.write_text(json.dumps(announce))  # so `vidgen batch` finds this UI, whatever its port
     children = [_spawn(planned.dagster, env, dagster_home), _spawn(planned.api, env)]
     stopping = False
 
@@ -176,3 +179,5 @@ def serve(settings: Settings, host: str, ui_port: int, api_port: int, ui_host: s
         return 0
     finally:
         _stop(children)
+        if running_service(settings.service_file) == announce:  # another serve of this home may have replaced it
+            settings.service_file.unlink()

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api.app import create_app
-from tests.support import KEYS, ORIGIN, auth, run_pending, stale_assets
+from tests.support import KEYS, ORIGIN, auth, delivered_by_hand, run_pending, stale_assets
 from vidgen_core.errors import ProviderError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.media.probe import probe
@@ -255,6 +255,23 @@ def test_regenerate_one_beat_through_the_api(
     assert client.post(url, json={"take": 7}, headers=auth("ana")).status_code == 404
     back = client.post(url, json={"take": 0}, headers=auth("ana"))
     assert back.status_code == 200 and back.json()["take"] == 0 and back.json()["estimate_usd"] == 0.0
+
+
+def test_a_reroll_keeps_the_takes_prompts_and_a_complete_video_links_its_final(
+    client: TestClient, api_settings: Settings
+) -> None:
+    video, db = delivered_by_hand(api_settings, "ana"), RequestDB(api_settings.db_url)
+    details = client.get(f"/api/video/{video}", headers=auth("ana")).json()
+    final = client.get(details["final_video_url"])  # a signed link to the file, no API key needed
+    assert final.status_code == 200 and final.content == b"not really an mp4"
+    url = f"/api/video/{video}/beats/1/regenerate"
+    custom = {"prompt": "the shoe in slow motion rain", "motion_prompt": "slow push in"}
+    assert client.post(url, json=custom, headers=auth("ana")).json()["take"] == 1
+    db.update(video, status=Status.COMPLETE)  # as if its run had finished
+    assert client.post(url, json={}, headers=auth("ana")).json()["take"] == 2
+    db.update(video, status=Status.COMPLETE)
+    beat = client.get(f"/api/video/{video}", headers=auth("ana")).json()["beats"][1]
+    assert (beat["take"], beat["image_prompt"], beat["motion_prompt"]) == (2, custom["prompt"], "slow push in")
 
 
 def test_videos_are_listed_newest_first_a_page_at_a_time(client: TestClient, api_settings: Settings) -> None:

@@ -22,6 +22,7 @@ from PIL import Image
 from api.app import create_app
 from tests.support import auth
 from vidgen_core.errors import NotFound
+from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 
 PNG_END = b"IEND\xaeB`\x82"
@@ -258,3 +259,46 @@ def test_the_schema_declares_what_the_handlers_enforce(client: TestClient) -> No
     assert (files["minItems"], files["maxItems"]) == (1, 10)
     malformed = client.post("/api/generate", json={"prompt": "ad", "reference_assets": ["x"]}, headers=auth("ana"))
     assert malformed.status_code == 422 and malformed.json()["detail"][0]["loc"] == ["body", "reference_assets", 0]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e309"])
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        ("/api/generate", '{"prompt": "Nike ad", "duration": %s}', ["body", "duration"]),
+        ("/api/generate", '{"prompt": "Nike ad", "max_cost_usd": %s}', ["body", "max_cost_usd"]),
+        ("/api/batch", '{"rows": [{"prompt": "Nike ad", "duration": %s}]}', ["body", "rows", 0, "duration"]),
+        ("/api/batch", '{"rows": [{"prompt": "Nike ad", "max_cost_usd": %s}]}', ["body", "rows", 0, "max_cost_usd"]),
+        ("/api/batch", '{"rows": [{"prompt": "Nike ad"}], "max_cost_usd": %s}', ["body", "max_cost_usd"]),
+    ],
+)
+def test_a_number_json_cannot_hold_is_a_422_naming_its_field(
+    client: TestClient, api_settings: Settings, path: str, body: str, loc: list, value: str
+) -> None:
+    sent = client.post(path, content=body % value, headers={**auth("ana"), "Content-Type": "application/json"})
+    assert sent.status_code == 422, sent.text
+    assert [e["loc"] for e in sent.json()["detail"]] == [loc]
+    assert RequestDB(api_settings.db_url).page("ana", 10)[1] == 0  # "no cap" was never stored
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_read(
+    api_settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = []
+    monkeypatch.setattr("api.routes.build_request", lambda *a, **k: read.append(a))  # a body that is read ends here
+    small = Settings(home=api_settings.home, api_keys=api_settings.api_keys, max_body_bytes=10_000)
+    with TestClient(create_app(small, instance)) as client:
+        body = json.dumps({"prompt": "ad " * 10_000}).encode()  # 30 KB, within the prompt's own length check
+        said = client.post("/api/generate", content=body, headers={**auth("ana"), "Content-Type": "application/json"})
+        assert said.status_code == 413 and "over 10,000 bytes" in said.json()["detail"]
+        streamed = client.post(  # no Content-Length (chunked): counted as it arrives
+            "/api/generate",
+            content=(body[i : i + 4096] for i in range(0, len(body), 4096)),
+            headers={**auth("ana"), "Content-Type": "application/json"},
+        )
+        assert streamed.status_code == 413 and "over 10,000 bytes" in streamed.json()["detail"]
+        image = _noise((1200, 900), "PNG")  # an upload has its own, larger limit
+        assert len(image) > 10_000
+        kept = client.post("/api/upload", files={"files": ("a.png", image, "image/png")}, headers=auth("ana"))
+        assert kept.status_code == 200, kept.text
+    assert read == []

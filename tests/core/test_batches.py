@@ -70,6 +70,13 @@ def test_jsonl_rows_and_their_faults(settings: Settings) -> None:
     ]
 
 
+def test_a_number_that_is_not_finite_is_a_bad_row(settings: Settings) -> None:
+    text = "prompt,duration,max_cost\nNike ad,nan,\nLego ad,,inf\nOatly ad,,1e309\nRed Bull ad,10,2\n"
+    checked = check_rows(read_rows(text, "ads.csv"), settings, batch_id="bat-000000000003", need_credentials=False)
+    assert [r.line for r in checked.rows] == [5]
+    assert [(b.line, b.field) for b in checked.bad] == [(2, "duration"), (3, "max_cost"), (4, "max_cost")]
+
+
 def test_a_file_is_refused_whole_when_it_cannot_be_a_batch(settings: Settings) -> None:
     with pytest.raises(InvalidRequest, match="header with a `prompt` column"):
         read_rows("title,duration\nNike,10\n", "ads.csv")

@@ -11,7 +11,7 @@ from vidgen_core.calls import Call, CallCache, Made
 from vidgen_core.errors import BudgetExceeded, ProviderError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase
-from vidgen_core.records import CallState, RequestDB
+from vidgen_core.records import CallState, RequestDB, Trouble
 from vidgen_core.settings import Settings
 from vidgen_core.stopping import Stopped, pause
 from vidgen_core.storage import LocalStore
@@ -142,7 +142,7 @@ def test_a_call_cut_off_by_storage_is_recorded_in_words_and_one_told_to_stop_is_
         cache.run(_call(), read_only)
     (row,) = cache.ledger.rows("vid-calls1")
     assert row.state == CallState.FAILED
-    assert row.error == "the storage is read-only; make it writable, then resume the video"  # no path, no class
+    assert row.error == f"{Trouble.READ_ONLY}; {Trouble.READ_ONLY.fix}"  # no path, no class
 
     def stopped(tmp: Path, journal: object) -> Made:
         cache.stop.set()  # Ctrl-C while the call waits on its provider

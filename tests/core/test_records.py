@@ -122,3 +122,18 @@ def test_a_database_made_by_an_older_vidgen_gains_the_new_columns_and_tables(tmp
     assert db.requeue(record.video_id, "req-x-again").wanted_run_key == "req-x-again"
     tables = set(sa.inspect(db.engine).get_table_names())
     assert {"video_requests", "beat_takes", "spend_ledger", "uploads"} <= tables
+
+
+def test_a_new_take_without_prompts_keeps_the_current_takes(db: RequestDB) -> None:
+    video = f"vid-{uuid.uuid4().hex[:12]}"
+    assert db.new_take(video, 1).image_prompt is None  # from the plan: nothing to keep
+    custom = db.new_take(video, 1, "the shoe in the rain", "slow push in")
+    reroll = db.new_take(video, 1)  # the API's `{}`, the CLI without --prompt, the launchpad's bare beat
+    assert (reroll.take, reroll.image_prompt, reroll.motion_prompt) == (3, "the shoe in the rain", "slow push in")
+    motion = db.new_take(video, 1, motion_prompt="orbit left")  # only the motion changes
+    assert (motion.image_prompt, motion.motion_prompt) == ("the shoe in the rain", "orbit left")
+    db.select_take(video, 1, 0)  # back to the plan's take: a re-roll of it has the plan's prompts again
+    assert db.new_take(video, 1).image_prompt is None
+    db.select_take(video, 1, custom.take)
+    assert db.new_take(video, 1).image_prompt == "the shoe in the rain"
+    assert db.current_takes(video)[0].take == 6 and db.new_take(video, 2).image_prompt is None  # beats are apart

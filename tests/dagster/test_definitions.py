@@ -13,10 +13,13 @@ import pytest
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
-from tests.support import CHECKS
+from tests.support import CHECKS, metadata_of
+from vidgen_core.planning.requests import build_request
+from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
-from vidgen_dagster.definitions import defs
+from vidgen_dagster.definitions import build_definitions, defs
 from vidgen_dagster.instance import configure_pools
+from vidgen_dagster.partitions import videos
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,3 +104,49 @@ def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
     config, _ = dagster_instance_config(str(tmp_path))
     assert config["telemetry"] == {"enabled": False}
     assert config["nux"] == {"enabled": False}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, {"video_spec": {"local"}, "storyboard": {"pillow"}, "music": {"numpy"}, "video_chunks": {"ffmpeg"}}),
+        (
+            {"VIDGEN_PLANNER": "openai", "VIDGEN_MEDIA": "replicate"},
+            {
+                "video_spec": {"openai"},
+                "storyboard": {"replicate"},
+                "music": {"replicate"},
+                "video_chunks": {"replicate"},
+            },
+        ),
+    ],
+)
+def test_kind_badges_say_what_renders_in_this_deployment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: dict[str, set[str]]
+) -> None:
+    for key in ("VIDGEN_PLANNER", "VIDGEN_MEDIA"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    graph = build_definitions(str(tmp_path)).resolve_asset_graph()
+    kinds = {k.to_user_string(): set(graph.get(k).kinds) for k in graph.get_all_asset_keys()}
+    assert kinds == {**expected, "stitched_video": {"ffmpeg"}, "final_video": {"ffmpeg"}, "video_request": set()}
+
+
+def test_a_partitions_title_and_owner_are_in_its_plans_metadata_and_its_request_observation(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    request = build_request("Create a 10-second Nike ad", settings, user_id="ana", title='Spring "sale" 100%')
+    RequestDB(settings.db_url).submit(request)
+    instance.add_dynamic_partitions(videos.name, [request.video_id])
+    job = build_definitions(str(settings.home)).resolve_job_def("generate_video")
+    planned = job.execute_in_process(
+        instance=instance, partition_key=request.video_id, asset_selection=[dg.AssetKey("video_spec")]
+    )
+    shown = metadata_of(planned)["video_spec"]  # the asset's partition page shows its latest materialization
+    assert (shown["title"], shown["user"]) == ('Spring "sale" 100%', "ana")
+    (observed,) = instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("video_request"), asset_partitions=[request.video_id]), limit=1
+    ).records
+    meta = observed.asset_observation.metadata
+    assert (meta["title"].value, meta["user"].value) == ('Spring "sale" 100%', "ana")

@@ -16,7 +16,7 @@ from tests.support import launch, tick
 from vidgen_core.errors import ProviderError
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, RequestRecord, Status
+from vidgen_core.records import RequestDB, RequestRecord, Status, Trouble
 from vidgen_core.settings import Settings
 from vidgen_dagster.runs import (
     EXECUTOR_TAG,
@@ -25,6 +25,8 @@ from vidgen_dagster.runs import (
     PID_TAG,
     PROCESS_RUN_TAG,
     REQUEST_TAG,
+    TITLE_TAG,
+    USER_TAG,
     process_gone,
 )
 
@@ -41,7 +43,8 @@ def test_new_requests_become_partitions_and_runs(settings: Settings, instance: d
         (first.request_id, first.video_id),
         (second.request_id, second.video_id),
     ]
-    assert result.run_requests[0].tags[REQUEST_TAG] == first.request_id
+    tags = result.run_requests[0].tags  # the runs list shows whose video a run makes, and which
+    assert (tags[REQUEST_TAG], tags[USER_TAG], tags[TITLE_TAG]) == (first.request_id, "ana", "A 5-second ad for Nike")
     assert list(result.dynamic_partitions_requests[0].partition_keys) == [first.video_id, second.video_id]
     assert result.cursor == str(second.seq)
 
@@ -94,7 +97,7 @@ def test_a_run_error_names_no_server_path_nor_class(
     tick(settings, instance, cursor=str(record.seq))
     row = RequestDB(settings.db_url).get(record.video_id)
     assert row.status == Status.FAILED
-    assert row.error == "video_spec: the storage is read-only; make it writable, then resume the video"
+    assert row.error == f"video_spec: {Trouble.READ_ONLY}; {Trouble.READ_ONLY.fix}"
 
 
 def test_a_run_marked_to_retry_that_nothing_can_retry_fails_its_request(

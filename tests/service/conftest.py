@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -45,9 +46,12 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         assert process.poll() is None, (home / "serve.log").read_text()[-3000:]
         assert time.monotonic() < deadline, "vidgen serve did not come up"
         time.sleep(0.5)
+    announced = json.loads((home / "vidgen" / "service.json").read_text())  # where the CLI finds the service
+    assert (announced["ui_url"], announced["api_url"]) == (found.ui, found.api)
     yield found
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C on `make ui` does
     assert process.wait(60) == 0
+    assert not (home / "vidgen" / "service.json").exists()
     log.close()
 
 

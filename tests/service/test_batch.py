@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import pytest
 
@@ -20,15 +21,15 @@ pytestmark = pytest.mark.slow  # the whole service in subprocesses
 BACKFILL = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
   ... on PartitionBackfill { id status numPartitions title tags { key value } } } }"""
 BACKFILLS = """{ partitionBackfillsOrError { ... on PartitionBackfills { results { id } } } }"""
+FEED = """{ runsFeedOrError(limit: 20, view: BACKFILLS) { ... on RunsFeedConnection { results { __typename id
+  tags { key value } } } } }"""  # what the UI's backfills list shows of each: its id, its tags, its target
+WEBAPP = Path(dg.__file__).parents[1] / "dagster_webserver" / "webapp" / "build"
 
 
 def _vidgen(service: Service, *words: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "VIDGEN_HOME": str(service.home / "vidgen"),
-        "DAGSTER_HOME": str(service.home / "dagster"),
-        "VIDGEN_DAGSTER_URL": service.ui,
-    }
+    """The CLI on the service's home; it finds the service's UI (on a free port) by itself."""
+    env = {k: v for k, v in os.environ.items() if k != "VIDGEN_DAGSTER_URL"}
+    env |= {"VIDGEN_HOME": str(service.home / "vidgen"), "DAGSTER_HOME": str(service.home / "dagster")}
     vidgen = str(Path(sys.executable).parent / "vidgen")
     return subprocess.run([vidgen, *words], env=env, capture_output=True, text=True, timeout=120, check=False)
 
@@ -48,6 +49,7 @@ def test_a_batch_file_and_an_api_batch_are_backfills_that_make_every_ad(service:
     backfill = service.graphql(BACKFILL, {"id": batch["backfill_id"]})["partitionBackfillOrError"]
     assert (backfill["numPartitions"], backfill["title"]) == (3, "ads.jsonl")
     assert {"key": "vidgen/batch", "value": batch["batch_id"]} in backfill["tags"]
+    assert {"key": "vidgen/user", "value": SERVICE_USER} in backfill["tags"]  # its runs name their owner
     listed = service.graphql(BACKFILLS)["partitionBackfillsOrError"]["results"]
     assert batch["backfill_id"] in [b["id"] for b in listed]  # what the UI's backfills page lists
 
@@ -78,3 +80,25 @@ def test_a_batch_file_and_an_api_batch_are_backfills_that_make_every_ad(service:
     status = httpx.get(f"{service.api}/api/batch/{api_batch}", headers=SERVICE_HEADERS).json()
     assert (status["videos"], status["counts"]["complete"], status["done"]) == (1, 1, True)
     assert status["items"][0]["video_id"] == posted.json()["videos"][0]
+
+
+def test_a_title_dagster_refuses_is_launched_as_a_look_alike_and_linked_to_its_page(
+    service: Service, tmp_path: Path
+) -> None:
+    file = tmp_path / '100% "real" *juice*.csv'
+    file.write_text("prompt\nA 5-second ad for Ferngully oat milk\n")
+    made = _vidgen(service, "batch", str(file), "--user", SERVICE_USER)
+    assert made.returncode == 0, made.stderr
+    link = next(word for word in made.stdout.split() if word.startswith(service.ui))
+    backfill_id = link.rsplit("/", 1)[1]
+    assert link == f"{service.ui}/runs/b/{backfill_id}"
+    routes = "".join(p.read_text(errors="ignore") for p in WEBAPP.rglob("*.js"))
+    assert 'path:"/runs/b/:backfillId"' in routes  # the UI's route of a backfill's page
+    backfill = service.graphql(BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
+    assert backfill["title"] == "100％ ”real” ∗juice∗.csv"
+    feed = service.graphql(FEED)["runsFeedOrError"]["results"]
+    listed = next(e for e in feed if e["id"] == backfill_id)
+    assert {"key": "vidgen/batch_title", "value": file.name} in listed["tags"]
+    batch_id = next(t["value"] for t in listed["tags"] if t["key"] == "vidgen/batch")
+    status = httpx.get(f"{service.api}/api/batch/{batch_id}", headers=SERVICE_HEADERS).json()
+    assert status["title"] == file.name and status["backfill_id"] == backfill_id

@@ -49,3 +49,11 @@ def test_video_partition_renders(service: Service, page: Page, finished: dict) -
         expect(page.get_by_text(key, exact=True).first).to_be_visible(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "dagster-video-partition.png")
     assert (ARTIFACTS / "dagster-video-partition.png").stat().st_size > 20_000
+
+
+def test_a_partition_shows_its_title_and_owner(service: Service, page: Page, finished: dict) -> None:
+    page.goto(f"{service.ui}/assets/video_spec?view=partitions", timeout=60_000)
+    page.get_by_text(finished["video_id"]).first.click(timeout=60_000)
+    for text in ("Create a 5-second Nike ad", "svc-user"):  # the bare id's title and owner, in its metadata
+        expect(page.get_by_text(text, exact=True).first).to_be_visible(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "dagster-partition-title.png")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from dagster import DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 
@@ -19,6 +20,16 @@ SENSOR = {"repositoryLocationName": "vidgen", "repositoryName": "__repository__"
 TICKS = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) {
   ... on Sensor { sensorState { status ticks(limit: 1) { timestamp } } } } }"""
 RESET = """mutation($s: SensorSelector!) { setSensorCursor(sensorSelector: $s, cursor: null) { __typename } }"""
+JOB = {"repositoryLocationName": "vidgen", "repositoryName": "__repository__", "pipelineName": "generate_video"}
+DEFAULT_CONFIG = """query($j: PipelineSelector!) { runConfigSchemaOrError(selector: $j) {
+  ... on RunConfigSchema { rootDefaultYaml } } }"""
+VALID = """query($j: PipelineSelector!, $c: RunConfigData!) { runConfigSchemaOrError(selector: $j) {
+  ... on RunConfigSchema { isRunConfigValid(runConfigData: $c) { __typename } } } }"""
+LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+PARTITION_META = """query($p: String!) { assetOrError(assetKey: {path: ["video_spec"]}) { ... on Asset {
+  assetMaterializations(partitions: [$p], limit: 1) {
+    metadataEntries { label ... on TextMetadataEntry { text } } } } } }"""
 
 
 def test_submit_to_final_through_the_service(service: Service, finished: dict, tmp_path: Path) -> None:
@@ -26,6 +37,8 @@ def test_submit_to_final_through_the_service(service: Service, finished: dict, t
     assert status["status"] == "complete", status
     assert {t["key"]: t["value"] for t in run["tags"]}["dagster/partition"] == finished["video_id"]
     assert {t["key"]: t["value"] for t in run["tags"]}["dagster/run_key"] == finished["request_id"]
+    tags = {t["key"]: t["value"] for t in run["tags"]}  # the runs list names the video and its owner
+    assert (tags["vidgen/title"], tags["vidgen/user"]) == ("Create a 5-second Nike ad", SERVICE_USER)
     assert ("queued", None) in finished["seen"] or finished["seen"][0][0] != "complete"  # it was followed, not found
     client = DagsterGraphQLClient("127.0.0.1", port_number=int(service.ui.rsplit(":", 1)[1]))
     assert client.get_run_status(run["runId"]) == DagsterRunStatus.SUCCESS
@@ -46,3 +59,23 @@ def test_a_reset_cursor_does_not_run_a_request_twice(service: Service, finished:
                       ["sensorState"]["ticks"][0]["timestamp"]) > t and ts)  # fmt: skip
     runs = service.graphql(RUNS_BY_REQUEST, {"tag": finished["request_id"]})["runsOrError"]["results"]
     assert len(runs) == 1
+
+
+def test_the_launchpads_scaffolded_config_runs_a_picked_partition_as_it_is(service: Service, finished: dict) -> None:
+    default = service.graphql(DEFAULT_CONFIG, {"j": JOB})["runConfigSchemaOrError"]["rootDefaultYaml"]
+    config = yaml.safe_load(default)
+    assert config == {}, default  # nothing to delete before launching (no `prompt: ''`, no `home: ''`)
+    valid = service.graphql(VALID, {"j": JOB, "c": config})["runConfigSchemaOrError"]["isRunConfigValid"]
+    assert valid["__typename"] == "PipelineConfigValidationValid"
+    params = {"selector": JOB, "runConfigData": config,
+              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": finished["video_id"]}]}}  # fmt: skip
+    launched = service.graphql(LAUNCH, {"p": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    client = DagsterGraphQLClient("127.0.0.1", port_number=int(service.ui.rsplit(":", 1)[1]))
+    ended = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+    run_id = launched["run"]["runId"]
+    status = wait("the launchpad's run", 180, lambda: (now := client.get_run_status(run_id)) in ended and now)
+    assert status == DagsterRunStatus.SUCCESS
+    shown = service.graphql(PARTITION_META, {"p": finished["video_id"]})["assetOrError"]["assetMaterializations"]
+    meta = {e["label"]: e.get("text") for e in shown[0]["metadataEntries"]}  # what the partition's page lists
+    assert (meta["title"], meta["user"]) == ("Create a 5-second Nike ad", SERVICE_USER)

@@ -9,15 +9,26 @@ import dagster as dg
 import httpx
 import pytest
 
-from tests.support import execute
+from tests.support import delivered_by_hand, execute
 from vidgen_core.errors import NotFound
+from vidgen_core.ledger import Ledger
 from vidgen_core.media.probe import probe
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_core.storage.s3 import S3Store
+from vidgen_core.videos import describe
 from vidgen_dagster.partitions import videos
+
+
+def test_show_gives_a_delivered_videos_s3_uri(s3_env: dict, tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    video = delivered_by_hand(settings, "ana")
+    state = describe(
+        RequestDB(settings.db_url), Ledger(settings.db_url), open_store(settings), RequestDB(settings.db_url).get(video)
+    )
+    assert state.final_video == f"s3://{s3_env['VIDGEN_S3_BUCKET']}/ana/videos/{video}/final.mp4"  # no link, no secret
 
 
 def test_round_trip_cache_and_presigned_link(s3_env: dict, tmp_path: Path) -> None:

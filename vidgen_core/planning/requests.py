@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from vidgen_core.catalog import check_aspect, image_model, llm_model, music_model, video_model
+from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest
 from vidgen_core.planning.prompt import find_aspect, find_duration, sanitize
@@ -69,8 +70,8 @@ def build_request(
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
 
-    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered. Without
-    ``need_credentials`` (an estimate), the providers' keys need not be set yet.
+    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered. A request to be
+    made (``need_credentials``) must fit its budget, then have its providers' keys; an estimate needs neither.
     """
     if not prompt or not prompt.strip():
         raise InvalidRequest('the prompt is empty; describe the ad, e.g. "Create a 30-second Nike ad"', "prompt")
@@ -102,9 +103,9 @@ def build_request(
             "choose another aspect or model",
             "aspect_ratio",
         )
-    planner, media = check_providers(settings, planner, media, need_credentials)
+    planner, media = check_providers(settings, planner, media, need_credentials=False)
     try:
-        return GenerationRequest(
+        request = GenerationRequest(
             video_id=video_id or new_video_id(),
             user_id=user_id or settings.default_user,
             prompt=clean,
@@ -124,3 +125,7 @@ def build_request(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise InvalidRequest(f"invalid {field}: {first['msg']}", field) from None
+    if need_credentials:  # an over-budget request is refused whatever the keys; then the keys
+        check_request_budget(request)
+        check_providers(settings, planner, media)
+    return request

@@ -129,6 +129,9 @@ class S3Store:
         """``s3://bucket/prefix/key``: where the object is, with no credentials in it (for logs and metadata)."""
         return f"s3://{self.bucket}/{self._key(key)}"
 
+    def location(self, key: str) -> str:
+        return self.s3_uri(key)
+
     def uri(self, key: str) -> str:
         """A presigned GET URL, valid for ``link_ttl_s`` (one hour by default, the seed's choice)."""
         return self.client.generate_presigned_url(

@@ -40,6 +40,10 @@ class BlobStore(Protocol):
 
     def size(self, key: str) -> int: ...
     def uri(self, key: str) -> str: ...
+    def location(self, key: str) -> str:
+        """Where the object is, for its owner's eyes: the file in a folder store, ``s3://bucket/key`` on S3."""
+        ...
+
     def ping(self) -> None:
         """Raise if the store cannot be reached or written."""
         ...
@@ -106,6 +110,9 @@ class LocalStore:
 
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
+
+    def location(self, key: str) -> str:
+        return str(self._path(key))
 
     def ping(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
