@@ -78,7 +78,9 @@ def serving(home: Path, name: str) -> Iterator[Service]:
         "DAGSTER_HOME": str(home / "dagster"),
         "VIDGEN_API_KEYS": f"{SERVICE_KEY}={SERVICE_USER}",
         "VIDGEN_MEDIA": "replicate",
-        "VIDGEN_HEARTBEAT_S": "0.5",  # a run silent for 1 s with an exited pid is dead (20 s by default)
+        # A run silent for 4 s with an exited pid is dead (20 s by default); not less: between two steps a run is
+        # silent, and a busy machine must not make a live run look dead.
+        "VIDGEN_HEARTBEAT_S": "2",
     }
     log_path = home / f"serve-{name}.log"
     command = [str(Path(sys.executable).parent / "vidgen"), "serve", "--ui-port", str(ui_port), "--api-port",
@@ -221,7 +223,11 @@ def test_a_launchpad_regeneration_pays_once_through_a_kill_a_run_retry_and_a_re_
 
         retry = wait("the run retry to finish the regeneration", 180, retried)
         followed = (retry.run_id, Status.COMPLETE)
-        wait("the request to follow it", 30, lambda: (db.get(video).run_id, db.get(video).status) == followed)
+        try:
+            wait("the request to follow it", 30, lambda: (db.get(video).run_id, db.get(video).status) == followed)
+        except AssertionError:
+            runs = [(r.run_id, r.status, r.parent_run_id) for r in _runs(home, video)]
+            raise AssertionError(f"the request {db.get(video)} did not follow the runs {runs}") from None
         assert [t.take for t in db.takes(video) if t.beat_index == 1] == [0, 1]
         paid = fake_replicate.paid
 
@@ -234,4 +240,5 @@ def test_a_launchpad_regeneration_pays_once_through_a_kill_a_run_retry_and_a_re_
         assert [t.take for t in db.takes(video) if t.beat_index == 1] == [0, 1]  # the same take, not a third
         assert fake_replicate.paid == paid  # the re-execution paid nothing: the take's image and clips exist
         _nothing_paid_twice(home, video, fake_openai, fake_replicate)
+        assert len(_runs(home, video)) == 4  # the video, the regeneration, its retry, its re-execution: no other
         assert _slots_held(home, [r.run_id for r in _runs(home, video)]) == 0
