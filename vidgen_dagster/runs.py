@@ -27,8 +27,8 @@ PROCESS_RUN_TAG = "vidgen/process_run"  # the run whose process the tags above n
 EXECUTOR_TAG = "vidgen/executor"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
-# A running step touches its request row every heartbeat; a run silent for DEAD_AFTER heartbeats has lost its
-# process (on this host, an exited pid and two missed heartbeats are enough).
+# A running step touches its request row every heartbeat; a run on another host silent for DEAD_AFTER heartbeats has
+# lost its process (on this host, its pid tells: an exited pid and two missed heartbeats).
 DEAD_AFTER, GONE_AFTER = 4.5, 2.0
 # Dagster's retry daemon looks for failed runs every 5 s; a run marked to be retried whose retry has not appeared
 # after RETRY_WAIT will not be retried (no daemon, or nothing it can relaunch) and its request is failed.
@@ -142,8 +142,12 @@ def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
         return None  # steps in processes of their own (Celery, multiprocess) may wait queued: Dagster's monitor rules
     beat = float(run.tags.get(HEARTBEAT_TAG) or 10)
     silent = (datetime.now(UTC) - record.updated_at).total_seconds()
-    if host == socket.gethostname() and silent > GONE_AFTER * beat and _pid_exited(pid):
-        return f"the process running it (pid {pid}) has exited"
+    if host == socket.gethostname():  # its pid says it all: a live run is silent between steps (a pool slot wait)
+        return (
+            f"the process running it (pid {pid}) has exited"
+            if silent > GONE_AFTER * beat and _pid_exited(pid)
+            else None
+        )
     if silent > DEAD_AFTER * beat:
         return f"the process running it on {host} has not been heard from for {silent:.0f} s"
     return None
@@ -168,8 +172,10 @@ def retry_coming(run: dg.DagsterRun, ended: datetime | None) -> bool:
 def _follows(instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRecord | None) -> bool:
     """Whether an ended request follows ``run``: a later run of its video, made after it ended or re-executing its
     run (the retry may have been made just before the request was failed)."""
-    if record.active or run is None or run.dagster_run.run_id == record.run_id:
+    if record.active or run is None:
         return False
+    if run.dagster_run.run_id == record.run_id:  # a run failed as dead that finished after all
+        return record.status == Status.FAILED and run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
     ended = record.completed_at or record.updated_at
     return run.create_timestamp > ended or _reexecutes(instance, run.dagster_run, record.run_id)
 
@@ -225,7 +231,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
     if record.status == Status.QUEUED and not _awaited(dagster_run, record):
         return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
-    if status in _WAITING:
+    if status in _WAITING and record.status == Status.QUEUED:  # the run this request waits for
         fields["status"] = Status.QUEUED
     elif status == dg.DagsterRunStatus.SUCCESS:
         fields.update(
@@ -243,7 +249,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             completed_at=ended or datetime.now(UTC),
             cost_usd=Ledger(db.url).spent(record.video_id),
         )
-    else:  # started, or failed with a run retry coming
+    else:  # started, failed with a run retry coming, or a later run it follows (a retry, the UI's) not yet started
         fields.update(
             status=Status.RUNNING, error=None, completed_at=None, started_at=record.started_at or _time(run.start_time)
         )
