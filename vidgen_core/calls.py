@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidgen_core.errors import VidgenError
+from vidgen_core.errors import ProviderError, VidgenError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.providers.ports import Journal
@@ -149,9 +149,10 @@ class CallCache:
                 outputs = {name: entry.output(name) for name in made.files}
                 for name, path in made.files.items():
                     self.store.put_file(outputs[name], path)
-        except Exception as exc:  # recorded as failed (with the prediction, if one was made), then raised
+        except Exception as exc:  # recorded as failed (with the prediction and what it billed), then raised
             reason = str(exc) if isinstance(exc, VidgenError) else f"{type(exc).__name__}: {exc}"
-            self.ledger.failed(row, reason, _prediction(journal))
+            billed = total_usd(exc.costs) if isinstance(exc, ProviderError) else 0.0
+            self.ledger.failed(row, reason, _prediction(journal), billed)
             raise
         prediction = _prediction(journal)
         record = {

@@ -73,7 +73,7 @@ def drawn_boxes(
 def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera) -> None:
     """Opening and closing beats of 15 s (two clips whose moves compound), with the longest product name."""
     spec = _spec(LONG, aspect)
-    assert spec.product.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective")
+    assert spec.name.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective")
     for beat in (spec.beats[0], spec.beats[-1]):
         beat = beat.model_copy(update={"camera": camera, "duration_s": 15})
         for name, (x0, y0, x1, y1), (width, height) in drawn_boxes(spec, beat):
@@ -104,7 +104,7 @@ def test_the_product_stays_whole_through_every_camera_move(aspect: str, camera: 
 def test_only_the_product_name_and_call_to_action_are_drawn() -> None:
     spec = _spec("Create a 30-second Nike ad")
     words = [[(t.role, t.text) for t in texts(spec, beat)] for beat in spec.beats]
-    assert words[0] == [("product", "NIKE")] and words[-1] == [("product", "NIKE"), ("cta", CALL_TO_ACTION)]
+    assert words[0] == [("name", "NIKE")] and words[-1] == [("name", "NIKE"), ("cta", CALL_TO_ACTION)]
     assert all(w == [] for w in words[1:-1]) and len(words) >= 3
     middle = spec.beats[1]
     assert draw_frame(_job(spec, middle)).tobytes() == draw_frame(_job(spec, middle), text=False).tobytes()
