@@ -259,8 +259,8 @@ def test_regenerate_one_beat_through_the_api(
 
 def test_videos_are_listed_newest_first_a_page_at_a_time(client: TestClient, api_settings: Settings) -> None:
     db = RequestDB(api_settings.db_url)
-    mine = [db.submit(build_request(f"ad number {i}", api_settings, user_id="ana")).video_id for i in range(3)]
-    db.submit(build_request("ben's ad", api_settings, user_id="ben"))
+    mine = [db.submit(build_request(f"Nike ad number {i}", api_settings, user_id="ana")).video_id for i in range(3)]
+    db.submit(build_request("ben's Nike ad", api_settings, user_id="ben"))
     first = client.get("/api/videos?limit=2", headers=auth("ana")).json()
     assert [v["video_id"] for v in first["videos"]] == mine[:0:-1] and first["total"] == 3
     rest = client.get("/api/videos?limit=2&offset=2", headers=auth("ana")).json()

@@ -289,34 +289,32 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
 
 def merge_beats(beats: list[PlannedBeat], limit: int) -> list[PlannedBeat]:
     """At most ``limit`` beats, the plan's time kept: the last beat (the close), the first (the opening) and evenly
-    spaced ones between; a dropped beat's seconds go to the kept beat before it (after it, before the first)."""
+    spaced ones between; a dropped beat's seconds go to the kept beat before it, then are evened out to at least
+    ``MIN_BEAT_S`` each."""
     last = len(beats) - 1
     middle = list(range(1, last))
     kept = [last] if limit == 1 else [0, *(middle[i * len(middle) // (limit - 2)] for i in range(limit - 2)), last]
     seconds = {i: 0 for i in kept}
     for i, beat in enumerate(beats):
-        seconds[max((k for k in kept if k <= i), default=kept[0])] += max(beat.duration_s, 0)
-    return [beats[i].model_copy(update={"duration_s": seconds[i]}) for i in kept]
+        seconds[max((k for k in kept if k <= i), default=kept[0])] += max(beat.duration_s, 1)
+    shared = rescale(list(seconds.values()), sum(seconds.values()))  # and none shorter than MIN_BEAT_S, if it can
+    return [beats[i].model_copy(update={"duration_s": d}) for i, d in zip(kept, shared, strict=True)]
 
 
 def _known(value: str, table: dict[str, Any], default: str) -> str:
     return value if value in table else default
 
 
-def rescale(durations: list[int], total: int) -> list[int]:
-    """Whole-second durations proportional to ``durations`` that sum to ``total`` (largest remainder), each >= 1."""
+def rescale(durations: list[int], total: int, floor: int = MIN_BEAT_S) -> list[int]:
+    """Whole-second durations that sum to ``total``, each at least ``floor`` where the total allows (else 1 s),
+    the seconds above it shared in proportion to ``durations`` (largest remainder)."""
     if total < len(durations):
         raise ValueError("more beats than seconds")
-    weight = sum(durations)
-    raw = [d * total / weight for d in durations]
-    out = [max(1, int(r)) for r in raw]
+    floor = max(1, min(floor, total // len(durations)))
+    spare, weight = total - floor * len(durations), sum(durations)
+    raw = [d * spare / weight for d in durations]
+    out = [floor + int(r) for r in raw]
     order = sorted(range(len(raw)), key=lambda i: raw[i] - int(raw[i]), reverse=True)
-    i = 0
-    while sum(out) != total:
-        j = order[i % len(order)]
-        if sum(out) < total:
-            out[j] += 1
-        elif out[j] > 1:
-            out[j] -= 1
-        i += 1
+    for i in order[: total - sum(out)]:
+        out[i] += 1
     return out

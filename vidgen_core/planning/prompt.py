@@ -554,7 +554,10 @@ def find_product(prompt: str) -> str:
     if brand := _known_brand(text):
         return brand
     capitalised = [w for w in re.findall(r"\b[A-Z][\w'&-]+", text[1:]) if w.lower() not in _FILLER]
-    return capitalised[0] if capitalised else ""
+    if capitalised:
+        return capitalised[0]
+    nouns = [(m.start(), m.group(0)) for noun in _NOUNS if (m := re.search(_word(noun), text, re.I))]
+    return min(nouns)[1] if nouns else ""  # "lifestyle coffee ad": coffee
 
 
 # What the ad is for in German, French and Spanish ("Werbung für X", "publicité pour X", "anuncio de X"), and
@@ -702,6 +705,9 @@ def split_name(name: str) -> tuple[str, str]:
     return " ".join(words[:cut]), " ".join(words[cut:])
 
 
+_NOUNS = frozenset(  # the things a category is about ("coffee", "sneakers"), not the brands listed with them
+    w for words in CATEGORY_WORDS.values() for w in words if w not in {b.lower() for b in KNOWN_BRANDS}
+)
 _GERMAN_NOUNS = frozenset(  # German writes nouns capitalised: "Bergquell Mineralwasser" is a brand and a product
     ("schuhe", "turnschuhe", "mineralwasser", "wasser", "kaffee", "tee", "bier", "saft", "schokolade", "brot")
 )

@@ -11,12 +11,19 @@ from pydantic import ValidationError
 from vidgen_core.catalog import check_aspect, image_model, llm_model, music_model, video_model
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest
-from vidgen_core.planning.prompt import find_aspect, find_duration, sanitize
+from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, sanitize
 from vidgen_core.settings import Settings
 
 PLANNERS = ("local", "openai")
 MEDIA = ("local", "replicate")
 T = TypeVar("T")
+
+
+NO_PRODUCT = (
+    "the prompt names no product or brand the offline planner can read; name one, e.g. "
+    '"a 15-second ad for Ferngully organic oat milk" (it reads English, German, French, Spanish and Chinese), '
+    "or plan with OpenAI, which reads any language (--planner openai, or VIDGEN_PLANNER=openai for the service)"
+)
 
 
 def new_video_id() -> str:
@@ -70,7 +77,8 @@ def build_request(
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
 
     Raises InvalidRequest with a message saying what to fix; nothing is stored or registered. Without
-    ``need_credentials`` (an estimate), the providers' keys need not be set yet.
+    ``need_credentials`` (an estimate), the providers' keys need not be set yet. The offline planner refuses a
+    prompt it reads no product or brand in, rather than make an ad for "your product".
     """
     if not prompt or not prompt.strip():
         raise InvalidRequest('the prompt is empty; describe the ad, e.g. "Create a 30-second Nike ad"', "prompt")
@@ -104,7 +112,7 @@ def build_request(
         )
     planner, media = check_providers(settings, planner, media, need_credentials)
     try:
-        return GenerationRequest(
+        request = GenerationRequest(
             video_id=video_id or new_video_id(),
             user_id=user_id or settings.default_user,
             prompt=clean,
@@ -124,3 +132,6 @@ def build_request(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise InvalidRequest(f"invalid {field}: {first['msg']}", field) from None
+    if planner == "local" and not read_prompt(clean).name:
+        raise InvalidRequest(NO_PRODUCT, "prompt")
+    return request
