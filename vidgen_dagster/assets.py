@@ -70,6 +70,7 @@ def video_spec(
             reused=int(plan.reused),
             estimate_usd=round(sum(estimate(spec, request).values()), 4),
             max_cost_usd=request.max_cost_usd if request.max_cost_usd is not None else "none",
+            brand=spec.brand,
             product=spec.product,
             style=spec.style,
             music_mood=spec.music_mood,

@@ -14,13 +14,15 @@ from vidgen_core.chunking import clips_for
 from vidgen_core.models import Camera, SpecBeat, VideoSpec
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
-from vidgen_core.providers.local_image import CALL_TO_ACTION, TITLE_SAFE, draw_frame, texts
+from vidgen_core.providers import local_image
+from vidgen_core.providers.local_image import CALL_TO_ACTION, TITLE_SAFE, _font_for, cjk_font, draw_frame, texts
 from vidgen_core.providers.local_video import frame_map, warp
 from vidgen_core.providers.ports import ImageJob
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
 LONG = "A 20-second ad for The Extraordinarily Long Artisan Sourdough Bakery Collective"
+BRANDED = "ten second ad: Ferngully organic oat milk"  # a brand with the product beneath it: three lines of text
 ASPECTS = ("16:9", "9:16", "1:1")
 
 
@@ -68,12 +70,14 @@ def drawn_boxes(
     return boxes
 
 
+@pytest.mark.parametrize("prompt", [LONG, BRANDED])
 @pytest.mark.parametrize("camera", list(Camera))
 @pytest.mark.parametrize("aspect", ASPECTS)
-def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera) -> None:
-    """Opening and closing beats of 15 s (two clips whose moves compound), with the longest product name."""
-    spec = _spec(LONG, aspect)
-    assert spec.name.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective")
+def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera, prompt: str) -> None:
+    """Opening and closing beats of 15 s (two clips whose moves compound), with the longest name, and with a brand
+    and its product."""
+    spec = _spec(prompt, aspect)
+    assert spec.name.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective" if prompt == LONG else "milk")
     for beat in (spec.beats[0], spec.beats[-1]):
         beat = beat.model_copy(update={"camera": camera, "duration_s": 15})
         for name, (x0, y0, x1, y1), (width, height) in drawn_boxes(spec, beat):
@@ -108,6 +112,31 @@ def test_only_the_product_name_and_call_to_action_are_drawn() -> None:
     assert all(w == [] for w in words[1:-1]) and len(words) >= 3
     middle = spec.beats[1]
     assert draw_frame(_job(spec, middle)).tobytes() == draw_frame(_job(spec, middle), text=False).tobytes()
+
+
+def test_the_brand_is_the_name_and_the_product_is_beneath_it() -> None:
+    spec = _spec(BRANDED)
+    words = [[(t.role, t.text) for t in texts(spec, beat)] for beat in (spec.beats[0], spec.beats[-1])]
+    assert words[0] == [("name", "FERNGULLY"), ("product", "organic oat milk")]
+    assert words[1] == [*words[0], ("cta", CALL_TO_ACTION)]
+    product_only = _spec("Make an ad for running shoes")
+    assert [(t.role, t.text) for t in texts(product_only, product_only.beats[0])] == [("name", "RUNNING SHOES")]
+
+
+def test_chinese_is_drawn_with_a_cjk_font_or_left_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _spec("做一个15秒的茶叶广告", duration=15)
+    assert (spec.brand, spec.product, spec.duration_s) == ("", "茶叶", 15)
+    closing = spec.beats[-1]
+    assert [(t.role, t.text) for t in texts(spec, closing)] == [("name", "茶叶"), ("cta", CALL_TO_ACTION)]
+    assert cjk_font() is not None, "install a CJK font: make installs Debian's fonts-wqy-microhei"
+    tea, leaf = (np.asarray(_font_for(ch, 64).getmask(ch)) for ch in "茶叶")
+    assert tea.any() and tea.tobytes() != leaf.tobytes()  # two glyphs, not two "missing glyph" boxes
+    drawn = np.asarray(draw_frame(_job(spec, closing)), dtype=np.int16)
+    assert np.abs(drawn - np.asarray(draw_frame(_job(spec, closing), text=False), dtype=np.int16)).max() > 100
+    monkeypatch.setattr(local_image, "cjk_font", lambda: None)  # a machine without one: the name is left off
+    assert [t.role for t in texts(spec, closing)] == ["cta"]
+    assert [t.role for t in texts(spec, spec.beats[0])] == []
+    assert draw_frame(_job(spec, closing)).size == draw_frame(_job(spec, closing), text=False).size
 
 
 def test_beat_facts_are_not_captioned() -> None:

@@ -53,7 +53,8 @@ def test_plans_fit_the_length_asked_for(fake_openai: FakeOpenAI, provider_env: d
     sent = (body["response_format"]["json_schema"] if api == "chat" else body["text"]["format"])["schema"]
     assert (sent["properties"]["beats"]["minItems"], sent["properties"]["beats"]["maxItems"]) == (1, max_beats(seconds))
     assert 1 <= len(spec.beats) <= max_beats(seconds) and sum(b.duration_s for b in spec.beats) == seconds
-    assert [b.start_s for b in spec.beats] == [sum(b.duration_s for b in spec.beats[:i]) for i in range(len(spec.beats))]
+    starts = [sum(b.duration_s for b in spec.beats[:i]) for i in range(len(spec.beats))]
+    assert [b.start_s for b in spec.beats] == starts
     if seconds >= 10:
         assert spec.beats[0].section is Section.OPENING and spec.beats[-1].section is Section.CLOSING
         assert min(b.duration_s for b in spec.beats) >= 3
@@ -166,7 +167,8 @@ def test_rejected_answers_are_in_the_ledger_at_what_openai_billed(
     per_answer = round(exact, 4)  # the ledger keeps a call's cost to a hundredth of a cent, paid or failed alike
     billed = round(fake_openai.plans * per_answer, 6)
     rows = [row for video in videos for row in ledger.rows(video)]
-    assert [(r.state, r.actual_usd) for r in rows] == [(CallState.FAILED, per_answer)] * 3 + [(CallState.PAID, per_answer)]
+    states = [CallState.FAILED] * 3 + [CallState.PAID]
+    assert [(r.state, r.actual_usd) for r in rows] == [(state, per_answer) for state in states]
     assert fake_openai.plans == 4 and abs(billed - fake_openai.plans * exact) < 0.0001 * fake_openai.plans
     assert round(sum(ledger.spent(v) for v in videos), 6) == billed
     assert round(sum(ledger.committed(v) for v in videos), 6) == billed

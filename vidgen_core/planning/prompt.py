@@ -80,7 +80,7 @@ _MINUTES = "min|mins|minute|minutes|minuten|minuto|minutos"
 _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(rf"\b(\d+(?:\.\d+)?)\s*-?\s*(?:{_SECONDS})\b", re.I), 1.0),
     (re.compile(rf"\b(\d+(?:\.\d+)?)\s*-?\s*(?:{_MINUTES})\b", re.I), 60.0),
-    (re.compile(r"\b(one|a|an|two|three|half a|half|eine|einer|une|un)\s*-?\s*(?:minute|minutes|min|minuto)\b", re.I), 60.0),
+    (re.compile(rf"\b(one|a|an|two|three|half a|half|eine|einer|une|un)\s*-?\s*(?:{_MINUTES})\b", re.I), 60.0),
     (re.compile(rf"\b({_SECOND_WORDS})\s*-?\s*(?:{_SECONDS})\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)s\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)m\b", re.I), 60.0),
