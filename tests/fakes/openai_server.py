@@ -119,7 +119,7 @@ class FakeOpenAI(FakeServer):
             beats[0] = (beats[0][0], beats[0][1] + 3)
         if self.scenario == "too_many":  # as a model whose answers are not held to the schema
             beats = [(by_section["product"][0][0], 1) for _ in range(length)]
-        elif most := schema["properties"]["beats"].get("maxItems"):
+        elif most := schema.get("properties", {}).get("beats", {}).get("maxItems"):
             beats = beats[:most]  # constrained decoding closes the array at maxItems
         return {
             "brand": "Nike",
