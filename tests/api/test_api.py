@@ -73,6 +73,8 @@ def test_one_active_video_per_user(client: TestClient) -> None:
         ({"prompt": "   "}, "prompt", "the prompt is empty"),
         ({"prompt": "ad", "duration": 500}, "duration", "less than or equal to 120"),
         ({"prompt": "a 300-second ad"}, "prompt", "choose a duration from 5 to 120"),
+        ({"prompt": "Make an ad"}, "prompt", "names no product or brand the offline planner can read; name one"),
+        ({"prompt": "广告"}, "prompt", "or plan with OpenAI, which reads any language"),
         ({"prompt": "ad", "model": "sora"}, "model", "Input should be"),
         ({"prompt": "ad", "aspect_ratio": "4:3"}, "aspect_ratio", "Input should be"),
         ({"prompt": "ad", "model": "veo-3-fast", "aspect_ratio": "1:1"}, "aspect_ratio", "choose another aspect"),

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from vidgen_core.beats import ARCHETYPES, BEATS
 from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
+from vidgen_core.costs import estimate, estimate_request
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import Section
 from vidgen_core.planning.local import LocalPlanner
@@ -137,6 +138,8 @@ def test_prompts_in_five_languages_are_read(
     spec = LocalPlanner().plan(request).spec
     assert (spec.brand, spec.product) == (brand, product)
     assert all(spec.name in b.image_prompt for b in spec.beats if "{product}" in _template(b.beat_id))
+    priced = build_request(prompt, SETTINGS, media="replicate", need_credentials=False)
+    assert estimate_request(priced) == estimate(LocalPlanner().plan(priced).spec, priced)  # `vidgen estimate` agrees
 
 
 def _template(beat_id: str) -> str:
