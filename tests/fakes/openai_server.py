@@ -98,6 +98,15 @@ class FakeOpenAI(FakeServer):
                     }
                 },
             )
+        if problem := _not_strict(schema):  # strict mode takes only a subset of JSON schema, as the real API says
+            fmt = request.get("response_format", {}).get("json_schema") or request.get("text", {}).get("format")
+            error = {
+                "message": f"Invalid schema for response_format '{fmt.get('name')}': {problem}",
+                "type": "invalid_request_error",
+                "param": "response_format" if path.endswith("completions") else "text.format.schema",
+                "code": "invalid_json_schema",
+            }
+            return json_reply(400, {"error": error})
         text = json.dumps(self.plan(request, path, schema))
         if self.scenario == "invalid_json":
             text = text[: len(text) // 2]
@@ -217,6 +226,25 @@ def _schema(request: dict[str, Any], path: str) -> dict[str, Any] | None:
         return inner.get("schema") if fmt.get("type") == "json_schema" and inner.get("strict") else None
     fmt = request.get("text", {}).get("format", {})
     return fmt.get("schema") if fmt.get("type") == "json_schema" and fmt.get("strict") else None
+
+
+def _not_strict(schema: dict[str, Any], context: tuple[str, ...] = ()) -> str | None:
+    """Why strict structured output would refuse ``schema``, or None: every object must list all its properties
+    as required and set additionalProperties to false."""
+    if schema.get("type") == "object":
+        if schema.get("additionalProperties") is not False:
+            return f"In context={context}, 'additionalProperties' is required to be supplied and to be false."
+        missing = sorted(set(schema.get("properties", {})) - set(schema.get("required", [])))
+        if missing:
+            return (
+                f"In context={context}, 'required' is required to be supplied and to be an array including every "
+                f"key in properties. Missing '{missing[0]}'."
+            )
+    children = [(("properties", k), v) for k, v in schema.get("properties", {}).items()]
+    children += [(("$defs", k), v) for k, v in schema.get("$defs", {}).items()]
+    children += [(("items",), schema["items"])] if isinstance(schema.get("items"), dict) else []
+    children += [(("anyOf", str(i)), v) for i, v in enumerate(schema.get("anyOf", []))]
+    return next((why for path, child in children if (why := _not_strict(child, context + path))), None)
 
 
 def _compose(length: int, library: dict[str, list[tuple[str, int]]]) -> list[tuple[str, int]]:

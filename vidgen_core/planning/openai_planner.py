@@ -8,12 +8,10 @@ Cost comes from the real usage, and an answer that is rejected carries what it w
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
 
 import openai
-from openai.lib._pydantic import to_strict_json_schema
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.catalog import llm_model
@@ -33,6 +31,7 @@ MAX_BEATS = 24
 class PlannedBeat(BaseModel):
     """One beat as the LLM plans it. ``beat_id`` is checked against the library after parsing."""
 
+    model_config = ConfigDict(extra="forbid")  # strict structured output: additionalProperties false
     beat_id: str = Field(json_schema_extra={"enum": [b.id for b in BEATS]})
     duration_s: int
     image_prompt: str
@@ -42,6 +41,7 @@ class PlannedBeat(BaseModel):
 class PlannedAd(BaseModel):
     """The structured answer the LLM must give (sent as a strict JSON schema, its beats bounded per request)."""
 
+    model_config = ConfigDict(extra="forbid")
     brand: str = Field(description="The brand or maker, as it writes its name; empty if the prompt names none.")
     product: str = Field(description="What is advertised, without the brand (e.g. 'organic oat milk').")
     category: str = Field(json_schema_extra={"enum": sorted(SCENES)})
@@ -82,13 +82,15 @@ def max_beats(duration_s: int) -> int:
 
 
 def answer_schema(duration_s: int) -> dict[str, Any]:
-    """The strict JSON schema of the answer for a video of ``duration_s``: 1 to ``max_beats`` beats."""
+    """The strict JSON schema of the answer for a video of ``duration_s``: 1 to ``max_beats`` beats (every field
+    required, no others allowed, as strict mode needs). Answers are parsed with the unbounded ``PlannedAd``, so a
+    model not held to the bound is repaired rather than refused."""
     bounded = create_model(
         "PlannedAd",
         __base__=PlannedAd,
         beats=(list[PlannedBeat], Field(min_length=1, max_length=max_beats(duration_s))),
     )
-    return to_strict_json_schema(bounded)
+    return bounded.model_json_schema()
 
 
 class OpenAIPlanner:
@@ -209,13 +211,10 @@ class OpenAIPlanner:
 def _parse(text: str, model: str) -> PlannedAd:
     """The answer as a plan; its beat count is checked (and repaired) by ``to_spec``, not here."""
     try:
-        return PlannedAd.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as exc:
-        if isinstance(exc, ValidationError):
-            first = exc.errors()[0]
-            why = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        else:
-            why = "it is not JSON"
+        return PlannedAd.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        why = f"{'.'.join(str(p) for p in first['loc']) or 'the answer'}: {first['msg']}"
         raise ProviderError(PROVIDER, model, f"the answer does not match the spec schema ({why})", "plan") from None
 
 
