@@ -13,15 +13,15 @@ from vidgen_core.costs import estimate, estimate_request
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import Section
 from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, sanitize
-from vidgen_core.planning.requests import NO_PRODUCT, build_request
+from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
+from vidgen_core.planning.requests import NO_PRODUCT, UNREADABLE, build_request
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
 # Any text the planner accepts: after a named product, whatever survives sanitizing (terminal escapes such as "\x1bA"
-# and control characters are dropped). What it refuses is a property of its own below.
+# and control characters are dropped), mostly in a script it reads. What it refuses is a property of its own below.
 NAMED = 'an ad for a brand called "Ferngully". '
-PROMPTS = st.text(min_size=0, max_size=300).map(lambda s: NAMED + s)
+PROMPTS = st.text(min_size=0, max_size=300).map(lambda s: NAMED + s).filter(readable)
 
 
 def test_beat_library_shape() -> None:
@@ -147,14 +147,20 @@ def _template(beat_id: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "prompt",
-    ["Make an ad", "a 30-second vertical ad with upbeat music", "Сделай рекламу чая на 15 секунд", "広告を作って"],
+    ("prompt", "refusal"),
+    [
+        ("Make an ad", NO_PRODUCT),
+        ("a 30-second vertical ad with upbeat music", NO_PRODUCT),
+        ("广告", NO_PRODUCT),
+        ("Сделай рекламу чая Bergquell на 15 секунд", UNREADABLE),  # it would read Bergquell, and miss the 15 s
+        ("ベルクヴェルのお茶の広告を作って", UNREADABLE),
+    ],
 )
-def test_a_prompt_naming_no_product_is_refused_by_the_offline_planner(prompt: str) -> None:
+def test_a_prompt_the_offline_planner_cannot_read_is_refused_saying_what_to_do(prompt: str, refusal: str) -> None:
     with pytest.raises(InvalidRequest) as refused:
         build_request(prompt, SETTINGS)
-    assert refused.value.field == "prompt" and str(refused.value) == NO_PRODUCT
-    assert "--planner openai" in NO_PRODUCT and "e.g." in NO_PRODUCT
+    assert refused.value.field == "prompt" and str(refused.value) == refusal
+    assert "--planner openai" in refusal and ("e.g." in refusal or "another script" in refusal)
     request = build_request(prompt, SETTINGS, planner="openai", need_credentials=False)
     assert request.planner == "openai"  # the OpenAI planner reads any prompt
 
@@ -194,8 +200,9 @@ def test_bad_input_says_what_to_fix(kwargs: dict, fragment: str) -> None:
 @example(prompt="\x1b[31m\u200b\t")
 def test_any_prompt_is_planned_or_refused_saying_why(prompt: str) -> None:
     clean = sanitize(prompt)
-    if not clean or not read_prompt(clean).name:
-        with pytest.raises(InvalidRequest, match=r"prompt is empty|no printable text|names no product") as refused:
+    if not clean or not readable(clean) or not read_prompt(clean).name:
+        refusals = r"prompt is empty|no printable text|names no product|another script"
+        with pytest.raises(InvalidRequest, match=refusals) as refused:
             build_request(prompt, SETTINGS, duration_s=10)
         assert refused.value.field == "prompt"
         return

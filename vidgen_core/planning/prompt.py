@@ -404,6 +404,9 @@ KNOWN_BRANDS = (
     "Netflix",
     "Duolingo",
 )
+_NOUNS = frozenset(  # the things a category is about ("coffee", "sneakers"), not the brands listed with them
+    w for words in CATEGORY_WORDS.values() for w in words if w not in {b.lower() for b in KNOWN_BRANDS}
+)
 _FILLER = {
     "create",
     "make",
@@ -521,6 +524,13 @@ def _first_match(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
     return min(hits)[1] if hits else None
 
 
+def readable(prompt: str) -> bool:
+    """Whether the rules can read the prompt: most of its letters Latin or Chinese (not Cyrillic, Arabic, kana...)."""
+    letters = [ch for ch in prompt if ch.isalpha()]
+    known = sum(ord(ch) < 0x250 or _HAN.match(ch) is not None for ch in letters)
+    return 2 * known >= len(letters)
+
+
 def find_product(prompt: str) -> str:
     """The product or brand the ad is for, read from the prompt; '' when none is named.
 
@@ -561,7 +571,7 @@ def find_product(prompt: str) -> str:
 
 
 # What the ad is for in German, French and Spanish ("Werbung für X", "publicité pour X", "anuncio de X"), and
-# the words that end it; a name read is cleaned as an English one is.
+# the words that end it; the name is kept whole ("café Lavazza") for split_name to take apart.
 _FOREIGN_AD = (
     r"\b(?:\w*werbung|werbespot|werbevideo|\w*anzeige|reklame|publicité|publicite|pub|annonce|réclame|vidéo|"
     r"anuncio|publicidad|comercial|vídeo)\b[^,.;:!?]*?\s(?:{preposition})\s+"
@@ -571,7 +581,7 @@ _FOREIGN_AD = (
 _FOREIGN_PREPOSITIONS = ("für|fuer|über|pour|para|sobre", "de|del|du|des|d'")  # "for" before "of"
 _FOREIGN_LEAD = {"de", "del", "du", "des", "la", "le", "les", "el", "los", "las", "un", "una", "une", "die", "der"}
 _FOREIGN_STOP = (
-    r"(?=\s+(?:mit|und|im|in|auf|als|für|avec|et|en|sur|dans|pour|qui|con|y|en|para|que|sobre|format|formato)\b"
+    r"(?=\s+(?:mit|und|im|in|auf|als|für|avec|et|en|sur|dans|pour|qui|con|y|para|que|sobre|format|formato)\b"
     r"|[,.;:!?]|\s+[-–—]\s|$)"
 )
 # Chinese: what precedes 广告 (ad) after the last 的 and any verb or measure word ("做一个15秒的茶叶广告": 茶叶),
@@ -659,10 +669,9 @@ def _known_brand(text: str) -> str | None:
     if not hits:
         return None
     _, end, brand = min(hits)
-    nouns = {w for words in CATEGORY_WORDS.values() for w in words if " " not in w} - {b.lower() for b in KNOWN_BRANDS}
     kept: list[str] = []
     for word in re.findall(r"[\w'-]+", text[end:])[:2]:
-        if word.lower() not in nouns:
+        if word.lower() not in _NOUNS:
             break
         kept.append(word)
     return " ".join([brand, *kept])
@@ -705,9 +714,6 @@ def split_name(name: str) -> tuple[str, str]:
     return " ".join(words[:cut]), " ".join(words[cut:])
 
 
-_NOUNS = frozenset(  # the things a category is about ("coffee", "sneakers"), not the brands listed with them
-    w for words in CATEGORY_WORDS.values() for w in words if w not in {b.lower() for b in KNOWN_BRANDS}
-)
 _GERMAN_NOUNS = frozenset(  # German writes nouns capitalised: "Bergquell Mineralwasser" is a brand and a product
     ("schuhe", "turnschuhe", "mineralwasser", "wasser", "kaffee", "tee", "bier", "saft", "schokolade", "brot")
 )

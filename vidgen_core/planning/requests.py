@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from vidgen_core.catalog import check_aspect, image_model, llm_model, music_model, video_model
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest
-from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, sanitize
+from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
 PLANNERS = ("local", "openai")
@@ -19,10 +19,15 @@ MEDIA = ("local", "replicate")
 T = TypeVar("T")
 
 
+OPENAI_READS_ANY = "or plan with OpenAI, which reads any language (--planner openai, or VIDGEN_PLANNER=openai)"
 NO_PRODUCT = (
     "the prompt names no product or brand the offline planner can read; name one, e.g. "
     '"a 15-second ad for Ferngully organic oat milk" (it reads English, German, French, Spanish and Chinese), '
-    "or plan with OpenAI, which reads any language (--planner openai, or VIDGEN_PLANNER=openai for the service)"
+    + OPENAI_READS_ANY
+)
+UNREADABLE = (
+    "the offline planner reads prompts in English, German, French, Spanish and Chinese, and this one is written in "
+    "another script; write it in one of those, " + OPENAI_READS_ANY
 )
 
 
@@ -132,6 +137,8 @@ def build_request(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise InvalidRequest(f"invalid {field}: {first['msg']}", field) from None
+    if planner == "local" and not readable(clean):
+        raise InvalidRequest(UNREADABLE, "prompt")
     if planner == "local" and not read_prompt(clean).name:
         raise InvalidRequest(NO_PRODUCT, "prompt")
     return request
