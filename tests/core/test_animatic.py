@@ -15,7 +15,14 @@ from vidgen_core.models import Camera, SpecBeat, VideoSpec
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.providers import local_image
-from vidgen_core.providers.local_image import CALL_TO_ACTION, TITLE_SAFE, _font_for, cjk_font, draw_frame, texts
+from vidgen_core.providers.local_image import (
+    CALL_TO_ACTION,
+    TITLE_SAFE,
+    _face,
+    _font_for,
+    draw_frame,
+    texts,
+)
 from vidgen_core.providers.local_video import frame_map, warp
 from vidgen_core.providers.ports import ImageJob
 from vidgen_core.settings import Settings
@@ -123,20 +130,56 @@ def test_the_brand_is_the_name_and_the_product_is_beneath_it() -> None:
     assert [(t.role, t.text) for t in texts(product_only, product_only.beats[0])] == [("name", "RUNNING SHOES")]
 
 
-def test_chinese_is_drawn_with_a_cjk_font_or_left_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = _spec("做一个15秒的茶叶广告", duration=15)
-    assert (spec.brand, spec.product, spec.duration_s) == ("", "茶叶", 15)
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [
+        ("做一个15秒的茶叶广告", [("name", "茶叶"), ("cta", "现已上市")]),
+        (
+            "Erstelle eine 15-Sekunden-Werbung für Bergquell Mineralwasser, vertikal",
+            [("name", "BERGQUELL"), ("product", "Mineralwasser"), ("cta", "JETZT ERHÄLTLICH")],
+        ),
+        (
+            "Une publicité de 15 secondes pour le café Lavazza",
+            [("name", "LAVAZZA"), ("product", "café"), ("cta", "DISPONIBLE MAINTENANT")],
+        ),
+        (
+            "Haz un anuncio de 15 segundos para zapatillas Zenda",
+            [("name", "ZENDA"), ("product", "zapatillas"), ("cta", "YA DISPONIBLE")],
+        ),
+    ],
+)
+def test_words_in_other_languages_are_drawn_with_a_font_that_has_their_letters(
+    prompt: str, words: list[tuple[str, str]]
+) -> None:
+    """Pillow's own font draws only ASCII: "茶叶", "café" and "ERHÄLTLICH" are set in an installed font that has
+    their glyphs (two different glyphs, not two "missing glyph" boxes); the call to action speaks the prompt's
+    language."""
+    spec = _spec(prompt, duration=15)
+    drawn = [(t.role, t.text) for t in texts(spec, spec.beats[-1])]
+    assert drawn == words
+    for _, text in drawn:
+        assert _face(text) is not None, f"install a font for {text!r}: make installs Debian's fonts-wqy-microhei"
+        font = _font_for(text, 64)
+        glyphs = {bytes(font.getmask(ch)) for ch in set(text) if not ch.isspace()}
+        assert len(glyphs) > 1 or len(set(text.replace(" ", ""))) == 1
+        assert bytes(font.getmask(text[-1])) != bytes(font.getmask("\ue000"))  # not a "missing glyph" box
     closing = spec.beats[-1]
-    assert [(t.role, t.text) for t in texts(spec, closing)] == [("name", "茶叶"), ("cta", CALL_TO_ACTION)]
-    assert cjk_font() is not None, "install a CJK font: make installs Debian's fonts-wqy-microhei"
-    tea, leaf = (np.asarray(_font_for(ch, 64).getmask(ch)) for ch in "茶叶")
-    assert tea.any() and tea.tobytes() != leaf.tobytes()  # two glyphs, not two "missing glyph" boxes
-    drawn = np.asarray(draw_frame(_job(spec, closing)), dtype=np.int16)
-    assert np.abs(drawn - np.asarray(draw_frame(_job(spec, closing), text=False), dtype=np.int16)).max() > 100
-    monkeypatch.setattr(local_image, "cjk_font", lambda: None)  # a machine without one: the name is left off
-    assert [t.role for t in texts(spec, closing)] == ["cta"]
-    assert [t.role for t in texts(spec, spec.beats[0])] == []
-    assert draw_frame(_job(spec, closing)).size == draw_frame(_job(spec, closing), text=False).size
+    frame = np.asarray(draw_frame(_job(spec, closing)), dtype=np.int16)
+    assert np.abs(frame - np.asarray(draw_frame(_job(spec, closing), text=False), dtype=np.int16)).max() > 100
+
+
+def test_words_no_installed_font_draws_are_left_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine with no CJK font, a Chinese name is left off the frame (and the call to action is English)."""
+    monkeypatch.setattr(local_image, "FALLBACK_FONTS", ())
+    _face.cache_clear()
+    try:
+        spec = _spec("做一个15秒的茶叶广告", duration=15)
+        closing = spec.beats[-1]
+        assert [(t.role, t.text) for t in texts(spec, closing)] == [("cta", CALL_TO_ACTION)]
+        assert texts(spec, spec.beats[0]) == []
+        assert draw_frame(_job(spec, closing)).size == draw_frame(_job(spec, closing), text=False).size
+    finally:
+        _face.cache_clear()
 
 
 def test_beat_facts_are_not_captioned() -> None:

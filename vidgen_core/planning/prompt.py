@@ -524,6 +524,23 @@ def _first_match(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
     return min(hits)[1] if hits else None
 
 
+# Words only a German, French or Spanish request for an ad uses (accents alone would take "a café called X" for French)
+LANGUAGE_WORDS = {
+    "de": re.compile(r"\b(?:werbung|werbespot|für|sekunden|minuten|erstelle|mach|unsere?n?|mit|und|eine?n?)\b", re.I),
+    "fr": re.compile(r"\b(?:publicité|pub|pour|secondes|crée[rz]?|fais|faites|une|avec|notre|nos|vidéo)\b", re.I),
+    "es": re.compile(r"\b(?:anuncio|publicidad|para|segundos|minutos?|haz|crea|con|nuestr[oa]|del|una)\b", re.I),
+}
+
+
+def find_language(prompt: str) -> str:
+    """The language a prompt is written in, of those the rules read: "zh", "de", "fr", "es", else "en"."""
+    if _HAN.search(prompt):
+        return "zh"
+    hits = {lang: len(words.findall(prompt)) for lang, words in LANGUAGE_WORDS.items()}
+    best = max(hits, key=lambda lang: hits[lang])
+    return best if hits[best] else "en"
+
+
 def readable(prompt: str) -> bool:
     """Whether the rules can read the prompt: most of its letters Latin or Chinese (not Cyrillic, Arabic, kana...)."""
     letters = [ch for ch in prompt if ch.isalpha()]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Aspect, Kind, vide
 from vidgen_core.chunking import clips_for
 from vidgen_core.media.tools import MediaClock
 from vidgen_core.models import Camera, CostLine, Phase, Section, SpecBeat, VideoSpec
+from vidgen_core.planning.prompt import find_language
 from vidgen_core.providers.local_video import beat_maps
 from vidgen_core.providers.ports import Generated, ImageJob
 
@@ -38,6 +38,13 @@ PALETTES: dict[str, tuple[Color, Color, Color]] = {  # sky top, sky bottom, acce
 TITLE_SAFE = 0.05  # every text stays in the central 90% of each frame's width and height (the title-safe area)
 INK_SPREAD_PX = 4  # how far resampling the storyboard to the clip's size spreads ink (Lanczos), in clip pixels
 CALL_TO_ACTION = "AVAILABLE NOW"
+CALLS_TO_ACTION = {  # in the prompt's language
+    "en": CALL_TO_ACTION,
+    "de": "JETZT ERHÄLTLICH",
+    "fr": "DISPONIBLE MAINTENANT",
+    "es": "YA DISPONIBLE",
+    "zh": "现已上市",
+}
 TITLE_SIZE = 0.16  # the largest product name, as a share of the frame's short side
 CTA_SCALE = 0.5  # the call to action's (and a product line's) size, as a share of the name's
 CTA_MIN = 0.04  # but no smaller than this share of the short side, unless the name itself is
@@ -64,23 +71,38 @@ class Text:
     text: str
 
 
-# Pillow's own font draws Latin, Greek and Cyrillic; Chinese, Japanese and Korean need a font with their glyphs
-# (the Makefile installs Debian's fonts-wqy-microhei; Noto CJK serves as well).
-CJK_FONTS = (
+# Pillow's own font draws only ASCII. Text with other letters (ä, é, ñ, 茶) is drawn with the first of these that has
+# all its glyphs: DejaVu Sans for Latin, Greek and Cyrillic, a CJK font for Chinese, Japanese and Korean (the Makefile
+# installs Debian's fonts-wqy-microhei); text no installed font draws is left off the frame, with a warning.
+PILLOW_FONT = "pillow"
+FALLBACK_FONTS = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 )
-_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+NOT_A_GLYPH = "\ue000"  # a private-use character no font draws: what a missing glyph looks like in a font
 
 
-@lru_cache(maxsize=1)
-def cjk_font() -> Path | None:
-    """The first CJK font installed, or None (then CJK text is left off the frame, with a warning)."""
-    found = next((path for path in CJK_FONTS if path.exists()), None)
+@lru_cache(maxsize=4096)
+def _face(text: str) -> str | None:
+    """The first font with a glyph for every character of ``text``: Pillow's own, then the installed fallbacks."""
+    faces = [PILLOW_FONT, *(str(path) for path in FALLBACK_FONTS if path.exists())]
+    found = next((face for face in faces if _covers(face, text)), None)
     if found is None:
-        log.warning("no CJK font is installed (e.g. Debian's fonts-wqy-microhei); Chinese text is left off frames")
+        log.warning("no installed font draws %r; it is left off the frame (install fonts-wqy-microhei)", text)
     return found
+
+
+def _covers(face: str, text: str) -> bool:
+    font = _font(32, face)
+    missing = _mask(font, NOT_A_GLYPH)
+    return all(ch.isspace() or _mask(font, ch) != missing for ch in set(text))
+
+
+def _mask(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, text: str) -> tuple[tuple[int, int], bytes]:
+    mask = font.getmask(text)
+    return mask.size, bytes(mask)
 
 
 def _luma(color: Color) -> float:
@@ -95,22 +117,22 @@ def _pill(accent: Color, sky: Color) -> Color:
 
 
 @lru_cache(maxsize=256)
-def _font(size: int, cjk: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    path = cjk_font() if cjk else None
-    return ImageFont.truetype(str(path), size) if path else ImageFont.load_default(size=size)
+def _font(size: int, face: str = PILLOW_FONT) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size) if face == PILLOW_FONT else ImageFont.truetype(face, size)
 
 
 def _font_for(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return _font(size, _CJK.search(text) is not None)
+    return _font(size, _face(text) or PILLOW_FONT)
 
 
 def _drawable(text: str) -> bool:
-    return _CJK.search(text) is None or cjk_font() is not None
+    return _face(text) is not None
 
 
 def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
     """The words a beat's frame shows: the name (the brand, with the product beneath it; or the product alone) on
-    the opening; name and call to action on the closing. Words no installed font can draw are left off."""
+    the opening; name and call to action (in the prompt's language) on the closing. Words no installed font can
+    draw are left off."""
     name, below = (spec.brand, spec.product) if spec.brand else (spec.product, "")
     title = [Text("name", name.upper())] if name and _drawable(name) else []
     if title and below and _drawable(below):
@@ -118,7 +140,8 @@ def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
     if beat.section is Section.OPENING:
         return title
     if beat.section is Section.CLOSING:
-        return [*title, Text("cta", CALL_TO_ACTION)]
+        action = CALLS_TO_ACTION[find_language(spec.prompt)]
+        return [*title, Text("cta", action if _drawable(action) else CALL_TO_ACTION)]
     return []
 
 
