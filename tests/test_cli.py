@@ -157,7 +157,7 @@ def test_a_rejected_plan_is_billed_and_said_so(
     fake_openai.scenario = "refusal"
     result = vidgen_in_process(["generate", "Create a 10-second Nike ad", "--planner", "openai"])
     usage = fake_openai.usage
-    billed = round(LLM_MODELS["gpt-4o"].cost(usage["input"], usage["cached"], usage["output"]), 4)
+    billed = LLM_MODELS["gpt-4o"].cost(usage["input"], usage["cached"], usage["output"])
     assert result.code == 1 and fake_openai.plans == 1 and billed > 0
     assert f"vidgen: this run was billed ${billed:.4f}; the video so far: ${billed:.4f}" in result.stderr
     video_id = result.stderr.split("vidgen resume ")[1].split("`")[0]

@@ -151,7 +151,7 @@ class CallCache:
                     self.store.put_file(outputs[name], path)
         except Exception as exc:  # recorded as failed (with the prediction and what it billed), then raised
             reason = str(exc) if isinstance(exc, VidgenError) else f"{type(exc).__name__}: {exc}"
-            billed = total_usd(exc.costs) if isinstance(exc, ProviderError) else 0.0
+            billed = _charged(exc.costs) if isinstance(exc, ProviderError) else 0.0
             self.ledger.failed(row, reason, _prediction(journal), billed)
             raise
         prediction = _prediction(journal)
@@ -164,11 +164,16 @@ class CallCache:
             "prediction_id": prediction,
         }
         self.store.put_bytes(entry.record(), json.dumps(record, indent=2, default=str).encode())
-        self.ledger.paid(row, total_usd(made.costs), prediction)
+        self.ledger.paid(row, _charged(made.costs), prediction)
         return Outcome(key, outputs, made.costs, reused=False)
 
     def _slot(self, provider: str) -> threading.BoundedSemaphore | contextlib.nullcontext[None]:
         return slots(provider, self.in_flight(provider)) if self.in_flight else contextlib.nullcontext()
+
+
+def _charged(costs: list[CostLine]) -> float:
+    """What the provider charged, unrounded: the ledger keeps micro-dollars, so its sums equal the provider's bill."""
+    return sum(line.usd for line in costs)
 
 
 def _prediction(journal: StoreJournal) -> str | None:
