@@ -3,8 +3,9 @@
 It answers like the LLM would: it reads the beat library from the system message and the requested length from
 the user message and plans a whole ad (an opening, a middle, a close), unless a scenario tells it to misbehave. Like
 a real model it does not count: a short ad gets more beats than fit, unless the strict schema bounds them
-(``maxItems``, which strict structured output enforces while decoding). Every answer is billed by its usage, whatever
-is done with it. Errors use the real bodies and retry headers (see shared/reference/providers.md §1).
+(``maxItems``, which strict structured output enforces while decoding; then it keeps its opening and its close).
+Every answer is billed by its usage, whatever is done with it. Errors use the real bodies and retry headers (see
+shared/reference/providers.md §1).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class FakeOpenAI(FakeServer):
         if self.scenario == "too_many":  # as a model whose answers are not held to the schema
             beats = [(by_section["product"][0][0], 1) for _ in range(length)]
         elif most := schema.get("properties", {}).get("beats", {}).get("maxItems"):
-            beats = beats[:most]  # constrained decoding closes the array at maxItems
+            beats = beats[: most - 1] + beats[-1:] if len(beats) > most else beats  # it plans within the bound
         return {
             "brand": "Nike",
             "product": "Air Max sneakers",

@@ -57,17 +57,17 @@ def test_plans_fit_the_length_asked_for(fake_openai: FakeOpenAI, provider_env: d
     assert [b.start_s for b in spec.beats] == starts
     if seconds >= 10:
         assert spec.beats[0].section is Section.OPENING and spec.beats[-1].section is Section.CLOSING
-        assert min(b.duration_s for b in spec.beats) >= 3
+    assert min(b.duration_s for b in spec.beats) >= 5  # a library unit: no beat pays a whole clip for less
     assert fake_openai.plans == 1  # one paid call, never a second
 
 
 def test_a_plan_with_too_many_beats_is_merged_to_fit(fake_openai: FakeOpenAI, provider_env: dict) -> None:
-    """A model not held to the schema answers 30 one-second beats for 30 s: merged into 10, without asking again."""
+    """A model not held to the schema answers 30 one-second beats for 30 s: merged into 6, without asking again."""
     fake_openai.scenario = "too_many"
     spec = _plan(Settings()).spec
-    assert len(spec.beats) == max_beats(30) == 10 and sum(b.duration_s for b in spec.beats) == 30
-    assert spec.plan_notes == ["30 beats do not fit a 30 s video; merged into 10"]
-    assert {b.duration_s for b in spec.beats} == {3} and fake_openai.plans == 1
+    assert len(spec.beats) == max_beats(30) == 6 and sum(b.duration_s for b in spec.beats) == 30
+    assert spec.plan_notes == ["30 beats do not fit a 30 s video; merged into 6"]
+    assert {b.duration_s for b in spec.beats} == {5} and fake_openai.plans == 1
 
 
 def test_prompt_is_sanitized_before_it_is_sent(fake_openai: FakeOpenAI, provider_env: dict) -> None:

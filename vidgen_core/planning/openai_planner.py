@@ -17,14 +17,16 @@ from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.catalog import llm_model
 from vidgen_core.errors import ProviderError, scrub
 from vidgen_core.models import CostLine, GenerationRequest, Phase, VideoSpec
-from vidgen_core.planning.compose import timeline
+from vidgen_core.planning.compose import BEAT_UNIT_S, timeline
 from vidgen_core.planning.local import SCENES, video_seed
 from vidgen_core.planning.prompt import MOOD_WORDS, STYLE_WORDS
 from vidgen_core.providers.ports import PlanResult
 from vidgen_core.settings import Settings
 
 PROVIDER = "openai"
-MIN_BEAT_S = 3
+# A beat lasts at least one library unit, as the offline plan's (and so the estimate's) beats do: a shorter beat would
+# still pay for a whole clip of the video model's shortest length.
+MIN_BEAT_S = BEAT_UNIT_S
 MAX_BEATS = 24
 
 
