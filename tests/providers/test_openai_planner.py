@@ -9,6 +9,7 @@ import pytest
 from tests.fakes.openai_server import QUOTA, FakeOpenAI
 from vidgen_core.calls import CallCache
 from vidgen_core.catalog import LLM_MODELS
+from vidgen_core.costs import estimate, estimate_request
 from vidgen_core.errors import ProviderError
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Section
@@ -48,7 +49,9 @@ def test_plan_with_structured_output_and_real_usage_cost(fake_openai: FakeOpenAI
 def test_plans_fit_the_length_asked_for(fake_openai: FakeOpenAI, provider_env: dict, api: str, seconds: int) -> None:
     """The schema bounds the beats (maxItems), as strict structured output enforces; the imitation, like a model,
     would otherwise write a whole ad of three 5-10 s beats into 5 or 10 seconds."""
-    spec = _plan(Settings(openai_api=api), f"Create a {seconds}-second Nike ad").spec
+    settings = Settings(openai_api=api)
+    request = build_request(f"Create a {seconds}-second Nike ad", settings, planner="openai", media="replicate")
+    spec = OpenAIPlanner(settings).plan(request).spec
     body = fake_openai.calls[-1]["body"]
     sent = (body["response_format"]["json_schema"] if api == "chat" else body["text"]["format"])["schema"]
     assert (sent["properties"]["beats"]["minItems"], sent["properties"]["beats"]["maxItems"]) == (1, max_beats(seconds))
@@ -59,6 +62,8 @@ def test_plans_fit_the_length_asked_for(fake_openai: FakeOpenAI, provider_env: d
         assert spec.beats[0].section is Section.OPENING and spec.beats[-1].section is Section.CLOSING
     assert min(b.duration_s for b in spec.beats) >= 5  # a library unit: no beat pays a whole clip for less
     assert fake_openai.plans == 1  # one paid call, never a second
+    if seconds <= 15:  # short ads: the plan is the one `vidgen estimate` priced (longer ones are the model's choice)
+        assert estimate(spec, request) == estimate_request(request)
 
 
 def test_a_plan_with_too_many_beats_is_merged_to_fit(fake_openai: FakeOpenAI, provider_env: dict) -> None:
