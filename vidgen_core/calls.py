@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidgen_core.errors import VidgenError
+from vidgen_core.errors import ProviderError, VidgenError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.providers.ports import Journal
@@ -149,9 +149,10 @@ class CallCache:
                 outputs = {name: entry.output(name) for name in made.files}
                 for name, path in made.files.items():
                     self.store.put_file(outputs[name], path)
-        except Exception as exc:  # recorded as failed (with the prediction, if one was made), then raised
+        except Exception as exc:  # recorded as failed (with the prediction and what it billed), then raised
             reason = str(exc) if isinstance(exc, VidgenError) else f"{type(exc).__name__}: {exc}"
-            self.ledger.failed(row, reason, _prediction(journal))
+            billed = _charged(exc.costs) if isinstance(exc, ProviderError) else 0.0
+            self.ledger.failed(row, reason, _prediction(journal), billed)
             raise
         prediction = _prediction(journal)
         record = {
@@ -163,11 +164,16 @@ class CallCache:
             "prediction_id": prediction,
         }
         self.store.put_bytes(entry.record(), json.dumps(record, indent=2, default=str).encode())
-        self.ledger.paid(row, total_usd(made.costs), prediction)
+        self.ledger.paid(row, _charged(made.costs), prediction)
         return Outcome(key, outputs, made.costs, reused=False)
 
     def _slot(self, provider: str) -> threading.BoundedSemaphore | contextlib.nullcontext[None]:
         return slots(provider, self.in_flight(provider)) if self.in_flight else contextlib.nullcontext()
+
+
+def _charged(costs: list[CostLine]) -> float:
+    """What the provider charged, unrounded: the ledger keeps micro-dollars, so its sums equal the provider's bill."""
+    return sum(line.usd for line in costs)
 
 
 def _prediction(journal: StoreJournal) -> str | None:

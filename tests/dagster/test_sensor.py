@@ -82,7 +82,7 @@ def test_request_follows_its_run_to_failed_with_the_reason(
 
 def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
     db = RequestDB(settings.db_url)
-    db.submit(build_request("A 5-second ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
+    db.submit(build_request("A 5-second Nike ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
     assert tick(settings, instance, cursor=None).run_requests == []
 
 
@@ -113,7 +113,7 @@ def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
 
 def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings, instance: dg.DagsterInstance) -> None:
     db = RequestDB(settings.db_url)
-    burst = [db.submit(build_request(f"A 5-second ad number {i}", settings, user_id=f"u{i}")) for i in range(300)]
+    burst = [db.submit(build_request(f"A 5-second Nike ad number {i}", settings, user_id=f"u{i}")) for i in range(300)]
     first = tick(settings, instance, cursor=None)
     assert sorted(r.run_key for r in first.run_requests) == sorted(r.request_id for r in burst)
     assert [list(add.partition_keys) for add in first.dynamic_partitions_requests] == [[r.video_id for r in burst]]
