@@ -12,6 +12,7 @@ export VIDGEN_HOME ?= $(CURDIR)/.vidgen
 export DAGSTER_HOME ?= $(VIDGEN_HOME)/dagster
 
 CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test test-fast lint ui bench clean
@@ -28,14 +29,18 @@ $(CHROMIUM):  ## Debian's Chromium, for the browser test of the Dagster UI (Play
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
 	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
-demo: install  ## generate a 30-second ad offline and print where it is and what it cost
+$(CJK_FONT):  ## Debian's WenQuanYi Micro Hei, so the offline renderer can draw Chinese, Japanese and Korean names
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei \
+	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei)
+
+demo: install $(CJK_FONT)  ## generate a 30-second ad offline and print where it is and what it cost
 	$(BIN)/vidgen generate "$(PROMPT)"
 
-test: install $(CHROMIUM)  ## lint, then the whole test suite (CI runs this, with hypothesis derandomized)
+test: install $(CHROMIUM) $(CJK_FONT)  ## lint, then the whole test suite (CI runs this, with hypothesis derandomized)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-test-fast: install  ## lint, then every test not marked slow, on all cores: no whole-video renders, browser or service
+test-fast: install $(CJK_FONT)  ## lint, then every test not marked slow, on all cores: no whole-video renders, browser or service
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -m "not slow" -n auto --dist worksteal
 

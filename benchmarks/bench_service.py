@@ -195,7 +195,7 @@ def burst(submissions: int, concurrency: int) -> dict[str, object]:
 
                     async def one(i: int) -> None:
                         async with gate:
-                            made = await client.post("/api/generate", json={"prompt": f"A 5-second ad number {i}"})
+                            made = await client.post("/api/generate", json={"prompt": f"A 5-second Nike ad number {i}"})
                             made.raise_for_status()
 
                     first = time.time()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.webserver import REFUSED, FakeWebserver
 from tests.support import (
     CHECKS,
@@ -25,7 +26,7 @@ from tests.support import (
     vidgen_in_process,
     vidgen_subprocess,
 )
-from vidgen_core.catalog import IMAGE_MODELS
+from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS
 from vidgen_core.media.probe import probe
 from vidgen_core.models import VideoSpec
 from vidgen_core.records import RequestDB, lock_wait
@@ -120,6 +121,8 @@ def _one_line_error(result: CliResult, code: int, fragment: str) -> None:
         (["generate", "Nike ad", "--model", "sora-9"], "unknown video model"),
         (["generate", "Nike ad", "--aspect", "4:3"], "unknown aspect ratio"),
         (["generate", "Nike ad", "--model", "veo-3-fast", "--aspect", "1:1"], "choose another aspect or model"),
+        (["generate", "Make an ad"], "names no product or brand the offline planner can read"),
+        (["estimate", "Make a 10-second ad"], "--planner openai"),
         (["generate"], "the following arguments are required: prompt"),
         (["make-me-an-ad"], "invalid choice"),
     ],
@@ -156,6 +159,21 @@ def test_failed_run_exits_1_naming_the_step_without_retrying(home: Path, monkeyp
     with instance_at(home / "dagster") as instance:  # a broken ffmpeg is not worth a retry
         events = [e.dagster_event.event_type_value for e in instance.all_logs(out["run_id"]) if e.dagster_event]
     assert "STEP_FAILURE" in events and "STEP_UP_FOR_RETRY" not in events
+
+
+def test_a_rejected_plan_is_billed_and_said_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, provider_env: dict
+) -> None:
+    """OpenAI bills an answer vidgen rejects: the failed run says what it was billed, and `vidgen show` counts it."""
+    fake_openai.scenario = "refusal"
+    result = vidgen_in_process(["generate", "Create a 10-second Nike ad", "--planner", "openai"])
+    usage = fake_openai.usage
+    billed = LLM_MODELS["gpt-4o"].cost(usage["input"], usage["cached"], usage["output"])
+    assert result.code == 1 and fake_openai.plans == 1 and billed > 0
+    assert f"vidgen: this run was billed ${billed:.4f}; the video so far: ${billed:.4f}" in result.stderr
+    video_id = result.stderr.split("vidgen resume ")[1].split("`")[0]
+    shown = json.loads(vidgen_in_process(["show", video_id, "--json"]).stdout)
+    assert shown["spent_usd"] == billed and [r["state"] for r in shown["ledger"]] == ["failed"]
 
 
 def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vidgen_core.errors import ProviderError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.providers.ports import Journal
@@ -156,8 +157,9 @@ class CallCache:
                     self.store.put_file(outputs[name], path)
         except Stopped:  # cut off, not failed: the reservation and the journal stay for the resume
             raise
-        except Exception as exc:  # recorded as failed (with the prediction, if one was made), then raised
-            self.ledger.failed(row, describe_error(exc), _prediction(journal))
+        except Exception as exc:  # recorded as failed (with the prediction and what it billed), then raised
+            billed = _charged(exc.costs) if isinstance(exc, ProviderError) else 0.0
+            self.ledger.failed(row, describe_error(exc), _prediction(journal), billed)
             raise
         prediction = _prediction(journal)
         record = {
@@ -169,11 +171,16 @@ class CallCache:
             "prediction_id": prediction,
         }
         self.store.put_bytes(entry.record(), json.dumps(record, indent=2, default=str).encode())
-        self.ledger.paid(row, total_usd(made.costs), prediction)
+        self.ledger.paid(row, _charged(made.costs), prediction)
         return Outcome(key, outputs, made.costs, reused=False)
 
     def _slot(self, provider: str) -> threading.BoundedSemaphore | contextlib.nullcontext[None]:
         return slots(provider, self.in_flight(provider)) if self.in_flight else contextlib.nullcontext()
+
+
+def _charged(costs: list[CostLine]) -> float:
+    """What the provider charged, unrounded: the ledger keeps micro-dollars, so its sums equal the provider's bill."""
+    return sum(line.usd for line in costs)
 
 
 def _prediction(journal: StoreJournal) -> str | None:

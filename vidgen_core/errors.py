@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vidgen_core.models import CostLine
+
 
 class VidgenError(Exception):
     """Base class for every error raised by vidgen. ``phase`` names the phase it stopped, when a step runs several."""
@@ -20,12 +25,21 @@ class InvalidRequest(VidgenError):
 class ProviderError(VidgenError):
     """A model provider failed. Names the provider, the model, the item and the reason.
 
-    ``retryable`` is True when trying the same step again later may succeed (outages, throttling).
+    ``retryable`` is True when trying the same step again later may succeed (outages, throttling). ``costs`` is what
+    the provider billed for the failed call all the same (an answer that was then rejected, GPU time that ran).
     """
 
-    def __init__(self, provider: str, model: str, reason: str, item: str = "", retryable: bool = False) -> None:
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        reason: str,
+        item: str = "",
+        retryable: bool = False,
+        costs: list[CostLine] | None = None,
+    ) -> None:
         self.provider, self.model, self.item, self.reason = provider, model, item, reason
-        self.retryable = retryable
+        self.retryable, self.costs = retryable, costs or []
         where = f" for {item}" if item else ""
         super().__init__(f"{provider} model {model} failed{where}: {reason}")
 

@@ -1,7 +1,8 @@
 """The spend ledger: one row per provider call a video made or reused, in the requests database.
 
 A call first reserves its estimate (refused if it would pass the video's budget), then becomes paid (with what the
-provider charged), failed, or, for a cache hit, reused. A video's cost is the sum of its paid rows over all runs.
+provider charged), failed (with what the provider charged all the same: a rejected answer, GPU time that ran), or,
+for a cache hit, reused. A video's cost is the sum of its billed rows, paid and failed, over all runs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 from vidgen_core.errors import BudgetExceeded
 from vidgen_core.models import Phase
-from vidgen_core.records import CallState, _engine, _utc, ledger_table, locked
+from vidgen_core.records import BILLED, CallState, _engine, _utc, ledger_table, locked
 
 
 class LedgerRow(BaseModel):
@@ -115,8 +116,15 @@ class Ledger:
     def paid(self, row_id: int, actual_usd: float, prediction_id: str | None) -> None:
         self._set(row_id, state=CallState.PAID, actual_usd=round(actual_usd, 6), prediction_id=prediction_id)
 
-    def failed(self, row_id: int, error: str, prediction_id: str | None = None) -> None:
-        self._set(row_id, state=CallState.FAILED, error=error[:2000], prediction_id=prediction_id)
+    def failed(self, row_id: int, error: str, prediction_id: str | None = None, actual_usd: float = 0.0) -> None:
+        """Record a failed call at what the provider billed for it (nothing, unless it answered or ran)."""
+        self._set(
+            row_id,
+            state=CallState.FAILED,
+            error=error[:2000],
+            prediction_id=prediction_id,
+            actual_usd=round(actual_usd, 6),
+        )
 
     def reused(self, entry: CallEntry) -> None:
         """Record a cache hit: the output was already paid for, so nothing is spent."""
@@ -139,10 +147,10 @@ class Ledger:
             return [LedgerRow.model_validate({k: _utc(v) for k, v in r._mapping.items()}) for r in conn.execute(query)]
 
     def spent(self, video_id: str) -> float:
-        """What a video has really cost: the sum of its paid rows, over all its runs."""
+        """What a video has really cost: the sum of its billed rows (paid and failed), over all its runs."""
         c = ledger_table.c
         query = sa.select(sa.func.coalesce(sa.func.sum(c.actual_usd), 0.0)).where(
-            c.video_id == video_id, c.state == CallState.PAID
+            c.video_id == video_id, c.state.in_(BILLED)
         )
         with self.engine.connect() as conn:
             return round(float(conn.execute(query).scalar_one()), 6)
@@ -162,7 +170,7 @@ class Ledger:
         c = ledger_table.c
         query = (
             sa.select(c.video_id, sa.func.sum(c.actual_usd))
-            .where(c.batch_id == batch_id, c.state == CallState.PAID)
+            .where(c.batch_id == batch_id, c.state.in_(BILLED))
             .group_by(c.video_id)
         )
         with self.engine.connect() as conn:
@@ -170,9 +178,9 @@ class Ledger:
 
 
 def _committed(conn: sa.Connection, owner: str, column: sa.ColumnElement | None = None) -> float:
-    """Paid plus reserved for one video (or, with ``column``, one batch)."""
+    """Billed plus reserved for one video (or, with ``column``, one batch)."""
     c = ledger_table.c
-    paid = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.PAID, c.actual_usd), else_=0.0)), 0.0)
+    paid = sa.func.coalesce(sa.func.sum(sa.case((c.state.in_(BILLED), c.actual_usd), else_=0.0)), 0.0)
     holding = sa.func.coalesce(c.held_usd, c.estimate_usd)  # a hold is never below its estimate
     held = sa.func.coalesce(sa.func.sum(sa.case((c.state == CallState.RESERVED, holding), else_=0.0)), 0.0)
     row = conn.execute(sa.select(paid, held).where((c.video_id if column is None else column) == owner)).one()

@@ -136,7 +136,8 @@ class VideoSpec(BaseModel):
     user_id: str
     prompt: str
     title: str
-    product: str
+    brand: str = ""  # who makes it ("Ferngully"); "" when the prompt names none (and in specs stored before brands)
+    product: str  # what is advertised ("organic oat milk"); "" when only a brand is named
     category: str
     style: str
     music_mood: str
@@ -149,6 +150,11 @@ class VideoSpec(BaseModel):
     seed: int
     beats: list[SpecBeat] = Field(min_length=1)
     plan_notes: list[str] = Field(default_factory=list, description="Repairs the planner made to the plan.")
+
+    @property
+    def name(self) -> str:
+        """Brand and product together, as prompts name them ("Ferngully organic oat milk")."""
+        return " ".join(part for part in (self.brand, self.product) if part)
 
     def with_takes(self, takes: list[Take]) -> VideoSpec:
         """This plan with each beat's current take (and its prompts, where the take gave new ones)."""

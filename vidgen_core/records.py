@@ -92,6 +92,9 @@ class CallState(StrEnum):
     REUSED = "reused"
 
 
+BILLED = (CallState.PAID, CallState.FAILED)  # the provider charged for these (a failed call's actual_usd may be 0)
+
+
 # The spend ledger (vidgen_core.ledger reads and writes it): one row per provider call a video made or reused.
 ledger_table = sa.Table(
     "spend_ledger",

@@ -14,7 +14,7 @@ from vidgen_core.costs import beat_estimate, estimate, list_price
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound
 from vidgen_core.ledger import Ledger, LedgerRow
 from vidgen_core.models import Camera, GenerationRequest, Phase, Take, VideoSpec
-from vidgen_core.records import CallState, RequestDB, RequestRecord, Status
+from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.storage import BlobStore, VideoKeys
 
 
@@ -72,7 +72,7 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
         plans = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
         takes = db.takes(record.video_id)
         for beat in spec.beats:
-            paid = [r.actual_usd for r in rows if r.beat_index == beat.index and r.state == CallState.PAID]
+            paid = [r.actual_usd for r in rows if r.beat_index == beat.index and r.state in BILLED]
             image = keys.storyboard(beat.index)
             beats.append(
                 BeatState(
@@ -123,7 +123,7 @@ def phase_costs(rows: list[LedgerRow]) -> dict[str, float]:
     """What each phase has really cost, over all runs."""
     totals = {str(p): 0.0 for p in Phase}
     for row in rows:
-        if row.state == CallState.PAID:
+        if row.state in BILLED:
             totals[str(row.phase)] = round(totals[str(row.phase)] + row.actual_usd, 6)
     return totals
 

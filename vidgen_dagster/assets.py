@@ -72,6 +72,7 @@ def video_spec(
             max_cost_usd=request.max_cost_usd if request.max_cost_usd is not None else "none",
             title=request.title,  # the partition is a bare id: its title and owner are shown here
             user=request.user_id,
+            brand=spec.brand,
             product=spec.product,
             style=spec.style,
             music_mood=spec.music_mood,

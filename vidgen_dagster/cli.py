@@ -185,6 +185,12 @@ def _finished(summary: dict[str, Any], as_json: bool, request_line: str) -> int:
         )
     if summary["status"] != "complete":
         print(f"vidgen: generation failed at {summary['error']}", file=sys.stderr)
+        if summary["cost_usd"]:  # providers bill calls that fail, or whose answers are rejected, too
+            print(
+                f"vidgen: this run was billed ${summary['cost_usd']:.4f}; "
+                f"the video so far: ${summary['video_cost_usd']:.4f}",
+                file=sys.stderr,
+            )
         print(f"vidgen: finish it with `vidgen resume {summary['video_id']}`", file=sys.stderr)
         return EXIT_FAILED
     return 0

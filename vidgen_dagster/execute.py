@@ -13,7 +13,7 @@ from dagster._core.storage.tags import MAX_RETRIES_TAG
 
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import RenderedVideo, Storyboard
-from vidgen_core.records import RequestDB, RequestRecord, Status
+from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
@@ -78,7 +78,7 @@ def summarize(
         "user_id": record.user_id,
         "run_id": result.run_id,
         "status": "complete" if result.success else "failed",
-        "cost_usd": round(sum(r.actual_usd for r in rows if r.state == "paid"), 4),
+        "cost_usd": round(sum(r.actual_usd for r in rows if r.state in BILLED), 4),
         "paid_calls": sum(r.state == "paid" for r in rows),
         "reused_calls": sum(r.state == "reused" for r in rows),
         "video_cost_usd": round(ledger.spent(record.video_id), 4),

@@ -73,6 +73,8 @@ def test_one_active_video_per_user(client: TestClient) -> None:
         ({"prompt": "   "}, "prompt", "the prompt is empty"),
         ({"prompt": "ad", "duration": 500}, "duration", "less than or equal to 120"),
         ({"prompt": "a 300-second ad"}, "prompt", "choose a duration from 5 to 120"),
+        ({"prompt": "Make an ad"}, "prompt", "names no product or brand the offline planner can read; name one"),
+        ({"prompt": "广告"}, "prompt", "or plan with OpenAI, which reads any language"),
         ({"prompt": "ad", "model": "sora"}, "model", "Input should be"),
         ({"prompt": "ad", "aspect_ratio": "4:3"}, "aspect_ratio", "Input should be"),
         ({"prompt": "ad", "model": "veo-3-fast", "aspect_ratio": "1:1"}, "aspect_ratio", "choose another aspect"),
@@ -276,8 +278,8 @@ def test_a_reroll_keeps_the_takes_prompts_and_a_complete_video_links_its_final(
 
 def test_videos_are_listed_newest_first_a_page_at_a_time(client: TestClient, api_settings: Settings) -> None:
     db = RequestDB(api_settings.db_url)
-    mine = [db.submit(build_request(f"ad number {i}", api_settings, user_id="ana")).video_id for i in range(3)]
-    db.submit(build_request("ben's ad", api_settings, user_id="ben"))
+    mine = [db.submit(build_request(f"Nike ad number {i}", api_settings, user_id="ana")).video_id for i in range(3)]
+    db.submit(build_request("ben's Nike ad", api_settings, user_id="ben"))
     first = client.get("/api/videos?limit=2", headers=auth("ana")).json()
     assert [v["video_id"] for v in first["videos"]] == mine[:0:-1] and first["total"] == 3
     rest = client.get("/api/videos?limit=2&offset=2", headers=auth("ana")).json()

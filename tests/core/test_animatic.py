@@ -14,13 +14,22 @@ from vidgen_core.chunking import clips_for
 from vidgen_core.models import Camera, SpecBeat, VideoSpec
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
-from vidgen_core.providers.local_image import CALL_TO_ACTION, TITLE_SAFE, draw_frame, texts
+from vidgen_core.providers import local_image
+from vidgen_core.providers.local_image import (
+    CALL_TO_ACTION,
+    TITLE_SAFE,
+    _face,
+    _font_for,
+    draw_frame,
+    texts,
+)
 from vidgen_core.providers.local_video import frame_map, warp
 from vidgen_core.providers.ports import ImageJob
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
 LONG = "A 20-second ad for The Extraordinarily Long Artisan Sourdough Bakery Collective"
+BRANDED = "ten second ad: Ferngully organic oat milk"  # a brand with the product beneath it: three lines of text
 ASPECTS = ("16:9", "9:16", "1:1")
 
 
@@ -68,12 +77,14 @@ def drawn_boxes(
     return boxes
 
 
+@pytest.mark.parametrize("prompt", [LONG, BRANDED])
 @pytest.mark.parametrize("camera", list(Camera))
 @pytest.mark.parametrize("aspect", ASPECTS)
-def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera) -> None:
-    """Opening and closing beats of 15 s (two clips whose moves compound), with the longest product name."""
-    spec = _spec(LONG, aspect)
-    assert spec.product.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective")
+def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera, prompt: str) -> None:
+    """Opening and closing beats of 15 s (two clips whose moves compound), with the longest name, and with a brand
+    and its product."""
+    spec = _spec(prompt, aspect)
+    assert spec.name.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective" if prompt == LONG else "milk")
     for beat in (spec.beats[0], spec.beats[-1]):
         beat = beat.model_copy(update={"camera": camera, "duration_s": 15})
         for name, (x0, y0, x1, y1), (width, height) in drawn_boxes(spec, beat):
@@ -104,10 +115,71 @@ def test_the_product_stays_whole_through_every_camera_move(aspect: str, camera: 
 def test_only_the_product_name_and_call_to_action_are_drawn() -> None:
     spec = _spec("Create a 30-second Nike ad")
     words = [[(t.role, t.text) for t in texts(spec, beat)] for beat in spec.beats]
-    assert words[0] == [("product", "NIKE")] and words[-1] == [("product", "NIKE"), ("cta", CALL_TO_ACTION)]
+    assert words[0] == [("name", "NIKE")] and words[-1] == [("name", "NIKE"), ("cta", CALL_TO_ACTION)]
     assert all(w == [] for w in words[1:-1]) and len(words) >= 3
     middle = spec.beats[1]
     assert draw_frame(_job(spec, middle)).tobytes() == draw_frame(_job(spec, middle), text=False).tobytes()
+
+
+def test_the_brand_is_the_name_and_the_product_is_beneath_it() -> None:
+    spec = _spec(BRANDED)
+    words = [[(t.role, t.text) for t in texts(spec, beat)] for beat in (spec.beats[0], spec.beats[-1])]
+    assert words[0] == [("name", "FERNGULLY"), ("product", "organic oat milk")]
+    assert words[1] == [*words[0], ("cta", CALL_TO_ACTION)]
+    product_only = _spec("Make an ad for running shoes")
+    assert [(t.role, t.text) for t in texts(product_only, product_only.beats[0])] == [("name", "RUNNING SHOES")]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [
+        ("做一个15秒的茶叶广告", [("name", "茶叶"), ("cta", "现已上市")]),
+        (
+            "Erstelle eine 15-Sekunden-Werbung für Bergquell Mineralwasser, vertikal",
+            [("name", "BERGQUELL"), ("product", "Mineralwasser"), ("cta", "JETZT ERHÄLTLICH")],
+        ),
+        (
+            "Une publicité de 15 secondes pour le café Lavazza",
+            [("name", "LAVAZZA"), ("product", "café"), ("cta", "DISPONIBLE MAINTENANT")],
+        ),
+        (
+            "Haz un anuncio de 15 segundos para zapatillas Zenda",
+            [("name", "ZENDA"), ("product", "zapatillas"), ("cta", "YA DISPONIBLE")],
+        ),
+    ],
+)
+def test_words_in_other_languages_are_drawn_with_a_font_that_has_their_letters(
+    prompt: str, words: list[tuple[str, str]]
+) -> None:
+    """Pillow's own font draws only ASCII: "茶叶", "café" and "ERHÄLTLICH" are set in an installed font that has
+    their glyphs (two different glyphs, not two "missing glyph" boxes); the call to action speaks the prompt's
+    language."""
+    spec = _spec(prompt, duration=15)
+    drawn = [(t.role, t.text) for t in texts(spec, spec.beats[-1])]
+    assert drawn == words
+    for _, text in drawn:
+        assert _face(text) is not None, f"install a font for {text!r}: make installs Debian's fonts-wqy-microhei"
+        font = _font_for(text, 64)
+        glyphs = {bytes(font.getmask(ch)) for ch in set(text) if not ch.isspace()}
+        assert len(glyphs) > 1 or len(set(text.replace(" ", ""))) == 1
+        assert bytes(font.getmask(text[-1])) != bytes(font.getmask("\ue000"))  # not a "missing glyph" box
+    closing = spec.beats[-1]
+    frame = np.asarray(draw_frame(_job(spec, closing)), dtype=np.int16)
+    assert np.abs(frame - np.asarray(draw_frame(_job(spec, closing), text=False), dtype=np.int16)).max() > 100
+
+
+def test_words_no_installed_font_draws_are_left_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine with no CJK font, a Chinese name is left off the frame (and the call to action is English)."""
+    monkeypatch.setattr(local_image, "FALLBACK_FONTS", ())
+    _face.cache_clear()
+    try:
+        spec = _spec("做一个15秒的茶叶广告", duration=15)
+        closing = spec.beats[-1]
+        assert [(t.role, t.text) for t in texts(spec, closing)] == [("cta", CALL_TO_ACTION)]
+        assert texts(spec, spec.beats[0]) == []
+        assert draw_frame(_job(spec, closing)).size == draw_frame(_job(spec, closing), text=False).size
+    finally:
+        _face.cache_clear()
 
 
 def test_beat_facts_are_not_captioned() -> None:

@@ -101,7 +101,7 @@ def test_an_api_caller_owns_every_row(settings: Settings) -> None:
 
 def test_a_batch_is_stored_whole_with_its_own_limit(settings: Settings) -> None:
     db = BatchDB(settings.db_url)
-    rows = [(i, {"prompt": f"Create a 10-second ad number {i}"}) for i in range(3)]
+    rows = [(i, {"prompt": f"Create a 10-second Nike ad number {i}"}) for i in range(3)]
     checked = check_rows(rows, settings, batch_id="bat-000000000005", default_user="ana")
     db.store(_batch(checked, batch_id="bat-000000000005"), checked, max_active=1)
     videos = db.videos("bat-000000000005")

@@ -134,6 +134,31 @@ def test_takes_are_recorded_selected_and_idempotent_per_run(settings: Settings) 
         db.select_take("vid-t1", 2, 7)
 
 
+def test_a_failed_call_the_provider_billed_is_in_the_ledger_at_that_cost(settings: Settings) -> None:
+    """A call that fails after the provider billed it (a rejected answer, GPU time that ran) costs the video, its
+    batch and the budget what was billed; one that failed unbilled costs nothing."""
+    ledger = Ledger(settings.db_url)
+    cache = CallCache(LocalStore(settings.storage_dir), ledger, "ana", "vid-calls9", budget_usd=0.06, batch_id="b9")
+    line = CostLine(phase=Phase.STORYBOARD, provider="p", model="m", item="x", quantity=1, unit="image", usd=0.025)
+
+    def billed(tmp: Path, journal: object) -> Made:
+        raise ProviderError("replicate", "flux-dev", "the answer was rejected", "beat 2", costs=[line])
+
+    def unbilled(tmp: Path, journal: object) -> Made:
+        raise ProviderError("replicate", "flux-dev", "HTTP 500", "beat 2", retryable=True)
+
+    for make in (billed, unbilled):
+        with pytest.raises(ProviderError):
+            cache.run(_call(), make)
+    rows = ledger.rows("vid-calls9")
+    assert [(r.state, r.actual_usd) for r in rows] == [(CallState.FAILED, 0.025), (CallState.FAILED, 0.0)]
+    assert ledger.spent("vid-calls9") == ledger.committed("vid-calls9") == 0.025
+    assert ledger.batch_spent("b9") == {"vid-calls9": 0.025} and ledger.batch_committed("b9") == 0.025
+    cache.run(_call(take=1), Provider())  # 0.025 billed and 0.025 paid: a third call would pass the $0.06 budget
+    with pytest.raises(BudgetExceeded):
+        cache.run(_call(take=2), Provider())
+
+
 def test_a_call_cut_off_by_storage_is_recorded_in_words_and_one_told_to_stop_is_kept(cache: CallCache) -> None:
     def read_only(tmp: Path, journal: object) -> Made:
         raise OSError(errno.EROFS, "Read-only file system", "/srv/vidgen/storage/ana/cache/x.png")

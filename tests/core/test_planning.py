@@ -9,17 +9,19 @@ from hypothesis import strategies as st
 
 from vidgen_core.beats import ARCHETYPES, BEATS
 from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
+from vidgen_core.costs import estimate, estimate_request
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import Section
 from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, sanitize
-from vidgen_core.planning.requests import build_request
+from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
+from vidgen_core.planning.requests import NO_PRODUCT, UNREADABLE, build_request
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
-# Any text the planner accepts: what survives sanitizing (terminal escapes such as "\x1bA" and control characters
-# are dropped, so "has a printable character" is not enough). What it refuses is a property of its own below.
-PROMPTS = st.text(min_size=1, max_size=300).filter(lambda s: sanitize(s) != "")
+# Any text the planner accepts: after a named product, whatever survives sanitizing (terminal escapes such as "\x1bA"
+# and control characters are dropped), mostly in a script it reads. What it refuses is a property of its own below.
+NAMED = 'an ad for a brand called "Ferngully". '
+PROMPTS = st.text(min_size=0, max_size=300).map(lambda s: NAMED + s).filter(readable)
 
 
 def test_beat_library_shape() -> None:
@@ -42,6 +44,15 @@ def test_beat_library_shape() -> None:
         ("forty five seconds of hype", 45),
         ("a retro 80s Adidas ad", None),
         ("Nike ad", None),
+        ("Erstelle eine 15-Sekunden-Werbung für Bergquell", 15),
+        ("eine Minute Werbung für Bergquell", 60),
+        ("une publicité de trente secondes", 30),
+        ("une minute pour Lavazza", 60),
+        ("un anuncio de 20 segundos", 20),
+        ("un minuto para Zenda", 60),
+        ("做一个15秒的茶叶广告", 15),
+        ("做一个十五秒的茶叶广告", 15),
+        ("一分钟的咖啡广告", 60),
     ],
 )
 def test_duration_is_read_from_the_prompt(prompt: str, seconds: int | None) -> None:
@@ -57,6 +68,12 @@ def test_duration_is_read_from_the_prompt(prompt: str, seconds: int | None) -> N
         ("1:1 promo", "1:1"),
         ("widescreen film", "16:9"),
         ("Create a 30-second Nike ad", None),
+        ("Werbung für Bergquell Mineralwasser, vertikal", "9:16"),
+        ("Werbung im Querformat", "16:9"),
+        ("une publicité carrée", "1:1"),
+        ("un anuncio cuadrado", "1:1"),
+        ("做一个竖屏的茶叶广告", "9:16"),
+        ("横屏咖啡广告", "16:9"),
     ],
 )
 def test_aspect_is_read_from_the_prompt(prompt: str, aspect: str | None) -> None:
@@ -64,18 +81,88 @@ def test_aspect_is_read_from_the_prompt(prompt: str, aspect: str | None) -> None
 
 
 @pytest.mark.parametrize(
-    ("prompt", "product", "category"),
+    ("prompt", "brand", "product", "category"),
     [
-        ("Create a 30-second Nike ad", "Nike", "footwear"),
-        ("Make a 45s vertical ad for Red Bull energy drink", "Red Bull energy drink", "beverage"),
-        ("A 1 minute cinematic commercial for the Tesla Model 3", "Tesla Model 3", "automotive"),
-        ("Launching the Galaxy S30: a bold teaser", "Galaxy S30", "tech"),
-        ("create something nice", "your product", "general"),
+        ("Create a 30-second Nike ad", "Nike", "", "footwear"),
+        ("Make a 45s vertical ad for Red Bull energy drink", "Red Bull", "energy drink", "beverage"),
+        ("A 1 minute cinematic commercial for the Tesla Model 3", "Tesla", "Model 3", "automotive"),
+        ("Launching the Galaxy S30: a bold teaser", "Galaxy S30", "", "tech"),
+        ("ten second ad: Ferngully organic oat milk", "Ferngully", "organic oat milk", "beverage"),
+        ("A 20-second vertical ad for Oatly oat milk", "Oatly", "oat milk", "beverage"),
+        ("Make an ad for Ben & Jerry's ice cream", "Ben & Jerry's", "ice cream", "food"),
+        ("A sleek minimalist ad for the new iPhone 17 Pro", "iPhone 17 Pro", "", "tech"),
+        ("Make an ad for running shoes", "", "running shoes", "footwear"),
+        ("create something nice", "", "", "general"),
     ],
 )
-def test_product_and_category(prompt: str, product: str, category: str) -> None:
+def test_brand_product_and_category(prompt: str, brand: str, product: str, category: str) -> None:
     reading = read_prompt(prompt)
-    assert (reading.product, reading.category) == (product, category)
+    assert (reading.brand, reading.product, reading.category) == (brand, product, category)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "seconds", "aspect", "brand", "product", "category"),
+    [
+        ("ten second ad: Ferngully organic oat milk", 10, "16:9", "Ferngully", "organic oat milk", "beverage"),
+        (
+            "Erstelle eine 15-Sekunden-Werbung für Bergquell Mineralwasser, vertikal",
+            15,
+            "9:16",
+            "Bergquell",
+            "Mineralwasser",
+            "beverage",
+        ),
+        ("Mach einen Werbespot für unsere Schokolade, quadratisch", 30, "1:1", "", "Schokolade", "food"),
+        ("Une publicité de 20 secondes pour le café Lavazza, format carré", 20, "1:1", "Lavazza", "café", "beverage"),
+        ("Crée une pub verticale pour les baskets Zenith", 30, "9:16", "Zenith", "baskets", "footwear"),
+        (
+            "Haz un anuncio de 45 segundos para zapatillas Zenda, horizontal",
+            45,
+            "16:9",
+            "Zenda",
+            "zapatillas",
+            "footwear",
+        ),
+        ("Un anuncio de diez segundos del café Aroma Andino", 10, "16:9", "Aroma Andino", "café", "beverage"),
+        ("做一个15秒的茶叶广告", 15, "16:9", "", "茶叶", "beverage"),
+        ("为Bergquell矿泉水做一个一分钟的竖屏广告", 60, "9:16", "Bergquell", "矿泉水", "beverage"),
+    ],
+)
+def test_prompts_in_five_languages_are_read(
+    prompt: str, seconds: int, aspect: str, brand: str, product: str, category: str
+) -> None:
+    request = build_request(prompt, SETTINGS)
+    reading = read_prompt(prompt)
+    assert (request.duration_s, request.aspect_ratio) == (seconds, aspect)
+    assert (reading.brand, reading.product, reading.category) == (brand, product, category)
+    spec = LocalPlanner().plan(request).spec
+    assert (spec.brand, spec.product) == (brand, product)
+    assert all(spec.name in b.image_prompt for b in spec.beats if "{product}" in _template(b.beat_id))
+    priced = build_request(prompt, SETTINGS, media="replicate", need_credentials=False)
+    assert estimate_request(priced) == estimate(LocalPlanner().plan(priced).spec, priced)  # `vidgen estimate` agrees
+
+
+def _template(beat_id: str) -> str:
+    return next(b.image_prompt for b in BEATS if b.id == beat_id)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "refusal"),
+    [
+        ("Make an ad", NO_PRODUCT),
+        ("a 30-second vertical ad with upbeat music", NO_PRODUCT),
+        ("广告", NO_PRODUCT),
+        ("Сделай рекламу чая Bergquell на 15 секунд", UNREADABLE),  # it would read Bergquell, and miss the 15 s
+        ("ベルクヴェルのお茶の広告を作って", UNREADABLE),
+    ],
+)
+def test_a_prompt_the_offline_planner_cannot_read_is_refused_saying_what_to_do(prompt: str, refusal: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        build_request(prompt, SETTINGS)
+    assert refused.value.field == "prompt" and str(refused.value) == refusal
+    assert "--planner openai" in refusal and ("e.g." in refusal or "another script" in refusal)
+    request = build_request(prompt, SETTINGS, planner="openai", need_credentials=False)
+    assert request.planner == "openai"  # the OpenAI planner reads any prompt
 
 
 def test_style_mood_and_archetype_follow_the_words() -> None:
@@ -98,7 +185,7 @@ def test_style_mood_and_archetype_follow_the_words() -> None:
         ({"prompt": "ad", "user_id": "../etc"}, "user_id"),
         ({"prompt": "ad", "model": "veo-3-fast", "aspect": "1:1"}, "veo-3-fast makes 16:9 or 9:16 video, not 1:1"),
         ({"prompt": "ad", "planner": "openai"}, "set OPENAI_API_KEY in the environment"),
-        ({"prompt": "ad", "media": "replicate"}, "set REPLICATE_API_TOKEN in the environment"),
+        ({"prompt": "a Nike ad", "media": "replicate"}, "set REPLICATE_API_TOKEN in the environment"),
     ],
 )
 def test_bad_input_says_what_to_fix(kwargs: dict, fragment: str) -> None:
@@ -113,8 +200,9 @@ def test_bad_input_says_what_to_fix(kwargs: dict, fragment: str) -> None:
 @example(prompt="\x1b[31m\u200b\t")
 def test_any_prompt_is_planned_or_refused_saying_why(prompt: str) -> None:
     clean = sanitize(prompt)
-    if not clean:
-        with pytest.raises(InvalidRequest, match=r"prompt is empty|no printable text") as refused:
+    if not clean or not readable(clean) or not read_prompt(clean).name:
+        refusals = r"prompt is empty|no printable text|names no product|another script"
+        with pytest.raises(InvalidRequest, match=refusals) as refused:
             build_request(prompt, SETTINGS, duration_s=10)
         assert refused.value.field == "prompt"
         return

@@ -49,12 +49,13 @@ def vidgen(*args: str) -> dict:
 
 
 def charged(openai: FakeOpenAI, replicate: FakeReplicate, clip_model: str = "hailuo-02-fast") -> float:
-    """What the imitations charged: OpenAI's tokens, and every succeeded Replicate prediction at its price."""
+    """What the imitations charged: OpenAI's tokens, every succeeded image and clip at its price, and the GPU time
+    of every music prediction that ran (a failed one too)."""
     usd = openai.plans * LLM_MODELS["gpt-4o"].cost(
         openai.usage["input"], openai.usage["cached"], openai.usage["output"]
     )
     for prediction in replicate.predictions.values():
-        if not prediction.metrics:  # not finished: not paid
+        if not prediction.metrics or (prediction.kind != "music" and prediction.output is None):  # not paid
             continue
         if prediction.kind == "image":
             usd += IMAGE_MODELS["flux-dev"].usd_per_image

@@ -104,7 +104,7 @@ def test_a_run_marked_to_retry_that_nothing_can_retry_fails_its_request(
     settings: Settings, instance: dg.DagsterInstance
 ) -> None:
     db = RequestDB(settings.db_url)
-    record = db.submit(build_request("A 5-second ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
+    record = db.submit(build_request("A 5-second ad for Nike", settings), status=Status.RUNNING)  # `vidgen generate`
     # An in-process run (the CLI's before it carried dagster/max_retries=0): marked to retry, with no origin the
     # retry daemon could relaunch.
     tags = {PARTITION_NAME_TAG: record.video_id, WILL_RETRY_TAG: "true"}
@@ -115,7 +115,7 @@ def test_a_run_marked_to_retry_that_nothing_can_retry_fails_its_request(
 
 def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
     db = RequestDB(settings.db_url)
-    db.submit(build_request("A 5-second ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
+    db.submit(build_request("A 5-second Nike ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
     assert tick(settings, instance, cursor=None).run_requests == []
 
 
@@ -148,7 +148,7 @@ def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
 
 def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings, instance: dg.DagsterInstance) -> None:
     db = RequestDB(settings.db_url)
-    burst = [db.submit(build_request(f"A 5-second ad number {i}", settings, user_id=f"u{i}")) for i in range(300)]
+    burst = [db.submit(build_request(f"A 5-second Nike ad number {i}", settings, user_id=f"u{i}")) for i in range(300)]
     first = tick(settings, instance, cursor=None)
     assert sorted(r.run_key for r in first.run_requests) == sorted(r.request_id for r in burst)
     assert [list(add.partition_keys) for add in first.dynamic_partitions_requests] == [[r.video_id for r in burst]]

@@ -1,8 +1,11 @@
 """An imitation of the OpenAI API (chat completions and responses with structured output) for tests.
 
 It answers like the LLM would: it reads the beat library from the system message and the requested length from
-the user message and plans beats that obey the rules, unless a scenario tells it to misbehave. Errors use the real
-bodies and retry headers (see shared/reference/providers.md §1).
+the user message and plans a whole ad (an opening, a middle, a close), unless a scenario tells it to misbehave. Like
+a real model it does not count: a short ad gets more beats than fit, unless the strict schema bounds them
+(``maxItems``, which strict structured output enforces while decoding; then it keeps its opening and its close).
+Every answer is billed by its usage, whatever is done with it. Errors use the real bodies and retry headers (see
+shared/reference/providers.md §1).
 """
 
 from __future__ import annotations
@@ -96,12 +99,21 @@ class FakeOpenAI(FakeServer):
                     }
                 },
             )
-        text = json.dumps(self.plan(request, path))
+        if problem := _not_strict(schema):  # strict mode takes only a subset of JSON schema, as the real API says
+            fmt = request.get("response_format", {}).get("json_schema") or request.get("text", {}).get("format")
+            error = {
+                "message": f"Invalid schema for response_format '{fmt.get('name')}': {problem}",
+                "type": "invalid_request_error",
+                "param": "response_format" if path.endswith("completions") else "text.format.schema",
+                "code": "invalid_json_schema",
+            }
+            return json_reply(400, {"error": error})
+        text = json.dumps(self.plan(request, path, schema))
         if self.scenario == "invalid_json":
             text = text[: len(text) // 2]
         return self._chat(request, text) if path.endswith("completions") else self._responses(request, text)
 
-    def plan(self, request: dict[str, Any], path: str) -> dict[str, Any]:
+    def plan(self, request: dict[str, Any], path: str, schema: dict[str, Any]) -> dict[str, Any]:
         self.plans += 1
         messages = request["messages"] if path.endswith("completions") else request["input"]
         system, user = messages[0]["content"], messages[-1]["content"]
@@ -115,10 +127,13 @@ class FakeOpenAI(FakeServer):
             beats[1] = ("laser_show", beats[1][1])
         if self.scenario == "bad_sum":
             beats[0] = (beats[0][0], beats[0][1] + 3)
-        if self.scenario == "too_many":
+        if self.scenario == "too_many":  # as a model whose answers are not held to the schema
             beats = [(by_section["product"][0][0], 1) for _ in range(length)]
+        elif most := schema.get("properties", {}).get("beats", {}).get("maxItems"):
+            beats = beats[: most - 1] + beats[-1:] if len(beats) > most else beats  # it plans within the bound
         return {
-            "product": "Nike Air",
+            "brand": "Nike",
+            "product": "Air Max sneakers",
             "category": "footwear",
             "style": "energetic",
             "music_mood": "energetic",
@@ -214,12 +229,32 @@ def _schema(request: dict[str, Any], path: str) -> dict[str, Any] | None:
     return fmt.get("schema") if fmt.get("type") == "json_schema" and fmt.get("strict") else None
 
 
+def _not_strict(schema: dict[str, Any], context: tuple[str, ...] = ()) -> str | None:
+    """Why strict structured output would refuse ``schema``, or None: every object must list all its properties
+    as required and set additionalProperties to false."""
+    if schema.get("type") == "object":
+        if schema.get("additionalProperties") is not False:
+            return f"In context={context}, 'additionalProperties' is required to be supplied and to be false."
+        missing = sorted(set(schema.get("properties", {})) - set(schema.get("required", [])))
+        if missing:
+            return (
+                f"In context={context}, 'required' is required to be supplied and to be an array including every "
+                f"key in properties. Missing '{missing[0]}'."
+            )
+    children = [(("properties", k), v) for k, v in schema.get("properties", {}).items()]
+    children += [(("$defs", k), v) for k, v in schema.get("$defs", {}).items()]
+    children += [(("items",), schema["items"])] if isinstance(schema.get("items"), dict) else []
+    children += [(("anyOf", str(i)), v) for i, v in enumerate(schema.get("anyOf", []))]
+    return next((why for path, child in children if (why := _not_strict(child, context + path))), None)
+
+
 def _compose(length: int, library: dict[str, list[tuple[str, int]]]) -> list[tuple[str, int]]:
-    if length < 10:
-        return [(library["closing"][0][0], length)]
+    """A whole ad: an opening, at least one middle beat, a close, each of its library length (however short the ad)."""
     opening, closing = library["opening"][0], library["closing"][0]
-    beats, budget = [opening], length - opening[1] - closing[1]
     middle = library.get("product", []) + library.get("dynamic", [])
+    if length < opening[1] + middle[0][1] + closing[1]:
+        return [opening, middle[0], closing]
+    beats, budget = [opening], length - opening[1] - closing[1]
     i = 0
     while budget >= 5:
         fitting = [m for m in middle if m[1] <= budget]

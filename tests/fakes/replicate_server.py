@@ -121,6 +121,7 @@ class FakeReplicate(FakeServer):
         self.creates = self.throttled = self.paid = 0
         self.max_in_flight = 0  # most predictions running at once (model time not yet over)
         self.paid_by_kind: dict[str, int] = {}
+        self.predict_s: dict[str, float] = {}  # model time run per kind, failed predictions too (GPU-time billing)
 
     # -- routing -------------------------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
@@ -261,6 +262,9 @@ class FakeReplicate(FakeServer):
             return "processing"
         if pred.outcome == "succeeded" and pred.output is None:
             self._finish(pred)
+        if pred.outcome == "failed" and not pred.metrics:  # it ran its model time, then failed: that time is billed
+            pred.metrics = {"predict_time": self.model_time[pred.kind]}
+            self.predict_s[pred.kind] = self.predict_s.get(pred.kind, 0.0) + self.model_time[pred.kind]
         return pred.outcome
 
     def _json(self, pred: Prediction, override: str | None = None) -> dict[str, Any]:
@@ -285,7 +289,7 @@ class FakeReplicate(FakeServer):
                 "cancel": f"{self.url}/v1/predictions/{pred.id}/cancel",
                 "web": f"https://replicate.com/p/{pred.id}",
             },
-            "metrics": pred.metrics if status == "succeeded" else {},
+            "metrics": pred.metrics if status in ("succeeded", "failed") else {},
         }
 
     # -- outputs -------------------------------------------------------------------------------------------
@@ -301,6 +305,7 @@ class FakeReplicate(FakeServer):
         )
         pred.output = [url] if pred.kind == "image" else url
         pred.metrics = metrics
+        self.predict_s[pred.kind] = self.predict_s.get(pred.kind, 0.0) + metrics["predict_time"]
         self.paid += 1
         self.paid_by_kind[pred.kind] = self.paid_by_kind.get(pred.kind, 0) + 1
 

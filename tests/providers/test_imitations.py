@@ -34,7 +34,8 @@ def test_replicate_errors_are_problem_json(fake_replicate: FakeReplicate) -> Non
 
 def test_openai_client_parses_both_apis(fake_openai: FakeOpenAI) -> None:
     client = openai.OpenAI(api_key=fake_openai.api_key, base_url=f"{fake_openai.url}/v1", max_retries=0)
-    fmt = {"type": "json_schema", "json_schema": {"name": "x", "strict": True, "schema": {"type": "object"}}}
+    strict = {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
+    fmt = {"type": "json_schema", "json_schema": {"name": "x", "strict": True, "schema": strict}}
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(api_key="sk-bad", base_url=f"{fake_openai.url}/v1", max_retries=0).chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "Length: 10 seconds"}], response_format=fmt
@@ -50,7 +51,14 @@ def test_openai_client_parses_both_apis(fake_openai: FakeOpenAI) -> None:
     response = client.responses.create(
         model="gpt-4o",
         input=[{"role": "system", "content": system}, {"role": "user", "content": "Length: 10 seconds"}],
-        text={"format": {"type": "json_schema", "name": "x", "strict": True, "schema": {"type": "object"}}},
+        text={"format": {"type": "json_schema", "name": "x", "strict": True, "schema": strict}},
     )
     assert response.status == "completed" and '"logo_lockup"' in response.output_text
+    loose = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    with pytest.raises(openai.BadRequestError, match="'additionalProperties' is required to be supplied"):
+        client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "Length: 10 seconds"}],
+            response_format={"type": "json_schema", "json_schema": {"name": "x", "strict": True, "schema": loose}},
+        )
     assert response.usage.input_tokens_details.cached_tokens == fake_openai.usage["cached"]

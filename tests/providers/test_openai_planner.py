@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from tests.fakes.openai_server import QUOTA, FakeOpenAI
+from vidgen_core.calls import CallCache
 from vidgen_core.catalog import LLM_MODELS
+from vidgen_core.costs import estimate, estimate_request
 from vidgen_core.errors import ProviderError
-from vidgen_core.planning.openai_planner import OpenAIPlanner
+from vidgen_core.ledger import Ledger
+from vidgen_core.models import Section
+from vidgen_core.phases import make_plan
+from vidgen_core.planning.openai_planner import OpenAIPlanner, max_beats
 from vidgen_core.planning.requests import build_request
+from vidgen_core.records import CallState
 from vidgen_core.settings import Settings
+from vidgen_core.storage import LocalStore
 
 
 def _plan(settings: Settings, prompt: str = "Create a 30-second Nike ad", **kw: object):
@@ -22,7 +31,8 @@ def test_plan_with_structured_output_and_real_usage_cost(fake_openai: FakeOpenAI
     settings = Settings(openai_api=api)
     result = _plan(settings)
     spec = result.spec
-    assert sum(b.duration_s for b in spec.beats) == 30 and spec.product == "Nike Air" and not spec.plan_notes
+    assert sum(b.duration_s for b in spec.beats) == 30 and not spec.plan_notes
+    assert (spec.brand, spec.product) == ("Nike", "Air Max sneakers")
     assert spec.beats[0].section.value == "opening" and spec.beats[-1].section.value == "closing"
     usage = fake_openai.usage
     assert result.costs[0].usd == LLM_MODELS["gpt-4o"].cost(usage["input"], usage["cached"], usage["output"])
@@ -31,6 +41,38 @@ def test_plan_with_structured_output_and_real_usage_cost(fake_openai: FakeOpenAI
     schema = body["response_format"]["json_schema"] if api == "chat" else body["text"]["format"]
     assert schema["strict"] is True
     assert "hero_reveal" in str(schema["schema"])  # beat ids are an enum in the schema
+    assert schema["schema"]["required"][:2] == ["brand", "product"]
+
+
+@pytest.mark.parametrize("api", ["responses", "chat"])
+@pytest.mark.parametrize("seconds", [5, 10, 15, 30, 60])
+def test_plans_fit_the_length_asked_for(fake_openai: FakeOpenAI, provider_env: dict, api: str, seconds: int) -> None:
+    """The schema bounds the beats (maxItems), as strict structured output enforces; the imitation, like a model,
+    would otherwise write a whole ad of three 5-10 s beats into 5 or 10 seconds."""
+    settings = Settings(openai_api=api)
+    request = build_request(f"Create a {seconds}-second Nike ad", settings, planner="openai", media="replicate")
+    spec = OpenAIPlanner(settings).plan(request).spec
+    body = fake_openai.calls[-1]["body"]
+    sent = (body["response_format"]["json_schema"] if api == "chat" else body["text"]["format"])["schema"]
+    assert (sent["properties"]["beats"]["minItems"], sent["properties"]["beats"]["maxItems"]) == (1, max_beats(seconds))
+    assert 1 <= len(spec.beats) <= max_beats(seconds) and sum(b.duration_s for b in spec.beats) == seconds
+    starts = [sum(b.duration_s for b in spec.beats[:i]) for i in range(len(spec.beats))]
+    assert [b.start_s for b in spec.beats] == starts
+    if seconds >= 10:
+        assert spec.beats[0].section is Section.OPENING and spec.beats[-1].section is Section.CLOSING
+    assert min(b.duration_s for b in spec.beats) >= 5  # a library unit: no beat pays a whole clip for less
+    assert fake_openai.plans == 1  # one paid call, never a second
+    if seconds <= 15:  # short ads: the plan is the one `vidgen estimate` priced (longer ones are the model's choice)
+        assert estimate(spec, request) == estimate_request(request)
+
+
+def test_a_plan_with_too_many_beats_is_merged_to_fit(fake_openai: FakeOpenAI, provider_env: dict) -> None:
+    """A model not held to the schema answers 30 one-second beats for 30 s: merged into 6, without asking again."""
+    fake_openai.scenario = "too_many"
+    spec = _plan(Settings()).spec
+    assert len(spec.beats) == max_beats(30) == 6 and sum(b.duration_s for b in spec.beats) == 30
+    assert spec.plan_notes == ["30 beats do not fit a 30 s video; merged into 6"]
+    assert {b.duration_s for b in spec.beats} == {5} and fake_openai.plans == 1
 
 
 def test_prompt_is_sanitized_before_it_is_sent(fake_openai: FakeOpenAI, provider_env: dict) -> None:
@@ -52,7 +94,6 @@ def test_unknown_beat_ids_and_wrong_sums_are_repaired(fake_openai: FakeOpenAI, p
 @pytest.mark.parametrize(
     ("scenario", "api", "fragment"),
     [
-        ("too_many", "responses", "30 beats; at most 10 fit a 30 s video"),
         ("refusal", "responses", "the model refused: I'm sorry"),
         ("refusal", "chat", "the model refused: I'm sorry"),
         ("length", "chat", "cut off at the token limit"),
@@ -103,3 +144,36 @@ def test_wrong_key_is_rejected_without_echoing_it(
     with pytest.raises(ProviderError, match="check OPENAI_API_KEY") as info:
         _plan(Settings())
     assert "sk-wrong-secret-123" not in str(info.value)
+
+
+@pytest.mark.parametrize("api", ["responses", "chat"])
+def test_rejected_answers_are_in_the_ledger_at_what_openai_billed(
+    fake_openai: FakeOpenAI, provider_env: dict, settings: Settings, api: str
+) -> None:
+    """An answer vidgen rejects (a refusal, a cut-off, JSON that does not match) is billed all the same: its ledger
+    row is failed at its usage's price, and the video's and the batch's spend include it."""
+    ledger, store = Ledger(settings.db_url), LocalStore(settings.storage_dir)
+    planner = SimpleNamespace(planner=OpenAIPlanner(Settings(openai_api=api)))
+    scenarios = ["refusal", "length" if api == "chat" else "incomplete", "invalid_json", "ok"]
+    videos = []
+    for n, scenario in enumerate(scenarios):
+        fake_openai.scenario = scenario
+        request = build_request("Create a 10-second Nike ad", settings, planner="openai", video_id=f"vid-bill{n}")
+        calls = CallCache(store, ledger, "ana", request.video_id, budget_usd=1.0, batch_id="bat-bill1")
+        videos.append(request.video_id)
+        if scenario == "ok":
+            make_plan(request, planner, calls)  # type: ignore[arg-type]
+        else:
+            with pytest.raises(ProviderError) as rejected:
+                make_plan(request, planner, calls)  # type: ignore[arg-type]
+            assert rejected.value.costs and rejected.value.costs[0].usd > 0
+    usage = fake_openai.usage
+    per_answer = LLM_MODELS["gpt-4o"].cost(usage["input"], usage["cached"], usage["output"])
+    billed = round(fake_openai.plans * per_answer, 6)
+    rows = [row for video in videos for row in ledger.rows(video)]
+    states = [CallState.FAILED] * 3 + [CallState.PAID]
+    assert [(r.state, r.actual_usd) for r in rows] == [(state, per_answer) for state in states]
+    assert fake_openai.plans == 4 and billed > 0
+    assert round(sum(ledger.spent(v) for v in videos), 6) == billed
+    assert round(sum(ledger.committed(v) for v in videos), 6) == billed
+    assert round(sum(ledger.batch_spent("bat-bill1").values()), 6) == billed == ledger.batch_committed("bat-bill1")

@@ -114,6 +114,28 @@ def test_music_runs_by_version_and_costs_gpu_time(runner, fake_replicate: FakeRe
     )
 
 
+def test_failed_music_predictions_are_billed_for_their_gpu_time(
+    runner, fake_replicate: FakeReplicate, tmp_path: Path
+) -> None:
+    """MusicGen is billed by GPU time, which a failed prediction used too: the failed attempt's cost is on the
+    result when a retry succeeds, and on the error when none does; images and clips (billed per output) are not."""
+    price = MUSIC_MODELS["musicgen"].usd_per_gpu_second * fake_replicate.model_time["music"]
+    job = MusicJob(prompt="energetic", mood="energetic", duration_s=12, seed=1, model="musicgen")
+    fake_replicate.fail_next = [TRANSIENT]
+    made = ReplicateMusicGenerator(runner[0], "musicgen").generate(job, tmp_path / "m.wav")
+    assert [c.usd for c in made.costs] == [pytest.approx(price)] * 2 and fake_replicate.creates == 2
+    fake_replicate.fail_next = ["CUDA out of memory"]
+    with pytest.raises(ProviderError, match="CUDA out of memory") as info:
+        ReplicateMusicGenerator(runner[0], "musicgen").generate(job, tmp_path / "n.wav")
+    assert [c.usd for c in info.value.costs] == [pytest.approx(price)]
+    billed = fake_replicate.predict_s["music"] * MUSIC_MODELS["musicgen"].usd_per_gpu_second
+    assert sum(c.usd for c in [*made.costs, *info.value.costs]) == pytest.approx(billed)
+    fake_replicate.fail_next = ["E005: flagged as sensitive"]
+    with pytest.raises(ProviderError) as image:
+        _flux(runner[0])
+    assert image.value.costs == []
+
+
 def test_throttled_create_waits_retry_after(runner, fake_replicate: FakeReplicate) -> None:
     fake_replicate.throttle_rate, fake_replicate.retry_after = 1.0, 3
     sleeps = runner[1]

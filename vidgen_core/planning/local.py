@@ -49,7 +49,8 @@ class LocalPlanner:
 
     def plan(self, request: GenerationRequest) -> PlanResult:
         reading = read_prompt(request.prompt)
-        fields = {"product": reading.product, "style": f"{reading.style} style", "scene": SCENES[reading.category]}
+        subject = reading.name or "product"
+        fields = {"product": subject, "style": f"{reading.style} style", "scene": SCENES[reading.category]}
         composed = compose_beats(request.duration_s, reading.category, reading.archetype, spec_seed(request))
         beats = timeline(
             [
@@ -62,6 +63,7 @@ class LocalPlanner:
             user_id=request.user_id,
             prompt=request.prompt,
             title=request.title,
+            brand=reading.brand,
             product=reading.product,
             category=reading.category,
             style=reading.style,

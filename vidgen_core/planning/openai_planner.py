@@ -1,34 +1,39 @@
 """Planning with OpenAI structured output: the LLM picks beats from the library and writes the prompts.
 
-The answer is validated against the library and the video's length, repaired where that is safe (unknown beat
-ids dropped, durations rescaled) and rejected with a clear reason otherwise. Cost comes from the real usage.
+The schema sent bounds the beat count for the requested length (``maxItems``, which strict structured output
+enforces). The answer is validated against the library and the video's length, repaired where that is safe
+(unknown beat ids dropped, too many beats merged, durations rescaled) and rejected with a clear reason otherwise.
+Cost comes from the real usage, and an answer that is rejected carries what it was billed (``ProviderError.costs``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import openai
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.catalog import llm_model
 from vidgen_core.errors import ProviderError, scrub
 from vidgen_core.models import CostLine, GenerationRequest, Phase, VideoSpec
-from vidgen_core.planning.compose import timeline
+from vidgen_core.planning.compose import BEAT_UNIT_S, timeline
 from vidgen_core.planning.local import SCENES, video_seed
 from vidgen_core.planning.prompt import MOOD_WORDS, STYLE_WORDS
 from vidgen_core.providers.ports import PlanResult
 from vidgen_core.settings import Settings
 
 PROVIDER = "openai"
-MIN_BEAT_S = 3
+# A beat lasts at least one library unit, as the offline plan's (and so the estimate's) beats do: a shorter beat would
+# still pay for a whole clip of the video model's shortest length.
+MIN_BEAT_S = BEAT_UNIT_S
 MAX_BEATS = 24
 
 
 class PlannedBeat(BaseModel):
     """One beat as the LLM plans it. ``beat_id`` is checked against the library after parsing."""
 
+    model_config = ConfigDict(extra="forbid")  # strict structured output: additionalProperties false
     beat_id: str = Field(json_schema_extra={"enum": [b.id for b in BEATS]})
     duration_s: int
     image_prompt: str
@@ -36,9 +41,11 @@ class PlannedBeat(BaseModel):
 
 
 class PlannedAd(BaseModel):
-    """The structured answer the LLM must give (sent as a strict JSON schema)."""
+    """The structured answer the LLM must give (sent as a strict JSON schema, its beats bounded per request)."""
 
-    product: str
+    model_config = ConfigDict(extra="forbid")
+    brand: str = Field(description="The brand or maker, as it writes its name; empty if the prompt names none.")
+    product: str = Field(description="What is advertised, without the brand (e.g. 'organic oat milk').")
     category: str = Field(json_schema_extra={"enum": sorted(SCENES)})
     style: str = Field(json_schema_extra={"enum": sorted(STYLE_WORDS)})
     music_mood: str = Field(json_schema_extra={"enum": sorted(MOOD_WORDS)})
@@ -57,14 +64,35 @@ def _library() -> str:
 SYSTEM = (
     "You plan short video ads. Choose a sequence of beats ONLY from this library, by id:\n{library}\n"
     "Rules: the first beat is an opening beat and the last a closing beat when the ad is 10 s or longer; the "
-    "durations are whole seconds and sum EXACTLY to the requested length; at most {max_beats} beats. For every "
-    "beat write an image_prompt (one still frame showing the product, in the ad's style) and a motion_prompt "
+    "durations are whole seconds and sum EXACTLY to the requested length; at most {max_beats} beats. Give the brand "
+    "and the product separately (brand 'Ferngully', product 'organic oat milk'), in the prompt's language. For "
+    "every beat write an image_prompt (one still frame showing the product, in the ad's style) and a motion_prompt "
     "(how the camera and subject move). Answer in the given JSON schema."
 )
 
 
+class Answer(NamedTuple):
+    """What the API answered: the plan's text, or the reason there is none; billed by its tokens either way."""
+
+    text: str
+    problem: str
+    tokens: tuple[int, int, int]  # input, cached input, output
+
+
 def max_beats(duration_s: int) -> int:
     return max(1, min(MAX_BEATS, duration_s // MIN_BEAT_S))
+
+
+def answer_schema(duration_s: int) -> dict[str, Any]:
+    """The strict JSON schema of the answer for a video of ``duration_s``: 1 to ``max_beats`` beats (every field
+    required, no others allowed, as strict mode needs). Answers are parsed with the unbounded ``PlannedAd``, so a
+    model not held to the bound is repaired rather than refused."""
+    bounded = create_model(
+        "PlannedAd",
+        __base__=PlannedAd,
+        beats=(list[PlannedBeat], Field(min_length=1, max_length=max_beats(duration_s))),
+    )
+    return bounded.model_json_schema()
 
 
 class OpenAIPlanner:
@@ -94,67 +122,76 @@ class OpenAIPlanner:
             },
         ]
         try:
-            planned, tokens = self._ask(messages)
-        except ProviderError:
-            raise
-        except openai.OpenAIError as exc:
+            answer = self._ask(messages, answer_schema(request.duration_s))
+        except openai.OpenAIError as exc:  # no answer: nothing billed
             raise self._error(exc) from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ProviderError(
-                PROVIDER, self.model, f"the answer does not match the spec schema ({where}: {first['msg']})", "plan"
-            ) from None
-        spec = to_spec(planned, request, self.model)
-        usd = llm_model(self.model).cost(*tokens)
         cost = CostLine(
             phase=Phase.VIDEO_SPEC,
             provider=PROVIDER,
             model=self.model,
             item="spec",
-            quantity=tokens[0] + tokens[2],
+            quantity=answer.tokens[0] + answer.tokens[2],
             unit="tokens",
-            usd=usd,
+            usd=llm_model(self.model).cost(*answer.tokens),
         )
+        try:  # from here on the answer is billed, whether or not it is used
+            if answer.problem:
+                raise ProviderError(PROVIDER, self.model, answer.problem, "plan")
+            spec = to_spec(_parse(answer.text, self.model), request, self.model)
+        except ProviderError as exc:
+            exc.costs = [cost]
+            raise
         return PlanResult(spec=spec, costs=[cost])
 
-    def _ask(self, messages: list[dict[str, str]]) -> tuple[PlannedAd, tuple[int, int, int]]:
-        """Call the API; returns the parsed answer and (input, cached input, output) tokens."""
+    def _ask(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> Answer:
+        """Call the API with ``schema`` as strict structured output; the answer, or why there is none."""
         if self.settings.openai_api == "chat":
-            completion = self.client.chat.completions.parse(
-                model=self.model, messages=messages, response_format=PlannedAd
+            completion = self.client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": "PlannedAd", "strict": True, "schema": schema},
+                },
             )
-            message = completion.choices[0].message
-            if message.refusal:
-                raise ProviderError(PROVIDER, self.model, f"the model refused: {message.refusal}", "plan")
-            if message.parsed is None:
-                raise ProviderError(PROVIDER, self.model, "the answer was empty", "plan")
             usage = completion.usage
             cached = usage.prompt_tokens_details.cached_tokens if usage and usage.prompt_tokens_details else 0
             tokens = (usage.prompt_tokens, cached or 0, usage.completion_tokens) if usage else (0, 0, 0)
-            return message.parsed, tokens
-        response = self.client.responses.parse(model=self.model, input=messages, text_format=PlannedAd)
-        if response.status == "incomplete":
-            reason = response.incomplete_details.reason if response.incomplete_details else "unknown"
-            raise ProviderError(PROVIDER, self.model, f"the answer is incomplete ({reason})", "plan")
-        refusal = _refusal(response)
-        if refusal:
-            raise ProviderError(PROVIDER, self.model, f"the model refused: {refusal}", "plan")
-        if response.output_parsed is None:
-            raise ProviderError(PROVIDER, self.model, f"the answer was empty (status {response.status})", "plan")
+            choice = completion.choices[0]
+            problem = (
+                "the answer was cut off at the token limit (finish_reason=length)"
+                if choice.finish_reason == "length"
+                else "the answer was blocked by the content filter"
+                if choice.finish_reason == "content_filter"
+                else f"the model refused: {choice.message.refusal}"
+                if choice.message.refusal
+                else ""
+                if choice.message.content
+                else "the answer was empty"
+            )
+            return Answer(choice.message.content or "", problem, tokens)
+        response = self.client.responses.create(
+            model=self.model,
+            input=messages,  # type: ignore[arg-type]
+            text={"format": {"type": "json_schema", "name": "PlannedAd", "strict": True, "schema": schema}},
+        )
         usage = response.usage
         cached = usage.input_tokens_details.cached_tokens if usage and usage.input_tokens_details else 0
         tokens = (usage.input_tokens, cached or 0, usage.output_tokens) if usage else (0, 0, 0)
-        return response.output_parsed, tokens
+        refusal = _refusal(response)
+        if response.status == "incomplete":
+            reason = response.incomplete_details.reason if response.incomplete_details else "unknown"
+            problem = f"the answer is incomplete ({reason})"
+        elif refusal:
+            problem = f"the model refused: {refusal}"
+        else:
+            problem = "" if response.output_text else f"the answer was empty (status {response.status})"
+        return Answer(response.output_text, problem, tokens)
 
     def _error(self, exc: openai.OpenAIError) -> ProviderError:
         """A clear, key-free error for every way the API can fail."""
         retryable = False
-        if isinstance(exc, openai.LengthFinishReasonError):
-            reason = "the answer was cut off at the token limit (finish_reason=length)"
-        elif isinstance(exc, openai.ContentFilterFinishReasonError):
-            reason = "the answer was blocked by the content filter"
-        elif isinstance(exc, openai.AuthenticationError):
+        if isinstance(exc, openai.AuthenticationError):
             reason = "the API key was rejected (401); check OPENAI_API_KEY"
         elif isinstance(exc, openai.RateLimitError):
             body = exc.body if isinstance(exc.body, dict) else {}
@@ -171,6 +208,16 @@ class OpenAIPlanner:
         else:
             reason = str(exc)
         return ProviderError(PROVIDER, self.model, scrub(reason, self._key), "plan", retryable=retryable)
+
+
+def _parse(text: str, model: str) -> PlannedAd:
+    """The answer as a plan; its beat count is checked (and repaired) by ``to_spec``, not here."""
+    try:
+        return PlannedAd.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        why = f"{'.'.join(str(p) for p in first['loc']) or 'the answer'}: {first['msg']}"
+        raise ProviderError(PROVIDER, model, f"the answer does not match the spec schema ({why})", "plan") from None
 
 
 def _refusal(response: Any) -> str | None:
@@ -193,15 +240,17 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         raise reject(f"no beat comes from the library (unknown ids: {', '.join(unknown) or 'none given'})")
     limit = max_beats(request.duration_s)
     if len(beats) > limit:
-        raise reject(f"{len(beats)} beats; at most {limit} fit a {request.duration_s} s video")
+        notes.append(f"{len(beats)} beats do not fit a {request.duration_s} s video; merged into {limit}")
+        beats = merge_beats(beats, limit)
     durations = [max(b.duration_s, 1) for b in beats]
     if sum(durations) != request.duration_s:
         notes.append(
             f"beat durations summed to {sum(b.duration_s for b in beats)} s; rescaled to {request.duration_s} s"
         )
         durations = rescale(durations, request.duration_s)
+    brand, product = planned.brand.strip(), planned.product.strip()
     fields = {
-        "product": planned.product,
+        "product": " ".join(part for part in (brand, product) if part) or "product",
         "style": f"{planned.style} style",
         "scene": SCENES.get(planned.category, SCENES["general"]),
     }
@@ -222,7 +271,8 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         user_id=request.user_id,
         prompt=request.prompt,
         title=request.title,
-        product=planned.product.strip() or "your product",
+        brand=brand,
+        product=product,
         category=_known(planned.category, SCENES, "general"),
         style=_known(planned.style, STYLE_WORDS, "cinematic"),
         music_mood=_known(planned.music_mood, MOOD_WORDS, "inspirational"),
@@ -238,24 +288,34 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
     )
 
 
+def merge_beats(beats: list[PlannedBeat], limit: int) -> list[PlannedBeat]:
+    """At most ``limit`` beats, the plan's time kept: the last beat (the close), the first (the opening) and evenly
+    spaced ones between; a dropped beat's seconds go to the kept beat before it, then are evened out to at least
+    ``MIN_BEAT_S`` each."""
+    last = len(beats) - 1
+    middle = list(range(1, last))
+    kept = [last] if limit == 1 else [0, *(middle[i * len(middle) // (limit - 2)] for i in range(limit - 2)), last]
+    seconds = {i: 0 for i in kept}
+    for i, beat in enumerate(beats):
+        seconds[max((k for k in kept if k <= i), default=kept[0])] += max(beat.duration_s, 1)
+    shared = rescale(list(seconds.values()), sum(seconds.values()))  # and none shorter than MIN_BEAT_S, if it can
+    return [beats[i].model_copy(update={"duration_s": d}) for i, d in zip(kept, shared, strict=True)]
+
+
 def _known(value: str, table: dict[str, Any], default: str) -> str:
     return value if value in table else default
 
 
-def rescale(durations: list[int], total: int) -> list[int]:
-    """Whole-second durations proportional to ``durations`` that sum to ``total`` (largest remainder), each >= 1."""
+def rescale(durations: list[int], total: int, floor: int = MIN_BEAT_S) -> list[int]:
+    """Whole-second durations that sum to ``total``, each at least ``floor`` where the total allows (else 1 s),
+    the seconds above it shared in proportion to ``durations`` (largest remainder)."""
     if total < len(durations):
         raise ValueError("more beats than seconds")
-    weight = sum(durations)
-    raw = [d * total / weight for d in durations]
-    out = [max(1, int(r)) for r in raw]
+    floor = max(1, min(floor, total // len(durations)))
+    spare, weight = total - floor * len(durations), sum(durations)
+    raw = [d * spare / weight for d in durations]
+    out = [floor + int(r) for r in raw]
     order = sorted(range(len(raw)), key=lambda i: raw[i] - int(raw[i]), reverse=True)
-    i = 0
-    while sum(out) != total:
-        j = order[i % len(order)]
-        if sum(out) < total:
-            out[j] += 1
-        elif out[j] > 1:
-            out[j] -= 1
-        i += 1
+    for i in order[: total - sum(out)]:
+        out[i] += 1
     return out

@@ -1,4 +1,8 @@
-"""Reading what a prompt asks for: duration, aspect, product, category, style, mood and archetype."""
+"""Reading what a prompt asks for: duration, aspect, brand, product, category, style, mood and archetype.
+
+The rules read English, German, French, Spanish and Chinese. A prompt they find no product or brand in is refused
+for the offline planner (``build_request``); the OpenAI planner reads any language.
+"""
 
 from __future__ import annotations
 
@@ -30,15 +34,61 @@ _NUM_WORDS = {
     "fifty": 50,
     "sixty": 60,
     "ninety": 90,
+    # German, French, Spanish
+    "eine": 1,
+    "einer": 1,
+    "une": 1,
+    "un": 1,
+    "zehn": 10,
+    "fünfzehn": 15,
+    "zwanzig": 20,
+    "dreißig": 30,
+    "sechzig": 60,
+    "dix": 10,
+    "quinze": 15,
+    "vingt": 20,
+    "trente": 30,
+    "soixante": 60,
+    "diez": 10,
+    "quince": 15,
+    "veinte": 20,
+    "treinta": 30,
+    "sesenta": 60,
+    # Chinese
+    "五": 5,
+    "六": 6,
+    "八": 8,
+    "十": 10,
+    "十二": 12,
+    "十五": 15,
+    "二十": 20,
+    "三十": 30,
+    "四十五": 45,
+    "六十": 60,
+    "九十": 90,
+    "一": 1,
+    "两": 2,
+    "二": 2,
+    "半": 0.5,
 }
-_SECOND_WORDS = "five|six|eight|ten|twelve|fifteen|twenty|thirty|forty[- ]five|forty|fifty|sixty|ninety"
+_SECOND_WORDS = (
+    "five|six|eight|ten|twelve|fifteen|twenty|thirty|forty[- ]five|forty|fifty|sixty|ninety|"
+    "zehn|fünfzehn|zwanzig|dreißig|sechzig|dix|quinze|vingt|trente|soixante|diez|quince|veinte|treinta|sesenta"
+)
+_SECONDS = "sec|secs|second|seconds|sekunde|sekunden|sek|seconde|secondes|segundo|segundos|seg"
+_MINUTES = "min|mins|minute|minutes|minuten|minuto|minutos"
 _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
-    (re.compile(r"\b(\d+(?:\.\d+)?)\s*-?\s*(?:sec|secs|second|seconds)\b", re.I), 1.0),
-    (re.compile(r"\b(\d+(?:\.\d+)?)\s*-?\s*(?:min|mins|minute|minutes)\b", re.I), 60.0),
-    (re.compile(r"\b(one|a|an|two|three|half a|half)\s*-?\s*(?:minute|minutes|min)\b", re.I), 60.0),
-    (re.compile(rf"\b({_SECOND_WORDS})\s*-?\s*(?:sec|secs|second|seconds)\b", re.I), 1.0),
+    (re.compile(rf"\b(\d+(?:\.\d+)?)\s*-?\s*(?:{_SECONDS})\b", re.I), 1.0),
+    (re.compile(rf"\b(\d+(?:\.\d+)?)\s*-?\s*(?:{_MINUTES})\b", re.I), 60.0),
+    (re.compile(rf"\b(one|a|an|two|three|half a|half|eine|einer|une|un)\s*-?\s*(?:{_MINUTES})\b", re.I), 60.0),
+    (re.compile(rf"\b({_SECOND_WORDS})\s*-?\s*(?:{_SECONDS})\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)s\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)m\b", re.I), 60.0),
+    # Chinese: no spaces, so no word boundaries ("做一个15秒的茶叶广告")
+    (re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*秒"), 1.0),
+    (re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*分钟"), 60.0),
+    (re.compile(r"(四十五|十二|十五|二十|三十|六十|九十|十|五|六|八)\s*秒"), 1.0),
+    (re.compile(r"(一|两|二|半)\s*分钟"), 60.0),
 )
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _DECADES = {"20", "30", "40", "50", "60", "70", "80", "90"}
@@ -48,12 +98,19 @@ _ASPECT_WORDS: tuple[tuple[Aspect, re.Pattern[str]], ...] = (
         "9:16",
         re.compile(
             r"\b9\s*[:x/]\s*16\b|\bvertical\b|\bportrait\b|\btiktok\b|\breels?\b|\bshorts\b|"
-            r"\bstor(?:y|ies)\b",
+            r"\bstor(?:y|ies)\b|\bvertikal\b|\bhochformat\b|\bhochkant\b|\bverticale\b|竖屏|竖版|竖向",
             re.I,
         ),
     ),
-    ("1:1", re.compile(r"\b1\s*[:x/]\s*1\b|\bsquare\b", re.I)),
-    ("16:9", re.compile(r"\b16\s*[:x/]\s*9\b|\bhorizontal\b|\blandscape\b|\bwidescreen\b|\byoutube\b", re.I)),
+    ("1:1", re.compile(r"\b1\s*[:x/]\s*1\b|\bsquare\b|\bquadratisch\b|\bcarrée?\b|\bcuadrad[oa]\b|方形", re.I)),
+    (
+        "16:9",
+        re.compile(
+            r"\b16\s*[:x/]\s*9\b|\bhorizontal\b|\blandscape\b|\bwidescreen\b|\byoutube\b|\bquerformat\b|"
+            r"\bpaysage\b|\bhorizontale\b|横屏|横版|横向",
+            re.I,
+        ),
+    ),
 )
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "footwear": (
@@ -73,6 +130,14 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "jordan",
         "vans",
         "converse",
+        "schuhe",
+        "turnschuhe",
+        "chaussures",
+        "baskets",
+        "zapatillas",
+        "zapatos",
+        "鞋",
+        "运动鞋",
     ),
     "apparel": (
         "shirt",
@@ -107,6 +172,34 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "latte",
         "starbucks",
         "lemonade",
+        "milk",
+        "mineralwasser",
+        "wasser",
+        "kaffee",
+        "tee",
+        "bier",
+        "saft",
+        "café",
+        "thé",
+        "bière",
+        "jus",
+        "eau",
+        "vin",
+        "lait",
+        "agua",
+        "cerveza",
+        "zumo",
+        "jugo",
+        "vino",
+        "leche",
+        "茶",
+        "茶叶",
+        "咖啡",
+        "啤酒",
+        "矿泉水",
+        "饮料",
+        "奶茶",
+        "牛奶",
     ),
     "food": (
         "burger",
@@ -122,6 +215,16 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "kfc",
         "bakery",
         "taco",
+        "schokolade",
+        "brot",
+        "chocolat",
+        "pain",
+        "boulangerie",
+        "pan",
+        "panadería",
+        "巧克力",
+        "面包",
+        "火锅",
     ),
     "tech": (
         "phone",
@@ -301,6 +404,9 @@ KNOWN_BRANDS = (
     "Netflix",
     "Duolingo",
 )
+_NOUNS = frozenset(  # the things a category is about ("coffee", "sneakers"), not the brands listed with them
+    w for words in CATEGORY_WORDS.values() for w in words if w not in {b.lower() for b in KNOWN_BRANDS}
+)
 _FILLER = {
     "create",
     "make",
@@ -401,22 +507,49 @@ def find_aspect(prompt: str) -> Aspect | None:
     return min(hits)[1] if hits else None
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _word(word: str) -> str:
+    """A pattern for ``word`` as a whole word; Chinese has no spaces between words, so there it is any match."""
+    return re.escape(word) if _HAN.search(word) else rf"(?<![\w-]){re.escape(word)}(?![\w-])"
+
+
 def _has_word(text: str, word: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.I) is not None
+    return re.search(_word(word), text, re.I) is not None
 
 
 def _first_match(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    hits = [
-        (m.start(), key)
-        for key, words in table.items()
-        for w in words
-        if (m := re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text, re.I))
-    ]
+    hits = [(m.start(), key) for key, words in table.items() for w in words if (m := re.search(_word(w), text, re.I))]
     return min(hits)[1] if hits else None
 
 
+# Words only a German, French or Spanish request for an ad uses (accents alone would take "a café called X" for French)
+LANGUAGE_WORDS = {
+    "de": re.compile(r"\b(?:werbung|werbespot|für|sekunden|minuten|erstelle|mach|unsere?n?|mit|und|eine?n?)\b", re.I),
+    "fr": re.compile(r"\b(?:publicité|pub|pour|secondes|crée[rz]?|fais|faites|une|avec|notre|nos|vidéo)\b", re.I),
+    "es": re.compile(r"\b(?:anuncio|publicidad|para|segundos|minutos?|haz|crea|con|nuestr[oa]|del|una)\b", re.I),
+}
+
+
+def find_language(prompt: str) -> str:
+    """The language a prompt is written in, of those the rules read: "zh", "de", "fr", "es", else "en"."""
+    if _HAN.search(prompt):
+        return "zh"
+    hits = {lang: len(words.findall(prompt)) for lang, words in LANGUAGE_WORDS.items()}
+    best = max(hits, key=lambda lang: hits[lang])
+    return best if hits[best] else "en"
+
+
+def readable(prompt: str) -> bool:
+    """Whether the rules can read the prompt: most of its letters Latin or Chinese (not Cyrillic, Arabic, kana...)."""
+    letters = [ch for ch in prompt if ch.isalpha()]
+    known = sum(ord(ch) < 0x250 or _HAN.match(ch) is not None for ch in letters)
+    return 2 * known >= len(letters)
+
+
 def find_product(prompt: str) -> str:
-    """The product or brand the ad is for, read from the prompt; 'your product' when none is named.
+    """The product or brand the ad is for, read from the prompt; '' when none is named.
 
     In order: a name given outright ("a café called 'Le Petit'", "named X", a quoted name, "our app, TaskFlow"),
     what the ad is for or about ("an ad for my bakery's sourdough"), what precedes the word "ad" ("a Nike ad"),
@@ -427,7 +560,10 @@ def find_product(prompt: str) -> str:
     text = _plain(prompt)
     if named := _named(text):
         return named
+    if foreign := _foreign(text):
+        return foreign
     patterns = (
+        (rf"\b{_AD_WORDS}\s*[:：]\s*(.+?){_STOP}", re.I),  # "ten second ad: Ferngully organic oat milk"
         (rf"\b{_AD_WORDS}\s+(?:for|about|of|promoting|showcasing)\s+{_ARTICLE}(.+?){_STOP}", re.I),
         (
             rf"\b(?:promot(?:e|ing)|showcas(?:e|ing)|advertis(?:e|ing)|sell(?:ing)?|launch(?:ing)?|introduc(?:e|ing))\s+"
@@ -445,7 +581,48 @@ def find_product(prompt: str) -> str:
     if brand := _known_brand(text):
         return brand
     capitalised = [w for w in re.findall(r"\b[A-Z][\w'&-]+", text[1:]) if w.lower() not in _FILLER]
-    return capitalised[0] if capitalised else "your product"
+    if capitalised:
+        return capitalised[0]
+    nouns = [(m.start(), m.group(0)) for noun in _NOUNS if (m := re.search(_word(noun), text, re.I))]
+    return min(nouns)[1] if nouns else ""  # "lifestyle coffee ad": coffee
+
+
+# What the ad is for in German, French and Spanish ("Werbung für X", "publicité pour X", "anuncio de X"), and
+# the words that end it; the name is kept whole ("café Lavazza") for split_name to take apart.
+_FOREIGN_AD = (
+    r"\b(?:\w*werbung|werbespot|werbevideo|\w*anzeige|reklame|publicité|publicite|pub|annonce|réclame|vidéo|"
+    r"anuncio|publicidad|comercial|vídeo)\b[^,.;:!?]*?\s(?:{preposition})\s+"
+    r"(?:(?:die|der|das|den|dem|unser(?:e|en)?|mein(?:e|en)?|le|la|les|un|une|des|du|notre|mon|ma|nos|el|los|"
+    r"las|una|nuestr[oa]s?|mi|mis)\s+|l')?"
+)
+_FOREIGN_PREPOSITIONS = ("für|fuer|über|pour|para|sobre", "de|del|du|des|d'")  # "for" before "of"
+_FOREIGN_LEAD = {"de", "del", "du", "des", "la", "le", "les", "el", "los", "las", "un", "una", "une", "die", "der"}
+_FOREIGN_STOP = (
+    r"(?=\s+(?:mit|und|im|in|auf|als|für|avec|et|en|sur|dans|pour|qui|con|y|para|que|sobre|format|formato)\b"
+    r"|[,.;:!?]|\s+[-–—]\s|$)"
+)
+# Chinese: what precedes 广告 (ad) after the last 的 and any verb or measure word ("做一个15秒的茶叶广告": 茶叶),
+# or what an ad is made for ("为Bergquell矿泉水做一个广告")
+_CHINESE_FOR = re.compile(r"(?:为|给)\s*(.+?)\s*(?:做|制作|拍|拍摄|创建|生成|设计)")
+_CHINESE_AD = re.compile(r"([^\s，。,.!?！？的]+?)\s*(?:广告|宣传片|宣传视频|短视频)")
+_CHINESE_LEAD = re.compile(r"^(?:请|帮我|给我|为我)?(?:做|制作|拍|拍摄|创建|生成|设计)?(?:一|1)?(?:个|条|支|部|则|段)?")
+
+
+def _foreign(text: str) -> str | None:
+    """The product named in a German, French, Spanish or Chinese prompt, if it is one."""
+    for preposition in _FOREIGN_PREPOSITIONS:
+        ad = _FOREIGN_AD.format(preposition=preposition)
+        if found := re.search(rf"{ad}(.+?){_FOREIGN_STOP}", text, re.I):
+            words = found.group(1).split()
+            while words and words[0].lower() in _FOREIGN_LEAD:  # "anuncio de [15 segundos] del café"
+                words.pop(0)
+            return _canonical(" ".join(words)[:60].strip(" -'\"“”‘’,")) or None
+    if not _HAN.search(text):
+        return None
+    for pattern in (_CHINESE_FOR, _CHINESE_AD):
+        if (found := pattern.search(text)) and (name := _CHINESE_LEAD.sub("", found.group(1)).strip()):
+            return name
+    return None
 
 
 def _plain(prompt: str) -> str:
@@ -509,10 +686,9 @@ def _known_brand(text: str) -> str | None:
     if not hits:
         return None
     _, end, brand = min(hits)
-    nouns = {w for words in CATEGORY_WORDS.values() for w in words if " " not in w} - {b.lower() for b in KNOWN_BRANDS}
     kept: list[str] = []
     for word in re.findall(r"[\w'-]+", text[end:])[:2]:
-        if word.lower() not in nouns:
+        if word.lower() not in _NOUNS:
             break
         kept.append(word)
     return " ".join([brand, *kept])
@@ -536,25 +712,56 @@ def _clean_product(raw: str) -> str:
     return _canonical(" ".join(words)[:60].strip(" -'\"“”‘’,"))
 
 
+def split_name(name: str) -> tuple[str, str]:
+    """A product name as (brand, product): "Ferngully organic oat milk" is Ferngully's organic oat milk, "Bergquell
+    Mineralwasser" and "café Lavazza" are Bergquell's and Lavazza's; a name of capitalised words only ("Bean
+    There", "Galaxy S30") is a brand, one of lower-case words ("running shoes"), or Chinese, a product."""
+    for brand in sorted(KNOWN_BRANDS, key=len, reverse=True):
+        known = re.fullmatch(rf"{re.escape(brand)}(?:\s+(\D.*))?", name, re.I)  # not "iPhone" of "iPhone 17 Pro"
+        if known:
+            return name[: len(brand)], (known.group(1) or "").strip()
+    if mixed := re.fullmatch(r"([A-Za-z][A-Za-z0-9'&.-]*(?:\s+[A-Z][A-Za-z0-9'&.-]*)*)\s*([\u3400-\u9fff].*)", name):
+        return mixed.group(1), mixed.group(2)  # "Bergquell矿泉水"
+    if after := re.fullmatch(r"((?:[a-zà-ÿ][\w'-]*\s+)+)((?:[A-Z][\w'&.-]*\s*)+)", name):
+        return after.group(2).strip(), after.group(1).strip()  # "café Lavazza": the product, then its brand
+    if _HAN.search(name):
+        return "", name
+    words = name.split()
+    cut = next((i for i, w in enumerate(words) if w.islower() or w.lower() in _GERMAN_NOUNS), len(words))
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+_GERMAN_NOUNS = frozenset(  # German writes nouns capitalised: "Bergquell Mineralwasser" is a brand and a product
+    ("schuhe", "turnschuhe", "mineralwasser", "wasser", "kaffee", "tee", "bier", "saft", "schokolade", "brot")
+)
+
+
 @dataclass(frozen=True)
 class PromptReading:
-    """Everything the offline planner reads from a prompt."""
+    """Everything the offline planner reads from a prompt. ``brand`` and ``product`` may each be empty."""
 
+    brand: str
     product: str
     category: str
     style: str
     mood: str
     archetype: str
 
+    @property
+    def name(self) -> str:
+        """Brand and product as the prompt names them ("Ferngully organic oat milk"); '' when it names neither."""
+        return " ".join(part for part in (self.brand, self.product) if part)
+
 
 def read_prompt(prompt: str) -> PromptReading:
-    """Read product, category, style, mood and archetype from a prompt, with sensible defaults."""
+    """Read brand, product, category, style, mood and archetype from a prompt, with sensible defaults."""
     text = sanitize(prompt)
-    product = find_product(text)
-    category = _first_match(f"{product} {text}", CATEGORY_WORDS) or "general"
+    name = find_product(text)
+    brand, product = split_name(name)
+    category = _first_match(f"{name} {text}", CATEGORY_WORDS) or "general"
     style = _first_match(text, STYLE_WORDS) or STYLE_BY_CATEGORY[category]
     mood = _first_match(text, MOOD_WORDS) or MOOD_BY_STYLE[style]
     archetype = next(
         (a for a, words in ARCHETYPE_WORDS.items() if any(_has_word(text, w) for w in words)), "product_showcase"
     )
-    return PromptReading(product=product, category=category, style=style, mood=mood, archetype=archetype)
+    return PromptReading(brand=brand, product=product, category=category, style=style, mood=mood, archetype=archetype)

@@ -12,12 +12,24 @@ from vidgen_core.catalog import check_aspect, image_model, llm_model, music_mode
 from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import GenerationRequest
-from vidgen_core.planning.prompt import find_aspect, find_duration, sanitize
+from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
 PLANNERS = ("local", "openai")
 MEDIA = ("local", "replicate")
 T = TypeVar("T")
+
+
+OPENAI_READS_ANY = "or plan with OpenAI, which reads any language (--planner openai, or VIDGEN_PLANNER=openai)"
+NO_PRODUCT = (
+    "the prompt names no product or brand the offline planner can read; name one, e.g. "
+    '"a 15-second ad for Ferngully organic oat milk" (it reads English, German, French, Spanish and Chinese), '
+    + OPENAI_READS_ANY
+)
+UNREADABLE = (
+    "the offline planner reads prompts in English, German, French, Spanish and Chinese, and this one is written in "
+    "another script; write it in one of those, " + OPENAI_READS_ANY
+)
 
 
 def new_video_id() -> str:
@@ -70,7 +82,8 @@ def build_request(
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
 
-    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered. A request to be
+    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered. The offline planner
+    refuses a prompt it reads no product or brand in, rather than make an ad for "your product". A request to be
     made (``need_credentials``) must fit its budget, then have its providers' keys; an estimate needs neither.
     """
     if not prompt or not prompt.strip():
@@ -125,6 +138,10 @@ def build_request(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise InvalidRequest(f"invalid {field}: {first['msg']}", field) from None
+    if planner == "local" and not readable(clean):
+        raise InvalidRequest(UNREADABLE, "prompt")
+    if planner == "local" and not read_prompt(clean).name:
+        raise InvalidRequest(NO_PRODUCT, "prompt")
     if need_credentials:  # an over-budget request is refused whatever the keys; then the keys
         check_request_budget(request)
         check_providers(settings, planner, media)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from vidgen_core.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Aspect, Kind, vide
 from vidgen_core.chunking import clips_for
 from vidgen_core.media.tools import MediaClock
 from vidgen_core.models import Camera, CostLine, Phase, Section, SpecBeat, VideoSpec
+from vidgen_core.planning.prompt import find_language
 from vidgen_core.providers.local_video import beat_maps
 from vidgen_core.providers.ports import Generated, ImageJob
 
+log = logging.getLogger("vidgen.local_image")
 Color = tuple[int, int, int]
 PALETTES: dict[str, tuple[Color, Color, Color]] = {  # sky top, sky bottom, accent
     "cinematic": ((18, 24, 48), (196, 112, 64), (255, 196, 120)),
@@ -35,8 +38,15 @@ PALETTES: dict[str, tuple[Color, Color, Color]] = {  # sky top, sky bottom, acce
 TITLE_SAFE = 0.05  # every text stays in the central 90% of each frame's width and height (the title-safe area)
 INK_SPREAD_PX = 4  # how far resampling the storyboard to the clip's size spreads ink (Lanczos), in clip pixels
 CALL_TO_ACTION = "AVAILABLE NOW"
+CALLS_TO_ACTION = {  # in the prompt's language
+    "en": CALL_TO_ACTION,
+    "de": "JETZT ERHÄLTLICH",
+    "fr": "DISPONIBLE MAINTENANT",
+    "es": "YA DISPONIBLE",
+    "zh": "现已上市",
+}
 TITLE_SIZE = 0.16  # the largest product name, as a share of the frame's short side
-CTA_SCALE = 0.5  # the call to action's size, as a share of the product name's
+CTA_SCALE = 0.5  # the call to action's (and a product line's) size, as a share of the name's
 CTA_MIN = 0.04  # but no smaller than this share of the short side, unless the name itself is
 TEXT_SHARE, TEXT_SHARE_CTA = 0.32, 0.42  # the most of the safe box's height a title (and call to action) takes
 LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
@@ -55,10 +65,44 @@ class Box(NamedTuple):
 
 @dataclass(frozen=True)
 class Text:
-    """One piece of text a frame shows: its role ("product" or "cta") and its words."""
+    """One piece of text a frame shows: its role ("name", "product" beneath it, or "cta") and its words."""
 
     role: str
     text: str
+
+
+# Pillow's own font draws only ASCII. Text with other letters (ä, é, ñ, 茶) is drawn with the first of these that has
+# all its glyphs: DejaVu Sans for Latin, Greek and Cyrillic, a CJK font for Chinese, Japanese and Korean (the Makefile
+# installs Debian's fonts-wqy-microhei); text no installed font draws is left off the frame, with a warning.
+PILLOW_FONT = "pillow"
+FALLBACK_FONTS = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+NOT_A_GLYPH = "\ue000"  # a private-use character no font draws: what a missing glyph looks like in a font
+
+
+@lru_cache(maxsize=4096)
+def _face(text: str) -> str | None:
+    """The first font with a glyph for every character of ``text``: Pillow's own, then the installed fallbacks."""
+    faces = [PILLOW_FONT, *(str(path) for path in FALLBACK_FONTS if path.exists())]
+    found = next((face for face in faces if _covers(face, text)), None)
+    if found is None:
+        log.warning("no installed font draws %r; it is left off the frame (install fonts-wqy-microhei)", text)
+    return found
+
+
+def _covers(face: str, text: str) -> bool:
+    font = _font(32, face)
+    missing = _mask(font, NOT_A_GLYPH)
+    return all(ch.isspace() or _mask(font, ch) != missing for ch in set(text))
+
+
+def _mask(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, text: str) -> tuple[tuple[int, int], bytes]:
+    mask = font.getmask(text)
+    return mask.size, bytes(mask)
 
 
 def _luma(color: Color) -> float:
@@ -73,16 +117,31 @@ def _pill(accent: Color, sky: Color) -> Color:
 
 
 @lru_cache(maxsize=256)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+def _font(size: int, face: str = PILLOW_FONT) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size) if face == PILLOW_FONT else ImageFont.truetype(face, size)
+
+
+def _font_for(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return _font(size, _face(text) or PILLOW_FONT)
+
+
+def _drawable(text: str) -> bool:
+    return _face(text) is not None
 
 
 def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
-    """The words a beat's frame shows: the product name on the opening; name and call to action on the closing."""
+    """The words a beat's frame shows: the name (the brand, with the product beneath it; or the product alone) on
+    the opening; name and call to action (in the prompt's language) on the closing. Words no installed font can
+    draw are left off."""
+    name, below = (spec.brand, spec.product) if spec.brand else (spec.product, "")
+    title = [Text("name", name.upper())] if name and _drawable(name) else []
+    if title and below and _drawable(below):
+        title.append(Text("product", below))
     if beat.section is Section.OPENING:
-        return [Text("product", spec.product.upper())]
+        return title
     if beat.section is Section.CLOSING:
-        return [Text("product", spec.product.upper()), Text("cta", CALL_TO_ACTION)]
+        action = CALLS_TO_ACTION[find_language(spec.prompt)]
+        return [*title, Text("cta", action if _drawable(action) else CALL_TO_ACTION)]
     return []
 
 
@@ -201,7 +260,7 @@ class Layout:
 
     def draw(self, draw: ImageDraw.ImageDraw, pill: Color) -> None:
         for line in self.lines:
-            font, stroke = _font(line.size), _stroke(line.size)
+            font, stroke = _font_for(line.text, line.size), _stroke(line.size)
             if line.role == "cta":
                 x0, y0, x1, y1 = _ink(line.text, line.size, 0)
                 pad = _pad(line.size)
@@ -243,7 +302,7 @@ def _pad(size: int) -> tuple[int, int]:
 @lru_cache(maxsize=4096)
 def _ink(text: str, size: int, stroke: int) -> tuple[float, float, float, float]:
     """The ink box of ``text`` drawn at the origin (left, ascender) with an outline of ``stroke``."""
-    return _font(size).getbbox(text, anchor="la", stroke_width=stroke)  # type: ignore[call-arg]
+    return _font_for(text, size).getbbox(text, anchor="la", stroke_width=stroke)  # type: ignore[call-arg]
 
 
 def _layout(items: list[Text], box: Box, short_side: int) -> Layout | None:
@@ -273,7 +332,8 @@ def _layout(items: list[Text], box: Box, short_side: int) -> Layout | None:
 
 
 def _candidates(items: list[Text], size: int, short_side: int) -> list[list[Line]]:
-    """Ways to set ``items`` with the product name at ``size`` (on one, two or three lines): fewest lines first."""
+    """Ways to set ``items`` with the name (the first) at ``size`` (on one, two or three lines): fewest lines
+    first; the lines after it (the product, the call to action) at a smaller size."""
     name = items[0]
     words = name.text.split()
     options: list[list[Line]] = []
@@ -284,10 +344,12 @@ def _candidates(items: list[Text], size: int, short_side: int) -> list[list[Line
             line = Line(text, size, y, name.role)
             lines.append(line)
             y += _extent(line)[1] + LINE_GAP * size
-        for item in items[1:]:
+        for item in items[1:]:  # the product right below the name; the call to action a block further down
             small = max(4, round(size * CTA_SCALE), min(size, round(short_side * CTA_MIN)))
-            y += (BLOCK_GAP - LINE_GAP) * size
-            lines.append(Line(item.text, small, y, item.role))
+            y += (BLOCK_GAP - LINE_GAP) * size if item.role == "cta" else 0.0
+            line = Line(item.text, small, y, item.role)
+            lines.append(line)
+            y += _extent(line)[1] + LINE_GAP * size
         options.append(lines)
     return options
 

@@ -120,10 +120,18 @@ class ReplicateMusicGenerator:
             model=self.model.name,
             item="music",
             journal=_journal(job.journal),
+            bill=self._failed,
         )
         out.write_bytes(done.outputs[0])
-        gpu_s = float(done.metrics.get("predict_time") or 0.0)
-        cost = CostLine(
+        cost = self._gpu_time(float(done.metrics.get("predict_time") or 0.0))
+        return Generated(path=out, provider=PROVIDER, model=self.model.name, costs=[*done.failed_costs, cost])
+
+    def _failed(self, metrics: dict) -> CostLine | None:
+        """A failed prediction's GPU time, billed as a successful one's is; None if it never ran."""
+        return None if metrics.get("predict_time") is None else self._gpu_time(float(metrics["predict_time"]))
+
+    def _gpu_time(self, gpu_s: float) -> CostLine:
+        return CostLine(
             phase=Phase.MUSIC,
             provider=PROVIDER,
             model=self.model.name,
@@ -132,4 +140,3 @@ class ReplicateMusicGenerator:
             unit="gpu_second",
             usd=self.model.cost(gpu_s),
         )
-        return Generated(path=out, provider=PROVIDER, model=self.model.name, costs=[cost])

@@ -4,6 +4,11 @@ A prediction is created (429 honoured with its ``retry_after``; POST is never re
 written to a journal at once, then it is polled with a deadline (5xx and timeouts back off and retry). A retried
 step finds the id in the journal and resumes polling the same prediction. Outputs are downloaded immediately,
 because Replicate deletes them after an hour.
+
+Replicate bills models priced by hardware time for the time a prediction ran, also when it then failed or was
+canceled (an aborted one never ran); models priced per output bill nothing without one. A caller of a time-priced
+model passes ``bill`` to price a failed prediction's metrics; those lines ride on the error, or on the result when a
+later attempt succeeds (``Finished.failed_costs``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import replicate
 from replicate.exceptions import ReplicateError
 
 from vidgen_core.errors import ProviderError, scrub
+from vidgen_core.models import CostLine
 from vidgen_core.providers.ports import Journal
 from vidgen_core.settings import Settings
 from vidgen_core.stopping import pause
@@ -43,6 +49,7 @@ class Finished:
     outputs: list[bytes]
     metrics: dict[str, Any] = field(default_factory=dict)
     resumed: bool = False
+    failed_costs: list[CostLine] = field(default_factory=list)  # billed for earlier attempts that failed
 
 
 class ReplicateRunner:
@@ -60,12 +67,24 @@ class ReplicateRunner:
         self.client.poll_interval = settings.replicate_poll_interval_s
 
     def run(
-        self, ref: str, inputs: dict[str, Any], files: dict[str, Path], *, model: str, item: str, journal: Journal
+        self,
+        ref: str,
+        inputs: dict[str, Any],
+        files: dict[str, Path],
+        *,
+        model: str,
+        item: str,
+        journal: Journal,
+        bill: Callable[[dict[str, Any]], CostLine | None] | None = None,
     ) -> Finished:
-        """One output of ``ref`` for ``inputs`` (+ ``files`` uploaded as inputs), resuming a journaled prediction."""
+        """One output of ``ref`` for ``inputs`` (+ ``files`` uploaded as inputs), resuming a journaled prediction.
+
+        ``bill`` prices what a failed or canceled prediction was billed, from its metrics (None: nothing).
+        """
         fingerprint = _fingerprint(ref, inputs, files)
         record = journal.load()
         last_error = ""
+        billed: list[CostLine] = []
         for attempt in range(self.settings.replicate_attempts):
             resumable = record and record.get("fingerprint") == fingerprint and record.get("status") != "failed"
             if resumable:
@@ -89,20 +108,24 @@ class ReplicateRunner:
                     continue
                 journal.save({"id": prediction_id, "fingerprint": fingerprint, "model": model, "status": status})
                 outputs = [self._download(u, model, item) for u in _urls(prediction["output"])]
-                return Finished(prediction_id, outputs, prediction.get("metrics") or {}, resumed)
+                return Finished(prediction_id, outputs, prediction.get("metrics") or {}, resumed, billed)
             last_error = prediction.get("error") or status
+            if bill and status in ("failed", "canceled") and (line := bill(prediction.get("metrics") or {})):
+                billed.append(line)
             journal.save({"id": prediction_id, "fingerprint": fingerprint, "model": model, "status": "failed"})
             record = None
             if status == "canceled":
-                raise ProviderError(PROVIDER, model, f"prediction {prediction_id} was canceled", item)
+                raise ProviderError(PROVIDER, model, f"prediction {prediction_id} was canceled", item, costs=billed)
             if status == "failed" and not TRANSIENT_ERROR.search(str(last_error)):
-                raise ProviderError(PROVIDER, model, f"prediction {prediction_id} failed: {last_error}", item)
+                reason = f"prediction {prediction_id} failed: {last_error}"
+                raise ProviderError(PROVIDER, model, reason, item, costs=billed)
         raise ProviderError(
             PROVIDER,
             model,
             f"{self.settings.replicate_attempts} predictions failed; last: {last_error}",
             item,
             retryable=True,
+            costs=billed,
         )
 
     def check_version(self, owner_name: str, version: str, model: str) -> None:
