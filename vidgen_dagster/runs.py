@@ -160,6 +160,13 @@ def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str)
     return instance.get_run_by_id(run.run_id) or run.with_status(dg.DagsterRunStatus.FAILURE)
 
 
+def _give_back_slots(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """Free the pool slots of a run that failed or was canceled: a killed run's steps never give theirs back, and
+    Dagster's monitor daemon frees them only a minute or two later."""
+    if run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
 def retry_coming(run: dg.DagsterRun, ended: datetime | None) -> bool:
     """Whether Dagster's run retry will still re-execute this failed run: it is marked to be retried, the retry
     daemon can relaunch it (an in-process run, e.g. the CLI's, has no origin to relaunch), and it ended less than
@@ -226,8 +233,11 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
     if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
         dagster_run = fail_dead_run(instance, dagster_run, dead)
         status, ended = dagster_run.status, datetime.now(UTC)
-    if status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):  # a killed run's steps never give
-        instance.event_log_storage.free_concurrency_slots_for_run(dagster_run.run_id)  # their pool slots back
+    _give_back_slots(instance, dagster_run)
+    if record.run_id != dagster_run.run_id:  # moving on to another run: the earlier ones (a killed run, the run a
+        for earlier_id in {record.run_id, dagster_run.parent_run_id} - {None}:  # retry re-executes) are done with
+            if earlier := instance.get_run_by_id(earlier_id or ""):
+                _give_back_slots(instance, earlier)
     if record.status == Status.QUEUED and not _awaited(dagster_run, record):
         return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
