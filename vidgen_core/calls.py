@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidgen_core.errors import ProviderError, VidgenError
+from vidgen_core.errors import ProviderError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.providers.ports import Journal
+from vidgen_core.records import describe_error
+from vidgen_core.stopping import Stopped, watching
 from vidgen_core.storage import BlobStore, CacheKeys
 from vidgen_core.storage.journal import StoreJournal
 
@@ -99,6 +101,7 @@ class CallCache:
     """Makes calls for one video: cache lookup, budget reservation, the call, its outputs stored, the ledger row.
 
     ``in_flight(provider)`` bounds the calls made at once in this process, per provider (cache hits are not bounded).
+    Once ``stop`` is set no new call starts and calls in flight stop at their next wait (see ``stopping``).
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class CallCache:
         self.store, self.ledger = store, ledger
         self.user_id, self.video_id, self.budget_usd, self.run_id = user_id, video_id, budget_usd, run_id
         self.in_flight, self.batch_id, self.batch_budget_usd = in_flight, batch_id, batch_budget_usd
+        self.stop = threading.Event()
 
     def run(self, call: Call, make: Callable[[Path, Journal], Made]) -> Outcome:
         """The outputs of ``call``: from the cache if they exist, else made by ``make(tmp_dir, journal)``."""
@@ -141,18 +145,21 @@ class CallCache:
             self.ledger.reused(ledger_entry)
             log.info("%s %s: reused (cache %s)", call.phase, call.item, key[:12])
             return Outcome(key, record["outputs"], [], reused=True)
+        if self.stop.is_set():
+            raise Stopped()
         row = self.ledger.reserve(ledger_entry, self.budget_usd, self.batch_budget_usd)  # BudgetExceeded: none spent
         journal = StoreJournal(self.store, entry.journal())
         try:
-            with self._slot(call.provider), tempfile.TemporaryDirectory() as tmp:
+            with self._slot(call.provider), tempfile.TemporaryDirectory() as tmp, watching(self.stop):
                 made = make(Path(tmp), journal)
                 outputs = {name: entry.output(name) for name in made.files}
                 for name, path in made.files.items():
                     self.store.put_file(outputs[name], path)
+        except Stopped:  # cut off, not failed: the reservation and the journal stay for the resume
+            raise
         except Exception as exc:  # recorded as failed (with the prediction and what it billed), then raised
-            reason = str(exc) if isinstance(exc, VidgenError) else f"{type(exc).__name__}: {exc}"
             billed = _charged(exc.costs) if isinstance(exc, ProviderError) else 0.0
-            self.ledger.failed(row, reason, _prediction(journal), billed)
+            self.ledger.failed(row, describe_error(exc), _prediction(journal), billed)
             raise
         prediction = _prediction(journal)
         record = {

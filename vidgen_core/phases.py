@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from PIL import Image
 
-from vidgen_core import costs
+from vidgen_core import costs, verify
 from vidgen_core.calls import Call, CallCache, Made, Outcome
 from vidgen_core.catalog import frame_size, image_model, music_model, video_model
 from vidgen_core.chunking import plan_chunks
@@ -53,6 +53,7 @@ from vidgen_core.providers.ports import (
     VideoGenerator,
 )
 from vidgen_core.providers.registry import Providers
+from vidgen_core.records import plain_error
 from vidgen_core.settings import Settings
 from vidgen_core.storage import BlobStore, VideoKeys
 
@@ -360,6 +361,8 @@ def make_media(
         with named(Phase.STORYBOARD):
             board = make_storyboard(spec, store, providers, calls, progress, workers(providers.images.provider))
         ready.put((board, started))
+        with named(Phase.STORYBOARD):
+            check_storyboard(spec, board, store)  # the storyboard's checks gate the paid clips
         started = time.perf_counter()
         with named(Phase.VIDEO_CHUNKS):
             chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
@@ -387,15 +390,30 @@ def make_media(
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vidgen-media") as pool:
         jobs = [pool.submit(ended, pictures), pool.submit(ended, sound)]
         running = len(jobs)
-        while running:
-            made = ready.get()
-            if made is None:
-                running -= 1
-            else:
-                yield made
+        try:
+            while running:
+                made = ready.get()
+                if made is None:
+                    running -= 1
+                else:
+                    yield made
+        except BaseException:  # interrupted (Ctrl-C, a stopped run): the threads stop too, instead of finishing
+            calls.stop.set()
+            raise
     failed = [j.exception() for j in jobs if j.exception() is not None]
     if failed:
         raise failed[0]  # type: ignore[misc]
+
+
+def check_storyboard(spec: VideoSpec, board: Storyboard, store: BlobStore) -> None:
+    """Raise, naming the check and what to do, if a storyboard check fails: no clip is made from a bad board."""
+    for failed in (o for o in verify.storyboard_checks(spec, board, store) if not o.passed):
+        problems = plain_error(str(failed.metadata.get("problems") or failed.description))
+        raise VidgenError(
+            f"storyboard check {failed.name} failed ({problems}); "
+            f"no clip was made or paid for: make a new take of each beat it names (`vidgen regenerate {spec.video_id} "
+            "--beat N`), which then finishes the video"
+        )
 
 
 def _rendered(key: str, store: BlobStore, mode: str, **extra: object) -> RenderedVideo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from vidgen_core.errors import InvalidRequest, NotFound, TooBusy
+from vidgen_core.errors import InvalidRequest, NotFound, TooBusy, VidgenError
 from vidgen_core.models import GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
@@ -331,16 +332,37 @@ class Trouble(StrEnum):
         }[self]
 
 
+_DISK = {
+    errno.ENOSPC: Trouble.FULL,
+    errno.EDQUOT: Trouble.FULL,
+    errno.EROFS: Trouble.READ_ONLY,
+    errno.EACCES: Trouble.READ_ONLY,
+}
+_ERRNO = re.compile(r"\[Errno (\d+)\]")
+_QUOTED_PATH = re.compile(r"""(['"])/[^'"\n]*\1""")
+_BARE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.@+~-]+/){2,}[\w.@+~-]*")
+
+
+def plain_error(text: str) -> str:
+    """An error's text (all a run's stored error keeps) fit for a user: a disk error in words with its fix, and no
+    server path (each becomes "a file")."""
+    found = _ERRNO.search(text)
+    if found and (disk := _DISK.get(int(found.group(1)))):
+        return f"{disk.value}; {disk.fix}"
+    return _BARE_PATH.sub("a file", _QUOTED_PATH.sub("a file", text))
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, for a user: a vidgen error's own message; otherwise its text without class or path."""
+    if isinstance(exc, VidgenError):
+        return str(exc)
+    return plain_error(str(exc)) or "an unexpected error; see the run's log"
+
+
 def trouble(exc: BaseException) -> Trouble | None:
     """What a database error or a disk error means for the user; None for any other error (a bug)."""
     if isinstance(exc, OSError) and not isinstance(exc, sa.exc.SQLAlchemyError):
-        known = {
-            errno.ENOSPC: Trouble.FULL,
-            errno.EDQUOT: Trouble.FULL,
-            errno.EROFS: Trouble.READ_ONLY,
-            errno.EACCES: Trouble.READ_ONLY,
-        }
-        return known.get(exc.errno or 0)
+        return _DISK.get(exc.errno or 0)
     if not isinstance(exc, sa.exc.OperationalError):
         return None
     text = str(exc.orig).lower()
@@ -420,6 +442,15 @@ class RequestDB:
     def active(self, limit: int = 500) -> list[RequestRecord]:
         """Every queued or running request, oldest first."""
         return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
+
+    def of_videos(self, video_ids: list[str]) -> list[RequestRecord]:
+        """The requests of these videos (those that have one), oldest first."""
+        return self._select(requests_table.c.video_id.in_(video_ids), limit=len(video_ids)) if video_ids else []
+
+    def failed_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
+        """Requests that failed after ``since``, oldest first (a retry of their run may still finish them)."""
+        c = requests_table.c
+        return self._select(c.status == Status.FAILED, c.updated_at > since, limit=limit)
 
     def _select(self, *where: Any, limit: int) -> list[RequestRecord]:
         query = sa.select(requests_table).where(*where).order_by(requests_table.c.seq).limit(limit)

@@ -51,7 +51,7 @@ def video_spec(
             check_batch_budget(request, batch, vidgen.ledger(), left_to_spend)
         planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
-            _new_take(s, planned, config)
+            _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
         report_request_version(context.instance, vidgen.requests(), request.video_id)
         # The step read its inputs' versions when it started; read video_request's again, so the plan records the
         # version just reported and is not stale against its own take.
@@ -86,13 +86,14 @@ def video_spec(
         )
 
 
-def _new_take(s: Step, plan: VideoSpec, config: SpecConfig) -> None:
-    """A launchpad regeneration: the beat's next take (once per run, so a retried step does not add another)."""
+def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) -> None:
+    """A launchpad regeneration: the beat's next take, once per run group (keyed by its root run), so a retried
+    step, a run retry or a re-execution from the UI gets the same take back instead of paying for another."""
     beat = config.regenerate_beat
     assert beat is not None
     check_beat(plan, s.request.video_id, beat)
     check_regeneration_budget(plan, s.request, s.vidgen.ledger(), beat)
-    s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, s.run_id)
+    s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, root_run_id)
 
 
 def _out(description: str) -> dg.AssetOut:

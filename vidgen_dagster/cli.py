@@ -26,6 +26,7 @@ from vidgen_dagster.runs import latest_runs, sync
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # Ctrl-C outside a run (inside one, the run fails and says how to resume)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -312,12 +313,17 @@ def _regenerate(args: argparse.Namespace, settings: Settings) -> int:
 def _resume(args: argparse.Namespace, settings: Settings) -> int:
     db = RequestDB(settings.db_url)
     record = _owned(db, args.video_id)
-    if record.active:  # a run that still lives is left alone; a dead one is recognised and failed first
+    if record.status != Status.COMPLETE:  # a live run (or a retry of it) is left alone; a dead one is failed first
         instance = open_instance(settings)
         sync(db, instance, record, latest_runs(instance, [record.video_id]).get(record.video_id))
         record = db.get(record.video_id)
-        if record.active and record.run_id:
-            raise InvalidRequest(f"video {record.video_id} is still {record.status}; wait until it ends", "video_id")
+    if record.status == Status.COMPLETE:  # nothing to finish: no run, nothing paid
+        said = f"video {record.video_id} is already complete; see it with `vidgen show {record.video_id}`"
+        done = {"video_id": record.video_id, "status": str(record.status), "paid_calls": 0, "message": said}
+        print(json.dumps(done, indent=2) if args.json else f"vidgen: {said}")
+        return 0
+    if record.active and record.run_id:
+        raise InvalidRequest(f"video {record.video_id} is still {record.status}; wait until it ends", "video_id")
     return _finished(_run(record, settings, "cli-resume"), args.json, "resumed")
 
 
@@ -376,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"vidgen: {found.value}; {found.fix}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("vidgen: interrupted; `vidgen resume VIDEO_ID` finishes a video without paying twice", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _command(args: argparse.Namespace, settings: Settings) -> int:

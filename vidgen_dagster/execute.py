@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.tags import MAX_RETRIES_TAG
 
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import RenderedVideo, Storyboard
@@ -15,7 +17,7 @@ from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import process_tags, step_failure_text, sync_all, video_tags
+from vidgen_dagster.runs import process_tags, run_failure_text, step_failure_text, sync_all, video_tags
 
 
 def run_video(
@@ -31,10 +33,23 @@ def run_video(
     db, ledger = RequestDB(settings.db_url), Ledger(settings.db_url)
     db.update(record.video_id, status=Status.RUNNING, error=None, completed_at=None)  # the sensor leaves it alone
     instance.add_dynamic_partitions(videos.name, [record.video_id])
+    run_id = str(uuid.uuid4())  # named in the process tags, so a run retry's copy of them is told apart
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
-    tags = {"vidgen/source": source, **video_tags(record), **process_tags(settings.heartbeat_s)}
+    tags = {
+        "vidgen/source": source,
+        **video_tags(record),
+        # Never retried by Dagster's run retry: its daemon cannot relaunch an in-process run, and a user who pressed
+        # Ctrl-C wants it stopped; `vidgen resume` finishes it.
+        MAX_RETRIES_TAG: "0",
+        **process_tags(run_id, settings.heartbeat_s),
+    }
     result = defs.resolve_job_def("generate_video").execute_in_process(
-        instance=instance, partition_key=record.video_id, raise_on_error=False, run_config=config, tags=tags
+        instance=instance,
+        partition_key=record.video_id,
+        raise_on_error=False,
+        run_config=config,
+        tags=tags,
+        run_id=run_id,
     )
     sync_all(db, instance, [db.get(record.video_id)])
     return summarize(
@@ -96,6 +111,9 @@ def summarize(
 
 
 def failure_message(result: Any) -> str:
-    """``step: what went wrong`` for the first failed step of an in-process run."""
+    """``step: what went wrong`` for the first failed step of an in-process run, else why the run failed."""
     failures = [e for e in result.all_events if e.is_step_failure]
-    return step_failure_text(failures[0]) if failures else "run: the run failed before any step ran"
+    if failures:
+        return step_failure_text(failures[0])
+    ends = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
+    return run_failure_text(ends[0].message if ends else None)

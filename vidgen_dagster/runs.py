@@ -11,24 +11,32 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
+from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, PARTITION_NAME_TAG, WILL_RETRY_TAG
 
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Phase
-from vidgen_core.records import ACTIVE, BACKFILL_PREFIX, RequestDB, RequestRecord, Status
-from vidgen_dagster.failures import PHASE_KEY
+from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
+from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY
 
 REQUEST_TAG = "vidgen/request_id"
 USER_TAG, TITLE_TAG = "vidgen/user", "vidgen/title"  # shown in the UI's runs list, where partitions are bare ids
 RUN_KEY_TAG = "dagster/run_key"
 BACKFILL_TAG = "dagster/backfill"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
+PROCESS_RUN_TAG = "vidgen/process_run"  # the run whose process the tags above name (a run retry copies them)
 EXECUTOR_TAG = "vidgen/executor"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
-# A running step touches its request row every heartbeat; a run silent for DEAD_AFTER heartbeats has lost its
-# process (on this host, an exited pid and two missed heartbeats are enough).
+# A running step touches its request row every heartbeat; a run on another host silent for DEAD_AFTER heartbeats has
+# lost its process (on this host, its pid tells: an exited pid and two missed heartbeats).
 DEAD_AFTER, GONE_AFTER = 4.5, 2.0
+# Dagster's retry daemon looks for failed runs every 5 s; a run marked to be retried whose retry has not appeared
+# after RETRY_WAIT will not be retried (no daemon, or nothing it can relaunch) and its request is failed.
+RETRY_WAIT = timedelta(seconds=15)
+# A failed request is still looked at this long, so a run retry (or a re-execution from the UI) that appears and ends
+# between two sensor rounds still brings it to complete.
+FOLLOW_FAILED = timedelta(minutes=10)
+_INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
 
@@ -59,12 +67,14 @@ def step_failure_text(event: dg.DagsterEvent) -> str:
     data = event.step_failure_data
     if data.user_failure_data and data.user_failure_data.description:
         phase = data.user_failure_data.metadata.get(PHASE_KEY)
-        return f"{phase.value if phase else event.step_key}: {data.user_failure_data.description}"
+        return f"{phase.value if phase else event.step_key}: {plain_error(data.user_failure_data.description)}"
     error = data.error
     while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
         error = error.cause
-    message = re.sub(r"^[\w.]+: ", "", error.message.strip()) if error else "unknown error"  # drop the class path
-    return f"{event.step_key}: {message}"
+    if error is not None and error.cls_name in _INTERRUPTS:
+        return f"{event.step_key}: {INTERRUPTED}"
+    message = re.sub(r"^[\w.]+(: |$)", "", error.message.strip()) if error else ""  # drop the class path
+    return f"{event.step_key}: {plain_error(message) or 'an unexpected error; see the run in the Dagster UI'}"
 
 
 def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
@@ -75,9 +85,18 @@ def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     if steps and steps[0].event_log_entry.dagster_event:
         return step_failure_text(steps[0].event_log_entry.dagster_event)
     ends = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE, limit=1).records
-    if ends and ends[0].event_log_entry.dagster_event:
-        return f"run: {ends[0].event_log_entry.dagster_event.message or 'failed'}"
-    return "run: the run failed before any step ran"
+    return run_failure_text(
+        ends[0].event_log_entry.dagster_event.message if ends and ends[0].event_log_entry.dagster_event else None
+    )
+
+
+def run_failure_text(message: str | None) -> str:
+    """``run: why`` for a run that failed outside its steps, in plain words."""
+    if message is None:
+        return "run: the run failed before any step ran"
+    if "interrupted" in message.lower():
+        return f"run: {INTERRUPTED}"
+    return f"run: {plain_error(message)}"
 
 
 def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[str, float]:
@@ -93,9 +112,10 @@ def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[
     return timings
 
 
-def process_tags(heartbeat_s: float, executor: str = "in_process") -> dict[str, str]:
+def process_tags(run_id: str, heartbeat_s: float, executor: str = "in_process") -> dict[str, str]:
     """Tags naming the process that executes a run's steps and its heartbeat, so a dead one can be recognised."""
     return {
+        PROCESS_RUN_TAG: run_id,
         HOST_TAG: socket.gethostname(),
         PID_TAG: str(os.getpid()),
         HEARTBEAT_TAG: f"{heartbeat_s:g}",
@@ -116,22 +136,72 @@ def _pid_exited(pid: str) -> bool:
 def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
     """Why a started run's process is known to be dead, or None while it may be alive."""
     pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-    if not pid:
-        return None  # a run that has not started a step of ours yet
+    if not pid or run.tags.get(PROCESS_RUN_TAG, run.run_id) != run.run_id:
+        return None  # a run that has not started a step of ours yet (a run retry carries its parent's tags)
     if run.tags.get(EXECUTOR_TAG, "in_process") != "in_process":
         return None  # steps in processes of their own (Celery, multiprocess) may wait queued: Dagster's monitor rules
     beat = float(run.tags.get(HEARTBEAT_TAG) or 10)
     silent = (datetime.now(UTC) - record.updated_at).total_seconds()
-    if host == socket.gethostname() and silent > GONE_AFTER * beat and _pid_exited(pid):
-        return f"the process running it (pid {pid}) has exited"
+    if host == socket.gethostname():  # its pid says it all: a live run is silent between steps (a pool slot wait)
+        return (
+            f"the process running it (pid {pid}) has exited"
+            if silent > GONE_AFTER * beat and _pid_exited(pid)
+            else None
+        )
     if silent > DEAD_AFTER * beat:
         return f"the process running it on {host} has not been heard from for {silent:.0f} s"
     return None
 
 
-def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> None:
-    """Mark a run whose process died as failed, so it stops looking alive in the UI."""
+def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> dg.DagsterRun:
+    """Mark a run whose process died as failed, so it stops looking alive in the UI. Returns the run as stored now,
+    with Dagster's retry decision."""
     instance.report_run_failed(run, message=reason)
+    return instance.get_run_by_id(run.run_id) or run.with_status(dg.DagsterRunStatus.FAILURE)
+
+
+def _give_back_slots(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """Free the pool slots of a run that failed or was canceled: a killed run's steps never give theirs back, and
+    Dagster's monitor daemon frees them only a minute or two later."""
+    if run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def retry_coming(run: dg.DagsterRun, ended: datetime | None) -> bool:
+    """Whether Dagster's run retry will still re-execute this failed run: it is marked to be retried, the retry
+    daemon can relaunch it (an in-process run, e.g. the CLI's, has no origin to relaunch), and it ended less than
+    RETRY_WAIT ago or its retry exists."""
+    if run.tags.get(WILL_RETRY_TAG) != "true" or run.remote_job_origin is None:
+        return False
+    return AUTO_RETRY_RUN_ID_TAG in run.tags or datetime.now(UTC) - (ended or datetime.now(UTC)) < RETRY_WAIT
+
+
+def _follows(instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRecord | None) -> bool:
+    """Whether an ended request follows ``run``: a later run of its video, made after it ended or re-executing its
+    run (the retry may have been made just before the request was failed)."""
+    if record.active or run is None:
+        return False
+    if run.dagster_run.run_id == record.run_id:  # a run failed as dead that finished after all
+        return record.status == Status.FAILED and run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    ended = record.completed_at or record.updated_at
+    return run.create_timestamp > ended or _reexecutes(instance, run.dagster_run, record.run_id)
+
+
+def in_progress_videos(instance: dg.DagsterInstance) -> list[str]:
+    """The videos with a run queued or under way, whoever launched it."""
+    records = instance.get_run_records(dg.RunsFilter(statuses=[*_WAITING, dg.DagsterRunStatus.STARTED]))
+    videos = (r.dagster_run.tags.get(PARTITION_NAME_TAG) for r in records)
+    return list(dict.fromkeys(v for v in videos if v))
+
+
+def _reexecutes(instance: dg.DagsterInstance, run: dg.DagsterRun, run_id: str | None) -> bool:
+    """Whether ``run`` re-executes the run ``run_id`` (a run retry, or a re-execution from the UI)."""
+    if not run_id or run.run_id == run_id or not run.root_run_id:
+        return False
+    if run_id in (run.parent_run_id, run.root_run_id):
+        return True
+    earlier = instance.get_run_by_id(run_id)
+    return earlier is not None and earlier.root_run_id == run.root_run_id
 
 
 def _awaited(run: dg.DagsterRun, record: RequestRecord) -> bool:
@@ -146,8 +216,9 @@ def _time(timestamp: float | None) -> datetime | None:
 
 
 def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRecord | None) -> None:
-    """Bring an active request's row in step with its latest run: queued, running, complete, or failed with why."""
-    if not record.active:
+    """Bring a request's row in step with its latest run: queued, running, complete, or failed with why. An ended
+    request follows a later run of its video (a run retry, a re-execution or a launchpad run from the UI)."""
+    if not record.active and not _follows(instance, record, run):
         return
     if run is None:
         if record.status == Status.RUNNING and datetime.now(UTC) - record.updated_at > LOST_AFTER:
@@ -158,13 +229,19 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             )
         return
     dagster_run, status = run.dagster_run, run.dagster_run.status
+    ended = _time(run.end_time)
     if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
-        fail_dead_run(instance, dagster_run, dead)
-        dagster_run, status = dagster_run.with_status(dg.DagsterRunStatus.FAILURE), dg.DagsterRunStatus.FAILURE
+        dagster_run = fail_dead_run(instance, dagster_run, dead)
+        status, ended = dagster_run.status, datetime.now(UTC)
+    _give_back_slots(instance, dagster_run)
+    if record.run_id != dagster_run.run_id:  # moving on to another run: the earlier ones (a killed run, the run a
+        for earlier_id in {record.run_id, dagster_run.parent_run_id} - {None}:  # retry re-executes) are done with
+            if earlier := instance.get_run_by_id(earlier_id or ""):
+                _give_back_slots(instance, earlier)
     if record.status == Status.QUEUED and not _awaited(dagster_run, record):
         return  # an older run of the video; the one this request waits for has not been created yet
     fields: dict[str, Any] = {"run_id": dagster_run.run_id}
-    if status in _WAITING:
+    if status in _WAITING and record.status == Status.QUEUED:  # the run this request waits for
         fields["status"] = Status.QUEUED
     elif status == dg.DagsterRunStatus.SUCCESS:
         fields.update(
@@ -172,25 +249,27 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             progress=100.0,
             current_phase=Phase.FINAL_VIDEO,
             error=None,
-            completed_at=_time(run.end_time),
+            completed_at=ended,
             cost_usd=Ledger(db.url).spent(record.video_id),
         )
-    elif status in _ENDED_BADLY and dagster_run.tags.get(WILL_RETRY_TAG) != "true":
+    elif status in _ENDED_BADLY and not retry_coming(dagster_run, ended):
         fields.update(
             status=Status.FAILED,
             error=failure_reason(instance, dagster_run),
-            completed_at=_time(run.end_time) or datetime.now(UTC),
+            completed_at=ended or datetime.now(UTC),
             cost_usd=Ledger(db.url).spent(record.video_id),
         )
-    else:  # started, or failed with a run retry coming
-        fields.update(status=Status.RUNNING, started_at=record.started_at or _time(run.start_time))
+    else:  # started, failed with a run retry coming, or a later run it follows (a retry, the UI's) not yet started
+        fields.update(
+            status=Status.RUNNING, error=None, completed_at=None, started_at=record.started_at or _time(run.start_time)
+        )
     if any(getattr(record, k) != v for k, v in fields.items()):
         db.update(record.video_id, **fields)
 
 
 def sync_all(db: RequestDB, instance: dg.DagsterInstance, records: list[RequestRecord]) -> dict[str, dg.RunRecord]:
     """Sync many requests with one run query; returns the runs found, by video id."""
-    runs = latest_runs(instance, [r.video_id for r in records if r.status in ACTIVE])
+    runs = latest_runs(instance, [r.video_id for r in records])
     for record in records:
         sync(db, instance, record, runs.get(record.video_id))
     return runs

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 
 from vidgen_core.records import BACKFILL_PREFIX, Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
-from vidgen_dagster.runs import RUN_KEY_TAG, sync_all, video_tags
+from vidgen_dagster.runs import FOLLOW_FAILED, RUN_KEY_TAG, in_progress_videos, sync_all, video_tags
 
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
 # so ask for less and get every round.
@@ -22,7 +24,7 @@ PAGE = 2000
     minimum_interval_seconds=TICK_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Turns new rows of the requests table into a video partition plus its run (run key = request id), "
-    "and keeps each active request's status in step with its run.",
+    "and keeps each active (or lately failed) request's status in step with its latest run, run retries included.",
 )
 def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) -> dg.SensorResult:
     """The cursor is the last request seen. Exactly once: a request with no run yet is asked for again (a lost
@@ -30,7 +32,11 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
     db, seen = vidgen.requests(), int(context.cursor or 0)
     new = db.pending(after_seq=seen, limit=PAGE)
     active = db.active(limit=PAGE)
-    runs = sync_all(db, context.instance, active)
+    # Ended requests whose video has a later run (a run retry, a re-execution or launchpad run from the UI) follow it.
+    ended = db.failed_since(datetime.now(UTC) - FOLLOW_FAILED, limit=PAGE) + db.of_videos(
+        in_progress_videos(context.instance)
+    )
+    runs = sync_all(db, context.instance, [*active, *{r.video_id: r for r in ended if not r.active}.values()])
     waiting = {  # queued rows whose run (the first, or a regeneration's new run key) does not exist yet
         r.video_id: r
         for r in [*active, *new]

@@ -112,7 +112,7 @@ def step(
 
 def _tag_process(context: dg.AssetExecutionContext, heartbeat_s: float, executor: str) -> None:
     """Name the process running this step on the run, so the run is known dead if the process dies."""
-    tags = process_tags(heartbeat_s, executor)
+    tags = process_tags(context.run.run_id, heartbeat_s, executor)
     if any(context.run.tags.get(k) != v for k, v in tags.items()):
         context.instance.add_run_tags(context.run.run_id, tags)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,9 @@ from vidgen_core.calls import Call, CallCache, Made
 from vidgen_core.errors import BudgetExceeded, ProviderError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase
-from vidgen_core.records import CallState, RequestDB
+from vidgen_core.records import CallState, RequestDB, Trouble
 from vidgen_core.settings import Settings
+from vidgen_core.stopping import Stopped, pause
 from vidgen_core.storage import LocalStore
 
 
@@ -155,3 +157,26 @@ def test_a_failed_call_the_provider_billed_is_in_the_ledger_at_that_cost(setting
     cache.run(_call(take=1), Provider())  # 0.025 billed and 0.025 paid: a third call would pass the $0.06 budget
     with pytest.raises(BudgetExceeded):
         cache.run(_call(take=2), Provider())
+
+
+def test_a_call_cut_off_by_storage_is_recorded_in_words_and_one_told_to_stop_is_kept(cache: CallCache) -> None:
+    def read_only(tmp: Path, journal: object) -> Made:
+        raise OSError(errno.EROFS, "Read-only file system", "/srv/vidgen/storage/ana/cache/x.png")
+
+    with pytest.raises(OSError):
+        cache.run(_call(), read_only)
+    (row,) = cache.ledger.rows("vid-calls1")
+    assert row.state == CallState.FAILED
+    assert row.error == f"{Trouble.READ_ONLY}; {Trouble.READ_ONLY.fix}"  # no path, no class
+
+    def stopped(tmp: Path, journal: object) -> Made:
+        cache.stop.set()  # Ctrl-C while the call waits on its provider
+        pause(1.0)
+        raise AssertionError("pause did not stop")
+
+    with pytest.raises(Stopped):
+        cache.run(_call(prompt="another"), stopped)
+    assert cache.ledger.rows("vid-calls1")[-1].state == CallState.RESERVED  # kept for the resume, not failed
+    with pytest.raises(Stopped):  # and no new call starts
+        cache.run(_call(prompt="a third"), Provider())
+    assert len(cache.ledger.rows("vid-calls1")) == 2

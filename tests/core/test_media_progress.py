@@ -1,4 +1,5 @@
-"""The media step's progress follows the pictures; music is reported only when the video waits for it."""
+"""The media step's progress follows the pictures; music is reported only when the video waits for it; a failed
+storyboard check stops the clips."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 import pytest
 
 from vidgen_core.calls import CallCache
+from vidgen_core.errors import VidgenError
 from vidgen_core.ledger import Ledger
-from vidgen_core.models import Phase
-from vidgen_core.phases import make_media
+from vidgen_core.models import MusicTrack, Phase, Storyboard
+from vidgen_core.phases import make_media, make_storyboard
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.progress import PHASES
@@ -67,3 +69,35 @@ def test_the_current_phase_never_flips_back(settings: Settings, music_last: bool
         assert order[:-2] == sorted(order[:-2])
     else:  # music was never what the video waited for
         assert Phase.MUSIC not in phases and order == sorted(order)
+
+
+class Counting:
+    """A video generator that counts the clips asked of it."""
+
+    def __init__(self, inner: VideoGenerator) -> None:
+        self.inner, self.provider, self.calls = inner, inner.provider, 0
+
+    def generate(self, job: Any, out: Path) -> Generated:
+        self.calls += 1
+        return self.inner.generate(job, out)
+
+
+def test_a_failed_storyboard_check_stops_the_clips_and_keeps_the_music(settings: Settings) -> None:
+    request = build_request("Create a 10-second Nike ad", settings, video_id="vid-gate")
+    spec = LocalPlanner().plan(request).spec
+    store = LocalStore(settings.storage_dir)
+    calls = CallCache(store, Ledger(settings.db_url), spec.user_id, spec.video_id)
+    providers = build_providers(settings, request)
+    make_storyboard(spec, store, providers, calls)
+    cached = sorted((settings.storage_dir / spec.user_id / "cache").rglob("image.png"))[1]
+    cached.write_bytes(cached.read_bytes()[:300])  # a cached image cut short (say, by a disk that filled up)
+    clips = Counting(providers.video)
+    made: list[object] = []
+    with pytest.raises(VidgenError, match="storyboard check one_image_per_beat failed") as failed:
+        for media, _ in make_media(spec, store, replace(providers, video=clips), calls):
+            made.append(media)
+    assert clips.calls == 0  # no clip was paid for from a bad storyboard
+    assert [type(m) for m in made].count(MusicTrack) == 1 and Storyboard in [type(m) for m in made]
+    assert failed.value.phase == Phase.STORYBOARD
+    message = str(failed.value)
+    assert f"vidgen regenerate {spec.video_id} --beat N" in message and str(settings.home) not in message

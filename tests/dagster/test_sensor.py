@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -9,18 +10,20 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
 
 from tests.support import launch, tick
 from vidgen_core.errors import ProviderError
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, RequestRecord, Status
+from vidgen_core.records import RequestDB, RequestRecord, Status, Trouble
 from vidgen_core.settings import Settings
 from vidgen_dagster.runs import (
     EXECUTOR_TAG,
     HEARTBEAT_TAG,
     HOST_TAG,
     PID_TAG,
+    PROCESS_RUN_TAG,
     REQUEST_TAG,
     TITLE_TAG,
     USER_TAG,
@@ -80,6 +83,36 @@ def test_request_follows_its_run_to_failed_with_the_reason(
     assert row.current_phase == "video_spec" and row.completed_at is not None
 
 
+def test_a_run_error_names_no_server_path_nor_class(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = str(settings.storage_dir / "local-user" / "cache" / "ab" / "plan.json")
+
+    def read_only(self: LocalPlanner, request: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", where)
+
+    monkeypatch.setattr(LocalPlanner, "plan", read_only)
+    record = _submit(settings, "A 5-second ad for Nike", "ana")
+    launch(settings, instance, tick(settings, instance, cursor=None))
+    tick(settings, instance, cursor=str(record.seq))
+    row = RequestDB(settings.db_url).get(record.video_id)
+    assert row.status == Status.FAILED
+    assert row.error == f"video_spec: {Trouble.READ_ONLY}; {Trouble.READ_ONLY.fix}"
+
+
+def test_a_run_marked_to_retry_that_nothing_can_retry_fails_its_request(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    db = RequestDB(settings.db_url)
+    record = db.submit(build_request("A 5-second ad for Nike", settings), status=Status.RUNNING)  # `vidgen generate`
+    # An in-process run (the CLI's before it carried dagster/max_retries=0): marked to retry, with no origin the
+    # retry daemon could relaunch.
+    tags = {PARTITION_NAME_TAG: record.video_id, WILL_RETRY_TAG: "true"}
+    instance.add_run(dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.FAILURE, tags=tags))
+    tick(settings, instance, cursor=None)
+    assert db.get(record.video_id).status == Status.FAILED  # not "running" forever, so `vidgen resume` works
+
+
 def test_rows_already_running_elsewhere_are_left_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
     db = RequestDB(settings.db_url)
     db.submit(build_request("A 5-second Nike ad", settings), status=Status.RUNNING)  # e.g. `vidgen generate`
@@ -100,7 +133,7 @@ def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
 
     assert process_gone(run(), silent_for(600)) is None  # no step of ours has started yet
     alive = run(**{PID_TAG: str(os.getpid())})
-    assert process_gone(alive, silent_for(30)) is None  # alive here, just busy
+    assert process_gone(alive, silent_for(600)) is None  # alive here, just silent (a step waiting for a pool slot)
     gone = run(**{PID_TAG: str(exited.pid)})
     assert process_gone(gone, silent_for(5)) is None  # an exited pid, but it beat 5 s ago: wait for two beats
     assert "has exited" in (process_gone(gone, silent_for(21)) or "")
@@ -109,6 +142,8 @@ def test_a_run_whose_process_died_is_recognised(settings: Settings) -> None:
     assert "not been heard from for 46 s" in (process_gone(elsewhere, silent_for(46)) or "")
     on_celery = run(**{PID_TAG: str(exited.pid), EXECUTOR_TAG: "celery"})  # a step process ends; the next may queue
     assert process_gone(on_celery, silent_for(600)) is None
+    retry = run(**{PID_TAG: str(exited.pid), PROCESS_RUN_TAG: "its-parent-run"})  # a run retry copies the tags
+    assert process_gone(retry, silent_for(600)) is None  # until a step of its own names its process
 
 
 def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings, instance: dg.DagsterInstance) -> None:

@@ -33,6 +33,7 @@ from vidgen_core.errors import ProviderError, scrub
 from vidgen_core.models import CostLine
 from vidgen_core.providers.ports import Journal
 from vidgen_core.settings import Settings
+from vidgen_core.stopping import pause
 
 PROVIDER = "replicate"
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
@@ -54,7 +55,7 @@ class Finished:
 class ReplicateRunner:
     """Creates, resumes, polls and downloads predictions for one Replicate account."""
 
-    def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings, sleep: Callable[[float], None] = pause) -> None:
         self.settings, self.sleep = settings, sleep
         self._token = settings.replicate_api_token.get_secret_value() if settings.replicate_api_token else None
         self._retry_after = threading.local()
