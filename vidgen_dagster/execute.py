@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.tags import MAX_RETRIES_TAG
 
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import RenderedVideo, Storyboard
@@ -17,7 +16,7 @@ from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import process_tags, run_failure_text, step_failure_text, sync_all, video_tags
+from vidgen_dagster.runs import MAX_RETRIES_TAG, process_tags, run_failure_text, step_failure_text, sync_all, video_tags
 
 
 def run_video(

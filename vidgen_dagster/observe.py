@@ -7,11 +7,11 @@ import json
 import warnings
 
 import dagster as dg
-from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from vidgen_core.records import RequestDB, RequestRecord
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.runs import DATA_VERSION_TAG
 from vidgen_dagster.steps import content_version
 
 OBSERVED_VIDEOS = 1000  # the newest videos an "Observe" click in the UI looks at

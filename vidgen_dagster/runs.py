@@ -11,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, PARTITION_NAME_TAG, WILL_RETRY_TAG
 
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Phase
 from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
 from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY
 
+# Dagster's own tags, as the strings they are (its constants live in private modules).
+PARTITION_NAME_TAG, WILL_RETRY_TAG = "dagster/partition", "dagster/will_retry"
+AUTO_RETRY_RUN_ID_TAG, MAX_RETRIES_TAG = "dagster/auto_retry_run_id", "dagster/max_retries"
+DATA_VERSION_TAG = "dagster/data_version"
 REQUEST_TAG = "vidgen/request_id"
 USER_TAG, TITLE_TAG = "vidgen/user", "vidgen/title"  # shown in the UI's runs list, where partitions are bare ids
 RUN_KEY_TAG = "dagster/run_key"
