@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from vidgen_core.catalog import Aspect
+from vidgen_core.models import product_name
 
 _NUM_WORDS = {
     "one": 1,
@@ -749,8 +750,7 @@ class PromptReading:
 
     @property
     def name(self) -> str:
-        """Brand and product as the prompt names them ("Ferngully organic oat milk"); '' when it names neither."""
-        return " ".join(part for part in (self.brand, self.product) if part)
+        return product_name(self.brand, self.product)
 
 
 def read_prompt(prompt: str) -> PromptReading:
