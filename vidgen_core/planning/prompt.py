@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vidgen_core.catalog import Aspect
 from vidgen_core.models import product_name
 
 # Number words, by what they count in an ad's length: seconds ("fifteen seconds") or minutes ("a minute", "half a
-# minute"). "A second" is no length, and minutes past three are no ad's.
+# minute"). "A second" is not a length, and no ad lasts five minutes.
 _SECOND_NUMBERS = {
     "five": 5,
     "six": 6,
@@ -68,7 +69,7 @@ _DIGITS = "".join(_CHINESE_DIGITS)
 _CHINESE_NUMBER = rf"(?<![{_DIGITS}十百零每])([{_DIGITS}]?十[{_DIGITS}]?|[{_DIGITS}])"
 
 
-def _words(table: dict[str, float]) -> str:
+def _words(table: Iterable[str]) -> str:
     """A regex alternation of a table's words, the longest first ("half a" before "half")."""
     return "|".join(re.escape(word) for word in sorted(table, key=len, reverse=True))
 
