@@ -129,6 +129,11 @@ class SpecBeat(BaseModel):
         return self.start_s + self.duration_s
 
 
+def product_name(brand: str, product: str) -> str:
+    """Brand and product as one name, as prompts say it ("Ferngully organic oat milk"); '' when both are empty."""
+    return " ".join(part for part in (brand.strip(), product.strip()) if part)
+
+
 class VideoSpec(BaseModel):
     """The plan for one video: what to show, how it sounds, and which models make it."""
 
@@ -149,12 +154,13 @@ class VideoSpec(BaseModel):
     music_model: str
     seed: int
     beats: list[SpecBeat] = Field(min_length=1)
-    plan_notes: list[str] = Field(default_factory=list, description="Repairs the planner made to the plan.")
+    plan_notes: list[str] = Field(
+        default_factory=list, description="Repairs the planner made to the plan, and its warnings (no product named)."
+    )
 
     @property
     def name(self) -> str:
-        """Brand and product together, as prompts name them ("Ferngully organic oat milk")."""
-        return " ".join(part for part in (self.brand, self.product) if part)
+        return product_name(self.brand, self.product)
 
     def with_takes(self, takes: list[Take]) -> VideoSpec:
         """This plan with each beat's current take (and its prompts, where the take gave new ones)."""

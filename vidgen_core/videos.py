@@ -49,6 +49,9 @@ class VideoState(BaseModel):
     final_video: str | None = Field(
         default=None, description="Where the delivered video is: its file on local storage, its s3:// URI on S3."
     )
+    plan_notes: list[str] = Field(
+        default_factory=list, description="What the planner repaired in the plan, and its warnings (VideoSpec)."
+    )
     ledger: list[LedgerRow]
 
 
@@ -104,6 +107,7 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
         batch_id=record.batch_id,
         archived_at=record.archived_at,
         final_video=store.location(keys.final()) if final else None,
+        plan_notes=spec.plan_notes if spec else [],
         ledger=rows,
     )
 

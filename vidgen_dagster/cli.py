@@ -217,6 +217,7 @@ def _show(state: Any) -> str:
             f"  beat {b.index:2d}  {b.start_s:3d}-{b.start_s + b.duration_s:3d}s  take {b.take} (of {takes})  "
             f"${b.cost_usd:.4f}  {b.name} ({b.shot_type}, {b.camera.value}): {b.image_prompt[:70]}"
         )
+    lines += [f"  plan: {note}" for note in state.plan_notes]
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
     if state.final_video:
         lines.append(f"  final video: {state.final_video}")

@@ -13,7 +13,15 @@ from vidgen_core.costs import estimate, estimate_request
 from vidgen_core.errors import InvalidRequest
 from vidgen_core.models import Section
 from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
+from vidgen_core.planning.prompt import (
+    _MINUTE_NUMBERS,
+    _SECOND_NUMBERS,
+    find_aspect,
+    find_duration,
+    read_prompt,
+    readable,
+    sanitize,
+)
 from vidgen_core.planning.requests import NO_PRODUCT, UNREADABLE, build_request
 from vidgen_core.settings import Settings
 
@@ -53,10 +61,32 @@ def test_beat_library_shape() -> None:
         ("做一个15秒的茶叶广告", 15),
         ("做一个十五秒的茶叶广告", 15),
         ("一分钟的咖啡广告", 60),
+        # Chinese numerals are read whole, however they are composed
+        ("做一个四十秒的茶叶广告", 40),
+        ("做一个二十五秒的茶叶广告", 25),
+        ("做一个九十秒的茶叶广告", 90),
+        ("做一个十秒的茶叶广告", 10),
+        ("半分钟的咖啡广告", 30),
+        ("两分钟的咖啡广告", 120),
+        ("做一个一百零五秒的茶叶广告", None),  # not read in part (as 5 s)
+        ("每一秒都精彩的茶叶广告", None),  # "every second" is no length
     ],
 )
 def test_duration_is_read_from_the_prompt(prompt: str, seconds: int | None) -> None:
     assert find_duration(prompt) == seconds
+
+
+def test_every_number_word_and_chinese_numeral_is_read_as_a_length() -> None:
+    """The patterns are made from the number tables: each word of them is read, and each Chinese numeral to 99."""
+    for word, value in _SECOND_NUMBERS.items():
+        assert find_duration(f"a {word}-second ad for Nike") == value, word
+    for word, value in _MINUTE_NUMBERS.items():
+        assert find_duration(f"{word} minute ad for Nike") == value * 60, word
+    digits = "一二三四五六七八九"
+    for n in range(1, 100):
+        tens, units = divmod(n, 10)
+        numeral = (digits[tens - 1] if tens > 1 else "") + ("十" if tens else "") + (digits[units - 1] if units else "")
+        assert find_duration(f"做一个{numeral}秒的茶叶广告") == n, numeral
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,17 @@ from typing import Any
 
 from tests.fakes.server import FakeServer, Reply, json_reply
 
-SCENARIOS = ("ok", "unknown_ids", "bad_sum", "too_many", "refusal", "length", "incomplete", "invalid_json")
+SCENARIOS = (
+    "ok",
+    "unknown_ids",
+    "bad_sum",
+    "too_many",
+    "no_product",
+    "refusal",
+    "length",
+    "incomplete",
+    "invalid_json",
+)
 ERRORS = {
     401: {
         "message": "Incorrect API key provided: {key}. You can find your API key at "
@@ -131,9 +141,10 @@ class FakeOpenAI(FakeServer):
             beats = [(by_section["product"][0][0], 1) for _ in range(length)]
         elif most := schema.get("properties", {}).get("beats", {}).get("maxItems"):
             beats = beats[: most - 1] + beats[-1:] if len(beats) > most else beats  # it plans within the bound
+        named = self.scenario != "no_product"  # as a model asked for "Make an ad": it leaves both empty
         return {
-            "brand": "Nike",
-            "product": "Air Max sneakers",
+            "brand": "Nike" if named else "",
+            "product": "Air Max sneakers" if named else "",
             "category": "footwear",
             "style": "energetic",
             "music_mood": "energetic",

@@ -12,13 +12,26 @@ from vidgen_core.catalog import LLM_MODELS
 from vidgen_core.costs import estimate, estimate_request
 from vidgen_core.errors import ProviderError
 from vidgen_core.ledger import Ledger
-from vidgen_core.models import Section
+from vidgen_core.models import Section, product_name
 from vidgen_core.phases import make_plan
-from vidgen_core.planning.openai_planner import OpenAIPlanner, max_beats
+from vidgen_core.planning.openai_planner import (
+    MIN_BEAT_S,
+    NO_PRODUCT_NOTE,
+    OpenAIPlanner,
+    PlannedAd,
+    PlannedBeat,
+    max_beats,
+    to_spec,
+)
+from vidgen_core.planning.prompt import PromptReading
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import CallState
+from vidgen_core.records import CallState, RequestDB
 from vidgen_core.settings import Settings
-from vidgen_core.storage import LocalStore
+from vidgen_core.storage import LocalStore, VideoKeys
+from vidgen_core.videos import describe
+from vidgen_dagster.cli import _show
+
+SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
 
 
 def _plan(settings: Settings, prompt: str = "Create a 30-second Nike ad", **kw: object):
@@ -177,3 +190,78 @@ def test_rejected_answers_are_in_the_ledger_at_what_openai_billed(
     assert round(sum(ledger.spent(v) for v in videos), 6) == billed
     assert round(sum(ledger.committed(v) for v in videos), 6) == billed
     assert round(sum(ledger.batch_spent("bat-bill1").values()), 6) == billed == ledger.batch_committed("bat-bill1")
+
+
+def _answer(*seconds: int, brand: str = "Nike", product: str = "Air Max sneakers") -> PlannedAd:
+    """An answer of an opening, product beats and a close lasting ``seconds``, with empty prompts (so the library's
+    templates, which name the product, are used)."""
+    ids = ["hero_reveal", *(["feature_detail"] * (len(seconds) - 2)), "logo_lockup"][-len(seconds) :]
+    beats = [
+        PlannedBeat(beat_id=b, duration_s=s, image_prompt="", motion_prompt="")
+        for b, s in zip(ids, seconds, strict=True)
+    ]
+    return PlannedAd(
+        brand=brand,
+        product=product,
+        category="footwear",
+        style="energetic",
+        music_mood="energetic",
+        archetype="product_showcase",
+        beats=beats,
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "total", "kept"),
+    [((1, 1, 8, 10, 10), 30, (5, 5, 6, 7, 7)), ((1, 9), 10, (5, 5)), ((2, 3, 5, 20), 30, (5, 5, 5, 15))],
+)
+def test_beats_shorter_than_a_clip_are_lengthened_whatever_their_sum(
+    seconds: tuple[int, ...], total: int, kept: tuple[int, ...]
+) -> None:
+    """A plan that sums exactly but has 1-s beats would pay a whole clip for each: every beat is made at least the
+    library's unit (5 s), the seconds taken from what longer beats have above it, and the plan says so. No second
+    call is made: ``to_spec`` works on the one answer."""
+    request = build_request(f"Create a {total}-second Nike ad", SETTINGS, planner="openai", need_credentials=False)
+    spec = to_spec(_answer(*seconds), request, "gpt-4o")
+    assert tuple(b.duration_s for b in spec.beats) == kept and sum(kept) == total == spec.duration_s
+    assert all(b.duration_s >= MIN_BEAT_S for b in spec.beats)
+    assert any(f"lengthened to at least {MIN_BEAT_S} s" in note for note in spec.plan_notes), spec.plan_notes
+
+
+@pytest.mark.parametrize(
+    ("brand", "product", "name"),
+    [
+        ("Ferngully", "organic oat milk", "Ferngully organic oat milk"),
+        ("Nike", "", "Nike"),
+        ("", "茶叶", "茶叶"),
+        (" Oatly ", " oat milk ", "Oatly oat milk"),
+    ],
+)
+def test_brand_and_product_are_one_name_by_one_rule(brand: str, product: str, name: str) -> None:
+    """The spec's name, the offline reading's and the one the OpenAI plan writes into its prompts are the same."""
+    assert product_name(brand, product) == name
+    assert PromptReading(brand, product, "general", "cinematic", "calm", "product_showcase").name == name
+    request = build_request("Create a 5-second Nike ad", SETTINGS, planner="openai", need_credentials=False)
+    spec = to_spec(_answer(5, brand=brand, product=product), request, "gpt-4o")
+    assert spec.name == name and name in spec.beats[0].image_prompt
+    assert spec.model_copy(update={"brand": brand, "product": product}).name == name
+
+
+def test_an_answer_naming_no_product_is_planned_with_a_warning_the_user_sees(
+    fake_openai: FakeOpenAI, provider_env: dict, settings: Settings
+) -> None:
+    """'Make an ad' through OpenAI: the answer (paid already) is planned, not thrown away, and the plan's warning
+    is in the spec (the API's `spec`, Dagster's video_spec metadata) and in `vidgen show`, text and JSON."""
+    fake_openai.scenario = "no_product"
+    request = build_request("Make an ad", settings, planner="openai", media="replicate", video_id="vid-noname1")
+    spec = OpenAIPlanner(settings).plan(request).spec
+    assert (spec.brand, spec.product) == ("", "") and spec.plan_notes == [NO_PRODUCT_NOTE]
+    assert "names no brand or product" in NO_PRODUCT_NOTE and "e.g." in NO_PRODUCT_NOTE
+    db, store = RequestDB(settings.db_url), LocalStore(settings.storage_dir)
+    record = db.submit(request)
+    store.put_bytes(VideoKeys(record.user_id, record.video_id).spec(), spec.model_dump_json().encode())
+    state = describe(db, Ledger(settings.db_url), store, record)
+    assert state.plan_notes == [NO_PRODUCT_NOTE]
+    assert f"  plan: {NO_PRODUCT_NOTE}" in _show(state).splitlines()
+    fake_openai.scenario = "ok"
+    assert not OpenAIPlanner(settings).plan(request).spec.plan_notes  # a named product: no warning

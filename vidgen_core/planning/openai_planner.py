@@ -2,7 +2,8 @@
 
 The schema sent bounds the beat count for the requested length (``maxItems``, which strict structured output
 enforces). The answer is validated against the library and the video's length, repaired where that is safe
-(unknown beat ids dropped, too many beats merged, durations rescaled) and rejected with a clear reason otherwise.
+(unknown beat ids dropped, too many beats merged, durations rescaled, beats under 5 s lengthened) and rejected with a
+clear reason otherwise; an answer naming no brand or product is planned with a warning in ``plan_notes``.
 Cost comes from the real usage, and an answer that is rejected carries what it was billed (``ProviderError.costs``).
 """
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from vidgen_core.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.catalog import llm_model
 from vidgen_core.errors import ProviderError, scrub
-from vidgen_core.models import CostLine, GenerationRequest, Phase, VideoSpec
+from vidgen_core.models import CostLine, GenerationRequest, Phase, VideoSpec, product_name
 from vidgen_core.planning.compose import BEAT_UNIT_S, timeline
 from vidgen_core.planning.local import SCENES, video_seed
 from vidgen_core.planning.prompt import MOOD_WORDS, STYLE_WORDS
@@ -28,6 +29,11 @@ PROVIDER = "openai"
 # still pay for a whole clip of the video model's shortest length.
 MIN_BEAT_S = BEAT_UNIT_S
 MAX_BEATS = 24
+# The answer names nothing to advertise: the ad is planned (any language is read, and the call is paid) but says so
+NO_PRODUCT_NOTE = (
+    "warning: the prompt names no brand or product, so the ad shows a generic one; name it in the prompt "
+    '(e.g. "a 15-second ad for Ferngully organic oat milk") and make the video again'
+)
 
 
 class PlannedBeat(BaseModel):
@@ -45,7 +51,9 @@ class PlannedAd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     brand: str = Field(description="The brand or maker, as it writes its name; empty if the prompt names none.")
-    product: str = Field(description="What is advertised, without the brand (e.g. 'organic oat milk').")
+    product: str = Field(
+        description="What is advertised, without the brand (e.g. 'organic oat milk'); empty if the prompt names none."
+    )
     category: str = Field(json_schema_extra={"enum": sorted(SCENES)})
     style: str = Field(json_schema_extra={"enum": sorted(STYLE_WORDS)})
     music_mood: str = Field(json_schema_extra={"enum": sorted(MOOD_WORDS)})
@@ -243,14 +251,23 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         notes.append(f"{len(beats)} beats do not fit a {request.duration_s} s video; merged into {limit}")
         beats = merge_beats(beats, limit)
     durations = [max(b.duration_s, 1) for b in beats]
+    shortest = min(MIN_BEAT_S, request.duration_s // len(durations))  # what every beat can have: len <= max_beats
     if sum(durations) != request.duration_s:
         notes.append(
             f"beat durations summed to {sum(b.duration_s for b in beats)} s; rescaled to {request.duration_s} s"
         )
         durations = rescale(durations, request.duration_s)
+    elif short := [d for d in durations if d < shortest]:
+        notes.append(
+            f"{len(short)} beat(s) under {shortest} s lengthened to at least {shortest} s (a beat pays a whole clip); "
+            f"longer ones shortened to keep {request.duration_s} s"
+        )  # the seconds it takes come from what the longer beats have above the minimum, in proportion
+        durations = rescale([max(d - shortest, 0) for d in durations], request.duration_s)
     brand, product = planned.brand.strip(), planned.product.strip()
+    if not (name := product_name(brand, product)):
+        notes.append(NO_PRODUCT_NOTE)
     fields = {
-        "product": " ".join(part for part in (brand, product) if part) or "product",
+        "product": name or "product",
         "style": f"{planned.style} style",
         "scene": SCENES.get(planned.category, SCENES["general"]),
     }
@@ -306,14 +323,14 @@ def _known(value: str, table: dict[str, Any], default: str) -> str:
     return value if value in table else default
 
 
-def rescale(durations: list[int], total: int, floor: int = MIN_BEAT_S) -> list[int]:
-    """Whole-second durations that sum to ``total``, each at least ``floor`` where the total allows (else 1 s),
-    the seconds above it shared in proportion to ``durations`` (largest remainder)."""
-    if total < len(durations):
+def rescale(weights: list[int], total: int, floor: int = MIN_BEAT_S) -> list[int]:
+    """Whole-second durations, one per weight, that sum to ``total``, each at least ``floor`` where the total allows
+    (else 1 s), the seconds above it shared in proportion to ``weights`` (largest remainder)."""
+    if total < len(weights):
         raise ValueError("more beats than seconds")
-    floor = max(1, min(floor, total // len(durations)))
-    spare, weight = total - floor * len(durations), sum(durations)
-    raw = [d * spare / weight for d in durations]
+    floor = max(1, min(floor, total // len(weights)))
+    spare, weight = total - floor * len(weights), sum(weights)
+    raw = [w * spare / weight for w in weights]
     out = [floor + int(r) for r in raw]
     order = sorted(range(len(raw)), key=lambda i: raw[i] - int(raw[i]), reverse=True)
     for i in order[: total - sum(out)]:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vidgen_core.catalog import Aspect
+from vidgen_core.models import product_name
 
-_NUM_WORDS = {
-    "one": 1,
-    "a": 1,
-    "an": 1,
-    "two": 2,
-    "three": 3,
-    "half": 0.5,
-    "half a": 0.5,
+# Number words, by what they count in an ad's length: seconds ("fifteen seconds") or minutes ("a minute", "half a
+# minute"). "A second" is not a length, and no ad lasts five minutes.
+_SECOND_NUMBERS = {
     "five": 5,
     "six": 6,
     "eight": 8,
@@ -35,10 +32,6 @@ _NUM_WORDS = {
     "sixty": 60,
     "ninety": 90,
     # German, French, Spanish
-    "eine": 1,
-    "einer": 1,
-    "une": 1,
-    "un": 1,
     "zehn": 10,
     "fünfzehn": 15,
     "zwanzig": 20,
@@ -54,42 +47,49 @@ _NUM_WORDS = {
     "veinte": 20,
     "treinta": 30,
     "sesenta": 60,
-    # Chinese
-    "五": 5,
-    "六": 6,
-    "八": 8,
-    "十": 10,
-    "十二": 12,
-    "十五": 15,
-    "二十": 20,
-    "三十": 30,
-    "四十五": 45,
-    "六十": 60,
-    "九十": 90,
-    "一": 1,
-    "两": 2,
-    "二": 2,
-    "半": 0.5,
 }
-_SECOND_WORDS = (
-    "five|six|eight|ten|twelve|fifteen|twenty|thirty|forty[- ]five|forty|fifty|sixty|ninety|"
-    "zehn|fünfzehn|zwanzig|dreißig|sechzig|dix|quinze|vingt|trente|soixante|diez|quince|veinte|treinta|sesenta"
-)
+_MINUTE_NUMBERS = {
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "half": 0.5,
+    "half a": 0.5,
+    "eine": 1,
+    "einer": 1,
+    "une": 1,
+    "un": 1,
+}
+_NUM_WORDS = _SECOND_NUMBERS | _MINUTE_NUMBERS
+# Chinese numerals are made of digits and 十 (ten): 十五 is 15, 四十 40, 四十五 45; 两 is two, 半 a half (半分钟).
+_CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "半": 0.5}
+_DIGITS = "".join(_CHINESE_DIGITS)
+# A numeral up to 99, not part of a longer one (一百零五 is not read) nor of 每一秒 ("every second")
+_CHINESE_NUMBER = rf"(?<![{_DIGITS}十百零每])([{_DIGITS}]?十[{_DIGITS}]?|[{_DIGITS}])"
+
+
+def _words(table: Iterable[str]) -> str:
+    """A regex alternation of a table's words, the longest first ("half a" before "half")."""
+    return "|".join(re.escape(word) for word in sorted(table, key=len, reverse=True))
+
+
 _SECONDS = "sec|secs|second|seconds|sekunde|sekunden|sek|seconde|secondes|segundo|segundos|seg"
 _MINUTES = "min|mins|minute|minutes|minuten|minuto|minutos"
 _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(rf"\b(\d+(?:\.\d+)?)\s*-?\s*(?:{_SECONDS})\b", re.I), 1.0),
     (re.compile(rf"\b(\d+(?:\.\d+)?)\s*-?\s*(?:{_MINUTES})\b", re.I), 60.0),
-    (re.compile(rf"\b(one|a|an|two|three|half a|half|eine|einer|une|un)\s*-?\s*(?:{_MINUTES})\b", re.I), 60.0),
-    (re.compile(rf"\b({_SECOND_WORDS})\s*-?\s*(?:{_SECONDS})\b", re.I), 1.0),
+    (re.compile(rf"\b({_words(_MINUTE_NUMBERS)})\s*-?\s*(?:{_MINUTES})\b", re.I), 60.0),
+    (re.compile(rf"\b({_words(_SECOND_NUMBERS)})\s*-?\s*(?:{_SECONDS})\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)s\b", re.I), 1.0),
     (re.compile(r"\b(\d+(?:\.\d+)?)m\b", re.I), 60.0),
     # Chinese: no spaces, so no word boundaries ("做一个15秒的茶叶广告")
     (re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*秒"), 1.0),
     (re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*分钟"), 60.0),
-    (re.compile(r"(四十五|十二|十五|二十|三十|六十|九十|十|五|六|八)\s*秒"), 1.0),
-    (re.compile(r"(一|两|二|半)\s*分钟"), 60.0),
+    (re.compile(rf"{_CHINESE_NUMBER}\s*秒"), 1.0),
+    (re.compile(rf"{_CHINESE_NUMBER}\s*分钟"), 60.0),
 )
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _DECADES = {"20", "30", "40", "50", "60", "70", "80", "90"}
 _DECADE_CONTEXT = re.compile(r"retro|vintage|nostalg|throwback|\bera\b|\bthe \d0s\b|\d0s\s+(?:style|vibe|look)", re.I)
@@ -496,18 +496,26 @@ def find_duration(prompt: str) -> float | None:
             raw = match.group(1).lower()
             if decade_context and match.group(0).lower() == f"{raw}s" and raw in _DECADES:
                 continue  # "a retro 80s look" names a decade, not a length
-            value = _NUM_WORDS[raw] if raw in _NUM_WORDS else float(raw)
-            return value * scale
+            return _number(raw) * scale
     return None
+
+
+def _number(text: str) -> float:
+    """A number as a length is written: in digits, as a word of the tables, or as a Chinese numeral."""
+    if text in _NUM_WORDS:
+        return _NUM_WORDS[text]
+    if _HAN.search(text):
+        tens, ten, units = text.partition("十")
+        if not ten:
+            return _CHINESE_DIGITS[text]
+        return _CHINESE_DIGITS.get(tens, 1) * 10 + _CHINESE_DIGITS.get(units, 0)
+    return float(text)
 
 
 def find_aspect(prompt: str) -> Aspect | None:
     """Aspect ratio the prompt asks for ('vertical', '9:16', 'square', ...), or None."""
     hits = [(m.start(), aspect) for aspect, rx in _ASPECT_WORDS if (m := rx.search(prompt))]
     return min(hits)[1] if hits else None
-
-
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def _word(word: str) -> str:
@@ -749,8 +757,7 @@ class PromptReading:
 
     @property
     def name(self) -> str:
-        """Brand and product as the prompt names them ("Ferngully organic oat milk"); '' when it names neither."""
-        return " ".join(part for part in (self.brand, self.product) if part)
+        return product_name(self.brand, self.product)
 
 
 def read_prompt(prompt: str) -> PromptReading:
