@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy
@@ -38,6 +38,7 @@ from vidgen_core.settings import Settings
 # A row's columns (CSV header or JSONL keys); only ``prompt`` is required.
 COLUMNS = ("prompt", "title", "duration", "aspect", "model", "user", "max_cost")
 BATCH_TITLE_MAX_CHARS = 200  # the batches table's title column
+STORED = "stored"  # the validation context key of a record read back from the database
 _COLUMN_OF = {"aspect_ratio": "aspect", "max_cost_usd": "max_cost", "user_id": "user"}  # request field -> column
 
 
@@ -80,6 +81,14 @@ class BatchRecord(BaseModel):
     backfill_id: str | None = None
     error: str | None = None
     created_at: datetime
+
+    @field_validator("max_cost_usd", mode="before")
+    @classmethod
+    def _stored_infinity(cls, value: Any, info: ValidationInfo) -> Any:
+        """A cap read back as inf was stored, before caps had to be finite, from 1e309 meaning "no cap": it is read
+        as None. A new batch's inf is still refused."""
+        stored = bool(info.context and info.context.get(STORED))
+        return None if stored and isinstance(value, float) and not math.isfinite(value) else value
 
 
 class BatchVideo(BaseModel):
@@ -270,7 +279,7 @@ class BatchDB:
             raise NotFound(f"no batch {batch_id!r}; `vidgen batch FILE` prints the ids it makes")
         data = dict(row._mapping)
         data["created_at"] = data["created_at"].replace(tzinfo=data["created_at"].tzinfo or UTC)
-        return BatchRecord.model_validate(data)
+        return BatchRecord.model_validate(data, context={STORED: True})
 
     def withdraw(self, batch_id: str) -> None:
         """Delete a batch that was never launched, with its requests (none of them has run)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,6 +51,31 @@ def scrub(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+# A path's characters: none of the quotes, brackets, separators and sentence marks that end one in a message.
+_PATH_CHARS = r"[^\s'\"`()\[\]{}<>,;:|]"
+_QUOTED_PATH = re.compile(r"""(['"])(?:file://|~)?/[^'"\n]*\1""")
+# file:// URLs, ~/... and any absolute path of one directory or more (/srv/final.mp4), not preceded by a word or a
+# host (http://host/a/b keeps its path) and not one of the API's own routes (POST /api/upload), which a message
+# names on purpose.
+_BARE_PATH = re.compile(rf"file://{_PATH_CHARS}*|(?<![\w./~-])~?/+(?!api/)(?:{_PATH_CHARS}+/+)+{_PATH_CHARS}*")
+# A Python class: a dotted name ending in Error/Exception/... anywhere, or a class path or CamelCase name that
+# starts the message (``psycopg2.errors.UndefinedTable: ...``, ``Exception: ...``), with its colon.
+_CLASS_NAME = re.compile(
+    r"^\s*(?:(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)(?::\s*|\s*$)|^\s*[A-Z]\w*:\s+"
+    r"|\b(?:[A-Za-z_]\w*\.)*[A-Z]\w*?(?:Error|Exception|Violation|Interrupt|Warning)\b:?[ \t]*"
+)
+
+
+def plain_text(text: str, *roots: str) -> str:
+    """An error's text fit for a user: no server path (``roots``, the server's folders, even with spaces in them;
+    any absolute path; file:// URLs: each becomes "a file") and no Python class name. The one scrubber of error
+    text: the API, the run errors, the ledger and the backfill errors all use it."""
+    for root in sorted(filter(None, roots), key=len, reverse=True):
+        text = re.sub(rf"(?:file://)?{re.escape(root.rstrip('/'))}(?:/{_PATH_CHARS}*)*", "a file", text)
+    text = _BARE_PATH.sub("a file", _QUOTED_PATH.sub("a file", text))
+    return _CLASS_NAME.sub("", text).strip()
 
 
 class MediaError(VidgenError):
