@@ -57,9 +57,11 @@ def scrub(text: str, *secrets: str | None) -> str:
 _PATH_CHARS = r"[^\s'\"`()\[\]{}<>,;:|]"
 _QUOTED_PATH = re.compile(r"""(['"])(?:file://|~)?/[^'"\n]*\1""")
 # file:// URLs, ~/... and any absolute path of one directory or more (/srv/final.mp4), not preceded by a word or a
-# host (http://host/a/b keeps its path) and not one of the API's own routes (POST /api/upload), which a message
-# names on purpose.
-_BARE_PATH = re.compile(rf"file://{_PATH_CHARS}*|(?<![\w./~-])~?/+(?!api/)(?:{_PATH_CHARS}+/+)+{_PATH_CHARS}*")
+# host (http://host/a/b keeps its path) unless by an escaped newline (a repr's \\n/tmp/x), and not one of the API's
+# own routes (POST /api/upload), which a message names on purpose.
+_BARE_PATH = re.compile(
+    rf"file://{_PATH_CHARS}*|(?:(?<=\\[nrt])|(?<![\w./~-]))~?/+(?!api/)(?:{_PATH_CHARS}+/+)+{_PATH_CHARS}*"
+)
 # A Python class: a dotted name ending in Error/Exception/... anywhere, or a class path or CamelCase name that
 # starts the message (``psycopg2.errors.UndefinedTable: ...``, ``Exception: ...``), with its colon.
 _CLASS_NAME = re.compile(
