@@ -62,20 +62,24 @@ _QUOTED_PATH = re.compile(r"""(['"])(?:file://|~)?/[^'"\n]*\1""")
 _BARE_PATH = re.compile(
     rf"file://{_PATH_CHARS}*|(?:(?<=\\[nrt])|(?<![\w./~-]))~?/+(?!api/)(?:{_PATH_CHARS}+/+)+{_PATH_CHARS}*"
 )
-# A Python class: a dotted name ending in Error/Exception/... anywhere, or a class path or CamelCase name that
+# A Python class: a dotted name ending in Error/Exception/... anywhere, or a class (dotted or not: CamelCase) that
 # starts the message (``psycopg2.errors.UndefinedTable: ...``, ``Exception: ...``), with its colon.
 _CLASS_NAME = re.compile(
-    r"^\s*(?:(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)(?::\s*|\s*$)|^\s*[A-Z]\w*:\s+"
+    r"^\s*(?:(?:[A-Za-z_]\w*\.)+[A-Z]\w*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)(?::\s*|\s*$)|^\s*[A-Z]\w*:\s+"
     r"|\b(?:[A-Za-z_]\w*\.)*[A-Z]\w*?(?:Error|Exception|Violation|Interrupt|Warning)\b:?[ \t]*"
 )
 
 
 def plain_text(text: str, *roots: str) -> str:
-    """An error's text fit for a user: no server path (``roots``, the server's folders, even with spaces in them;
-    any absolute path; file:// URLs: each becomes "a file") and no Python class name. The one scrubber of error
-    text: the API, the run errors, the ledger and the backfill errors all use it."""
-    for root in sorted(filter(None, roots), key=len, reverse=True):
-        text = re.sub(rf"(?:file://)?{re.escape(root.rstrip('/'))}(?:/{_PATH_CHARS}*)*", "a file", text)
+    """An error's text fit for a user: no server path and no Python class name. A path under one of ``roots`` (the
+    server's folders, even with spaces in them) becomes its key below that folder (ana/videos/x/spec.json); any other
+    absolute path or file:// URL becomes "a file". The one scrubber of error text: the API's answers, run errors,
+    the ledger's errors and the backfill errors all use it."""
+    for root in sorted(filter(None, roots), key=len, reverse=True):  # a key under a root is the user's: kept
+        root = re.escape(root.rstrip("/"))
+        text = re.sub(
+            rf"(?:file://)?{root}(?:/+|(?!{_PATH_CHARS}))", lambda m: "" if m[0][-1] == "/" else "a file", text
+        )
     text = _BARE_PATH.sub("a file", _QUOTED_PATH.sub("a file", text))
     return _CLASS_NAME.sub("", text).strip()
 

@@ -194,15 +194,16 @@ def test_no_absolute_path_survives(dirs: list[str], name: str, template: str) ->
         ("psycopg2.errors.UndefinedTable: relation x does not exist", "relation x does not exist"),
         ("vidgen_core.errors.MediaError: ffmpeg failed: /tmp/tmpab/x.wav: bad", "ffmpeg failed: a file: bad"),
         ("Exception: boom", "boom"),
+        ("final.mp4: not found", None),  # a file's name is not a class
     ],
 )
 def test_plain_error_drops_paths_and_class_names(text: str, plain: str | None) -> None:
     assert plain_error(text) == (text if plain is None else plain)
 
 
-def test_a_known_root_is_scrubbed_even_with_spaces_in_it() -> None:
-    text = "cannot write /home/my user/.vidgen/storage/a.mp4 now"
-    assert plain_text(text, "/home/my user/.vidgen") == "cannot write a file now"
+def test_a_known_root_leaves_the_users_key_even_with_spaces_in_it() -> None:
+    text = "cannot write /home/my user/.vidgen/storage/ana/a.mp4 in /home/my user/.vidgen now"
+    assert plain_text(text, "/home/my user/.vidgen") == "cannot write storage/ana/a.mp4 in a file now"
 
 
 def test_a_vidgen_errors_text_is_scrubbed_too() -> None:
