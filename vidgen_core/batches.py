@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy
 from vidgen_core.ledger import Ledger
-from vidgen_core.models import GenerationRequest
+from vidgen_core.models import STORED, GenerationRequest, stored_cap
 from vidgen_core.planning.requests import build_request, check_providers
 from vidgen_core.records import (
     ACTIVE,
@@ -38,7 +38,6 @@ from vidgen_core.settings import Settings
 # A row's columns (CSV header or JSONL keys); only ``prompt`` is required.
 COLUMNS = ("prompt", "title", "duration", "aspect", "model", "user", "max_cost")
 BATCH_TITLE_MAX_CHARS = 200  # the batches table's title column
-STORED = "stored"  # the validation context key of a record read back from the database
 _COLUMN_OF = {"aspect_ratio": "aspect", "max_cost_usd": "max_cost", "user_id": "user"}  # request field -> column
 
 
@@ -85,10 +84,7 @@ class BatchRecord(BaseModel):
     @field_validator("max_cost_usd", mode="before")
     @classmethod
     def _stored_infinity(cls, value: Any, info: ValidationInfo) -> Any:
-        """A cap read back as inf was stored, before caps had to be finite, from 1e309 meaning "no cap": it is read
-        as None. A new batch's inf is still refused."""
-        stored = bool(info.context and info.context.get(STORED))
-        return None if stored and isinstance(value, float) and not math.isfinite(value) else value
+        return stored_cap(value, info)
 
 
 class BatchVideo(BaseModel):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from vidgen_core.errors import InvalidRequest, NotFound, TooBusy, plain_text
-from vidgen_core.models import GenerationRequest, Phase, Take
+from vidgen_core.models import STORED, GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
 metadata = sa.MetaData()
@@ -652,5 +652,5 @@ class RequestDB:
 
 def _record(row: sa.Row) -> RequestRecord:
     data = {k: _utc(v) for k, v in row._mapping.items()}
-    data["request"] = GenerationRequest.model_validate(data.pop("options"))
+    data["request"] = GenerationRequest.model_validate(data.pop("options"), context={STORED: True})
     return RequestRecord.model_validate(data)

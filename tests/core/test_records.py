@@ -232,3 +232,17 @@ def test_only_unreachable_databases_are_unreachable(tmp_path: Path) -> None:
     assert trouble(_operational(sqlite3.OperationalError("server closed the connection unexpectedly"))) == (
         Trouble.UNREACHABLE
     )
+
+
+def test_a_cap_stored_as_infinity_reads_as_no_cap(settings: Settings) -> None:
+    """A request stored before caps had to be finite (max_cost_usd 1e309, meaning "no cap") still reads: every list
+    of the user's videos holds it."""
+    db = RequestDB(settings.db_url)
+    record = db.submit(_request(settings))
+    options = record.request.model_dump(mode="json") | {"max_cost_usd": float("inf")}
+    with db.engine.begin() as conn:  # as an older vidgen stored it (SQLite's JSON keeps Infinity)
+        conn.execute(
+            requests_table.update().where(requests_table.c.video_id == record.video_id).values(options=options)
+        )
+    assert db.get(record.video_id).request.max_cost_usd is None
+    assert db.page("ana", 10)[1] == 1
