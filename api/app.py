@@ -24,18 +24,23 @@ from vidgen_core.errors import (
     TooLarge,
     VidgenError,
     WrongType,
-    scrub,
+    plain_text,
 )
 from vidgen_core.ledger import Ledger
 from vidgen_core.records import RequestDB, trouble
 from vidgen_core.settings import Settings, get_settings
 from vidgen_core.storage import KeyOutsideStore, open_store
-from vidgen_dagster.backfills import BackfillRefused
+from vidgen_dagster.backfills import BackfillRefused, ServiceDown
 from vidgen_dagster.instance import open_instance
 
 log = logging.getLogger("vidgen.api")
 BUSY_RETRY_AFTER_S = 30
 STORAGE_RETRY_AFTER_S = 5
+LAUNCH_RETRY_AFTER_S = 30
+BATCH_NOT_LAUNCHED = (
+    "the service that launches batches is not answering, so nothing of the batch was kept; submit it again in a "
+    "minute, and report it if it lasts"
+)
 CRASHED = (
     "the server failed while answering this request (a fault on our side, not in what you sent); try again, and "
     "report it with the time if it happens again"
@@ -85,8 +90,8 @@ def _errors(app: FastAPI, settings: Settings) -> None:
     paths = sorted({str(p) for f in folders for p in (f, f.resolve()) if p.is_absolute()}, key=len, reverse=True)
 
     def plain(text: str) -> str:
-        """A message for the caller: the server's folders replaced by ``***``, at most MESSAGE_CHARS long."""
-        return trimmed(scrub(text, *paths), MESSAGE_CHARS)
+        """A message for the caller: no server path or class name, at most MESSAGE_CHARS long."""
+        return trimmed(plain_text(text, *paths), MESSAGE_CHARS)
 
     @app.exception_handler(RequestValidationError)
     def invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -116,6 +121,14 @@ def _errors(app: FastAPI, settings: Settings) -> None:
     def refused(_: Request, exc: BackfillRefused) -> JSONResponse:
         return JSONResponse({"detail": plain(str(exc))}, status_code=502)
 
+    @app.exception_handler(ServiceDown)
+    def not_launched(_: Request, exc: ServiceDown) -> JSONResponse:
+        """A batch whose backfill could not be launched was withdrawn (batches.launch): the caller submits again."""
+        log.warning("batch not launched: %s", exc)
+        return JSONResponse(
+            {"detail": BATCH_NOT_LAUNCHED}, status_code=503, headers={"Retry-After": str(LAUNCH_RETRY_AFTER_S)}
+        )
+
     @app.exception_handler(TooBusy)
     def busy(_: Request, exc: TooBusy) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
@@ -125,11 +138,12 @@ def _errors(app: FastAPI, settings: Settings) -> None:
     def storage_failed(request: Request, exc: Exception) -> JSONResponse:
         """A database that is locked, full or unreachable (or a full disk): 503, try again shortly."""
         found = trouble(exc)
-        if found is None:
-            raise exc  # not the storage's fault: the catch-all below answers
+        if found is None:  # a bug, not the storage: answered here (raising on would skip the CORS headers)
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+            return JSONResponse({"detail": CRASHED}, status_code=500)
         log.warning("%s %s: %s (%s)", request.method, request.url.path, found.name, exc)
         return JSONResponse(
-            {"detail": f"the server could not answer: {found.value}; try again shortly, and report it if it lasts"},
+            {"detail": found.said(to_caller=True)},
             status_code=503,
             headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
         )

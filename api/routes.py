@@ -138,7 +138,7 @@ def regenerate(
         **BAD_BODY,
         429: {"model": ErrorOut, "description": "The user has as many batches in flight as allowed."},
         502: {"model": ErrorOut, "description": "The Dagster webserver refused the backfill; nothing was kept."},
-        503: {"model": ErrorOut, "description": "Stored, but the Dagster webserver is not answering."},
+        503: {"model": ErrorOut, "description": "Not launched, nothing kept: submit it again after Retry-After."},
     },
 )
 def submit_batch(body: BatchIn, user: UserDep, found: ServicesDep) -> BatchOut:
@@ -169,9 +169,9 @@ def submit_batch(body: BatchIn, user: UserDep, found: ServicesDep) -> BatchOut:
         max_cost_usd=body.max_cost_usd,
         created_at=datetime.now(UTC),
     )
-    made = batches.store_and_launch(settings, found.instance, record, checked, settings.batch_max_active_per_user)
-    if made.error:
-        raise HTTPException(503, f"batch {batch_id} is stored but not launched: {made.error}")
+    made = batches.store_and_launch(  # withdrawn if not launched: an API caller has no way to launch it later
+        settings, found.instance, record, checked, settings.batch_max_active_per_user, keep_unlaunched=False
+    )
     return BatchOut(
         batch_id=batch_id,
         videos=[r.request.video_id for r in checked.rows],
@@ -302,7 +302,7 @@ def health(found: ServicesDep) -> HealthOut:
     within the API's lock wait, VIDGEN_API_LOCK_WAIT_S)."""
     checks = {}
     for name, probe, down in (
-        ("database", found.db.ping, "unavailable: it does not answer; see the server log"),
+        ("database", found.db.ping, "unavailable: an unexpected fault; see the server log"),
         ("storage", found.store.ping, "unavailable: it cannot be read or written; see the server log"),
         ("dagster", lambda: found.instance.get_run_records(limit=1), "unavailable: its instance does not answer"),
     ):
@@ -312,7 +312,7 @@ def health(found: ServicesDep) -> HealthOut:
         except Exception as exc:  # report which part is down in plain words; the detail goes to the server log
             log.warning("health: %s is down", name, exc_info=True)
             known = trouble(exc)
-            checks[name] = f"unavailable: {known.value}" if known else down
+            checks[name] = f"unavailable: {known.said()}" if known else down
     healthy = all(v == "ok" for v in checks.values())
     checks["sensor_daemon"] = _daemon(found) if healthy else "unknown"  # reported, not required: the API still works
     body = HealthOut(

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from vidgen_core.costs import check_request_budget
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy
 from vidgen_core.ledger import Ledger
-from vidgen_core.models import GenerationRequest
+from vidgen_core.models import STORED, GenerationRequest, stored_cap
 from vidgen_core.planning.requests import build_request, check_providers
 from vidgen_core.records import (
     ACTIVE,
@@ -80,6 +80,11 @@ class BatchRecord(BaseModel):
     backfill_id: str | None = None
     error: str | None = None
     created_at: datetime
+
+    @field_validator("max_cost_usd", mode="before")
+    @classmethod
+    def _stored_infinity(cls, value: Any, info: ValidationInfo) -> Any:
+        return stored_cap(value, info)
 
 
 class BatchVideo(BaseModel):
@@ -270,7 +275,7 @@ class BatchDB:
             raise NotFound(f"no batch {batch_id!r}; `vidgen batch FILE` prints the ids it makes")
         data = dict(row._mapping)
         data["created_at"] = data["created_at"].replace(tzinfo=data["created_at"].tzinfo or UTC)
-        return BatchRecord.model_validate(data)
+        return BatchRecord.model_validate(data, context={STORED: True})
 
     def withdraw(self, batch_id: str) -> None:
         """Delete a batch that was never launched, with its requests (none of them has run)."""

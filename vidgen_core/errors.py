@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,6 +51,37 @@ def scrub(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+# A path's characters: none of the quotes, brackets, separators and sentence marks that end one in a message.
+_PATH_CHARS = r"[^\s'\"`()\[\]{}<>,;:|]"
+_QUOTED_PATH = re.compile(r"""(['"])(?:file://|~)?/[^'"\n]*\1""")
+# file:// URLs, ~/... and any absolute path of one directory or more (/srv/final.mp4), not preceded by a word or a
+# host (http://host/a/b keeps its path) unless by an escaped newline (a repr's \\n/tmp/x), and not one of the API's
+# own routes (POST /api/upload), which a message names on purpose.
+_BARE_PATH = re.compile(
+    rf"file://{_PATH_CHARS}*|(?:(?<=\\[nrt])|(?<![\w./~-]))~?/+(?!api/)(?:{_PATH_CHARS}+/+)+{_PATH_CHARS}*"
+)
+# A Python class: a dotted name ending in Error/Exception/... anywhere, or a class (dotted or not: CamelCase) that
+# starts the message (``psycopg2.errors.UndefinedTable: ...``, ``Exception: ...``), with its colon.
+_CLASS_NAME = re.compile(
+    r"^\s*(?:(?:[A-Za-z_]\w*\.)+[A-Z]\w*|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)(?::\s*|\s*$)|^\s*[A-Z]\w*:\s+"
+    r"|\b(?:[A-Za-z_]\w*\.)*[A-Z]\w*?(?:Error|Exception|Violation|Interrupt|Warning)\b:?[ \t]*"
+)
+
+
+def plain_text(text: str, *roots: str) -> str:
+    """An error's text fit for a user: no server path and no Python class name. A path under one of ``roots`` (the
+    server's folders, even with spaces in them) becomes its key below that folder (ana/videos/x/spec.json); any other
+    absolute path or file:// URL becomes "a file". The one scrubber of error text: the API's answers, run errors,
+    the ledger's errors and the backfill errors all use it."""
+    for root in sorted(filter(None, roots), key=len, reverse=True):  # a key under a root is the user's: kept
+        root = re.escape(root.rstrip("/"))
+        text = re.sub(
+            rf"(?:file://)?{root}(?:/+|(?!{_PATH_CHARS}))", lambda m: "" if m[0][-1] == "/" else "a file", text
+        )
+    text = _BARE_PATH.sub("a file", _QUOTED_PATH.sub("a file", text))
+    return _CLASS_NAME.sub("", text).strip()
 
 
 class MediaError(VidgenError):

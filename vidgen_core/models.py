@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from vidgen_core.catalog import Aspect
 
@@ -70,6 +71,16 @@ def total_usd(lines: list[CostLine]) -> float:
 USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # a storage prefix: no slashes, no dots first
 
 
+STORED = "stored"  # the validation context key of a record read back from the database
+
+
+def stored_cap(value: Any, info: ValidationInfo) -> Any:
+    """A spending cap read back as inf was stored, before caps had to be finite, from 1e309 meaning "no cap": it is
+    read as None (a record read with context {STORED: True}). A new infinite cap is still refused."""
+    stored = bool(info.context and info.context.get(STORED))
+    return None if stored and isinstance(value, float) and not math.isfinite(value) else value
+
+
 class GenerationRequest(BaseModel):
     """What a user asked for, with duration and aspect already resolved (from flags or the prompt)."""
 
@@ -92,6 +103,11 @@ class GenerationRequest(BaseModel):
     )
     batch_id: str | None = Field(default=None, description="The batch the video came in, if any.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("max_cost_usd", mode="before")
+    @classmethod
+    def _stored_infinity(cls, value: Any, info: ValidationInfo) -> Any:
+        return stored_cap(value, info)
 
     def plan_inputs(self) -> dict[str, object]:
         """What the plan depends on (not when or under which request id it was asked, its budget or batch)."""

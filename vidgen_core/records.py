@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from vidgen_core.errors import InvalidRequest, NotFound, TooBusy, VidgenError
-from vidgen_core.models import GenerationRequest, Phase, Take
+from vidgen_core.errors import InvalidRequest, NotFound, TooBusy, plain_text
+from vidgen_core.models import STORED, GenerationRequest, Phase, Take
 from vidgen_core.progress import percent
 
 metadata = sa.MetaData()
@@ -313,6 +313,9 @@ def locked(engine: sa.Engine, name: str) -> Iterator[sa.Connection]:
         yield conn
 
 
+TRY_AGAIN = "try again shortly, and report it if it lasts"
+
+
 class Trouble(StrEnum):
     """A database or the disk under it failing, in words a user can act on (never its path or its driver's text)."""
 
@@ -331,6 +334,11 @@ class Trouble(StrEnum):
             Trouble.UNREACHABLE: "check the disk, or the server VIDGEN_DATABASE_URL names, then try again",
         }[self]
 
+    def said(self, to_caller: bool = False) -> str:
+        """The fault and what to do, in one line: for whoever runs vidgen (the CLI, /health), or for an API caller,
+        who can only try again."""
+        return f"{self.value}; {TRY_AGAIN if to_caller else self.fix}"
+
 
 _DISK = {
     errno.ENOSPC: Trouble.FULL,
@@ -339,23 +347,38 @@ _DISK = {
     errno.EACCES: Trouble.READ_ONLY,
 }
 _ERRNO = re.compile(r"\[Errno (\d+)\]")
-_QUOTED_PATH = re.compile(r"""(['"])/[^'"\n]*\1""")
-_BARE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.@+~-]+/){2,}[\w.@+~-]*")
+# What a driver says when its database cannot be opened or reached (SQLite, psycopg); any other operational error
+# (no such table, a syntax error) is a bug, and its traceback is wanted.
+_UNREACHABLE = (
+    "unable to open",
+    "disk i/o error",
+    "could not connect",
+    "connection refused",
+    "connection to server",
+    "connection timed out",
+    "timeout expired",
+    "server closed the connection",
+    "connection already closed",
+    "ssl connection has been closed",
+    "could not translate host name",
+    "no route to host",
+    "terminating connection",
+    "the database system is",
+)
 
 
 def plain_error(text: str) -> str:
-    """An error's text (all a run's stored error keeps) fit for a user: a disk error in words with its fix, and no
-    server path (each becomes "a file")."""
+    """An error's text (all a run's stored error keeps) fit for a user: a disk error in words with its fix;
+    otherwise without server paths or class names (errors.plain_text)."""
     found = _ERRNO.search(text)
     if found and (disk := _DISK.get(int(found.group(1)))):
         return f"{disk.value}; {disk.fix}"
-    return _BARE_PATH.sub("a file", _QUOTED_PATH.sub("a file", text))
+    return plain_text(text)
 
 
 def describe_error(exc: BaseException) -> str:
-    """What went wrong, for a user: a vidgen error's own message; otherwise its text without class or path."""
-    if isinstance(exc, VidgenError):
-        return str(exc)
+    """What went wrong, for a user: the error's text without path or class (a vidgen error's too: a MediaError
+    carries ffmpeg's own words, temporary paths and all)."""
     return plain_error(str(exc)) or "an unexpected error; see the run's log"
 
 
@@ -372,7 +395,9 @@ def trouble(exc: BaseException) -> Trouble | None:
         return Trouble.FULL
     if "readonly" in text or "read-only" in text:
         return Trouble.READ_ONLY
-    return Trouble.UNREACHABLE
+    if any(words in text for words in _UNREACHABLE):
+        return Trouble.UNREACHABLE
+    return None
 
 
 class RequestDB:
@@ -627,5 +652,5 @@ class RequestDB:
 
 def _record(row: sa.Row) -> RequestRecord:
     data = {k: _utc(v) for k, v in row._mapping.items()}
-    data["request"] = GenerationRequest.model_validate(data.pop("options"))
+    data["request"] = GenerationRequest.model_validate(data.pop("options"), context={STORED: True})
     return RequestRecord.model_validate(data)

@@ -4,13 +4,12 @@ backfills page shows it; the daemon runs it) and read back from the instance."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import dagster as dg
 import httpx
 
-from vidgen_core.errors import VidgenError
+from vidgen_core.errors import VidgenError, plain_text
 from vidgen_core.models import Phase
 from vidgen_dagster.runs import USER_TAG
 
@@ -21,7 +20,6 @@ BATCH_TITLE_TAG = "vidgen/batch_title"
 BACKFILL_TITLE_MAX_CHARS = 100  # the longest backfill title Dagster accepts (its MAX_TITLE_LENGTH)
 # Dagster refuses a backfill title with any of `" % *` (its INVALID_TITLE_CHARACTERS_REGEX): each becomes a look-alike.
 LOOK_ALIKES = str.maketrans({'"': "\u201d", "%": "\uff05", "*": "\u2217"})
-CLASS_NAME = re.compile(r"\b(?:\w+\.)*\w*(?:Error|Exception|Violation)\b:?\s*")
 log = logging.getLogger("vidgen.batch")
 LAUNCH = """
 mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) { __typename
@@ -89,7 +87,7 @@ def launch_backfill(url: str, batch_id: str, title: str, video_ids: list[str], u
         log.error("Dagster refused the backfill of batch %s: %s", batch_id, why)
         raise BackfillRefused(
             f"the Dagster webserver did not launch the backfill of batch {batch_id} "
-            f"({CLASS_NAME.sub('', str(why))[:200]}); nothing of the batch is kept: submit it again, and report "
+            f"({plain_text(str(why))[:200]}); nothing of the batch is kept: submit it again, and report "
             "this if it happens again"
         )
     return str(result["backfillId"])

@@ -38,19 +38,24 @@ def store_and_launch(
     batch: BatchRecord,
     checked: CheckedBatch,
     max_active: int | None = None,
+    keep_unlaunched: bool = True,
 ) -> BatchRecord:
     """Store the batch and its requests, add their partitions, and launch its backfill on the webserver.
 
-    If the webserver is down the batch stays stored, with the reason in ``error``, for ``launch`` later; if it
-    refuses the backfill, nothing of the batch is kept (see ``launch``).
+    If the webserver is down the batch stays stored, with the reason in ``error``, for ``launch`` later (`vidgen
+    batch --launch`), unless not ``keep_unlaunched``; if it refuses the backfill, nothing of the batch is kept (see
+    ``launch``).
     """
     db = BatchDB(settings.db_url)
     db.store(batch, checked, max_active)
-    return launch(db, instance, settings, batch.batch_id)
+    return launch(db, instance, settings, batch.batch_id, keep_unlaunched)
 
 
-def launch(db: BatchDB, instance: dg.DagsterInstance, settings: Settings, batch_id: str) -> BatchRecord:
-    """Add a stored batch's partitions and launch its backfill (once); a webserver that is down is recorded.
+def launch(
+    db: BatchDB, instance: dg.DagsterInstance, settings: Settings, batch_id: str, keep_unlaunched: bool = True
+) -> BatchRecord:
+    """Add a stored batch's partitions and launch its backfill (once); a webserver that is down is recorded when
+    ``keep_unlaunched`` (the CLI can launch it later), else the batch is withdrawn and ServiceDown raised.
 
     Any other failure (the webserver refuses the backfill, a database fails) withdraws the batch: its rows and
     partitions are deleted and the error raised. None of its videos can have run, so nothing is lost but the
@@ -64,9 +69,10 @@ def launch(db: BatchDB, instance: dg.DagsterInstance, settings: Settings, batch_
     try:
         instance.add_dynamic_partitions(videos.name, ids)
         backfill = launch_backfill(settings.dagster_url, batch_id, batch.title, ids, batch.user_id)
-    except ServiceDown as exc:
-        db.update(batch_id, error=str(exc))
-    except Exception:
+    except Exception as exc:
+        if keep_unlaunched and isinstance(exc, ServiceDown):
+            db.update(batch_id, error=str(exc))
+            return db.get(batch_id)
         db.withdraw(batch_id)
         for video_id in ids:
             instance.delete_dynamic_partition(videos.name, video_id)

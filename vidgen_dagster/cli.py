@@ -381,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         found = trouble(exc)
         if found is None:
             raise
-        print(f"vidgen: {found.value}; {found.fix}", file=sys.stderr)
+        print(f"vidgen: {found.said()}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("vidgen: interrupted; `vidgen resume VIDEO_ID` finishes a video without paying twice", file=sys.stderr)

@@ -16,7 +16,15 @@ from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.runs import MAX_RETRIES_TAG, process_tags, run_failure_text, step_failure_text, sync_all, video_tags
+from vidgen_dagster.runs import (
+    MAX_RETRIES_TAG,
+    SOURCE_TAG,
+    process_tags,
+    run_failure_text,
+    step_failure_text,
+    sync_all,
+    video_tags,
+)
 
 
 def run_video(
@@ -35,7 +43,7 @@ def run_video(
     run_id = str(uuid.uuid4())  # named in the process tags, so a run retry's copy of them is told apart
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
     tags = {
-        "vidgen/source": source,
+        SOURCE_TAG: source,
         **video_tags(record),
         # Never retried by Dagster's run retry: its daemon cannot relaunch an in-process run, and a user who pressed
         # Ctrl-C wants it stopped; `vidgen resume` finishes it.

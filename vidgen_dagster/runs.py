@@ -4,7 +4,6 @@ kept in step with them (used by the request sensor and the status API)."""
 from __future__ import annotations
 
 import os
-import re
 import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ BACKFILL_TAG = "dagster/backfill"
 HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbeat_s"
 PROCESS_RUN_TAG = "vidgen/process_run"  # the run whose process the tags above name (a run retry copies them)
 EXECUTOR_TAG = "vidgen/executor"
+SOURCE_TAG = "vidgen/source"  # what started a run: the api (its sensor) or a CLI command
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
 # A running step touches its request row every heartbeat; a run on another host silent for DEAD_AFTER heartbeats has
@@ -76,7 +76,7 @@ def step_failure_text(event: dg.DagsterEvent) -> str:
         error = error.cause
     if error is not None and error.cls_name in _INTERRUPTS:
         return f"{event.step_key}: {INTERRUPTED}"
-    message = re.sub(r"^[\w.]+(: |$)", "", error.message.strip()) if error else ""  # drop the class path
+    message = error.message if error else ""  # "module.Class: text"; plain_error drops the class
     return f"{event.step_key}: {plain_error(message) or 'an unexpected error; see the run in the Dagster UI'}"
 
 

@@ -10,7 +10,7 @@ from vidgen_core.records import BACKFILL_PREFIX, Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
-from vidgen_dagster.runs import FOLLOW_FAILED, RUN_KEY_TAG, in_progress_videos, sync_all, video_tags
+from vidgen_dagster.runs import FOLLOW_FAILED, RUN_KEY_TAG, SOURCE_TAG, in_progress_videos, sync_all, video_tags
 
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
 # so ask for less and get every round.
@@ -53,7 +53,7 @@ def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) 
             dg.RunRequest(
                 run_key=r.wanted_run_key,
                 partition_key=r.video_id,
-                tags={**video_tags(r), "vidgen/source": "api"},
+                tags={**video_tags(r), SOURCE_TAG: "api"},
             )
             for r in waiting.values()
         ],

@@ -74,3 +74,14 @@ def test_a_refused_backfill_keeps_nothing_and_holds_no_slot(
     batch_id = webserver.launched[0]["tags"][0]["value"]
     with pytest.raises(NotFound):
         BatchDB(api_settings.db_url).get(batch_id)
+
+
+@pytest.mark.parametrize("webserver", [LAUNCHED], indirect=True)
+def test_batches_have_their_own_limit(webserver: FakeWebserver, client: TestClient) -> None:
+    rows = [{"prompt": "Create a 6-second Nike ad"}]
+    for _ in range(2):
+        assert client.post("/api/batch", json={"rows": rows}, headers=auth("ana")).status_code == 200
+    third = client.post("/api/batch", json={"rows": rows}, headers=auth("ana"))
+    assert third.status_code == 429 and "2 batches in progress" in third.json()["detail"]
+    alone = client.post("/api/generate", json={"prompt": "A 5-second Nike ad"}, headers=auth("ana"))
+    assert alone.status_code == 200  # batches in flight do not hold the one-video limit

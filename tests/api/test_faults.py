@@ -4,6 +4,8 @@ path or a Python class."""
 
 from __future__ import annotations
 
+import errno
+import logging
 import re
 import sqlite3
 import threading
@@ -12,11 +14,12 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from tests.support import auth
-from vidgen_core.records import PATIENT_LOCK_WAIT_S, RequestDB, Status
+from api.app import CRASHED, create_app
+from tests.support import ORIGIN, auth
+from vidgen_core.records import PATIENT_LOCK_WAIT_S, RequestDB, Status, Trouble
 from vidgen_core.settings import Settings
 
 CLASS_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b")
@@ -45,12 +48,10 @@ def test_a_locked_database_is_a_503_within_the_lock_wait_and_health_says_so(
     waited = time.monotonic() - started
     print(f"locked database: 503 after {waited:.2f} s (lock wait {api_settings.api_lock_wait_s} s)")
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
-    assert "busy" in answer.json()["detail"] and "try again" in answer.json()["detail"]
+    assert answer.json()["detail"] == Trouble.BUSY.said(to_caller=True)  # Trouble's words, as the CLI's line
     _plain(answer.text, api_settings)
     health = client.get("/health")
-    assert health.status_code == 503 and health.json()["checks"]["database"].startswith(
-        "unavailable: a database is busy"
-    )
+    assert health.status_code == 503 and health.json()["checks"]["database"] == f"unavailable: {Trouble.BUSY.said()}"
     _plain(health.text, api_settings)
     assert client.get("/api/videos", headers=auth("ana")).status_code == 200  # reads still answer
     held.execute("ROLLBACK")
@@ -92,3 +93,39 @@ def test_any_other_fault_is_a_plain_500_and_health_names_no_class(
         assert health.status_code == 503 and health.json()["checks"]["dagster"].startswith("unavailable: ")
         _plain(health.text, api_settings)
         assert "KeyError" not in health.text
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        sa.exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: video_requests")),
+        sa.exc.OperationalError("SELEC 1", {}, sqlite3.OperationalError('near "SELEC": syntax error')),
+        FileNotFoundError(errno.ENOENT, "No such file or directory", "/srv/vidgen/x.json"),
+    ],
+    ids=["no-such-table", "syntax-error", "missing-file"],
+)
+def test_a_database_or_file_bug_is_a_logged_500_with_cors_headers(
+    api_settings: Settings,
+    instance: dg.DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fault: Exception,
+) -> None:
+    """Not a fault to wait out (no 503, no Retry-After): a bug, answered like any other, with its traceback logged
+    and the CORS headers a browser needs to read the answer."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise fault
+
+    monkeypatch.setattr("api.routes.build_request", broken)
+    with (
+        caplog.at_level(logging.ERROR, "vidgen.api"),
+        TestClient(create_app(api_settings, instance), raise_server_exceptions=False) as client,
+    ):
+        crashed = client.post(
+            "/api/generate", json={"prompt": "A 5-second Nike ad"}, headers={"Origin": ORIGIN, **auth("ana")}
+        )
+    assert crashed.status_code == 500 and crashed.json()["detail"] == CRASHED, crashed.text
+    assert "retry-after" not in crashed.headers
+    assert crashed.headers["access-control-allow-origin"] == ORIGIN
+    assert any(r.exc_info and r.exc_info[1] is fault for r in caplog.records)

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from vidgen_core.batches import BatchDB, BatchRecord, check_rows, read_rows
 from vidgen_core.errors import BudgetExceeded, InvalidRequest, TooBusy
@@ -135,3 +136,15 @@ def test_the_batch_cap_holds_across_its_videos(settings: Settings) -> None:
         ledger.reserve(entry("vid-c", "c0"), 10.0, 1.0)  # each video is far under its own $10
     assert ledger.batch_committed("bat-000000000007") == pytest.approx(0.85)
     assert ledger.batch_spent("bat-000000000007") == {"vid-a": 0.45}
+
+
+def test_a_cap_stored_as_infinity_reads_as_no_cap(settings: Settings) -> None:
+    """A batch stored before caps had to be finite (max_cost_usd 1e309, which meant "no cap") still reads, as no
+    cap; a new batch's infinite cap is still refused."""
+    db = BatchDB(settings.db_url)
+    checked = check_rows(read_rows(CSV, "ads.csv"), settings, batch_id="bat-000000000001", user_id="ana")
+    db.store(_batch(checked, cap=1.0), checked)
+    db.update("bat-000000000001", max_cost_usd=float("inf"))  # as an older vidgen stored 1e309
+    assert db.get("bat-000000000001").max_cost_usd is None
+    with pytest.raises(ValidationError):
+        _batch(checked, cap=float("inf"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vidgen_core.calls import Call, CallCache, Made
-from vidgen_core.errors import BudgetExceeded, ProviderError
+from vidgen_core.errors import BudgetExceeded, MediaError, ProviderError
 from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase
 from vidgen_core.records import CallState, RequestDB, Trouble
@@ -157,6 +157,18 @@ def test_a_failed_call_the_provider_billed_is_in_the_ledger_at_that_cost(setting
     cache.run(_call(take=1), Provider())  # 0.025 billed and 0.025 paid: a third call would pass the $0.06 budget
     with pytest.raises(BudgetExceeded):
         cache.run(_call(take=2), Provider())
+
+
+def test_a_failed_calls_vidgen_error_is_recorded_without_its_paths(cache: CallCache) -> None:
+    """The ledger's error is shown by GET /api/video and `vidgen show`: ffmpeg's words keep no temporary path."""
+
+    def ffmpeg(tmp: Path, journal: object) -> Made:
+        raise MediaError(f"ffmpeg failed: {tmp}/clip.mp4: Invalid data found when processing input")
+
+    with pytest.raises(MediaError):
+        cache.run(_call(), ffmpeg)
+    (row,) = cache.ledger.rows("vid-calls1")
+    assert row.error == "ffmpeg failed: a file: Invalid data found when processing input"
 
 
 def test_a_call_cut_off_by_storage_is_recorded_in_words_and_one_told_to_stop_is_kept(cache: CallCache) -> None:

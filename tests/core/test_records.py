@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -10,11 +11,22 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vidgen_core.errors import NotFound, TooBusy
+from vidgen_core.errors import MediaError, NotFound, TooBusy, plain_text
 from vidgen_core.models import Phase
 from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, Status, UploadRecord, requests_table
+from vidgen_core.records import (
+    RequestDB,
+    Status,
+    Trouble,
+    UploadRecord,
+    describe_error,
+    plain_error,
+    requests_table,
+    trouble,
+)
 from vidgen_core.settings import Settings
 
 
@@ -137,3 +149,100 @@ def test_a_new_take_without_prompts_keeps_the_current_takes(db: RequestDB) -> No
     db.select_take(video, 1, custom.take)
     assert db.new_take(video, 1).image_prompt == "the shoe in the rain"
     assert db.current_takes(video)[0].take == 6 and db.new_take(video, 2).image_prompt is None  # beats are apart
+
+
+# -- error text a user sees ----------------------------------------------------------------------------------------
+
+_SEGMENT = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+~%=#", min_size=1, max_size=12)
+_TEMPLATES = [
+    "cannot open {} for writing",
+    "no such file or directory: '{}'",
+    'could not read "{}"',
+    "file://{}",
+    "ffmpeg: {}: invalid data found",
+    "({})",
+    "path={}",
+    "open:{}",
+    "{}",
+    "written to {}.",
+    "see {}, then try again",
+    "first line\n{}\nlast line",
+    "stderr: b'frame\\n{}\\n'",  # a repr of ffmpeg's bytes: an escaped newline before the path
+]
+
+
+@given(dirs=st.lists(_SEGMENT, min_size=1, max_size=6), name=_SEGMENT, template=st.sampled_from(_TEMPLATES))
+def test_no_absolute_path_survives(dirs: list[str], name: str, template: str) -> None:
+    """Server paths (/srv/final.mp4, /home/u/.vidgen/storage/..., /tmp/tmpab/x.wav) in any error's words: none of
+    their characters survives (the path's are upper case and digits, the words' lower case)."""
+    path = "/" + "/".join([*dirs, name])
+    text = plain_error(template.format(path))
+    assert not re.search(r"[A-Z0-9]", text), (path, text)
+    assert "a file" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("cannot open /srv/final.mp4 for writing", "cannot open a file for writing"),
+        ("file:///home/u/.vidgen/storage/a.mp4", "a file"),
+        ("missing ~/.vidgen/storage/a.mp4", "missing a file"),
+        ("upload images with POST /api/upload and use its asset_ids", None),  # the API's own route is kept
+        ("see http://127.0.0.1:3000/runs/b/abc", None),  # a URL keeps its path
+        ("1/2 of the beats and/or the music", None),
+        ("dagster._core.errors.DagsterExecutionInterruptedError", ""),
+        ("psycopg2.errors.UndefinedTable: relation x does not exist", "relation x does not exist"),
+        ("vidgen_core.errors.MediaError: ffmpeg failed: /tmp/tmpab/x.wav: bad", "ffmpeg failed: a file: bad"),
+        ("Exception: boom", "boom"),
+        ("final.mp4: not found", None),  # a file's name is not a class
+    ],
+)
+def test_plain_error_drops_paths_and_class_names(text: str, plain: str | None) -> None:
+    assert plain_error(text) == (text if plain is None else plain)
+
+
+def test_a_known_root_leaves_the_users_key_even_with_spaces_in_it() -> None:
+    text = "cannot write /home/my user/.vidgen/storage/ana/a.mp4 in /home/my user/.vidgen now"
+    assert plain_text(text, "/home/my user/.vidgen") == "cannot write storage/ana/a.mp4 in a file now"
+
+
+def test_a_vidgen_errors_text_is_scrubbed_too() -> None:
+    error = MediaError("ffmpeg failed: /tmp/tmpq1/clip_00.mp4: Invalid data found when processing input")
+    assert describe_error(error) == "ffmpeg failed: a file: Invalid data found when processing input"
+
+
+def _operational(driver_error: Exception) -> sa.exc.OperationalError:
+    return sa.exc.OperationalError("SELECT 1", {}, driver_error)
+
+
+def test_only_unreachable_databases_are_unreachable(tmp_path: Path) -> None:
+    """A database that cannot be opened or reached is a fault to wait out; a missing table or bad SQL is a bug."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(sa.exc.OperationalError) as missing, engine.connect() as conn:
+        conn.execute(sa.text("SELECT * FROM nowhere"))
+    with pytest.raises(sa.exc.OperationalError) as unopenable:
+        sa.create_engine(f"sqlite:///{tmp_path}/no/such/dir/x.db").connect()
+    with pytest.raises(sa.exc.OperationalError) as refused:
+        sa.create_engine("postgresql+psycopg2://vidgen@127.0.0.1:1/vidgen").connect()
+    assert trouble(missing.value) is None
+    assert trouble(_operational(sqlite3.OperationalError('near "SELEC": syntax error'))) is None
+    assert trouble(_operational(sqlite3.OperationalError("no such column: x"))) is None
+    assert trouble(unopenable.value) == Trouble.UNREACHABLE
+    assert trouble(refused.value) == Trouble.UNREACHABLE
+    assert trouble(_operational(sqlite3.OperationalError("server closed the connection unexpectedly"))) == (
+        Trouble.UNREACHABLE
+    )
+
+
+def test_a_cap_stored_as_infinity_reads_as_no_cap(settings: Settings) -> None:
+    """A request stored before caps had to be finite (max_cost_usd 1e309, meaning "no cap") still reads: every list
+    of the user's videos holds it."""
+    db = RequestDB(settings.db_url)
+    record = db.submit(_request(settings))
+    options = record.request.model_dump(mode="json") | {"max_cost_usd": float("inf")}
+    with db.engine.begin() as conn:  # as an older vidgen stored it (SQLite's JSON keeps Infinity)
+        conn.execute(
+            requests_table.update().where(requests_table.c.video_id == record.video_id).values(options=options)
+        )
+    assert db.get(record.video_id).request.max_cost_usd is None
+    assert db.page("ana", 10)[1] == 1
