@@ -115,4 +115,4 @@ def failure_message(result: Any) -> str:
     if failures:
         return step_failure_text(failures[0])
     ends = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
-    return run_failure_text(ends[0].message if ends else None)
+    return run_failure_text(ends[0] if ends else None)

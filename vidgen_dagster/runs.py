@@ -15,7 +15,7 @@ import dagster as dg
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Phase
 from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
-from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY
+from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY, is_interrupt
 
 # Dagster's own tags, as the strings they are (its constants live in private modules).
 PARTITION_NAME_TAG, WILL_RETRY_TAG = "dagster/partition", "dagster/will_retry"
@@ -39,7 +39,6 @@ RETRY_WAIT = timedelta(seconds=15)
 # A failed request is still looked at this long, so a run retry (or a re-execution from the UI) that appears and ends
 # between two sensor rounds still brings it to complete.
 FOLLOW_FAILED = timedelta(minutes=10)
-_INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
 
@@ -71,11 +70,11 @@ def step_failure_text(event: dg.DagsterEvent) -> str:
     if data.user_failure_data and data.user_failure_data.description:
         phase = data.user_failure_data.metadata.get(PHASE_KEY)
         return f"{phase.value if phase else event.step_key}: {plain_error(data.user_failure_data.description)}"
+    if is_interrupt(data.error):
+        return f"{event.step_key}: {INTERRUPTED}"
     error = data.error
     while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
         error = error.cause
-    if error is not None and error.cls_name in _INTERRUPTS:
-        return f"{event.step_key}: {INTERRUPTED}"
     message = re.sub(r"^[\w.]+(: |$)", "", error.message.strip()) if error else ""  # drop the class path
     return f"{event.step_key}: {plain_error(message) or 'an unexpected error; see the run in the Dagster UI'}"
 
@@ -88,18 +87,17 @@ def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     if steps and steps[0].event_log_entry.dagster_event:
         return step_failure_text(steps[0].event_log_entry.dagster_event)
     ends = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE, limit=1).records
-    return run_failure_text(
-        ends[0].event_log_entry.dagster_event.message if ends and ends[0].event_log_entry.dagster_event else None
-    )
+    return run_failure_text(ends[0].event_log_entry.dagster_event if ends else None)
 
 
-def run_failure_text(message: str | None) -> str:
-    """``run: why`` for a run that failed outside its steps, in plain words."""
-    if message is None:
+def run_failure_text(event: dg.DagsterEvent | None) -> str:
+    """``run: why`` for a run that failed outside its steps (its RUN_FAILURE event), in plain words."""
+    if event is None or event.message is None:
         return "run: the run failed before any step ran"
-    if "interrupted" in message.lower():
+    data = event.event_specific_data
+    if is_interrupt(getattr(data, "error", None)):
         return f"run: {INTERRUPTED}"
-    return f"run: {plain_error(message)}"
+    return f"run: {plain_error(event.message)}"
 
 
 def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[str, float]:

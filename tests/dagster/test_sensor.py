@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+from dagster._core.events import JobFailureData
 from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
+from dagster._utils.error import SerializableErrorInfo
 
 from tests.support import launch, tick
 from vidgen_core.errors import ProviderError
@@ -18,6 +20,7 @@ from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, RequestRecord, Status, Trouble
 from vidgen_core.settings import Settings
+from vidgen_dagster.failures import INTERRUPTED
 from vidgen_dagster.runs import (
     EXECUTOR_TAG,
     HEARTBEAT_TAG,
@@ -28,6 +31,7 @@ from vidgen_dagster.runs import (
     TITLE_TAG,
     USER_TAG,
     process_gone,
+    run_failure_text,
 )
 
 
@@ -153,3 +157,22 @@ def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings
     assert sorted(r.run_key for r in first.run_requests) == sorted(r.request_id for r in burst)
     assert [list(add.partition_keys) for add in first.dynamic_partitions_requests] == [[r.video_id for r in burst]]
     assert first.cursor == str(burst[-1].seq)  # the whole burst read in one tick, not a page of 100
+
+
+def _run_failure(message: str, cls_name: str, cause: SerializableErrorInfo | None = None) -> dg.DagsterEvent:
+    error = SerializableErrorInfo(message=message, stack=[], cls_name=cls_name, cause=cause)
+    return dg.DagsterEvent(
+        event_type_value=dg.DagsterEventType.RUN_FAILURE.value,
+        job_name="generate_video",
+        message=message,
+        event_specific_data=JobFailureData(error=error),
+    )
+
+
+def test_a_run_failure_is_an_interrupt_by_its_class_not_its_words() -> None:
+    dropped = _run_failure("the connection was interrupted by its peer", "ConnectionError")
+    assert run_failure_text(dropped) == "run: the connection was interrupted by its peer"
+    wrapped = SerializableErrorInfo(message="KeyboardInterrupt", stack=[], cls_name="KeyboardInterrupt")
+    stopped = _run_failure("Execution of run failed.", "DagsterExecutionInterruptedError", wrapped)
+    assert run_failure_text(stopped) == f"run: {INTERRUPTED}"
+    assert run_failure_text(_run_failure("a step wrapped it", "DagsterError", wrapped)) == f"run: {INTERRUPTED}"
