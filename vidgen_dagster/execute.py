@@ -30,9 +30,11 @@ def run_video(
     started = time.perf_counter()
     instance = open_instance(settings)
     db, ledger = RequestDB(settings.db_url), Ledger(settings.db_url)
-    db.update(record.video_id, status=Status.RUNNING, error=None, completed_at=None)  # the sensor leaves it alone
+    # Chosen up front: named in the process tags (so a run retry's copy of them is told apart), and written with
+    # RUNNING, so a sensor round before the run exists sees a row naming a newer run than the video's failed one.
+    run_id = str(uuid.uuid4())
+    db.update(record.video_id, status=Status.RUNNING, run_id=run_id, error=None, completed_at=None)
     instance.add_dynamic_partitions(videos.name, [record.video_id])
-    run_id = str(uuid.uuid4())  # named in the process tags, so a run retry's copy of them is told apart
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
     tags = {
         "vidgen/source": source,
