@@ -92,8 +92,10 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
     beat = config.regenerate_beat
     assert beat is not None
     check_beat(plan, s.request.video_id, beat)
-    check_regeneration_budget(plan, s.request, s.vidgen.ledger(), beat)
-    s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, root_run_id)
+    budget = partial(check_regeneration_budget, plan, s.request, s.vidgen.ledger(), beat)  # a new take only
+    s.vidgen.requests().new_take(
+        s.request.video_id, beat, config.image_prompt, config.motion_prompt, root_run_id, check=budget
+    )
 
 
 def _out(description: str) -> dg.AssetOut:
