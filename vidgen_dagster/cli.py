@@ -396,13 +396,15 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         from vidgen_dagster.serve import init
 
         try:
-            created = init(settings)
+            created, gaps = init(settings)
         except VidgenError as exc:
             print(f"vidgen: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"vidgen: instance ready in {os.environ['DAGSTER_HOME']}, requests in {_redacted(settings.db_url)}")
         for what in created:
             print(f"vidgen: created {what}")
+        for gap in gaps:
+            print(f"vidgen: warning: {gap}", file=sys.stderr)
         return 0
     return COMMANDS[args.command](args, settings)
 

@@ -22,7 +22,7 @@ from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_dagster.assets import _new_take
 from vidgen_dagster.definitions import build_definitions, defs
-from vidgen_dagster.instance import configure_pools
+from vidgen_dagster.instance import config_gaps, configure_pools
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import SpecConfig
 
@@ -98,6 +98,22 @@ def test_shipped_instance_keeps_every_runs_events_in_one_file_with_the_provider_
         assert storage.supports_global_concurrency_limits
         assert storage.get_concurrency_info("replicate").slot_count == settings.replicate_concurrency
         assert instance.get_settings("sensors") == {"use_threads": True, "num_submit_workers": 4}
+
+
+def test_both_instance_files_have_dagsters_monitor_give_back_a_killed_runs_pool_slots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "DB"):  # the deployment file is only read, never connected to
+        monkeypatch.setenv(f"DAGSTER_PG_{name}", "5432" if name == "PORT" else "x")
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 30
+        assert config_gaps(instance) == []
+    shutil.copyfile(ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
+    deploy = InstanceRef.from_dir(str(tmp_path)).settings["run_monitoring"]  # what its instance's settings are
+    assert deploy["enabled"] and deploy["free_slots_after_run_end_seconds"] == 30
 
 
 def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
