@@ -413,3 +413,19 @@ def test_init_warns_when_an_existing_instance_file_never_gives_a_killed_runs_poo
     shutil.copyfile(INSTANCE_TEMPLATE, config)
     shipped = vidgen_in_process(["init"])
     assert shipped.code == 0 and shipped.stderr == ""
+
+
+def test_ctrl_c_outside_a_run_names_the_video_to_resume(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidgen_dagster import cli, execute
+
+    def pressed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execute, "run_video", pressed)  # e.g. while the instance opens, before the run starts
+    made = vidgen_in_process(["generate", "Create a 5-second Nike ad"])
+    (record,) = RequestDB(Settings(home=home).db_url).page(Settings(home=home).default_user, 10)[0]
+    assert made.code == cli.EXIT_INTERRUPTED
+    assert f"`vidgen resume {record.video_id}` finishes it" in made.stderr and "VIDEO_ID" not in made.stderr
+    monkeypatch.setattr(cli, "sync", pressed)  # `vidgen resume` stopped while it looks at the video's run
+    resumed = vidgen_in_process(["resume", record.video_id])
+    assert resumed.code == cli.EXIT_INTERRUPTED and f"`vidgen resume {record.video_id}`" in resumed.stderr
