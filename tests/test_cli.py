@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -32,6 +33,7 @@ from vidgen_core.models import VideoSpec
 from vidgen_core.records import RequestDB, lock_wait
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
+from vidgen_dagster.instance import INSTANCE_TEMPLATE
 
 ASSETS = ["video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"]
 REQUIRED_META = {"cost_usd", "cost_breakdown", "provider", "model", "wall_time_s"}
@@ -298,7 +300,7 @@ def test_serve_ui_host_exposes_the_ui_with_one_warning_line(
     class Stopped(Exception):
         pass
 
-    def no_start(settings: Settings) -> list[str]:  # stop before any process is started
+    def no_start(settings: Settings) -> tuple[list[str], list[str]]:  # stop before any process is started
         raise Stopped
 
     monkeypatch.setattr(serve, "init", no_start)
@@ -398,3 +400,32 @@ def test_make_ui_takes_its_ports_and_hosts() -> None:
     ).stdout
     line = next(x for x in planned.splitlines() if "vidgen serve" in x)
     assert line.endswith("serve --host 0.0.0.0 --api-port 8901 --ui-host 127.0.0.1 --ui-port 3901"), line
+
+
+def test_init_warns_when_an_existing_instance_file_never_gives_a_killed_runs_pool_slots_back(home: Path) -> None:
+    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("telemetry:\n  enabled: false\n")  # a home made before vidgen's file set it: kept as it is
+    old = vidgen_in_process(["init"])
+    assert old.code == 0, old.stderr
+    (warning,) = old.stderr.splitlines()
+    assert warning.startswith("vidgen: warning:") and "free_slots_after_run_end_seconds" in warning
+    shutil.copyfile(INSTANCE_TEMPLATE, config)
+    shipped = vidgen_in_process(["init"])
+    assert shipped.code == 0 and shipped.stderr == ""
+
+
+def test_ctrl_c_outside_a_run_names_the_video_to_resume(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidgen_dagster import cli, execute
+
+    def pressed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execute, "run_video", pressed)  # e.g. while the instance opens, before the run starts
+    made = vidgen_in_process(["generate", "Create a 5-second Nike ad"])
+    (record,) = RequestDB(Settings(home=home).db_url).page(Settings(home=home).default_user, 10)[0]
+    assert made.code == cli.EXIT_INTERRUPTED
+    assert f"`vidgen resume {record.video_id}` finishes it" in made.stderr and "VIDEO_ID" not in made.stderr
+    monkeypatch.setattr(cli, "sync", pressed)  # `vidgen resume` stopped while it looks at the video's run
+    resumed = vidgen_in_process(["resume", record.video_id])
+    assert resumed.code == cli.EXIT_INTERRUPTED and f"`vidgen resume {record.video_id}`" in resumed.stderr

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from PIL import Image
 
@@ -327,6 +327,15 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
 Media = Storyboard | MusicTrack | ChunkSet
 
 
+class Ready(NamedTuple):
+    """A media manifest as soon as it is made, with the ``time.perf_counter()`` at which its phase's work began and
+    its checks, computed once: the storyboard's gate the clips and are reported with it."""
+
+    manifest: Media
+    started: float
+    checks: list[verify.Outcome]
+
+
 @contextmanager
 def named(phase: Phase) -> Iterator[None]:
     """Name the phase on a vidgen error raised inside it (one step makes several phases)."""
@@ -344,29 +353,30 @@ def make_media(
     calls: CallCache,
     progress: Progress = no_progress,
     workers: Callable[[str], int] = lambda _provider: 1,
-) -> Iterator[tuple[Media, float]]:
+) -> Iterator[Ready]:
     """The storyboard then its chunks, with the music made beside them: the critical path is
     plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready, with the
-    ``time.perf_counter()`` at which its phase's work began; what
+    ``time.perf_counter()`` at which its phase's work began and its checks; what
     finished is yielded before the first failure is raised, so it is kept. ``workers(provider)`` sets how many
     calls a phase starts at once (the call cache bounds what is really in flight per provider).
 
     Progress follows the pictures (storyboard, then chunks); music is reported only once the video waits for it,
     so the current phase never flips between the two lines of work."""
-    ready: queue.Queue[tuple[Media, float] | None] = queue.Queue()  # None: one of the two lines of work ended
+    ready: queue.Queue[Ready | None] = queue.Queue()  # None: one of the two lines of work ended
     lock, ended_lines = threading.Lock(), set[str]()
 
     def pictures() -> None:
         started = time.perf_counter()
         with named(Phase.STORYBOARD):
             board = make_storyboard(spec, store, providers, calls, progress, workers(providers.images.provider))
-        ready.put((board, started))
+            checks = verify.storyboard_checks(spec, board, store)
+        ready.put(Ready(board, started, checks))
         with named(Phase.STORYBOARD):
-            check_storyboard(spec, board, store)  # the storyboard's checks gate the paid clips
+            check_storyboard(spec, checks)  # the storyboard's checks gate the paid clips
         started = time.perf_counter()
         with named(Phase.VIDEO_CHUNKS):
             chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
-        ready.put((chunks, started))
+        ready.put(Ready(chunks, started, verify.chunk_checks(spec, chunks)))
         with lock:
             ended_lines.add("pictures")
             if "music" not in ended_lines:
@@ -375,7 +385,7 @@ def make_media(
     def sound() -> None:
         started = time.perf_counter()
         with named(Phase.MUSIC):
-            ready.put((make_music(spec, store, providers, calls), started))
+            ready.put(Ready(make_music(spec, store, providers, calls), started, []))
         with lock:
             ended_lines.add("music")
             if "pictures" in ended_lines:
@@ -405,9 +415,9 @@ def make_media(
         raise failed[0]  # type: ignore[misc]
 
 
-def check_storyboard(spec: VideoSpec, board: Storyboard, store: BlobStore) -> None:
-    """Raise, naming the check and what to do, if a storyboard check fails: no clip is made from a bad board."""
-    for failed in (o for o in verify.storyboard_checks(spec, board, store) if not o.passed):
+def check_storyboard(spec: VideoSpec, checks: list[verify.Outcome]) -> None:
+    """Raise, naming the check and what to do, if a storyboard check failed: no clip is made from a bad board."""
+    for failed in (o for o in checks if not o.passed):
         problems = plain_error(str(failed.metadata.get("problems") or failed.description))
         raise VidgenError(
             f"storyboard check {failed.name} failed ({problems}); "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -582,8 +582,10 @@ class RequestDB:
         image_prompt: str | None = None,
         motion_prompt: str | None = None,
         run_id: str | None = None,
+        check: Callable[[], None] | None = None,
     ) -> Take:
-        """Record the beat's next take and make it current. A run that already asked for one gets it back.
+        """Record the beat's next take and make it current. A run that already asked for one gets it back, and only
+        a new take is ``check``ed (e.g. against the budget, which already counts the take a run got).
 
         A prompt not given is the current take's, so a re-roll keeps the custom prompts it was asked with.
         """
@@ -595,6 +597,8 @@ class RequestDB:
                 ).first()
                 if mine:
                     return Take.model_validate({k: _utc(v) for k, v in mine._mapping.items()})
+            if check is not None:
+                check()
             last = conn.execute(
                 sa.select(sa.func.max(c.take)).where(c.video_id == video_id, c.beat_index == beat_index)
             ).scalar()

@@ -92,8 +92,10 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
     beat = config.regenerate_beat
     assert beat is not None
     check_beat(plan, s.request.video_id, beat)
-    check_regeneration_budget(plan, s.request, s.vidgen.ledger(), beat)
-    s.vidgen.requests().new_take(s.request.video_id, beat, config.image_prompt, config.motion_prompt, root_run_id)
+    budget = partial(check_regeneration_budget, plan, s.request, s.vidgen.ledger(), beat)  # a new take only
+    s.vidgen.requests().new_take(
+        s.request.video_id, beat, config.image_prompt, config.motion_prompt, root_run_id, check=budget
+    )
 
 
 def _out(description: str) -> dg.AssetOut:
@@ -130,14 +132,16 @@ def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: Vidg
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready."""
     with step(context, vidgen, Phase.STORYBOARD) as s:
         workers = partial(calls_in_flight, vidgen.settings())
-        for made, started in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
+        for made, started, checks in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
             phase, result = MEDIA_RESULTS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
-                done = result(s.phase_step(phase, started), video_spec, made)
+                done = result(s.phase_step(phase, started), video_spec, made, checks)
             yield done
 
 
-def _storyboard_result(s: Step, spec: VideoSpec, board: Storyboard) -> dg.MaterializeResult:
+def _storyboard_result(
+    s: Step, spec: VideoSpec, board: Storyboard, checks: list[verify.Outcome]
+) -> dg.MaterializeResult:
     rows = [[i.beat_index, i.take, i.prompt[:80], f"${i.cost_usd:.4f}", i.reused] for i in board.images]
     return s.result(
         board,
@@ -146,7 +150,7 @@ def _storyboard_result(s: Step, spec: VideoSpec, board: Storyboard) -> dg.Materi
         model=image_model(spec.image_model).name,
         version=content_version(*(i.cache_key for i in board.images)),
         list_price=list_price(spec)[Phase.STORYBOARD],
-        checks=verify.storyboard_checks(spec, board, s.store),
+        checks=checks,
         images=len(board.images),
         reused=sum(i.reused for i in board.images),
         beats=table_md(["beat", "take", "image prompt", "cost", "reused"], rows),
@@ -154,7 +158,7 @@ def _storyboard_result(s: Step, spec: VideoSpec, board: Storyboard) -> dg.Materi
     )
 
 
-def _music_result(s: Step, spec: VideoSpec, track: MusicTrack) -> dg.MaterializeResult:
+def _music_result(s: Step, spec: VideoSpec, track: MusicTrack, checks: list[verify.Outcome]) -> dg.MaterializeResult:
     wave = image_md(waveform(s.store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
     return s.result(
         track,
@@ -163,6 +167,7 @@ def _music_result(s: Step, spec: VideoSpec, track: MusicTrack) -> dg.Materialize
         model=music_model(spec.music_model).name,
         version=content_version(track.cache_key or f"skipped:{spec.video_model}"),
         list_price=list_price(spec)[Phase.MUSIC],
+        checks=checks,
         reused=int(track.reused),
         skipped=track.skipped,
         reason=track.reason or "-",
@@ -172,7 +177,7 @@ def _music_result(s: Step, spec: VideoSpec, track: MusicTrack) -> dg.Materialize
     )
 
 
-def _chunks_result(s: Step, spec: VideoSpec, chunks: ChunkSet) -> dg.MaterializeResult:
+def _chunks_result(s: Step, spec: VideoSpec, chunks: ChunkSet, checks: list[verify.Outcome]) -> dg.MaterializeResult:
     rows = [
         [c.plan.index, c.plan.beat_index, c.take, c.plan.part, f"{c.plan.clip_s}s", f"${c.cost_usd:.4f}", c.reused]
         for c in chunks.chunks
@@ -185,7 +190,7 @@ def _chunks_result(s: Step, spec: VideoSpec, chunks: ChunkSet) -> dg.Materialize
         model=video_model(spec.video_model).name,
         version=content_version(*(c.cache_key for c in chunks.chunks)),
         list_price=list_price(spec)[Phase.VIDEO_CHUNKS],
-        checks=verify.chunk_checks(spec, chunks),
+        checks=checks,
         chunks=len(chunks.chunks),
         reused=sum(c.reused for c in chunks.chunks),
         clip_seconds=sum(c.plan.clip_s for c in chunks.chunks),

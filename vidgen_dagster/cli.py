@@ -7,7 +7,11 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
@@ -27,6 +31,15 @@ from vidgen_dagster.runs import latest_runs, sync
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # Ctrl-C outside a run (inside one, the run fails and says how to resume)
+RUN_COMMANDS = {"generate", "regenerate", "resume"}  # SIGTERM stops them as Ctrl-C does
+
+
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) outside a run of a video the user can resume."""
+
+    def __init__(self, video_id: str) -> None:
+        super().__init__(video_id)
+        self.video_id = video_id
 
 
 class _Parser(argparse.ArgumentParser):
@@ -162,7 +175,29 @@ def _run(record: RequestRecord, settings: Settings, source: str, run_config: dic
     from vidgen_dagster.execute import run_video
 
     _progress(record.video_id)
-    return run_video(record, settings, source, run_config)
+    try:
+        return run_video(record, settings, source, run_config)
+    except KeyboardInterrupt as exc:  # outside the run's steps (those fail the run, which says how to resume)
+        raise _Interrupted(record.video_id) from exc
+
+
+def _ctrl_c(_signum: int, _frame: object) -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+@contextmanager
+def _sigterm_as_ctrl_c(command: str) -> Iterator[None]:
+    """In a run command, SIGTERM (`kill`, a service manager, a closed terminal's shell) does what Ctrl-C does: the
+    run stops, its request is failed at once and resumable, instead of the process dying with the row left running
+    until the sensor sees its pid gone."""
+    if command not in RUN_COMMANDS or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _finished(summary: dict[str, Any], as_json: bool, request_line: str) -> int:
@@ -373,7 +408,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _command(args, get_settings())
+        with _sigterm_as_ctrl_c(args.command):
+            return _command(args, get_settings())
     except VidgenError as exc:  # the input, or what it asks for, cannot be done: the message says what to change
         print(f"vidgen: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -383,8 +419,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"vidgen: {found.said()}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("vidgen: interrupted; `vidgen resume VIDEO_ID` finishes a video without paying twice", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        video = getattr(exc, "video_id", None) or getattr(args, "video_id", None)
+        hint = (
+            f"`vidgen resume {video}` finishes it"
+            if video
+            else "`vidgen list` shows your videos; `vidgen resume VIDEO_ID` finishes one"
+        )
+        print(f"vidgen: interrupted; {hint} without paying twice", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -397,13 +439,15 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         from vidgen_dagster.serve import init
 
         try:
-            created = init(settings)
+            created, gaps = init(settings)
         except VidgenError as exc:
             print(f"vidgen: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"vidgen: instance ready in {os.environ['DAGSTER_HOME']}, requests in {_redacted(settings.db_url)}")
         for what in created:
             print(f"vidgen: created {what}")
+        for gap in gaps:
+            print(f"vidgen: warning: {gap}", file=sys.stderr)
         return 0
     return COMMANDS[args.command](args, settings)
 

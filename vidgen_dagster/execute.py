@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -15,6 +16,7 @@ from vidgen_core.models import RenderedVideo, Storyboard
 from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
+from vidgen_dagster.failures import INTERRUPTED, INTERRUPTS
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.runs import (
     MAX_RETRIES_TAG,
@@ -38,9 +40,10 @@ def run_video(
     started = time.perf_counter()
     instance = open_instance(settings)
     db, ledger = RequestDB(settings.db_url), Ledger(settings.db_url)
-    db.update(record.video_id, status=Status.RUNNING, error=None, completed_at=None)  # the sensor leaves it alone
-    instance.add_dynamic_partitions(videos.name, [record.video_id])
-    run_id = str(uuid.uuid4())  # named in the process tags, so a run retry's copy of them is told apart
+    # Chosen up front: named in the process tags (so a run retry's copy of them is told apart), and written with
+    # RUNNING, so a sensor round before the run exists sees a row naming a newer run than the video's failed one.
+    run_id = str(uuid.uuid4())
+    db.update(record.video_id, status=Status.RUNNING, run_id=run_id, error=None, completed_at=None)
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}} | (run_config or {})
     tags = {
         SOURCE_TAG: source,
@@ -50,14 +53,21 @@ def run_video(
         MAX_RETRIES_TAG: "0",
         **process_tags(run_id, settings.heartbeat_s),
     }
-    result = defs.resolve_job_def("generate_video").execute_in_process(
-        instance=instance,
-        partition_key=record.video_id,
-        raise_on_error=False,
-        run_config=config,
-        tags=tags,
-        run_id=run_id,
-    )
+    try:
+        instance.add_dynamic_partitions(videos.name, [record.video_id])
+        result = defs.resolve_job_def("generate_video").execute_in_process(
+            instance=instance,
+            partition_key=record.video_id,
+            raise_on_error=False,
+            run_config=config,
+            tags=tags,
+            run_id=run_id,
+        )
+    except BaseException as exc:
+        if instance.get_run_by_id(run_id) is None:  # stopped before its run existed: nothing else would end the row
+            why = INTERRUPTED if isinstance(exc, INTERRUPTS) else "the run could not start; resume the video to retry"
+            db.update(record.video_id, status=Status.FAILED, error=f"run: {why}", completed_at=datetime.now(UTC))
+        raise
     sync_all(db, instance, [db.get(record.video_id)])
     return summarize(
         result, db.get(record.video_id), ledger, settings, time.perf_counter() - started, MediaClock.seconds
@@ -123,4 +133,4 @@ def failure_message(result: Any) -> str:
     if failures:
         return step_failure_text(failures[0])
     ends = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
-    return run_failure_text(ends[0].message if ends else None)
+    return run_failure_text(ends[0] if ends else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import dagster as dg
 
@@ -13,6 +14,19 @@ from vidgen_core.errors import ProviderError, VidgenError
 PHASE_KEY = "phase"
 PROVIDER_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 INTERRUPTED = "interrupted (Ctrl-C, or the run was stopped); what was made is kept: resume the video to finish it"
+# What an interrupt (Ctrl-C, SIGTERM, a run stopped from the UI) is raised as in a step or a run.
+INTERRUPTS = (dg.DagsterExecutionInterruptedError, KeyboardInterrupt)
+
+
+def is_interrupt(error: Any) -> bool:
+    """Whether a run's or a step's recorded error (a SerializableErrorInfo, or None), or any error it wraps, is an
+    interrupt: decided by its class, as the error was raised, never by words in its message."""
+    names = {cls.__name__ for cls in INTERRUPTS}
+    while error is not None:
+        if error.cls_name in names:
+            return True
+        error = error.cause
+    return False
 
 
 @contextmanager
@@ -22,7 +36,7 @@ def user_errors() -> Iterator[None]:
     user who pressed Ctrl-C would see the video carry on."""
     try:
         yield
-    except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
+    except INTERRUPTS:
         raise dg.Failure(description=INTERRUPTED, allow_retries=False) from None
     except ProviderError as exc:
         if exc.retryable:

@@ -32,6 +32,16 @@ def ensure_config(home: Path) -> None:
         shutil.copyfile(INSTANCE_TEMPLATE, config)
 
 
+def config_gaps(instance: dg.DagsterInstance) -> list[str]:
+    """What an instance's dagster.yaml lacks that vidgen relies on (an existing file is kept as it is)."""
+    if instance.run_monitoring_settings.get("free_slots_after_run_end_seconds") is None:
+        return [
+            "dagster.yaml sets no run_monitoring.free_slots_after_run_end_seconds, so a killed run's pool slots are "
+            "never given back; add `free_slots_after_run_end_seconds: 30` under run_monitoring, as in vidgen's"
+        ]
+    return []
+
+
 def open_instance(settings: Settings) -> dg.DagsterInstance:
     """The instance in DAGSTER_HOME (default ``.vidgen/dagster``, with the embedded SQLite config), pools set."""
     ensure_config(Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))))

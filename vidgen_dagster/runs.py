@@ -14,7 +14,7 @@ import dagster as dg
 from vidgen_core.ledger import Ledger
 from vidgen_core.models import Phase
 from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
-from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY
+from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY, is_interrupt
 
 # Dagster's own tags, as the strings they are (its constants live in private modules).
 PARTITION_NAME_TAG, WILL_RETRY_TAG = "dagster/partition", "dagster/will_retry"
@@ -28,6 +28,9 @@ HOST_TAG, PID_TAG, HEARTBEAT_TAG = "vidgen/host", "vidgen/pid", "vidgen/heartbea
 PROCESS_RUN_TAG = "vidgen/process_run"  # the run whose process the tags above name (a run retry copies them)
 EXECUTOR_TAG = "vidgen/executor"
 SOURCE_TAG = "vidgen/source"  # what started a run: the api (its sensor) or a CLI command
+# Set (to the run's id; a run retry copies tags) on a run failed for its silence on another host: its process may
+# still run steps, so its pool slots are left to Dagster's monitor (run_monitoring.free_slots_after_run_end_seconds).
+PRESUMED_DEAD_TAG = "vidgen/presumed_dead"
 # A request marked running (by the CLI or a run launched by hand) whose run never appears is given up after this.
 LOST_AFTER = timedelta(minutes=10)
 # A running step touches its request row every heartbeat; a run on another host silent for DEAD_AFTER heartbeats has
@@ -39,7 +42,6 @@ RETRY_WAIT = timedelta(seconds=15)
 # A failed request is still looked at this long, so a run retry (or a re-execution from the UI) that appears and ends
 # between two sensor rounds still brings it to complete.
 FOLLOW_FAILED = timedelta(minutes=10)
-_INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
 
@@ -71,11 +73,11 @@ def step_failure_text(event: dg.DagsterEvent) -> str:
     if data.user_failure_data and data.user_failure_data.description:
         phase = data.user_failure_data.metadata.get(PHASE_KEY)
         return f"{phase.value if phase else event.step_key}: {plain_error(data.user_failure_data.description)}"
+    if is_interrupt(data.error):
+        return f"{event.step_key}: {INTERRUPTED}"
     error = data.error
     while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
         error = error.cause
-    if error is not None and error.cls_name in _INTERRUPTS:
-        return f"{event.step_key}: {INTERRUPTED}"
     message = error.message if error else ""  # "module.Class: text"; plain_error drops the class
     return f"{event.step_key}: {plain_error(message) or 'an unexpected error; see the run in the Dagster UI'}"
 
@@ -88,18 +90,17 @@ def failure_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     if steps and steps[0].event_log_entry.dagster_event:
         return step_failure_text(steps[0].event_log_entry.dagster_event)
     ends = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE, limit=1).records
-    return run_failure_text(
-        ends[0].event_log_entry.dagster_event.message if ends and ends[0].event_log_entry.dagster_event else None
-    )
+    return run_failure_text(ends[0].event_log_entry.dagster_event if ends else None)
 
 
-def run_failure_text(message: str | None) -> str:
-    """``run: why`` for a run that failed outside its steps, in plain words."""
-    if message is None:
+def run_failure_text(event: dg.DagsterEvent | None) -> str:
+    """``run: why`` for a run that failed outside its steps (its RUN_FAILURE event), in plain words."""
+    if event is None or event.message is None:
         return "run: the run failed before any step ran"
-    if "interrupted" in message.lower():
+    data = event.event_specific_data
+    if is_interrupt(getattr(data, "error", None)):
         return f"run: {INTERRUPTED}"
-    return f"run: {plain_error(message)}"
+    return f"run: {plain_error(event.message)}"
 
 
 def phase_times(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> dict[str, float]:
@@ -159,13 +160,18 @@ def process_gone(run: dg.DagsterRun, record: RequestRecord) -> str | None:
 def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> dg.DagsterRun:
     """Mark a run whose process died as failed, so it stops looking alive in the UI. Returns the run as stored now,
     with Dagster's retry decision."""
+    if run.tags.get(HOST_TAG) != socket.gethostname():  # known dead only by its silence
+        instance.add_run_tags(run.run_id, {PRESUMED_DEAD_TAG: run.run_id})
     instance.report_run_failed(run, message=reason)
     return instance.get_run_by_id(run.run_id) or run.with_status(dg.DagsterRunStatus.FAILURE)
 
 
 def _give_back_slots(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
     """Free the pool slots of a run that failed or was canceled: a killed run's steps never give theirs back, and
-    Dagster's monitor daemon frees them only a minute or two later."""
+    Dagster's monitor daemon frees them only later. Not those of a run presumed dead for its silence on another
+    host, whose process may still be running steps: the monitor frees them once the run has ended a while."""
+    if run.tags.get(PRESUMED_DEAD_TAG) == run.run_id:
+        return
     if run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
@@ -173,10 +179,12 @@ def _give_back_slots(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
 def retry_coming(run: dg.DagsterRun, ended: datetime | None) -> bool:
     """Whether Dagster's run retry will still re-execute this failed run: it is marked to be retried, the retry
     daemon can relaunch it (an in-process run, e.g. the CLI's, has no origin to relaunch), and it ended less than
-    RETRY_WAIT ago or its retry exists."""
+    RETRY_WAIT ago or its retry exists. A run with no known end is taken as ended long ago, never as just now."""
     if run.tags.get(WILL_RETRY_TAG) != "true" or run.remote_job_origin is None:
         return False
-    return AUTO_RETRY_RUN_ID_TAG in run.tags or datetime.now(UTC) - (ended or datetime.now(UTC)) < RETRY_WAIT
+    if AUTO_RETRY_RUN_ID_TAG in run.tags:
+        return True
+    return ended is not None and datetime.now(UTC) - ended < RETRY_WAIT
 
 
 def _follows(instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRecord | None) -> bool:
@@ -223,6 +231,10 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
     request follows a later run of its video (a run retry, a re-execution or a launchpad run from the UI)."""
     if not record.active and not _follows(instance, record, run):
         return
+    if run is not None and record.active and record.run_id not in (None, run.dagster_run.run_id):
+        own = instance.get_run_record_by_id(record.run_id or "")
+        if run.create_timestamp < (own.create_timestamp if own else record.updated_at):
+            run = own  # older than the run the row names (the CLI's, written before it is created): not its run
     if run is None:
         if record.status == Status.RUNNING and datetime.now(UTC) - record.updated_at > LOST_AFTER:
             db.update(
@@ -232,7 +244,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
             )
         return
     dagster_run, status = run.dagster_run, run.dagster_run.status
-    ended = _time(run.end_time)
+    ended = _time(run.end_time) or (run.update_timestamp if status in _ENDED_BADLY else None)
     if status == dg.DagsterRunStatus.STARTED and (dead := process_gone(dagster_run, record)):
         dagster_run = fail_dead_run(instance, dagster_run, dead)
         status, ended = dagster_run.status, datetime.now(UTC)
@@ -266,6 +278,8 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
         fields.update(
             status=Status.RUNNING, error=None, completed_at=None, started_at=record.started_at or _time(run.start_time)
         )
+        if not record.active:  # an ended request following a later run starts over, not at its old 100 %
+            fields.update(progress=0.0, current_phase=None, chunk_index=None, total_chunks=None)
     if any(getattr(record, k) != v for k, v in fields.items()):
         db.update(record.video_id, **fields)
 

@@ -16,7 +16,7 @@ from types import FrameType
 from vidgen_core.errors import VidgenError
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings, running_service
-from vidgen_dagster.instance import open_instance
+from vidgen_dagster.instance import config_gaps, open_instance
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
 READY_TIMEOUT_S = 180.0
@@ -48,12 +48,12 @@ def ensure_bucket(settings: Settings) -> bool:
     return True
 
 
-def init(settings: Settings) -> list[str]:
+def init(settings: Settings) -> tuple[list[str], list[str]]:
     """Create the Dagster instance (tables, provider pools), the requests tables and, on S3, the bucket. Safe to
-    run again; returns what was created beyond the tables (``bucket NAME``)."""
-    open_instance(settings)
+    run again; returns what was created beyond the tables (``bucket NAME``) and what the instance's config lacks."""
+    gaps = config_gaps(open_instance(settings))
     RequestDB(settings.db_url)
-    return [f"bucket {settings.s3_bucket}"] if ensure_bucket(settings) else []
+    return ([f"bucket {settings.s3_bucket}"] if ensure_bucket(settings) else []), gaps
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def test_the_current_phase_never_flips_back(settings: Settings, music_last: bool
         if phase == Phase.VIDEO_CHUNKS and done == total:
             chunks_done.set()
 
-    made = [m for m, _ in make_media(spec, LocalStore(settings.storage_dir), providers, calls, progress)]
+    made = [m for m, _, _ in make_media(spec, LocalStore(settings.storage_dir), providers, calls, progress)]
     assert len(made) == 3
     phases = [phase for phase, _, _ in reports]
     order = [PHASES.index(phase) for phase in phases]
@@ -94,8 +94,10 @@ def test_a_failed_storyboard_check_stops_the_clips_and_keeps_the_music(settings:
     clips = Counting(providers.video)
     made: list[object] = []
     with pytest.raises(VidgenError, match="storyboard check one_image_per_beat failed") as failed:
-        for media, _ in make_media(spec, store, replace(providers, video=clips), calls):
+        for media, _, checks in make_media(spec, store, replace(providers, video=clips), calls):
             made.append(media)
+            if isinstance(media, Storyboard):  # the checks that stopped the clips, for the asset to report
+                assert [(c.name, c.passed) for c in checks] == [("one_image_per_beat", False)]
     assert clips.calls == 0  # no clip was paid for from a bad storyboard
     assert [type(m) for m in made].count(MusicTrack) == 1 and Storyboard in [type(m) for m in made]
     assert failed.value.phase == Phase.STORYBOARD

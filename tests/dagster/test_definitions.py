@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
@@ -14,12 +15,16 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
 from tests.support import CHECKS, metadata_of
+from vidgen_core.errors import BudgetExceeded
+from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB
 from vidgen_core.settings import Settings
+from vidgen_dagster.assets import _new_take
 from vidgen_dagster.definitions import build_definitions, defs
-from vidgen_dagster.instance import configure_pools
+from vidgen_dagster.instance import config_gaps, configure_pools
 from vidgen_dagster.partitions import videos
+from vidgen_dagster.resources import SpecConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,6 +100,22 @@ def test_shipped_instance_keeps_every_runs_events_in_one_file_with_the_provider_
         assert instance.get_settings("sensors") == {"use_threads": True, "num_submit_workers": 4}
 
 
+def test_both_instance_files_have_dagsters_monitor_give_back_a_killed_runs_pool_slots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "DB"):  # the deployment file is only read, never connected to
+        monkeypatch.setenv(f"DAGSTER_PG_{name}", "5432" if name == "PORT" else "x")
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 30
+        assert config_gaps(instance) == []
+    shutil.copyfile(ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
+    deploy = InstanceRef.from_dir(str(tmp_path)).settings["run_monitoring"]  # what its instance's settings are
+    assert deploy["enabled"] and deploy["free_slots_after_run_end_seconds"] == 30
+
+
 def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,3 +171,24 @@ def test_a_partitions_title_and_owner_are_in_its_plans_metadata_and_its_request_
     ).records
     meta = observed.asset_observation.metadata
     assert (meta["title"].value, meta["user"].value) == ('Spring "sale" 100%', "ana")
+
+
+def test_a_rerun_of_a_launchpad_reroll_gets_its_take_back_when_the_budget_is_spent(settings: Settings) -> None:
+    """A run retry or a UI re-execution of a launchpad re-roll: the ledger already counts its take's calls, so the
+    budget is checked for a new take only, not for the one its root run already got."""
+    request = build_request(
+        "A 15-second ad for Nike shoes", settings, media="replicate", max_cost_usd=5.0, need_credentials=False
+    )
+    db = RequestDB(settings.db_url)
+    db.submit(request)
+    spent = {"usd": 0.0}
+    ledger = SimpleNamespace(committed=lambda video_id: spent["usd"])
+    step = SimpleNamespace(request=request, vidgen=SimpleNamespace(ledger=lambda: ledger, requests=lambda: db))
+    plan = LocalPlanner().plan(request).spec
+    config = SpecConfig(regenerate_beat=1)
+    _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]
+    spent["usd"] = 4.99  # the take's calls, paid or reserved by the killed run
+    _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]  # its retry: the same take, not refused
+    assert [(t.beat_index, t.take) for t in db.current_takes(request.video_id)] == [(1, 1)]
+    with pytest.raises(BudgetExceeded):  # another re-roll is still checked
+        _new_take(step, plan, config, "another-run")  # type: ignore[arg-type]

@@ -4,10 +4,13 @@ and checks, is materialized through the CLI in tests/test_cli.py.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 import pytest
 
 from tests.support import execute, metadata_of, submit_and_execute
+from vidgen_core import verify
 from vidgen_core.ledger import Ledger
 from vidgen_core.media.probe import probe
 from vidgen_core.models import Phase
@@ -92,3 +95,21 @@ def test_launchpad_config_regenerates_one_beat(settings: Settings, instance: dg.
     again = execute(settings, instance, "vid-pad1")  # a later materialization of the partition keeps the take
     assert again.success and metadata_of(again)["video_spec"]["takes"]["1"] == 1
     assert metadata_of(again)["storyboard"]["reused"] == metadata_of(again)["storyboard"]["images"]
+
+
+def test_the_storyboard_checks_run_once_per_media_step(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks that gate the clips are the ones the storyboard asset reports: the images are read once."""
+    counted = {"runs": 0}
+    real = verify.storyboard_checks
+
+    def counting(*args: Any) -> list[verify.Outcome]:
+        counted["runs"] += 1
+        return real(*args)
+
+    monkeypatch.setattr(verify, "storyboard_checks", counting)
+    result = submit_and_execute(settings, instance, "Create a 5-second Nike ad", "vid-checks1")
+    assert result.success and counted["runs"] == 1
+    (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "one_image_per_beat"]
+    assert check.passed

@@ -164,3 +164,50 @@ def test_a_killed_run_gives_back_its_pool_slot_and_is_resumable(
     assert _replicate_slots_held(home, run.run_id) == 0  # freed with the run, not held forever
     _, resume_s = _resume_finishes_without_paying_twice(home, fake_openai, fake_replicate, record.video_id)
     print(f"\nSIGKILL -> row failed, slot freed in {failed_s:.1f} s (0.5 s heartbeat); resume {resume_s:.1f} s")
+
+
+def test_sigterm_stops_a_generate_run_as_ctrl_c_does(
+    home: Path, fake_replicate: FakeReplicate, fake_openai: FakeOpenAI
+) -> None:
+    """`kill` (or a service manager stopping it) mid-run: the run stops, its row is failed at once with the plain
+    reason and is resumable, its pool slot is free; the row does not wait for the sensor to see a dead pid."""
+    proc = _generate_until_a_clip_is_in_flight(home, fake_replicate)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(30)
+        pytest.fail("SIGTERM did not stop `vidgen generate` within 60 s")
+    finally:
+        fake_replicate.release()
+    record = _only_request(home)
+    assert proc.returncode == 1, err
+    assert json.loads(out)["status"] == "failed" and f"vidgen resume {record.video_id}" in err
+    assert record.status == Status.FAILED and "interrupted" in (record.error or "")
+    (run,) = _runs(home, record.video_id)
+    assert run.status == dg.DagsterRunStatus.FAILURE and _replicate_slots_held(home, run.run_id) == 0
+
+
+def test_sigterm_before_the_run_starts_stops_generate_as_ctrl_c_does(home: Path) -> None:
+    """SIGTERM outside Dagster's execution (here while the video's partition is added): a one-line message naming
+    the video to resume and exit 130, its row failed and resumable, not a killed process with its row running."""
+    script = (
+        "import os, signal, sys, threading\n"
+        "import dagster as dg\n"
+        "from vidgen_dagster import cli\n"
+        "def slow(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    threading.Event().wait(30)\n"
+        "dg.DagsterInstance.add_dynamic_partitions = slow\n"
+        "sys.exit(cli.main(['generate', 'Create a 5-second Nike ad']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=os.environ)
+    record = _only_request(home)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert (
+        done.stderr.strip()
+        == f"vidgen: interrupted; `vidgen resume {record.video_id}` finishes it without paying twice"
+    )
+    assert record.status == Status.FAILED and "interrupted" in (record.error or "")
+    assert _runs(home, record.video_id) == []  # nothing ran: resume starts it

@@ -7,17 +7,23 @@ import os
 import socket
 import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events import JobFailureData
+from dagster._core.remote_origin import GrpcServerCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
+from dagster._utils.error import SerializableErrorInfo
 
-from tests.support import launch, tick
+from tests.support import instance_at, launch, tick
 from vidgen_core.errors import ProviderError
 from vidgen_core.planning.local import LocalPlanner
 from vidgen_core.planning.requests import build_request
 from vidgen_core.records import RequestDB, RequestRecord, Status, Trouble
 from vidgen_core.settings import Settings
+from vidgen_dagster.execute import run_video
+from vidgen_dagster.failures import INTERRUPTED
 from vidgen_dagster.runs import (
     EXECUTOR_TAG,
     HEARTBEAT_TAG,
@@ -25,9 +31,14 @@ from vidgen_dagster.runs import (
     PID_TAG,
     PROCESS_RUN_TAG,
     REQUEST_TAG,
+    RETRY_WAIT,
     TITLE_TAG,
     USER_TAG,
     process_gone,
+    retry_coming,
+    run_failure_text,
+    sync,
+    sync_all,
 )
 
 
@@ -153,3 +164,95 @@ def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings
     assert sorted(r.run_key for r in first.run_requests) == sorted(r.request_id for r in burst)
     assert [list(add.partition_keys) for add in first.dynamic_partitions_requests] == [[r.video_id for r in burst]]
     assert first.cursor == str(burst[-1].seq)  # the whole burst read in one tick, not a page of 100
+
+
+def _run_failure(message: str, cls_name: str, cause: SerializableErrorInfo | None = None) -> dg.DagsterEvent:
+    error = SerializableErrorInfo(message=message, stack=[], cls_name=cls_name, cause=cause)
+    return dg.DagsterEvent(
+        event_type_value=dg.DagsterEventType.RUN_FAILURE.value,
+        job_name="generate_video",
+        message=message,
+        event_specific_data=JobFailureData(error=error),
+    )
+
+
+def test_a_run_failure_is_an_interrupt_by_its_class_not_its_words() -> None:
+    dropped = _run_failure("the connection was interrupted by its peer", "ConnectionError")
+    assert run_failure_text(dropped) == "run: the connection was interrupted by its peer"
+    wrapped = SerializableErrorInfo(message="KeyboardInterrupt", stack=[], cls_name="KeyboardInterrupt")
+    stopped = _run_failure("Execution of run failed.", "DagsterExecutionInterruptedError", wrapped)
+    assert run_failure_text(stopped) == f"run: {INTERRUPTED}"
+    assert run_failure_text(_run_failure("a step wrapped it", "DagsterError", wrapped)) == f"run: {INTERRUPTED}"
+
+
+def test_a_failed_run_marked_to_retry_with_no_end_time_is_not_awaited_forever() -> None:
+    code = GrpcServerCodeLocationOrigin(host="localhost", port=4000, location_name="vidgen")
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(code, "__repository__"), "generate_video")
+    run = dg.DagsterRun(job_name="generate_video", tags={WILL_RETRY_TAG: "true"}, remote_job_origin=origin)
+    now = datetime.now(UTC)
+    assert retry_coming(run, now) and not retry_coming(run, now - RETRY_WAIT - timedelta(seconds=1))
+    assert not retry_coming(run, None)  # no end time known: not "just ended", forever
+
+
+def test_a_sensor_round_while_the_cli_starts_a_resume_leaves_the_row_running(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`vidgen resume` of a failed video: a sensor round between its RUNNING write and its run's creation sees the
+    old failed run as the latest, and must not fail the row again with the old error."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    db = RequestDB(settings.db_url)
+    record = db.submit(build_request("A 5-second ad for Nike", settings), status=Status.RUNNING)
+    with instance_at(tmp_path / "dagster") as instance:
+        old = dg.DagsterRun(
+            job_name="generate_video", status=dg.DagsterRunStatus.FAILURE, tags={PARTITION_NAME_TAG: record.video_id}
+        )
+        instance.add_run(old)
+    db.update(record.video_id, status=Status.FAILED, run_id=old.run_id, error="run: the old failure")
+    seen: list[RequestRecord] = []
+
+    def sensor_round_then_stop(self: dg.JobDefinition, *, instance: dg.DagsterInstance, **_: object) -> None:
+        sync_all(db, instance, [db.get(record.video_id)])  # the run does not exist yet
+        seen.append(db.get(record.video_id))
+        raise KeyboardInterrupt  # stop before running anything
+
+    monkeypatch.setattr(dg.JobDefinition, "execute_in_process", sensor_round_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_video(db.get(record.video_id), settings, "cli-resume")
+    (row,) = seen
+    assert (row.status, row.error) == (Status.RUNNING, None) and row.run_id != old.run_id
+
+
+def test_a_run_presumed_dead_on_another_host_keeps_its_pool_slots(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """Silence alone does not prove another host's process gone: it may still run steps in its slot."""
+    db = RequestDB(settings.db_url)
+    record = db.submit(build_request("A 5-second ad for Nike", settings), status=Status.RUNNING)
+    tags = {PARTITION_NAME_TAG: record.video_id, HOST_TAG: "another-host", PID_TAG: "1", HEARTBEAT_TAG: "1"}
+    run = dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.STARTED, tags=tags)
+    instance.add_run(run)
+    instance.event_log_storage.set_concurrency_slots("replicate", 1)
+    instance.event_log_storage.claim_concurrency_slot("replicate", run.run_id, "media")
+    db.update(record.video_id, run_id=run.run_id)
+    silent = db.get(record.video_id).model_copy(update={"updated_at": datetime.now(UTC) - timedelta(seconds=60)})
+    sync(db, instance, silent, instance.get_run_record_by_id(run.run_id))
+    assert "not been heard from" in (db.get(record.video_id).error or "")
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE  # type: ignore[union-attr]
+    held = instance.event_log_storage.get_concurrency_info("replicate").claimed_slots
+    assert [slot.run_id for slot in held] == [run.run_id]  # left to Dagster's monitor (free_slots_after_run_end)
+
+
+def test_a_complete_request_following_a_later_run_starts_its_progress_over(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    db = RequestDB(settings.db_url)
+    record = db.submit(build_request("A 5-second ad for Nike", settings))
+    done = datetime.now(UTC) - timedelta(minutes=1)
+    db.update(record.video_id, status=Status.COMPLETE, progress=100.0, current_phase="final_video", completed_at=done)
+    later = dg.DagsterRun(  # a launchpad run of the video
+        job_name="generate_video", status=dg.DagsterRunStatus.STARTED, tags={PARTITION_NAME_TAG: record.video_id}
+    )
+    instance.add_run(later)
+    sync(db, instance, db.get(record.video_id), instance.get_run_record_by_id(later.run_id))
+    row = db.get(record.video_id)
+    assert (row.status, row.run_id, row.progress, row.current_phase) == (Status.RUNNING, later.run_id, 0.0, None)
