@@ -30,6 +30,7 @@ from tests.support import (
 from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS
 from vidgen_core.media.probe import probe
 from vidgen_core.models import VideoSpec
+from vidgen_core.planning.openai_planner import NO_PRODUCT_NOTE
 from vidgen_core.records import RequestDB, lock_wait
 from vidgen_core.settings import Settings
 from vidgen_core.storage import LocalStore, VideoKeys
@@ -176,6 +177,18 @@ def test_a_rejected_plan_is_billed_and_said_so(
     video_id = result.stderr.split("vidgen resume ")[1].split("`")[0]
     shown = json.loads(vidgen_in_process(["show", video_id, "--json"]).stdout)
     assert shown["spent_usd"] == billed and [r["state"] for r in shown["ledger"]] == ["failed"]
+
+
+@pytest.mark.slow
+def test_generate_says_what_the_planner_warned_of(
+    home: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, provider_env: dict
+) -> None:
+    """A plan that names no product is made, and the user is told so where they look: the command's own output."""
+    fake_openai.scenario = "no_product"
+    result = vidgen_in_process(["generate", "Make a 5-second ad", "--planner", "openai", "--json"])
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["plan_notes"] == [NO_PRODUCT_NOTE]
+    assert f"vidgen: plan: {NO_PRODUCT_NOTE}" in result.stderr.splitlines()
 
 
 def test_estimate_prices_the_real_providers_without_their_keys(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -218,6 +218,8 @@ def _finished(summary: dict[str, Any], as_json: bool, request_line: str) -> int:
             + f"; list price on the real models it names: ${summary['list_price_usd']:.2f}\n"
             f"made in {summary['wall_time_s']:.1f} s; see it with `vidgen show {summary['video_id']}` or `make ui`"
         )
+    for note in summary.get("plan_notes", []):  # e.g. a plan that names no product, or beats the planner merged
+        print(f"vidgen: plan: {note}", file=sys.stderr)
     if summary["status"] != "complete":
         print(f"vidgen: generation failed at {summary['error']}", file=sys.stderr)
         if summary["cost_usd"]:  # providers bill calls that fail, or whose answers are rejected, too

@@ -16,6 +16,7 @@ from vidgen_core.models import RenderedVideo, Storyboard
 from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 from vidgen_core.storage import VideoKeys, open_store
+from vidgen_core.videos import stored_spec
 from vidgen_dagster.failures import INTERRUPTED, INTERRUPTS
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.runs import (
@@ -105,10 +106,12 @@ def summarize(
         "media_time_s": round(media_s, 3),
         "phases": phases,
     }
+    store, keys = open_store(settings), VideoKeys(record.user_id, record.video_id)
+    spec = stored_spec(store, record)
+    summary["plan_notes"] = spec.plan_notes if spec else []  # what the planner repaired or warns of
     if not result.success:
         summary["error"] = failure_message(result)
         return summary
-    store, keys = open_store(settings), VideoKeys(record.user_id, record.video_id)
     final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))
     board = Storyboard.model_validate_json(store.get_bytes(keys.manifest("storyboard")))
     chunks = json.loads(store.get_bytes(keys.manifest("video_chunks")))["chunks"]
