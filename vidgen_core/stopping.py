@@ -26,11 +26,15 @@ class Stopped(VidgenError):
 
 
 def run_stop(run_id: str | None) -> threading.Event:
-    """The event that stops the calls of run ``run_id`` (one per run, shared by its steps; a new one without)."""
+    """The event that stops the calls of run ``run_id``, shared by its steps; a new one once it is set (a step retried
+    after its calls were stopped starts afresh) or without a run."""
     if run_id is None:
         return threading.Event()
     with _runs_lock:
-        return _runs.setdefault(run_id, threading.Event())
+        stop = _runs.get(run_id)
+        if stop is None or stop.is_set():
+            stop = _runs[run_id] = threading.Event()
+        return stop
 
 
 def stop_run(run_id: str) -> None:
