@@ -23,7 +23,7 @@ from vidgen_core.ledger import CallEntry, Ledger
 from vidgen_core.models import CostLine, Phase, total_usd
 from vidgen_core.providers.ports import Journal
 from vidgen_core.records import describe_error
-from vidgen_core.stopping import Stopped, watching
+from vidgen_core.stopping import Stopped, run_stop, watching
 from vidgen_core.storage import BlobStore, CacheKeys
 from vidgen_core.storage.journal import StoreJournal
 
@@ -119,7 +119,7 @@ class CallCache:
         self.store, self.ledger = store, ledger
         self.user_id, self.video_id, self.budget_usd, self.run_id = user_id, video_id, budget_usd, run_id
         self.in_flight, self.batch_id, self.batch_budget_usd = in_flight, batch_id, batch_budget_usd
-        self.stop = threading.Event()
+        self.stop = run_stop(run_id)
 
     def run(self, call: Call, make: Callable[[Path, Journal], Made]) -> Outcome:
         """The outputs of ``call``: from the cache if they exist, else made by ``make(tmp_dir, journal)``."""

@@ -15,6 +15,7 @@ from vidgen_core.ledger import Ledger
 from vidgen_core.models import RenderedVideo, Storyboard
 from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
+from vidgen_core.stopping import stop_run
 from vidgen_core.storage import VideoKeys, open_store
 from vidgen_core.videos import stored_spec
 from vidgen_dagster.failures import INTERRUPTED, INTERRUPTS
@@ -69,6 +70,8 @@ def run_video(
             why = INTERRUPTED if isinstance(exc, INTERRUPTS) else "the run could not start; resume the video to retry"
             db.update(record.video_id, status=Status.FAILED, error=f"run: {why}", completed_at=datetime.now(UTC))
         raise
+    finally:
+        stop_run(run_id)  # the run has ended: none of its calls may outlive it
     sync_all(db, instance, [db.get(record.video_id)])
     return summarize(
         result, db.get(record.video_id), ledger, settings, time.perf_counter() - started, MediaClock.seconds

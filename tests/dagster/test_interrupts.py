@@ -211,3 +211,38 @@ def test_sigterm_before_the_run_starts_stops_generate_as_ctrl_c_does(home: Path)
     )
     assert record.status == Status.FAILED and "interrupted" in (record.error or "")
     assert _runs(home, record.video_id) == []  # nothing ran: resume starts it
+
+
+def test_ctrl_c_while_dagster_stores_a_media_result_stops_the_clips_in_flight(
+    home: Path, fake_replicate: FakeReplicate, fake_openai: FakeOpenAI
+) -> None:
+    """Ctrl-C while Dagster stores what the media step yielded (outside the step's code): Dagster fails the step
+    without resuming it, so the step never sees the interrupt; its clips in flight must stop all the same, or the
+    process waits on them at exit (here held forever) and never ends."""
+    fake_replicate.time_scale = 0.04
+    fake_replicate.hold_after = {"video": 0}  # every clip stays in flight until release()
+    script = (
+        "import os, signal, sys\n"
+        "import dagster as dg\n"
+        "from vidgen_dagster import cli\n"
+        "store = dg.DagsterInstance.handle_new_event\n"
+        "def handle(self, event, **kwargs):\n"
+        "    store(self, event, **kwargs)\n"
+        "    found = event.dagster_event if event.is_dagster_event else None\n"
+        "    if found and found.is_step_materialization and found.asset_key == dg.AssetKey('storyboard'):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "dg.DagsterInstance.handle_new_event = handle\n"
+        f"sys.exit(cli.main(['generate', 'Create a 20-second Nike ad', *{REAL!r}]))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(30)
+        pytest.fail("Ctrl-C while the storyboard was stored did not stop `vidgen generate` within 60 s")
+    finally:
+        fake_replicate.release()
+    record = _only_request(home)
+    assert proc.returncode == 1 and f"vidgen resume {record.video_id}" in err, err
+    assert record.status == Status.FAILED and "interrupted" in (record.error or "")
