@@ -58,6 +58,19 @@ def _generate_until_a_clip_is_in_flight(home: Path, replicate: FakeReplicate) ->
     return proc
 
 
+def _stopped(proc: subprocess.Popen[str], replicate: FakeReplicate, what: str) -> tuple[str, str]:
+    """The output of a `vidgen` told to stop, which must exit within 60 s although its clips are still held
+    "processing"; the held clips are released either way."""
+    try:
+        return proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(30)
+        pytest.fail(f"{what} did not stop `vidgen generate` within 60 s")
+    finally:
+        replicate.release()
+
+
 def _only_request(home: Path) -> RequestRecord:
     (record,) = RequestDB(Settings(home=home).db_url).page(Settings(home=home).default_user, 10)[0]
     return record
@@ -98,14 +111,7 @@ def test_ctrl_c_stops_the_run_at_once_keeps_what_was_made_and_resume_finishes_it
     assert _replicate_slots_held(home, run_id) == 1  # the media step holds its pool slot
     pressed = time.perf_counter()
     proc.send_signal(signal.SIGINT)  # what Ctrl-C does
-    try:
-        out, err = proc.communicate(timeout=60)  # stops, although its clips are still held "processing"
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(30)
-        pytest.fail("Ctrl-C did not stop `vidgen generate` within 60 s")
-    finally:
-        fake_replicate.release()
+    out, err = _stopped(proc, fake_replicate, "Ctrl-C")
     exit_s = time.perf_counter() - pressed
     record = _only_request(home)
     video = record.video_id
@@ -173,14 +179,7 @@ def test_sigterm_stops_a_generate_run_as_ctrl_c_does(
     reason and is resumable, its pool slot is free; the row does not wait for the sensor to see a dead pid."""
     proc = _generate_until_a_clip_is_in_flight(home, fake_replicate)
     proc.send_signal(signal.SIGTERM)
-    try:
-        out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(30)
-        pytest.fail("SIGTERM did not stop `vidgen generate` within 60 s")
-    finally:
-        fake_replicate.release()
+    out, err = _stopped(proc, fake_replicate, "SIGTERM")
     record = _only_request(home)
     assert proc.returncode == 1, err
     assert json.loads(out)["status"] == "failed" and f"vidgen resume {record.video_id}" in err
@@ -235,14 +234,7 @@ def test_ctrl_c_while_dagster_stores_a_media_result_stops_the_clips_in_flight(
         f"sys.exit(cli.main(['generate', 'Create a 20-second Nike ad', *{REAL!r}]))\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ), stderr=subprocess.PIPE, text=True)
-    try:
-        _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(30)
-        pytest.fail("Ctrl-C while the storyboard was stored did not stop `vidgen generate` within 60 s")
-    finally:
-        fake_replicate.release()
+    _, err = _stopped(proc, fake_replicate, "Ctrl-C while the storyboard was stored")
     record = _only_request(home)
     assert proc.returncode == 1 and f"vidgen resume {record.video_id}" in err, err
     assert record.status == Status.FAILED and "interrupted" in (record.error or "")
