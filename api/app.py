@@ -16,7 +16,8 @@ from api.limits import BodyLimit, LockWait
 from api.links import Links
 from api.routes import router
 from api.services import Services, check_users
-from vidgen_core.errors import (
+from vidgen_core.adapters.storage import KeyOutsideStore, open_store
+from vidgen_core.domain.errors import (
     BudgetExceeded,
     InvalidRequest,
     NotFound,
@@ -26,10 +27,9 @@ from vidgen_core.errors import (
     WrongType,
     plain_text,
 )
-from vidgen_core.ledger import Ledger
-from vidgen_core.records import RequestDB, trouble
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import RequestDB, trouble
 from vidgen_core.settings import Settings, get_settings
-from vidgen_core.storage import KeyOutsideStore, open_store
 from vidgen_dagster.backfills import BackfillRefused, ServiceDown
 from vidgen_dagster.instance import open_instance
 

@@ -9,8 +9,8 @@ import secrets
 import time
 from urllib.parse import quote
 
+from vidgen_core.adapters.storage import BlobStore, LocalStore
 from vidgen_core.settings import Settings
-from vidgen_core.storage import BlobStore, LocalStore
 
 
 def signing_key(settings: Settings) -> bytes:

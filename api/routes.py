@@ -29,16 +29,24 @@ from api.schemas import (
 )
 from api.services import Services, ServicesDep, UserDep
 from api.views import details_of, owned_record, status_of
-from vidgen_core.batches import BatchRecord, check_rows, new_batch_id
-from vidgen_core.costs import beat_estimate, check_request_budget
-from vidgen_core.errors import InvalidRequest, NotFound
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import OFFSET_MAX, PAGE_MAX, PAGE_SIZE, UploadRecord, new_asset_id, new_run_key, trouble
+from vidgen_core.adapters.storage import KeyOutsideStore, LocalStore, upload_key
+from vidgen_core.domain.costs import beat_estimate, check_request_budget
+from vidgen_core.domain.errors import InvalidRequest, NotFound
+from vidgen_core.persistence.records import (
+    OFFSET_MAX,
+    PAGE_MAX,
+    PAGE_SIZE,
+    UploadRecord,
+    new_asset_id,
+    new_run_key,
+    trouble,
+)
+from vidgen_core.pipeline.batches import BatchRecord, check_rows, new_batch_id
+from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.uploads import check_image
+from vidgen_core.pipeline.videos import regenerate as new_take
+from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
-from vidgen_core.storage import KeyOutsideStore, LocalStore, upload_key
-from vidgen_core.uploads import check_image
-from vidgen_core.videos import regenerate as new_take
-from vidgen_core.videos import stored_spec
 from vidgen_dagster import batch as batches
 from vidgen_dagster.observe import report_request_version
 

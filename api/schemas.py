@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from vidgen_core.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
-from vidgen_core.catalog import VIDEO_MODELS
-from vidgen_core.ledger import LedgerRow
-from vidgen_core.records import Status
+from vidgen_core.domain.catalog import VIDEO_MODELS
+from vidgen_core.persistence.ledger import LedgerRow
+from vidgen_core.persistence.records import Status
+from vidgen_core.pipeline.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
+from vidgen_core.pipeline.videos import BeatState
 from vidgen_core.settings import Settings
-from vidgen_core.videos import BeatState
 
 VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
 _DEFAULTS = Settings.model_fields

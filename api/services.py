@@ -12,11 +12,11 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.links import Links
-from vidgen_core.ledger import Ledger
-from vidgen_core.models import USER_ID_PATTERN
-from vidgen_core.records import RequestDB
+from vidgen_core.adapters.storage import BlobStore
+from vidgen_core.domain.models import USER_ID_PATTERN
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import RequestDB
 from vidgen_core.settings import Settings
-from vidgen_core.storage import BlobStore
 
 
 @dataclass

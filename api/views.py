@@ -6,10 +6,10 @@ import json
 
 from api.schemas import RunOut, StatusOut, VideoOut
 from api.services import Services
-from vidgen_core.errors import NotFound
-from vidgen_core.records import RequestRecord, Status
-from vidgen_core.storage import VideoKeys
-from vidgen_core.videos import describe, phase_costs
+from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.domain.errors import NotFound
+from vidgen_core.persistence.records import RequestRecord, Status
+from vidgen_core.pipeline.videos import describe, phase_costs
 from vidgen_dagster.runs import latest_runs, phase_times, sync, video_runs
 
 

@@ -32,7 +32,7 @@ def whole_videos_are_slow(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     """Fail a test not marked ``slow`` that renders a final video in this process."""
     if request.node.get_closest_marker("slow"):
         return
-    from vidgen_core import phases
+    from vidgen_core.pipeline import phases
 
     def refuse(*args: object, **kwargs: object) -> None:
         pytest.fail("this test renders a whole video end to end: mark it @pytest.mark.slow", pytrace=False)

@@ -23,8 +23,8 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB
+from vidgen_core.persistence.records import RequestDB
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import ensure_config
 
@@ -133,7 +133,7 @@ class CliResult:
 
 def vidgen_in_process(args: list[str]) -> CliResult:
     """``vidgen ARGS`` through ``main()`` in this process, with settings read afresh from the environment."""
-    from vidgen_core.media.tools import ffmpeg_exe, ffprobe_exe
+    from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe, ffprobe_exe
     from vidgen_core.settings import get_settings
     from vidgen_dagster.cli import main
 
@@ -204,9 +204,9 @@ def run_pending(settings: Settings, instance: dg.DagsterInstance) -> dg.SensorRe
 
 def delivered_by_hand(settings: Settings, user: str, prompt: str = "Create a 12-second Nike ad") -> str:
     """A complete video without rendering it: its request, the local planner's spec and a stand-in final.mp4."""
-    from vidgen_core.planning.local import LocalPlanner
-    from vidgen_core.records import Status
-    from vidgen_core.storage import VideoKeys, open_store
+    from vidgen_core.adapters.local.planner import LocalPlanner
+    from vidgen_core.adapters.storage import VideoKeys, open_store
+    from vidgen_core.persistence.records import Status
 
     db = RequestDB(settings.db_url)
     request = db.submit(build_request(prompt, settings, user_id=user)).request
@@ -294,7 +294,7 @@ def frame_at(video: Path, index: int, tmp: Path) -> np.ndarray:
     """Decode frame ``index`` of a video as an RGB array (via ffmpeg)."""
     import ffmpeg
 
-    from vidgen_core.media.tools import ffmpeg_exe
+    from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
 
     out = tmp / f"frame_{index}.png"
     (

@@ -1,1 +1,1 @@
-"""vidgen core library: models, planning, catalog, providers, storage and media. Knows nothing of Dagster."""
+"""vidgen core library: domain, pipeline, persistence and adapters. Knows nothing of Dagster."""

@@ -10,15 +10,15 @@ from functools import partial
 
 import dagster as dg
 
-from vidgen_core import phases, verify
-from vidgen_core.batches import check_batch_budget
-from vidgen_core.catalog import image_model, music_model, video_model
-from vidgen_core.costs import check_request_budget, estimate, list_price
-from vidgen_core.media.preview import contact_sheet, video_strip, waveform
-from vidgen_core.media.probe import probe
-from vidgen_core.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.adapters.ffmpeg.preview import contact_sheet, video_strip, waveform
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.domain.catalog import image_model, music_model, video_model
+from vidgen_core.domain.costs import check_request_budget, estimate, list_price
+from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.pipeline import phases, verify
+from vidgen_core.pipeline.batches import check_batch_budget
+from vidgen_core.pipeline.videos import check_beat, check_regeneration_budget
 from vidgen_core.settings import calls_in_flight
-from vidgen_core.videos import check_beat, check_regeneration_budget
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs, image_md, location_md, table_md
 from vidgen_dagster.observe import report_request_version

@@ -9,8 +9,8 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from vidgen_core.errors import VidgenError, plain_text
-from vidgen_core.models import Phase
+from vidgen_core.domain.errors import VidgenError, plain_text
+from vidgen_core.domain.models import Phase
 from vidgen_dagster.runs import USER_TAG
 
 BATCH_TAG = "vidgen/batch"

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from vidgen_core.batches import (
+from vidgen_core.domain.errors import InvalidRequest
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.pipeline.batches import (
     BATCH_TITLE_MAX_CHARS,
     BatchDB,
     BatchRecord,
@@ -21,8 +23,6 @@ from vidgen_core.batches import (
     new_batch_id,
     read_rows,
 )
-from vidgen_core.errors import InvalidRequest
-from vidgen_core.ledger import Ledger
 from vidgen_core.settings import Settings
 from vidgen_dagster.backfills import BackfillRefused, ServiceDown, backfill_status, launch_backfill
 from vidgen_dagster.instance import open_instance

@@ -16,14 +16,14 @@ from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
-from vidgen_core.costs import check_request_budget, estimate_request
-from vidgen_core.errors import InvalidRequest, NotFound, VidgenError
-from vidgen_core.ledger import Ledger
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key, trouble
+from vidgen_core.adapters.storage import open_store
+from vidgen_core.domain.costs import check_request_budget, estimate_request
+from vidgen_core.domain.errors import InvalidRequest, NotFound, VidgenError
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key, trouble
+from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.videos import describe, regenerate
 from vidgen_core.settings import Settings, get_settings
-from vidgen_core.storage import open_store
-from vidgen_core.videos import describe, regenerate
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.runs import latest_runs, sync

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from vidgen_core.models import Phase
+from vidgen_core.domain.models import Phase
 from vidgen_core.settings import Settings
 from vidgen_dagster import assets, observe
 from vidgen_dagster.executors import executor_for

@@ -11,13 +11,13 @@ from typing import Any
 
 import dagster as dg
 
-from vidgen_core.ledger import Ledger
-from vidgen_core.models import RenderedVideo, Storyboard
-from vidgen_core.records import BILLED, RequestDB, RequestRecord, Status
+from vidgen_core.adapters.storage import VideoKeys, open_store
+from vidgen_core.domain.models import RenderedVideo, Storyboard
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import BILLED, RequestDB, RequestRecord, Status
+from vidgen_core.pipeline.stopping import stop_run
+from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
-from vidgen_core.stopping import stop_run
-from vidgen_core.storage import VideoKeys, open_store
-from vidgen_core.videos import stored_spec
 from vidgen_dagster.failures import INTERRUPTED, INTERRUPTS
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.runs import (
@@ -35,7 +35,7 @@ def run_video(
     record: RequestRecord, settings: Settings, source: str, run_config: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Materialize the video's whole graph in this process on the instance; every finished call is reused."""
-    from vidgen_core.media.tools import MediaClock
+    from vidgen_core.adapters.ffmpeg.tools import MediaClock
     from vidgen_dagster.definitions import defs
     from vidgen_dagster.partitions import videos
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-from vidgen_core.errors import ProviderError, VidgenError
+from vidgen_core.domain.errors import ProviderError, VidgenError
 
 # Steps that call providers retry transient failures; their journals make each retry resume, not repay.
 PHASE_KEY = "phase"

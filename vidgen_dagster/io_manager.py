@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import BaseModel
 
-from vidgen_core.storage import VideoKeys
+from vidgen_core.adapters.storage import VideoKeys
 from vidgen_dagster.resources import VidgenResource
 
 

@@ -8,11 +8,11 @@ import time
 
 import dagster as dg
 
-from vidgen_core import verify
-from vidgen_core.models import CostLine, Phase, total_usd
-from vidgen_core.storage import BlobStore, LocalStore
-from vidgen_core.storage.s3 import S3Store
-from vidgen_core.verify import Outcome
+from vidgen_core.adapters.storage import BlobStore, LocalStore
+from vidgen_core.adapters.storage.s3 import S3Store
+from vidgen_core.domain.models import CostLine, Phase, total_usd
+from vidgen_core.pipeline import verify
+from vidgen_core.pipeline.verify import Outcome
 
 log = logging.getLogger("vidgen.phase")
 

@@ -8,7 +8,7 @@ import warnings
 
 import dagster as dg
 
-from vidgen_core.records import RequestDB, RequestRecord
+from vidgen_core.persistence.records import RequestDB, RequestRecord
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.runs import DATA_VERSION_TAG

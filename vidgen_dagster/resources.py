@@ -8,16 +8,16 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from vidgen_core.batches import BatchDB, BatchRecord
-from vidgen_core.calls import CallCache
-from vidgen_core.ledger import Ledger
-from vidgen_core.models import GenerationRequest
-from vidgen_core.planning.requests import build_request
-from vidgen_core.progress import Progress
-from vidgen_core.providers.registry import Providers, build_providers
-from vidgen_core.records import RequestDB, Status
+from vidgen_core.adapters.registry import Providers, build_providers
+from vidgen_core.adapters.storage import BlobStore, open_store
+from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.domain.progress import Progress
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import RequestDB, Status
+from vidgen_core.pipeline.batches import BatchDB, BatchRecord
+from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings, calls_in_flight, get_settings
-from vidgen_core.storage import BlobStore, open_store
 
 
 class SpecConfig(dg.Config):

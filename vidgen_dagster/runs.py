@@ -11,9 +11,9 @@ from typing import Any
 
 import dagster as dg
 
-from vidgen_core.ledger import Ledger
-from vidgen_core.models import Phase
-from vidgen_core.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
+from vidgen_core.domain.models import Phase
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
 from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY, is_interrupt
 
 # Dagster's own tags, as the strings they are (its constants live in private modules).

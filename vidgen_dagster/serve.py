@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from vidgen_core.errors import VidgenError
-from vidgen_core.records import RequestDB
+from vidgen_core.domain.errors import VidgenError
+from vidgen_core.persistence.records import RequestDB
 from vidgen_core.settings import Settings, running_service
 from vidgen_dagster.instance import config_gaps, open_instance
 

@@ -15,13 +15,13 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
-from vidgen_core.calls import CallCache
-from vidgen_core.models import CostLine, GenerationRequest, Phase
-from vidgen_core.progress import Progress
-from vidgen_core.providers.registry import Providers
-from vidgen_core.records import RequestDB
-from vidgen_core.storage import BlobStore
-from vidgen_core.verify import Outcome
+from vidgen_core.adapters.registry import Providers
+from vidgen_core.adapters.storage import BlobStore
+from vidgen_core.domain.models import CostLine, GenerationRequest, Phase
+from vidgen_core.domain.progress import Progress
+from vidgen_core.persistence.records import RequestDB
+from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.verify import Outcome
 from vidgen_dagster.failures import user_errors
 from vidgen_dagster.metadata import check_results, phase_metadata
 from vidgen_dagster.resources import VidgenResource

@@ -14,15 +14,15 @@ from PIL import Image
 
 from api.app import create_app
 from tests.support import KEYS, ORIGIN, auth, delivered_by_hand, run_pending, stale_assets
-from vidgen_core.errors import ProviderError
-from vidgen_core.ledger import CallEntry, Ledger
-from vidgen_core.media.probe import probe
-from vidgen_core.models import Phase
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, Status
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.storage import LocalStore, VideoKeys
+from vidgen_core.domain.errors import ProviderError
+from vidgen_core.domain.models import Phase
+from vidgen_core.persistence.ledger import CallEntry, Ledger
+from vidgen_core.persistence.records import RequestDB, Status
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
-from vidgen_core.storage import LocalStore, VideoKeys
 from vidgen_dagster.partitions import videos
 
 

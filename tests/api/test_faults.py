@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from api.app import CRASHED, create_app
 from tests.support import ORIGIN, auth
-from vidgen_core.records import PATIENT_LOCK_WAIT_S, RequestDB, Status, Trouble
+from vidgen_core.persistence.records import PATIENT_LOCK_WAIT_S, RequestDB, Status, Trouble
 from vidgen_core.settings import Settings
 
 CLASS_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b")

@@ -9,13 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from vidgen_core.catalog import frame_size, image_model, video_model
-from vidgen_core.chunking import clips_for
-from vidgen_core.models import Camera, SpecBeat, VideoSpec
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.requests import build_request
-from vidgen_core.providers import local_image
-from vidgen_core.providers.local_image import (
+from vidgen_core.adapters.local import image as local_image
+from vidgen_core.adapters.local.image import (
     CALL_TO_ACTION,
     TITLE_SAFE,
     _face,
@@ -23,8 +18,13 @@ from vidgen_core.providers.local_image import (
     draw_frame,
     texts,
 )
-from vidgen_core.providers.local_video import frame_map, warp
-from vidgen_core.providers.ports import ImageJob
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.local.video import frame_map, warp
+from vidgen_core.domain.catalog import frame_size, image_model, video_model
+from vidgen_core.domain.chunking import clips_for
+from vidgen_core.domain.models import Camera, SpecBeat, VideoSpec
+from vidgen_core.domain.ports import ImageJob
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from vidgen_core.batches import BatchDB, BatchRecord, check_rows, read_rows
-from vidgen_core.errors import BudgetExceeded, InvalidRequest, TooBusy
-from vidgen_core.ledger import CallEntry, Ledger
-from vidgen_core.models import Phase
-from vidgen_core.records import BACKFILL_PREFIX, RequestDB, Status
+from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, TooBusy
+from vidgen_core.domain.models import Phase
+from vidgen_core.persistence.ledger import CallEntry, Ledger
+from vidgen_core.persistence.records import BACKFILL_PREFIX, RequestDB, Status
+from vidgen_core.pipeline.batches import BatchDB, BatchRecord, check_rows, read_rows
 from vidgen_core.settings import Settings
 
 CSV = """prompt,title,duration,aspect,model,user,max_cost

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen_core.planning.prompt import read_prompt
+from vidgen_core.domain.prompt import read_prompt
 
 BRANDS: list[tuple[str, str]] = [
     # named brands, however the ad is asked for

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_core.calls import Call, CallCache, Made
-from vidgen_core.errors import BudgetExceeded, MediaError, ProviderError
-from vidgen_core.ledger import CallEntry, Ledger
-from vidgen_core.models import CostLine, Phase
-from vidgen_core.records import CallState, RequestDB, Trouble
+from vidgen_core.adapters.storage import LocalStore
+from vidgen_core.domain.errors import BudgetExceeded, MediaError, ProviderError
+from vidgen_core.domain.models import CostLine, Phase
+from vidgen_core.persistence.ledger import CallEntry, Ledger
+from vidgen_core.persistence.records import CallState, RequestDB, Trouble
+from vidgen_core.pipeline.calls import Call, CallCache, Made
+from vidgen_core.pipeline.stopping import Stopped, pause
 from vidgen_core.settings import Settings
-from vidgen_core.stopping import Stopped, pause
-from vidgen_core.storage import LocalStore
 
 
 class Provider:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_core.catalog import ASPECTS, IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS, frame_size
-from vidgen_core.costs import list_price
-from vidgen_core.errors import NotFound
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.requests import build_request
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.storage import KeyOutsideStore, LocalStore, VideoKeys
+from vidgen_core.domain.catalog import ASPECTS, IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS, frame_size
+from vidgen_core.domain.costs import list_price
+from vidgen_core.domain.errors import NotFound
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
-from vidgen_core.storage import KeyOutsideStore, LocalStore, VideoKeys
 
 
 def test_catalog_has_the_required_models() -> None:

@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from vidgen_core.catalog import VIDEO_MODELS
-from vidgen_core.chunking import clips_for, plan_chunks
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.requests import build_request
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.domain.catalog import VIDEO_MODELS
+from vidgen_core.domain.chunking import clips_for, plan_chunks
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 
 ALLOWED = st.sets(st.integers(2, 12), min_size=1, max_size=3).map(lambda s: tuple(sorted(s)))

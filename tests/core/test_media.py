@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
 from tests.support import frame_at, psnr
-from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
-from vidgen_core.media import ops
-from vidgen_core.media.probe import probe
-from vidgen_core.models import Camera
-from vidgen_core.providers.local_music import LocalMusicGenerator
-from vidgen_core.providers.local_video import LocalVideoGenerator, window
-from vidgen_core.providers.ports import ClipJob, MusicJob
+from vidgen_core.adapters.ffmpeg import ops
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.local.music import LocalMusicGenerator
+from vidgen_core.adapters.local.video import LocalVideoGenerator, window
+from vidgen_core.domain.catalog import ASPECTS, VIDEO_MODELS
+from vidgen_core.domain.models import Camera
+from vidgen_core.domain.ports import ClipJob, MusicJob
 from vidgen_core.settings import Settings
 
 

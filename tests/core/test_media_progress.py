@@ -10,18 +10,18 @@ from typing import Any
 
 import pytest
 
-from vidgen_core.calls import CallCache
-from vidgen_core.errors import VidgenError
-from vidgen_core.ledger import Ledger
-from vidgen_core.models import MusicTrack, Phase, Storyboard
-from vidgen_core.phases import make_media, make_storyboard
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.requests import build_request
-from vidgen_core.progress import PHASES
-from vidgen_core.providers.ports import Generated, MusicGenerator, VideoGenerator
-from vidgen_core.providers.registry import build_providers
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.registry import build_providers
+from vidgen_core.adapters.storage import LocalStore
+from vidgen_core.domain.errors import VidgenError
+from vidgen_core.domain.models import MusicTrack, Phase, Storyboard
+from vidgen_core.domain.ports import Generated, MusicGenerator, VideoGenerator
+from vidgen_core.domain.progress import PHASES
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.phases import make_media, make_storyboard
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
-from vidgen_core.storage import LocalStore
 
 
 class After:

@@ -7,13 +7,13 @@ from hypothesis import assume, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from vidgen_core.beats import ARCHETYPES, BEATS
-from vidgen_core.catalog import ASPECTS, VIDEO_MODELS
-from vidgen_core.costs import estimate, estimate_request
-from vidgen_core.errors import InvalidRequest
-from vidgen_core.models import Section
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.prompt import (
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.domain.beats import ARCHETYPES, BEATS
+from vidgen_core.domain.catalog import ASPECTS, VIDEO_MODELS
+from vidgen_core.domain.costs import estimate, estimate_request
+from vidgen_core.domain.errors import InvalidRequest
+from vidgen_core.domain.models import Section
+from vidgen_core.domain.prompt import (
     _MINUTE_NUMBERS,
     _SECOND_NUMBERS,
     find_aspect,
@@ -22,7 +22,7 @@ from vidgen_core.planning.prompt import (
     readable,
     sanitize,
 )
-from vidgen_core.planning.requests import NO_PRODUCT, UNREADABLE, build_request
+from vidgen_core.pipeline.requests import NO_PRODUCT, UNREADABLE, build_request
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)

@@ -14,10 +14,9 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vidgen_core.errors import MediaError, NotFound, TooBusy, plain_text
-from vidgen_core.models import Phase
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import (
+from vidgen_core.domain.errors import MediaError, NotFound, TooBusy, plain_text
+from vidgen_core.domain.models import Phase
+from vidgen_core.persistence.records import (
     RequestDB,
     Status,
     Trouble,
@@ -27,6 +26,7 @@ from vidgen_core.records import (
     requests_table,
     trouble,
 )
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 
 
@@ -192,7 +192,7 @@ def test_no_absolute_path_survives(dirs: list[str], name: str, template: str) ->
         ("1/2 of the beats and/or the music", None),
         ("dagster._core.errors.DagsterExecutionInterruptedError", ""),
         ("psycopg2.errors.UndefinedTable: relation x does not exist", "relation x does not exist"),
-        ("vidgen_core.errors.MediaError: ffmpeg failed: /tmp/tmpab/x.wav: bad", "ffmpeg failed: a file: bad"),
+        ("vidgen_core.domain.errors.MediaError: ffmpeg failed: /tmp/tmpab/x.wav: bad", "ffmpeg failed: a file: bad"),
         ("Exception: boom", "boom"),
         ("final.mp4: not found", None),  # a file's name is not a class
     ],

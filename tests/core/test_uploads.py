@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from vidgen_core.errors import InvalidRequest, TooLarge, WrongType
-from vidgen_core.uploads import check_image
+from vidgen_core.domain.errors import InvalidRequest, TooLarge, WrongType
+from vidgen_core.pipeline.uploads import check_image
 
 LIMIT, PIXELS = 10 * 1024 * 1024, 40_000_000
 

@@ -18,14 +18,14 @@ import pytest
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
 from tests.support import execute, frame_at, instance_at, metadata_of, psnr, tick, vidgen_in_process, wait
-from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
-from vidgen_core.chunking import plan_chunks
-from vidgen_core.ledger import Ledger
-from vidgen_core.media.probe import probe
-from vidgen_core.models import VideoSpec
-from vidgen_core.records import CallState, RequestDB, Status
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.storage import VideoKeys, open_store
+from vidgen_core.domain.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.domain.chunking import plan_chunks
+from vidgen_core.domain.models import VideoSpec
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import CallState, RequestDB, Status
 from vidgen_core.settings import Settings
-from vidgen_core.storage import VideoKeys, open_store
 
 pytestmark = pytest.mark.slow  # whole videos through the imitations
 REAL = ["--planner", "openai", "--media", "replicate"]

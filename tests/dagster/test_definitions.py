@@ -15,10 +15,10 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
 from tests.support import CHECKS, metadata_of
-from vidgen_core.errors import BudgetExceeded
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.domain.errors import BudgetExceeded
+from vidgen_core.persistence.records import RequestDB
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.assets import _new_take
 from vidgen_dagster.definitions import build_definitions, defs

@@ -10,13 +10,13 @@ import dagster as dg
 import pytest
 
 from tests.support import execute, metadata_of, submit_and_execute
-from vidgen_core import verify
-from vidgen_core.ledger import Ledger
-from vidgen_core.media.probe import probe
-from vidgen_core.models import Phase
-from vidgen_core.records import CallState, RequestDB
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.domain.models import Phase
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import CallState, RequestDB
+from vidgen_core.pipeline import verify
 from vidgen_core.settings import Settings
-from vidgen_core.storage import VideoKeys
 from vidgen_dagster.execute import failure_message
 from vidgen_dagster.partitions import videos
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # each test renders whole videos
 def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vidgen_core.providers.local_video as local_video
+    import vidgen_core.adapters.local.video as local_video
 
     monkeypatch.setattr(local_video, "ffmpeg_exe", lambda: "/bin/false")  # the video renderer breaks
     failed = submit_and_execute(settings, instance, "Create a 10-second Nike ad", "vid-retry1")

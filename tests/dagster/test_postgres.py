@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from tests.support import launch, temp_database
-from vidgen_core.media.probe import probe
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, Status
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.persistence.records import RequestDB, Status
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
-from vidgen_core.storage import VideoKeys
 from vidgen_dagster.instance import configure_pools
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.sensors import video_requests

@@ -14,16 +14,16 @@ import pytest
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import TRANSIENT, FakeReplicate
 from tests.support import cli_env, execute, instance_at, metadata_of, run_checks, run_metadata, vidgen_subprocess
-from vidgen_core.batches import BatchDB, BatchRecord, check_rows
-from vidgen_core.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
-from vidgen_core.costs import music_hold, music_price
-from vidgen_core.ledger import Ledger
-from vidgen_core.media.probe import probe
-from vidgen_core.models import ChunkSet, Phase
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import CallState, RequestDB
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.domain.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.domain.costs import music_hold, music_price
+from vidgen_core.domain.models import ChunkSet, Phase
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import CallState, RequestDB
+from vidgen_core.pipeline.batches import BatchDB, BatchRecord, check_rows
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
-from vidgen_core.storage import VideoKeys
 from vidgen_dagster.execute import failure_message
 from vidgen_dagster.partitions import videos
 

@@ -17,10 +17,10 @@ from dagster._core.storage.tags import PARTITION_NAME_TAG, WILL_RETRY_TAG
 from dagster._utils.error import SerializableErrorInfo
 
 from tests.support import instance_at, launch, tick
-from vidgen_core.errors import ProviderError
-from vidgen_core.planning.local import LocalPlanner
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB, RequestRecord, Status, Trouble
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.domain.errors import ProviderError
+from vidgen_core.persistence.records import RequestDB, RequestRecord, Status, Trouble
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.execute import run_video
 from vidgen_dagster.failures import INTERRUPTED

@@ -26,11 +26,11 @@ import yaml
 from celery import Celery
 
 from tests.support import temp_database, wait
-from vidgen_core.batches import BatchDB, BatchRecord, check_rows
-from vidgen_core.media.probe import probe
-from vidgen_core.records import RequestDB
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.persistence.records import RequestDB
+from vidgen_core.pipeline.batches import BatchDB, BatchRecord, check_rows
 from vidgen_core.settings import Settings
-from vidgen_core.storage import VideoKeys
 from vidgen_dagster.instance import configure_pools
 from vidgen_dagster.partitions import videos
 

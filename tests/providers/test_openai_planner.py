@@ -7,14 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.fakes.openai_server import QUOTA, FakeOpenAI
-from vidgen_core.calls import CallCache
-from vidgen_core.catalog import LLM_MODELS
-from vidgen_core.costs import estimate, estimate_request
-from vidgen_core.errors import ProviderError
-from vidgen_core.ledger import Ledger
-from vidgen_core.models import Section, product_name
-from vidgen_core.phases import make_plan
-from vidgen_core.planning.openai_planner import (
+from vidgen_core.adapters.openai import (
     MIN_BEAT_S,
     NO_PRODUCT_NOTE,
     OpenAIPlanner,
@@ -23,12 +16,19 @@ from vidgen_core.planning.openai_planner import (
     max_beats,
     to_spec,
 )
-from vidgen_core.planning.prompt import PromptReading
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import CallState, RequestDB
+from vidgen_core.adapters.storage import LocalStore, VideoKeys
+from vidgen_core.domain.catalog import LLM_MODELS
+from vidgen_core.domain.costs import estimate, estimate_request
+from vidgen_core.domain.errors import ProviderError
+from vidgen_core.domain.models import Section, product_name
+from vidgen_core.domain.prompt import PromptReading
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import CallState, RequestDB
+from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.phases import make_plan
+from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.videos import describe
 from vidgen_core.settings import Settings
-from vidgen_core.storage import LocalStore, VideoKeys
-from vidgen_core.videos import describe
 from vidgen_dagster.cli import _show
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)

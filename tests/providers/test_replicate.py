@@ -9,13 +9,13 @@ import pytest
 from PIL import Image
 
 from tests.fakes.replicate_server import MUSICGEN_VERSION, TRANSIENT, FakeReplicate
-from vidgen_core.catalog import IMAGE_MODELS, MUSIC_MODELS, VIDEO_MODELS
-from vidgen_core.errors import ProviderError
-from vidgen_core.media.probe import probe
-from vidgen_core.models import Camera
-from vidgen_core.providers.ports import ClipJob, MusicJob
-from vidgen_core.providers.replicate_media import ReplicateMusicGenerator, ReplicateVideoGenerator
-from vidgen_core.providers.replicate_runner import ReplicateRunner
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.replicate.media import ReplicateMusicGenerator, ReplicateVideoGenerator
+from vidgen_core.adapters.replicate.runner import ReplicateRunner
+from vidgen_core.domain.catalog import IMAGE_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.domain.errors import ProviderError
+from vidgen_core.domain.models import Camera
+from vidgen_core.domain.ports import ClipJob, MusicJob
 from vidgen_core.settings import Settings
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support import SERVICE_HEADERS, SERVICE_USER, Service, wait
-from vidgen_core.media.probe import probe
+from vidgen_core.adapters.ffmpeg.probe import probe
 
 pytestmark = pytest.mark.slow  # the whole service in subprocesses
 

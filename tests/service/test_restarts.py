@@ -23,8 +23,8 @@ from tests.dagster.test_beats import charged, journaled
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
 from tests.support import SERVICE_HEADERS, SERVICE_KEY, SERVICE_USER, Service, instance_at, wait
-from vidgen_core.ledger import Ledger
-from vidgen_core.records import CallState, RequestDB, Status
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import CallState, RequestDB, Status
 from vidgen_core.settings import Settings
 from vidgen_dagster.runs import PID_TAG
 

@@ -12,7 +12,7 @@ from dagster import DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 
 from tests.support import RUNS_BY_REQUEST, SERVICE_USER, Service, wait
-from vidgen_core.media.probe import probe
+from vidgen_core.adapters.ffmpeg.probe import probe
 
 pytestmark = pytest.mark.slow  # the whole service in subprocesses
 

@@ -10,15 +10,15 @@ import httpx
 import pytest
 
 from tests.support import delivered_by_hand, execute
-from vidgen_core.errors import NotFound
-from vidgen_core.ledger import Ledger
-from vidgen_core.media.probe import probe
-from vidgen_core.planning.requests import build_request
-from vidgen_core.records import RequestDB
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.storage import VideoKeys, open_store
+from vidgen_core.adapters.storage.s3 import S3Store
+from vidgen_core.domain.errors import NotFound
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.records import RequestDB
+from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.videos import describe
 from vidgen_core.settings import Settings
-from vidgen_core.storage import VideoKeys, open_store
-from vidgen_core.storage.s3 import S3Store
-from vidgen_core.videos import describe
 from vidgen_dagster.partitions import videos
 
 

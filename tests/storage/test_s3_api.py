@@ -14,7 +14,7 @@ from PIL import Image
 
 from api.app import create_app
 from tests.support import run_pending
-from vidgen_core.media.probe import probe
+from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.settings import Settings
 
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from tests.support import metadata_of, run_checks, submit_and_execute
+from vidgen_core.adapters.storage import VideoKeys, open_store
+from vidgen_core.adapters.storage.s3 import S3Store
 from vidgen_core.settings import Settings
-from vidgen_core.storage import VideoKeys, open_store
-from vidgen_core.storage.s3 import S3Store
 
 TYPES = {
     "u/videos/v/final.mp4": "video/mp4",

@@ -1,0 +1,142 @@
+"""Replicate adapters: FLUX storyboard images, image-to-video chunks and MusicGen, priced on what came back."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.replicate.runner import PROVIDER, ReplicateRunner
+from vidgen_core.domain.catalog import image_model, music_model, video_model
+from vidgen_core.domain.errors import ProviderError
+from vidgen_core.domain.models import CostLine, Phase
+from vidgen_core.domain.ports import ClipJob, Generated, ImageJob, Journal, MusicJob
+
+
+class _NoJournal:
+    """Used when a caller keeps no journal: every call creates a prediction."""
+
+    def load(self) -> None:
+        return None
+
+    def save(self, record: dict) -> None:
+        return None
+
+
+def _journal(journal: Journal | None) -> Journal:
+    return journal if journal is not None else _NoJournal()
+
+
+class ReplicateImageGenerator:
+    """Storyboard frames from FLUX; cost per output image."""
+
+    provider = PROVIDER
+
+    def __init__(self, runner: ReplicateRunner, model: str) -> None:
+        self.runner, self.model = runner, image_model(model)
+
+    def generate(self, job: ImageJob, out: Path) -> Generated:
+        item = f"storyboard beat {job.beat.index}"
+        done = self.runner.run(
+            self.model.provider_id,
+            self.model.inputs(job.prompt, job.aspect, job.seed),
+            {},
+            model=self.model.name,
+            item=item,
+            journal=_journal(job.journal),
+        )
+        try:
+            with Image.open(io.BytesIO(done.outputs[0])) as img:
+                img.convert("RGB").save(out, format="PNG")
+        except OSError as exc:
+            raise ProviderError(PROVIDER, self.model.name, f"the output is not an image: {exc}", item) from None
+        count = int(done.metrics.get("image_output_count") or len(done.outputs))
+        cost = CostLine(
+            phase=Phase.STORYBOARD,
+            provider=PROVIDER,
+            model=self.model.name,
+            item=f"beat_{job.beat.index:02d}",
+            quantity=count,
+            unit="image",
+            usd=round(count * self.model.usd_per_image, 6),
+        )
+        return Generated(path=out, provider=PROVIDER, model=self.model.name, costs=[cost])
+
+
+class ReplicateVideoGenerator:
+    """Image-to-video clips; cost per second of the clip actually returned (measured with ffprobe)."""
+
+    provider = PROVIDER
+
+    def __init__(self, runner: ReplicateRunner) -> None:
+        self.runner = runner
+
+    def generate(self, job: ClipJob, out: Path) -> Generated:
+        model = video_model(job.model)
+        inputs = model.inputs(job.prompt, None, job.clip_s, job.aspect)
+        inputs.pop(model.image_input)
+        done = self.runner.run(
+            model.provider_id,
+            inputs,
+            {model.image_input: job.first_frame},
+            model=model.name,
+            item=job.item,
+            journal=_journal(job.journal),
+        )
+        out.write_bytes(done.outputs[0])
+        try:
+            seconds = probe(out).duration_s
+        except Exception as exc:
+            raise ProviderError(PROVIDER, model.name, f"the output is not a video: {exc}", job.item) from None
+        cost = CostLine(
+            phase=Phase.VIDEO_CHUNKS,
+            provider=PROVIDER,
+            model=model.name,
+            item=job.item,
+            quantity=round(seconds, 3),
+            unit="second",
+            usd=model.clip_cost(seconds),
+        )
+        return Generated(path=out, provider=PROVIDER, model=model.name, costs=[cost])
+
+
+class ReplicateMusicGenerator:
+    """MusicGen, run by version; cost from the prediction's measured GPU time."""
+
+    provider = PROVIDER
+
+    def __init__(self, runner: ReplicateRunner, model: str) -> None:
+        self.runner, self.model = runner, music_model(model)
+
+    def generate(self, job: MusicJob, out: Path) -> Generated:
+        owner_name, version = self.model.provider_id.split(":", 1)
+        self.runner.check_version(owner_name, version, self.model.name)
+        done = self.runner.run(
+            self.model.provider_id,
+            self.model.inputs(job.prompt, job.duration_s, job.seed),
+            {},
+            model=self.model.name,
+            item="music",
+            journal=_journal(job.journal),
+            bill=self._failed,
+        )
+        out.write_bytes(done.outputs[0])
+        cost = self._gpu_time(float(done.metrics.get("predict_time") or 0.0))
+        return Generated(path=out, provider=PROVIDER, model=self.model.name, costs=[*done.failed_costs, cost])
+
+    def _failed(self, metrics: dict) -> CostLine | None:
+        """A failed prediction's GPU time, billed as a successful one's is; None if it never ran."""
+        return None if metrics.get("predict_time") is None else self._gpu_time(float(metrics["predict_time"]))
+
+    def _gpu_time(self, gpu_s: float) -> CostLine:
+        return CostLine(
+            phase=Phase.MUSIC,
+            provider=PROVIDER,
+            model=self.model.name,
+            item="music",
+            quantity=gpu_s,
+            unit="gpu_second",
+            usd=self.model.cost(gpu_s),
+        )

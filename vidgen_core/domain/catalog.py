@@ -1,0 +1,283 @@
+"""The model catalog: the one place for model facts (ids, clip durations, fps, resolutions, audio, prices).
+
+Prices are USD and come from ``shared/reference/providers.md``; they drift, so they live only here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from vidgen_core.domain.errors import InvalidRequest
+
+Aspect = Literal["16:9", "9:16", "1:1"]
+ASPECTS: tuple[Aspect, ...] = ("16:9", "9:16", "1:1")
+M = TypeVar("M")
+
+
+class Kind(StrEnum):
+    VIDEO = "video"
+    IMAGE = "image"
+    MUSIC = "music"
+    LLM = "llm"
+
+
+def frame_size(short_side: int, aspect: Aspect) -> tuple[int, int]:
+    """Width and height (both even) for a resolution's short side and an aspect ratio."""
+    num, den = (int(p) for p in aspect.split(":"))
+    long_side = round(short_side * max(num, den) / min(num, den) / 2) * 2
+    return (long_side, short_side) if num >= den else (short_side, long_side)
+
+
+class VideoModel(BaseModel, frozen=True):
+    """An image-to-video model."""
+
+    name: str
+    provider: str
+    provider_id: str
+    clip_durations_s: tuple[int, ...]
+    fps: int
+    resolution: str = Field(description="Resolution label used by default, e.g. '512p'.")
+    short_side: int
+    native_audio: bool = False
+    usd_per_second: float = 0.0
+    image_input: str = Field(default="first_frame_image", description="Provider input naming the start frame.")
+    aspect_input: str | None = Field(default=None, description="Provider input for the aspect ratio, if any.")
+    aspects: tuple[Aspect, ...] = ASPECTS
+    fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    def inputs(self, prompt: str, image: object, clip_s: int, aspect: Aspect) -> dict[str, object]:
+        """The provider's input for one clip, with this model's own input names."""
+        payload: dict[str, object] = {"prompt": prompt, self.image_input: image, "duration": clip_s}
+        if self.aspect_input:
+            payload[self.aspect_input] = aspect
+        return payload | self.fixed_inputs
+
+    def size(self, aspect: Aspect) -> tuple[int, int]:
+        """Output frame size for an aspect ratio."""
+        return frame_size(self.short_side, aspect)
+
+    def clip_cost(self, seconds: float) -> float:
+        """Price of one clip of the given (measured) length."""
+        return round(self.usd_per_second * seconds, 6)
+
+
+class ImageModel(BaseModel, frozen=True):
+    """A text-to-image model."""
+
+    name: str
+    provider: str
+    provider_id: str
+    usd_per_image: float = 0.0
+    short_side: int = 768
+    fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    def inputs(self, prompt: str, aspect: Aspect, seed: int) -> dict[str, object]:
+        return {"prompt": prompt, "aspect_ratio": aspect, "seed": seed} | self.fixed_inputs
+
+
+class MusicModel(BaseModel, frozen=True):
+    """A text-to-music model, billed by GPU time."""
+
+    name: str
+    provider: str
+    provider_id: str
+    usd_per_gpu_second: float = 0.0
+    est_gpu_seconds_per_audio_second: float = 0.0
+    # Budgets hold this much GPU time per call while it runs: GPU time is only known afterwards, and calls made at the
+    # same time must not pass a cap between them (the seed sees music take up to about 2 minutes).
+    hold_gpu_seconds: float = 150.0
+    max_duration_s: int = 300
+    fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    def inputs(self, prompt: str, duration_s: float, seed: int) -> dict[str, object]:
+        return {"prompt": prompt, "duration": max(1, round(duration_s)), "seed": seed} | self.fixed_inputs
+
+    def cost(self, predict_time_s: float) -> float:
+        """Price of one prediction from its measured GPU time."""
+        return round(predict_time_s * self.usd_per_gpu_second, 6)
+
+    sample_rate_hz: int = 48_000
+
+
+class LLMModel(BaseModel, frozen=True):
+    """A planning LLM; prices are USD per million tokens."""
+
+    name: str
+    provider: str
+    usd_per_m_input: float
+    usd_per_m_cached_input: float
+    usd_per_m_output: float
+
+    def cost(self, input_tokens: int, cached_tokens: int, output_tokens: int) -> float:
+        """Price of one call from its token usage."""
+        uncached = max(input_tokens - cached_tokens, 0)
+        usd = (
+            uncached * self.usd_per_m_input
+            + cached_tokens * self.usd_per_m_cached_input
+            + output_tokens * self.usd_per_m_output
+        )
+        return round(usd / 1e6, 6)
+
+
+VIDEO_MODELS: dict[str, VideoModel] = {
+    m.name: m
+    for m in (
+        VideoModel(
+            name="hailuo-02-fast",
+            provider="replicate",
+            provider_id="minimax/hailuo-02-fast",
+            clip_durations_s=(6, 10),
+            fps=25,
+            resolution="512p",
+            short_side=512,
+            usd_per_second=0.0166,
+        ),
+        VideoModel(
+            name="hailuo-02",
+            provider="replicate",
+            provider_id="minimax/hailuo-02",
+            clip_durations_s=(6, 10),
+            fps=25,
+            resolution="768p",
+            short_side=768,
+            usd_per_second=0.045,
+            fixed_inputs={"resolution": "768p"},
+        ),
+        VideoModel(
+            name="veo-3-fast",
+            provider="replicate",
+            provider_id="google/veo-3-fast",
+            clip_durations_s=(4, 6, 8),
+            fps=24,
+            resolution="720p",
+            short_side=720,
+            native_audio=True,
+            usd_per_second=0.15,
+            image_input="image",
+            aspect_input="aspect_ratio",
+            aspects=("16:9", "9:16"),
+            fixed_inputs={"resolution": "720p", "generate_audio": True},
+        ),
+        VideoModel(
+            name="kling-v2.1",
+            provider="replicate",
+            provider_id="kwaivgi/kling-v2.1",
+            clip_durations_s=(5, 10),
+            fps=24,
+            resolution="720p",
+            short_side=720,
+            usd_per_second=0.05,
+            image_input="start_image",
+            fixed_inputs={"mode": "standard"},
+        ),
+    )
+}
+
+IMAGE_MODELS: dict[str, ImageModel] = {
+    m.name: m
+    for m in (
+        ImageModel(
+            name="flux-dev",
+            provider="replicate",
+            provider_id="black-forest-labs/flux-dev",
+            usd_per_image=0.025,
+            fixed_inputs={"num_outputs": 1, "output_format": "png", "go_fast": True},
+        ),
+        ImageModel(
+            name="flux-schnell",
+            provider="replicate",
+            provider_id="black-forest-labs/flux-schnell",
+            usd_per_image=0.003,
+            fixed_inputs={"num_outputs": 1, "output_format": "png"},
+        ),
+    )
+}
+
+MUSIC_MODELS: dict[str, MusicModel] = {
+    m.name: m
+    for m in (
+        MusicModel(
+            name="musicgen",
+            provider="replicate",
+            provider_id="meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb",
+            usd_per_gpu_second=0.0014,
+            est_gpu_seconds_per_audio_second=2.0,
+            max_duration_s=300,
+            sample_rate_hz=32_000,
+            fixed_inputs={
+                "model_version": "stereo-melody-large",
+                "output_format": "wav",
+                "normalization_strategy": "loudness",
+            },
+        ),
+    )
+}
+
+LLM_MODELS: dict[str, LLMModel] = {
+    m.name: m
+    for m in (
+        LLMModel(
+            name="gpt-4o", provider="openai", usd_per_m_input=2.50, usd_per_m_cached_input=1.25, usd_per_m_output=10.00
+        ),
+        LLMModel(
+            name="gpt-4.1-mini",
+            provider="openai",
+            usd_per_m_input=0.40,
+            usd_per_m_cached_input=0.10,
+            usd_per_m_output=1.60,
+        ),
+        LLMModel(
+            name="gpt-5-mini",
+            provider="openai",
+            usd_per_m_input=0.25,
+            usd_per_m_cached_input=0.025,
+            usd_per_m_output=2.00,
+        ),
+    )
+}
+
+# The offline renderers. They cost nothing and imitate whichever catalog model the spec names.
+LOCAL_PROVIDER = "local"
+LOCAL_MODELS: dict[Kind, str] = {
+    Kind.LLM: "local-planner",
+    Kind.IMAGE: "local-storyboard",
+    Kind.VIDEO: "local-motion",
+    Kind.MUSIC: "local-synth",
+}
+
+
+def _lookup(table: dict[str, M], kind: str, name: str) -> M:
+    try:
+        return table[name]
+    except KeyError:
+        raise InvalidRequest(f"unknown {kind} model {name!r}; choose one of: {', '.join(table)}") from None
+
+
+def video_model(name: str) -> VideoModel:
+    """Look up a video model by name, with a message listing the known ones."""
+    return _lookup(VIDEO_MODELS, "video", name)
+
+
+def image_model(name: str) -> ImageModel:
+    """Look up an image model by name."""
+    return _lookup(IMAGE_MODELS, "image", name)
+
+
+def music_model(name: str) -> MusicModel:
+    """Look up a music model by name."""
+    return _lookup(MUSIC_MODELS, "music", name)
+
+
+def llm_model(name: str) -> LLMModel:
+    """Look up a planning LLM by name."""
+    return _lookup(LLM_MODELS, "LLM", name)
+
+
+def check_aspect(aspect: str) -> Aspect:
+    """Validate an aspect ratio string."""
+    if aspect not in ASPECTS:
+        raise InvalidRequest(f"unknown aspect ratio {aspect!r}; choose one of: {', '.join(ASPECTS)}")
+    return aspect  # type: ignore[return-value]

@@ -1,0 +1,103 @@
+"""Cost accounting from the catalog: list prices of a spec on the real models, and estimates of what a request
+will spend with the providers it asked for (local renderers are free)."""
+
+from __future__ import annotations
+
+from vidgen_core.domain.catalog import LLM_MODELS, image_model, music_model, video_model
+from vidgen_core.domain.chunking import clips_for, plan_chunks
+from vidgen_core.domain.compose import compose_beats, spec_seed
+from vidgen_core.domain.errors import InvalidRequest
+from vidgen_core.domain.models import GenerationRequest, Phase, VideoSpec
+from vidgen_core.domain.prompt import read_prompt
+
+# A spec call is about 1.5k input and 1k output tokens (providers.md); used only for estimates.
+PLAN_TOKENS_IN, PLAN_TOKENS_OUT = 1500, 1000
+DEFAULT_LLM = "gpt-4o"
+FREE = "local"
+
+
+def plan_price(llm: str = DEFAULT_LLM) -> float:
+    return LLM_MODELS[llm].cost(PLAN_TOKENS_IN, 0, PLAN_TOKENS_OUT) if llm in LLM_MODELS else 0.0
+
+
+def image_price(model: str) -> float:
+    return image_model(model).usd_per_image
+
+
+def clip_price(model: str, clip_s: float) -> float:
+    return video_model(model).clip_cost(clip_s)
+
+
+def music_price(model: str, duration_s: float) -> float:
+    music = music_model(model)
+    return round(duration_s * music.est_gpu_seconds_per_audio_second * music.usd_per_gpu_second, 6)
+
+
+def music_hold(model: str, duration_s: float) -> float:
+    """What a music call holds of a budget while it runs: the most its GPU time is expected to cost."""
+    music = music_model(model)
+    return max(music_price(model, duration_s), round(music.hold_gpu_seconds * music.usd_per_gpu_second, 6))
+
+
+def _prices(beat_seconds: list[int], video_name: str, image_name: str, music_name: str) -> dict[Phase, float]:
+    video = video_model(video_name)
+    allowed = tuple(sorted(set(video.clip_durations_s)))
+    clip_seconds = sum(sum(clips_for(seconds, allowed)) for seconds in beat_seconds)
+    return {
+        Phase.VIDEO_SPEC: plan_price(),
+        Phase.STORYBOARD: round(len(beat_seconds) * image_price(image_name), 6),
+        Phase.VIDEO_CHUNKS: video.clip_cost(clip_seconds),
+        Phase.MUSIC: 0.0 if video.native_audio else music_price(music_name, sum(beat_seconds)),
+    }
+
+
+def list_price(spec: VideoSpec) -> dict[Phase, float]:
+    """What each paid phase of this spec would cost on the real models it names, in USD."""
+    return _prices([b.duration_s for b in spec.beats], spec.video_model, spec.image_model, spec.music_model)
+
+
+def _with_providers(prices: dict[Phase, float], request: GenerationRequest, llm: str) -> dict[Phase, float]:
+    media_free = request.media == FREE
+    return {
+        phase: (
+            (0.0 if request.planner == FREE else plan_price(llm))
+            if phase == Phase.VIDEO_SPEC
+            else (0.0 if media_free else usd)
+        )
+        for phase, usd in prices.items()
+    }
+
+
+def estimate(spec: VideoSpec, request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict[Phase, float]:
+    """What this spec will spend with the request's providers: list prices, with local renderers at zero."""
+    return _with_providers(list_price(spec), request, llm)
+
+
+def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict[Phase, float]:
+    """What a request will spend, before anything is planned: priced on the beats the offline rules would lay out."""
+    reading = read_prompt(request.prompt)
+    beats = compose_beats(request.duration_s, reading.category, reading.archetype, spec_seed(request))
+    prices = _prices([seconds for _, seconds in beats], request.video_model, request.image_model, request.music_model)
+    return _with_providers(prices, request, llm)
+
+
+def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int) -> float:
+    """What regenerating one beat spends: one image and that beat's clips."""
+    if request.media == FREE:
+        return 0.0
+    video = video_model(spec.video_model)
+    clips = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
+    return round(image_price(spec.image_model) + video.clip_cost(sum(clips)), 6)
+
+
+def check_request_budget(request: GenerationRequest) -> float:
+    """The request's estimate, if its budget covers it; else InvalidRequest naming both (nothing is spent)."""
+    total = round(sum(estimate_request(request).values()), 4)
+    cap = request.max_cost_usd
+    if cap is not None and total > cap + 1e-9:
+        raise InvalidRequest(
+            f"this video is estimated at ${total:.4f}, over its budget of ${cap:.4f}; "
+            "raise max_cost_usd (--max-cost) or choose cheaper models",
+            "max_cost_usd",
+        )
+    return total

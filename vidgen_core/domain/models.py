@@ -1,0 +1,309 @@
+"""Domain models shared by every layer: requests, specs, and the manifests each phase produces."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+
+from vidgen_core.domain.catalog import Aspect
+
+
+class Section(StrEnum):
+    OPENING = "opening"
+    PRODUCT = "product"
+    DYNAMIC = "dynamic"
+    CLOSING = "closing"
+
+
+class Energy(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Camera(StrEnum):
+    """Camera movements the beats ask for; every renderer must honour them."""
+
+    STATIC = "static"
+    DOLLY_IN = "dolly_in"
+    PUSH_IN = "push_in"
+    PAN_LEFT = "pan_left"
+    PAN_RIGHT = "pan_right"
+    TILT_UP = "tilt_up"
+    TILT_DOWN = "tilt_down"
+    ORBIT = "orbit"
+    TRACKING = "tracking"
+    CRANE_UP = "crane_up"
+
+
+class Phase(StrEnum):
+    """The pipeline's phases, each named for its asset: progress, costs, the ledger and the API use these names."""
+
+    VIDEO_SPEC = "video_spec"
+    STORYBOARD = "storyboard"
+    MUSIC = "music"
+    VIDEO_CHUNKS = "video_chunks"
+    STITCHED_VIDEO = "stitched_video"
+    FINAL_VIDEO = "final_video"
+
+
+class CostLine(BaseModel, frozen=True):
+    """One priced unit of work: what was bought, from whom, how much, for how many dollars."""
+
+    phase: Phase
+    provider: str
+    model: str
+    item: str
+    quantity: float
+    unit: str
+    usd: float
+
+
+def total_usd(lines: list[CostLine]) -> float:
+    """Sum of a list of cost lines, rounded to a hundredth of a cent."""
+    return round(float(sum(line.usd for line in lines)), 4)
+
+
+USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # a storage prefix: no slashes, no dots first
+
+
+STORED = "stored"  # the validation context key of a record read back from the database
+
+
+def stored_cap(value: Any, info: ValidationInfo) -> Any:
+    """A spending cap read back as inf was stored, before caps had to be finite, from 1e309 meaning "no cap": it is
+    read as None (a record read with context {STORED: True}). A new infinite cap is still refused."""
+    stored = bool(info.context and info.context.get(STORED))
+    return None if stored and isinstance(value, float) and not math.isfinite(value) else value
+
+
+class GenerationRequest(BaseModel):
+    """What a user asked for, with duration and aspect already resolved (from flags or the prompt)."""
+
+    video_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
+    request_id: str = Field(default="", pattern=r"^(req-[a-z0-9]{12,32})?$")
+    user_id: str = Field(pattern=USER_ID_PATTERN)
+    prompt: str
+    title: str = ""
+    description: str = ""
+    reference_assets: list[str] = Field(default_factory=list, description="Ids of images the user uploaded.")
+    duration_s: int
+    aspect_ratio: Aspect
+    video_model: str
+    image_model: str
+    music_model: str
+    planner: Literal["local", "openai"] = "local"
+    media: Literal["local", "replicate"] = "local"
+    max_cost_usd: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Spending cap for this video; None: no cap."
+    )
+    batch_id: str | None = Field(default=None, description="The batch the video came in, if any.")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("max_cost_usd", mode="before")
+    @classmethod
+    def _stored_infinity(cls, value: Any, info: ValidationInfo) -> Any:
+        return stored_cap(value, info)
+
+    def plan_inputs(self) -> dict[str, object]:
+        """What the plan depends on (not when or under which request id it was asked, its budget or batch)."""
+        return self.model_dump(mode="json", exclude={"request_id", "created_at", "max_cost_usd", "batch_id"})
+
+
+class Take(BaseModel):
+    """One version of a beat. Take 0 is the plan's; each regeneration adds one, optionally with new prompts."""
+
+    beat_index: int = Field(ge=0)
+    take: int = Field(ge=0)
+    image_prompt: str | None = None
+    motion_prompt: str | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class SpecBeat(BaseModel):
+    """One beat of the ad, placed on the timeline."""
+
+    index: int = Field(ge=0)
+    beat_id: str
+    name: str
+    section: Section
+    start_s: int = Field(ge=0)
+    duration_s: int = Field(gt=0)
+    shot_type: str
+    camera: Camera
+    energy: Energy
+    image_prompt: str
+    motion_prompt: str
+    take: int = Field(default=0, ge=0, description="Which take of this beat the spec asks for.")
+
+    @property
+    def end_s(self) -> int:
+        return self.start_s + self.duration_s
+
+
+def product_name(brand: str, product: str) -> str:
+    """Brand and product as one name, as prompts say it ("Ferngully organic oat milk"); '' when both are empty."""
+    return " ".join(part for part in (brand.strip(), product.strip()) if part)
+
+
+class VideoSpec(BaseModel):
+    """The plan for one video: what to show, how it sounds, and which models make it."""
+
+    video_id: str
+    user_id: str
+    prompt: str
+    title: str
+    brand: str = ""  # who makes it ("Ferngully"); "" when the prompt names none (and in specs stored before brands)
+    product: str  # what is advertised ("organic oat milk"); "" when only a brand is named
+    category: str
+    style: str
+    music_mood: str
+    archetype: str
+    duration_s: int
+    aspect_ratio: Aspect
+    video_model: str
+    image_model: str
+    music_model: str
+    seed: int
+    beats: list[SpecBeat] = Field(min_length=1)
+    plan_notes: list[str] = Field(
+        default_factory=list, description="Repairs the planner made to the plan, and its warnings (no product named)."
+    )
+
+    @property
+    def name(self) -> str:
+        return product_name(self.brand, self.product)
+
+    def with_takes(self, takes: list[Take]) -> VideoSpec:
+        """This plan with each beat's current take (and its prompts, where the take gave new ones)."""
+        beats = []
+        for beat in self.beats:
+            take = next((t for t in takes if t.beat_index == beat.index), None)
+            if take is None:
+                beats.append(beat)
+                continue
+            beats.append(
+                beat.model_copy(
+                    update={
+                        "take": take.take,
+                        "image_prompt": take.image_prompt or beat.image_prompt,
+                        "motion_prompt": take.motion_prompt or beat.motion_prompt,
+                    }
+                )
+            )
+        return self.model_copy(update={"beats": beats})
+
+    @model_validator(mode="after")
+    def _timeline_is_exact(self) -> VideoSpec:
+        start = 0
+        for i, beat in enumerate(self.beats):
+            if beat.index != i or beat.start_s != start:
+                raise ValueError(f"beat {i} must start at {start}s with index {i}")
+            start += beat.duration_s
+        if start != self.duration_s:
+            raise ValueError(f"beats sum to {start}s but the video is {self.duration_s}s")
+        return self
+
+
+class ChunkPlan(BaseModel, frozen=True):
+    """One image-to-video call: which beat, how long a clip, and where its first frame comes from."""
+
+    index: int
+    beat_index: int
+    part: int = Field(ge=0, description="Position of this chunk within its beat (0: from the storyboard).")
+    clip_s: int
+    use_s: float = Field(description="Seconds of this clip kept in the stitched video.")
+    source: str = Field(pattern=r"^(storyboard|previous_chunk)$")
+
+    @field_validator("use_s")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("a chunk must contribute some footage")
+        return v
+
+
+class StoryboardImage(BaseModel):
+    beat_index: int
+    take: int = 0
+    key: str
+    cache_key: str = ""
+    width: int
+    height: int
+    prompt: str
+    reused: bool = False
+    costs: list[CostLine] = Field(
+        default_factory=list, description="What this output cost in this run (none if reused)."
+    )
+
+    @property
+    def cost_usd(self) -> float:
+        return total_usd(self.costs)
+
+
+class Storyboard(BaseModel):
+    """Manifest of the storyboard phase: one image per beat."""
+
+    images: list[StoryboardImage]
+    costs: list[CostLine] = []
+
+
+class Chunk(BaseModel):
+    plan: ChunkPlan
+    take: int = 0
+    key: str
+    cache_key: str = ""
+    last_frame_key: str
+    first_frame_key: str
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    reused: bool = False
+    costs: list[CostLine] = Field(
+        default_factory=list, description="What this output cost in this run (none if reused)."
+    )
+
+    @property
+    def cost_usd(self) -> float:
+        return total_usd(self.costs)
+
+
+class ChunkSet(BaseModel):
+    """Manifest of the chunk phase: every generated clip, in timeline order."""
+
+    chunks: list[Chunk]
+    costs: list[CostLine] = []
+
+
+class MusicTrack(BaseModel):
+    """Manifest of the music phase. ``key`` is None when the video model brings its own audio."""
+
+    key: str | None
+    duration_s: float
+    mood: str
+    skipped: bool = False
+    reason: str = ""
+    cache_key: str = ""
+    reused: bool = False
+    costs: list[CostLine] = []
+
+
+class RenderedVideo(BaseModel):
+    """Manifest of a stitched or final video."""
+
+    key: str
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    size_bytes: int
+    mode: str = ""
+    loudness_lufs: float | None = None
+    costs: list[CostLine] = []

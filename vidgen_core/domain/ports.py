@@ -1,0 +1,97 @@
+"""Ports every provider adapter implements: planner, image, video and music generators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from vidgen_core.domain.catalog import Aspect
+from vidgen_core.domain.models import Camera, CostLine, GenerationRequest, SpecBeat, VideoSpec
+
+
+class Journal(Protocol):
+    """Remembers the paid call behind one output, so a retried step resumes it instead of paying again."""
+
+    def load(self) -> dict[str, Any] | None: ...
+    def save(self, record: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    spec: VideoSpec
+    costs: list[CostLine]
+
+
+@dataclass(frozen=True)
+class ImageJob:
+    """One storyboard frame. ``beat`` and ``spec`` let local renderers draw; remote models use the prompt."""
+
+    prompt: str
+    aspect: Aspect
+    width: int
+    height: int
+    seed: int
+    spec: VideoSpec
+    beat: SpecBeat
+    journal: Journal | None = None
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """One image-to-video call: the first frame, what should move, and how long a clip to ask for."""
+
+    first_frame: Path
+    prompt: str
+    camera: Camera
+    clip_s: int
+    model: str
+    aspect: Aspect
+    seed: int
+    item: str
+    journal: Journal | None = None
+
+
+@dataclass(frozen=True)
+class MusicJob:
+    prompt: str
+    mood: str
+    duration_s: float
+    seed: int
+    model: str
+    journal: Journal | None = None
+
+
+@dataclass
+class Generated:
+    """What a generator made: the file it wrote and what it cost."""
+
+    path: Path
+    provider: str
+    model: str
+    costs: list[CostLine] = field(default_factory=list)
+
+
+class Planner(Protocol):
+    provider: str
+    model: str
+
+    def plan(self, request: GenerationRequest) -> PlanResult: ...
+
+
+class ImageGenerator(Protocol):
+    provider: str
+
+    def generate(self, job: ImageJob, out: Path) -> Generated: ...
+
+
+class VideoGenerator(Protocol):
+    provider: str
+
+    def generate(self, job: ClipJob, out: Path) -> Generated: ...
+
+
+class MusicGenerator(Protocol):
+    provider: str
+
+    def generate(self, job: MusicJob, out: Path) -> Generated: ...

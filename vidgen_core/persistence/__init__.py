@@ -1,0 +1,1 @@
+"""Persistence: one SQL table per module (SQLite in the vidgen home, Postgres in deployment)."""

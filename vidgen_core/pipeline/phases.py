@@ -1,0 +1,470 @@
+"""The pipeline's phases as plain functions: spec -> storyboard -> chunks -> stitched (+ music) -> final.
+
+Each phase writes its media under the video's keys and returns a manifest. Every provider call goes through the
+video's ``CallCache``: an output whose call (provider, model, inputs, input files, take) was made before is reused,
+so a retry, a re-run or a regeneration pays only for what changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import NamedTuple, TypeVar
+
+from PIL import Image
+
+from vidgen_core.adapters.ffmpeg import ops
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.registry import Providers
+from vidgen_core.adapters.storage import BlobStore, VideoKeys
+from vidgen_core.domain import costs
+from vidgen_core.domain.catalog import frame_size, image_model, music_model, video_model
+from vidgen_core.domain.chunking import plan_chunks
+from vidgen_core.domain.errors import VidgenError
+from vidgen_core.domain.models import (
+    Chunk,
+    ChunkPlan,
+    ChunkSet,
+    GenerationRequest,
+    MusicTrack,
+    Phase,
+    RenderedVideo,
+    SpecBeat,
+    Storyboard,
+    StoryboardImage,
+    VideoSpec,
+)
+from vidgen_core.domain.ports import (
+    ClipJob,
+    ImageGenerator,
+    ImageJob,
+    Journal,
+    MusicJob,
+    PlanResult,
+    VideoGenerator,
+)
+from vidgen_core.domain.progress import Progress, no_progress
+from vidgen_core.persistence.records import plain_error
+from vidgen_core.pipeline import verify
+from vidgen_core.pipeline.calls import Call, CallCache, Made, Outcome
+from vidgen_core.settings import Settings
+
+log = logging.getLogger("vidgen.pipeline")
+T, R = TypeVar("T"), TypeVar("R")
+TAKE_SEED_STEP = 7919  # a new take of a beat draws with another seed, so it really is a new image and clips
+
+
+def keys_for(spec: VideoSpec) -> VideoKeys:
+    return VideoKeys(user_id=spec.user_id, video_id=spec.video_id)
+
+
+class Counter:
+    """Counts finished items of a phase for its progress reports, from any thread."""
+
+    def __init__(self, progress: Progress, phase: Phase, total: int) -> None:
+        self.progress, self.phase, self.total, self.done, self.lock = progress, phase, total, 0, threading.Lock()
+        progress(phase, 0, total)
+
+    def one(self) -> str:
+        """Count one more finished item; returns "k/n" for the log line."""
+        with self.lock:
+            self.done += 1
+            self.progress(self.phase, self.done, self.total)
+            return f"{self.done}/{self.total}"
+
+
+def concurrently(work: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """``work`` on every item, ``workers`` at once, results in item order. Every item is finished (or failed)
+    before the first failure is raised, so what succeeded is kept."""
+    if workers <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="vidgen-call") as pool:
+        futures = [pool.submit(work, item) for item in items]
+        wait(futures)
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        raise failed[0]  # type: ignore[misc]
+    return [f.result() for f in futures]
+
+
+def _reused(outcome: Outcome) -> str:
+    return " (reused)" if outcome.reused else ""
+
+
+def _priced(provider: str, usd: float) -> float:
+    """A call's estimate: its list price, or nothing for the local renderers."""
+    return 0.0 if provider == costs.FREE else usd
+
+
+def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache) -> tuple[VideoSpec, Outcome]:
+    """The plan for a request (takes are applied on top of it) and the plan call's outcome.
+
+    Planning is a cached call: a re-run never plans again unless the request changed (a take does not re-plan).
+    """
+    planner = providers.planner
+    call = Call(
+        phase=Phase.VIDEO_SPEC,
+        item="spec",
+        provider=planner.provider,
+        model=planner.model,
+        inputs=request.plan_inputs(),
+        estimate_usd=_priced(planner.provider, costs.plan_price(planner.model)),
+    )
+
+    def plan(tmp: Path, journal: Journal) -> Made:
+        result: PlanResult = planner.plan(request)
+        out = tmp / "spec.json"
+        out.write_text(result.spec.model_dump_json(indent=2))
+        return Made({"spec.json": out}, result.costs)
+
+    outcome = calls.run(call, plan)
+    spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
+    return spec, outcome
+
+
+def make_storyboard(
+    spec: VideoSpec,
+    store: BlobStore,
+    providers: Providers,
+    calls: CallCache,
+    progress: Progress = no_progress,
+    workers: int = 1,
+) -> Storyboard:
+    """One image per beat (of the beat's current take), ``workers`` at once; ``progress`` hears of each one."""
+    keys, model = keys_for(spec), image_model(spec.image_model)
+    width, height = frame_size(model.short_side, spec.aspect_ratio)
+    done = Counter(progress, Phase.STORYBOARD, len(spec.beats))
+
+    def image(beat: SpecBeat) -> StoryboardImage:
+        seed = spec.seed + beat.index + TAKE_SEED_STEP * beat.take
+        call = Call(
+            phase=Phase.STORYBOARD,
+            item=f"beat_{beat.index:02d}",
+            provider=providers.images.provider,
+            model=model.name,
+            inputs={"prompt": beat.image_prompt, "aspect": spec.aspect_ratio, "size": [width, height], "seed": seed},
+            beat_index=beat.index,
+            take=beat.take,
+            estimate_usd=_priced(providers.images.provider, costs.image_price(model.name)),
+        )
+        outcome = calls.run(call, partial(_draw, providers.images, spec, beat, (width, height), seed))
+        key = keys.storyboard(beat.index)
+        store.copy(outcome.outputs["image.png"], key)
+        count = done.one()
+        log.info("storyboard %s: beat %d take %d%s (%s)", count, beat.index, beat.take, _reused(outcome), key)
+        with Image.open(store.local_path(key)) as img:  # what the model really made
+            actual_w, actual_h = img.size
+        return StoryboardImage(
+            beat_index=beat.index,
+            take=beat.take,
+            key=key,
+            cache_key=outcome.key,
+            width=actual_w,
+            height=actual_h,
+            prompt=beat.image_prompt,
+            reused=outcome.reused,
+            costs=outcome.costs,
+        )
+
+    images = concurrently(image, spec.beats, workers)
+    return Storyboard(images=images, costs=[line for i in images for line in i.costs])
+
+
+def _draw(
+    images: ImageGenerator,
+    spec: VideoSpec,
+    beat: SpecBeat,
+    size: tuple[int, int],
+    seed: int,
+    tmp: Path,
+    journal: Journal,
+) -> Made:
+    job = ImageJob(beat.image_prompt, spec.aspect_ratio, size[0], size[1], seed, spec, beat, journal)
+    made = images.generate(job, tmp / "image.png")
+    ops.conform_image(made.path, spec.aspect_ratio)  # FLUX's 1344x768 is not quite 16:9
+    return Made({"image.png": made.path}, made.costs)
+
+
+def _film(video: VideoGenerator, job: ClipJob, tmp: Path, journal: Journal) -> Made:
+    made = video.generate(dataclasses.replace(job, journal=journal), tmp / "clip.mp4")
+    frame = ops.last_frame(made.path, tmp / "last_frame.png")
+    return Made({"clip.mp4": made.path, "last_frame.png": frame}, made.costs)
+
+
+def make_chunks(
+    spec: VideoSpec,
+    storyboard: Storyboard,
+    store: BlobStore,
+    providers: Providers,
+    calls: CallCache,
+    progress: Progress = no_progress,
+    workers: int = 1,
+) -> ChunkSet:
+    """Image-to-video chunks. Beats run ``workers`` at once; within a beat each chunk continues from the previous
+    one's last frame, so a beat's chunks run in order."""
+    keys, model = keys_for(spec), video_model(spec.video_model)
+    plans = plan_chunks(spec, model.clip_durations_s)
+    done = Counter(progress, Phase.VIDEO_CHUNKS, len(plans))
+
+    def chunk(plan: ChunkPlan, first_key: str) -> Chunk:
+        beat = spec.beats[plan.beat_index]
+        first_frame = store.local_path(first_key)
+        seed = spec.seed + 1000 + plan.index + TAKE_SEED_STEP * beat.take
+        call = Call(
+            phase=Phase.VIDEO_CHUNKS,
+            item=f"chunk_{plan.index:02d}",
+            provider=providers.video.provider,
+            model=model.name,
+            inputs={
+                "prompt": beat.motion_prompt,
+                "camera": beat.camera,
+                "clip_s": plan.clip_s,
+                "aspect": spec.aspect_ratio,
+                "seed": seed,
+            },
+            files={"first_frame": first_frame},
+            beat_index=beat.index,
+            take=beat.take,
+            estimate_usd=_priced(providers.video.provider, costs.clip_price(model.name, plan.clip_s)),
+        )
+        item = f"chunk {plan.index} (beat {beat.index} {beat.beat_id})"
+        job = ClipJob(
+            first_frame, beat.motion_prompt, beat.camera, plan.clip_s, model.name, spec.aspect_ratio, seed, item
+        )
+        outcome = calls.run(call, partial(_film, providers.video, job))
+        key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
+        store.copy(outcome.outputs["clip.mp4"], key)
+        store.copy(outcome.outputs["last_frame.png"], last_key)
+        log.info(
+            "chunk %s: chunk %d, beat %d take %d part %d, %ds clip from %s%s",
+            done.one(),
+            plan.index,
+            beat.index,
+            beat.take,
+            plan.part,
+            plan.clip_s,
+            plan.source.replace("_", " "),
+            _reused(outcome),
+        )
+        info = probe(store.local_path(key))
+        return Chunk(
+            plan=plan,
+            take=beat.take,
+            key=key,
+            cache_key=outcome.key,
+            last_frame_key=last_key,
+            first_frame_key=first_key,
+            duration_s=info.duration_s,
+            width=info.width,
+            height=info.height,
+            fps=info.fps,
+            has_audio=info.has_audio,
+            reused=outcome.reused,
+            costs=outcome.costs,
+        )
+
+    def chain(beat: SpecBeat) -> list[Chunk]:
+        made: list[Chunk] = []
+        for plan in (p for p in plans if p.beat_index == beat.index):
+            first = storyboard.images[beat.index].key if plan.source == "storyboard" else made[-1].last_frame_key
+            made.append(chunk(plan, first))
+        return made
+
+    chunks = [c for beat_chunks in concurrently(chain, spec.beats, workers) for c in beat_chunks]
+    return ChunkSet(chunks=chunks, costs=[line for c in chunks for line in c.costs])
+
+
+def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: CallCache) -> MusicTrack:
+    """A background track for the mood and length; skipped when the video model brings its own audio."""
+    if video_model(spec.video_model).native_audio:
+        log.info("music: skipped, %s makes its own audio", spec.video_model)
+        return MusicTrack(
+            key=None,
+            duration_s=0.0,
+            mood=spec.music_mood,
+            skipped=True,
+            reason=f"{spec.video_model} generates native audio",
+        )
+    keys, model = keys_for(spec), music_model(spec.music_model)
+    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad"
+    call = Call(
+        phase=Phase.MUSIC,
+        item="music",
+        provider=providers.music.provider,
+        model=model.name,
+        inputs={"prompt": prompt, "mood": spec.music_mood, "duration_s": spec.duration_s, "seed": spec.seed},
+        estimate_usd=_priced(providers.music.provider, costs.music_price(model.name, spec.duration_s)),
+        hold_usd=_priced(providers.music.provider, costs.music_hold(model.name, spec.duration_s)),
+    )
+
+    def compose(tmp: Path, journal: Journal) -> Made:
+        job = MusicJob(prompt, spec.music_mood, spec.duration_s, spec.seed, model.name, journal)
+        made = providers.music.generate(job, tmp / "music.wav")
+        return Made({"music.wav": made.path}, made.costs)
+
+    outcome = calls.run(call, compose)
+    store.copy(outcome.outputs["music.wav"], keys.music())
+    info = probe(store.local_path(keys.music()))
+    log.info("music: %.1fs %s track%s", info.duration_s, spec.music_mood, " (reused)" if outcome.reused else "")
+    return MusicTrack(
+        key=keys.music(),
+        duration_s=info.duration_s,
+        mood=spec.music_mood,
+        cache_key=outcome.key,
+        reused=outcome.reused,
+        costs=outcome.costs,
+    )
+
+
+Media = Storyboard | MusicTrack | ChunkSet
+
+
+class Ready(NamedTuple):
+    """A media manifest as soon as it is made, with the ``time.perf_counter()`` at which its phase's work began and
+    its checks, computed once: the storyboard's gate the clips and are reported with it."""
+
+    manifest: Media
+    started: float
+    checks: list[verify.Outcome]
+
+
+@contextmanager
+def named(phase: Phase) -> Iterator[None]:
+    """Name the phase on a vidgen error raised inside it (one step makes several phases)."""
+    try:
+        yield
+    except VidgenError as exc:
+        exc.phase = exc.phase or phase
+        raise
+
+
+def make_media(
+    spec: VideoSpec,
+    store: BlobStore,
+    providers: Providers,
+    calls: CallCache,
+    progress: Progress = no_progress,
+    workers: Callable[[str], int] = lambda _provider: 1,
+) -> Iterator[Ready]:
+    """The storyboard then its chunks, with the music made beside them: the critical path is
+    plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready, with the
+    ``time.perf_counter()`` at which its phase's work began and its checks; what
+    finished is yielded before the first failure is raised, so it is kept. ``workers(provider)`` sets how many
+    calls a phase starts at once (the call cache bounds what is really in flight per provider).
+
+    Progress follows the pictures (storyboard, then chunks); music is reported only once the video waits for it,
+    so the current phase never flips between the two lines of work."""
+    ready: queue.Queue[Ready | None] = queue.Queue()  # None: one of the two lines of work ended
+    lock, ended_lines = threading.Lock(), set[str]()
+
+    def pictures() -> None:
+        started = time.perf_counter()
+        with named(Phase.STORYBOARD):
+            board = make_storyboard(spec, store, providers, calls, progress, workers(providers.images.provider))
+            checks = verify.storyboard_checks(spec, board, store)
+        ready.put(Ready(board, started, checks))
+        with named(Phase.STORYBOARD):
+            check_storyboard(spec, checks)  # the storyboard's checks gate the paid clips
+        started = time.perf_counter()
+        with named(Phase.VIDEO_CHUNKS):
+            chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
+        ready.put(Ready(chunks, started, verify.chunk_checks(spec, chunks)))
+        with lock:
+            ended_lines.add("pictures")
+            if "music" not in ended_lines:
+                progress(Phase.MUSIC, 0, 1)  # the pictures are done; the video waits for its music
+
+    def sound() -> None:
+        started = time.perf_counter()
+        with named(Phase.MUSIC):
+            ready.put(Ready(make_music(spec, store, providers, calls), started, []))
+        with lock:
+            ended_lines.add("music")
+            if "pictures" in ended_lines:
+                progress(Phase.MUSIC, 1, 1)
+
+    def ended(work: Callable[[], None]) -> None:
+        try:
+            work()
+        finally:
+            ready.put(None)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vidgen-media") as pool:
+        jobs = [pool.submit(ended, pictures), pool.submit(ended, sound)]
+        running = len(jobs)
+        try:
+            while running:
+                made = ready.get()
+                if made is None:
+                    running -= 1
+                else:
+                    yield made
+        except BaseException:  # interrupted (Ctrl-C, a stopped run): the threads stop too, instead of finishing
+            calls.stop.set()
+            raise
+    failed = [j.exception() for j in jobs if j.exception() is not None]
+    if failed:
+        raise failed[0]  # type: ignore[misc]
+
+
+def check_storyboard(spec: VideoSpec, checks: list[verify.Outcome]) -> None:
+    """Raise, naming the check and what to do, if a storyboard check failed: no clip is made from a bad board."""
+    for failed in (o for o in checks if not o.passed):
+        problems = plain_error(str(failed.metadata.get("problems") or failed.description))
+        raise VidgenError(
+            f"storyboard check {failed.name} failed ({problems}); "
+            f"no clip was made or paid for: make a new take of each beat it names (`vidgen regenerate {spec.video_id} "
+            "--beat N`), which then finishes the video"
+        )
+
+
+def _rendered(key: str, store: BlobStore, mode: str, **extra: object) -> RenderedVideo:
+    info = probe(store.local_path(key))
+    return RenderedVideo(
+        key=key,
+        duration_s=info.duration_s,
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        has_audio=info.has_audio,
+        size_bytes=info.size_bytes,
+        mode=mode,
+        **extra,
+    )  # type: ignore[arg-type]
+
+
+def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: Settings) -> RenderedVideo:
+    """Trim every chunk to what its beat needs and join them in order."""
+    keys = keys_for(spec)
+    segments = [ops.Segment(store.local_path(c.key), c.plan.use_s) for c in chunks.chunks]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "stitched.mp4"
+        model = video_model(spec.video_model)
+        mode = ops.stitch(segments, out, settings, model.size(spec.aspect_ratio), model.fps)
+        store.put_file(keys.stitched(), out)
+    log.info("stitched: %d chunks joined by %s", len(segments), mode)
+    return _rendered(keys.stitched(), store, mode)
+
+
+def finalize_video(
+    spec: VideoSpec, stitched: RenderedVideo, music: MusicTrack, store: BlobStore, settings: Settings
+) -> RenderedVideo:
+    """Mix music (or the model's own audio), normalise loudness, and encode the delivery mp4."""
+    keys = keys_for(spec)
+    music_path = store.local_path(music.key) if music.key else None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "final.mp4"
+        mode = ops.finalize(store.local_path(stitched.key), music_path, out, spec.duration_s, settings)
+        loudness = ops.measure_loudness(out)
+        store.put_file(keys.final(), out)
+    log.info("final: %s (video %s, %.1f LUFS)", keys.final(), mode, loudness)
+    return _rendered(keys.final(), store, mode, loudness_lufs=round(loudness, 2))

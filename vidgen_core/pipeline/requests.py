@@ -1,0 +1,148 @@
+"""Turning raw user input into a validated generation request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from vidgen_core.domain.catalog import check_aspect, image_model, llm_model, music_model, video_model
+from vidgen_core.domain.costs import check_request_budget
+from vidgen_core.domain.errors import InvalidRequest
+from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.domain.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
+from vidgen_core.settings import Settings
+
+PLANNERS = ("local", "openai")
+MEDIA = ("local", "replicate")
+T = TypeVar("T")
+
+
+OPENAI_READS_ANY = "or plan with OpenAI, which reads any language (--planner openai, or VIDGEN_PLANNER=openai)"
+NO_PRODUCT = (
+    "the prompt names no product or brand the offline planner can read; name one, e.g. "
+    '"a 15-second ad for Ferngully organic oat milk" (it reads English, German, French, Spanish and Chinese), '
+    + OPENAI_READS_ANY
+)
+UNREADABLE = (
+    "the offline planner reads prompts in English, German, French, Spanish and Chinese, and this one is written in "
+    "another script; write it in one of those, " + OPENAI_READS_ANY
+)
+
+
+def new_video_id() -> str:
+    """A fresh partition-safe video id ([a-z0-9-] only)."""
+    return f"vid-{uuid.uuid4().hex[:12]}"
+
+
+def _about(field: str, check: Callable[[str], T], value: str) -> T:
+    """Run a catalog check, naming the input it was about if it fails."""
+    try:
+        return check(value)
+    except InvalidRequest as exc:
+        raise InvalidRequest(str(exc), field) from None
+
+
+def check_providers(
+    settings: Settings, planner: str | None, media: str | None, need_credentials: bool = True
+) -> tuple[str, str]:
+    """The planner and media to use (argument, else setting), if known and their keys are set."""
+    planner, media = planner or settings.planner, media or settings.media
+    if planner not in PLANNERS or media not in MEDIA:
+        raise InvalidRequest(f"choose a planner from {PLANNERS} and media from {MEDIA}")
+    if planner == "openai":
+        llm_model(settings.openai_model)
+    missing = settings.missing_credentials(planner, media) if need_credentials else []
+    if missing:
+        raise InvalidRequest(
+            f"set {' and '.join(missing)} in the environment to use planner {planner} and media {media}, "
+            "or choose --planner local --media local"
+        )
+    return planner, media
+
+
+def build_request(
+    prompt: str,
+    settings: Settings,
+    *,
+    duration_s: float | None = None,
+    aspect: str | None = None,
+    model: str | None = None,
+    user_id: str | None = None,
+    title: str = "",
+    description: str = "",
+    reference_assets: list[str] | None = None,
+    video_id: str | None = None,
+    planner: str | None = None,
+    media: str | None = None,
+    max_cost_usd: float | None = None,
+    need_credentials: bool = True,
+) -> GenerationRequest:
+    """Validate user input and resolve duration and aspect (flag, then prompt, then default).
+
+    Raises InvalidRequest with a message saying what to fix; nothing is stored or registered. The offline planner
+    refuses a prompt it reads no product or brand in, rather than make an ad for "your product". A request to be
+    made (``need_credentials``) must fit its budget, then have its providers' keys; an estimate needs neither.
+    """
+    if not prompt or not prompt.strip():
+        raise InvalidRequest('the prompt is empty; describe the ad, e.g. "Create a 30-second Nike ad"', "prompt")
+    if len(prompt) > settings.max_prompt_chars:
+        raise InvalidRequest(
+            f"the prompt is {len(prompt)} characters; shorten it to at most {settings.max_prompt_chars}", "prompt"
+        )
+    clean = sanitize(prompt)
+    if not clean:
+        raise InvalidRequest("the prompt has no printable text; describe the ad in words", "prompt")
+    source, field = ("the duration", "duration") if duration_s is not None else ("the prompt", "prompt")
+    seconds = duration_s if duration_s is not None else find_duration(clean)
+    seconds = settings.default_duration_s if seconds is None else seconds
+    if not settings.min_duration_s <= seconds <= settings.max_duration_s:
+        raise InvalidRequest(
+            f"{source} asks for {seconds:g} s; choose a duration from {settings.min_duration_s} "
+            f"to {settings.max_duration_s} seconds",
+            field,
+        )
+    aspect_ratio = (
+        _about("aspect_ratio", check_aspect, aspect)
+        if aspect is not None
+        else (find_aspect(clean) or settings.default_aspect)
+    )
+    chosen = _about("model", video_model, model or settings.default_model)
+    if aspect_ratio not in chosen.aspects:
+        raise InvalidRequest(
+            f"{chosen.name} makes {' or '.join(chosen.aspects)} video, not {aspect_ratio}; "
+            "choose another aspect or model",
+            "aspect_ratio",
+        )
+    planner, media = check_providers(settings, planner, media, need_credentials=False)
+    try:
+        request = GenerationRequest(
+            video_id=video_id or new_video_id(),
+            user_id=user_id or settings.default_user,
+            prompt=clean,
+            title=sanitize(title)[:200] or clean[:80],
+            description=sanitize(description)[: settings.max_prompt_chars],
+            reference_assets=reference_assets or [],
+            duration_s=round(seconds),
+            aspect_ratio=check_aspect(aspect_ratio),
+            video_model=chosen.name,
+            planner=planner,
+            media=media,
+            max_cost_usd=settings.max_cost_usd if max_cost_usd is None else max_cost_usd,
+            image_model=image_model(settings.default_image_model).name,
+            music_model=music_model(settings.default_music_model).name,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidRequest(f"invalid {field}: {first['msg']}", field) from None
+    if planner == "local" and not readable(clean):
+        raise InvalidRequest(UNREADABLE, "prompt")
+    if planner == "local" and not read_prompt(clean).name:
+        raise InvalidRequest(NO_PRODUCT, "prompt")
+    if need_credentials:  # an over-budget request is refused whatever the keys; then the keys
+        check_request_budget(request)
+        check_providers(settings, planner, media)
+    return request

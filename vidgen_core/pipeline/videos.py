@@ -1,0 +1,169 @@
+"""A video as its owner sees it: each beat (timing, current take, prompts, media keys, cost), what was spent
+against the budget, and every ledger row. Read by `vidgen show` and `GET /api/video/{id}`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from vidgen_core.adapters.storage import BlobStore, VideoKeys
+from vidgen_core.domain.catalog import video_model
+from vidgen_core.domain.chunking import plan_chunks
+from vidgen_core.domain.costs import beat_estimate, estimate, list_price
+from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, NotFound
+from vidgen_core.domain.models import Camera, GenerationRequest, Phase, Take, VideoSpec
+from vidgen_core.persistence.ledger import Ledger, LedgerRow
+from vidgen_core.persistence.records import BILLED, RequestDB, RequestRecord, Status
+
+
+class BeatState(BaseModel):
+    index: int
+    beat_id: str
+    name: str
+    shot_type: str
+    camera: Camera
+    start_s: int
+    duration_s: int
+    take: int
+    takes: list[int]
+    image_prompt: str
+    motion_prompt: str
+    image_key: str | None
+    clip_keys: list[str]
+    cost_usd: float
+
+
+class VideoState(BaseModel):
+    video_id: str
+    user_id: str
+    status: str
+    beats: list[BeatState]
+    spent_usd: float
+    list_price_usd: float | None
+    estimate_usd: float | None
+    max_cost_usd: float | None
+    batch_id: str | None = None
+    archived_at: datetime | None = Field(default=None, description="When it left Dagster's partitions (kept here).")
+    final_video: str | None = Field(
+        default=None, description="Where the delivered video is: its file on local storage, its s3:// URI on S3."
+    )
+    plan_notes: list[str] = Field(
+        default_factory=list, description="What the planner repaired in the plan, and its warnings (VideoSpec)."
+    )
+    ledger: list[LedgerRow]
+
+
+def stored_spec(store: BlobStore, record: RequestRecord) -> VideoSpec | None:
+    """The spec the latest run planned, if any."""
+    try:
+        return VideoSpec.model_validate(json.loads(store.get_bytes(VideoKeys(record.user_id, record.video_id).spec())))
+    except NotFound:
+        return None
+
+
+def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRecord) -> VideoState:
+    """The video's beats, takes, media keys and costs, from its spec, takes table, store and ledger."""
+    spec = stored_spec(store, record)
+    rows = ledger.rows(record.video_id)
+    keys = VideoKeys(record.user_id, record.video_id)
+    final = record.status == Status.COMPLETE and store.exists(keys.final())
+    beats: list[BeatState] = []
+    if spec is not None:
+        spec = spec.with_takes(db.current_takes(record.video_id))
+        plans = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
+        takes = db.takes(record.video_id)
+        for beat in spec.beats:
+            paid = [r.actual_usd for r in rows if r.beat_index == beat.index and r.state in BILLED]
+            image = keys.storyboard(beat.index)
+            beats.append(
+                BeatState(
+                    index=beat.index,
+                    beat_id=beat.beat_id,
+                    name=beat.name,
+                    shot_type=beat.shot_type,
+                    camera=beat.camera,
+                    start_s=beat.start_s,
+                    duration_s=beat.duration_s,
+                    take=beat.take,
+                    takes=sorted({0, *(t.take for t in takes if t.beat_index == beat.index)}),
+                    image_prompt=beat.image_prompt,
+                    motion_prompt=beat.motion_prompt,
+                    image_key=image if store.exists(image) else None,
+                    clip_keys=[keys.chunk(p.index) for p in plans if p.beat_index == beat.index],
+                    cost_usd=round(sum(paid), 6),
+                )
+            )
+    return VideoState(
+        video_id=record.video_id,
+        user_id=record.user_id,
+        status=record.status,
+        beats=beats,
+        spent_usd=ledger.spent(record.video_id),
+        list_price_usd=round(sum(list_price(spec).values()), 4) if spec else None,
+        estimate_usd=round(sum(estimate(spec, record.request).values()), 4) if spec else None,
+        max_cost_usd=record.request.max_cost_usd,
+        batch_id=record.batch_id,
+        archived_at=record.archived_at,
+        final_video=store.location(keys.final()) if final else None,
+        plan_notes=spec.plan_notes if spec else [],
+        ledger=rows,
+    )
+
+
+def check_beat(spec: VideoSpec | None, video_id: str, beat: int) -> VideoSpec:
+    """The spec, if ``beat`` is one of its beats; else a message saying which beats there are."""
+    if spec is None:
+        raise InvalidRequest(f"video {video_id} has no plan yet; wait for it to be planned, then regenerate", "beat")
+    if not 0 <= beat < len(spec.beats):
+        raise InvalidRequest(
+            f"video {video_id} has beats 0 to {len(spec.beats) - 1}; beat {beat} does not exist", "beat"
+        )
+    return spec
+
+
+def phase_costs(rows: list[LedgerRow]) -> dict[str, float]:
+    """What each phase has really cost, over all runs."""
+    totals = {str(p): 0.0 for p in Phase}
+    for row in rows:
+        if row.state in BILLED:
+            totals[str(row.phase)] = round(totals[str(row.phase)] + row.actual_usd, 6)
+    return totals
+
+
+def regenerate(
+    db: RequestDB,
+    ledger: Ledger,
+    store: BlobStore,
+    record: RequestRecord,
+    beat: int,
+    image_prompt: str | None = None,
+    motion_prompt: str | None = None,
+    take: int | None = None,
+) -> Take:
+    """Record a beat's next take (or select an earlier ``take``), after checking it fits what is left of the budget.
+
+    Nothing is recorded when it does not: a BudgetExceeded or InvalidRequest says why.
+    """
+    if record.active:
+        raise InvalidRequest(
+            f"video {record.video_id} is still {record.status}; wait until it finishes, then regenerate", "video_id"
+        )
+    spec = check_beat(stored_spec(store, record), record.video_id, beat)
+    if take is not None:
+        if image_prompt or motion_prompt:
+            raise InvalidRequest("going back to an earlier take keeps its prompts; give either a take or prompts")
+        return db.select_take(record.video_id, beat, take)
+    check_regeneration_budget(spec, record.request, ledger, beat)
+    return db.new_take(record.video_id, beat, image_prompt or None, motion_prompt or None)
+
+
+def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> None:
+    """Refuse a new take of ``beat`` that what is left of the video's budget does not cover."""
+    limit = request.max_cost_usd
+    if limit is None:
+        return
+    cost, committed = beat_estimate(spec, request, beat), ledger.committed(request.video_id)
+    if committed + cost > limit + 1e-9:
+        raise BudgetExceeded(request.video_id, cost, committed, limit, f"regenerating beat {beat}")

@@ -1,1 +1,0 @@
-"""Planning: a prompt becomes a request, and a request becomes a spec."""

@@ -1,1 +1,0 @@
-"""Provider ports and their adapters (local now; OpenAI and Replicate later)."""

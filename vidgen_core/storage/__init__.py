@@ -1,6 +1,0 @@
-"""Object storage: the key layout and the stores that hold media under it."""
-
-from vidgen_core.storage.keys import CacheKeys, VideoKeys, upload_key
-from vidgen_core.storage.store import BlobStore, KeyOutsideStore, LocalStore, open_store
-
-__all__ = ["BlobStore", "CacheKeys", "KeyOutsideStore", "LocalStore", "VideoKeys", "open_store", "upload_key"]
