@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from vidgen_core.persistence.records import BACKFILL_PREFIX, Status
+from vidgen_core.persistence.requests import BACKFILL_PREFIX, Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource

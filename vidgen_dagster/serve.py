@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from vidgen_core.domain.errors import VidgenError
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.settings import Settings, running_service
 from vidgen_dagster.instance import config_gaps, open_instance
 
