@@ -28,7 +28,8 @@ from vidgen_core.domain.errors import (
     plain_text,
 )
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import RequestDB, trouble
+from vidgen_core.persistence.requests import RequestDB
+from vidgen_core.persistence.trouble import trouble
 from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster.backfills import BackfillRefused, ServiceDown
 from vidgen_dagster.instance import open_instance

@@ -32,19 +32,15 @@ from api.views import details_of, owned_record, status_of
 from vidgen_core.adapters.storage import KeyOutsideStore, LocalStore, upload_key
 from vidgen_core.domain.costs import beat_estimate, check_request_budget
 from vidgen_core.domain.errors import InvalidRequest, NotFound
-from vidgen_core.persistence.records import (
-    OFFSET_MAX,
-    PAGE_MAX,
-    PAGE_SIZE,
-    UploadRecord,
-    new_asset_id,
-    new_run_key,
-    trouble,
-)
-from vidgen_core.pipeline.batches import BatchRecord, check_rows, new_batch_id
+from vidgen_core.persistence.batches import BatchRecord, new_batch_id
+from vidgen_core.persistence.requests import OFFSET_MAX, PAGE_MAX, PAGE_SIZE, new_run_key
+from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.trouble import trouble
+from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
+from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.takes import regenerate as new_take
 from vidgen_core.pipeline.uploads import check_image
-from vidgen_core.pipeline.videos import regenerate as new_take
 from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
 from vidgen_dagster import batch as batches
@@ -69,7 +65,7 @@ UPLOAD_MAX_FILES = Settings.model_fields["upload_max_files"].default  # what the
 def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut:
     """Queue a video ad. The request sensor starts its run within seconds; follow it with /api/status."""
     if body.reference_assets:
-        known = {u.asset_id for u in found.db.uploads(user, body.reference_assets)}
+        known = {u.asset_id for u in UploadDB(found.db.url).of(user, body.reference_assets)}
         unknown = [a for a in body.reference_assets if a not in known]
         if unknown:
             raise InvalidRequest(
@@ -120,7 +116,9 @@ def regenerate(
     """A new take of one beat: one image and that beat's clips are paid, everything else is reused. With
     ``take``, go back to an earlier take for free. Follow it with /api/status like a new video."""
     record = owned_record(found, video_id, user)
-    take = new_take(found.db, found.ledger, found.store, record, beat, body.prompt, body.motion_prompt, body.take)
+    take = new_take(
+        TakeDB(found.db.url), found.ledger, found.store, record, beat, body.prompt, body.motion_prompt, body.take
+    )
     report_request_version(found.instance, found.db, video_id)  # the UI shows what the new take makes stale
     queued = found.db.requeue(
         video_id, new_run_key(record.request_id, f"beat{beat}-take{take.take}"), found.settings.max_active_per_user
@@ -264,7 +262,7 @@ def upload(
         asset_id = new_asset_id()
         key = upload_key(user, asset_id, image.extension)
         found.store.put_bytes(key, image.data)
-        found.db.add_upload(
+        UploadDB(found.db.url).add(
             UploadRecord(
                 asset_id=asset_id,
                 user_id=user,

@@ -15,7 +15,7 @@ from api.links import Links
 from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.models import USER_ID_PATTERN
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.settings import Settings
 
 

@@ -8,7 +8,8 @@ from api.schemas import RunOut, StatusOut, VideoOut
 from api.services import Services
 from vidgen_core.adapters.storage import VideoKeys
 from vidgen_core.domain.errors import NotFound
-from vidgen_core.persistence.records import RequestRecord, Status
+from vidgen_core.persistence.requests import RequestRecord, Status
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.videos import describe, phase_costs
 from vidgen_dagster.runs import latest_runs, phase_times, sync, video_runs
 
@@ -71,7 +72,7 @@ def details_of(found: Services, record: RequestRecord, base: str) -> VideoOut:
     spec = _spec(found, VideoKeys(record.user_id, record.video_id))
     status = status_of(found, record, base, spec)
     runs = video_runs(found.instance, record.video_id)
-    state = describe(found.db, found.ledger, found.store, record)
+    state = describe(TakeDB(found.db.url), found.ledger, found.store, record)
     request = record.request
     ended = record.completed_at
     return VideoOut(

@@ -12,17 +12,9 @@ from pathlib import Path
 import dagster as dg
 
 from vidgen_core.domain.errors import InvalidRequest
+from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, BatchState, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.pipeline.batches import (
-    BATCH_TITLE_MAX_CHARS,
-    BatchDB,
-    BatchRecord,
-    BatchState,
-    CheckedBatch,
-    check_rows,
-    new_batch_id,
-    read_rows,
-)
+from vidgen_core.pipeline.batches import CheckedBatch, check_rows, read_rows
 from vidgen_core.settings import Settings
 from vidgen_dagster.backfills import BackfillRefused, ServiceDown, backfill_status, launch_backfill
 from vidgen_dagster.instance import open_instance
@@ -47,7 +39,7 @@ def store_and_launch(
     ``launch``).
     """
     db = BatchDB(settings.db_url)
-    db.store(batch, checked, max_active)
+    db.store(batch, checked.requests, max_active)
     return launch(db, instance, settings, batch.batch_id, keep_unlaunched)
 
 

@@ -20,9 +20,12 @@ from vidgen_core.adapters.storage import open_store
 from vidgen_core.domain.costs import check_request_budget, estimate_request
 from vidgen_core.domain.errors import InvalidRequest, NotFound, VidgenError
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key, trouble
+from vidgen_core.persistence.requests import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.trouble import trouble
 from vidgen_core.pipeline.requests import build_request
-from vidgen_core.pipeline.videos import describe, regenerate
+from vidgen_core.pipeline.takes import regenerate
+from vidgen_core.pipeline.videos import describe
 from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.observe import report_request_version
@@ -303,7 +306,7 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _show_video(args: argparse.Namespace, settings: Settings) -> int:
     db = RequestDB(settings.db_url)
-    state = describe(db, Ledger(settings.db_url), open_store(settings), _owned(db, args.video_id))
+    state = describe(TakeDB(settings.db_url), Ledger(settings.db_url), open_store(settings), _owned(db, args.video_id))
     print(state.model_dump_json(indent=2) if args.json else _show(state))
     return 0
 
@@ -341,7 +344,9 @@ def _regenerate(args: argparse.Namespace, settings: Settings) -> int:
     db = RequestDB(settings.db_url)
     record = _owned(db, args.video_id)
     ledger, store = Ledger(settings.db_url), open_store(settings)
-    take = regenerate(db, ledger, store, record, args.beat, args.prompt, args.motion_prompt, args.take)
+    take = regenerate(
+        TakeDB(settings.db_url), ledger, store, record, args.beat, args.prompt, args.motion_prompt, args.take
+    )
     db.update(record.video_id, run_key=new_run_key(record.request_id, f"beat{args.beat}-take{take.take}"))
     report_request_version(open_instance(settings), db, record.video_id)
     summary = _run(db.get(record.video_id), settings, "cli-regenerate") | {"beat": args.beat, "take": take.take}
