@@ -183,7 +183,7 @@ def test_a_rerun_of_a_launchpad_reroll_gets_its_take_back_when_the_budget_is_spe
     db.submit(request)
     spent = {"usd": 0.0}
     ledger = SimpleNamespace(committed=lambda video_id: spent["usd"])
-    step = SimpleNamespace(request=request, vidgen=SimpleNamespace(ledger=lambda: ledger, requests=lambda: db))
+    step = SimpleNamespace(request=request, db=SimpleNamespace(ledger=lambda: ledger, requests=lambda: db))
     plan = LocalPlanner().plan(request).spec
     config = SpecConfig(regenerate_beat=1)
     _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]
