@@ -7,7 +7,7 @@ which every later key of the video is found by its id alone.
 from __future__ import annotations
 
 import dagster as dg
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from vidgen_core.adapters.storage import VideoKeys, owner_key
 from vidgen_core.domain.models import VideoSpec
@@ -18,11 +18,15 @@ class ManifestIOManager(dg.ConfigurableIOManager):
     """Stores pydantic manifests in the blob store in the seed's key layout; media is written by the phases."""
 
     store: StoreResource
+    _owners: dict[str, str] = PrivateAttr(default_factory=dict)  # read once per video, not per input
 
     def _key(self, context: dg.InputContext | dg.OutputContext, owner: str | None = None) -> str:
         video_id = context.asset_partition_key
-        user_id = owner or self.store.open().get_bytes(owner_key(video_id)).decode()
-        keys = VideoKeys(user_id=user_id, video_id=video_id)
+        if owner:
+            self._owners[video_id] = owner
+        elif video_id not in self._owners:
+            self._owners[video_id] = self.store.open().get_bytes(owner_key(video_id)).decode()
+        keys = VideoKeys(user_id=self._owners[video_id], video_id=video_id)
         name = context.asset_key.path[-1]
         return keys.spec() if name == "video_spec" else keys.manifest(name)
 
