@@ -174,11 +174,11 @@ def instance_at(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
 
 def tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
     """Evaluate the request sensor once."""
-    from vidgen_dagster.resources import VidgenResource
+    from vidgen_dagster.resources import DatabaseResource
     from vidgen_dagster.sensors import video_requests
 
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"vidgen": VidgenResource(home=str(settings.home))}
+        instance=instance, cursor=cursor, resources={"db": DatabaseResource(url=settings.db_url)}
     )
     return video_requests(context)
 

@@ -12,19 +12,19 @@ import dagster as dg
 
 from vidgen_core.adapters.ffmpeg.preview import contact_sheet, video_strip, waveform
 from vidgen_core.adapters.ffmpeg.probe import probe
-from vidgen_core.domain.catalog import image_model, music_model, video_model
+from vidgen_core.adapters.registry import paid_provider
+from vidgen_core.domain.catalog import Kind, image_model, music_model, video_model
 from vidgen_core.domain.costs import check_request_budget, estimate, list_price
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
-from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.takes import regenerate_beat
-from vidgen_core.settings import calls_in_flight
+from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs, image_md, location_md, table_md
 from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import SpecConfig, VidgenResource
+from vidgen_dagster.resources import DatabaseResource, ProvidersResource, SpecConfig, StoreResource
 from vidgen_dagster.steps import Step, content_version, step
 
 GROUP = "video_ad"
@@ -33,31 +33,39 @@ CODE_VERSION = "2"  # bump when a phase's output for the same inputs changes
 # annotation as the type of every output, the check outputs included. They return MaterializeResult[manifest].
 FINAL_CHECKS = ["duration_matches_spec", "has_video_and_audio", "resolution_matches_aspect", "loudness_on_target"]
 ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VERSION}
+# A provider-bound step holds a slot of the pool of the provider that serves it: the catalog provider of the
+# deployment's default model (instance.pool_limits). The media step's clips are most of its time and spend.
+PLANNER_POOL, MEDIA_POOL = (paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO))
 
 
 # The request and its takes (an observable source) feed the assets a take changes: the plan, images and clips.
 TAKES = ["video_request"]
 
 
-@dg.asset(**ASSET, deps=TAKES, pool="openai", retry_policy=PROVIDER_RETRY)  # kinds: definitions.kinds
+@dg.asset(**ASSET, deps=TAKES, pool=PLANNER_POOL, retry_policy=PROVIDER_RETRY)  # kinds: definitions.kinds
 def video_spec(
-    context: dg.AssetExecutionContext, config: SpecConfig, vidgen: VidgenResource
+    context: dg.AssetExecutionContext,
+    config: SpecConfig,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource,
 ) -> dg.MaterializeResult[VideoSpec]:
     """The plan: product, style, music mood, aspect, models and the beat sequence, with each beat's current take."""
-    with step(context, vidgen, Phase.VIDEO_SPEC, lambda: vidgen.request_for(context.partition_key, config)) as s:
+    find = partial(config.request_for, context.partition_key, db, providers.settings())
+    with step(context, Phase.VIDEO_SPEC, store, db, providers, find) as s:
         request = s.request
         estimate_usd = check_request_budget(request)  # before any spend: the video's estimate against its budget
-        if (batch := vidgen.batch(request)) is not None:  # and what is left of its batch's cap
-            left_to_spend = max(0.0, estimate_usd - vidgen.ledger().committed(request.video_id))
-            check_batch_budget(request, batch, vidgen.ledger(), left_to_spend)
+        if (batch := db.batch(request)) is not None:  # and what is left of its batch's cap
+            left_to_spend = max(0.0, estimate_usd - db.ledger().committed(request.video_id))
+            check_batch_budget(request, batch, db.ledger(), left_to_spend)
         planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
-        report_request_version(context.instance, vidgen.requests(), request.video_id)
+        report_request_version(context.instance, db.requests(), request.video_id)
         # The step read its inputs' versions when it started; read video_request's again, so the plan records the
         # version just reported and is not stale against its own take.
         context.get_step_execution_context().wipe_input_asset_version_info(dg.AssetKey("video_request"))
-        spec = planned.with_takes(TakeDB(vidgen.requests().url).current(request.video_id))
+        spec = planned.with_takes(db.takes().current(request.video_id))
         beats = [
             [b.index, b.take, b.name, f"{b.start_s}s", f"{b.duration_s}s", b.shot_type, b.camera] for b in spec.beats
         ]
@@ -92,9 +100,8 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
     step, a run retry or a re-execution from the UI gets the same take back instead of paying for another."""
     beat = config.regenerate_beat
     assert beat is not None
-    takes = TakeDB(s.vidgen.requests().url)
     regenerate_beat(
-        takes, s.vidgen.ledger(), plan, s.request, beat, config.image_prompt, config.motion_prompt, root_run_id
+        s.db.takes(), s.db.ledger(), plan, s.request, beat, config.image_prompt, config.motion_prompt, root_run_id
     )
 
 
@@ -124,14 +131,20 @@ def _out(description: str) -> dg.AssetOut:
         *check_specs("video_chunks", ["every_beat_covered"]),
     ],
     partitions_def=videos,
-    pool="replicate",
+    pool=MEDIA_POOL,
     retry_policy=PROVIDER_RETRY,
 )
-def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
+def media(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource,
+):
     """The provider-bound phases in one step, on the critical path: all images at once, then every beat's clip
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready."""
-    with step(context, vidgen, Phase.STORYBOARD) as s:
-        workers = partial(calls_in_flight, vidgen.settings())
+    with step(context, Phase.STORYBOARD, store, db, providers) as s:
+        workers = partial(calls_in_flight, providers.settings())
         for made, started, checks in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
             phase, result = MEDIA_RESULTS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
@@ -208,11 +221,15 @@ MEDIA_RESULTS = {
 
 @dg.asset(**ASSET, kinds={"ffmpeg"})
 def stitched_video(
-    context: dg.AssetExecutionContext, video_spec: VideoSpec, video_chunks: ChunkSet, vidgen: VidgenResource
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    video_chunks: ChunkSet,
+    store: StoreResource,
+    db: DatabaseResource,
 ) -> dg.MaterializeResult[RenderedVideo]:
     """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
-    with step(context, vidgen, Phase.STITCHED_VIDEO) as s:
-        video = phases.stitch_video(video_spec, video_chunks, s.store, vidgen.settings())
+    with step(context, Phase.STITCHED_VIDEO, store, db) as s:
+        video = phases.stitch_video(video_spec, video_chunks, s.store, get_settings())
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
         return _video_result(s, video, content_version(*parts))
 
@@ -223,16 +240,17 @@ def final_video(
     video_spec: VideoSpec,
     stitched_video: RenderedVideo,
     music: MusicTrack,
-    vidgen: VidgenResource,
+    store: StoreResource,
+    db: DatabaseResource,
 ):
     """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
-    with step(context, vidgen, Phase.FINAL_VIDEO) as s:
-        settings = vidgen.settings()
+    with step(context, Phase.FINAL_VIDEO, store, db) as s:
+        settings = get_settings()
         video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
         info = probe(s.store.local_path(video.key))
         checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)
         version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
-        spent = vidgen.ledger().spent(video_spec.video_id)
+        spent = db.ledger().spent(video_spec.video_id)
         return _video_result(s, video, version, checks, loudness_lufs=video.loudness_lufs, video_spent_usd=spent)
 
 

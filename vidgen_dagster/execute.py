@@ -36,7 +36,7 @@ def run_video(
 ) -> dict[str, Any]:
     """Materialize the video's whole graph in this process on the instance; every finished call is reused."""
     from vidgen_core.adapters.ffmpeg.tools import MediaClock
-    from vidgen_dagster.definitions import defs
+    from vidgen_dagster.definitions import build_definitions
     from vidgen_dagster.partitions import videos
 
     started = time.perf_counter()
@@ -57,7 +57,8 @@ def run_video(
     }
     try:
         instance.add_dynamic_partitions(videos.name, [record.video_id])
-        result = defs.resolve_job_def("generate_video").execute_in_process(
+        job = build_definitions().resolve_job_def("generate_video")  # resources as the settings are now (30 ms)
+        result = job.execute_in_process(
             instance=instance,
             partition_key=record.video_id,
             raise_on_error=False,

@@ -22,9 +22,10 @@ from vidgen_core.domain.progress import Progress
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.verify import Outcome
+from vidgen_core.settings import get_settings
 from vidgen_dagster.failures import user_errors
 from vidgen_dagster.metadata import check_results, phase_metadata
-from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.resources import DatabaseResource, ProvidersResource, StoreResource
 from vidgen_dagster.runs import process_tags
 
 
@@ -33,40 +34,44 @@ def content_version(*parts: object) -> str:
     return hashlib.sha256("\n".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
 
-_SHARED = ("store", "providers", "calls", "progress")
+_SHARED = ("providers", "calls", "progress")
 
 
 @dataclass
 class Step:
-    """One phase of one video inside a run."""
+    """One phase of one video inside a run, with the resources its asset declared (``source``: the providers)."""
 
     phase: Phase
-    vidgen: VidgenResource
     request: GenerationRequest
     run_id: str
+    store: BlobStore
+    db: DatabaseResource
+    source: ProvidersResource | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def phase_step(self, phase: Phase, started: float | None = None) -> Step:
         """Another phase made in this step (a multi-asset), timed from ``started`` (default: the step's start)."""
-        other = Step(phase, self.vidgen, self.request, self.run_id, started or self.started)
+        other = Step(phase, self.request, self.run_id, self.store, self.db, self.source, started or self.started)
         other.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED})
         return other
 
     @cached_property
-    def store(self) -> BlobStore:
-        return self.vidgen.store()
-
-    @cached_property
     def providers(self) -> Providers:
-        return self.vidgen.providers(self.request.video_id)
+        return self._source.for_request(self.request)
 
     @cached_property
     def calls(self) -> CallCache:
-        return self.vidgen.calls(self.request, self.run_id)
+        return self._source.calls(self.request, self.run_id, self.store, self.db)
 
     @cached_property
     def progress(self) -> Progress:
-        return self.vidgen.progress(self.request.video_id)
+        return self.db.progress(self.request.video_id)
+
+    @property
+    def _source(self) -> ProvidersResource:
+        if self.source is None:
+            raise TypeError(f"{self.phase} calls providers: its asset must declare `providers: ProvidersResource`")
+        return self.source
 
     def result(
         self,
@@ -93,20 +98,23 @@ class Step:
 @contextmanager
 def step(
     context: dg.AssetExecutionContext,
-    vidgen: VidgenResource,
     phase: Phase,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource | None = None,
     find: Callable[[], GenerationRequest] | None = None,
 ) -> Iterator[Step]:
     """Run one phase of the partition's video: its start reported, vidgen errors as failures that say what to do.
 
     ``find`` gives the video's request when the stored one is not enough (the spec reads the launchpad config).
     """
+    settings = get_settings()
     with user_errors():
-        found = find() if find else vidgen.requests().request(context.partition_key)
-        current = Step(phase, vidgen, found, context.run.run_id)
-        _tag_process(context, vidgen.settings().heartbeat_s, vidgen.settings().executor)
+        found = find() if find else db.requests().request(context.partition_key)
+        current = Step(phase, found, context.run.run_id, store.open(), db, providers)
+        _tag_process(context, settings.heartbeat_s, settings.executor)
         current.progress(phase, 0, 1)
-        with Heartbeat(vidgen.requests(), found.video_id, vidgen.settings().heartbeat_s):
+        with Heartbeat(db.requests(), found.video_id, settings.heartbeat_s):
             yield current
 
 

@@ -16,16 +16,21 @@ from dagster._core.instance.ref import InstanceRef
 
 from tests.support import CHECKS, metadata_of
 from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.registry import paid_provider
+from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.errors import BudgetExceeded
+from vidgen_core.domain.models import Storyboard, VideoSpec
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.requests import build_request
-from vidgen_core.settings import Settings
+from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster.assets import _new_take
 from vidgen_dagster.definitions import build_definitions, defs
-from vidgen_dagster.instance import config_gaps, configure_pools
+from vidgen_dagster.instance import config_gaps, configure_pools, pool_limits
+from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import SpecConfig
+from vidgen_dagster.resources import ProvidersResource, SpecConfig, StoreResource
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -184,12 +189,66 @@ def test_a_rerun_of_a_launchpad_reroll_gets_its_take_back_when_the_budget_is_spe
     db.submit(request)
     spent = {"usd": 0.0}
     ledger = SimpleNamespace(committed=lambda video_id: spent["usd"])
-    step = SimpleNamespace(request=request, vidgen=SimpleNamespace(ledger=lambda: ledger, requests=lambda: db))
+    takes = TakeDB(db.url)
+    step = SimpleNamespace(request=request, db=SimpleNamespace(ledger=lambda: ledger, takes=lambda: takes))
     plan = LocalPlanner().plan(request).spec
     config = SpecConfig(regenerate_beat=1)
     _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]
     spent["usd"] = 4.99  # the take's calls, paid or reserved by the killed run
     _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]  # its retry: the same take, not refused
-    assert [(t.beat_index, t.take) for t in TakeDB(db.url).current(request.video_id)] == [(1, 1)]
+    assert [(t.beat_index, t.take) for t in takes.current(request.video_id)] == [(1, 1)]
     with pytest.raises(BudgetExceeded):  # another re-roll is still checked
         _new_take(step, plan, config, "another-run")  # type: ignore[arg-type]
+
+
+def test_each_system_is_a_resource_configured_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The launchpad shows where media and rows go: the variables that are set, by name, else the values."""
+    for key in ("VIDGEN_STORAGE", "VIDGEN_S3_BUCKET", "VIDGEN_S3_PREFIX", "VIDGEN_DATABASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    local = build_definitions(str(tmp_path / "local")).resources
+    assert (local["store"].storage, local["store"].root) == ("local", str(tmp_path / "local" / "storage"))
+    assert local["db"].url == f"sqlite:///{tmp_path / 'local' / 'vidgen.db'}"
+    assert local["io_manager"].store is local["store"]  # the IO manager needs only the store
+
+    monkeypatch.setenv("VIDGEN_STORAGE", "s3")
+    monkeypatch.setenv("VIDGEN_S3_BUCKET", "ads")
+    monkeypatch.setenv("VIDGEN_DATABASE_URL", "postgresql+psycopg2://vidgen@db/vidgen")
+    deployed = build_definitions(str(tmp_path / "deployed")).resources
+    shown = {name: getattr(deployed["store"], name) for name in ("storage", "s3_bucket", "s3_prefix")}
+    assert shown == {
+        "storage": dg.EnvVar("VIDGEN_STORAGE"),
+        "s3_bucket": dg.EnvVar("VIDGEN_S3_BUCKET"),
+        "s3_prefix": "",
+    }
+    assert all(isinstance(shown[name], dg.EnvVar) for name in ("storage", "s3_bucket"))
+    assert isinstance(deployed["db"].url, dg.EnvVar) and deployed["db"].url == "VIDGEN_DATABASE_URL"
+    assert isinstance(deployed["providers"], ProvidersResource)
+
+
+def test_every_provider_step_holds_the_pool_of_the_provider_that_serves_it(settings: Settings) -> None:
+    graph = defs.resolve_asset_graph()
+    pools = {k.to_user_string(): graph.get(k).pools for k in graph.materializable_asset_keys}
+    served = {kind: paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO)}
+    assert pools["video_spec"] == {served[Kind.LLM]}
+    assert pools["storyboard"] == pools["music"] == pools["video_chunks"] == {served[Kind.VIDEO]}  # one step
+    assert pools["stitched_video"] == pools["final_video"] == set()  # ffmpeg on this machine: no provider's pool
+    assert set().union(*pools.values()) <= set(pool_limits(settings))  # each pool's slots are set by vidgen init
+
+
+def test_the_io_manager_finds_a_videos_manifests_through_the_store_alone(tmp_path: Path, settings: Settings) -> None:
+    """No requests database: the spec names the owner, and the store keeps it for the video's other keys."""
+    request = build_request("Create a 10-second Nike ad", settings, user_id="ana", video_id="vid-io")
+    spec = LocalPlanner().plan(request).spec
+    manager = ManifestIOManager(store=StoreResource(root=str(tmp_path / "storage"), cache_dir=str(tmp_path / "c")))
+    for asset, value in (("video_spec", spec), ("storyboard", Storyboard(images=[], costs=[]))):
+        manager.handle_output(dg.build_output_context(asset_key=dg.AssetKey(asset), partition_key="vid-io"), value)
+    keys = VideoKeys("ana", "vid-io")
+    assert (tmp_path / "storage" / keys.spec()).is_file()  # the seed's layout, unchanged
+    assert (tmp_path / "storage" / keys.manifest("storyboard")).is_file()
+    owned = dg.build_input_context(
+        asset_key=dg.AssetKey("video_spec"), partition_key="vid-io", dagster_type=dg.PythonObjectDagsterType(VideoSpec)
+    )
+    loaded = manager.load_input(owned)
+    assert loaded == spec
