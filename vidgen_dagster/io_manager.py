@@ -1,4 +1,4 @@
-"""IO manager: each asset's manifest is stored as JSON under the video's keys (``spec.json``, ``manifests/``)."""
+"""IO manager: each asset's manifest is kept as JSON where the phase registry says (``spec.json``, ``manifests/``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import dagster as dg
 from pydantic import BaseModel
 
 from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.domain.models import Phase
+from vidgen_core.pipeline.registry import PHASES, PhaseEntry
 from vidgen_dagster.resources import VidgenResource
 
 
@@ -14,20 +16,17 @@ class ManifestIOManager(dg.ConfigurableIOManager):
 
     vidgen: VidgenResource
 
-    def _key(self, context: dg.InputContext | dg.OutputContext) -> str:
+    def _key(self, context: dg.InputContext | dg.OutputContext) -> tuple[PhaseEntry, str]:
         video_id = context.asset_partition_key
         request = self.vidgen.requests().request(video_id)
-        keys = VideoKeys(user_id=request.user_id, video_id=video_id)
-        name = context.asset_key.path[-1]
-        return keys.spec() if name == "video_spec" else keys.manifest(name)
+        entry = PHASES[Phase(context.asset_key.path[-1])]
+        return entry, entry.key(VideoKeys(user_id=request.user_id, video_id=video_id))
 
     def handle_output(self, context: dg.OutputContext, obj: BaseModel) -> None:
-        key = self._key(context)
+        _, key = self._key(context)
         self.vidgen.store().put_bytes(key, obj.model_dump_json(indent=2).encode())
         context.add_output_metadata({"manifest_key": key})
 
     def load_input(self, context: dg.InputContext) -> BaseModel:
-        model = context.dagster_type.typing_type
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            raise TypeError(f"input {context.name} must be annotated with a pydantic manifest type")
-        return model.model_validate_json(self.vidgen.store().get_bytes(self._key(context)))
+        entry, key = self._key(context)
+        return entry.manifest.model_validate_json(self.vidgen.store().get_bytes(key))

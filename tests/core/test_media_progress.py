@@ -16,10 +16,10 @@ from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import MusicTrack, Phase, Storyboard
 from vidgen_core.domain.ports import Generated, MusicGenerator, VideoGenerator
-from vidgen_core.domain.progress import PHASES
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.phases import make_media, make_storyboard
+from vidgen_core.pipeline.registry import ORDER as PHASES
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 

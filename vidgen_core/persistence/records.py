@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from vidgen_core.domain.errors import InvalidRequest, NotFound, TooBusy, plain_text
 from vidgen_core.domain.models import STORED, GenerationRequest, Phase, Take
-from vidgen_core.domain.progress import percent
+from vidgen_core.pipeline.registry import percent
 
 metadata = sa.MetaData()
 
