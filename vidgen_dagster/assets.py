@@ -6,7 +6,9 @@ extra process cost. Every provider call goes through the video's call cache, so 
 changed.
 """
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import dagster as dg
 
@@ -116,33 +118,19 @@ def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: Vidg
     with step(context, vidgen, Phase.STORYBOARD) as s:
         workers = partial(calls_in_flight, vidgen.settings())
         for made, started, checks in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
-            phase, result = MEDIA_RESULTS[type(made)]
+            phase, version = MEDIA_VERSIONS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
-                done = result(s.phase_step(phase, started), video_spec, made, checks)
+                done = s.phase_step(phase, started).result(
+                    video_spec, made, costs=made.costs, version=version(video_spec, made), checks=checks
+                )
             yield done
 
 
-def _storyboard_result(
-    s: Step, spec: VideoSpec, board: Storyboard, checks: list[verify.Outcome]
-) -> dg.MaterializeResult:
-    version = content_version(*(i.cache_key for i in board.images))
-    return s.result(spec, board, costs=board.costs, version=version, checks=checks)
-
-
-def _music_result(s: Step, spec: VideoSpec, track: MusicTrack, checks: list[verify.Outcome]) -> dg.MaterializeResult:
-    version = content_version(track.cache_key or f"skipped:{spec.video_model}")
-    return s.result(spec, track, costs=track.costs, version=version, checks=checks)
-
-
-def _chunks_result(s: Step, spec: VideoSpec, chunks: ChunkSet, checks: list[verify.Outcome]) -> dg.MaterializeResult:
-    version = content_version(*(c.cache_key for c in chunks.chunks))
-    return s.result(spec, chunks, costs=chunks.costs, version=version, checks=checks)
-
-
-MEDIA_RESULTS = {
-    Storyboard: (Phase.STORYBOARD, _storyboard_result),
-    MusicTrack: (Phase.MUSIC, _music_result),
-    ChunkSet: (Phase.VIDEO_CHUNKS, _chunks_result),
+# Each media phase's data version, from what its output is made of (its calls' cache keys).
+MEDIA_VERSIONS: dict[type, tuple[Phase, Callable[[VideoSpec, Any], str]]] = {
+    Storyboard: (Phase.STORYBOARD, lambda _, board: content_version(*(i.cache_key for i in board.images))),
+    MusicTrack: (Phase.MUSIC, lambda spec, track: content_version(track.cache_key or f"skipped:{spec.video_model}")),
+    ChunkSet: (Phase.VIDEO_CHUNKS, lambda _, chunks: content_version(*(c.cache_key for c in chunks.chunks))),
 }
 
 
@@ -154,7 +142,7 @@ def stitched_video(
     with step(context, vidgen, Phase.STITCHED_VIDEO) as s:
         video = phases.stitch_video(video_spec, video_chunks, s.store, vidgen.settings())
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
-        return _video_result(s, video_spec, video, content_version(*parts))
+        return s.result(video_spec, video, costs=video.costs, version=content_version(*parts))
 
 
 @dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO, blocking=False))
@@ -173,10 +161,4 @@ def final_video(
         checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)
         version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
         spent = vidgen.ledger().spent(video_spec.video_id)
-        return _video_result(s, video_spec, video, version, checks, video_spent_usd=spent)
-
-
-def _video_result(
-    s: Step, spec: VideoSpec, video: RenderedVideo, version: str, checks: list[verify.Outcome] | None = None, **extra
-) -> dg.MaterializeResult:
-    return s.result(spec, video, costs=video.costs, version=version, checks=checks, **extra)
+        return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)

@@ -15,7 +15,7 @@ from vidgen_core.domain.models import CostLine
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: type[int] | type[float] | type[str] | type[bool]
+    type: type  # int, float, str or bool
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,20 @@ class PhaseEntry:
     preview: Callable[[Any, BlobStore], bytes | None] | None = None  # a small JPEG of the output
 
 
+def _columns(*named: tuple[str, type]) -> tuple[Column, ...]:
+    return tuple(Column(name, kind) for name, kind in named)
+
+
+PLAN_COLUMNS = _columns(
+    ("beat", int), ("take", int), ("name", str), ("start_s", int), ("length_s", int), ("shot", str), ("camera", str)
+)
+IMAGE_COLUMNS = _columns(("beat", int), ("take", int), ("image_prompt", str), ("usd", float), ("reused", bool))
+CHUNK_COLUMNS = _columns(
+    ("chunk", int), ("beat", int), ("take", int), ("part", int), ("clip_s", int), ("usd", float), ("reused", bool)
+)
+
+
 def _spec_facts(spec: VideoSpec, _: VideoSpec) -> dict[str, Shown]:
-    names = ("beat", int), ("take", int), ("name", str), ("start_s", int), ("length_s", int), ("shot", str)
     rows = [(b.index, b.take, b.name, b.start_s, b.duration_s, b.shot_type, b.camera) for b in spec.beats]
     return {
         "title": spec.title,  # the partition is a bare id: its title and owner are shown here
@@ -57,17 +69,16 @@ def _spec_facts(spec: VideoSpec, _: VideoSpec) -> dict[str, Shown]:
         "beats": len(spec.beats),
         "takes": {str(b.index): b.take for b in spec.beats},
         "plan_notes": "; ".join(spec.plan_notes) or "-",
-        "beat_table": Table((*(Column(*n) for n in names), Column("camera", str)), rows),
+        "beat_table": Table(PLAN_COLUMNS, rows),
     }
 
 
 def _storyboard_facts(_: VideoSpec, board: Storyboard) -> dict[str, Shown]:
-    columns = Column("beat", int), Column("take", int), Column("image_prompt", str), Column("usd", float)
     rows = [(i.beat_index, i.take, i.prompt, round(i.cost_usd, 4), i.reused) for i in board.images]
     return {
         "images": len(board.images),
         "reused": sum(i.reused for i in board.images),
-        "beat_table": Table((*columns, Column("reused", bool)), rows),
+        "beat_table": Table(IMAGE_COLUMNS, rows),
     }
 
 
@@ -82,7 +93,6 @@ def _music_facts(_: VideoSpec, track: MusicTrack) -> dict[str, Shown]:
 
 
 def _chunk_facts(_: VideoSpec, chunks: ChunkSet) -> dict[str, Shown]:
-    names = ("chunk", int), ("beat", int), ("take", int), ("part", int), ("clip_s", int), ("usd", float)
     rows = [
         (c.plan.index, c.plan.beat_index, c.take, c.plan.part, c.plan.clip_s, round(c.cost_usd, 4), c.reused)
         for c in chunks.chunks
@@ -91,7 +101,7 @@ def _chunk_facts(_: VideoSpec, chunks: ChunkSet) -> dict[str, Shown]:
         "chunks": len(chunks.chunks),
         "reused": sum(c.reused for c in chunks.chunks),
         "clip_seconds": sum(c.plan.clip_s for c in chunks.chunks),
-        "chunk_table": Table((*(Column(*n) for n in names), Column("reused", bool)), rows),
+        "chunk_table": Table(CHUNK_COLUMNS, rows),
     }
 
 
