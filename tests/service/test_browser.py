@@ -69,5 +69,4 @@ def test_a_partition_shows_its_preview(service: Service, page: Page, finished: d
     expect(image).to_be_visible(timeout=60_000)
     expect(page.get_by_text("preview_file", exact=True).first).to_be_visible(timeout=60_000)
     assert image.evaluate("img => img.complete && img.naturalWidth") > 100  # drawn, not a broken-image icon
-    image.scroll_into_view_if_needed()
     page.screenshot(path=ARTIFACTS / f"dagster-preview-{phase}.png")
