@@ -8,8 +8,10 @@ from api.schemas import RunOut, StatusOut, VideoOut
 from api.services import Services
 from vidgen_core.adapters.storage import VideoKeys
 from vidgen_core.domain.errors import NotFound
+from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.requests import RequestRecord, Status
 from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.videos import describe, phase_costs
 from vidgen_dagster.runs import latest_runs, phase_times, sync, video_runs
 
@@ -37,7 +39,7 @@ def _animatic(found: Services, keys: VideoKeys, spec: dict | None, base: str) ->
     if spec is None:
         return []
     wanted = [keys.storyboard(beat["index"]) for beat in spec["beats"]]
-    if not found.store.exists(keys.manifest("storyboard")):  # still drawing: only the ones already there
+    if not found.store.exists(PHASES[Phase.STORYBOARD].key(keys)):  # still drawing: only the ones already there
         wanted = [key for key in wanted if found.store.exists(key)]
     return [found.links.url(key, base) for key in wanted]
 

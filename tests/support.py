@@ -23,20 +23,14 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
+from vidgen_core.domain.checks import CheckName
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import ensure_config
 
 T = TypeVar("T")
-CHECKS = {  # every asset check the graph defines
-    "one_image_per_beat",
-    "every_beat_covered",
-    "duration_matches_spec",
-    "has_video_and_audio",
-    "resolution_matches_aspect",
-    "loudness_on_target",
-}
+CHECKS = set(CheckName)  # every asset check the graph defines
 
 # --- the asset graph, in process --------------------------------------------------------------------------------
 

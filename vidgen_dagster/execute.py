@@ -12,9 +12,10 @@ from typing import Any
 import dagster as dg
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
-from vidgen_core.domain.models import RenderedVideo, Storyboard
+from vidgen_core.domain.models import Phase, RenderedVideo, Storyboard
 from vidgen_core.persistence.ledger import BILLED, Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
+from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.stopping import stop_run
 from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
@@ -116,9 +117,9 @@ def summarize(
     if not result.success:
         summary["error"] = failure_message(result)
         return summary
-    final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))
-    board = Storyboard.model_validate_json(store.get_bytes(keys.manifest("storyboard")))
-    chunks = json.loads(store.get_bytes(keys.manifest("video_chunks")))["chunks"]
+    final = RenderedVideo.model_validate_json(store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
+    board = Storyboard.model_validate_json(store.get_bytes(PHASES[Phase.STORYBOARD].key(keys)))
+    chunks = json.loads(store.get_bytes(PHASES[Phase.VIDEO_CHUNKS].key(keys)))["chunks"]
     summary.update(
         final_video=str(store.local_path(final.key)),
         duration_s=final.duration_s,

@@ -10,6 +10,7 @@ import dagster as dg
 
 from vidgen_core.persistence.requests import RequestDB, RequestRecord
 from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.pipeline.registry import Source
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import DatabaseResource
 from vidgen_dagster.runs import DATA_VERSION_TAG
@@ -30,7 +31,7 @@ def report_request_version(instance: dg.DagsterInstance, db: RequestDB, video_id
     if record is None:
         return
     observation = dg.AssetObservation(
-        asset_key="video_request",
+        asset_key=Source.VIDEO_REQUEST.value,
         partition=video_id,
         tags={DATA_VERSION_TAG: request_version(record, db)},
         metadata={"title": record.title, "user": record.user_id},  # the partition is a bare id

@@ -3,6 +3,7 @@ and return the manifest with the metadata (cost, reuse, provider, model, wall ti
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -10,17 +11,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import dagster as dg
 from pydantic import BaseModel
 
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.storage import BlobStore
-from vidgen_core.domain.models import CostLine, GenerationRequest, Phase
+from vidgen_core.domain.catalog import Kind
+from vidgen_core.domain.costs import list_price
+from vidgen_core.domain.models import CostLine, GenerationRequest, Phase, VideoSpec
 from vidgen_core.domain.progress import Progress
+from vidgen_core.domain.shown import Shown, model_that_ran
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.registry import PHASES, shown
 from vidgen_core.pipeline.verify import Outcome
 from vidgen_core.settings import get_settings
 from vidgen_dagster.failures import user_errors
@@ -35,6 +39,7 @@ def content_version(*parts: object) -> str:
 
 
 _SHARED = ("providers", "calls", "progress")
+FFMPEG = ("ffmpeg", "libx264/aac")  # who makes the free phases (stitch, finish)
 
 
 @dataclass
@@ -46,12 +51,13 @@ class Step:
     run_id: str
     store: BlobStore
     db: DatabaseResource
+    context: dg.AssetExecutionContext
     source: ProvidersResource | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def phase_step(self, phase: Phase, started: float | None = None) -> Step:
         """Another phase made in this step (a multi-asset), timed from ``started`` (default: the step's start)."""
-        other = Step(phase, self.request, self.run_id, self.store, self.db, self.source, started or self.started)
+        other = dataclasses.replace(self, phase=phase, started=started or self.started)
         other.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED})
         return other
 
@@ -73,24 +79,39 @@ class Step:
             raise TypeError(f"{self.phase} calls providers: its asset must declare `providers: ProvidersResource`")
         return self.source
 
+    def made_by(self, spec: VideoSpec) -> tuple[str, str]:
+        """The provider and the model that made this phase's output (a local renderer's own model when it ran)."""
+        kind = PHASES[self.phase].paid
+        if kind is None:
+            return FFMPEG
+        if kind == Kind.LLM:
+            return self.providers.planner.provider, self.providers.planner.model
+        made = {Kind.IMAGE: self.providers.images, Kind.VIDEO: self.providers.video, Kind.MUSIC: self.providers.music}
+        asked = {Kind.IMAGE: spec.image_model, Kind.VIDEO: spec.video_model, Kind.MUSIC: spec.music_model}
+        provider = made[kind].provider
+        return provider, model_that_ran(kind, provider, asked[kind])
+
     def result(
         self,
+        spec: VideoSpec,
         value: BaseModel,
         *,
         costs: list[CostLine],
-        provider: str,
-        model: str,
         version: str,
-        list_price: float | None = None,
         checks: list[Outcome] | None = None,
-        **extra: Any,
+        **extra: Shown,
     ) -> dg.MaterializeResult:
-        """The manifest with its metadata, check results and data version."""
+        """The manifest with its check results and data version. Its metadata (the registry's facts and preview,
+        then ``extra``) goes to the materialization alone: as an output's metadata Dagster would store it twice."""
+        facts = {**shown(self.phase, spec, value, self.store), **extra}
+        price = list_price(spec).get(self.phase, 0.0)
+        settings = get_settings()
+        meta = phase_metadata(self.phase, costs, self.made_by(spec), self.started, price, facts, self.store, settings)
+        self.context.add_asset_metadata(meta, asset_key=self.phase.value)
         return dg.MaterializeResult(
             asset_key=self.phase.value,
             value=value,
-            metadata=phase_metadata(self.phase, costs, provider, model, self.started, list_price, **extra),
-            check_results=check_results(self.phase.value, checks or []),
+            check_results=check_results(self.phase, checks or []),
             data_version=dg.DataVersion(version),
         )
 
@@ -111,7 +132,7 @@ def step(
     settings = get_settings()
     with user_errors():
         found = find() if find else db.requests().request(context.partition_key)
-        current = Step(phase, found, context.run.run_id, store.open(), db, providers)
+        current = Step(phase, found, context.run.run_id, store.open(), db, context, providers)
         _tag_process(context, settings.heartbeat_s, settings.executor)
         current.progress(phase, 0, 1)
         with Heartbeat(db.requests(), found.video_id, settings.heartbeat_s):

@@ -42,6 +42,10 @@ class VideoKeys:
     def final(self) -> str:
         return f"{self.prefix}/final.mp4"
 
+    def preview(self, phase: str) -> str:
+        """A small JPEG of a phase's output that the UI shows."""
+        return f"{self.prefix}/previews/{phase}.jpg"
+
     def manifest(self, asset: str) -> str:
         """Where a phase's manifest (the asset value passed downstream) is kept."""
         return f"{self.prefix}/manifests/{asset}.json"
