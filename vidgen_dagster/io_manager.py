@@ -36,7 +36,6 @@ class ManifestIOManager(dg.ConfigurableIOManager):
             store.put_bytes(owner_key(context.asset_partition_key), owner.encode())
         _, key = self._key(context, owner)
         store.put_bytes(key, obj.model_dump_json(indent=2).encode())
-        context.add_output_metadata({"manifest_key": key})
 
     def load_input(self, context: dg.InputContext) -> BaseModel:
         entry, key = self._key(context)

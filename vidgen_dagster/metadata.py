@@ -14,7 +14,7 @@ from vidgen_core.adapters.storage.s3 import S3Store
 from vidgen_core.adapters.storage.signing import preview_signature, signing_key
 from vidgen_core.domain.checks import CHECK_DESCRIPTIONS
 from vidgen_core.domain.models import CostLine, Phase, total_usd
-from vidgen_core.domain.shown import Preview, Shown, Stored, Table, cost_table
+from vidgen_core.domain.shown import USD, Preview, Shown, Stored, Table, cost_table
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.verify import Outcome
 from vidgen_core.settings import Settings, running_service
@@ -77,18 +77,23 @@ def phase_metadata(
     store: BlobStore,
     settings: Settings,
 ) -> dict[str, object]:
-    """The metadata every materialization records; also logs the phase's completion line."""
+    """The metadata every materialization records; also logs the phase's completion line.
+
+    Every entry is stored in each materialization event of every video, so the cost breakdown is shown only where
+    it says more than ``cost_usd``: when something was bought and the phase's own table does not already price it
+    item by item (a ``usd`` column)."""
     cost = total_usd(costs)
     wall = round(time.perf_counter() - started, 3)
     log.info("%s done in %.1fs, cost $%.4f", phase, wall, cost)
     provider, model = made_by
     meta: dict[str, object] = {
         "cost_usd": dg.MetadataValue.float(cost),
-        "cost_breakdown": table(cost_table(costs)),  # what was bought, line by line
         "provider": provider,
         "model": model,
         "wall_time_s": dg.MetadataValue.float(wall),
     }
+    if costs and not any(isinstance(v, Table) and USD in v.columns for v in facts.values()):
+        meta["cost_breakdown"] = table(cost_table(costs))  # what was bought, line by line
     if list_price_usd is not None:
         meta["list_price_usd"] = dg.MetadataValue.float(round(float(list_price_usd), 4))
     for name, value in facts.items():
@@ -97,14 +102,15 @@ def phase_metadata(
 
 
 def check_results(phase: Phase, outcomes: list[Outcome]) -> list[dg.AssetCheckResult]:
-    """Core check outcomes as Dagster check results (failures are errors)."""
+    """Core check outcomes as Dagster check results (failures are errors). A passed check shows its numbers; its
+    rule is the check's own description, so only a failure repeats it (empty findings are left out)."""
     return [
         dg.AssetCheckResult(
             asset_key=phase.value,
             check_name=o.name.value,
             passed=o.passed,
-            description=o.description,
-            metadata=o.metadata,
+            description=None if o.passed else o.description,
+            metadata={k: v for k, v in o.metadata.items() if v != ""},
             severity=dg.AssetCheckSeverity.ERROR,
         )
         for o in outcomes

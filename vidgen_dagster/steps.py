@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -104,7 +106,7 @@ class Step:
         """The manifest with its check results and data version. Its metadata (the registry's facts and preview,
         then ``extra``) goes to the materialization alone: as an output's metadata Dagster would store it twice."""
         facts = {**shown(self.phase, spec, value, self.store), **extra}
-        price = list_price(spec).get(self.phase, 0.0)
+        price = list_price(spec).get(self.phase)  # paid phases only
         settings = get_settings()
         meta = phase_metadata(self.phase, costs, self.made_by(spec), self.started, price, facts, self.store, settings)
         self.context.add_asset_metadata(meta, asset_key=self.phase.value)
@@ -134,6 +136,7 @@ def step(
         found = find() if find else db.requests().request(context.partition_key)
         current = Step(phase, found, context.run.run_id, store.open(), db, context, providers)
         _tag_process(context, settings.heartbeat_s, settings.executor)
+        _progress_to_stderr()
         current.progress(phase, 0, 1)
         with Heartbeat(db.requests(), found.video_id, settings.heartbeat_s):
             yield current
@@ -144,6 +147,18 @@ def _tag_process(context: dg.AssetExecutionContext, heartbeat_s: float, executor
     tags = process_tags(context.run.run_id, heartbeat_s, executor)
     if any(context.run.tags.get(k) != v for k, v in tags.items()):
         context.instance.add_run_tags(context.run.run_id, tags)
+
+
+def _progress_to_stderr() -> None:
+    """vidgen's progress lines go to the step's stderr, which Dagster keeps as the run's compute log (dagster.yaml
+    manages no python loggers, so they are not stored as one event each). A process that already shows them (the
+    CLI) keeps its own handler."""
+    logger = logging.getLogger("vidgen")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 class Heartbeat:

@@ -40,13 +40,14 @@ class Preview:
 
 Shown = int | float | str | bool | dict | Table | Stored | Preview
 
+USD = Column("usd", float)  # a table with this column (equal by value) prices its rows
 COST_COLUMNS = (
     Column("item", str),
     Column("provider", str),
     Column("model", str),
     Column("quantity", float),
     Column("unit", str),
-    Column("usd", float),
+    USD,
 )
 
 
