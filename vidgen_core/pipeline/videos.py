@@ -13,7 +13,7 @@ from vidgen_core.domain.catalog import video_model
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.costs import beat_estimate, estimate, list_price
 from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, NotFound
-from vidgen_core.domain.models import Camera, GenerationRequest, Phase, Take, VideoSpec
+from vidgen_core.domain.models import Camera, GenerationRequest, Phase, VideoSpec
 from vidgen_core.persistence.ledger import Ledger, LedgerRow
 from vidgen_core.persistence.records import BILLED, RequestDB, RequestRecord, Status
 
@@ -132,38 +132,10 @@ def phase_costs(rows: list[LedgerRow]) -> dict[str, float]:
     return totals
 
 
-def regenerate(
-    db: RequestDB,
-    ledger: Ledger,
-    store: BlobStore,
-    record: RequestRecord,
-    beat: int,
-    image_prompt: str | None = None,
-    motion_prompt: str | None = None,
-    take: int | None = None,
-) -> Take:
-    """Record a beat's next take (or select an earlier ``take``), after checking it fits what is left of the budget.
-
-    Nothing is recorded when it does not: a BudgetExceeded or InvalidRequest says why.
-    """
-    if record.active:
-        raise InvalidRequest(
-            f"video {record.video_id} is still {record.status}; wait until it finishes, then regenerate", "video_id"
-        )
-    spec = check_beat(stored_spec(store, record), record.video_id, beat)
-    if take is not None:
-        if image_prompt or motion_prompt:
-            raise InvalidRequest("going back to an earlier take keeps its prompts; give either a take or prompts")
-        return db.select_take(record.video_id, beat, take)
-    check_regeneration_budget(spec, record.request, ledger, beat)
-    return db.new_take(record.video_id, beat, image_prompt or None, motion_prompt or None)
-
-
-def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> None:
-    """Refuse a new take of ``beat`` that what is left of the video's budget does not cover."""
-    limit = request.max_cost_usd
-    if limit is None:
-        return
-    cost, committed = beat_estimate(spec, request, beat), ledger.committed(request.video_id)
-    if committed + cost > limit + 1e-9:
+def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> float:
+    """What a new take of ``beat`` is estimated at; BudgetExceeded if what is left of the video's budget does not
+    cover it."""
+    cost, limit = beat_estimate(spec, request, beat), request.max_cost_usd
+    if limit is not None and (committed := ledger.committed(request.video_id)) + cost > limit + 1e-9:
         raise BudgetExceeded(request.video_id, cost, committed, limit, f"regenerating beat {beat}")
+    return cost
