@@ -599,28 +599,24 @@ class RequestDB:
                     return Take.model_validate({k: _utc(v) for k, v in mine._mapping.items()})
             if check is not None:
                 check()
-            last = conn.execute(
-                sa.select(sa.func.max(c.take)).where(c.video_id == video_id, c.beat_index == beat_index)
-            ).scalar()
-            now = _now()
-            if last is None:  # take 0 (the plan's own) becomes a row too, so going back to it is a selection
+            earlier = conn.execute(  # one read: the last take's number and the current take's prompts
+                sa.select(c.take, c.image_prompt, c.motion_prompt, c.selected_at).where(
+                    c.video_id == video_id, c.beat_index == beat_index
+                )
+            ).all()
+            if not earlier:  # take 0 (the plan's own) becomes a row too, so going back to it is a selection
+                now = _now()
                 conn.execute(
                     takes_table.insert().values(
                         video_id=video_id, beat_index=beat_index, take=0, created_at=now, selected_at=now
                     )
                 )
-                last = 0
-            current = conn.execute(
-                sa.select(c.image_prompt, c.motion_prompt)
-                .where(c.video_id == video_id, c.beat_index == beat_index)
-                .order_by(c.selected_at.desc(), c.take.desc())
-                .limit(1)
-            ).one()
+            current = max(earlier, key=lambda r: (r.selected_at, r.take), default=None)
             take = Take(
                 beat_index=beat_index,
-                take=last + 1,
-                image_prompt=image_prompt or current.image_prompt,
-                motion_prompt=motion_prompt or current.motion_prompt,
+                take=max((r.take for r in earlier), default=0) + 1,
+                image_prompt=image_prompt or (current.image_prompt if current else None),
+                motion_prompt=motion_prompt or (current.motion_prompt if current else None),
             )
             conn.execute(
                 takes_table.insert().values(video_id=video_id, run_id=run_id, selected_at=_now(), **take.model_dump())
