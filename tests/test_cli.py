@@ -430,7 +430,7 @@ def test_init_warns_when_an_existing_instance_file_never_gives_a_killed_runs_poo
 
 def test_ctrl_c_outside_a_run_names_the_video_to_resume(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from vidgen_dagster import cli, execute
-    from vidgen_dagster.service import VidgenService
+    from vidgen_dagster.service.use_cases import VidgenService
 
     def pressed(*_: object, **__: object) -> None:
         raise KeyboardInterrupt

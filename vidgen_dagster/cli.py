@@ -24,8 +24,8 @@ from vidgen_core.persistence.records import PAGE_SIZE, trouble
 from vidgen_core.pipeline.batches import BATCH_TITLE_MAX_CHARS, BatchRecord, read_rows
 from vidgen_core.pipeline.videos import VideoState
 from vidgen_core.settings import Settings, get_settings
-from vidgen_dagster.execute import RunSummary
-from vidgen_dagster.service import AlreadyComplete, BadRows, BatchDraft, Draft, Via, VidgenService
+from vidgen_dagster.service.models import AlreadyComplete, BadRows, BatchDraft, Draft, RunSummary, Via
+from vidgen_dagster.service.use_cases import VidgenService
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1

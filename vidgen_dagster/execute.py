@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
-from pydantic import BaseModel
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
 from vidgen_core.domain.models import RenderedVideo, Storyboard
@@ -30,48 +29,7 @@ from vidgen_dagster.runs import (
     sync_all,
     video_tags,
 )
-
-
-class RunSummary(BaseModel):
-    """What a run made and spent (`vidgen generate/regenerate/resume --json`). The media fields are set when it
-    succeeded, ``error`` when it did not; ``estimate_usd`` (generate) and ``beat``/``take`` (regenerate) by the use
-    case that asked for the run. Fields never set are left out of the JSON."""
-
-    video_id: str
-    user_id: str
-    run_id: str
-    status: str  # complete | failed
-    cost_usd: float
-    paid_calls: int
-    reused_calls: int
-    video_cost_usd: float
-    max_cost_usd: float | None
-    list_price_usd: float
-    wall_time_s: float
-    media_time_s: float
-    phases: dict[str, dict[str, int | float]]
-    plan_notes: list[str]
-    error: str | None = None
-    final_video: str | None = None
-    duration_s: float | None = None
-    width: int | None = None
-    height: int | None = None
-    size_bytes: int | None = None
-    loudness_lufs: float | None = None
-    beats: int | None = None
-    takes: dict[str, int] | None = None
-    chunks: int | None = None
-    storyboard: list[str] | None = None
-    estimate_usd: float | None = None
-    beat: int | None = None
-    take: int | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.status == "complete"
-
-    def as_json(self) -> str:
-        return self.model_dump_json(indent=2, exclude_unset=True)
+from vidgen_dagster.service.models import RunSummary
 
 
 def run_video(

@@ -286,7 +286,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(
 ) -> None:
     read = []
     # a body that is read ends here
-    monkeypatch.setattr("vidgen_dagster.service.build_request", lambda *a, **k: read.append(a))
+    monkeypatch.setattr("vidgen_dagster.service.use_cases.build_request", lambda *a, **k: read.append(a))
     small = Settings(home=api_settings.home, api_keys=api_settings.api_keys, max_body_bytes=10_000)
     with TestClient(create_app(small, instance)) as client:
         body = json.dumps({"prompt": "ad " * 10_000}).encode()  # 30 KB, within the prompt's own length check

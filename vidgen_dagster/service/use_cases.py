@@ -12,14 +12,11 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 import dagster as dg
-from pydantic import BaseModel, Field
 
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
 from vidgen_core.domain.costs import check_request_budget, estimate_request
@@ -35,7 +32,7 @@ from vidgen_core.persistence.records import (
     new_run_key,
     trouble,
 )
-from vidgen_core.pipeline.batches import BATCH_TITLE_MAX_CHARS, BadRow, BatchDB, BatchRecord, check_rows, new_batch_id
+from vidgen_core.pipeline.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, check_rows, new_batch_id
 from vidgen_core.pipeline.requests import build_request, check_providers
 from vidgen_core.pipeline.uploads import check_image
 from vidgen_core.pipeline.videos import VideoState, check_beat, check_regeneration_budget, describe, stored_spec
@@ -44,139 +41,30 @@ from vidgen_dagster import batch as batches
 from vidgen_dagster import execute
 from vidgen_dagster.archive import Archived, archive
 from vidgen_dagster.batch import BatchReport
-from vidgen_dagster.execute import RunSummary
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.runs import phase_times, sync_all, video_runs
+from vidgen_dagster.service.models import (
+    AlreadyComplete,
+    BadRows,
+    BatchDraft,
+    BatchMade,
+    Draft,
+    Estimate,
+    Interrupted,
+    Queued,
+    Retake,
+    RunLine,
+    RunSummary,
+    Via,
+    VideoDetails,
+    VideoPage,
+    VideoStatus,
+)
 
 log = logging.getLogger("vidgen.service")
 DAEMON_STALE_S = 60  # a sensor daemon silent this long is not running
 Started = Callable[[str], None]  # told the video id just before a run starts in this process
-
-
-class Via(StrEnum):
-    """Who asks. The CLI runs the video in its own process; the API queues it for the request sensor, within the
-    user's limits (one video in progress, batches in flight) and withdraws a batch it cannot launch."""
-
-    CLI = "cli"
-    API = "api"
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) outside a run's steps, naming the video the user can resume."""
-
-    def __init__(self, video_id: str) -> None:
-        super().__init__(video_id)
-        self.video_id = video_id
-
-
-class BadRows(InvalidRequest):
-    """Rows of a batch that cannot become videos; nothing of the batch was stored."""
-
-    def __init__(self, bad: list[BadRow], skip_invalid: bool) -> None:
-        self.bad, self.skip_invalid = bad, skip_invalid
-        super().__init__(f"{len(bad)} bad row(s); nothing was stored", "rows")
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What a user asks for, before it is checked (flags or a request body)."""
-
-    prompt: str
-    duration_s: float | None = None
-    aspect: str | None = None
-    model: str | None = None
-    user_id: str | None = None
-    title: str = ""
-    description: str = ""
-    reference_assets: list[str] = field(default_factory=list)
-    planner: str | None = None
-    media: str | None = None
-    max_cost_usd: float | None = None
-
-
-@dataclass(frozen=True)
-class BatchDraft:
-    """A batch as asked for: its rows (line or index, columns) and what applies to all of them."""
-
-    rows: list[tuple[int, dict[str, Any]]]
-    owner: str | None = None  # the API's caller owns every row; else a row's user column, then default_user
-    default_user: str | None = None
-    planner: str | None = None
-    media: str | None = None
-    title: str | None = None  # default: "N ads"
-    max_cost_usd: float | None = None
-    skip_invalid: bool = False
-
-
-class Estimate(BaseModel):
-    estimate_usd: float
-    by_phase: dict[str, float]
-    max_cost_usd: float | None
-    over_budget: bool
-    refusal: str | None = Field(default=None, exclude=True)  # why submitting it would be refused
-
-
-class Queued(BaseModel):
-    """A video asked for: queued for the sensor (API), or with the run this process made (CLI)."""
-
-    video_id: str
-    request_id: str
-    status: Status
-    estimate_usd: float
-    max_cost_usd: float | None
-    planner: str
-    media: str
-    run: RunSummary | None = None
-
-
-class Retake(Queued):
-    beat: int
-    take: int
-
-
-class AlreadyComplete(BaseModel):
-    video_id: str
-    status: Status
-    paid_calls: int = 0
-    message: str
-
-
-class VideoStatus(BaseModel):
-    """Where a video is; media as store keys (the API signs them into links)."""
-
-    record: RequestRecord
-    cost_usd: float
-    storyboard_keys: list[str]  # the images made so far, in beat order
-    stitched_key: str | None
-    final_key: str | None
-
-
-class VideoPage(BaseModel):
-    user_id: str
-    videos: list[VideoStatus]
-    total: int
-    limit: int
-    offset: int
-
-
-class RunLine(BaseModel):
-    run_id: str
-    status: str
-
-
-class VideoDetails(BaseModel):
-    status: VideoStatus
-    spec: dict[str, Any] | None
-    state: VideoState
-    runs: list[RunLine]
-    phase_times_s: dict[str, float]
-
-
-class BatchMade(BaseModel):
-    batch: BatchRecord
-    videos: list[str]
-    skipped: list[BadRow]
 
 
 class VidgenService:
