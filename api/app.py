@@ -29,7 +29,7 @@ from vidgen_core.domain.errors import (
     WrongType,
     plain_text,
 )
-from vidgen_core.persistence.records import trouble
+from vidgen_core.persistence.trouble import trouble
 from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster.service.use_cases import VidgenService
 

@@ -7,7 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vidgen_core.persistence.records import lock_wait
+from vidgen_core.persistence.db import lock_wait
 
 
 def too_large(limit: int) -> str:

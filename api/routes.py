@@ -29,7 +29,7 @@ from api.services import ServicesDep, UserDep
 from api.views import status_out, video_out
 from vidgen_core.adapters.storage import KeyOutsideStore, LocalStore
 from vidgen_core.domain.errors import NotFound
-from vidgen_core.persistence.records import OFFSET_MAX, PAGE_MAX, PAGE_SIZE
+from vidgen_core.persistence.requests import OFFSET_MAX, PAGE_MAX, PAGE_SIZE
 from vidgen_core.settings import Settings
 from vidgen_dagster.service.models import BadRows, BatchDraft, Draft, Via
 

@@ -9,15 +9,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from vidgen_core.domain.catalog import VIDEO_MODELS
+from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
-from vidgen_core.persistence.records import Status
-from vidgen_core.pipeline.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
+from vidgen_core.persistence.requests import Status
 from vidgen_core.pipeline.videos import BeatState
 from vidgen_core.settings import Settings
 
 VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
 _DEFAULTS = Settings.model_fields
-ASSET_ID_PATTERN = r"^asset-[0-9a-f]{16}$"  # as records.new_asset_id makes them
+ASSET_ID_PATTERN = r"^asset-[0-9a-f]{16}$"  # as uploads.new_asset_id makes them
 AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import ensure_config
@@ -206,7 +206,7 @@ def delivered_by_hand(settings: Settings, user: str, prompt: str = "Create a 12-
     """A complete video without rendering it: its request, the local planner's spec and a stand-in final.mp4."""
     from vidgen_core.adapters.local.planner import LocalPlanner
     from vidgen_core.adapters.storage import VideoKeys, open_store
-    from vidgen_core.persistence.records import Status
+    from vidgen_core.persistence.requests import Status
 
     db = RequestDB(settings.db_url)
     request = db.submit(build_request(prompt, settings, user_id=user)).request

@@ -32,7 +32,8 @@ from vidgen_core.adapters.openai import NO_PRODUCT_NOTE
 from vidgen_core.adapters.storage import LocalStore, VideoKeys
 from vidgen_core.domain.catalog import IMAGE_MODELS, LLM_MODELS
 from vidgen_core.domain.models import VideoSpec
-from vidgen_core.persistence.records import RequestDB, lock_wait
+from vidgen_core.persistence.db import lock_wait
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import INSTANCE_TEMPLATE
 
@@ -252,7 +253,7 @@ def test_over_budget_is_refused_before_missing_keys_and_an_estimate_says_so(
 def test_archive_removes_old_delivered_videos_from_the_partitions_and_keeps_them(home: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from vidgen_core.persistence.records import RequestDB, Status
+    from vidgen_core.persistence.requests import RequestDB, Status
     from vidgen_core.pipeline.requests import build_request
     from vidgen_dagster.partitions import videos
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from pydantic import BaseModel
 
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.runs import video_runs
 

@@ -15,9 +15,10 @@ from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.domain.catalog import image_model, music_model, video_model
 from vidgen_core.domain.costs import check_request_budget, estimate, list_price
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
-from vidgen_core.pipeline.videos import check_beat, check_regeneration_budget
+from vidgen_core.pipeline.takes import regenerate_beat
 from vidgen_core.settings import calls_in_flight
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs, image_md, location_md, table_md
@@ -56,7 +57,7 @@ def video_spec(
         # The step read its inputs' versions when it started; read video_request's again, so the plan records the
         # version just reported and is not stale against its own take.
         context.get_step_execution_context().wipe_input_asset_version_info(dg.AssetKey("video_request"))
-        spec = planned.with_takes(vidgen.requests().current_takes(request.video_id))
+        spec = planned.with_takes(TakeDB(vidgen.requests().url).current(request.video_id))
         beats = [
             [b.index, b.take, b.name, f"{b.start_s}s", f"{b.duration_s}s", b.shot_type, b.camera] for b in spec.beats
         ]
@@ -91,10 +92,9 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
     step, a run retry or a re-execution from the UI gets the same take back instead of paying for another."""
     beat = config.regenerate_beat
     assert beat is not None
-    check_beat(plan, s.request.video_id, beat)
-    budget = partial(check_regeneration_budget, plan, s.request, s.vidgen.ledger(), beat)  # a new take only
-    s.vidgen.requests().new_take(
-        s.request.video_id, beat, config.image_prompt, config.motion_prompt, root_run_id, check=budget
+    takes = TakeDB(s.vidgen.requests().url)
+    regenerate_beat(
+        takes, s.vidgen.ledger(), plan, s.request, beat, config.image_prompt, config.motion_prompt, root_run_id
     )
 
 

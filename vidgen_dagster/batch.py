@@ -6,8 +6,9 @@ from __future__ import annotations
 import dagster as dg
 
 from vidgen_core.domain.errors import InvalidRequest, ServiceDown
+from vidgen_core.persistence.batches import BatchDB, BatchRecord, BatchState
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.pipeline.batches import BatchDB, BatchRecord, BatchState, CheckedBatch
+from vidgen_core.pipeline.batches import CheckedBatch
 from vidgen_core.settings import Settings
 from vidgen_dagster.backfills import backfill_status, launch_backfill
 from vidgen_dagster.partitions import videos
@@ -28,7 +29,7 @@ def store_and_launch(
     ``launch``).
     """
     db = BatchDB(settings.db_url)
-    db.store(batch, checked, max_active)
+    db.store(batch, checked.requests, max_active)
     return launch(db, instance, settings, batch.batch_id, keep_unlaunched)
 
 

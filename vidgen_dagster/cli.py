@@ -19,9 +19,11 @@ from typing import NoReturn
 import sqlalchemy as sa
 
 from vidgen_core.domain.errors import BackfillRefused, InvalidRequest, VidgenError
+from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchRecord
 from vidgen_core.persistence.ledger import LedgerRow
-from vidgen_core.persistence.records import PAGE_SIZE, trouble
-from vidgen_core.pipeline.batches import BATCH_TITLE_MAX_CHARS, BatchRecord, read_rows
+from vidgen_core.persistence.requests import PAGE_SIZE
+from vidgen_core.persistence.trouble import trouble
+from vidgen_core.pipeline.batches import read_rows
 from vidgen_core.pipeline.videos import VideoState
 from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster.service.models import AlreadyComplete, BadRows, BatchDraft, Draft, RunSummary, Via

@@ -13,8 +13,8 @@ import dagster as dg
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
 from vidgen_core.domain.models import RenderedVideo, Storyboard
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import BILLED, RequestDB, RequestRecord, Status
+from vidgen_core.persistence.ledger import BILLED, Ledger
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
 from vidgen_core.pipeline.stopping import stop_run
 from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings

@@ -8,7 +8,8 @@ import warnings
 
 import dagster as dg
 
-from vidgen_core.persistence.records import RequestDB, RequestRecord
+from vidgen_core.persistence.requests import RequestDB, RequestRecord
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.runs import DATA_VERSION_TAG
@@ -19,7 +20,7 @@ OBSERVED_VIDEOS = 1000  # the newest videos an "Observe" click in the UI looks a
 
 def request_version(record: RequestRecord, db: RequestDB) -> str:
     """What the plan and the beats of a video depend on: its request and each beat's current take."""
-    takes = [t.model_dump(mode="json", exclude={"created_at"}) for t in db.current_takes(record.video_id)]
+    takes = [t.model_dump(mode="json", exclude={"created_at"}) for t in TakeDB(db.url).current(record.video_id)]
     return content_version(json.dumps(record.request.plan_inputs(), sort_keys=True), json.dumps(takes))
 
 

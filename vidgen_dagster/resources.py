@@ -12,9 +12,9 @@ from vidgen_core.adapters.registry import Providers, build_providers
 from vidgen_core.adapters.storage import BlobStore, open_store
 from vidgen_core.domain.models import GenerationRequest
 from vidgen_core.domain.progress import Progress
+from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import RequestDB, Status
-from vidgen_core.pipeline.batches import BatchDB, BatchRecord
+from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings, calls_in_flight, get_settings

@@ -13,7 +13,8 @@ import dagster as dg
 
 from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import BACKFILL_PREFIX, RequestDB, RequestRecord, Status, plain_error
+from vidgen_core.persistence.requests import BACKFILL_PREFIX, RequestDB, RequestRecord, Status
+from vidgen_core.persistence.trouble import plain_error
 from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY, is_interrupt
 
 # Dagster's own tags, as the strings they are (its constants live in private modules).

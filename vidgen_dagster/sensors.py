@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from vidgen_core.persistence.records import BACKFILL_PREFIX, Status
+from vidgen_core.persistence.requests import BACKFILL_PREFIX, Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import VidgenResource
@@ -15,7 +15,7 @@ from vidgen_dagster.runs import FOLLOW_FAILED, RUN_KEY_TAG, SOURCE_TAG, in_progr
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
 # so ask for less and get every round.
 TICK_S = 1
-# Requests read per tick: a burst of a few hundred becomes runs in one tick (records.py's default page is 100).
+# Requests read per tick: a burst of a few hundred becomes runs in one tick (RequestDB.pending's default page is 100).
 PAGE = 2000
 
 

@@ -14,7 +14,11 @@ from pathlib import Path
 from types import FrameType
 
 from vidgen_core.domain.errors import VidgenError
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.batches import BatchDB
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.requests import RequestDB
+from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.uploads import UploadDB
 from vidgen_core.settings import Settings, running_service
 from vidgen_dagster.instance import config_gaps, open_instance
 
@@ -52,7 +56,8 @@ def init(settings: Settings) -> tuple[list[str], list[str]]:
     """Create the Dagster instance (tables, provider pools), the requests tables and, on S3, the bucket. Safe to
     run again; returns what was created beyond the tables (``bucket NAME``) and what the instance's config lacks."""
     gaps = config_gaps(open_instance(settings))
-    RequestDB(settings.db_url)
+    for table in (RequestDB, TakeDB, Ledger, BatchDB, UploadDB):  # each makes its table
+        table(settings.db_url)
     return ([f"bucket {settings.s3_bucket}"] if ensure_bucket(settings) else []), gaps
 
 

@@ -19,7 +19,7 @@ from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.models import CostLine, GenerationRequest, Phase
 from vidgen_core.domain.progress import Progress
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.verify import Outcome
 from vidgen_dagster.failures import user_errors

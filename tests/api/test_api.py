@@ -20,7 +20,8 @@ from vidgen_core.adapters.storage import LocalStore, VideoKeys
 from vidgen_core.domain.errors import ProviderError
 from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.ledger import CallEntry, Ledger
-from vidgen_core.persistence.records import RequestDB, Status
+from vidgen_core.persistence.requests import RequestDB, Status
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.partitions import videos
@@ -327,7 +328,9 @@ def test_budgets_are_checked_before_anything_is_queued(
         ledger.paid(ledger.reserve(entry, 0.5), 0.49, "p1")
         over = client.post(f"/api/video/{video}/beats/0/regenerate", json={}, headers=auth("ana"))
         assert over.status_code == 402 and "over video" in over.json()["detail"] and "$0.5000" in over.json()["detail"]
-        assert db.takes(video) == [] and db.get(video).status == Status.COMPLETE  # nothing recorded, nothing queued
+        assert (
+            TakeDB(db.url).all(video) == [] and db.get(video).status == Status.COMPLETE
+        )  # nothing recorded, nothing queued
 
 
 def test_bad_batches_are_refused_whole_and_a_batch_dagster_cannot_launch_is_not_kept(

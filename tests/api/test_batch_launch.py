@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from tests.fakes.webserver import LAUNCHED, REFUSED, FakeWebserver
 from tests.support import auth
 from vidgen_core.domain.errors import NotFound
-from vidgen_core.persistence.records import RequestDB
-from vidgen_core.pipeline.batches import BatchDB
+from vidgen_core.persistence.batches import BatchDB
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_dagster.backfills import BACKFILL_TITLE_MAX_CHARS, BATCH_TITLE_TAG, backfill_title
 from vidgen_dagster.partitions import videos

@@ -19,7 +19,9 @@ from fastapi.testclient import TestClient
 
 from api.app import CRASHED, create_app
 from tests.support import ORIGIN, auth
-from vidgen_core.persistence.records import PATIENT_LOCK_WAIT_S, RequestDB, Status, Trouble
+from vidgen_core.persistence.db import PATIENT_LOCK_WAIT_S
+from vidgen_core.persistence.requests import RequestDB, Status
+from vidgen_core.persistence.trouble import Trouble
 from vidgen_core.settings import Settings
 
 CLASS_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b")

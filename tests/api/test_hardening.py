@@ -22,7 +22,7 @@ from PIL import Image
 from api.app import create_app
 from tests.support import auth
 from vidgen_core.domain.errors import NotFound
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.settings import Settings
 
 PNG_END = b"IEND\xaeB`\x82"

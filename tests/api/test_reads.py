@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 import api
 from tests.support import auth
-from vidgen_core.persistence.records import RequestDB, Status
+from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 

@@ -11,9 +11,10 @@ from pydantic import ValidationError
 
 from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, TooBusy
 from vidgen_core.domain.models import Phase
+from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import CallEntry, Ledger
-from vidgen_core.persistence.records import BACKFILL_PREFIX, RequestDB, Status
-from vidgen_core.pipeline.batches import BatchDB, BatchRecord, check_rows, read_rows
+from vidgen_core.persistence.requests import BACKFILL_PREFIX, RequestDB, Status
+from vidgen_core.pipeline.batches import check_rows, read_rows
 from vidgen_core.settings import Settings
 
 CSV = """prompt,title,duration,aspect,model,user,max_cost
@@ -104,7 +105,7 @@ def test_a_batch_is_stored_whole_with_its_own_limit(settings: Settings) -> None:
     db = BatchDB(settings.db_url)
     rows = [(i, {"prompt": f"Create a 10-second Nike ad number {i}"}) for i in range(3)]
     checked = check_rows(rows, settings, batch_id="bat-000000000005", default_user="ana")
-    db.store(_batch(checked, batch_id="bat-000000000005"), checked, max_active=1)
+    db.store(_batch(checked, batch_id="bat-000000000005"), checked.requests, max_active=1)
     videos = db.videos("bat-000000000005")
     assert [v.request.video_id for v in videos] == [r.request.video_id for r in checked.rows]
     assert {(v.status, v.wanted_run_key) for v in videos} == {(Status.QUEUED, f"{BACKFILL_PREFIX}bat-000000000005")}
@@ -115,7 +116,7 @@ def test_a_batch_is_stored_whole_with_its_own_limit(settings: Settings) -> None:
     # ... but a second batch is over the batch limit, and nothing of it is stored
     again = check_rows(rows, settings, batch_id="bat-000000000006", default_user="ana")
     with pytest.raises(TooBusy, match="1 batch in progress"):
-        db.store(_batch(again, batch_id="bat-000000000006"), again, max_active=1)
+        db.store(_batch(again, batch_id="bat-000000000006"), again.requests, max_active=1)
     assert db.videos("bat-000000000006") == []
     state = db.state("bat-000000000005", Ledger(settings.db_url), "ana")
     assert state.counts["queued"] == 3 and not state.done and state.spent_usd == 0.0
@@ -143,7 +144,7 @@ def test_a_cap_stored_as_infinity_reads_as_no_cap(settings: Settings) -> None:
     cap; a new batch's infinite cap is still refused."""
     db = BatchDB(settings.db_url)
     checked = check_rows(read_rows(CSV, "ads.csv"), settings, batch_id="bat-000000000001", user_id="ana")
-    db.store(_batch(checked, cap=1.0), checked)
+    db.store(_batch(checked, cap=1.0), checked.requests)
     db.update("bat-000000000001", max_cost_usd=float("inf"))  # as an older vidgen stored 1e309
     assert db.get("bat-000000000001").max_cost_usd is None
     with pytest.raises(ValidationError):

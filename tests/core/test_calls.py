@@ -10,10 +10,12 @@ import pytest
 from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.errors import BudgetExceeded, MediaError, ProviderError
 from vidgen_core.domain.models import CostLine, Phase
-from vidgen_core.persistence.ledger import CallEntry, Ledger
-from vidgen_core.persistence.records import CallState, RequestDB, Trouble
+from vidgen_core.persistence.ledger import CallEntry, CallState, Ledger
+from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.trouble import Trouble
 from vidgen_core.pipeline.calls import Call, CallCache, Made
 from vidgen_core.pipeline.stopping import Stopped, pause
+from vidgen_core.pipeline.takes import new_take, select_take
 from vidgen_core.settings import Settings
 
 
@@ -121,17 +123,17 @@ def test_a_reservation_left_by_a_dead_run_is_taken_over(settings: Settings) -> N
 
 
 def test_takes_are_recorded_selected_and_idempotent_per_run(settings: Settings) -> None:
-    db = RequestDB(settings.db_url)
-    assert db.current_takes("vid-t1") == []
-    one = db.new_take("vid-t1", 2, "a new look", None, run_id="run-a")
-    assert one.take == 1 and db.new_take("vid-t1", 2, "ignored", None, run_id="run-a").take == 1  # a retried run
-    assert db.new_take("vid-t1", 2).take == 2
-    assert [(t.beat_index, t.take) for t in db.current_takes("vid-t1")] == [(2, 2)]
-    assert db.select_take("vid-t1", 2, 0).take == 0 and db.current_takes("vid-t1")[0].take == 0
-    assert db.select_take("vid-t1", 2, 1).image_prompt == "a new look"
-    assert sorted(t.take for t in db.takes("vid-t1")) == [0, 1, 2]
+    db = TakeDB(settings.db_url)
+    assert db.current("vid-t1") == []
+    one = new_take(db, "vid-t1", 2, "a new look", None, run_id="run-a")
+    assert one.take == 1 and new_take(db, "vid-t1", 2, "ignored", None, run_id="run-a").take == 1  # a retried run
+    assert new_take(db, "vid-t1", 2).take == 2
+    assert [(t.beat_index, t.take) for t in db.current("vid-t1")] == [(2, 2)]
+    assert select_take(db, "vid-t1", 2, 0).take == 0 and db.current("vid-t1")[0].take == 0
+    assert select_take(db, "vid-t1", 2, 1).image_prompt == "a new look"
+    assert sorted(t.take for t in db.all("vid-t1")) == [0, 1, 2]
     with pytest.raises(Exception, match="has no take 7"):
-        db.select_take("vid-t1", 2, 7)
+        select_take(db, "vid-t1", 2, 7)
 
 
 def test_a_failed_call_the_provider_billed_is_in_the_ledger_at_that_cost(settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""The requests and uploads tables on SQLite (embedded) and on the machine's PostgreSQL (deployment)."""
+"""The requests, takes and uploads tables on SQLite (embedded) and on the machine's PostgreSQL (deployment); the
+words a user reads for a failure."""
 
 from __future__ import annotations
 
@@ -16,17 +17,14 @@ from hypothesis import strategies as st
 
 from vidgen_core.domain.errors import MediaError, NotFound, TooBusy, plain_text
 from vidgen_core.domain.models import Phase
-from vidgen_core.persistence.records import (
-    RequestDB,
-    Status,
-    Trouble,
-    UploadRecord,
-    describe_error,
-    plain_error,
-    requests_table,
-    trouble,
-)
+from vidgen_core.persistence.batches import BatchDB
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.requests import RequestDB, Status, requests_table
+from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.trouble import Trouble, describe_error, plain_error, trouble
+from vidgen_core.persistence.uploads import UploadDB, UploadRecord
 from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.takes import new_take, select_take
 from vidgen_core.settings import Settings
 
 
@@ -35,6 +33,7 @@ def db(request: pytest.FixtureRequest, settings: Settings) -> RequestDB:
     if request.param == "sqlite":
         return RequestDB(settings.db_url)
     database = RequestDB(request.getfixturevalue("pg_url"))
+    UploadDB(database.url)  # made on first use
     with database.engine.begin() as conn:  # the session database is shared: start each test empty
         conn.execute(sa.text("DELETE FROM video_requests"))
         conn.execute(sa.text("DELETE FROM uploads"))
@@ -115,9 +114,10 @@ def test_uploads_are_scoped_to_their_owner(db: RequestDB) -> None:
         filename="x.png",
         created_at=datetime.now(UTC),
     )
-    db.add_upload(asset)
-    assert [u.asset_id for u in db.uploads("ana", [asset.asset_id])] == [asset.asset_id]
-    assert db.uploads("ben", [asset.asset_id]) == []
+    uploads = UploadDB(db.url)
+    uploads.add(asset)
+    assert [u.asset_id for u in uploads.of("ana", [asset.asset_id])] == [asset.asset_id]
+    assert uploads.of("ben", [asset.asset_id]) == []
 
 
 def test_a_database_made_by_an_older_vidgen_gains_the_new_columns_and_tables(tmp_path: Path) -> None:
@@ -129,26 +129,30 @@ def test_a_database_made_by_an_older_vidgen_gains_the_new_columns_and_tables(tmp
             if c.name != "run_key"
         ]
         conn.execute(f"CREATE TABLE video_requests ({', '.join(columns)})")
-    db = RequestDB(f"sqlite:///{path}")
+    url = f"sqlite:///{path}"
+    db = RequestDB(url)
     record = db.submit(build_request("Create a 15-second Nike ad", Settings(home=tmp_path), user_id="ana"))
     assert db.requeue(record.video_id, "req-x-again").wanted_run_key == "req-x-again"
+    assert set(sa.inspect(db.engine).get_table_names()) == {"video_requests"}  # each table is made on first use
+    for table in (TakeDB, Ledger, UploadDB, BatchDB):
+        table(url)
     tables = set(sa.inspect(db.engine).get_table_names())
-    assert {"video_requests", "beat_takes", "spend_ledger", "uploads"} <= tables
+    assert tables == {"video_requests", "beat_takes", "spend_ledger", "uploads", "video_batches"}
 
 
 def test_a_new_take_without_prompts_keeps_the_current_takes(db: RequestDB) -> None:
-    video = f"vid-{uuid.uuid4().hex[:12]}"
-    assert db.new_take(video, 1).image_prompt is None  # from the plan: nothing to keep
-    custom = db.new_take(video, 1, "the shoe in the rain", "slow push in")
-    reroll = db.new_take(video, 1)  # the API's `{}`, the CLI without --prompt, the launchpad's bare beat
+    video, takes = f"vid-{uuid.uuid4().hex[:12]}", TakeDB(db.url)
+    assert new_take(takes, video, 1).image_prompt is None  # from the plan: nothing to keep
+    custom = new_take(takes, video, 1, "the shoe in the rain", "slow push in")
+    reroll = new_take(takes, video, 1)  # the API's `{}`, the CLI without --prompt, the launchpad's bare beat
     assert (reroll.take, reroll.image_prompt, reroll.motion_prompt) == (3, "the shoe in the rain", "slow push in")
-    motion = db.new_take(video, 1, motion_prompt="orbit left")  # only the motion changes
+    motion = new_take(takes, video, 1, motion_prompt="orbit left")  # only the motion changes
     assert (motion.image_prompt, motion.motion_prompt) == ("the shoe in the rain", "orbit left")
-    db.select_take(video, 1, 0)  # back to the plan's take: a re-roll of it has the plan's prompts again
-    assert db.new_take(video, 1).image_prompt is None
-    db.select_take(video, 1, custom.take)
-    assert db.new_take(video, 1).image_prompt == "the shoe in the rain"
-    assert db.current_takes(video)[0].take == 6 and db.new_take(video, 2).image_prompt is None  # beats are apart
+    select_take(takes, video, 1, 0)  # back to the plan's take: a re-roll of it has the plan's prompts again
+    assert new_take(takes, video, 1).image_prompt is None
+    select_take(takes, video, 1, custom.take)
+    assert new_take(takes, video, 1).image_prompt == "the shoe in the rain"
+    assert takes.current(video)[0].take == 6 and new_take(takes, video, 2).image_prompt is None  # beats are apart
 
 
 # -- error text a user sees ----------------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from vidgen_core.adapters.storage import VideoKeys, open_store
 from vidgen_core.domain.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.models import VideoSpec
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import CallState, RequestDB, Status
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.settings import Settings
 
 pytestmark = pytest.mark.slow  # whole videos through the imitations

@@ -17,7 +17,8 @@ from dagster._core.instance.ref import InstanceRef
 from tests.support import CHECKS, metadata_of
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.domain.errors import BudgetExceeded
-from vidgen_core.persistence.records import RequestDB
+from vidgen_core.persistence.requests import RequestDB
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.assets import _new_take
@@ -189,6 +190,6 @@ def test_a_rerun_of_a_launchpad_reroll_gets_its_take_back_when_the_budget_is_spe
     _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]
     spent["usd"] = 4.99  # the take's calls, paid or reserved by the killed run
     _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]  # its retry: the same take, not refused
-    assert [(t.beat_index, t.take) for t in db.current_takes(request.video_id)] == [(1, 1)]
+    assert [(t.beat_index, t.take) for t in TakeDB(db.url).current(request.video_id)] == [(1, 1)]
     with pytest.raises(BudgetExceeded):  # another re-roll is still checked
         _new_take(step, plan, config, "another-run")  # type: ignore[arg-type]

@@ -13,8 +13,8 @@ from tests.support import execute, metadata_of, submit_and_execute
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys
 from vidgen_core.domain.models import Phase
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import CallState, RequestDB
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline import verify
 from vidgen_core.settings import Settings
 from vidgen_dagster.execute import failure_message

@@ -20,8 +20,8 @@ from tests.dagster.test_beats import REAL, charged, journaled
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
 from tests.support import instance_at, tick, vidgen_in_process, wait
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import CallState, RequestDB, RequestRecord, Status
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
 from vidgen_core.settings import Settings
 
 pytestmark = pytest.mark.slow  # whole videos through the imitations

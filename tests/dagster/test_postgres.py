@@ -14,7 +14,7 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 from tests.support import launch, temp_database
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys
-from vidgen_core.persistence.records import RequestDB, Status
+from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import configure_pools

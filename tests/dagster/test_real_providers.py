@@ -19,9 +19,10 @@ from vidgen_core.adapters.storage import VideoKeys
 from vidgen_core.domain.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
 from vidgen_core.domain.costs import music_hold, music_price
 from vidgen_core.domain.models import ChunkSet, Phase
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import CallState, RequestDB
-from vidgen_core.pipeline.batches import BatchDB, BatchRecord, check_rows
+from vidgen_core.persistence.batches import BatchDB, BatchRecord
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.requests import RequestDB
+from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.execute import failure_message
@@ -243,7 +244,7 @@ def test_a_batch_cap_stops_new_spending_and_keeps_what_was_made(
         batch_id="bat-0000000000c1", user_id=settings.default_user, title="capped", videos=2,
         estimate_usd=checked.estimate_usd, max_cost_usd=cap, created_at=datetime.now(UTC),
     )  # fmt: skip
-    BatchDB(settings.db_url).store(batch, checked)
+    BatchDB(settings.db_url).store(batch, checked.requests)
     first, second = (r.request.video_id for r in checked.rows)
     instance.add_dynamic_partitions(videos.name, [first, second])
     assert execute(settings, instance, first).success

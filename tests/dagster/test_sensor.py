@@ -19,7 +19,8 @@ from dagster._utils.error import SerializableErrorInfo
 from tests.support import instance_at, launch, tick
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.domain.errors import ProviderError
-from vidgen_core.persistence.records import RequestDB, RequestRecord, Status, Trouble
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
+from vidgen_core.persistence.trouble import Trouble
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.execute import run_video

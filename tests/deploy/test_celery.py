@@ -28,8 +28,9 @@ from celery import Celery
 from tests.support import temp_database, wait
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys
-from vidgen_core.persistence.records import RequestDB
-from vidgen_core.pipeline.batches import BatchDB, BatchRecord, check_rows
+from vidgen_core.persistence.batches import BatchDB, BatchRecord
+from vidgen_core.persistence.requests import RequestDB
+from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import configure_pools
 from vidgen_dagster.partitions import videos
@@ -238,7 +239,7 @@ def test_two_celery_workers_share_the_steps_of_three_videos(
                 batch_id="bat-0000000ce1e7", user_id="celery-user", title="celery", videos=len(rows),
                 estimate_usd=checked.estimate_usd, created_at=datetime.now(UTC),
             )  # fmt: skip
-            BatchDB(settings.db_url).store(batch, checked)
+            BatchDB(settings.db_url).store(batch, checked.requests)
             for row in checked.rows:
                 record = requests.get(row.request.video_id)
                 instance.add_dynamic_partitions(videos.name, [record.video_id])

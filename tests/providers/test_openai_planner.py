@@ -22,8 +22,9 @@ from vidgen_core.domain.costs import estimate, estimate_request
 from vidgen_core.domain.errors import ProviderError
 from vidgen_core.domain.models import Section, product_name
 from vidgen_core.domain.prompt import PromptReading
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import CallState, RequestDB
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.requests import RequestDB
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.phases import make_plan
 from vidgen_core.pipeline.requests import build_request
@@ -260,7 +261,7 @@ def test_an_answer_naming_no_product_is_planned_with_a_warning_the_user_sees(
     db, store = RequestDB(settings.db_url), LocalStore(settings.storage_dir)
     record = db.submit(request)
     store.put_bytes(VideoKeys(record.user_id, record.video_id).spec(), spec.model_dump_json().encode())
-    state = describe(db, Ledger(settings.db_url), store, record)
+    state = describe(TakeDB(settings.db_url), Ledger(settings.db_url), store, record)
     assert state.plan_notes == [NO_PRODUCT_NOTE]
     assert f"  plan: {NO_PRODUCT_NOTE}" in _show(state).splitlines()
     fake_openai.scenario = "ok"

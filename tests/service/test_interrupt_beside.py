@@ -22,7 +22,7 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
 from tests.service.test_restarts import _runs, _slots_held, serving
 from tests.support import instance_at, wait
-from vidgen_core.persistence.records import Status
+from vidgen_core.persistence.requests import Status
 from vidgen_core.settings import Settings
 
 pytestmark = pytest.mark.slow  # the whole service in subprocesses, and a whole video

@@ -23,8 +23,9 @@ from tests.dagster.test_beats import charged, journaled
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
 from tests.support import SERVICE_HEADERS, SERVICE_KEY, SERVICE_USER, Service, instance_at, wait
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import CallState, RequestDB, Status
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.requests import RequestDB, Status
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.settings import Settings
 from vidgen_dagster.runs import PID_TAG
 
@@ -228,7 +229,7 @@ def test_a_launchpad_regeneration_pays_once_through_a_kill_a_run_retry_and_a_re_
         except AssertionError:
             runs = [(r.run_id, r.status, r.parent_run_id) for r in _runs(home, video)]
             raise AssertionError(f"the request {db.get(video)} did not follow the runs {runs}") from None
-        assert [t.take for t in db.takes(video) if t.beat_index == 1] == [0, 1]
+        assert [t.take for t in TakeDB(db.url).all(video) if t.beat_index == 1] == [0, 1]
         paid = fake_replicate.paid
 
         again = service.graphql(REEXECUTE, {"p": {"parentRunId": regen, "strategy": "ALL_STEPS"}})
@@ -237,7 +238,7 @@ def test_a_launchpad_regeneration_pays_once_through_a_kill_a_run_retry_and_a_re_
         rerun_id = rerun["run"]["runId"]
         wait("the re-execution", 180, lambda: next(r for r in _runs(home, video) if r.run_id == rerun_id).is_finished)
         assert next(r for r in _runs(home, video) if r.run_id == rerun_id).is_success
-        assert [t.take for t in db.takes(video) if t.beat_index == 1] == [0, 1]  # the same take, not a third
+        assert [t.take for t in TakeDB(db.url).all(video) if t.beat_index == 1] == [0, 1]  # the same take, not a third
         assert fake_replicate.paid == paid  # the re-execution paid nothing: the take's image and clips exist
         _nothing_paid_twice(home, video, fake_openai, fake_replicate)
         assert len(_runs(home, video)) == 4  # the video, the regeneration, its retry, its re-execution: no other

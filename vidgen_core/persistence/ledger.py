@@ -1,4 +1,4 @@
-"""The spend ledger: one row per provider call a video made or reused, in the requests database.
+"""The spend ledger table: one row per provider call a video made or reused, in the requests database.
 
 A call first reserves its estimate (refused if it would pass the video's budget), then becomes paid (with what the
 provider charged), failed (with what the provider charged all the same: a rejected answer, GPU time that ran), or,
@@ -7,14 +7,50 @@ for a cache hit, reused. A video's cost is the sum of its billed rows, paid and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 
 from vidgen_core.domain.errors import BudgetExceeded
 from vidgen_core.domain.models import Phase
-from vidgen_core.persistence.records import BILLED, CallState, _engine, _utc, ledger_table, locked
+from vidgen_core.persistence.db import locked, metadata, open_engine, utc_fields, utcnow
+
+
+class CallState(StrEnum):
+    RESERVED = "reserved"
+    PAID = "paid"
+    FAILED = "failed"
+    REUSED = "reused"
+
+
+BILLED = (CallState.PAID, CallState.FAILED)  # the provider charged for these (a failed call's actual_usd may be 0)
+
+ledger_table = sa.Table(
+    "spend_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("video_id", sa.String(64), nullable=False, index=True),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("batch_id", sa.String(40), index=True),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("phase", sa.String(32), nullable=False),
+    sa.Column("beat_index", sa.Integer),
+    sa.Column("take", sa.Integer, nullable=False),
+    sa.Column("item", sa.String(120), nullable=False),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("cache_key", sa.String(64), nullable=False),
+    sa.Column("prediction_id", sa.String(120)),
+    sa.Column("estimate_usd", sa.Float, nullable=False),
+    sa.Column("held_usd", sa.Float),  # held while reserved instead of the estimate (GPU time is known only after)
+    sa.Column("actual_usd", sa.Float, nullable=False, default=0.0),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 class LedgerRow(BaseModel):
@@ -63,15 +99,11 @@ class CallEntry(BaseModel):
         return max(self.estimate_usd, self.held_usd or 0.0)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Ledger:
     """Reads and writes the spend ledger. Cheap to make; safe to share between threads."""
 
     def __init__(self, url: str) -> None:
-        self.engine = _engine(url)
+        self.engine = open_engine(url, ledger_table)
 
     def reserve(self, entry: CallEntry, budget_usd: float | None, batch_budget_usd: float | None = None) -> int:
         """Reserve a call's estimate and return its row id, or raise BudgetExceeded and reserve nothing.
@@ -88,7 +120,9 @@ class Ledger:
                 )
             ).scalar()
             if again is not None:
-                conn.execute(ledger_table.update().where(c.id == again).values(run_id=entry.run_id, updated_at=_now()))
+                conn.execute(
+                    ledger_table.update().where(c.id == again).values(run_id=entry.run_id, updated_at=utcnow())
+                )
                 return int(again)
             if budget_usd is not None:
                 committed = _committed(conn, entry.video_id)
@@ -101,7 +135,7 @@ class Ledger:
                 if committed + entry.hold > batch_budget_usd + 1e-9:
                     what = f"{entry.phase} {entry.item} of video {entry.video_id}"
                     raise BudgetExceeded(entry.video_id, entry.hold, committed, batch_budget_usd, what, entry.batch_id)
-            now = _now()
+            now = utcnow()
             row = conn.execute(
                 ledger_table.insert().values(
                     **entry.model_dump() | {"held_usd": entry.hold if entry.held_usd is not None else None},
@@ -128,7 +162,7 @@ class Ledger:
 
     def reused(self, entry: CallEntry) -> None:
         """Record a cache hit: the output was already paid for, so nothing is spent."""
-        now = _now()
+        now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(
                 ledger_table.insert().values(
@@ -138,13 +172,13 @@ class Ledger:
 
     def _set(self, row_id: int, **fields: object) -> None:
         with self.engine.begin() as conn:
-            conn.execute(ledger_table.update().where(ledger_table.c.id == row_id).values(**fields, updated_at=_now()))
+            conn.execute(ledger_table.update().where(ledger_table.c.id == row_id).values(**fields, updated_at=utcnow()))
 
     def rows(self, video_id: str) -> list[LedgerRow]:
         """Every row of a video, oldest first."""
         query = sa.select(ledger_table).where(ledger_table.c.video_id == video_id).order_by(ledger_table.c.id)
         with self.engine.connect() as conn:
-            return [LedgerRow.model_validate({k: _utc(v) for k, v in r._mapping.items()}) for r in conn.execute(query)]
+            return [LedgerRow.model_validate(utc_fields(r)) for r in conn.execute(query)]
 
     def spent(self, video_id: str) -> float:
         """What a video has really cost: the sum of its billed rows (paid and failed), over all its runs."""

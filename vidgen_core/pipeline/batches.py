@@ -1,4 +1,5 @@
-"""Batches of ads: the rows of a CSV or JSONL file checked and priced together, then stored as one video each.
+"""Batches of ads: the rows of a CSV or JSONL file checked and priced together, then stored as one video each
+(``persistence.batches``).
 
 A batch is stored whole or not at all. Its videos are made by one Dagster partition backfill (launched by the
 caller); the batch's spending cap is checked by the ledger before every call of every one of its videos.
@@ -10,34 +11,21 @@ import csv
 import io
 import json
 import math
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel
 
 from vidgen_core.domain.costs import check_request_budget
-from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, NotFound, TooBusy
-from vidgen_core.domain.models import STORED, GenerationRequest, stored_cap
+from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest
+from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.persistence.batches import BatchRecord
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import (
-    ACTIVE,
-    RequestDB,
-    RequestRecord,
-    Status,
-    batches_table,
-    insert_request,
-    locked,
-    new_request_id,
-    requests_table,
-)
+from vidgen_core.persistence.requests import new_request_id
 from vidgen_core.pipeline.requests import build_request, check_providers
 from vidgen_core.settings import Settings
 
 # A row's columns (CSV header or JSONL keys); only ``prompt`` is required.
 COLUMNS = ("prompt", "title", "duration", "aspect", "model", "user", "max_cost")
-BATCH_TITLE_MAX_CHARS = 200  # the batches table's title column
 _COLUMN_OF = {"aspect_ratio": "aspect", "max_cost_usd": "max_cost", "user_id": "user"}  # request field -> column
 
 
@@ -67,50 +55,10 @@ class CheckedBatch(BaseModel):
     def estimate_usd(self) -> float:
         return round(sum(r.estimate_usd for r in self.rows), 4)
 
-
-class BatchRecord(BaseModel):
-    """One stored batch."""
-
-    batch_id: str
-    user_id: str
-    title: str
-    videos: int
-    estimate_usd: float
-    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    backfill_id: str | None = None
-    error: str | None = None
-    created_at: datetime
-
-    @field_validator("max_cost_usd", mode="before")
-    @classmethod
-    def _stored_infinity(cls, value: Any, info: ValidationInfo) -> Any:
-        return stored_cap(value, info)
-
-
-class BatchVideo(BaseModel):
-    """One video of a batch, as the batch's status shows it."""
-
-    video_id: str
-    title: str
-    prompt: str
-    status: Status
-    progress: float
-    spent_usd: float
-    error: str | None = None
-
-
-class BatchState(BaseModel):
-    """A batch's progress: counts by status, what it spent against its cap, and each video."""
-
-    batch: BatchRecord
-    counts: dict[str, int]
-    done: bool
-    spent_usd: float
-    videos: list[BatchVideo]
-
-
-def new_batch_id() -> str:
-    return f"bat-{uuid.uuid4().hex[:12]}"
+    @property
+    def requests(self) -> list[GenerationRequest]:
+        """The good rows' requests: what the batch stores."""
+        return [r.request for r in self.rows]
 
 
 def read_rows(text: str, name: str = "") -> list[tuple[int, dict[str, Any]]]:
@@ -236,89 +184,6 @@ def _check_row(
         need_credentials=need_credentials,
     ).model_copy(update={"batch_id": batch_id, "request_id": new_request_id()})
     return BatchRow(line=line, request=request, estimate_usd=check_request_budget(request))
-
-
-class BatchDB:
-    """Stores batches with their videos' requests, and reports their progress."""
-
-    def __init__(self, url: str) -> None:
-        self.requests = RequestDB(url)
-        self.engine = self.requests.engine
-
-    def store(self, batch: BatchRecord, checked: CheckedBatch, max_active: int | None = None) -> BatchRecord:
-        """Store the batch and one request per good row, all or nothing; refuse (TooBusy) a user with
-        ``max_active`` batches still in flight."""
-        with locked(self.engine, f"user:{batch.user_id}") as conn:
-            if max_active is not None:
-                busy = self._in_flight(conn, batch.user_id)
-                if len(busy) >= max_active:
-                    raise TooBusy(batch.user_id, busy, max_active, "batch")
-            conn.execute(batches_table.insert().values(**batch.model_dump()))
-            for row in checked.rows:
-                insert_request(conn, row.request)
-        return self.get(batch.batch_id)
-
-    def _in_flight(self, conn: sa.Connection, user_id: str) -> list[str]:
-        c = requests_table.c
-        query = (
-            sa.select(c.batch_id)
-            .where(c.user_id == user_id, c.batch_id.is_not(None), c.status.in_(ACTIVE))
-            .group_by(c.batch_id)
-        )
-        return [str(b) for b in conn.execute(query).scalars()]
-
-    def get(self, batch_id: str, user_id: str | None = None) -> BatchRecord:
-        """A batch (of ``user_id``, if given: another user's batch is not found)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(batches_table).where(batches_table.c.batch_id == batch_id)).first()
-        if row is None or (user_id is not None and row.user_id != user_id):
-            raise NotFound(f"no batch {batch_id!r}; `vidgen batch FILE` prints the ids it makes")
-        data = dict(row._mapping)
-        data["created_at"] = data["created_at"].replace(tzinfo=data["created_at"].tzinfo or UTC)
-        return BatchRecord.model_validate(data, context={STORED: True})
-
-    def withdraw(self, batch_id: str) -> None:
-        """Delete a batch that was never launched, with its requests (none of them has run)."""
-        c = batches_table.c
-        with self.engine.begin() as conn:
-            if conn.execute(batches_table.delete().where(c.batch_id == batch_id, c.backfill_id.is_(None))).rowcount:
-                conn.execute(requests_table.delete().where(requests_table.c.batch_id == batch_id))
-
-    def update(self, batch_id: str, **fields: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(batches_table.update().where(batches_table.c.batch_id == batch_id).values(**fields))
-
-    def videos(self, batch_id: str) -> list[RequestRecord]:
-        """The batch's videos, in file order."""
-        return self.requests.in_batch(batch_id)
-
-    def state(self, batch_id: str, ledger: Ledger, user_id: str | None = None) -> BatchState:
-        """Where the batch stands: each video's status and spend, counts, and whether every video has ended."""
-        batch = self.get(batch_id, user_id)
-        records = self.videos(batch_id)
-        spent = ledger.batch_spent(batch_id)
-        counts = {s.value: 0 for s in Status}
-        for r in records:
-            counts[r.status.value] += 1
-        videos = [
-            BatchVideo(
-                video_id=r.video_id,
-                title=r.title,
-                prompt=r.prompt,
-                status=r.status,
-                progress=r.progress,
-                spent_usd=spent.get(r.video_id, 0.0),
-                error=r.error,
-            )
-            for r in records
-        ]
-        return BatchState(
-            batch=batch,
-            counts=counts,
-            done=bool(records) and not any(r.active for r in records),
-            spent_usd=round(sum(spent.values()), 4),
-            videos=videos,
-        )
 
 
 def check_batch_budget(request: GenerationRequest, batch: BatchRecord, ledger: Ledger, estimate_usd: float) -> None:

@@ -53,7 +53,7 @@ from vidgen_core.domain.ports import (
     VideoGenerator,
 )
 from vidgen_core.domain.progress import Progress, no_progress
-from vidgen_core.persistence.records import plain_error
+from vidgen_core.persistence.trouble import plain_error
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import Call, CallCache, Made, Outcome
 from vidgen_core.settings import Settings

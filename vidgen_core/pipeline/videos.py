@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain.catalog import video_model
 from vidgen_core.domain.chunking import plan_chunks
-from vidgen_core.domain.costs import beat_estimate, estimate, list_price
-from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, NotFound
-from vidgen_core.domain.models import Camera, GenerationRequest, Phase, VideoSpec
-from vidgen_core.persistence.ledger import Ledger, LedgerRow
-from vidgen_core.persistence.records import BILLED, RequestDB, RequestRecord, Status
+from vidgen_core.domain.costs import estimate, list_price
+from vidgen_core.domain.errors import NotFound
+from vidgen_core.domain.models import Camera, Phase, VideoSpec
+from vidgen_core.persistence.ledger import BILLED, Ledger, LedgerRow
+from vidgen_core.persistence.requests import RequestRecord, Status
+from vidgen_core.persistence.takes import TakeDB
 
 
 class BeatState(BaseModel):
@@ -63,7 +64,7 @@ def stored_spec(store: BlobStore, record: RequestRecord) -> VideoSpec | None:
         return None
 
 
-def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRecord) -> VideoState:
+def describe(takes: TakeDB, ledger: Ledger, store: BlobStore, record: RequestRecord) -> VideoState:
     """The video's beats, takes, media keys and costs, from its spec, takes table, store and ledger."""
     spec = stored_spec(store, record)
     rows = ledger.rows(record.video_id)
@@ -71,9 +72,9 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
     final = record.status == Status.COMPLETE and store.exists(keys.final())
     beats: list[BeatState] = []
     if spec is not None:
-        spec = spec.with_takes(db.current_takes(record.video_id))
+        spec = spec.with_takes(takes.current(record.video_id))
         plans = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
-        takes = db.takes(record.video_id)
+        every_take = takes.all(record.video_id)
         for beat in spec.beats:
             paid = [r.actual_usd for r in rows if r.beat_index == beat.index and r.state in BILLED]
             image = keys.storyboard(beat.index)
@@ -87,7 +88,7 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
                     start_s=beat.start_s,
                     duration_s=beat.duration_s,
                     take=beat.take,
-                    takes=sorted({0, *(t.take for t in takes if t.beat_index == beat.index)}),
+                    takes=sorted({0, *(t.take for t in every_take if t.beat_index == beat.index)}),
                     image_prompt=beat.image_prompt,
                     motion_prompt=beat.motion_prompt,
                     image_key=image if store.exists(image) else None,
@@ -112,17 +113,6 @@ def describe(db: RequestDB, ledger: Ledger, store: BlobStore, record: RequestRec
     )
 
 
-def check_beat(spec: VideoSpec | None, video_id: str, beat: int) -> VideoSpec:
-    """The spec, if ``beat`` is one of its beats; else a message saying which beats there are."""
-    if spec is None:
-        raise InvalidRequest(f"video {video_id} has no plan yet; wait for it to be planned, then regenerate", "beat")
-    if not 0 <= beat < len(spec.beats):
-        raise InvalidRequest(
-            f"video {video_id} has beats 0 to {len(spec.beats) - 1}; beat {beat} does not exist", "beat"
-        )
-    return spec
-
-
 def phase_costs(rows: list[LedgerRow]) -> dict[str, float]:
     """What each phase has really cost, over all runs."""
     totals = {str(p): 0.0 for p in Phase}
@@ -130,12 +120,3 @@ def phase_costs(rows: list[LedgerRow]) -> dict[str, float]:
         if row.state in BILLED:
             totals[str(row.phase)] = round(totals[str(row.phase)] + row.actual_usd, 6)
     return totals
-
-
-def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> float:
-    """What a new take of ``beat`` is estimated at; BudgetExceeded if what is left of the video's budget does not
-    cover it."""
-    cost, limit = beat_estimate(spec, request, beat), request.max_cost_usd
-    if limit is not None and (committed := ledger.committed(request.video_id)) + cost > limit + 1e-9:
-        raise BudgetExceeded(request.video_id, cost, committed, limit, f"regenerating beat {beat}")
-    return cost

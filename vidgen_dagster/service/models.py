@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.persistence.records import RequestRecord, Status
-from vidgen_core.pipeline.batches import BadRow, BatchRecord
+from vidgen_core.persistence.batches import BatchRecord
+from vidgen_core.persistence.requests import RequestRecord, Status
+from vidgen_core.pipeline.batches import BadRow
 from vidgen_core.pipeline.videos import VideoState
 
 

@@ -22,20 +22,17 @@ from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, uploa
 from vidgen_core.domain.costs import check_request_budget, estimate_request
 from vidgen_core.domain.errors import InvalidRequest, NotFound
 from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.records import (
-    RequestDB,
-    RequestRecord,
-    Status,
-    UploadRecord,
-    new_asset_id,
-    new_run_key,
-    trouble,
-)
-from vidgen_core.pipeline.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, check_rows, new_batch_id
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.trouble import trouble
+from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
+from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.requests import build_request, check_providers
+from vidgen_core.pipeline.takes import check_beat, check_regeneration_budget, new_take, select_take
 from vidgen_core.pipeline.uploads import check_image
-from vidgen_core.pipeline.videos import VideoState, check_beat, check_regeneration_budget, describe, stored_spec
+from vidgen_core.pipeline.videos import VideoState, describe, stored_spec
 from vidgen_core.settings import Settings
 from vidgen_dagster import batch as batches
 from vidgen_dagster import execute
@@ -78,7 +75,7 @@ class VidgenService:
 
     def open(self) -> VidgenService:
         """Open every part now (a server): a broken home fails at start, and request threads share one of each."""
-        _ = (self.instance, self.db, self.ledger, self.store)  # each a cached_property, opened here once
+        _ = (self.instance, self.db, self.takes, self.uploads, self.ledger, self.store)  # each opened here once
         return self
 
     @cached_property
@@ -88,6 +85,14 @@ class VidgenService:
     @cached_property
     def db(self) -> RequestDB:
         return RequestDB(self.settings.db_url)
+
+    @cached_property
+    def takes(self) -> TakeDB:
+        return TakeDB(self.settings.db_url)
+
+    @cached_property
+    def uploads(self) -> UploadDB:
+        return UploadDB(self.settings.db_url)
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -120,7 +125,7 @@ class VidgenService:
         """A new video: checked (references, budget, then keys), stored, and queued (API) or run here (CLI)."""
         if draft.reference_assets:
             owner = draft.user_id or self.settings.default_user
-            known = {u.asset_id for u in self.db.uploads(owner, draft.reference_assets)}
+            known = {u.asset_id for u in self.uploads.of(owner, draft.reference_assets)}
             unknown = [a for a in draft.reference_assets if a not in known]
             if unknown:
                 raise InvalidRequest(
@@ -172,7 +177,7 @@ class VidgenService:
         record = self._settled(self.owned(video_id, user_id))
         spec = check_beat(stored_spec(self.store, record), video_id, beat)
         cost = check_regeneration_budget(spec, record.request, self.ledger, beat)
-        take = self.db.new_take(video_id, beat, image_prompt or None, motion_prompt or None)
+        take = new_take(self.takes, video_id, beat, image_prompt or None, motion_prompt or None)
         return self._retake(record, beat, take.take, cost, via, started)
 
     def select_take(
@@ -188,7 +193,7 @@ class VidgenService:
         """Make an earlier take of a beat current again. Its calls are all in the cache: it pays nothing."""
         record = self._settled(self.owned(video_id, user_id))
         check_beat(stored_spec(self.store, record), video_id, beat)
-        chosen = self.db.select_take(video_id, beat, take)
+        chosen = select_take(self.takes, video_id, beat, take)
         return self._retake(record, beat, chosen.take, 0.0, via, started)
 
     def resume(self, video_id: str, started: Started | None = None) -> RunSummary | AlreadyComplete:
@@ -283,14 +288,14 @@ class VidgenService:
         return VideoDetails(
             status=self._status(record, spec),
             spec=spec,
-            state=describe(self.db, self.ledger, self.store, record),
+            state=describe(self.takes, self.ledger, self.store, record),
             runs=[RunLine(run_id=r.dagster_run.run_id, status=r.dagster_run.status.value) for r in runs],
             phase_times_s=phase_times(self.instance, runs),
         )
 
     def show(self, video_id: str) -> VideoState:
         """A video's beats, takes, media, costs, ledger and where its final video is (`vidgen show`)."""
-        return describe(self.db, self.ledger, self.store, self.owned(video_id))
+        return describe(self.takes, self.ledger, self.store, self.owned(video_id))
 
     def videos(self, user_id: str | None, limit: int, offset: int) -> VideoPage:
         """A user's videos, newest first, a page at a time."""
@@ -370,7 +375,7 @@ class VidgenService:
             asset_id = new_asset_id()
             key = upload_key(user_id, asset_id, image.extension)
             self.store.put_bytes(key, image.data)
-            self.db.add_upload(
+            self.uploads.add(
                 UploadRecord(
                     asset_id=asset_id,
                     user_id=user_id,

@@ -1,8 +1,13 @@
-"""The storage key layout, in one place: ``{user_id}/videos/{video_id}/...`` (the seed's layout)."""
+"""The storage key layout, in one place: ``{user_id}/videos/{video_id}/...`` (the seed's layout); and the error for
+a key that reaches outside it, which every store raises."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+class KeyOutsideStore(ValueError):
+    """A key that would reach outside the store: ``..``, an absolute path, a symlink out, a NUL byte."""
 
 
 @dataclass(frozen=True)

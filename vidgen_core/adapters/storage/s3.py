@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vidgen_core.adapters.storage.store import KeyOutsideStore
+from vidgen_core.adapters.storage.keys import KeyOutsideStore
 from vidgen_core.domain.errors import NotFound
 
 CONTENT_TYPES = {

@@ -8,12 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from vidgen_core.adapters.storage.keys import KeyOutsideStore
 from vidgen_core.domain.errors import NotFound
 from vidgen_core.settings import Settings
-
-
-class KeyOutsideStore(ValueError):
-    """A key that would reach outside the store: ``..``, an absolute path, a symlink out, a NUL byte."""
 
 
 def _is_file(path: Path) -> bool:
