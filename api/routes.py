@@ -194,9 +194,7 @@ def upload(
     found: ServicesDep,
 ) -> UploadOut:
     """Store reference images under the caller's prefix. All files are checked before any is kept."""
-    limit = found.service.settings.upload_max_bytes
-    sent = [(file.filename or "", file.file.read(limit + 1)) for file in files]  # never more than a file may hold
-    return UploadOut(asset_ids=found.service.upload(user, sent))
+    return UploadOut(asset_ids=found.service.upload(user, [(file.filename or "", file.file) for file in files]))
 
 
 @router.get(

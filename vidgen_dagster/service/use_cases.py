@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, BinaryIO
 
 import dagster as dg
 
@@ -362,14 +362,14 @@ class VidgenService:
             raise InvalidRequest("--older-than must be 0 or more days", "older_than")
         return archive(self.db, self.instance, older_than_days, delete_runs, dry_run)
 
-    def upload(self, user_id: str, files: list[tuple[str, bytes]]) -> list[str]:
-        """Store reference images under the user's prefix, each decoded and encoded again; all are checked before
-        any is kept. Returns their asset ids."""
+    def upload(self, user_id: str, files: list[tuple[str, BinaryIO]]) -> list[str]:
+        """Store reference images (name, bytes to read) under the user's prefix, each decoded and encoded again; all
+        are checked before any is kept, and no more of a file is read than one may hold. Returns their asset ids."""
         limit = self.settings.upload_max_files
         if len(files) > limit:
             raise InvalidRequest(f"{len(files)} files sent; send at most {limit} per upload", "files")
         max_bytes, max_pixels = self.settings.upload_max_bytes, self.settings.upload_max_pixels
-        checked = [check_image(name, data, max_bytes, max_pixels) for name, data in files]
+        checked = [check_image(name, data.read(max_bytes + 1), max_bytes, max_pixels) for name, data in files]
         asset_ids = []
         for image in checked:
             asset_id = new_asset_id()
