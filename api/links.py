@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 import time
 from urllib.parse import quote
 
 from vidgen_core.adapters.storage import BlobStore, LocalStore
+from vidgen_core.adapters.storage.signing import is_preview, preview_signature, signing_key
 from vidgen_core.settings import Settings
-
-
-def signing_key(settings: Settings) -> bytes:
-    """VIDGEN_URL_SIGNING_KEY, else a random key kept (0600) in the vidgen home so links survive restarts."""
-    if settings.url_signing_key:
-        return settings.url_signing_key.get_secret_value().encode()
-    path = settings.home.resolve() / "url-signing.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(32))
-    return path.read_text().strip().encode()
 
 
 class Links:
@@ -32,6 +18,7 @@ class Links:
     def __init__(self, store: BlobStore, settings: Settings) -> None:
         self.store, self.ttl = store, settings.link_ttl_s
         self.key = signing_key(settings) if isinstance(store, LocalStore) else b""
+        self.settings = settings
 
     def signature(self, key: str, expires: int) -> str:
         return hmac.new(self.key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
@@ -49,3 +36,8 @@ class Links:
             and expires >= time.time()
             and hmac.compare_digest(signature.encode(), self.signature(key, expires).encode())
         )
+
+    def preview_valid(self, key: str, signature: str) -> bool:
+        """A preview's lasting link, as the Dagster UI shows it (any store)."""
+        expected = preview_signature(signing_key(self.settings), key)
+        return is_preview(key) and hmac.compare_digest(signature.encode(), expected.encode())

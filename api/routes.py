@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.errors import short_errors
 from api.schemas import (
@@ -221,6 +221,26 @@ def files(
         return FileResponse(store.local_path(key))
     except (KeyOutsideStore, NotFound):
         raise HTTPException(404, "no file at this link; ask /api/status for a fresh one") from None
+
+
+@router.get(
+    "/api/previews/{key:path}",
+    tags=["files"],
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}},
+        403: {"model": ErrorOut, "description": "The link's signature is wrong."},
+        404: {"model": ErrorOut, "description": "No preview at this key in the store."},
+    },
+)
+def previews(key: str, signature: Annotated[str, Query(pattern="^[0-9a-f]{64}$")], found: ServicesDep) -> Response:
+    """A phase's preview (a small JPEG) behind the lasting link its Dagster materialization shows."""
+    if not found.links.preview_valid(key, signature):
+        raise HTTPException(403, "this preview link is not valid")
+    try:
+        return Response(found.service.store.get_bytes(key), media_type="image/jpeg")
+    except (KeyOutsideStore, NotFound):
+        raise HTTPException(404, "no preview at this link") from None
 
 
 @router.get("/health", tags=["health"], responses={503: {"model": HealthOut, "description": "Something is down."}})

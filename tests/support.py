@@ -23,20 +23,14 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
+from vidgen_core.domain.checks import CheckName
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import ensure_config
 
 T = TypeVar("T")
-CHECKS = {  # every asset check the graph defines
-    "one_image_per_beat",
-    "every_beat_covered",
-    "duration_matches_spec",
-    "has_video_and_audio",
-    "resolution_matches_aspect",
-    "loudness_on_target",
-}
+CHECKS = set(CheckName)  # every asset check the graph defines
 
 # --- the asset graph, in process --------------------------------------------------------------------------------
 
@@ -174,11 +168,11 @@ def instance_at(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
 
 def tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
     """Evaluate the request sensor once."""
-    from vidgen_dagster.resources import VidgenResource
+    from vidgen_dagster.resources import DatabaseResource
     from vidgen_dagster.sensors import video_requests
 
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"vidgen": VidgenResource(home=str(settings.home))}
+        instance=instance, cursor=cursor, resources={"db": DatabaseResource(url=settings.db_url)}
     )
     return video_requests(context)
 

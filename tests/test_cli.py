@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 
@@ -95,10 +96,12 @@ def test_generate_json_materializes_the_whole_graph(tmp_path: Path) -> None:
     assert sorted(meta) == sorted(ASSETS)
     for asset, values in meta.items():
         assert set(values) >= REQUIRED_META, asset
-        assert values["cost_usd"] == 0.0 and isinstance(values["cost_breakdown"], list)
-    for asset in ("storyboard", "video_chunks", "stitched_video", "final_video"):
-        assert "data:image/jpeg;base64," in meta[asset]["preview"]
-    assert "data:image/png;base64," in meta["music"]["preview"] and "| beat |" in meta["video_spec"]["preview"]
+        assert values["cost_usd"] == 0.0 and isinstance(values["cost_breakdown"], dg.TableMetadataValue)
+    for asset in ("storyboard", "music", "video_chunks", "stitched_video", "final_video"):  # files, not inline bytes
+        assert meta[asset]["preview_file"] == str(store.local_path(keys.preview(asset))), asset
+        assert Path(meta[asset]["preview_file"]).read_bytes()[:2] == b"\xff\xd8", asset  # a JPEG
+    assert [r.data["beat"] for r in meta["video_spec"]["beat_table"].records] == list(range(out["beats"]))
+    assert meta["storyboard"]["model"] == "local-storyboard" and meta["video_chunks"]["model"] == "local-motion"
     assert (meta["video_spec"]["beats"], meta["video_chunks"]["chunks"]) == (out["beats"], out["chunks"])
     assert {c.check_name for c in checks} == CHECKS
     assert all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]

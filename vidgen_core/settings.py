@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     )
     link_ttl_s: int = Field(default=3600, description="Lifetime of presigned and signed media links.")
 
-    # Providers: who plans (local rules or OpenAI) and who renders media (local or Replicate), independently.
+    # Providers: who plans (local rules or OpenAI) and who renders media, independently. Paid media is served per kind
+    # by the provider the catalog names for the request's model (vidgen_core.adapters.registry); local renders offline.
     planner: Literal["local", "openai"] = "local"
     media: Literal["local", "replicate"] = "local"
     openai_model: str = "gpt-4o"
@@ -196,7 +197,7 @@ def calls_in_flight(settings: Settings, provider: str) -> int:
     return settings.replicate_calls_in_flight if provider == "replicate" else settings.local_calls_in_flight
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (read once)."""
-    return Settings()
+@lru_cache(maxsize=16)
+def get_settings(home: str | None = None) -> Settings:
+    """The process's settings, read once: from the environment, or for a named vidgen home (tests, tools)."""
+    return Settings(home=Path(home)) if home else Settings()

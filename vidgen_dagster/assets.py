@@ -6,84 +6,76 @@ extra process cost. Every provider call goes through the video's call cache, so 
 changed.
 """
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import dagster as dg
 
-from vidgen_core.adapters.ffmpeg.preview import contact_sheet, video_strip, waveform
 from vidgen_core.adapters.ffmpeg.probe import probe
-from vidgen_core.domain.catalog import image_model, music_model, video_model
-from vidgen_core.domain.costs import check_request_budget, estimate, list_price
+from vidgen_core.adapters.registry import paid_provider
+from vidgen_core.domain.catalog import Kind
+from vidgen_core.domain.costs import check_request_budget, estimate
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
-from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
+from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat
-from vidgen_core.settings import calls_in_flight
+from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
-from vidgen_dagster.metadata import check_specs, image_md, location_md, table_md
+from vidgen_dagster.metadata import check_specs
 from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import SpecConfig, VidgenResource
+from vidgen_dagster.resources import DatabaseResource, ProvidersResource, SpecConfig, StoreResource
 from vidgen_dagster.steps import Step, content_version, step
 
 GROUP = "video_ad"
 CODE_VERSION = "2"  # bump when a phase's output for the same inputs changes
 # CHECKED_ASSETS_NOTE: assets with check_specs carry no return annotation, because Dagster reads a return
 # annotation as the type of every output, the check outputs included. They return MaterializeResult[manifest].
-FINAL_CHECKS = ["duration_matches_spec", "has_video_and_audio", "resolution_matches_aspect", "loudness_on_target"]
 ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VERSION}
+# A provider-bound step holds a slot of the pool of the provider that serves it: the catalog provider of the
+# deployment's default model (instance.pool_limits). The media step's clips are most of its time and spend.
+PLANNER_POOL, MEDIA_POOL = (paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO))
 
 
 # The request and its takes (an observable source) feed the assets a take changes: the plan, images and clips.
-TAKES = ["video_request"]
+TAKES = [Source.VIDEO_REQUEST.value]
+SPEC, REQUEST = dg.AssetKey(Phase.VIDEO_SPEC.value), dg.AssetKey(Source.VIDEO_REQUEST.value)
 
 
-@dg.asset(**ASSET, deps=TAKES, pool="openai", retry_policy=PROVIDER_RETRY)  # kinds: definitions.kinds
+@dg.asset(**ASSET, deps=TAKES, pool=PLANNER_POOL, retry_policy=PROVIDER_RETRY)  # kinds: definitions.kinds
 def video_spec(
-    context: dg.AssetExecutionContext, config: SpecConfig, vidgen: VidgenResource
+    context: dg.AssetExecutionContext,
+    config: SpecConfig,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource,
 ) -> dg.MaterializeResult[VideoSpec]:
     """The plan: product, style, music mood, aspect, models and the beat sequence, with each beat's current take."""
-    with step(context, vidgen, Phase.VIDEO_SPEC, lambda: vidgen.request_for(context.partition_key, config)) as s:
+    find = partial(config.request_for, context.partition_key, db, providers.settings())
+    with step(context, Phase.VIDEO_SPEC, store, db, providers, find) as s:
         request = s.request
         estimate_usd = check_request_budget(request)  # before any spend: the video's estimate against its budget
-        if (batch := vidgen.batch(request)) is not None:  # and what is left of its batch's cap
-            left_to_spend = max(0.0, estimate_usd - vidgen.ledger().committed(request.video_id))
-            check_batch_budget(request, batch, vidgen.ledger(), left_to_spend)
+        if (batch := db.batch(request)) is not None:  # and what is left of its batch's cap
+            left_to_spend = max(0.0, estimate_usd - db.ledger().committed(request.video_id))
+            check_batch_budget(request, batch, db.ledger(), left_to_spend)
         planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
-        report_request_version(context.instance, vidgen.requests(), request.video_id)
+        report_request_version(context.instance, db.requests(), request.video_id)
         # The step read its inputs' versions when it started; read video_request's again, so the plan records the
         # version just reported and is not stale against its own take.
-        context.get_step_execution_context().wipe_input_asset_version_info(dg.AssetKey("video_request"))
-        spec = planned.with_takes(TakeDB(vidgen.requests().url).current(request.video_id))
-        beats = [
-            [b.index, b.take, b.name, f"{b.start_s}s", f"{b.duration_s}s", b.shot_type, b.camera] for b in spec.beats
-        ]
+        context.get_step_execution_context().wipe_input_asset_version_info(REQUEST)
+        spec = planned.with_takes(db.takes().current(request.video_id))
         return s.result(
             spec,
+            spec,
             costs=plan.costs,
-            provider=s.providers.planner.provider,
-            model=s.providers.planner.model,
             version=content_version(spec.model_dump_json()),
-            list_price=list_price(spec)[Phase.VIDEO_SPEC],
             reused=int(plan.reused),
             estimate_usd=round(sum(estimate(spec, request).values()), 4),
-            max_cost_usd=request.max_cost_usd if request.max_cost_usd is not None else "none",
-            title=request.title,  # the partition is a bare id: its title and owner are shown here
-            user=request.user_id,
-            brand=spec.brand,
-            product=spec.product,
-            style=spec.style,
-            music_mood=spec.music_mood,
-            duration_s=spec.duration_s,
-            aspect_ratio=spec.aspect_ratio,
-            video_model=spec.video_model,
-            beats=len(spec.beats),
-            takes=dg.MetadataValue.json({str(b.index): b.take for b in spec.beats}),
-            plan_notes="; ".join(spec.plan_notes) or "-",
-            preview=table_md(["beat", "take", "name", "start", "length", "shot", "camera"], beats),
+            **({} if request.max_cost_usd is None else {"max_cost_usd": request.max_cost_usd}),  # a number or none
         )
 
 
@@ -92,9 +84,8 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
     step, a run retry or a re-execution from the UI gets the same take back instead of paying for another."""
     beat = config.regenerate_beat
     assert beat is not None
-    takes = TakeDB(s.vidgen.requests().url)
     regenerate_beat(
-        takes, s.vidgen.ledger(), plan, s.request, beat, config.image_prompt, config.motion_prompt, root_run_id
+        s.db.takes(), s.db.ledger(), plan, s.request, beat, config.image_prompt, config.motion_prompt, root_run_id
     )
 
 
@@ -105,153 +96,88 @@ def _out(description: str) -> dg.AssetOut:
 
 @dg.multi_asset(
     outs={
-        "storyboard": _out("One storyboard image per beat, drawn from the beat's image prompt (its current take)."),
-        "music": _out(
+        Phase.STORYBOARD.value: _out(
+            "One storyboard image per beat, drawn from the beat's image prompt (its current take)."
+        ),
+        Phase.MUSIC.value: _out(
             "Background music for the mood and length; skipped (at zero cost) when the video model makes audio."
         ),
-        "video_chunks": _out(
+        Phase.VIDEO_CHUNKS.value: _out(
             "Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."
         ),
     },
     deps=TAKES,
     internal_asset_deps={  # a take changes the images and clips, never the music
-        "storyboard": {dg.AssetKey("video_spec"), dg.AssetKey("video_request")},
-        "music": {dg.AssetKey("video_spec")},
-        "video_chunks": {dg.AssetKey("video_spec"), dg.AssetKey("storyboard"), dg.AssetKey("video_request")},
+        Phase.STORYBOARD.value: {SPEC, REQUEST},
+        Phase.MUSIC.value: {SPEC},
+        Phase.VIDEO_CHUNKS.value: {SPEC, dg.AssetKey(Phase.STORYBOARD.value), REQUEST},
     },
     check_specs=[
-        *check_specs("storyboard", ["one_image_per_beat"]),
-        *check_specs("video_chunks", ["every_beat_covered"]),
+        *check_specs(Phase.STORYBOARD),
+        *check_specs(Phase.VIDEO_CHUNKS),
     ],
     partitions_def=videos,
-    pool="replicate",
+    pool=MEDIA_POOL,
     retry_policy=PROVIDER_RETRY,
 )
-def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
+def media(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource,
+):
     """The provider-bound phases in one step, on the critical path: all images at once, then every beat's clip
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready."""
-    with step(context, vidgen, Phase.STORYBOARD) as s:
-        workers = partial(calls_in_flight, vidgen.settings())
+    with step(context, Phase.STORYBOARD, store, db, providers) as s:
+        workers = partial(calls_in_flight, providers.settings())
         for made, started, checks in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
-            phase, result = MEDIA_RESULTS[type(made)]
+            phase, version = MEDIA_VERSIONS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
-                done = result(s.phase_step(phase, started), video_spec, made, checks)
+                done = s.phase_step(phase, started).result(
+                    video_spec, made, costs=made.costs, version=version(video_spec, made), checks=checks
+                )
             yield done
 
 
-def _storyboard_result(
-    s: Step, spec: VideoSpec, board: Storyboard, checks: list[verify.Outcome]
-) -> dg.MaterializeResult:
-    rows = [[i.beat_index, i.take, i.prompt[:80], f"${i.cost_usd:.4f}", i.reused] for i in board.images]
-    return s.result(
-        board,
-        costs=board.costs,
-        provider=s.providers.images.provider,
-        model=image_model(spec.image_model).name,
-        version=content_version(*(i.cache_key for i in board.images)),
-        list_price=list_price(spec)[Phase.STORYBOARD],
-        checks=checks,
-        images=len(board.images),
-        reused=sum(i.reused for i in board.images),
-        beats=table_md(["beat", "take", "image prompt", "cost", "reused"], rows),
-        preview=image_md(contact_sheet([s.store.local_path(i.key) for i in board.images]), "storyboard"),
-    )
-
-
-def _music_result(s: Step, spec: VideoSpec, track: MusicTrack, checks: list[verify.Outcome]) -> dg.MaterializeResult:
-    wave = image_md(waveform(s.store.local_path(track.key)), "waveform", "image/png") if track.key else "skipped"
-    return s.result(
-        track,
-        costs=track.costs,
-        provider=s.providers.music.provider,
-        model=music_model(spec.music_model).name,
-        version=content_version(track.cache_key or f"skipped:{spec.video_model}"),
-        list_price=list_price(spec)[Phase.MUSIC],
-        checks=checks,
-        reused=int(track.reused),
-        skipped=track.skipped,
-        reason=track.reason or "-",
-        duration_s=track.duration_s,
-        mood=track.mood,
-        preview=wave,
-    )
-
-
-def _chunks_result(s: Step, spec: VideoSpec, chunks: ChunkSet, checks: list[verify.Outcome]) -> dg.MaterializeResult:
-    rows = [
-        [c.plan.index, c.plan.beat_index, c.take, c.plan.part, f"{c.plan.clip_s}s", f"${c.cost_usd:.4f}", c.reused]
-        for c in chunks.chunks
-    ]
-    sheet = contact_sheet([s.store.local_path(c.last_frame_key) for c in chunks.chunks], columns=6)
-    return s.result(
-        chunks,
-        costs=chunks.costs,
-        provider=s.providers.video.provider,
-        model=video_model(spec.video_model).name,
-        version=content_version(*(c.cache_key for c in chunks.chunks)),
-        list_price=list_price(spec)[Phase.VIDEO_CHUNKS],
-        checks=checks,
-        chunks=len(chunks.chunks),
-        reused=sum(c.reused for c in chunks.chunks),
-        clip_seconds=sum(c.plan.clip_s for c in chunks.chunks),
-        beats=table_md(["chunk", "beat", "take", "part", "clip", "cost", "reused"], rows),
-        preview=image_md(sheet, "last frame of every chunk"),
-    )
-
-
-MEDIA_RESULTS = {
-    Storyboard: (Phase.STORYBOARD, _storyboard_result),
-    MusicTrack: (Phase.MUSIC, _music_result),
-    ChunkSet: (Phase.VIDEO_CHUNKS, _chunks_result),
+# Each media phase's data version, from what its output is made of (its calls' cache keys).
+MEDIA_VERSIONS: dict[type, tuple[Phase, Callable[[VideoSpec, Any], str]]] = {
+    Storyboard: (Phase.STORYBOARD, lambda _, board: content_version(*(i.cache_key for i in board.images))),
+    MusicTrack: (Phase.MUSIC, lambda spec, track: content_version(track.cache_key or f"skipped:{spec.video_model}")),
+    ChunkSet: (Phase.VIDEO_CHUNKS, lambda _, chunks: content_version(*(c.cache_key for c in chunks.chunks))),
 }
 
 
 @dg.asset(**ASSET, kinds={"ffmpeg"})
 def stitched_video(
-    context: dg.AssetExecutionContext, video_spec: VideoSpec, video_chunks: ChunkSet, vidgen: VidgenResource
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    video_chunks: ChunkSet,
+    store: StoreResource,
+    db: DatabaseResource,
 ) -> dg.MaterializeResult[RenderedVideo]:
     """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
-    with step(context, vidgen, Phase.STITCHED_VIDEO) as s:
-        video = phases.stitch_video(video_spec, video_chunks, s.store, vidgen.settings())
+    with step(context, Phase.STITCHED_VIDEO, store, db) as s:
+        video = phases.stitch_video(video_spec, video_chunks, s.store, get_settings())
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
-        return _video_result(s, video, content_version(*parts))
+        return s.result(video_spec, video, costs=video.costs, version=content_version(*parts))
 
 
-@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs("final_video", FINAL_CHECKS, blocking=False))
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO, blocking=False))
 def final_video(
     context: dg.AssetExecutionContext,
     video_spec: VideoSpec,
     stitched_video: RenderedVideo,
     music: MusicTrack,
-    vidgen: VidgenResource,
+    store: StoreResource,
+    db: DatabaseResource,
 ):
     """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
-    with step(context, vidgen, Phase.FINAL_VIDEO) as s:
-        settings = vidgen.settings()
+    with step(context, Phase.FINAL_VIDEO, store, db) as s:
+        settings = get_settings()
         video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
         info = probe(s.store.local_path(video.key))
         checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)
         version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
-        spent = vidgen.ledger().spent(video_spec.video_id)
-        return _video_result(s, video, version, checks, loudness_lufs=video.loudness_lufs, video_spent_usd=spent)
-
-
-def _video_result(s: Step, video: RenderedVideo, version: str, checks: list | None = None, **extra: object):
-    path = s.store.local_path(video.key)
-    return s.result(
-        video,
-        costs=video.costs,
-        provider="ffmpeg",
-        model="libx264/aac",
-        version=version,
-        list_price=0.0,
-        checks=checks,
-        duration_s=video.duration_s,
-        width=video.width,
-        height=video.height,
-        size_bytes=video.size_bytes,
-        mode=video.mode,
-        **location_md(s.store, video.key),
-        preview=image_md(video_strip(path), s.phase.value),
-        **extra,
-    )
+        spent = db.ledger().spent(video_spec.video_id)
+        return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)

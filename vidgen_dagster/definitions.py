@@ -2,29 +2,40 @@
 
 import dagster as dg
 
+from vidgen_core.adapters.registry import default_providers
+from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
 from vidgen_core.domain.models import Phase
-from vidgen_core.settings import Settings
+from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster import assets, observe
 from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
-from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.resources import DatabaseResource, ProvidersResource, StoreResource
 from vidgen_dagster.sensors import video_requests
 
-# What renders each provider-bound asset offline (VIDGEN_MEDIA=local); with replicate, Replicate renders them all.
-LOCAL_RENDERERS = {Phase.STORYBOARD: "pillow", Phase.MUSIC: "numpy", Phase.VIDEO_CHUNKS: "ffmpeg"}
+# Who makes each asset, by kind, and what renders it offline (VIDGEN_MEDIA=local).
+MADE = {
+    Phase.VIDEO_SPEC: (Kind.LLM, LOCAL_PROVIDER),
+    Phase.STORYBOARD: (Kind.IMAGE, "pillow"),
+    Phase.MUSIC: (Kind.MUSIC, "numpy"),
+    Phase.VIDEO_CHUNKS: (Kind.VIDEO, "ffmpeg"),
+}
 
 
 def kinds(settings: Settings) -> dict[str, set[str]]:
-    """The UI's kind badges: who makes each asset by default in this deployment (a request may ask for others)."""
-    made = {str(p): {"replicate" if settings.media == "replicate" else tool} for p, tool in LOCAL_RENDERERS.items()}
-    return {str(Phase.VIDEO_SPEC): {settings.planner}, **made}  # planner: "local" rules or "openai"
+    """The UI's kind badges: who makes each asset by default in this deployment (a request may ask for others):
+    the catalog provider of the kind's default model, or the local renderer."""
+    chosen = default_providers(settings)
+    return {
+        str(phase): {tool if chosen[kind] == LOCAL_PROVIDER else chosen[kind]} for phase, (kind, tool) in MADE.items()
+    }
 
 
 def build_definitions(home: str | None = None) -> dg.Definitions:
     """Definitions bound to a vidgen home (None: VIDGEN_HOME or ./.vidgen)."""
-    vidgen = VidgenResource(home=home)
-    badges = kinds(vidgen.settings())
+    settings = get_settings(home)
+    store = StoreResource.from_settings(settings)
+    badges = kinds(settings)
     return dg.Definitions(
         assets=[
             *dg.map_asset_specs(
@@ -35,8 +46,13 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
         ],
         jobs=[generate_video],
         sensors=[video_requests],
-        resources={"vidgen": vidgen, "io_manager": ManifestIOManager(vidgen=vidgen)},
-        executor=executor_for(vidgen.settings()),
+        resources={
+            "store": store,
+            "db": DatabaseResource.from_settings(settings),
+            "providers": ProvidersResource(home=home),
+            "io_manager": ManifestIOManager(store=store),
+        },
+        executor=executor_for(settings),
     )
 
 

@@ -12,9 +12,10 @@ from typing import Any
 import dagster as dg
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
-from vidgen_core.domain.models import RenderedVideo, Storyboard
+from vidgen_core.domain.models import Phase, RenderedVideo, Storyboard
 from vidgen_core.persistence.ledger import BILLED, Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
+from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.stopping import stop_run
 from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
@@ -37,7 +38,7 @@ def run_video(
 ) -> RunSummary:
     """Materialize the video's whole graph in this process on the instance; every finished call is reused."""
     from vidgen_core.adapters.ffmpeg.tools import MediaClock
-    from vidgen_dagster.definitions import defs
+    from vidgen_dagster.definitions import build_definitions
     from vidgen_dagster.partitions import videos
 
     started = time.perf_counter()
@@ -58,7 +59,8 @@ def run_video(
     }
     try:
         instance.add_dynamic_partitions(videos.name, [record.video_id])
-        result = defs.resolve_job_def("generate_video").execute_in_process(
+        job = build_definitions().resolve_job_def("generate_video")  # resources as the settings are now (30 ms)
+        result = job.execute_in_process(
             instance=instance,
             partition_key=record.video_id,
             raise_on_error=False,
@@ -115,9 +117,9 @@ def summarize(
     )
     if not result.success:
         return summary.model_copy(update={"error": failure_message(result)})
-    final = RenderedVideo.model_validate_json(store.get_bytes(keys.manifest("final_video")))
-    board = Storyboard.model_validate_json(store.get_bytes(keys.manifest("storyboard")))
-    chunks = json.loads(store.get_bytes(keys.manifest("video_chunks")))["chunks"]
+    final = RenderedVideo.model_validate_json(store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
+    board = Storyboard.model_validate_json(store.get_bytes(PHASES[Phase.STORYBOARD].key(keys)))
+    chunks = json.loads(store.get_bytes(PHASES[Phase.VIDEO_CHUNKS].key(keys)))["chunks"]
     return summary.model_copy(
         update={
             "final_video": str(store.local_path(final.key)),

@@ -14,7 +14,8 @@ INSTANCE_TEMPLATE = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
 def pool_limits(settings: Settings) -> dict[str, int]:
-    """Concurrency pools, named for the providers the assets call (``pool=`` on each asset)."""
+    """Slots per provider pool: a provider-bound step holds its provider's (``assets.PLANNER_POOL``, ``MEDIA_POOL``,
+    the catalog provider of the default model); a provider added to the catalog gets a limit here."""
     return {"openai": settings.openai_concurrency, "replicate": settings.replicate_concurrency}
 
 

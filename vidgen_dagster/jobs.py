@@ -2,8 +2,14 @@
 
 import dagster as dg
 
+from vidgen_core.domain.models import Phase
+from vidgen_core.pipeline.registry import Source
+
 generate_video = dg.define_asset_job(
     "generate_video",
-    selection=dg.AssetSelection.assets("final_video").upstream() - dg.AssetSelection.assets("video_request"),
+    selection=(
+        dg.AssetSelection.assets(Phase.FINAL_VIDEO.value).upstream()
+        - dg.AssetSelection.assets(Source.VIDEO_REQUEST.value)
+    ),
     description="Materialize every asset of one video partition, from spec to final mp4.",
 )

@@ -1,76 +1,107 @@
-"""Materialization metadata: cost, cost breakdown, provider, model, wall time, and previews for the UI."""
+"""Materialization metadata: a phase's neutral facts (``vidgen_core.domain.shown``) as Dagster metadata values, the
+cost and its breakdown, who made the output, the wall time, and the phase's checks."""
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
+from urllib.parse import quote
 
 import dagster as dg
 
 from vidgen_core.adapters.storage import BlobStore, LocalStore
 from vidgen_core.adapters.storage.s3 import S3Store
+from vidgen_core.adapters.storage.signing import preview_signature, signing_key
+from vidgen_core.domain.checks import CHECK_DESCRIPTIONS
 from vidgen_core.domain.models import CostLine, Phase, total_usd
-from vidgen_core.pipeline import verify
+from vidgen_core.domain.shown import Preview, Shown, Stored, Table, cost_table
+from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.verify import Outcome
+from vidgen_core.settings import Settings, running_service
 
 log = logging.getLogger("vidgen.phase")
+COLUMN_TYPES = {int: "int", float: "float", str: "string", bool: "bool"}
 
 
-def image_md(image: bytes, caption: str, mime: str = "image/jpeg") -> dg.MetadataValue:
-    """An image shown inline in the Dagster UI."""
-    return dg.MetadataValue.md(f"![{caption}](data:{mime};base64,{base64.b64encode(image).decode()})")
-
-
-def location_md(store: BlobStore, key: str) -> dict[str, dg.MetadataValue]:
-    """Where an output is kept: its file (``path``) on local storage, ``uri: s3://bucket/key`` on S3. Never a
-    presigned link (it carries the access key id, and the Dagster UI has no login) nor a host's cache path."""
+def location(store: BlobStore, key: str) -> dg.MetadataValue:
+    """Where an output is kept: its file (``path``) on local storage, ``s3://bucket/key`` on S3. Never a presigned
+    link (it carries the access key id, and the Dagster UI has no login) nor a host's cache path."""
     if isinstance(store, LocalStore):
-        return {"path": dg.MetadataValue.path(str(store.local_path(key)))}
+        return dg.MetadataValue.path(str(store.local_path(key)))
     if isinstance(store, S3Store):
-        return {"uri": dg.MetadataValue.url(store.s3_uri(key))}
-    return {"key": dg.MetadataValue.text(key)}
+        return dg.MetadataValue.url(store.s3_uri(key))
+    return dg.MetadataValue.text(key)
+
+
+def table(value: Table) -> dg.MetadataValue:
+    schema = dg.TableSchema(columns=[dg.TableColumn(c.name, COLUMN_TYPES[c.type]) for c in value.columns])
+    records = [
+        dg.TableRecord({c.name: c.type(v) for c, v in zip(value.columns, row, strict=True)}) for row in value.rows
+    ]
+    return dg.MetadataValue.table(records, schema)
+
+
+def preview_link(settings: Settings, key: str) -> str | None:
+    """The preview's lasting link on the API of a `vidgen serve` running on this home; None without one."""
+    service = running_service(settings.service_file)
+    if service is None:
+        return None
+    signature = preview_signature(signing_key(settings), key)
+    return f"{service['api_url'].rstrip('/')}/api/previews/{quote(key)}?signature={signature}"
+
+
+def metadata_value(name: str, value: Shown, store: BlobStore, settings: Settings) -> dict[str, dg.MetadataValue]:
+    """One neutral fact as the metadata the UI shows well: tables with a schema, files as paths or URLs, a preview
+    as an image the UI draws (from the API, when it runs) and as the file it is."""
+    if isinstance(value, Table):
+        return {name: table(value)}
+    if isinstance(value, Stored):
+        return {name: location(store, value.key)}
+    if isinstance(value, Preview):
+        shown = {f"{name}_file": location(store, value.key)}
+        if link := preview_link(settings, value.key):
+            shown[name] = dg.MetadataValue.md(f"![{name}]({link})")
+        return shown
+    if isinstance(value, dict):
+        return {name: dg.MetadataValue.json(value)}
+    return {name: dg.MetadataValue.text(value) if isinstance(value, str) else value}  # numbers stay numbers
 
 
 def phase_metadata(
-    name: Phase,
+    phase: Phase,
     costs: list[CostLine],
-    provider: str,
-    model: str,
+    made_by: tuple[str, str],
     started: float,
-    list_price_usd: float | None = None,
-    **extra: object,
+    list_price_usd: float | None,
+    facts: dict[str, Shown],
+    store: BlobStore,
+    settings: Settings,
 ) -> dict[str, object]:
     """The metadata every materialization records; also logs the phase's completion line."""
     cost = total_usd(costs)
     wall = round(time.perf_counter() - started, 3)
-    log.info("%s done in %.1fs, cost $%.4f", name, wall, cost)
+    log.info("%s done in %.1fs, cost $%.4f", phase, wall, cost)
+    provider, model = made_by
     meta: dict[str, object] = {
         "cost_usd": dg.MetadataValue.float(cost),
-        "cost_breakdown": dg.MetadataValue.json([c.model_dump() for c in costs]),
+        "cost_breakdown": table(cost_table(costs)),  # what was bought, line by line
         "provider": provider,
         "model": model,
         "wall_time_s": dg.MetadataValue.float(wall),
     }
     if list_price_usd is not None:
         meta["list_price_usd"] = dg.MetadataValue.float(round(float(list_price_usd), 4))
-    meta.update(extra)
+    for name, value in facts.items():
+        meta.update(metadata_value(name, value, store, settings))
     return meta
 
 
-def table_md(header: list[str], rows: list[list[object]]) -> dg.MetadataValue:
-    """A markdown table for the UI (one row per beat or chunk)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c).replace("|", "/").replace("\n", " ") for c in row) + " |" for row in rows]
-    return dg.MetadataValue.md("\n".join(lines))
-
-
-def check_results(asset: str, outcomes: list[Outcome]) -> list[dg.AssetCheckResult]:
+def check_results(phase: Phase, outcomes: list[Outcome]) -> list[dg.AssetCheckResult]:
     """Core check outcomes as Dagster check results (failures are errors)."""
     return [
         dg.AssetCheckResult(
-            asset_key=asset,
-            check_name=o.name,
+            asset_key=phase.value,
+            check_name=o.name.value,
             passed=o.passed,
             description=o.description,
             metadata=o.metadata,
@@ -80,22 +111,9 @@ def check_results(asset: str, outcomes: list[Outcome]) -> list[dg.AssetCheckResu
     ]
 
 
-CHECK_DESCRIPTIONS = {
-    "one_image_per_beat": "One readable storyboard image per beat, in beat order, each within "
-    f"{verify.IMAGE_ASPECT_TOLERANCE:.0%} of the video's aspect ratio.",
-    "every_beat_covered": "The chunks cover every beat's length exactly (to 1 µs), each beat starts from its own "
-    "storyboard image, and no clip is shorter (by more than one frame) than the part of it the cut uses.",
-    "duration_matches_spec": f"The delivered file lasts the spec's duration, within {verify.DURATION_TOLERANCE_S:g} s.",
-    "has_video_and_audio": "The delivered file has an H.264 video stream and an AAC audio stream.",
-    "resolution_matches_aspect": "The delivered frame's width/height matches the spec's aspect ratio, within "
-    f"{verify.ASPECT_TOLERANCE:.0%}.",
-    "loudness_on_target": "The delivered file's integrated loudness is within "
-    f"{verify.LOUDNESS_TOLERANCE_LU:g} LU of the target (VIDGEN_TARGET_LUFS, default -14 LUFS).",
-}
-
-
-def check_specs(asset: str, names: list[str], blocking: bool = True) -> list[dg.AssetCheckSpec]:
-    """The asset's checks, each described by what it verifies and its tolerance (a name without one is a bug)."""
+def check_specs(phase: Phase, blocking: bool = True) -> list[dg.AssetCheckSpec]:
+    """The phase's checks (from the registry), each described by what it verifies and its tolerance."""
     return [
-        dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=CHECK_DESCRIPTIONS[name]) for name in names
+        dg.AssetCheckSpec(name.value, asset=phase.value, blocking=blocking, description=CHECK_DESCRIPTIONS[name])
+        for name in PHASES[phase].checks
     ]

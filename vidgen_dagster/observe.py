@@ -10,8 +10,9 @@ import dagster as dg
 
 from vidgen_core.persistence.requests import RequestDB, RequestRecord
 from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.pipeline.registry import Source
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.resources import DatabaseResource
 from vidgen_dagster.runs import DATA_VERSION_TAG
 from vidgen_dagster.steps import content_version
 
@@ -30,7 +31,7 @@ def report_request_version(instance: dg.DagsterInstance, db: RequestDB, video_id
     if record is None:
         return
     observation = dg.AssetObservation(
-        asset_key="video_request",
+        asset_key=Source.VIDEO_REQUEST.value,
         partition=video_id,
         tags={DATA_VERSION_TAG: request_version(record, db)},
         metadata={"title": record.title, "user": record.user_id},  # the partition is a bare id
@@ -44,12 +45,12 @@ with warnings.catch_warnings():  # observable source assets are beta in Dagster 
 
 
 @observable
-def video_request(context: dg.AssetExecutionContext, vidgen: VidgenResource) -> dg.DataVersionsByPartition:
+def video_request(context: dg.AssetExecutionContext, db: DatabaseResource) -> dg.DataVersionsByPartition:
     """The newest videos' request versions (a new take changes its video's version)."""
-    db = vidgen.requests()
+    requests = db.requests()
     known = set(context.instance.get_dynamic_partitions(videos.name))
     versions = {}
-    for record in db.recent(OBSERVED_VIDEOS):
+    for record in requests.recent(OBSERVED_VIDEOS):
         if record.video_id in known:
-            versions[record.video_id] = request_version(record, db)
+            versions[record.video_id] = request_version(record, requests)
     return dg.DataVersionsByPartition(versions)

@@ -1,23 +1,150 @@
-"""The resource that hands assets their settings, storage, request store and providers."""
+"""Resources, one per system the assets use: the object store, the requests/ledger database and the providers.
+
+Their fields are what the launchpad shows; a field set in the environment is an ``EnvVar`` there, so a deployment's
+configuration is visible without its values being copied into the code location.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
 from vidgen_core.adapters.registry import Providers, build_providers
-from vidgen_core.adapters.storage import BlobStore, open_store
+from vidgen_core.adapters.storage import BlobStore, LocalStore
 from vidgen_core.domain.models import GenerationRequest
 from vidgen_core.domain.progress import Progress
 from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings, calls_in_flight, get_settings
+
+
+def from_env(settings: Settings, field: str) -> Any:
+    """A setting as a resource field: ``EnvVar`` when its ``VIDGEN_`` variable is set, else the value read."""
+    name = f"VIDGEN_{field.upper()}"
+    if name not in os.environ:
+        return getattr(settings, field)
+    return dg.EnvVar.int(name) if isinstance(getattr(settings, field), int) else dg.EnvVar(name)
+
+
+class StoreResource(dg.ConfigurableResource):
+    """Media and manifests in the seed's key layout: the local folder ``root``, or the S3 bucket (``storage: s3``)
+    with ``cache_dir`` holding the local copies ffmpeg and Pillow read."""
+
+    storage: str = "local"
+    root: str
+    cache_dir: str
+    s3_bucket: str = "vidgen"
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    link_ttl_s: int = 3600
+    _store: BlobStore | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StoreResource:
+        fields = ("storage", "s3_bucket", "s3_prefix", "s3_endpoint_url", "s3_region", "link_ttl_s")
+        return cls(
+            root=str(settings.storage_dir),
+            cache_dir=str(settings.cache_dir),
+            **{f: from_env(settings, f) for f in fields},
+        )
+
+    def open(self) -> BlobStore:
+        """One store (for S3 one client and cache) per resource."""
+        if self._store is None:
+            if self.storage == "s3":
+                from vidgen_core.adapters.storage.s3 import S3Store
+
+                self._store = S3Store(
+                    self.s3_bucket,
+                    Path(self.cache_dir),
+                    prefix=self.s3_prefix,
+                    endpoint_url=self.s3_endpoint_url,
+                    region=self.s3_region,
+                    link_ttl_s=self.link_ttl_s,
+                )
+            else:
+                self._store = LocalStore(Path(self.root))
+        return self._store
+
+
+class DatabaseResource(dg.ConfigurableResource):
+    """The requests, takes, batches and cost ledger tables (SQLite in the vidgen home, or Postgres)."""
+
+    url: str
+    _requests: RequestDB | None = PrivateAttr(default=None)
+    _ledger: Ledger | None = PrivateAttr(default=None)
+    _takes: TakeDB | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DatabaseResource:
+        name = "VIDGEN_DATABASE_URL"
+        return cls(url=dg.EnvVar(name) if os.environ.get(name) else settings.db_url)
+
+    def requests(self) -> RequestDB:
+        """The requests table (one engine per resource)."""
+        if self._requests is None:
+            self._requests = RequestDB(self.url)
+        return self._requests
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.url)
+        return self._ledger
+
+    def takes(self) -> TakeDB:
+        """Each beat's takes (the current one is what the next run renders)."""
+        if self._takes is None:
+            self._takes = TakeDB(self.url)
+        return self._takes
+
+    def batch(self, request: GenerationRequest) -> BatchRecord | None:
+        """The batch a video came in, if any (its spending cap applies to every call)."""
+        return BatchDB(self.url).get(request.batch_id) if request.batch_id else None
+
+    def progress(self, video_id: str) -> Progress:
+        """Reports a phase's progress to the video's request row, where the status API reads it."""
+        return partial(self.requests().report, video_id)
+
+
+class ProvidersResource(dg.ConfigurableResource):
+    """The provider adapters per kind (planner, images, video, music) for a video's request, chosen by the catalog
+    provider of the models it names (``vidgen_core.adapters.registry``). Credentials are read from the standard
+    variables (``OPENAI_API_KEY``, ``REPLICATE_API_TOKEN``) and never shown. ``home`` names a vidgen home other
+    than VIDGEN_HOME's (tests); None, not "", when unset, so the launchpad's scaffolded config leaves it out."""
+
+    home: str | None = None
+
+    def settings(self) -> Settings:
+        return get_settings(self.home)
+
+    def for_request(self, request: GenerationRequest) -> Providers:
+        """The adapters the request's models and providers ask for."""
+        return build_providers(self.settings(), request)
+
+    def calls(self, request: GenerationRequest, run_id: str, store: BlobStore, db: DatabaseResource) -> CallCache:
+        """The door for this video's provider calls: its owner's cache, the ledger, its budget and its batch's."""
+        batch = db.batch(request)
+        return CallCache(
+            store,
+            db.ledger(),
+            request.user_id,
+            request.video_id,
+            request.max_cost_usd,
+            run_id=run_id,
+            in_flight=partial(calls_in_flight, self.settings()),
+            batch_id=request.batch_id,
+            batch_budget_usd=batch.max_cost_usd if batch else None,
+        )
 
 
 class SpecConfig(dg.Config):
@@ -39,73 +166,12 @@ class SpecConfig(dg.Config):
     user_id: str | None = None
     max_cost_usd: float | None = None
 
-
-class VidgenResource(dg.ConfigurableResource):
-    """Settings, storage, requests and providers. ``home`` overrides VIDGEN_HOME (tests use a temp dir); None (not
-    "") when unset, so the launchpad's scaffolded config leaves it out."""
-
-    home: str | None = None
-    _settings: Settings | None = PrivateAttr(default=None)
-    _store: BlobStore | None = PrivateAttr(default=None)
-    _requests: RequestDB | None = PrivateAttr(default=None)
-    _ledger: Ledger | None = PrivateAttr(default=None)
-
-    def settings(self) -> Settings:
-        """Read once per resource, not on every asset and IO call."""
-        if self._settings is None:
-            self._settings = Settings(home=Path(self.home)) if self.home else get_settings()
-        return self._settings
-
-    def store(self) -> BlobStore:
-        """One store (and for S3 one client and cache) per resource."""
-        if self._store is None:
-            self._store = open_store(self.settings())
-        return self._store
-
-    def requests(self) -> RequestDB:
-        """The requests table (one engine per resource)."""
-        if self._requests is None:
-            self._requests = RequestDB(self.settings().db_url)
-        return self._requests
-
-    def ledger(self) -> Ledger:
-        if self._ledger is None:
-            self._ledger = Ledger(self.settings().db_url)
-        return self._ledger
-
-    def batch(self, request: GenerationRequest) -> BatchRecord | None:
-        """The batch a video came in, if any (its spending cap applies to every call)."""
-        return BatchDB(self.settings().db_url).get(request.batch_id) if request.batch_id else None
-
-    def calls(self, request: GenerationRequest, run_id: str) -> CallCache:
-        """The door for this video's provider calls: its owner's cache, the ledger, its budget and its batch's."""
-        batch = self.batch(request)
-        return CallCache(
-            self.store(),
-            self.ledger(),
-            request.user_id,
-            request.video_id,
-            request.max_cost_usd,
-            run_id=run_id,
-            in_flight=partial(calls_in_flight, self.settings()),
-            batch_id=request.batch_id,
-            batch_budget_usd=batch.max_cost_usd if batch else None,
-        )
-
-    def providers(self, video_id: str) -> Providers:
-        """The providers the video's request asked for."""
-        return build_providers(self.settings(), self.requests().request(video_id))
-
-    def progress(self, video_id: str) -> Progress:
-        """Reports a phase's progress to the video's request row, where the status API reads it."""
-        return partial(self.requests().report, video_id)
-
-    def request_for(self, video_id: str, config: SpecConfig) -> GenerationRequest:
-        """The stored request for a video, or one built from run config (then stored) for hand-made partitions."""
-        stored = self.requests().find(video_id)
+    def request_for(self, video_id: str, db: DatabaseResource, settings: Settings) -> GenerationRequest:
+        """The stored request for a video, or one built from this config (then stored) for hand-made partitions."""
+        stored = db.requests().find(video_id)
         if stored is not None:
             return stored.request
-        if not config.prompt:
+        if not self.prompt:
             raise dg.Failure(
                 f"No request is stored for video {video_id!r}. Create videos with `vidgen generate`, batches of "
                 "them with `vidgen batch FILE` (a partition backfill over stored requests), or give this run a "
@@ -113,14 +179,14 @@ class VidgenResource(dg.ConfigurableResource):
                 allow_retries=False,
             )
         request = build_request(
-            config.prompt,
-            self.settings(),
-            duration_s=config.duration_s,
-            aspect=config.aspect_ratio,
-            model=config.model,
-            user_id=config.user_id,
+            self.prompt,
+            settings,
+            duration_s=self.duration_s,
+            aspect=self.aspect_ratio,
+            model=self.model,
+            user_id=self.user_id,
             video_id=video_id,
-            max_cost_usd=config.max_cost_usd,
+            max_cost_usd=self.max_cost_usd,
         )
         # Stored as running: this run is its run, so the request sensor must not start another.
-        return self.requests().submit(request, status=Status.RUNNING).request
+        return db.requests().submit(request, status=Status.RUNNING).request

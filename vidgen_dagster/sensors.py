@@ -9,7 +9,7 @@ import dagster as dg
 from vidgen_core.persistence.requests import BACKFILL_PREFIX, Status
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.resources import DatabaseResource
 from vidgen_dagster.runs import FOLLOW_FAILED, RUN_KEY_TAG, SOURCE_TAG, in_progress_videos, sync_all, video_tags
 
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
@@ -26,17 +26,17 @@ PAGE = 2000
     description="Turns new rows of the requests table into a video partition plus its run (run key = request id), "
     "and keeps each active (or lately failed) request's status in step with its latest run, run retries included.",
 )
-def video_requests(context: dg.SensorEvaluationContext, vidgen: VidgenResource) -> dg.SensorResult:
+def video_requests(context: dg.SensorEvaluationContext, db: DatabaseResource) -> dg.SensorResult:
     """The cursor is the last request seen. Exactly once: a request with no run yet is asked for again (a lost
     cursor, a daemon that stopped between tick and launch), and its run key lets Dagster drop any duplicate."""
-    db, seen = vidgen.requests(), int(context.cursor or 0)
-    new = db.pending(after_seq=seen, limit=PAGE)
-    active = db.active(limit=PAGE)
+    requests, seen = db.requests(), int(context.cursor or 0)
+    new = requests.pending(after_seq=seen, limit=PAGE)
+    active = requests.active(limit=PAGE)
     # Ended requests whose video has a later run (a run retry, a re-execution or launchpad run from the UI) follow it.
-    ended = db.failed_since(datetime.now(UTC) - FOLLOW_FAILED, limit=PAGE) + db.of_videos(
+    ended = requests.failed_since(datetime.now(UTC) - FOLLOW_FAILED, limit=PAGE) + requests.of_videos(
         in_progress_videos(context.instance)
     )
-    runs = sync_all(db, context.instance, [*active, *{r.video_id: r for r in ended if not r.active}.values()])
+    runs = sync_all(requests, context.instance, [*active, *{r.video_id: r for r in ended if not r.active}.values()])
     waiting = {  # queued rows whose run (the first, or a regeneration's new run key) does not exist yet
         r.video_id: r
         for r in [*active, *new]

@@ -3,6 +3,7 @@ and return the manifest with the metadata (cost, reuse, provider, model, wall ti
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -10,21 +11,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import dagster as dg
 from pydantic import BaseModel
 
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.storage import BlobStore
-from vidgen_core.domain.models import CostLine, GenerationRequest, Phase
+from vidgen_core.domain.catalog import Kind
+from vidgen_core.domain.costs import list_price
+from vidgen_core.domain.models import CostLine, GenerationRequest, Phase, VideoSpec
 from vidgen_core.domain.progress import Progress
+from vidgen_core.domain.shown import Shown, model_that_ran
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.registry import PHASES, shown
 from vidgen_core.pipeline.verify import Outcome
+from vidgen_core.settings import get_settings
 from vidgen_dagster.failures import user_errors
 from vidgen_dagster.metadata import check_results, phase_metadata
-from vidgen_dagster.resources import VidgenResource
+from vidgen_dagster.resources import DatabaseResource, ProvidersResource, StoreResource
 from vidgen_dagster.runs import process_tags
 
 
@@ -33,59 +38,80 @@ def content_version(*parts: object) -> str:
     return hashlib.sha256("\n".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
 
-_SHARED = ("store", "providers", "calls", "progress")
+_SHARED = ("providers", "calls", "progress")
+FFMPEG = ("ffmpeg", "libx264/aac")  # who makes the free phases (stitch, finish)
 
 
 @dataclass
 class Step:
-    """One phase of one video inside a run."""
+    """One phase of one video inside a run, with the resources its asset declared (``source``: the providers)."""
 
     phase: Phase
-    vidgen: VidgenResource
     request: GenerationRequest
     run_id: str
+    store: BlobStore
+    db: DatabaseResource
+    context: dg.AssetExecutionContext
+    source: ProvidersResource | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def phase_step(self, phase: Phase, started: float | None = None) -> Step:
         """Another phase made in this step (a multi-asset), timed from ``started`` (default: the step's start)."""
-        other = Step(phase, self.vidgen, self.request, self.run_id, started or self.started)
+        other = dataclasses.replace(self, phase=phase, started=started or self.started)
         other.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED})
         return other
 
     @cached_property
-    def store(self) -> BlobStore:
-        return self.vidgen.store()
-
-    @cached_property
     def providers(self) -> Providers:
-        return self.vidgen.providers(self.request.video_id)
+        return self._source.for_request(self.request)
 
     @cached_property
     def calls(self) -> CallCache:
-        return self.vidgen.calls(self.request, self.run_id)
+        return self._source.calls(self.request, self.run_id, self.store, self.db)
 
     @cached_property
     def progress(self) -> Progress:
-        return self.vidgen.progress(self.request.video_id)
+        return self.db.progress(self.request.video_id)
+
+    @property
+    def _source(self) -> ProvidersResource:
+        if self.source is None:
+            raise TypeError(f"{self.phase} calls providers: its asset must declare `providers: ProvidersResource`")
+        return self.source
+
+    def made_by(self, spec: VideoSpec) -> tuple[str, str]:
+        """The provider and the model that made this phase's output (a local renderer's own model when it ran)."""
+        kind = PHASES[self.phase].paid
+        if kind is None:
+            return FFMPEG
+        if kind == Kind.LLM:
+            return self.providers.planner.provider, self.providers.planner.model
+        made = {Kind.IMAGE: self.providers.images, Kind.VIDEO: self.providers.video, Kind.MUSIC: self.providers.music}
+        asked = {Kind.IMAGE: spec.image_model, Kind.VIDEO: spec.video_model, Kind.MUSIC: spec.music_model}
+        provider = made[kind].provider
+        return provider, model_that_ran(kind, provider, asked[kind])
 
     def result(
         self,
+        spec: VideoSpec,
         value: BaseModel,
         *,
         costs: list[CostLine],
-        provider: str,
-        model: str,
         version: str,
-        list_price: float | None = None,
         checks: list[Outcome] | None = None,
-        **extra: Any,
+        **extra: Shown,
     ) -> dg.MaterializeResult:
-        """The manifest with its metadata, check results and data version."""
+        """The manifest with its check results and data version. Its metadata (the registry's facts and preview,
+        then ``extra``) goes to the materialization alone: as an output's metadata Dagster would store it twice."""
+        facts = {**shown(self.phase, spec, value, self.store), **extra}
+        price = list_price(spec).get(self.phase, 0.0)
+        settings = get_settings()
+        meta = phase_metadata(self.phase, costs, self.made_by(spec), self.started, price, facts, self.store, settings)
+        self.context.add_asset_metadata(meta, asset_key=self.phase.value)
         return dg.MaterializeResult(
             asset_key=self.phase.value,
             value=value,
-            metadata=phase_metadata(self.phase, costs, provider, model, self.started, list_price, **extra),
-            check_results=check_results(self.phase.value, checks or []),
+            check_results=check_results(self.phase, checks or []),
             data_version=dg.DataVersion(version),
         )
 
@@ -93,20 +119,23 @@ class Step:
 @contextmanager
 def step(
     context: dg.AssetExecutionContext,
-    vidgen: VidgenResource,
     phase: Phase,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource | None = None,
     find: Callable[[], GenerationRequest] | None = None,
 ) -> Iterator[Step]:
     """Run one phase of the partition's video: its start reported, vidgen errors as failures that say what to do.
 
     ``find`` gives the video's request when the stored one is not enough (the spec reads the launchpad config).
     """
+    settings = get_settings()
     with user_errors():
-        found = find() if find else vidgen.requests().request(context.partition_key)
-        current = Step(phase, vidgen, found, context.run.run_id)
-        _tag_process(context, vidgen.settings().heartbeat_s, vidgen.settings().executor)
+        found = find() if find else db.requests().request(context.partition_key)
+        current = Step(phase, found, context.run.run_id, store.open(), db, context, providers)
+        _tag_process(context, settings.heartbeat_s, settings.executor)
         current.progress(phase, 0, 1)
-        with Heartbeat(vidgen.requests(), found.video_id, vidgen.settings().heartbeat_s):
+        with Heartbeat(db.requests(), found.video_id, settings.heartbeat_s):
             yield current
 
 

@@ -21,7 +21,10 @@ from PIL import Image
 
 from api.app import create_app
 from tests.support import auth
+from vidgen_core.adapters.storage import VideoKeys
+from vidgen_core.adapters.storage.signing import preview_signature, signing_key
 from vidgen_core.domain.errors import NotFound
+from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.settings import Settings
 
@@ -303,3 +306,23 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(
         kept = client.post("/api/upload", files={"files": ("a.png", image, "image/png")}, headers=auth("ana"))
         assert kept.status_code == 200, kept.text
     assert read == []
+
+
+def test_a_preview_link_opens_its_preview_and_nothing_else(
+    app: FastAPI, client: TestClient, api_settings: Settings
+) -> None:
+    """The lasting links the Dagster UI draws previews from: signed per key, previews only, any store."""
+    store, secret = app.state.services.service.store, signing_key(api_settings)
+    preview = VideoKeys("ana", "v1").preview(Phase.STORYBOARD)
+    store.put_bytes(preview, b"\xff\xd8jpeg")
+    store.put_bytes("ana/videos/v1/final.mp4", b"mp4")
+
+    def link(key: str, signature: str | None = None) -> str:
+        return f"/api/previews/{quote(key)}?signature={signature or preview_signature(secret, key)}"
+
+    shown = client.get(link(preview))
+    assert (shown.status_code, shown.content, shown.headers["content-type"]) == (200, b"\xff\xd8jpeg", "image/jpeg")
+    assert client.get(link(preview, "0" * 64)).status_code == 403  # another signature
+    assert client.get(link("ana/videos/v1/final.mp4")).status_code == 403  # signed, but not a preview
+    assert client.get(link("ana/videos/v1/previews/../final.mp4")).status_code == 403
+    assert client.get(link(VideoKeys("ana", "v1").preview(Phase.MUSIC))).status_code == 404  # not made yet

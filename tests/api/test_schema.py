@@ -54,6 +54,7 @@ OPERATIONS = [
     "GET /api/video/{video_id}",
     "POST /api/upload",
     "GET /api/files/{key}",
+    "GET /api/previews/{key}",
     "POST /api/video/{video_id}/beats/{beat}/regenerate",
     "GET /api/videos",
 ]

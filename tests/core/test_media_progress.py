@@ -16,10 +16,10 @@ from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import MusicTrack, Phase, Storyboard
 from vidgen_core.domain.ports import Generated, MusicGenerator, VideoGenerator
-from vidgen_core.domain.progress import PHASES
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.phases import make_media, make_storyboard
+from vidgen_core.pipeline.registry import ORDER
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 
@@ -61,7 +61,7 @@ def test_the_current_phase_never_flips_back(settings: Settings, music_last: bool
     made = [m for m, _, _ in make_media(spec, LocalStore(settings.storage_dir), providers, calls, progress)]
     assert len(made) == 3
     phases = [phase for phase, _, _ in reports]
-    order = [PHASES.index(phase) for phase in phases]
+    order = [ORDER.index(phase) for phase in phases]
     assert phases[0] == Phase.STORYBOARD and Phase.VIDEO_CHUNKS in phases
     if music_last:  # the video then waits for its music, and says so
         assert reports[-2:] == [(Phase.MUSIC, 0, 1), (Phase.MUSIC, 1, 1)]

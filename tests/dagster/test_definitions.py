@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import dagster as dg
 import pytest
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
+from api.links import Links
 from tests.support import CHECKS, metadata_of
 from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.registry import paid_provider
+from vidgen_core.adapters.storage import LocalStore, VideoKeys
+from vidgen_core.domain.catalog import Kind
+from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.errors import BudgetExceeded
+from vidgen_core.domain.models import Phase, Storyboard, VideoSpec
+from vidgen_core.domain.shown import Column, Preview, Stored, Table
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.pipeline.registry import ORDER, PHASES, Source, percent
 from vidgen_core.pipeline.requests import build_request
-from vidgen_core.settings import Settings
+from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster.assets import _new_take
 from vidgen_dagster.definitions import build_definitions, defs
-from vidgen_dagster.instance import config_gaps, configure_pools
+from vidgen_dagster.instance import config_gaps, configure_pools, pool_limits
+from vidgen_dagster.io_manager import ManifestIOManager
+from vidgen_dagster.metadata import metadata_value
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import SpecConfig
+from vidgen_dagster.resources import ProvidersResource, SpecConfig, StoreResource
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,17 +66,17 @@ def test_graph_shape() -> None:
         for k in graph.get_all_asset_keys()
     }
     assert parents == {
-        "video_request": [],
-        "video_spec": ["video_request"],
-        "storyboard": ["video_request", "video_spec"],
-        "music": ["video_spec"],
-        "video_chunks": ["storyboard", "video_request", "video_spec"],
-        "stitched_video": ["video_chunks", "video_spec"],
-        "final_video": ["music", "stitched_video", "video_spec"],
+        Source.VIDEO_REQUEST: [],
+        Phase.VIDEO_SPEC: [Source.VIDEO_REQUEST],
+        Phase.STORYBOARD: [Source.VIDEO_REQUEST, Phase.VIDEO_SPEC],
+        Phase.MUSIC: [Phase.VIDEO_SPEC],
+        Phase.VIDEO_CHUNKS: [Phase.STORYBOARD, Source.VIDEO_REQUEST, Phase.VIDEO_SPEC],
+        Phase.STITCHED_VIDEO: [Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC],
+        Phase.FINAL_VIDEO: [Phase.MUSIC, Phase.STITCHED_VIDEO, Phase.VIDEO_SPEC],
     }
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
-    assert graph.get(dg.AssetKey("video_request")).is_observable
+    assert graph.get(dg.AssetKey(Source.VIDEO_REQUEST.value)).is_observable
 
 
 def test_every_asset_check_says_what_it_verifies() -> None:
@@ -71,7 +84,42 @@ def test_every_asset_check_says_what_it_verifies() -> None:
     described = {key.name: graph.get_check_spec(key).description for key in graph.asset_check_keys}
     assert set(described) == CHECKS
     assert all(text and len(text) > 30 for text in described.values()), described
-    assert "0.1 s" in described["duration_matches_spec"] and "1 LU" in described["loudness_on_target"]
+    assert "0.1 s" in described[CheckName.DURATION_MATCHES_SPEC] and "1 LU" in described[CheckName.LOUDNESS_ON_TARGET]
+
+
+def test_the_graph_is_the_phase_registry() -> None:
+    """Every made asset is a registered phase, with the registry's checks; the shares make 100 %."""
+    graph = defs.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.materializable_asset_keys} == set(PHASES)
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert checks == {(phase, name) for phase, entry in PHASES.items() for name in entry.checks}
+    assert sum(entry.share for entry in PHASES.values()) == 100.0
+    assert percent(ORDER[-1], 1, 1) == 100.0 and percent(ORDER[0], 0, 1) == 0.0
+    keys = VideoKeys("ana", "v1")
+    assert [PHASES[p].key(keys) for p in (Phase.VIDEO_SPEC, Phase.MUSIC)] == [keys.spec(), keys.manifest(Phase.MUSIC)]
+
+
+def test_facts_become_metadata_the_ui_reads_well(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables with a typed schema, numbers as numbers, files as paths, and a preview as its file plus, beside a
+    running service, an image on the API behind a lasting signed link."""
+    store = LocalStore(settings.storage_dir)
+    key = VideoKeys("ana", "v1").preview(Phase.STORYBOARD)
+    store.put_bytes(key, b"\xff\xd8jpeg")
+    costs = Table((Column("item", str), Column("usd", float)), [("beat_00", 0.04)])
+    shown = {"images": 4, "wall": 1.5, "costs": costs, "file": Stored(key), "preview": Preview(key)}
+    alone = {k: v for name, value in shown.items() for k, v in metadata_value(name, value, store, settings).items()}
+    assert (alone["images"], alone["wall"]) == (4, 1.5)
+    assert [(c.name, c.type) for c in alone["costs"].schema.columns] == [("item", "string"), ("usd", "float")]
+    assert alone["costs"].records[0].data == {"item": "beat_00", "usd": 0.04}
+    assert alone["file"] == alone["preview_file"] == dg.MetadataValue.path(str(store.local_path(key)))
+    assert "preview" not in alone  # no API to draw it from: the path only
+
+    settings.service_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.service_file.write_text(json.dumps({"pid": os.getpid(), "ui_url": "x", "api_url": "http://api:8000"}))
+    image = metadata_value("preview", Preview(key), store, settings)["preview"]
+    link = re.fullmatch(r"!\[preview\]\((http://api:8000/api/previews/(\S+)\?signature=(\w+))\)", image.value)
+    assert link is not None and unquote(link[2]) == key
+    assert Links(store, settings).preview_valid(key, link[3]) and "base64" not in image.value
 
 
 def test_shipped_instance_config_turns_telemetry_and_the_community_pop_up_off(
@@ -131,14 +179,22 @@ def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, {"video_spec": {"local"}, "storyboard": {"pillow"}, "music": {"numpy"}, "video_chunks": {"ffmpeg"}}),
+        (
+            {},
+            {
+                Phase.VIDEO_SPEC: {"local"},
+                Phase.STORYBOARD: {"pillow"},
+                Phase.MUSIC: {"numpy"},
+                Phase.VIDEO_CHUNKS: {"ffmpeg"},
+            },
+        ),
         (
             {"VIDGEN_PLANNER": "openai", "VIDGEN_MEDIA": "replicate"},
             {
-                "video_spec": {"openai"},
-                "storyboard": {"replicate"},
-                "music": {"replicate"},
-                "video_chunks": {"replicate"},
+                Phase.VIDEO_SPEC: {"openai"},
+                Phase.STORYBOARD: {"replicate"},
+                Phase.MUSIC: {"replicate"},
+                Phase.VIDEO_CHUNKS: {"replicate"},
             },
         ),
     ],
@@ -152,7 +208,12 @@ def test_kind_badges_say_what_renders_in_this_deployment(
         monkeypatch.setenv(key, value)
     graph = build_definitions(str(tmp_path)).resolve_asset_graph()
     kinds = {k.to_user_string(): set(graph.get(k).kinds) for k in graph.get_all_asset_keys()}
-    assert kinds == {**expected, "stitched_video": {"ffmpeg"}, "final_video": {"ffmpeg"}, "video_request": set()}
+    assert kinds == {
+        **expected,
+        Phase.STITCHED_VIDEO: {"ffmpeg"},
+        Phase.FINAL_VIDEO: {"ffmpeg"},
+        Source.VIDEO_REQUEST: set(),
+    }
 
 
 def test_a_partitions_title_and_owner_are_in_its_plans_metadata_and_its_request_observation(
@@ -163,12 +224,13 @@ def test_a_partitions_title_and_owner_are_in_its_plans_metadata_and_its_request_
     instance.add_dynamic_partitions(videos.name, [request.video_id])
     job = build_definitions(str(settings.home)).resolve_job_def("generate_video")
     planned = job.execute_in_process(
-        instance=instance, partition_key=request.video_id, asset_selection=[dg.AssetKey("video_spec")]
+        instance=instance, partition_key=request.video_id, asset_selection=[dg.AssetKey(Phase.VIDEO_SPEC.value)]
     )
-    shown = metadata_of(planned)["video_spec"]  # the asset's partition page shows its latest materialization
+    shown = metadata_of(planned)[Phase.VIDEO_SPEC]  # the asset's partition page shows its latest materialization
     assert (shown["title"], shown["user"]) == ('Spring "sale" 100%', "ana")
     (observed,) = instance.fetch_observations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("video_request"), asset_partitions=[request.video_id]), limit=1
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(Source.VIDEO_REQUEST.value), asset_partitions=[request.video_id]),
+        limit=1,
     ).records
     meta = observed.asset_observation.metadata
     assert (meta["title"].value, meta["user"].value) == ('Spring "sale" 100%', "ana")
@@ -184,12 +246,66 @@ def test_a_rerun_of_a_launchpad_reroll_gets_its_take_back_when_the_budget_is_spe
     db.submit(request)
     spent = {"usd": 0.0}
     ledger = SimpleNamespace(committed=lambda video_id: spent["usd"])
-    step = SimpleNamespace(request=request, vidgen=SimpleNamespace(ledger=lambda: ledger, requests=lambda: db))
+    takes = TakeDB(db.url)
+    step = SimpleNamespace(request=request, db=SimpleNamespace(ledger=lambda: ledger, takes=lambda: takes))
     plan = LocalPlanner().plan(request).spec
     config = SpecConfig(regenerate_beat=1)
     _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]
     spent["usd"] = 4.99  # the take's calls, paid or reserved by the killed run
     _new_take(step, plan, config, "root-run")  # type: ignore[arg-type]  # its retry: the same take, not refused
-    assert [(t.beat_index, t.take) for t in TakeDB(db.url).current(request.video_id)] == [(1, 1)]
+    assert [(t.beat_index, t.take) for t in takes.current(request.video_id)] == [(1, 1)]
     with pytest.raises(BudgetExceeded):  # another re-roll is still checked
         _new_take(step, plan, config, "another-run")  # type: ignore[arg-type]
+
+
+def test_each_system_is_a_resource_configured_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The launchpad shows where media and rows go: the variables that are set, by name, else the values."""
+    for key in ("VIDGEN_STORAGE", "VIDGEN_S3_BUCKET", "VIDGEN_S3_PREFIX", "VIDGEN_DATABASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    local = build_definitions(str(tmp_path / "local")).resources
+    assert (local["store"].storage, local["store"].root) == ("local", str(tmp_path / "local" / "storage"))
+    assert local["db"].url == f"sqlite:///{tmp_path / 'local' / 'vidgen.db'}"
+    assert local["io_manager"].store is local["store"]  # the IO manager needs only the store
+
+    monkeypatch.setenv("VIDGEN_STORAGE", "s3")
+    monkeypatch.setenv("VIDGEN_S3_BUCKET", "ads")
+    monkeypatch.setenv("VIDGEN_DATABASE_URL", "postgresql+psycopg2://vidgen@db/vidgen")
+    deployed = build_definitions(str(tmp_path / "deployed")).resources
+    shown = {name: getattr(deployed["store"], name) for name in ("storage", "s3_bucket", "s3_prefix")}
+    assert shown == {
+        "storage": dg.EnvVar("VIDGEN_STORAGE"),
+        "s3_bucket": dg.EnvVar("VIDGEN_S3_BUCKET"),
+        "s3_prefix": "",
+    }
+    assert all(isinstance(shown[name], dg.EnvVar) for name in ("storage", "s3_bucket"))
+    assert isinstance(deployed["db"].url, dg.EnvVar) and deployed["db"].url == "VIDGEN_DATABASE_URL"
+    assert isinstance(deployed["providers"], ProvidersResource)
+
+
+def test_every_provider_step_holds_the_pool_of_the_provider_that_serves_it(settings: Settings) -> None:
+    graph = defs.resolve_asset_graph()
+    pools = {k.to_user_string(): graph.get(k).pools for k in graph.materializable_asset_keys}
+    served = {kind: paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO)}
+    assert pools["video_spec"] == {served[Kind.LLM]}
+    assert pools["storyboard"] == pools["music"] == pools["video_chunks"] == {served[Kind.VIDEO]}  # one step
+    assert pools["stitched_video"] == pools["final_video"] == set()  # ffmpeg on this machine: no provider's pool
+    assert set().union(*pools.values()) <= set(pool_limits(settings))  # each pool's slots are set by vidgen init
+
+
+def test_the_io_manager_finds_a_videos_manifests_through_the_store_alone(tmp_path: Path, settings: Settings) -> None:
+    """No requests database: the spec names the owner, and the store keeps it for the video's other keys."""
+    request = build_request("Create a 10-second Nike ad", settings, user_id="ana", video_id="vid-io")
+    spec = LocalPlanner().plan(request).spec
+    manager = ManifestIOManager(store=StoreResource(root=str(tmp_path / "storage"), cache_dir=str(tmp_path / "c")))
+    for asset, value in (("video_spec", spec), ("storyboard", Storyboard(images=[], costs=[]))):
+        manager.handle_output(dg.build_output_context(asset_key=dg.AssetKey(asset), partition_key="vid-io"), value)
+    keys = VideoKeys("ana", "vid-io")
+    assert (tmp_path / "storage" / keys.spec()).is_file()  # the seed's layout, unchanged
+    assert (tmp_path / "storage" / keys.manifest("storyboard")).is_file()
+    owned = dg.build_input_context(
+        asset_key=dg.AssetKey("video_spec"), partition_key="vid-io", dagster_type=dg.PythonObjectDagsterType(VideoSpec)
+    )
+    loaded = manager.load_input(owned)
+    assert loaded == spec

@@ -91,7 +91,8 @@ def test_launchpad_config_regenerates_one_beat(settings: Settings, instance: dg.
     assert meta["storyboard"]["reused"] == meta["storyboard"]["images"] - 1
     new = [r for r in ledger.rows("vid-pad1") if r.state == CallState.PAID][paid:]
     assert {(r.phase, r.beat_index, r.take) for r in new} == {(Phase.STORYBOARD, 1, 1), (Phase.VIDEO_CHUNKS, 1, 1)}
-    assert "the Nike shoe on ice" in meta["storyboard"]["beats"]
+    prompts = [row.data["image_prompt"] for row in meta["storyboard"]["beat_table"].records]
+    assert "the Nike shoe on ice" in prompts[1]
     again = execute(settings, instance, "vid-pad1")  # a later materialization of the partition keeps the take
     assert again.success and metadata_of(again)["video_spec"]["takes"]["1"] == 1
     assert metadata_of(again)["storyboard"]["reused"] == metadata_of(again)["storyboard"]["images"]

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from dagster._core.system_config.objects import ResolvedRunConfig
 
+from vidgen_core.settings import get_settings
 from vidgen_dagster.definitions import build_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,7 @@ def test_celery_broker_and_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert config["broker"] == config["backend"] == worker["broker"] == worker["backend"] == "redis://127.0.0.1:6379/0"
 
     monkeypatch.setenv("VIDGEN_CELERY_BROKER", "redis://127.0.0.1:6379/3")
+    get_settings.cache_clear()  # settings are read once per process, as a new process would read them again
     job = build_definitions(str(tmp_path)).resolve_job_def("generate_video")
     config = ResolvedRunConfig.build(job, {}).execution.execution_engine_config
     assert config["broker"] == config["backend"] == "redis://127.0.0.1:6379/3"  # the backend follows the broker

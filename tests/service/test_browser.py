@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.support import Service
+from vidgen_core.domain.models import Phase
 
 pytestmark = pytest.mark.slow  # the whole service in subprocesses
 
@@ -18,7 +19,7 @@ CHROMIUM = "/usr/bin/chromium"  # installed by `make test` (apt); Playwright nev
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-ASSETS = ["video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"]
+ASSETS = list(Phase)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def test_asset_graph_renders(service: Service, page: Page) -> None:
 
 
 def test_video_partition_renders(service: Service, page: Page, finished: dict) -> None:
-    page.goto(f"{service.ui}/assets/final_video?view=partitions", timeout=60_000)
+    page.goto(f"{service.ui}/assets/{Phase.FINAL_VIDEO}?view=partitions", timeout=60_000)
     expect(page.get_by_text(finished["video_id"]).first).to_be_visible(timeout=60_000)
     page.get_by_text(finished["video_id"]).first.click()
     for key in ("cost_usd", "cost_breakdown", "wall_time_s"):  # the partition's materialization and its cost
@@ -52,8 +53,20 @@ def test_video_partition_renders(service: Service, page: Page, finished: dict) -
 
 
 def test_a_partition_shows_its_title_and_owner(service: Service, page: Page, finished: dict) -> None:
-    page.goto(f"{service.ui}/assets/video_spec?view=partitions", timeout=60_000)
+    page.goto(f"{service.ui}/assets/{Phase.VIDEO_SPEC}?view=partitions", timeout=60_000)
     page.get_by_text(finished["video_id"]).first.click(timeout=60_000)
     for text in ("Create a 5-second Nike ad", "svc-user"):  # the bare id's title and owner, in its metadata
         expect(page.get_by_text(text, exact=True).first).to_be_visible(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "dagster-partition-title.png")
+
+
+@pytest.mark.parametrize("phase", [Phase.STORYBOARD, Phase.FINAL_VIDEO])
+def test_a_partition_shows_its_preview(service: Service, page: Page, finished: dict, phase: Phase) -> None:
+    """The preview is a file in the store; the UI draws it from the API's lasting link (no bytes in the event)."""
+    page.goto(f"{service.ui}/assets/{phase}?view=partitions", timeout=60_000)
+    page.get_by_text(finished["video_id"]).first.click(timeout=60_000)
+    image = page.locator(f'img[src^="{service.api}/api/previews/"]').first
+    expect(image).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("preview_file", exact=True).first).to_be_visible(timeout=60_000)
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 100  # drawn, not a broken-image icon
+    page.screenshot(path=ARTIFACTS / f"dagster-preview-{phase}.png")

@@ -64,7 +64,11 @@ def test_a_reset_cursor_does_not_run_a_request_twice(service: Service, finished:
 def test_the_launchpads_scaffolded_config_runs_a_picked_partition_as_it_is(service: Service, finished: dict) -> None:
     default = service.graphql(DEFAULT_CONFIG, {"j": JOB})["runConfigSchemaOrError"]["rootDefaultYaml"]
     config = yaml.safe_load(default)
-    assert config == {}, default  # nothing to delete before launching (no `prompt: ''`, no `home: ''`)
+    # nothing to fill in or delete before launching (no `prompt: ''`, no `home: ''`): only where media and rows go
+    assert set(config) == {"resources"} and set(config["resources"]) == {"store", "db"}, default
+    shown = config["resources"]
+    assert shown["store"]["config"]["root"] == str(service.home / "vidgen" / "storage")
+    assert shown["db"]["config"]["url"] == f"sqlite:///{service.home / 'vidgen' / 'vidgen.db'}"
     valid = service.graphql(VALID, {"j": JOB, "c": config})["runConfigSchemaOrError"]["isRunConfigValid"]
     assert valid["__typename"] == "PipelineConfigValidationValid"
     params = {"selector": JOB, "runConfigData": config,

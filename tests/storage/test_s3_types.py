@@ -12,6 +12,7 @@ import pytest
 from tests.support import metadata_of, run_checks, submit_and_execute
 from vidgen_core.adapters.storage import VideoKeys, open_store
 from vidgen_core.adapters.storage.s3 import S3Store
+from vidgen_core.domain.models import Phase
 from vidgen_core.settings import Settings
 
 TYPES = {
@@ -77,6 +78,6 @@ def test_metadata_names_s3_uris_never_presigned_links_or_cache_paths(
         assert leak not in text, leak
     keys = VideoKeys(settings.default_user, "vid-s3meta")
     bucket = s3_env["VIDGEN_S3_BUCKET"]
-    assert metadata["final_video"]["uri"] == f"s3://{bucket}/media/{keys.final()}"
-    assert metadata["stitched_video"]["uri"] == f"s3://{bucket}/media/{keys.stitched()}"
-    assert "path" not in metadata["final_video"]
+    assert metadata["final_video"]["file"] == f"s3://{bucket}/media/{keys.final()}"
+    assert metadata["stitched_video"]["file"] == f"s3://{bucket}/media/{keys.stitched()}"
+    assert metadata["storyboard"]["preview_file"] == f"s3://{bucket}/media/{keys.preview(Phase.STORYBOARD)}"

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from vidgen_core.domain.errors import InvalidRequest, NotFound, TooBusy
 from vidgen_core.domain.models import STORED, GenerationRequest, Phase
-from vidgen_core.domain.progress import percent
 from vidgen_core.persistence.db import locked, metadata, open_engine, utc_fields, utcnow
+from vidgen_core.pipeline.registry import percent
 
 requests_table = sa.Table(
     "video_requests",

@@ -8,17 +8,19 @@ from PIL import Image
 
 from vidgen_core.adapters.ffmpeg.probe import MediaInfo
 from vidgen_core.adapters.storage import BlobStore
+from vidgen_core.domain.checks import (
+    ASPECT_TOLERANCE,
+    DURATION_TOLERANCE_S,
+    IMAGE_ASPECT_TOLERANCE,
+    LOUDNESS_TOLERANCE_LU,
+    CheckName,
+)
 from vidgen_core.domain.models import ChunkSet, Storyboard, VideoSpec
-
-DURATION_TOLERANCE_S = 0.1
-ASPECT_TOLERANCE = 0.01
-LOUDNESS_TOLERANCE_LU = 1.0
-IMAGE_ASPECT_TOLERANCE = 0.03  # FLUX makes 1344x768 for 16:9 (1.75)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    name: str
+    name: CheckName
     passed: bool
     description: str
     metadata: dict[str, object] = field(default_factory=dict)
@@ -41,7 +43,7 @@ def storyboard_checks(spec: VideoSpec, board: Storyboard, store: BlobStore) -> l
             problems.append(f"{image.key}: {exc}")
     return [
         Outcome(
-            "one_image_per_beat",
+            CheckName.ONE_IMAGE_PER_BEAT,
             not problems,
             "one storyboard image per beat",
             {"beats": len(spec.beats), "images": len(board.images), "problems": "; ".join(problems)},
@@ -64,7 +66,7 @@ def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
                 problems.append(f"chunk {chunk.plan.index} lasts {chunk.duration_s:.2f}s, needs {chunk.plan.use_s:g}s")
     return [
         Outcome(
-            "every_beat_covered",
+            CheckName.EVERY_BEAT_COVERED,
             not problems,
             "chunks cover every beat exactly",
             {"chunks": len(chunks.chunks), "problems": "; ".join(problems)},
@@ -79,25 +81,25 @@ def final_checks(spec: VideoSpec, info: MediaInfo, loudness_lufs: float | None, 
     loud_ok = loudness_lufs is not None and abs(loudness_lufs - target_lufs) <= LOUDNESS_TOLERANCE_LU
     return [
         Outcome(
-            "duration_matches_spec",
+            CheckName.DURATION_MATCHES_SPEC,
             abs(info.duration_s - spec.duration_s) <= DURATION_TOLERANCE_S,
             f"duration within {DURATION_TOLERANCE_S}s of the spec",
             {"duration_s": info.duration_s, "spec_duration_s": spec.duration_s},
         ),
         Outcome(
-            "has_video_and_audio",
+            CheckName.HAS_VIDEO_AND_AUDIO,
             info.video_codec == "h264" and info.audio_codec == "aac",
             "an H.264 video stream and an AAC audio stream",
             {"video_codec": info.video_codec or "none", "audio_codec": info.audio_codec or "none"},
         ),
         Outcome(
-            "resolution_matches_aspect",
+            CheckName.RESOLUTION_MATCHES_ASPECT,
             abs(ratio - num / den) <= ASPECT_TOLERANCE * num / den,
             f"frame shape matches {spec.aspect_ratio}",
             {"width": info.width, "height": info.height, "aspect_ratio": spec.aspect_ratio},
         ),
         Outcome(
-            "loudness_on_target",
+            CheckName.LOUDNESS_ON_TARGET,
             loud_ok,
             f"integrated loudness within {LOUDNESS_TOLERANCE_LU} LU of target",
             {"loudness_lufs": loudness_lufs if loudness_lufs is not None else "unmeasured", "target_lufs": target_lufs},

@@ -21,7 +21,7 @@ import dagster as dg
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
 from vidgen_core.domain.costs import check_request_budget, estimate_request
 from vidgen_core.domain.errors import InvalidRequest, NotFound
-from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.domain.models import GenerationRequest, Phase
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, new_run_key
@@ -29,6 +29,7 @@ from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
 from vidgen_core.pipeline.batches import check_rows
+from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.requests import build_request, check_providers
 from vidgen_core.pipeline.takes import check_beat, check_regeneration_budget, new_take, select_take
 from vidgen_core.pipeline.uploads import check_image
@@ -264,7 +265,7 @@ class VidgenService:
         storyboard: list[str] = []
         if spec is not None:
             storyboard = [keys.storyboard(beat["index"]) for beat in spec["beats"]]
-            if not self.store.exists(keys.manifest("storyboard")):  # still drawing: only the ones already there
+            if not self.store.exists(PHASES[Phase.STORYBOARD].key(keys)):  # still drawing: only the ones already there
                 storyboard = [key for key in storyboard if self.store.exists(key)]
         return VideoStatus(
             record=record,

@@ -1,4 +1,4 @@
-"""Small JPEG previews a person can glance at: contact sheets of images and filmstrips of videos."""
+"""Small JPEG previews a person can glance at: contact sheets of images, waveforms and filmstrips of videos."""
 
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ def contact_sheet(images: list[Path], columns: int = 4, thumb_width: int = THUMB
 
 
 def waveform(audio: Path, width: int = 640, height: int = 120) -> bytes:
-    """A picture of an audio file's waveform, as PNG bytes."""
+    """A picture of an audio file's waveform, as JPEG bytes."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "wave.png"
+        out = Path(tmp) / "wave.jpg"
         stream = ffmpeg.input(str(audio)).audio.filter("showwavespic", s=f"{width}x{height}", colors="0x4fc3f7")
         run(stream.output(str(out), vframes=1), f"draw the waveform of {audio.name}")
         return out.read_bytes()

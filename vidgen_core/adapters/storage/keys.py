@@ -42,6 +42,10 @@ class VideoKeys:
     def final(self) -> str:
         return f"{self.prefix}/final.mp4"
 
+    def preview(self, phase: str) -> str:
+        """A small JPEG of a phase's output that the UI shows."""
+        return f"{self.prefix}/previews/{phase}.jpg"
+
     def manifest(self, asset: str) -> str:
         """Where a phase's manifest (the asset value passed downstream) is kept."""
         return f"{self.prefix}/manifests/{asset}.json"
@@ -73,3 +77,9 @@ class CacheKeys:
 def upload_key(user_id: str, asset_id: str, extension: str) -> str:
     """Where a user's uploaded reference image is kept."""
     return f"{user_id}/assets/{asset_id}.{extension}"
+
+
+def owner_key(video_id: str) -> str:
+    """Where a video's owner (its user id) is kept, so its keys can be found from the video id alone. The ``_``
+    cannot start a user id, so the index never lands in a user's folder."""
+    return f"_owners/{video_id}"

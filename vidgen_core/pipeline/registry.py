@@ -1,0 +1,198 @@
+"""Every phase in one place: its name, share of the work, manifest and where it is kept, its checks, what it shows,
+its preview and who it pays. The wiring (IO manager, progress, metadata, API and CLI) reads these entries, so a new
+phase is its own module plus one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from vidgen_core.adapters.ffmpeg.preview import contact_sheet, video_strip, waveform
+from vidgen_core.adapters.storage import BlobStore, VideoKeys
+from vidgen_core.domain.catalog import Kind
+from vidgen_core.domain.checks import CheckName
+from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.domain.shown import Column, Preview, Shown, Stored, Table
+
+
+class Source(StrEnum):
+    """Assets observed, not made: the request and its takes feed the plan, the images and the clips."""
+
+    VIDEO_REQUEST = "video_request"
+
+
+Facts = Callable[[VideoSpec, Any], dict[str, Shown]]
+
+
+@dataclass(frozen=True)
+class PhaseEntry:
+    phase: Phase
+    share: float  # of a typical run's wall time (seed timings: plan 7 s, images 32 s, chunks 5.5 min, music 2 min)
+    manifest: type[BaseModel]  # the asset's value, passed downstream and kept as JSON
+    key: Callable[[VideoKeys], str]  # where the manifest is kept
+    facts: Facts  # what its materialization shows
+    checks: tuple[CheckName, ...] = ()
+    paid: Kind | None = None  # the provider kind it pays; None: made here (ffmpeg), free
+    preview: Callable[[Any, BlobStore], bytes | None] | None = None  # a small JPEG of the output
+
+
+def _columns(*named: tuple[str, type]) -> tuple[Column, ...]:
+    return tuple(Column(name, kind) for name, kind in named)
+
+
+PLAN_COLUMNS = _columns(
+    ("beat", int), ("take", int), ("name", str), ("start_s", int), ("length_s", int), ("shot", str), ("camera", str)
+)
+IMAGE_COLUMNS = _columns(("beat", int), ("take", int), ("image_prompt", str), ("usd", float), ("reused", bool))
+CHUNK_COLUMNS = _columns(
+    ("chunk", int), ("beat", int), ("take", int), ("part", int), ("clip_s", int), ("usd", float), ("reused", bool)
+)
+
+
+def _spec_facts(spec: VideoSpec, _: VideoSpec) -> dict[str, Shown]:
+    rows = [(b.index, b.take, b.name, b.start_s, b.duration_s, b.shot_type, b.camera) for b in spec.beats]
+    return {
+        "title": spec.title,  # the partition is a bare id: its title and owner are shown here
+        "user": spec.user_id,
+        "brand": spec.brand,
+        "product": spec.product,
+        "style": spec.style,
+        "music_mood": spec.music_mood,
+        "duration_s": spec.duration_s,
+        "aspect_ratio": spec.aspect_ratio,
+        "video_model": spec.video_model,
+        "beats": len(spec.beats),
+        "takes": {str(b.index): b.take for b in spec.beats},
+        "plan_notes": "; ".join(spec.plan_notes) or "-",
+        "beat_table": Table(PLAN_COLUMNS, rows),
+    }
+
+
+def _storyboard_facts(_: VideoSpec, board: Storyboard) -> dict[str, Shown]:
+    rows = [(i.beat_index, i.take, i.prompt, round(i.cost_usd, 4), i.reused) for i in board.images]
+    return {
+        "images": len(board.images),
+        "reused": sum(i.reused for i in board.images),
+        "beat_table": Table(IMAGE_COLUMNS, rows),
+    }
+
+
+def _music_facts(_: VideoSpec, track: MusicTrack) -> dict[str, Shown]:
+    return {
+        "reused": int(track.reused),
+        "skipped": track.skipped,
+        "reason": track.reason or "-",
+        "duration_s": track.duration_s,
+        "mood": track.mood,
+    }
+
+
+def _chunk_facts(_: VideoSpec, chunks: ChunkSet) -> dict[str, Shown]:
+    rows = [
+        (c.plan.index, c.plan.beat_index, c.take, c.plan.part, c.plan.clip_s, round(c.cost_usd, 4), c.reused)
+        for c in chunks.chunks
+    ]
+    return {
+        "chunks": len(chunks.chunks),
+        "reused": sum(c.reused for c in chunks.chunks),
+        "clip_seconds": sum(c.plan.clip_s for c in chunks.chunks),
+        "chunk_table": Table(CHUNK_COLUMNS, rows),
+    }
+
+
+def _video_facts(_: VideoSpec, video: RenderedVideo) -> dict[str, Shown]:
+    shown: dict[str, Shown] = {
+        "duration_s": video.duration_s,
+        "width": video.width,
+        "height": video.height,
+        "size_bytes": video.size_bytes,
+        "mode": video.mode,
+        "file": Stored(video.key),
+    }
+    if video.loudness_lufs is not None:
+        shown["loudness_lufs"] = video.loudness_lufs
+    return shown
+
+
+def _video_preview(video: RenderedVideo, store: BlobStore) -> bytes:
+    return video_strip(store.local_path(video.key))
+
+
+def _manifest(phase: Phase) -> Callable[[VideoKeys], str]:
+    return lambda keys: keys.manifest(phase)
+
+
+PHASES: dict[Phase, PhaseEntry] = {  # in run order
+    Phase.VIDEO_SPEC: PhaseEntry(Phase.VIDEO_SPEC, 2.0, VideoSpec, VideoKeys.spec, _spec_facts, paid=Kind.LLM),
+    Phase.STORYBOARD: PhaseEntry(
+        Phase.STORYBOARD,
+        8.0,
+        Storyboard,
+        _manifest(Phase.STORYBOARD),
+        _storyboard_facts,
+        checks=(CheckName.ONE_IMAGE_PER_BEAT,),
+        paid=Kind.IMAGE,
+        preview=lambda board, store: contact_sheet([store.local_path(i.key) for i in board.images]),
+    ),
+    Phase.MUSIC: PhaseEntry(
+        Phase.MUSIC,
+        15.0,
+        MusicTrack,
+        _manifest(Phase.MUSIC),
+        _music_facts,
+        paid=Kind.MUSIC,
+        preview=lambda track, store: waveform(store.local_path(track.key)) if track.key else None,
+    ),
+    Phase.VIDEO_CHUNKS: PhaseEntry(
+        Phase.VIDEO_CHUNKS,
+        65.0,
+        ChunkSet,
+        _manifest(Phase.VIDEO_CHUNKS),
+        _chunk_facts,
+        checks=(CheckName.EVERY_BEAT_COVERED,),
+        paid=Kind.VIDEO,
+        preview=lambda chunks, store: contact_sheet([store.local_path(c.last_frame_key) for c in chunks.chunks], 6),
+    ),
+    Phase.STITCHED_VIDEO: PhaseEntry(
+        Phase.STITCHED_VIDEO, 3.0, RenderedVideo, _manifest(Phase.STITCHED_VIDEO), _video_facts, preview=_video_preview
+    ),
+    Phase.FINAL_VIDEO: PhaseEntry(
+        Phase.FINAL_VIDEO,
+        7.0,
+        RenderedVideo,
+        _manifest(Phase.FINAL_VIDEO),
+        _video_facts,
+        checks=(
+            CheckName.DURATION_MATCHES_SPEC,
+            CheckName.HAS_VIDEO_AND_AUDIO,
+            CheckName.RESOLUTION_MATCHES_ASPECT,
+            CheckName.LOUDNESS_ON_TARGET,
+        ),
+        preview=_video_preview,
+    ),
+}
+ORDER = tuple(PHASES)
+
+
+def shown(phase: Phase, spec: VideoSpec, manifest: BaseModel, store: BlobStore) -> dict[str, Shown]:
+    """What a phase's output shows, its preview written to the store first (``previews/{phase}.jpg``)."""
+    entry = PHASES[phase]
+    facts = entry.facts(spec, manifest)
+    image = entry.preview(manifest, store) if entry.preview else None
+    if image:
+        key = VideoKeys(spec.user_id, spec.video_id).preview(phase)
+        store.put_bytes(key, image)
+        facts["preview"] = Preview(key)
+    return facts
+
+
+def percent(phase: Phase, done: int, total: int) -> float:
+    """0-100: the shares of the phases before ``phase`` plus its finished fraction."""
+    before = sum(PHASES[p].share for p in ORDER[: ORDER.index(phase)])
+    fraction = done / total if total else 0.0
+    return round(before + PHASES[phase].share * min(max(fraction, 0.0), 1.0), 1)
