@@ -16,23 +16,22 @@ from api.limits import BodyLimit, LockWait
 from api.links import Links
 from api.routes import router
 from api.services import Services, check_users
-from vidgen_core.adapters.storage import KeyOutsideStore, open_store
+from vidgen_core.adapters.storage import KeyOutsideStore
 from vidgen_core.domain.errors import (
+    BackfillRefused,
     BudgetExceeded,
     InvalidRequest,
     NotFound,
+    ServiceDown,
     TooBusy,
     TooLarge,
     VidgenError,
     WrongType,
     plain_text,
 )
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.settings import Settings, get_settings
-from vidgen_dagster.backfills import BackfillRefused, ServiceDown
-from vidgen_dagster.instance import open_instance
+from vidgen_dagster.service.use_cases import VidgenService
 
 log = logging.getLogger("vidgen.api")
 BUSY_RETRY_AFTER_S = 30
@@ -56,21 +55,13 @@ def create_app(settings: Settings | None = None, instance: dg.DagsterInstance | 
     check_users(users)
     if not users:
         log.warning("VIDGEN_API_KEYS is not set: no API keys, every caller is user %r", settings.default_user)
-    store = open_store(settings)
+    service = VidgenService(settings, instance).open()
     app = FastAPI(
         title="vidgen",
         version="0.1.0",
         description="Turn one sentence into a finished video ad. Send your key as `X-API-Key`.",
     )
-    app.state.services = Services(
-        settings=settings,
-        db=RequestDB(settings.db_url),
-        ledger=Ledger(settings.db_url),
-        store=store,
-        links=Links(store, settings),
-        instance=instance or open_instance(settings),
-        users=users,
-    )
+    app.state.services = Services(service=service, links=Links(service.store, settings), users=users)
     upload = settings.upload_max_files * (settings.upload_max_bytes + UPLOAD_PART_OVERHEAD)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, limits={"/api/upload": upload})
     app.add_middleware(LockWait, seconds=settings.api_lock_wait_s)

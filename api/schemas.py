@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from vidgen_core.domain.catalog import VIDEO_MODELS
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
@@ -67,6 +67,12 @@ class RegenerateIn(BaseModel):
         default=None, min_length=1, max_length=2000, description="New motion prompt (default: the current take's)."
     )
     take: int | None = Field(default=None, ge=0, description="An earlier take to make current again.")
+
+    @model_validator(mode="after")
+    def _take_or_prompts(self) -> RegenerateIn:
+        if self.take is not None and (self.prompt or self.motion_prompt):
+            raise ValueError("going back to an earlier take keeps its prompts; give either a take or prompts")
+        return self
 
 
 class RegenerateOut(GenerateOut):

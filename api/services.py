@@ -1,4 +1,4 @@
-"""What every route needs, built once per app: settings, requests table, store, links, Dagster instance, users."""
+"""What every route needs, built once per app: vidgen's use cases, signed links and the API's users."""
 
 from __future__ import annotations
 
@@ -7,26 +7,18 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-import dagster as dg
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.links import Links
-from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.models import USER_ID_PATTERN
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import RequestDB
-from vidgen_core.settings import Settings
+from vidgen_dagster.service.use_cases import VidgenService
 
 
 @dataclass
 class Services:
-    settings: Settings
-    db: RequestDB
-    ledger: Ledger
-    store: BlobStore
+    service: VidgenService
     links: Links
-    instance: dg.DagsterInstance
     users: dict[str, str]  # API key -> user id; empty: keys are off and every caller is the default user
 
 
@@ -46,7 +38,7 @@ def current_user(
     """The caller's user id, from their API key (X-API-Key or Authorization: Bearer)."""
     found = services(request)
     if not found.users:
-        return found.settings.default_user
+        return found.service.settings.default_user
     token = api_key or (bearer.credentials if bearer else "")
     if not token:
         raise HTTPException(401, "send your API key in the X-API-Key header", {"WWW-Authenticate": "Bearer"})

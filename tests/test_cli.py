@@ -436,6 +436,7 @@ def test_init_warns_when_an_existing_instance_file_never_gives_a_killed_runs_poo
 
 def test_ctrl_c_outside_a_run_names_the_video_to_resume(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from vidgen_dagster import cli, execute
+    from vidgen_dagster.service.use_cases import VidgenService
 
     def pressed(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
@@ -445,6 +446,6 @@ def test_ctrl_c_outside_a_run_names_the_video_to_resume(home: Path, monkeypatch:
     (record,) = RequestDB(Settings(home=home).db_url).page(Settings(home=home).default_user, 10)[0]
     assert made.code == cli.EXIT_INTERRUPTED
     assert f"`vidgen resume {record.video_id}` finishes it" in made.stderr and "VIDEO_ID" not in made.stderr
-    monkeypatch.setattr(cli, "sync", pressed)  # `vidgen resume` stopped while it looks at the video's run
+    monkeypatch.setattr(VidgenService, "sync_runs", pressed)  # `vidgen resume` stopped while it syncs the video's row
     resumed = vidgen_in_process(["resume", record.video_id])
     assert resumed.code == cli.EXIT_INTERRUPTED and f"`vidgen resume {record.video_id}`" in resumed.stderr

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from vidgen_core.domain.errors import VidgenError, plain_text
+from vidgen_core.domain.errors import BackfillRefused, ServiceDown, plain_text
 from vidgen_core.domain.models import Phase
 from vidgen_dagster.runs import USER_TAG
 
@@ -26,14 +26,6 @@ mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p
   ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } ... on InvalidSubsetError { message }
   ... on UnauthorizedError { message } ... on PartitionSetNotFoundError { message } } }
 """
-
-
-class ServiceDown(VidgenError):
-    """The Dagster webserver that launches backfills cannot be reached."""
-
-
-class BackfillRefused(VidgenError):
-    """The Dagster webserver answered but did not launch the backfill."""
 
 
 def backfill_title(title: str, batch_id: str) -> str:

@@ -1,4 +1,5 @@
-"""The ``vidgen`` command: generate, regenerate one beat, resume, list, show, estimate; serve and init the service."""
+"""The ``vidgen`` command: generate, regenerate one beat, resume, list, show, estimate, batch, archive; serve and
+init the service. Each command parses its flags, calls one use case of the service and prints its result."""
 
 from __future__ import annotations
 
@@ -12,37 +13,27 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import NoReturn
 
 import sqlalchemy as sa
 
-from vidgen_core.adapters.storage import open_store
-from vidgen_core.domain.costs import check_request_budget, estimate_request
-from vidgen_core.domain.errors import InvalidRequest, NotFound, VidgenError
-from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import PAGE_SIZE, RequestDB, RequestRecord, Status, new_run_key
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.domain.errors import BackfillRefused, InvalidRequest, VidgenError
+from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchRecord
+from vidgen_core.persistence.ledger import LedgerRow
+from vidgen_core.persistence.requests import PAGE_SIZE
 from vidgen_core.persistence.trouble import trouble
-from vidgen_core.pipeline.requests import build_request
-from vidgen_core.pipeline.takes import regenerate
-from vidgen_core.pipeline.videos import describe
+from vidgen_core.pipeline.batches import read_rows
+from vidgen_core.pipeline.videos import VideoState
 from vidgen_core.settings import Settings, get_settings
-from vidgen_dagster.instance import open_instance
-from vidgen_dagster.observe import report_request_version
-from vidgen_dagster.runs import latest_runs, sync
+from vidgen_dagster.service.models import AlreadyComplete, BadRows, BatchDraft, Draft, RunSummary, Via
+from vidgen_dagster.service.use_cases import VidgenService
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # Ctrl-C outside a run (inside one, the run fails and says how to resume)
+EXIT_NOT_LAUNCHED = 1  # a batch stored but not launched, or refused by the webserver
 RUN_COMMANDS = {"generate", "regenerate", "resume"}  # SIGTERM stops them as Ctrl-C does
-
-
-class _Interrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) outside a run of a video the user can resume."""
-
-    def __init__(self, video_id: str) -> None:
-        super().__init__(video_id)
-        self.video_id = video_id
 
 
 class _Parser(argparse.ArgumentParser):
@@ -159,10 +150,9 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _build(args: argparse.Namespace, settings: Settings, need_credentials: bool = True):
-    return build_request(
+def _draft(args: argparse.Namespace) -> Draft:
+    return Draft(
         args.prompt,
-        settings,
         duration_s=args.duration,
         aspect=args.aspect,
         model=args.model,
@@ -170,18 +160,7 @@ def _build(args: argparse.Namespace, settings: Settings, need_credentials: bool 
         planner=args.planner,
         media=args.media,
         max_cost_usd=args.max_cost,
-        need_credentials=need_credentials,
     )
-
-
-def _run(record: RequestRecord, settings: Settings, source: str, run_config: dict | None = None) -> dict[str, Any]:
-    from vidgen_dagster.execute import run_video
-
-    _progress(record.video_id)
-    try:
-        return run_video(record, settings, source, run_config)
-    except KeyboardInterrupt as exc:  # outside the run's steps (those fail the run, which says how to resume)
-        raise _Interrupted(record.video_id) from exc
 
 
 def _ctrl_c(_signum: int, _frame: object) -> None:
@@ -203,47 +182,41 @@ def _sigterm_as_ctrl_c(command: str) -> Iterator[None]:
         signal.signal(signal.SIGTERM, before)
 
 
-def _finished(summary: dict[str, Any], as_json: bool, request_line: str) -> int:
+def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
+    if run is None:
+        raise ValueError("the CLI's commands run their video in this process")
     if as_json:
-        print(json.dumps(summary, indent=2))
-    elif summary["status"] == "complete":
-        cap = summary["max_cost_usd"]
-        estimate = f"; estimated ${summary['estimate_usd']:.4f}" if "estimate_usd" in summary else ""
+        print(run.as_json())
+    elif run.complete:
+        cap = run.max_cost_usd
+        estimate = f"; estimated ${run.estimate_usd:.4f}" if run.estimate_usd is not None else ""
         print(
-            f"final video: {summary['final_video']}\n"
-            f"  {summary['duration_s']:.1f} s, {summary['width']}x{summary['height']}, "
-            f"{summary['beats']} beats, {summary['chunks']} chunks, {summary['size_bytes'] / 1e6:.1f} MB, "
-            f"{summary['loudness_lufs']} LUFS\n"
-            f"cost: ${summary['cost_usd']:.4f} this run ({summary['paid_calls']} calls made, "
-            f"{summary['reused_calls']} reused from the cache; {request_line}){estimate}\n"
-            f"  the video so far: ${summary['video_cost_usd']:.4f}"
+            f"final video: {run.final_video}\n"
+            f"  {run.duration_s:.1f} s, {run.width}x{run.height}, "
+            f"{run.beats} beats, {run.chunks} chunks, {(run.size_bytes or 0) / 1e6:.1f} MB, "
+            f"{run.loudness_lufs} LUFS\n"
+            f"cost: ${run.cost_usd:.4f} this run ({run.paid_calls} calls made, "
+            f"{run.reused_calls} reused from the cache; {request_line}){estimate}\n"
+            f"  the video so far: ${run.video_cost_usd:.4f}"
             + (f" of its ${cap:.2f} budget" if cap is not None else "")
-            + f"; list price on the real models it names: ${summary['list_price_usd']:.2f}\n"
-            f"made in {summary['wall_time_s']:.1f} s; see it with `vidgen show {summary['video_id']}` or `make ui`"
+            + f"; list price on the real models it names: ${run.list_price_usd:.2f}\n"
+            f"made in {run.wall_time_s:.1f} s; see it with `vidgen show {run.video_id}` or `make ui`"
         )
-    for note in summary.get("plan_notes", []):  # e.g. a plan that names no product, or beats the planner merged
+    for note in run.plan_notes:  # e.g. a plan that names no product, or beats the planner merged
         print(f"vidgen: plan: {note}", file=sys.stderr)
-    if summary["status"] != "complete":
-        print(f"vidgen: generation failed at {summary['error']}", file=sys.stderr)
-        if summary["cost_usd"]:  # providers bill calls that fail, or whose answers are rejected, too
+    if not run.complete:
+        print(f"vidgen: generation failed at {run.error}", file=sys.stderr)
+        if run.cost_usd:  # providers bill calls that fail, or whose answers are rejected, too
             print(
-                f"vidgen: this run was billed ${summary['cost_usd']:.4f}; "
-                f"the video so far: ${summary['video_cost_usd']:.4f}",
+                f"vidgen: this run was billed ${run.cost_usd:.4f}; the video so far: ${run.video_cost_usd:.4f}",
                 file=sys.stderr,
             )
-        print(f"vidgen: finish it with `vidgen resume {summary['video_id']}`", file=sys.stderr)
+        print(f"vidgen: finish it with `vidgen resume {run.video_id}`", file=sys.stderr)
         return EXIT_FAILED
     return 0
 
 
-def _owned(db: RequestDB, video_id: str) -> RequestRecord:
-    record = db.find(video_id)
-    if record is None:
-        raise NotFound(f"no video {video_id!r}; `vidgen generate` prints the ids it makes")
-    return record
-
-
-def _show(state: Any) -> str:
+def _show(state: VideoState) -> str:
     lines = [
         f"{state.video_id} ({state.user_id}): {state.status}; spent ${state.spent_usd:.4f}"
         + (f" of ${state.max_cost_usd:.2f}" if state.max_cost_usd is not None else "")
@@ -264,130 +237,165 @@ def _show(state: Any) -> str:
     return "\n".join(lines)
 
 
-def _counts(rows: list) -> list[str]:
+def _counts(rows: list[LedgerRow]) -> list[str]:
     states: dict[str, int] = {}
     for row in rows:
         states[row.state] = states.get(row.state, 0) + 1
     return [f"{n} {s}" for s, n in sorted(states.items())]
 
 
-def _estimate(args: argparse.Namespace, settings: Settings) -> int:
-    request = _build(args, settings, need_credentials=False)  # what it would cost, before any key is set
-    by_phase = {str(k): v for k, v in estimate_request(request).items()}
-    try:
-        check_request_budget(request)
-        refused = None
-    except InvalidRequest as exc:  # shown with the estimate, so the user sees what a cap must cover
-        refused = exc
-    found = {
-        "estimate_usd": round(sum(by_phase.values()), 4),
-        "by_phase": by_phase,
-        "max_cost_usd": request.max_cost_usd,
-        "over_budget": refused is not None,
-    }
+def _estimate(args: argparse.Namespace, service: VidgenService) -> int:
+    found = service.estimate(_draft(args))  # what it would cost, before any key is set
     if args.json:
-        print(json.dumps(found, indent=2))
+        print(found.model_dump_json(indent=2))
     else:
-        cap = request.max_cost_usd
-        print(f"estimate: ${found['estimate_usd']:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
-    if refused is not None:
-        print(f"vidgen: {refused}", file=sys.stderr)
+        cap = found.max_cost_usd
+        print(f"estimate: ${found.estimate_usd:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
+    if found.refusal is not None:
+        print(f"vidgen: {found.refusal}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 
 
-def _generate(args: argparse.Namespace, settings: Settings) -> int:
-    request = _build(args, settings)
-    estimate = check_request_budget(request)
-    record = RequestDB(settings.db_url).submit(request, status=Status.RUNNING)  # the sensor leaves it alone
-    summary = _run(record, settings, "cli") | {"estimate_usd": estimate}
-    return _finished(summary, args.json, f"planner {request.planner}, media {request.media}")
+def _generate(args: argparse.Namespace, service: VidgenService) -> int:
+    made = service.submit(_draft(args), Via.CLI, _progress)
+    return _finished(made.run, args.json, f"planner {made.planner}, media {made.media}")
 
 
-def _show_video(args: argparse.Namespace, settings: Settings) -> int:
-    db = RequestDB(settings.db_url)
-    state = describe(TakeDB(settings.db_url), Ledger(settings.db_url), open_store(settings), _owned(db, args.video_id))
+def _show_video(args: argparse.Namespace, service: VidgenService) -> int:
+    state = service.show(args.video_id)
     print(state.model_dump_json(indent=2) if args.json else _show(state))
     return 0
 
 
-def _list_videos(args: argparse.Namespace, settings: Settings) -> int:
-    user = args.user or settings.default_user
-    records, total = RequestDB(settings.db_url).page(user, args.limit, args.offset)
-    ledger = Ledger(settings.db_url)
+def _list_videos(args: argparse.Namespace, service: VidgenService) -> int:
+    page = service.videos(args.user, args.limit, args.offset)
     found = [
         {
-            "video_id": r.video_id,
-            "status": r.status,
-            "progress": r.progress,
-            "cost_usd": ledger.spent(r.video_id),
-            "title": r.title,
-            "created_at": r.created_at.isoformat(),
+            "video_id": v.record.video_id,
+            "status": v.record.status,
+            "progress": v.record.progress,
+            "cost_usd": v.cost_usd,
+            "title": v.record.title,
+            "created_at": v.record.created_at.isoformat(),
         }
-        for r in records
+        for v in page.videos
     ]
     if args.json:
-        print(
-            json.dumps({"user_id": user, "videos": found, "total": total, "limit": args.limit, "offset": args.offset})
-        )
+        print(json.dumps({"user_id": page.user_id, "videos": found, "total": page.total, **_window(args)}))
         return 0
     first = args.offset + 1 if found else args.offset
-    print(f"{user}: videos {first}-{args.offset + len(found)} of {total}, newest first")
+    print(f"{page.user_id}: videos {first}-{args.offset + len(found)} of {page.total}, newest first")
     for v in found:
         print(f"  {v['video_id']}  {v['status']:<8}  {v['progress']:5.1f}%  ${v['cost_usd']:.4f}  {v['title']}")
-    if args.offset + len(found) < total:
+    if args.offset + len(found) < page.total:
         print(f"  more: vidgen list --offset {args.offset + len(found)}")
     return 0
 
 
-def _regenerate(args: argparse.Namespace, settings: Settings) -> int:
-    db = RequestDB(settings.db_url)
-    record = _owned(db, args.video_id)
-    ledger, store = Ledger(settings.db_url), open_store(settings)
-    take = regenerate(
-        TakeDB(settings.db_url), ledger, store, record, args.beat, args.prompt, args.motion_prompt, args.take
-    )
-    db.update(record.video_id, run_key=new_run_key(record.request_id, f"beat{args.beat}-take{take.take}"))
-    report_request_version(open_instance(settings), db, record.video_id)
-    summary = _run(db.get(record.video_id), settings, "cli-regenerate") | {"beat": args.beat, "take": take.take}
-    return _finished(summary, args.json, f"beat {args.beat} take {take.take}")
+def _window(args: argparse.Namespace) -> dict[str, int]:
+    return {"limit": args.limit, "offset": args.offset}
 
 
-def _resume(args: argparse.Namespace, settings: Settings) -> int:
-    db = RequestDB(settings.db_url)
-    record = _owned(db, args.video_id)
-    if record.status != Status.COMPLETE:  # a live run (or a retry of it) is left alone; a dead one is failed first
-        instance = open_instance(settings)
-        sync(db, instance, record, latest_runs(instance, [record.video_id]).get(record.video_id))
-        record = db.get(record.video_id)
-    if record.status == Status.COMPLETE:  # nothing to finish: no run, nothing paid
-        said = f"video {record.video_id} is already complete; see it with `vidgen show {record.video_id}`"
-        done = {"video_id": record.video_id, "status": str(record.status), "paid_calls": 0, "message": said}
-        print(json.dumps(done, indent=2) if args.json else f"vidgen: {said}")
+def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
+    if args.take is not None:
+        if args.prompt or args.motion_prompt:
+            raise InvalidRequest("going back to an earlier take keeps its prompts; give either a take or prompts")
+        done = service.select_take(args.video_id, args.beat, args.take, Via.CLI, started=_progress)
+    else:
+        done = service.regenerate(
+            args.video_id,
+            args.beat,
+            Via.CLI,
+            image_prompt=args.prompt,
+            motion_prompt=args.motion_prompt,
+            started=_progress,
+        )
+    return _finished(done.run, args.json, f"beat {done.beat} take {done.take}")
+
+
+def _resume(args: argparse.Namespace, service: VidgenService) -> int:
+    done = service.resume(args.video_id, _progress)
+    if isinstance(done, AlreadyComplete):  # nothing to finish: no run, nothing paid
+        print(done.model_dump_json(indent=2) if args.json else f"vidgen: {done.message}")
         return 0
-    if record.active and record.run_id:
-        raise InvalidRequest(f"video {record.video_id} is still {record.status}; wait until it ends", "video_id")
-    return _finished(_run(record, settings, "cli-resume"), args.json, "resumed")
+    return _finished(done, args.json, "resumed")
 
 
-def _batch(args: argparse.Namespace, settings: Settings) -> int:
-    from vidgen_dagster import batch
-
+def _batch(args: argparse.Namespace, service: VidgenService) -> int:
     if sum(x is not None for x in (args.file, args.status, args.launch)) != 1:
         raise InvalidRequest("give a FILE to submit, or --status BATCH_ID, or --launch BATCH_ID", "file")
     if args.status:
-        return batch.status(args.status, settings, args.json)
-    if args.launch:
-        return batch.launch_stored(args.launch, settings, args.json)
-    return batch.submit(args, settings)
+        return _batch_status(args, service)
+    try:
+        if args.launch:
+            return _launched(service.launch_batch(args.launch), [], service, args.json)
+        path = Path(args.file)
+        if not path.is_file():
+            raise InvalidRequest(f"no file {args.file!r}; give a .csv (with a header line) or .jsonl file", "file")
+        draft = BatchDraft(
+            read_rows(path.read_text(encoding="utf-8-sig"), path.name),
+            default_user=args.user,
+            planner=args.planner,
+            media=args.media,
+            title=args.title if args.title is not None else path.name[:BATCH_TITLE_MAX_CHARS],
+            max_cost_usd=args.max_cost,
+            skip_invalid=args.skip_invalid,
+        )
+        made = service.submit_batch(draft, Via.CLI)
+    except BadRows as exc:
+        for bad in exc.bad:
+            print(f"vidgen: {Path(args.file).name} line {bad.line}: {bad.error}", file=sys.stderr)
+        said = "no row of the file can become a video" if exc.skip_invalid else f"{len(exc.bad)} bad row(s)"
+        fix = "" if exc.skip_invalid else " (fix them, or --skip-invalid)"
+        print(f"vidgen: {said}; nothing was stored{fix}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BackfillRefused as exc:
+        print(f"vidgen: {exc}", file=sys.stderr)
+        return EXIT_NOT_LAUNCHED
+    for bad in made.skipped:
+        print(f"vidgen: {path.name} line {bad.line}: {bad.error}", file=sys.stderr)
+    return _launched(made.batch, [b.line for b in made.skipped], service, args.json)
 
 
-def _archive(args: argparse.Namespace, settings: Settings) -> int:
-    from vidgen_dagster.archive import archive
+def _launched(batch: BatchRecord, skipped: list[int], service: VidgenService, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(batch.model_dump(mode="json") | {"skipped_lines": skipped}, indent=2))
+    else:
+        cap = f", capped at ${batch.max_cost_usd:.2f}" if batch.max_cost_usd is not None else ""
+        print(f"batch {batch.batch_id}: {batch.videos} ads stored, estimated ${batch.estimate_usd:.4f}{cap}")
+        if batch.backfill_id:
+            print(f"  backfill {batch.backfill_id}: {service.backfill_url(batch.backfill_id)}")
+            print(f"  follow it with `vidgen batch --status {batch.batch_id}`")
+    if batch.error:
+        print(f"vidgen: not launched: {batch.error}", file=sys.stderr)
+        return EXIT_NOT_LAUNCHED
+    return 0
 
-    if args.older_than < 0:
-        raise InvalidRequest("--older-than must be 0 or more days", "older_than")
-    done = archive(RequestDB(settings.db_url), open_instance(settings), args.older_than, args.delete_runs, args.dry_run)
+
+def _batch_status(args: argparse.Namespace, service: VidgenService) -> int:
+    found = service.batch_report(args.status)
+    if args.json:
+        print(found.model_dump_json(indent=2))
+        return 0
+    batch = found.batch
+    cap = f" of its ${batch.max_cost_usd:.2f} cap" if batch.max_cost_usd is not None else ""
+    print(
+        f"batch {batch.batch_id} ({batch.title}): {batch.videos} ads; "
+        + ", ".join(f"{n} {s}" for s, n in found.counts.items() if n)
+        + f"; spent ${found.spent_usd:.4f}{cap} (estimated ${batch.estimate_usd:.4f})"
+    )
+    error = f" ({batch.error})" if batch.error else ""
+    print(f"  backfill {batch.backfill_id or '-'}: {found.backfill_status}{error}")
+    for v in found.videos:
+        name = v.title or v.prompt[:50]
+        said = f"  {v.error[:100]}" if v.error else ""
+        print(f"  {v.video_id}  {v.status:8s} {v.progress:5.1f}%  ${v.spent_usd:.4f}  {name}{said}")
+    return 0
+
+
+def _archive(args: argparse.Namespace, service: VidgenService) -> int:
+    done = service.archive(args.older_than, args.delete_runs, args.dry_run)
     if args.json:
         print(done.model_dump_json(indent=2))
     else:
@@ -456,7 +464,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         for gap in gaps:
             print(f"vidgen: warning: {gap}", file=sys.stderr)
         return 0
-    return COMMANDS[args.command](args, settings)
+    return COMMANDS[args.command](args, VidgenService(settings))
 
 
 if __name__ == "__main__":

@@ -30,11 +30,12 @@ from vidgen_dagster.runs import (
     sync_all,
     video_tags,
 )
+from vidgen_dagster.service.models import RunSummary
 
 
 def run_video(
     record: RequestRecord, settings: Settings, source: str, run_config: dict[str, Any] | None = None
-) -> dict[str, Any]:
+) -> RunSummary:
     """Materialize the video's whole graph in this process on the instance; every finished call is reused."""
     from vidgen_core.adapters.ffmpeg.tools import MediaClock
     from vidgen_dagster.definitions import build_definitions
@@ -87,7 +88,7 @@ def summarize(
     settings: Settings,
     wall_s: float,
     media_s: float,
-) -> dict[str, Any]:
+) -> RunSummary:
     """What a run made and spent: this run's calls from the ledger, the video's total, and its media."""
     phases: dict[str, dict[str, float]] = {}
     for event in result.get_asset_materialization_events():
@@ -96,43 +97,43 @@ def summarize(
             k: meta[k].value for k in ("cost_usd", "wall_time_s", "list_price_usd", "reused") if k in meta
         }
     rows = [r for r in ledger.rows(record.video_id) if r.run_id == result.run_id]
-    summary: dict[str, Any] = {
-        "video_id": record.video_id,
-        "user_id": record.user_id,
-        "run_id": result.run_id,
-        "status": "complete" if result.success else "failed",
-        "cost_usd": round(sum(r.actual_usd for r in rows if r.state in BILLED), 4),
-        "paid_calls": sum(r.state == "paid" for r in rows),
-        "reused_calls": sum(r.state == "reused" for r in rows),
-        "video_cost_usd": round(ledger.spent(record.video_id), 4),
-        "max_cost_usd": record.request.max_cost_usd,
-        "list_price_usd": round(sum(p.get("list_price_usd", 0.0) for p in phases.values()), 4),
-        "wall_time_s": round(wall_s, 3),
-        "media_time_s": round(media_s, 3),
-        "phases": phases,
-    }
     store, keys = open_store(settings), VideoKeys(record.user_id, record.video_id)
     spec = stored_spec(store, record)
-    summary["plan_notes"] = spec.plan_notes if spec else []  # what the planner repaired or warns of
+    summary = RunSummary(
+        video_id=record.video_id,
+        user_id=record.user_id,
+        run_id=result.run_id,
+        status="complete" if result.success else "failed",
+        cost_usd=round(sum(r.actual_usd for r in rows if r.state in BILLED), 4),
+        paid_calls=sum(r.state == "paid" for r in rows),
+        reused_calls=sum(r.state == "reused" for r in rows),
+        video_cost_usd=round(ledger.spent(record.video_id), 4),
+        max_cost_usd=record.request.max_cost_usd,
+        list_price_usd=round(sum(p.get("list_price_usd", 0.0) for p in phases.values()), 4),
+        wall_time_s=round(wall_s, 3),
+        media_time_s=round(media_s, 3),
+        phases=phases,
+        plan_notes=spec.plan_notes if spec else [],  # what the planner repaired or warns of
+    )
     if not result.success:
-        summary["error"] = failure_message(result)
-        return summary
+        return summary.model_copy(update={"error": failure_message(result)})
     final = RenderedVideo.model_validate_json(store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
     board = Storyboard.model_validate_json(store.get_bytes(PHASES[Phase.STORYBOARD].key(keys)))
     chunks = json.loads(store.get_bytes(PHASES[Phase.VIDEO_CHUNKS].key(keys)))["chunks"]
-    summary.update(
-        final_video=str(store.local_path(final.key)),
-        duration_s=final.duration_s,
-        width=final.width,
-        height=final.height,
-        size_bytes=final.size_bytes,
-        loudness_lufs=final.loudness_lufs,
-        beats=len(board.images),
-        takes={str(i.beat_index): i.take for i in board.images},
-        chunks=len(chunks),
-        storyboard=[str(store.local_path(i.key)) for i in board.images],
+    return summary.model_copy(
+        update={
+            "final_video": str(store.local_path(final.key)),
+            "duration_s": final.duration_s,
+            "width": final.width,
+            "height": final.height,
+            "size_bytes": final.size_bytes,
+            "loudness_lufs": final.loudness_lufs,
+            "beats": len(board.images),
+            "takes": {str(i.beat_index): i.take for i in board.images},
+            "chunks": len(chunks),
+            "storyboard": [str(store.local_path(i.key)) for i in board.images],
+        }
     )
-    return summary
 
 
 def failure_message(result: Any) -> str:

@@ -85,7 +85,7 @@ def test_any_other_fault_is_a_plain_500_and_health_names_no_class(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError(f"{api_settings.home.resolve()}/secret")  # a bug whose text names a server path
 
-    monkeypatch.setattr("api.routes.build_request", broken)
+    monkeypatch.setattr("vidgen_dagster.service.use_cases.build_request", broken)
     monkeypatch.setattr(instance, "get_run_records", broken)
     with TestClient(create_app(api_settings, instance), raise_server_exceptions=False) as client:
         crashed = client.post("/api/generate", json={"prompt": "A 5-second Nike ad"}, headers=auth("ana"))
@@ -119,7 +119,7 @@ def test_a_database_or_file_bug_is_a_logged_500_with_cors_headers(
     def broken(*args: object, **kwargs: object) -> None:
         raise fault
 
-    monkeypatch.setattr("api.routes.build_request", broken)
+    monkeypatch.setattr("vidgen_dagster.service.use_cases.build_request", broken)
     with (
         caplog.at_level(logging.ERROR, "vidgen.api"),
         TestClient(create_app(api_settings, instance), raise_server_exceptions=False) as client,

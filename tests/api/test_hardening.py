@@ -125,7 +125,7 @@ def test_no_404_shows_a_server_path(
         assert response.status_code == 404, response.text
         assert not any(path in response.text for path in _paths(api_settings, tmp_path)), response.text
 
-    store = app.state.services.store
+    store = app.state.services.service.store
     with pytest.raises(NotFound) as raised:  # the store's own message names the key, not its folder
         store.local_path("ana/videos/vid-x/spec.json")
     assert str(api_settings.storage_dir) not in str(raised.value) and "vid-x/spec.json" in str(raised.value)
@@ -133,7 +133,7 @@ def test_no_404_shows_a_server_path(
     def lost(*_: object) -> None:  # a NotFound whose message does hold a path still answers without it
         raise NotFound(f"no object at {api_settings.storage_dir.resolve()}/ana/videos/vid-x/spec.json")
 
-    monkeypatch.setattr(app.state.services.db, "find", lost)
+    monkeypatch.setattr(app.state.services.service.db, "find", lost)
     response = client.get("/api/status/vid-x00", headers=auth("ana"))
     assert response.status_code == 404 and "spec.json" in response.text
     assert not any(path in response.text for path in _paths(api_settings, tmp_path)), response.text
@@ -288,7 +288,8 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(
     api_settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     read = []
-    monkeypatch.setattr("api.routes.build_request", lambda *a, **k: read.append(a))  # a body that is read ends here
+    # a body that is read ends here
+    monkeypatch.setattr("vidgen_dagster.service.use_cases.build_request", lambda *a, **k: read.append(a))
     small = Settings(home=api_settings.home, api_keys=api_settings.api_keys, max_body_bytes=10_000)
     with TestClient(create_app(small, instance)) as client:
         body = json.dumps({"prompt": "ad " * 10_000}).encode()  # 30 KB, within the prompt's own length check
@@ -311,7 +312,7 @@ def test_a_preview_link_opens_its_preview_and_nothing_else(
     app: FastAPI, client: TestClient, api_settings: Settings
 ) -> None:
     """The lasting links the Dagster UI draws previews from: signed per key, previews only, any store."""
-    store, secret = app.state.services.store, signing_key(api_settings)
+    store, secret = app.state.services.service.store, signing_key(api_settings)
     preview = VideoKeys("ana", "v1").preview(Phase.STORYBOARD)
     store.put_bytes(preview, b"\xff\xd8jpeg")
     store.put_bytes("ana/videos/v1/final.mp4", b"mp4")

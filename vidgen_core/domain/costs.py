@@ -90,9 +90,10 @@ def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int) 
     return round(image_price(spec.image_model) + video.clip_cost(sum(clips)), 6)
 
 
-def check_request_budget(request: GenerationRequest) -> float:
-    """The request's estimate, if its budget covers it; else InvalidRequest naming both (nothing is spent)."""
-    total = round(sum(estimate_request(request).values()), 4)
+def check_request_budget(request: GenerationRequest, by_phase: dict[Phase, float] | None = None) -> float:
+    """The request's estimate (``by_phase`` if already made), if its budget covers it; else InvalidRequest naming
+    both (nothing is spent)."""
+    total = round(sum((estimate_request(request) if by_phase is None else by_phase).values()), 4)
     cap = request.max_cost_usd
     if cap is not None and total > cap + 1e-9:
         raise InvalidRequest(

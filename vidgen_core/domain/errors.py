@@ -88,6 +88,14 @@ class MediaError(VidgenError):
     """An ffmpeg/ffprobe operation failed; carries the tail of ffmpeg's own message."""
 
 
+class ServiceDown(VidgenError):
+    """The Dagster webserver that launches backfills cannot be reached."""
+
+
+class BackfillRefused(VidgenError):
+    """The Dagster webserver answered but did not launch the backfill."""
+
+
 class NotFound(VidgenError):
     """A stored object or request does not exist."""
 

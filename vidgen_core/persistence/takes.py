@@ -80,15 +80,11 @@ class BeatTakes:
         row = self.conn.execute(self._rows().where(_c.run_id == run_id)).first()
         return _take(row) if row else None
 
-    def current(self) -> Take | None:
-        """The take selected last; None for a beat never regenerated."""
-        row = self.conn.execute(self._rows().order_by(_c.selected_at.desc(), _c.take.desc()).limit(1)).first()
-        return _take(row) if row else None
-
-    def last(self) -> int:
-        """The highest take number stored (0 for none)."""
-        query = sa.select(sa.func.max(_c.take)).where(_c.video_id == self.video_id, _c.beat_index == self.beat_index)
-        return self.conn.execute(query).scalar() or 0
+    def latest(self) -> tuple[Take | None, int]:
+        """In one read: the take selected last (None for a beat never regenerated) and the highest take number
+        stored (0 for none)."""
+        rows = self.conn.execute(self._rows().order_by(_c.selected_at, _c.take)).all()
+        return (_take(rows[-1]) if rows else None), max((row.take for row in rows), default=0)
 
     def add(self, take: Take, run_id: str | None = None) -> Take:
         """Store ``take`` as the beat's current one (asked for by ``run_id``, if given)."""

@@ -1,6 +1,6 @@
 """A beat's takes, by rule: a regeneration needs a planned beat and what is left of the budget to cover it; takes
 are numbered per beat from 1 (take 0 is the plan's own); a prompt not given is the current take's; one run gets
-one take however often it is retried. Used by `vidgen regenerate`, POST .../regenerate and the launchpad's
+one take however often it is retried. Used by the service's regenerate and select-take use cases and the launchpad's
 ``regenerate_beat`` (the rows themselves: ``persistence.takes``)."""
 
 from __future__ import annotations
@@ -8,14 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.costs import beat_estimate
 from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, NotFound
 from vidgen_core.domain.models import GenerationRequest, Take, VideoSpec
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import RequestRecord
 from vidgen_core.persistence.takes import TakeDB
-from vidgen_core.pipeline.videos import stored_spec
 
 
 def check_beat(spec: VideoSpec | None, video_id: str, beat: int) -> VideoSpec:
@@ -29,14 +26,13 @@ def check_beat(spec: VideoSpec | None, video_id: str, beat: int) -> VideoSpec:
     return spec
 
 
-def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> None:
-    """Refuse a new take of ``beat`` that what is left of the video's budget does not cover."""
-    limit = request.max_cost_usd
-    if limit is None:
-        return
-    cost, committed = beat_estimate(spec, request, beat), ledger.committed(request.video_id)
-    if committed + cost > limit + 1e-9:
+def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> float:
+    """What a new take of ``beat`` is estimated at; BudgetExceeded if what is left of the video's budget does not
+    cover it."""
+    cost, limit = beat_estimate(spec, request, beat), request.max_cost_usd
+    if limit is not None and (committed := ledger.committed(request.video_id)) + cost > limit + 1e-9:
         raise BudgetExceeded(request.video_id, cost, committed, limit, f"regenerating beat {beat}")
+    return cost
 
 
 def new_take(
@@ -58,11 +54,12 @@ def new_take(
             return mine
         if check is not None:
             check()
-        # Take 0 (the plan's own) becomes a row too, so going back to it is a selection.
-        current = rows.current() or rows.add(Take(beat_index=beat, take=0))
+        current, last = rows.latest()
+        if current is None:  # take 0 (the plan's own) becomes a row too, so going back to it is a selection
+            current = rows.add(Take(beat_index=beat, take=0))
         take = Take(
             beat_index=beat,
-            take=rows.last() + 1,
+            take=last + 1,
             image_prompt=image_prompt or current.image_prompt,
             motion_prompt=motion_prompt or current.motion_prompt,
         )
@@ -93,30 +90,3 @@ def select_take(takes: TakeDB, video_id: str, beat: int, take: int) -> Take:
             return Take(beat_index=beat, take=0)  # never regenerated: take 0 is already current
         raise NotFound(f"beat {beat} of video {video_id} has no take {take}")
     return next(t for t in takes.current(video_id) if t.beat_index == beat)
-
-
-def regenerate(
-    takes: TakeDB,
-    ledger: Ledger,
-    store: BlobStore,
-    record: RequestRecord,
-    beat: int,
-    image_prompt: str | None = None,
-    motion_prompt: str | None = None,
-    take: int | None = None,
-) -> Take:
-    """Record a beat's next take (or select an earlier ``take``) of a video that is not running.
-
-    Nothing is recorded when the take is refused: a BudgetExceeded or InvalidRequest says why.
-    """
-    if record.active:
-        raise InvalidRequest(
-            f"video {record.video_id} is still {record.status}; wait until it finishes, then regenerate", "video_id"
-        )
-    spec = stored_spec(store, record)
-    if take is None:
-        return regenerate_beat(takes, ledger, spec, record.request, beat, image_prompt or None, motion_prompt or None)
-    check_beat(spec, record.video_id, beat)
-    if image_prompt or motion_prompt:
-        raise InvalidRequest("going back to an earlier take keeps its prompts; give either a take or prompts")
-    return select_take(takes, record.video_id, beat, take)
