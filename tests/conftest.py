@@ -14,7 +14,6 @@ import boto3
 import dagster as dg
 import pytest
 from hypothesis import settings as hypothesis_settings
-from moto.server import ThreadedMotoServer
 
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
@@ -112,6 +111,8 @@ def provider_env(
 # A real S3-protocol server (moto) on 127.0.0.1 for the storage tests.
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer  # its import costs each worker half a second; few tests need it
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -110,6 +110,7 @@ def test_last_frame_is_the_final_decoded_frame(tmp_path: Path, clips: Clips) -> 
     assert psnr(extracted, frame_at(clip, 149, tmp_path)) > 45
 
 
+@pytest.mark.slow  # renders a clip of another camera
 def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings, clips: Clips) -> None:
     a, b = clips(), clips(Camera.PAN_LEFT)
     out = tmp_path / "stitched.mp4"
