@@ -4,6 +4,7 @@ and the rule that a test which renders a whole video is marked ``slow`` (so ``ma
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,6 @@ import boto3
 import dagster as dg
 import pytest
 from hypothesis import settings as hypothesis_settings
-from moto.server import ThreadedMotoServer
 
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
@@ -45,11 +45,28 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "vidgen")
 
 
+@pytest.fixture(scope="session")
+def blank_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty test instance's folder, made once per worker: a new instance runs Dagster's schema migrations (a
+    second or more each), a copy of this one opens in a tenth of that."""
+    path = tmp_path_factory.mktemp("blank-dagster")
+    with dg.instance_for_test(temp_dir=str(path)):
+        pass
+    return path
+
+
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
-    (tmp_path / "dagster").mkdir()
+def instance(tmp_path: Path, blank_instance: Path) -> Iterator[dg.DagsterInstance]:
+    shutil.copytree(blank_instance, tmp_path / "dagster")
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
         yield inst
+
+
+@pytest.fixture
+def short_api_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """API settings made after this wait 0.5 s for a held database lock, not 2 s: tests that wait it out run
+    sooner, and the wait stays far below a run's."""
+    monkeypatch.setenv("VIDGEN_API_LOCK_WAIT_S", "0.5")
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +111,8 @@ def provider_env(
 # A real S3-protocol server (moto) on 127.0.0.1 for the storage tests.
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer  # its import costs each worker half a second; few tests need it
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -42,6 +42,7 @@ def _plain(body: str, api_settings: Settings) -> None:
     assert not CLASS_NAME.search(body), body
 
 
+@pytest.mark.usefixtures("short_api_lock_wait")
 def test_a_locked_database_is_a_503_within_the_lock_wait_and_health_says_so(
     client: TestClient, api_settings: Settings, held: sqlite3.Connection
 ) -> None:
@@ -61,6 +62,7 @@ def test_a_locked_database_is_a_503_within_the_lock_wait_and_health_says_so(
     assert client.post("/api/generate", json={"prompt": "A 5-second Nike ad"}, headers=auth("ana")).status_code == 200
 
 
+@pytest.mark.usefixtures("short_api_lock_wait")
 def test_runs_and_the_daemon_wait_for_the_lock_longer_than_the_api(
     client: TestClient, api_settings: Settings, held: sqlite3.Connection
 ) -> None:

@@ -33,6 +33,21 @@ BRANDED = "ten second ad: Ferngully organic oat milk"  # a brand with the produc
 ASPECTS = ("16:9", "9:16", "1:1")
 
 
+def _sweep(*prompts: str) -> list:
+    """Every aspect and camera (and prompt): the fast tier draws each camera once, in one aspect (and prompt) in
+    turn; the whole sweep is slow."""
+    cases = []
+    for aspect in ASPECTS:
+        for n, camera in enumerate(Camera):
+            fast_aspect = aspect == ASPECTS[n % len(ASPECTS)]
+            if not prompts:
+                cases.append(pytest.param(aspect, camera, marks=() if fast_aspect else pytest.mark.slow))
+            for prompt in prompts:
+                fast = fast_aspect and prompt == prompts[n % len(prompts)]
+                cases.append(pytest.param(aspect, camera, prompt, marks=() if fast else pytest.mark.slow))
+    return cases
+
+
 def _spec(prompt: str, aspect: str = "16:9", video_id: str = "vid-animatic", duration: int = 30) -> VideoSpec:
     request = build_request(prompt, SETTINGS, aspect=aspect, duration_s=duration, video_id=video_id)
     return LocalPlanner().plan(request).spec
@@ -77,9 +92,7 @@ def drawn_boxes(
     return boxes
 
 
-@pytest.mark.parametrize("prompt", [LONG, BRANDED])
-@pytest.mark.parametrize("camera", list(Camera))
-@pytest.mark.parametrize("aspect", ASPECTS)
+@pytest.mark.parametrize(("aspect", "camera", "prompt"), _sweep(LONG, BRANDED))
 def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera, prompt: str) -> None:
     """Opening and closing beats of 15 s (two clips whose moves compound), with the longest name, and with a brand
     and its product."""
@@ -96,8 +109,7 @@ def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str
             )
 
 
-@pytest.mark.parametrize("camera", list(Camera))
-@pytest.mark.parametrize("aspect", ASPECTS)
+@pytest.mark.parametrize(("aspect", "camera"), _sweep())
 def test_the_product_stays_whole_through_every_camera_move(aspect: str, camera: Camera) -> None:
     """Beats of 15 s (two clips whose moves compound), with and without text above the product: no frame cuts the
     product (only an extreme close-up may)."""

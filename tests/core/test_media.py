@@ -90,12 +90,14 @@ def test_local_clip_matches_the_model_and_starts_on_the_image(tmp_path: Path, cl
     assert psnr(last, start) < 25  # and the camera really moved
 
 
+@pytest.mark.slow  # renders a clip per camera
 def test_cameras_move_differently(tmp_path: Path, clips: Clips) -> None:
     ends = {cam: frame_at(clips(cam), 149, tmp_path) for cam in (Camera.PAN_LEFT, Camera.PAN_RIGHT, Camera.DOLLY_IN)}
     assert psnr(ends[Camera.PAN_LEFT], ends[Camera.PAN_RIGHT]) < 25
     assert psnr(ends[Camera.PAN_LEFT], ends[Camera.DOLLY_IN]) < 25
 
 
+@pytest.mark.slow  # renders a clip of another model
 def test_native_audio_model_clip_has_sound(clips: Clips) -> None:
     info = probe(clips(model="veo-3-fast", clip_s=4))
     assert info.has_audio and info.sample_rate == 48_000 and info.fps == 24.0
@@ -108,6 +110,7 @@ def test_last_frame_is_the_final_decoded_frame(tmp_path: Path, clips: Clips) -> 
     assert psnr(extracted, frame_at(clip, 149, tmp_path)) > 45
 
 
+@pytest.mark.slow  # renders a clip of another camera
 def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings, clips: Clips) -> None:
     a, b = clips(), clips(Camera.PAN_LEFT)
     out = tmp_path / "stitched.mp4"
@@ -117,6 +120,7 @@ def test_stitch_by_stream_copy_trims_exactly(tmp_path: Path, settings: Settings,
     assert psnr(frame_at(out, 125, tmp_path), frame_at(b, 0, tmp_path)) > 40  # second clip starts at 5.0 s
 
 
+@pytest.mark.slow  # renders a clip of another model
 def test_stitch_reencodes_clips_that_differ(tmp_path: Path, settings: Settings, clips: Clips) -> None:
     a, b = clips(), clips(model="kling-v2.1", clip_s=5)  # 1280x720 at 24 fps
     out = tmp_path / "mixed.mp4"

@@ -43,6 +43,7 @@ from vidgen_dagster.resources import ProvidersResource, SpecConfig, StoreResourc
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # starts the dagster CLI, which loads the code location
 def test_workspace_validates(tmp_path: Path) -> None:
     env = dict(os.environ, DAGSTER_HOME=str(tmp_path), VIDGEN_HOME=str(tmp_path / "vidgen"))
     dagster = Path(sys.executable).parent / "dagster"

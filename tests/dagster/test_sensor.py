@@ -95,6 +95,7 @@ def test_request_follows_its_run_to_failed_with_the_reason(
     assert row.current_phase == "video_spec" and row.completed_at is not None
 
 
+@pytest.mark.slow  # waits out the step's two retries (2 s, then 4 s)
 def test_a_run_error_names_no_server_path_nor_class(
     settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
