@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, owner_key
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.persistence.batches import BatchDB
 from vidgen_core.persistence.ledger import Ledger
@@ -58,7 +59,24 @@ def init(settings: Settings) -> tuple[list[str], list[str]]:
     gaps = config_gaps(open_instance(settings))
     for table in (RequestDB, TakeDB, Ledger, BatchDB, UploadDB):  # each makes its table
         table(settings.db_url)
-    return ([f"bucket {settings.s3_bucket}"] if ensure_bucket(settings) else []), gaps
+    created = [f"bucket {settings.s3_bucket}"] if ensure_bucket(settings) else []
+    if indexed := index_owners(RequestDB(settings.db_url), open_store(settings)):
+        created.append(f"owner index of {indexed} earlier videos")
+    return created, gaps
+
+
+def index_owners(db: RequestDB, store: BlobStore) -> int:
+    """Give videos planned before the store kept owner indexes (``owner_key``) theirs, so the IO manager finds
+    their manifests by video id alone; returns how many it wrote. Run again, it writes none."""
+    written, seq = 0, 0
+    while page := db.owners(after_seq=seq):
+        seq = page[-1][0]
+        for _, video_id, user_id in page:
+            planned = store.exists(VideoKeys(user_id, video_id).spec())
+            if planned and not store.exists(owner_key(video_id)):
+                store.put_bytes(owner_key(video_id), user_id.encode())
+                written += 1
+    return written
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from api.links import Links
 from tests.support import CHECKS, metadata_of
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.registry import paid_provider
-from vidgen_core.adapters.storage import LocalStore, VideoKeys
+from vidgen_core.adapters.storage import LocalStore, VideoKeys, owner_key
 from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.errors import BudgetExceeded
@@ -39,6 +39,7 @@ from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.metadata import metadata_value
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import ProvidersResource, SpecConfig, StoreResource
+from vidgen_dagster.serve import index_owners
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -310,3 +311,22 @@ def test_the_io_manager_finds_a_videos_manifests_through_the_store_alone(tmp_pat
     )
     loaded = manager.load_input(owned)
     assert loaded == spec
+
+
+def test_init_gives_videos_planned_before_owner_indexes_theirs(tmp_path: Path, settings: Settings) -> None:
+    """A video planned by an older vidgen has its spec in the store but no owner index: `vidgen init` writes it
+    (once), so a UI run of its later assets finds the manifests; a request never planned gets none."""
+    db, store = RequestDB(settings.db_url), LocalStore(tmp_path / "storage")
+    planned = build_request("Create a 10-second Nike ad", settings, user_id="ana", video_id="vid-old")
+    queued = build_request("Create a 10-second Puma ad", settings, user_id="bo", video_id="vid-queued")
+    for request in (planned, queued):
+        db.submit(request)
+    spec = LocalPlanner().plan(planned).spec
+    store.put_bytes(VideoKeys("ana", "vid-old").spec(), spec.model_dump_json().encode())
+    assert (index_owners(db, store), index_owners(db, store)) == (1, 0)
+    assert not store.exists(owner_key("vid-queued"))
+    manager = ManifestIOManager(store=StoreResource(root=str(tmp_path / "storage"), cache_dir=str(tmp_path / "c")))
+    context = dg.build_input_context(
+        asset_key=dg.AssetKey("video_spec"), partition_key="vid-old", dagster_type=dg.PythonObjectDagsterType(VideoSpec)
+    )
+    assert manager.load_input(context) == spec

@@ -193,6 +193,13 @@ class RequestDB:
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
 
+    def owners(self, after_seq: int, limit: int = 1000) -> list[tuple[int, str, str]]:
+        """(seq, video id, user id) of every request after ``after_seq``, oldest first: a page of who owns what."""
+        c = requests_table.c
+        query = sa.select(c.seq, c.video_id, c.user_id).where(c.seq > after_seq).order_by(c.seq).limit(limit)
+        with self.engine.connect() as conn:
+            return [(row.seq, row.video_id, row.user_id) for row in conn.execute(query)]
+
     def active(self, limit: int = 500) -> list[RequestRecord]:
         """Every queued or running request, oldest first."""
         return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
