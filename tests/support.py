@@ -81,20 +81,18 @@ def run_metadata(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[st
     }
 
 
+STALE = "query($partition: String!) { assetNodes { assetKey { path } staleStatus(partition: $partition) } }"
+
+
 def stale_assets(instance: dg.DagsterInstance, video_id: str) -> set[str]:
-    """The video's assets the Dagster UI shows as stale."""
-    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
-    from dagster._core.loader import LoadingContextForTest
+    """The video's assets the Dagster UI shows as stale, read as the UI reads them: through GraphQL, from the code
+    location that workspace.yaml names (served from its own process, as `make ui` serves it)."""
+    from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 
-    from vidgen_dagster.definitions import defs
-
-    graph = defs.resolve_asset_graph()
-    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
-    return {
-        key.to_user_string()
-        for key in graph.materializable_asset_keys
-        if resolver.get_status(key, video_id) == StaleStatus.STALE
-    }
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    with define_out_of_process_context(str(workspace), None, instance) as context:
+        nodes = execute_dagster_graphql(context, STALE, {"partition": video_id}).data["assetNodes"]
+    return {"/".join(n["assetKey"]["path"]) for n in nodes if n["staleStatus"] == "STALE"}
 
 
 def run_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:

@@ -34,7 +34,7 @@ FINAL_CHECKS = ["duration_matches_spec", "has_video_and_audio", "resolution_matc
 ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VERSION}
 
 
-# The request and its takes (an observable source) feed the assets a take changes: the plan, images and clips.
+# The request and its takes (an external asset) feed the assets a take changes: the plan, images and clips.
 TAKES = ["video_request"]
 
 
@@ -52,10 +52,9 @@ def video_spec(
         planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
-        report_request_version(context.instance, vidgen.requests(), request.video_id)
-        # The step read its inputs' versions when it started; read video_request's again, so the plan records the
-        # version just reported and is not stale against its own take.
-        context.get_step_execution_context().wipe_input_asset_version_info(dg.AssetKey("video_request"))
+        # Dagster read video_request's version when the step started; the plan names the one it was made from
+        # (a launchpad take or a request stored from the launchpad changes it), so it is not stale against itself.
+        reported = report_request_version(context.instance, vidgen.requests(), request.video_id)
         spec = planned.with_takes(vidgen.requests().current_takes(request.video_id))
         beats = [
             [b.index, b.take, b.name, f"{b.start_s}s", f"{b.duration_s}s", b.shot_type, b.camera] for b in spec.beats
@@ -83,6 +82,7 @@ def video_spec(
             takes=dg.MetadataValue.json({str(b.index): b.take for b in spec.beats}),
             plan_notes="; ".join(spec.plan_notes) or "-",
             preview=table_md(["beat", "take", "name", "start", "length", "shot", "camera"], beats),
+            tags=reported.input_tags() if reported else None,
         )
 
 

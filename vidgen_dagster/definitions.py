@@ -4,10 +4,11 @@ import dagster as dg
 
 from vidgen_core.domain.models import Phase
 from vidgen_core.settings import Settings
-from vidgen_dagster import assets, observe
+from vidgen_dagster import assets
 from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
+from vidgen_dagster.observe import video_request
 from vidgen_dagster.resources import VidgenResource
 from vidgen_dagster.sensors import video_requests
 
@@ -31,7 +32,7 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
                 lambda spec: spec.replace_attributes(kinds=badges.get(spec.key.to_user_string(), spec.kinds)),
                 dg.load_assets_from_modules([assets]),
             ),
-            observe.video_request,
+            video_request,
         ],
         jobs=[generate_video],
         sensors=[video_requests],

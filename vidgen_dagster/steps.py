@@ -78,15 +78,17 @@ class Step:
         version: str,
         list_price: float | None = None,
         checks: list[Outcome] | None = None,
+        tags: dict[str, str] | None = None,
         **extra: Any,
     ) -> dg.MaterializeResult:
-        """The manifest with its metadata, check results and data version."""
+        """The manifest with its metadata, check results, data version and event tags."""
         return dg.MaterializeResult(
             asset_key=self.phase.value,
             value=value,
             metadata=phase_metadata(self.phase, costs, provider, model, self.started, list_price, **extra),
             check_results=check_results(self.phase.value, checks or []),
             data_version=dg.DataVersion(version),
+            tags=tags,
         )
 
 
