@@ -21,6 +21,7 @@ from vidgen_core.settings import Settings
 from vidgen_dagster.execute import failure_message
 from vidgen_dagster.partitions import videos
 
+
 @pytest.mark.slow  # renders whole videos
 def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
