@@ -171,14 +171,41 @@ def instance_at(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
 
 
 def tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    """Evaluate the request sensor once."""
+    """One round of vidgen's sensors as the daemon runs them: the dead-run watch, the run-status sensors on every
+    run event, then the request sensor (its result returned)."""
     from vidgen_dagster.resources import VidgenResource
-    from vidgen_dagster.sensors import video_requests
+    from vidgen_dagster.sensors import dead_runs, video_requests
 
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"vidgen": VidgenResource(home=str(settings.home))}
-    )
-    return video_requests(context)
+    resources = {"vidgen": VidgenResource(home=str(settings.home))}
+    dead_runs(dg.build_sensor_context(instance=instance, resources=resources))
+    follow_runs(instance, resources)
+    return video_requests(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+
+
+RUN_EVENTS = {  # the event each followed run status is announced by
+    dg.DagsterRunStatus.STARTED: dg.DagsterEventType.RUN_START,
+    dg.DagsterRunStatus.SUCCESS: dg.DagsterEventType.RUN_SUCCESS,
+    dg.DagsterRunStatus.FAILURE: dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterRunStatus.CANCELED: dg.DagsterEventType.RUN_CANCELED,
+}
+
+
+def follow_runs(instance: dg.DagsterInstance, resources: dict[str, Any]) -> None:
+    """Every run-status event in the instance, oldest first, through the sensor that follows that status (each
+    context built as Dagster's docs build one to test a run-status sensor)."""
+    from vidgen_dagster.sensors import followers
+
+    events = [
+        (record, status)
+        for status, event_type in RUN_EVENTS.items()
+        for record in instance.fetch_run_status_changes(event_type, limit=10_000).records
+    ]
+    for record, status in sorted(events, key=lambda e: e[0].storage_id):
+        run = instance.get_run_by_id(record.run_id)
+        event = record.event_log_entry.dagster_event
+        if run is not None and event is not None:
+            name = followers[status].name
+            followers[status](dg.build_run_status_sensor_context(name, event, instance, run, resources=resources))
 
 
 def launch(settings: Settings, instance: dg.DagsterInstance, result: dg.SensorResult) -> None:

@@ -10,7 +10,7 @@ from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.observe import video_request
 from vidgen_dagster.resources import VidgenResource
-from vidgen_dagster.sensors import video_requests
+from vidgen_dagster.sensors import dead_runs, followers, video_requests
 
 # What renders each provider-bound asset offline (VIDGEN_MEDIA=local); with replicate, Replicate renders them all.
 LOCAL_RENDERERS = {Phase.STORYBOARD: "pillow", Phase.MUSIC: "numpy", Phase.VIDEO_CHUNKS: "ffmpeg"}
@@ -35,7 +35,7 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
             video_request,
         ],
         jobs=[generate_video],
-        sensors=[video_requests],
+        sensors=[video_requests, *followers.values(), dead_runs],
         resources={"vidgen": vidgen, "io_manager": ManifestIOManager(vidgen=vidgen)},
         executor=executor_for(vidgen.settings()),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from vidgen_core.domain.errors import ProviderError
 from vidgen_core.persistence.records import RequestDB, RequestRecord, Status, Trouble
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
+from vidgen_dagster import sensors
 from vidgen_dagster.execute import run_video
 from vidgen_dagster.failures import INTERRUPTED
 from vidgen_dagster.runs import (
@@ -57,7 +59,7 @@ def test_new_requests_become_partitions_and_runs(settings: Settings, instance: d
     tags = result.run_requests[0].tags  # the runs list shows whose video a run makes, and which
     assert (tags[REQUEST_TAG], tags[USER_TAG], tags[TITLE_TAG]) == (first.request_id, "ana", "A 5-second ad for Nike")
     assert list(result.dynamic_partitions_requests[0].partition_keys) == [first.video_id, second.video_id]
-    assert result.cursor == str(second.seq)
+    assert json.loads(result.cursor)["seq"] == second.seq
 
 
 @pytest.mark.slow
@@ -119,7 +121,8 @@ def test_a_run_marked_to_retry_that_nothing_can_retry_fails_its_request(
     # An in-process run (the CLI's before it carried dagster/max_retries=0): marked to retry, with no origin the
     # retry daemon could relaunch.
     tags = {PARTITION_NAME_TAG: record.video_id, WILL_RETRY_TAG: "true"}
-    instance.add_run(dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.FAILURE, tags=tags))
+    run = instance.add_run(dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.STARTED, tags=tags))
+    instance.report_run_failed(run)  # its failure event, as the run-status sensor sees it
     tick(settings, instance, cursor=None)
     assert db.get(record.video_id).status == Status.FAILED  # not "running" forever, so `vidgen resume` works
 
@@ -163,7 +166,7 @@ def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings
     first = tick(settings, instance, cursor=None)
     assert sorted(r.run_key for r in first.run_requests) == sorted(r.request_id for r in burst)
     assert [list(add.partition_keys) for add in first.dynamic_partitions_requests] == [[r.video_id for r in burst]]
-    assert first.cursor == str(burst[-1].seq)  # the whole burst read in one tick, not a page of 100
+    assert json.loads(first.cursor)["seq"] == burst[-1].seq  # the whole burst read in one tick, not a page of 100
 
 
 def _run_failure(message: str, cls_name: str, cause: SerializableErrorInfo | None = None) -> dg.DagsterEvent:
@@ -256,3 +259,25 @@ def test_a_complete_request_following_a_later_run_starts_its_progress_over(
     sync(db, instance, db.get(record.video_id), instance.get_run_record_by_id(later.run_id))
     row = db.get(record.video_id)
     assert (row.status, row.run_id, row.progress, row.current_phase) == (Status.RUNNING, later.run_id, 0.0, None)
+
+
+def test_a_round_reads_only_new_and_requeued_rows(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst already asked for is not read again however long its runs wait in Dagster's queue; a regeneration
+    that queues an old row again is asked for by its new run key."""
+    db = RequestDB(settings.db_url)
+    burst = [db.submit(build_request(f"A 5-second Nike ad number {i}", settings, user_id=f"u{i}")) for i in range(50)]
+    first = tick(settings, instance, cursor=None)
+    assert len(first.run_requests) == 50
+    looked_at: list[list[str]] = []
+    real = sensors._run_keys_made
+    monkeypatch.setattr(sensors, "_run_keys_made", lambda inst, keys: looked_at.append(keys) or real(inst, keys))
+    monkeypatch.setattr(sensors, "REQUEUE_SLACK", timedelta(0))  # no write is in flight here
+    second = tick(settings, instance, cursor=first.cursor)
+    assert second.run_requests == [] and looked_at == [[]]  # nothing read: no row is new
+    db.update(burst[7].video_id, status=Status.COMPLETE)
+    db.requeue(burst[7].video_id, "regen-beat1-take1")
+    third = tick(settings, instance, cursor=second.cursor)
+    assert [(r.run_key, r.partition_key) for r in third.run_requests] == [("regen-beat1-take1", burst[7].video_id)]
+    assert looked_at[-1] == ["regen-beat1-take1"]
