@@ -99,8 +99,9 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
 
 
 def _out(description: str) -> dg.AssetOut:
-    """An output of ``media``; its kind badge says who renders it in this deployment (definitions.kinds)."""
-    return dg.AssetOut(description=description, code_version=CODE_VERSION, group_name=GROUP)
+    """An output of ``media``; its kind badge says who renders it in this deployment (definitions.kinds). Not
+    required: a subset of ``media`` yields only the outputs it selects."""
+    return dg.AssetOut(description=description, code_version=CODE_VERSION, group_name=GROUP, is_required=False)
 
 
 @dg.multi_asset(
@@ -126,13 +127,17 @@ def _out(description: str) -> dg.AssetOut:
     partitions_def=videos,
     pool="replicate",
     retry_policy=PROVIDER_RETRY,
+    can_subset=True,
 )
 def media(context: dg.AssetExecutionContext, video_spec: VideoSpec, vidgen: VidgenResource):
     """The provider-bound phases in one step, on the critical path: all images at once, then every beat's clip
-    chain at once, with the music made beside them. Each asset is materialized as soon as it is ready."""
+    chain at once, with the music made beside them. Each asset is materialized as soon as it is ready; a subset
+    (music alone, say) makes only what it selects."""
+    wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
     with step(context, vidgen, Phase.STORYBOARD) as s:
         workers = partial(calls_in_flight, vidgen.settings())
-        for made, started, checks in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
+        made_media = phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers, wanted)
+        for made, started, checks in made_media:
             phase, result = MEDIA_RESULTS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
                 done = result(s.phase_step(phase, started), video_spec, made, checks)

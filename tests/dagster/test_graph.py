@@ -131,3 +131,17 @@ def test_a_launchpad_take_made_by_the_plan_leaves_the_plan_fresh(
     result = execute(settings, instance, "vid-pad2", run_config=config, **plan_only)
     assert result.success and metadata_of(result)["video_spec"]["takes"]["1"] == 1
     assert stale_assets(instance, "vid-pad2") == set()  # storyboard and chunks are missing, not stale
+
+
+def test_music_materializes_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
+    """media is one step for three assets, and a subset of it makes only what is selected: no image, no clip."""
+    RequestDB(settings.db_url).submit(build_request("Create a 5-second Nike ad", settings, video_id="vid-music1"))
+    instance.add_dynamic_partitions(videos.name, ["vid-music1"])
+    assert execute(settings, instance, "vid-music1", asset_selection=[dg.AssetKey("video_spec")]).success
+    result = execute(settings, instance, "vid-music1", asset_selection=[dg.AssetKey("music")])
+    assert result.success
+    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == ["music"]
+    calls = Ledger(settings.db_url).rows("vid-music1")
+    assert [r.phase for r in calls] == [Phase.VIDEO_SPEC, Phase.MUSIC]  # each call of the video, in order
+    video = settings.storage_dir / VideoKeys(settings.default_user, "vid-music1").prefix
+    assert {"storyboard", "chunks"}.isdisjoint(p.name for p in video.iterdir())
