@@ -90,9 +90,12 @@ def _instance(home: Path) -> dg.DagsterInstance:
 
 def burst(home: Path, runs: int, threads: int) -> dict[str, float]:
     """Create and queue ``runs`` runs, as the daemon does for one tick's run requests."""
+    from vidgen_core.settings import Settings
     from vidgen_dagster.definitions import build_definitions
+    from vidgen_dagster.instance import configure_pools
 
     instance = _instance(home)
+    configure_pools(instance, Settings(home=home.parent / "vidgen"))  # as `vidgen init` does, before any run
     job = build_definitions(str(home.parent / "vidgen")).resolve_job_def("generate_video")
     keys = [f"vid-bench-{i}" for i in range(runs)]
     instance.add_dynamic_partitions("videos", keys)
@@ -153,7 +156,9 @@ def main() -> None:
     result: dict[str, dict] = {}
     for storage in args.storages.split(","):
         with dagster_home(storage) as home:
-            result[storage] = {"burst": burst(home, args.burst, THREADS), "two_videos": two_videos(home)}
+            result[storage] = {"burst": burst(home, args.burst, THREADS)}
+            print(json.dumps({storage: result[storage]}), flush=True)
+            result[storage]["two_videos"] = two_videos(home)
             if storage != "postgres":
                 result[storage]["disk_mb"] = round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e6)
         print(json.dumps({storage: result[storage]}), flush=True)

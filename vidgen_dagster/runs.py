@@ -295,8 +295,8 @@ def sync_video(db: RequestDB, instance: dg.DagsterInstance, video_id: str) -> Re
 
 def watch_runs(db: RequestDB, instance: dg.DagsterInstance) -> list[str]:
     """What no run event announces, looked for among what is in flight, not among all request rows: a started run
-    whose process died (failed here; its failure event then reaches the row), a failed run marked to be retried
-    whose retry never came, and a request marked running whose run never appeared. Returns the videos synced."""
+    whose process died (failed, with its row), a failed run marked to be retried whose retry never came, and a
+    request marked running whose run never appeared. Returns the videos synced."""
     now = datetime.now(UTC)
     started = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     retrying = instance.get_run_records(
@@ -306,7 +306,7 @@ def watch_runs(db: RequestDB, instance: dg.DagsterInstance) -> list[str]:
     )
     unanswered = [r for r in retrying if AUTO_RETRY_RUN_ID_TAG not in r.dagster_run.tags]
     found = (r.dagster_run.tags.get(PARTITION_NAME_TAG) for r in [*started, *unanswered])
-    lost = (r.video_id for r in db.silent_since(now - LOST_AFTER) if r.run_id is None)
+    lost = (r.video_id for r in db.silent_since(now - LOST_AFTER))  # few: a running step beats every few seconds
     videos = list(dict.fromkeys(v for v in [*found, *lost] if v))
     for video_id in videos:
         sync_video(db, instance, video_id)
