@@ -20,7 +20,7 @@ from dagster._utils.error import SerializableErrorInfo
 from tests.support import instance_at, launch, tick
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.domain.errors import ProviderError
-from vidgen_core.persistence.records import RequestDB, RequestRecord, Status, Trouble
+from vidgen_core.persistence.records import RequestDB, RequestRecord, Status, Trouble, requests_table
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster import sensors
@@ -30,6 +30,7 @@ from vidgen_dagster.runs import (
     EXECUTOR_TAG,
     HEARTBEAT_TAG,
     HOST_TAG,
+    LOST_AFTER,
     PID_TAG,
     PROCESS_RUN_TAG,
     REQUEST_TAG,
@@ -281,3 +282,18 @@ def test_a_round_reads_only_new_and_requeued_rows(
     third = tick(settings, instance, cursor=second.cursor)
     assert [(r.run_key, r.partition_key) for r in third.run_requests] == [("regen-beat1-take1", burst[7].video_id)]
     assert looked_at[-1] == ["regen-beat1-take1"]
+
+
+def test_a_request_whose_run_never_appeared_is_failed_by_the_watch(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """`vidgen generate` marks its row running before it creates its run; a process that died in between leaves
+    a row no run event will ever reach."""
+    db = RequestDB(settings.db_url)
+    record = db.submit(build_request("A 5-second ad for Nike", settings), status=Status.RUNNING)
+    long_ago = datetime.now(UTC) - LOST_AFTER - timedelta(minutes=1)
+    with db.engine.begin() as conn:
+        conn.execute(requests_table.update().values(updated_at=long_ago))
+    tick(settings, instance, cursor=None)
+    row = db.get(record.video_id)
+    assert row.status == Status.FAILED and "its run was lost" in (row.error or "")
