@@ -12,6 +12,7 @@ vidgen's dagster.yaml.
    same Dagster home; wall time of the pair and of each.
 
     python benchmarks/bench_event_log.py [--burst 500] [--storages sqlite,postgres,consolidated]
+                                         [--parts burst,videos] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def dagster_home(storage: str) -> Iterator[Path]:
         elif storage == "consolidated":
             config["event_log_storage"] = CONSOLIDATED
         (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+        _init(home)
         yield home
 
 
@@ -88,14 +90,21 @@ def _instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def burst(home: Path, runs: int, threads: int) -> dict[str, float]:
-    """Create and queue ``runs`` runs, as the daemon does for one tick's run requests."""
+def _init(home: Path) -> None:
+    """Tables and provider pools, as `vidgen init` makes them (two processes at once on a new home would race)."""
     from vidgen_core.settings import Settings
-    from vidgen_dagster.definitions import build_definitions
     from vidgen_dagster.instance import configure_pools
 
     instance = _instance(home)
-    configure_pools(instance, Settings(home=home.parent / "vidgen"))  # as `vidgen init` does, before any run
+    configure_pools(instance, Settings(home=home.parent / "vidgen"))
+    instance.dispose()
+
+
+def burst(home: Path, runs: int, threads: int) -> dict[str, float]:
+    """Create and queue ``runs`` runs, as the daemon does for one tick's run requests."""
+    from vidgen_dagster.definitions import build_definitions
+
+    instance = _instance(home)
     job = build_definitions(str(home.parent / "vidgen")).resolve_job_def("generate_video")
     keys = [f"vid-bench-{i}" for i in range(runs)]
     instance.add_dynamic_partitions("videos", keys)
@@ -152,13 +161,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--storages", default="sqlite,postgres,consolidated")
+    parser.add_argument("--parts", default="burst,videos", help="which parts to run, comma-separated")
+    parser.add_argument("--repeat", type=int, default=1, help="how many times to make the two videos")
     args = parser.parse_args()
+    parts = args.parts.split(",")
     result: dict[str, dict] = {}
     for storage in args.storages.split(","):
         with dagster_home(storage) as home:
-            result[storage] = {"burst": burst(home, args.burst, THREADS)}
-            print(json.dumps({storage: result[storage]}), flush=True)
-            result[storage]["two_videos"] = two_videos(home)
+            result[storage] = {}
+            if "burst" in parts:
+                result[storage]["burst"] = burst(home, args.burst, THREADS)
+                print(json.dumps({storage: result[storage]}), flush=True)
+            if "videos" in parts:
+                result[storage]["two_videos"] = [two_videos(home) for _ in range(args.repeat)]
             if storage != "postgres":
                 result[storage]["disk_mb"] = round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1e6)
         print(json.dumps({storage: result[storage]}), flush=True)
