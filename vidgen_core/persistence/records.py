@@ -464,6 +464,10 @@ class RequestDB:
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
 
+    def active(self, limit: int = 500) -> list[RequestRecord]:
+        """Every queued or running request, oldest first."""
+        return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
+
     def queued_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
         """Requests queued (or requeued: a regeneration, a resume) and written after ``since``, oldest first."""
         c = requests_table.c
