@@ -75,20 +75,18 @@ def run_metadata(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[st
     }
 
 
+STALE = "query($partition: String!) { assetNodes { assetKey { path } staleStatus(partition: $partition) } }"
+
+
 def stale_assets(instance: dg.DagsterInstance, video_id: str) -> set[str]:
-    """The video's assets the Dagster UI shows as stale."""
-    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
-    from dagster._core.loader import LoadingContextForTest
+    """The video's assets the Dagster UI shows as stale, read as the UI reads them: through GraphQL, from the code
+    location that workspace.yaml names (served from its own process, as `make ui` serves it)."""
+    from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 
-    from vidgen_dagster.definitions import defs
-
-    graph = defs.resolve_asset_graph()
-    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
-    return {
-        key.to_user_string()
-        for key in graph.materializable_asset_keys
-        if resolver.get_status(key, video_id) == StaleStatus.STALE
-    }
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    with define_out_of_process_context(str(workspace), None, instance) as context:
+        nodes = execute_dagster_graphql(context, STALE, {"partition": video_id}).data["assetNodes"]
+    return {"/".join(n["assetKey"]["path"]) for n in nodes if n["staleStatus"] == "STALE"}
 
 
 def run_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
@@ -167,14 +165,41 @@ def instance_at(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
 
 
 def tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    """Evaluate the request sensor once."""
+    """One round of vidgen's sensors as the daemon runs them: the dead-run watch, the run-status sensors on every
+    run event, then the request sensor (its result returned)."""
     from vidgen_dagster.resources import DatabaseResource
-    from vidgen_dagster.sensors import video_requests
+    from vidgen_dagster.sensors import dead_runs, video_requests
 
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"db": DatabaseResource(url=settings.db_url)}
-    )
-    return video_requests(context)
+    resources = {"db": DatabaseResource.from_settings(settings)}  # VIDGEN_DATABASE_URL as the launchpad shows it
+    dead_runs(dg.build_sensor_context(instance=instance, resources=resources))
+    follow_runs(instance, resources)
+    return video_requests(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+
+
+RUN_EVENTS = {  # the event each followed run status is announced by
+    dg.DagsterRunStatus.STARTED: dg.DagsterEventType.RUN_START,
+    dg.DagsterRunStatus.SUCCESS: dg.DagsterEventType.RUN_SUCCESS,
+    dg.DagsterRunStatus.FAILURE: dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterRunStatus.CANCELED: dg.DagsterEventType.RUN_CANCELED,
+}
+
+
+def follow_runs(instance: dg.DagsterInstance, resources: dict[str, Any]) -> None:
+    """Every run-status event in the instance, oldest first, through the sensor that follows that status (each
+    context built as Dagster's docs build one to test a run-status sensor)."""
+    from vidgen_dagster.sensors import followers
+
+    events = [
+        (record, status)
+        for status, event_type in RUN_EVENTS.items()
+        for record in instance.fetch_run_status_changes(event_type, limit=10_000).records
+    ]
+    for record, status in sorted(events, key=lambda e: e[0].storage_id):
+        run = instance.get_run_by_id(record.run_id)
+        event = record.event_log_entry.dagster_event
+        if run is not None and event is not None:
+            name = followers[status].name
+            followers[status](dg.build_run_status_sensor_context(name, event, instance, run, resources=resources))
 
 
 def launch(settings: Settings, instance: dg.DagsterInstance, result: dg.SensorResult) -> None:

@@ -39,7 +39,7 @@ ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VER
 PLANNER_POOL, MEDIA_POOL = (paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO))
 
 
-# The request and its takes (an observable source) feed the assets a take changes: the plan, images and clips.
+# The request and its takes (an external asset) feed the assets a take changes: the plan, images and clips.
 TAKES = [Source.VIDEO_REQUEST.value]
 SPEC, REQUEST = dg.AssetKey(Phase.VIDEO_SPEC.value), dg.AssetKey(Source.VIDEO_REQUEST.value)
 
@@ -63,10 +63,9 @@ def video_spec(
         planned, plan = phases.make_plan(request, s.providers, s.calls)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
-        report_request_version(context.instance, db.requests(), request.video_id)
-        # The step read its inputs' versions when it started; read video_request's again, so the plan records the
-        # version just reported and is not stale against its own take.
-        context.get_step_execution_context().wipe_input_asset_version_info(REQUEST)
+        # Dagster read video_request's version when the step started; the plan names the one it was made from
+        # (a launchpad take or a request stored from the launchpad changes it), so it is not stale against itself.
+        reported = report_request_version(context.instance, db.requests(), request.video_id)
         spec = planned.with_takes(db.takes().current(request.video_id))
         return s.result(
             spec,
@@ -76,6 +75,7 @@ def video_spec(
             reused=int(plan.reused),
             estimate_usd=round(sum(estimate(spec, request).values()), 4),
             **({} if request.max_cost_usd is None else {"max_cost_usd": request.max_cost_usd}),  # a number or none
+            tags=reported.input_tags() if reported else None,
         )
 
 
@@ -90,8 +90,9 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
 
 
 def _out(description: str) -> dg.AssetOut:
-    """An output of ``media``; its kind badge says who renders it in this deployment (definitions.kinds)."""
-    return dg.AssetOut(description=description, code_version=CODE_VERSION, group_name=GROUP)
+    """An output of ``media``; its kind badge says who renders it in this deployment (definitions.kinds). Not
+    required: a subset of ``media`` yields only the outputs it selects."""
+    return dg.AssetOut(description=description, code_version=CODE_VERSION, group_name=GROUP, is_required=False)
 
 
 @dg.multi_asset(
@@ -119,6 +120,7 @@ def _out(description: str) -> dg.AssetOut:
     partitions_def=videos,
     pool=MEDIA_POOL,
     retry_policy=PROVIDER_RETRY,
+    can_subset=True,
 )
 def media(
     context: dg.AssetExecutionContext,
@@ -128,10 +130,13 @@ def media(
     providers: ProvidersResource,
 ):
     """The provider-bound phases in one step, on the critical path: all images at once, then every beat's clip
-    chain at once, with the music made beside them. Each asset is materialized as soon as it is ready."""
+    chain at once, with the music made beside them. Each asset is materialized as soon as it is ready; a subset
+    (music alone, say) makes only what it selects."""
+    wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
     with step(context, Phase.STORYBOARD, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())
-        for made, started, checks in phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers):
+        made_media = phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers, wanted)
+        for made, started, checks in made_media:
             phase, version = MEDIA_VERSIONS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too
                 done = s.phase_step(phase, started).result(

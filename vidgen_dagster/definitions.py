@@ -6,12 +6,13 @@ from vidgen_core.adapters.registry import default_providers
 from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
 from vidgen_core.domain.models import Phase
 from vidgen_core.settings import Settings, get_settings
-from vidgen_dagster import assets, observe
+from vidgen_dagster import assets
 from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
+from vidgen_dagster.observe import video_request
 from vidgen_dagster.resources import DatabaseResource, ProvidersResource, StoreResource
-from vidgen_dagster.sensors import video_requests
+from vidgen_dagster.sensors import dead_runs, followers, video_requests
 
 # Who makes each asset, by kind, and what renders it offline (VIDGEN_MEDIA=local).
 MADE = {
@@ -42,10 +43,10 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
                 lambda spec: spec.replace_attributes(kinds=badges.get(spec.key.to_user_string(), spec.kinds)),
                 dg.load_assets_from_modules([assets]),
             ),
-            observe.video_request,
+            video_request,
         ],
         jobs=[generate_video],
-        sensors=[video_requests],
+        sensors=[video_requests, *followers.values(), dead_runs],
         resources={
             "store": store,
             "db": DatabaseResource.from_settings(settings),

@@ -27,7 +27,7 @@ from vidgen_dagster.runs import (
     process_tags,
     run_failure_text,
     step_failure_text,
-    sync_all,
+    sync_video,
     video_tags,
 )
 from vidgen_dagster.service.models import RunSummary
@@ -75,7 +75,7 @@ def run_video(
         raise
     finally:
         stop_run(run_id)  # the run has ended: none of its calls may outlive it
-    sync_all(db, instance, [db.get(record.video_id)])
+    sync_video(db, instance, record.video_id)
     return summarize(
         result, db.get(record.video_id), ledger, settings, time.perf_counter() - started, MediaClock.seconds
     )

@@ -34,13 +34,21 @@ def ensure_config(home: Path) -> None:
 
 
 def config_gaps(instance: dg.DagsterInstance) -> list[str]:
-    """What an instance's dagster.yaml lacks that vidgen relies on (an existing file is kept as it is)."""
+    """What an instance's dagster.yaml lacks or has that vidgen advises against (an existing file is kept as it is,
+    and keeps working)."""
+    gaps = []
     if instance.run_monitoring_settings.get("free_slots_after_run_end_seconds") is None:
-        return [
+        gaps.append(
             "dagster.yaml sets no run_monitoring.free_slots_after_run_end_seconds, so a killed run's pool slots are "
             "never given back; add `free_slots_after_run_end_seconds: 30` under run_monitoring, as in vidgen's"
-        ]
-    return []
+        )
+    if type(instance.event_log_storage).__name__ == "ConsolidatedSqliteEventLogStorage":
+        gaps.append(
+            "dagster.yaml keeps every run's events in one file (ConsolidatedSqliteEventLogStorage, which Dagster "
+            "means for tests; its file watcher covers the whole Dagster home); remove its event_log_storage section "
+            "for Dagster's default, as in vidgen's (the UI then no longer shows the older runs' logs)"
+        )
+    return gaps
 
 
 def open_instance(settings: Settings) -> dg.DagsterInstance:

@@ -3,13 +3,9 @@
 import dagster as dg
 
 from vidgen_core.domain.models import Phase
-from vidgen_core.pipeline.registry import Source
 
 generate_video = dg.define_asset_job(
     "generate_video",
-    selection=(
-        dg.AssetSelection.assets(Phase.FINAL_VIDEO.value).upstream()
-        - dg.AssetSelection.assets(Source.VIDEO_REQUEST.value)
-    ),
+    selection=dg.AssetSelection.assets(Phase.FINAL_VIDEO.value).upstream().materializable(),
     description="Materialize every asset of one video partition, from spec to final mp4.",
 )

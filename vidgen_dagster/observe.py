@@ -1,10 +1,12 @@
-"""The video's request and its beats' current takes as an observable source asset, so a take that changes makes
-the assets it feeds show as stale in the UI (each partition's data version is a hash of the request and takes)."""
+"""The video's request and its beats' current takes as an external asset, so a take that changes makes the assets
+it feeds show as stale in the UI. Each partition's data version is a hash of the request and takes, reported as a
+runless observation whenever it changes (a new take, a request stored from the launchpad), so nothing needs an
+"Observe" click to see it."""
 
 from __future__ import annotations
 
 import json
-import warnings
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -12,11 +14,29 @@ from vidgen_core.persistence.requests import RequestDB, RequestRecord
 from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.registry import Source
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import DatabaseResource
 from vidgen_dagster.runs import DATA_VERSION_TAG
 from vidgen_dagster.steps import content_version
 
-OBSERVED_VIDEOS = 1000  # the newest videos an "Observe" click in the UI looks at
+VIDEO_REQUEST = dg.AssetKey(Source.VIDEO_REQUEST.value)
+# Dagster's tags for an input's version in a materialization (the literal strings; its constants are private).
+INPUT_VERSION_TAG, INPUT_POINTER_TAG = "dagster/input_data_version", "dagster/input_event_pointer"
+
+video_request = dg.AssetSpec(VIDEO_REQUEST, partitions_def=videos, group_name="video_ad", description=__doc__)
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A video's request version as the event log holds it: the version and its observation's storage id."""
+
+    version: str
+    storage_id: int
+
+    def input_tags(self) -> dict[str, str]:
+        """The tags with which a materialization says it was made from this version. Dagster reads its inputs'
+        versions when a step starts; the plan's step may change the version itself (a launchpad take, a request
+        stored from the launchpad), so it names the version it really used."""
+        key = VIDEO_REQUEST.to_user_string()
+        return {f"{INPUT_VERSION_TAG}/{key}": self.version, f"{INPUT_POINTER_TAG}/{key}": str(self.storage_id)}
 
 
 def request_version(record: RequestRecord, db: RequestDB) -> str:
@@ -25,32 +45,31 @@ def request_version(record: RequestRecord, db: RequestDB) -> str:
     return content_version(json.dumps(record.request.plan_inputs(), sort_keys=True), json.dumps(takes))
 
 
-def report_request_version(instance: dg.DagsterInstance, db: RequestDB, video_id: str) -> None:
-    """Record the video's current request version (after a take changes, and at the start of every run)."""
+def _latest(instance: dg.DagsterInstance, video_id: str) -> Reported | None:
+    records = instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=VIDEO_REQUEST, asset_partitions=[video_id]), limit=1
+    ).records
+    observation = records[0].asset_observation if records else None
+    if observation is None or DATA_VERSION_TAG not in observation.tags:
+        return None
+    return Reported(observation.tags[DATA_VERSION_TAG], records[0].storage_id)
+
+
+def report_request_version(instance: dg.DagsterInstance, db: RequestDB, video_id: str) -> Reported | None:
+    """Record the video's current request version if it changed (a new take, a request stored by the plan's step);
+    returns the version the event log now holds (None: no stored request)."""
     record = db.find(video_id)
     if record is None:
-        return
+        return None
+    version = request_version(record, db)
+    latest = _latest(instance, video_id)
+    if latest is not None and latest.version == version:
+        return latest
     observation = dg.AssetObservation(
-        asset_key=Source.VIDEO_REQUEST.value,
+        asset_key=VIDEO_REQUEST,
         partition=video_id,
-        tags={DATA_VERSION_TAG: request_version(record, db)},
+        tags={DATA_VERSION_TAG: version},
         metadata={"title": record.title, "user": record.user_id},  # the partition is a bare id
     )
     instance.report_runless_asset_event(observation)
-
-
-with warnings.catch_warnings():  # observable source assets are beta in Dagster 1.13; users need not hear of it
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    observable = dg.observable_source_asset(partitions_def=videos, group_name="video_ad", description=__doc__)
-
-
-@observable
-def video_request(context: dg.AssetExecutionContext, db: DatabaseResource) -> dg.DataVersionsByPartition:
-    """The newest videos' request versions (a new take changes its video's version)."""
-    requests = db.requests()
-    known = set(context.instance.get_dynamic_partitions(videos.name))
-    versions = {}
-    for record in requests.recent(OBSERVED_VIDEOS):
-        if record.video_id in known:
-            versions[record.video_id] = request_version(record, requests)
-    return dg.DataVersionsByPartition(versions)
+    return _latest(instance, video_id)

@@ -1,5 +1,5 @@
 """What a video's Dagster runs say: its latest run, why a run failed, what its runs spent; and the request row
-kept in step with them (used by the request sensor and the status API)."""
+kept in step with them (``sync_video``: by the run-status sensors on each run event, by the CLI after its runs)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,7 @@ DEAD_AFTER, GONE_AFTER = 4.5, 2.0
 # Dagster's retry daemon looks for failed runs every 5 s; a run marked to be retried whose retry has not appeared
 # after RETRY_WAIT will not be retried (no daemon, or nothing it can relaunch) and its request is failed.
 RETRY_WAIT = timedelta(seconds=15)
-# A failed request is still looked at this long, so a run retry (or a re-execution from the UI) that appears and ends
-# between two sensor rounds still brings it to complete.
+# A failed run marked to be retried is watched this long for a retry that never comes.
 FOLLOW_FAILED = timedelta(minutes=10)
 _WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING}
 _ENDED_BADLY = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.CANCELING}
@@ -199,13 +198,6 @@ def _follows(instance: dg.DagsterInstance, record: RequestRecord, run: dg.RunRec
     return run.create_timestamp > ended or _reexecutes(instance, run.dagster_run, record.run_id)
 
 
-def in_progress_videos(instance: dg.DagsterInstance) -> list[str]:
-    """The videos with a run queued or under way, whoever launched it."""
-    records = instance.get_run_records(dg.RunsFilter(statuses=[*_WAITING, dg.DagsterRunStatus.STARTED]))
-    videos = (r.dagster_run.tags.get(PARTITION_NAME_TAG) for r in records)
-    return list(dict.fromkeys(v for v in videos if v))
-
-
 def _reexecutes(instance: dg.DagsterInstance, run: dg.DagsterRun, run_id: str | None) -> bool:
     """Whether ``run`` re-executes the run ``run_id`` (a run retry, or a re-execution from the UI)."""
     if not run_id or run.run_id == run_id or not run.root_run_id:
@@ -285,9 +277,30 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
         db.update(record.video_id, **fields)
 
 
-def sync_all(db: RequestDB, instance: dg.DagsterInstance, records: list[RequestRecord]) -> dict[str, dg.RunRecord]:
-    """Sync many requests with one run query; returns the runs found, by video id."""
-    runs = latest_runs(instance, [r.video_id for r in records])
-    for record in records:
-        sync(db, instance, record, runs.get(record.video_id))
-    return runs
+def sync_video(db: RequestDB, instance: dg.DagsterInstance, video_id: str) -> RequestRecord | None:
+    """Bring one video's request row in step with its runs; returns the row as stored now (None: no request)."""
+    record = db.find(video_id)
+    if record is None:
+        return None
+    sync(db, instance, record, latest_runs(instance, [video_id]).get(video_id))
+    return db.get(video_id)
+
+
+def watch_runs(db: RequestDB, instance: dg.DagsterInstance) -> list[str]:
+    """What no run event announces, looked for among what is in flight, not among all request rows: a started run
+    whose process died (failed, with its row), a failed run marked to be retried whose retry never came, and a
+    request marked running whose run never appeared. Returns the videos synced."""
+    now = datetime.now(UTC)
+    started = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    retrying = instance.get_run_records(
+        dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.FAILURE], tags={WILL_RETRY_TAG: "true"}, updated_after=now - FOLLOW_FAILED
+        )
+    )
+    unanswered = [r for r in retrying if AUTO_RETRY_RUN_ID_TAG not in r.dagster_run.tags]
+    found = (r.dagster_run.tags.get(PARTITION_NAME_TAG) for r in [*started, *unanswered])
+    lost = (r.video_id for r in db.silent_since(now - LOST_AFTER))  # few: a running step beats every few seconds
+    videos = list(dict.fromkeys(v for v in [*found, *lost] if v))
+    for video_id in videos:
+        sync_video(db, instance, video_id)
+    return videos

@@ -1,62 +1,131 @@
-"""The request sensor: API-inserted requests become video partitions and runs; request rows follow their runs."""
+"""The sensors between the requests table and Dagster. Each does work in proportion to what happened since its last
+round, not to how many requests are active:
+
+- ``video_requests``: new (and requeued) rows become a video partition plus its run;
+- ``requests_follow_<status>_runs``: a run's start or end brings its video's row in step (run retries, re-executions
+  and launchpad runs included), on Dagster's own run events;
+- ``dead_runs``: what no event announces, among the runs in flight: a run whose process died, a retry that never
+  came, a request whose run never appeared.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from vidgen_core.persistence.requests import BACKFILL_PREFIX, Status
+from vidgen_core.persistence.requests import BACKFILL_PREFIX
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import DatabaseResource
-from vidgen_dagster.runs import FOLLOW_FAILED, RUN_KEY_TAG, SOURCE_TAG, in_progress_videos, sync_all, video_tags
+from vidgen_dagster.runs import PARTITION_NAME_TAG, RUN_KEY_TAG, SOURCE_TAG, sync_video, video_tags, watch_runs
 
 # The daemon's sensor loop comes round every 5 s; asking for 5 s would skip every other round (ticks 10 s apart),
 # so ask for less and get every round.
 TICK_S = 1
+# How often the runs in flight are looked at for a dead process (a live step beats every VIDGEN_HEARTBEAT_S).
+WATCH_S = 10
 # Requests read per tick: a burst of a few hundred becomes runs in one tick (RequestDB.pending's default page is 100).
 PAGE = 2000
+# A requeued row is looked for among rows written since the last round, less this much: a write whose transaction
+# commits after a round has read is still found by the next rounds.
+REQUEUE_SLACK = timedelta(seconds=60)
+# The run events that change a request's row.
+FOLLOWED = (
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.SUCCESS,
+    dg.DagsterRunStatus.FAILURE,
+    dg.DagsterRunStatus.CANCELED,
+)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last request seen (its ``seq``) and when the round that saw it began (None: look at every queued row)."""
+
+    seq: int = 0
+    at: datetime | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        if text.isdigit():  # a cursor from before requeued rows were looked for by time
+            return cls(int(text))
+        saved = json.loads(text)
+        return cls(int(saved["seq"]), datetime.fromisoformat(saved["at"]) if saved.get("at") else None)
+
+    def dump(self) -> str:
+        return json.dumps({"seq": self.seq, "at": self.at.isoformat() if self.at else None})
 
 
 @dg.sensor(
     job=generate_video,
     minimum_interval_seconds=TICK_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Turns new rows of the requests table into a video partition plus its run (run key = request id), "
-    "and keeps each active (or lately failed) request's status in step with its latest run, run retries included.",
+    description="Turns new rows of the requests table (and rows requeued by a regeneration or resume) into a video "
+    "partition plus its run (run key = request id, or the regeneration's).",
 )
 def video_requests(context: dg.SensorEvaluationContext, db: DatabaseResource) -> dg.SensorResult:
-    """The cursor is the last request seen. Exactly once: a request with no run yet is asked for again (a lost
-    cursor, a daemon that stopped between tick and launch), and its run key lets Dagster drop any duplicate."""
-    requests, seen = db.requests(), int(context.cursor or 0)
-    new = requests.pending(after_seq=seen, limit=PAGE)
-    active = requests.active(limit=PAGE)
-    # Ended requests whose video has a later run (a run retry, a re-execution or launchpad run from the UI) follow it.
-    ended = requests.failed_since(datetime.now(UTC) - FOLLOW_FAILED, limit=PAGE) + requests.of_videos(
-        in_progress_videos(context.instance)
-    )
-    runs = sync_all(requests, context.instance, [*active, *{r.video_id: r for r in ended if not r.active}.values()])
-    waiting = {  # queued rows whose run (the first, or a regeneration's new run key) does not exist yet
-        r.video_id: r
-        for r in [*active, *new]
-        if r.status == Status.QUEUED
-        and not r.wanted_run_key.startswith(BACKFILL_PREFIX)  # a batch's backfill launches its runs
-        and (r.video_id not in runs or runs[r.video_id].dagster_run.tags.get(RUN_KEY_TAG) != r.wanted_run_key)
-    }
-    unseen = [video_id for video_id in waiting if video_id not in runs]
+    """Exactly once: a queued request whose run key has no run is asked for (again, after a lost cursor or a daemon
+    that stopped between tick and launch), and the run key lets Dagster drop any duplicate."""
+    requests, cursor, now = db.requests(), Cursor.parse(context.cursor), datetime.now(UTC)
+    new = requests.pending(after_seq=cursor.seq, limit=PAGE)  # with no cursor: every queued row
+    requeued = requests.queued_since(cursor.at - REQUEUE_SLACK, limit=PAGE) if cursor.at else []
+    queued = {r.video_id: r for r in [*new, *requeued] if not r.wanted_run_key.startswith(BACKFILL_PREFIX)}
+    keys = [r.wanted_run_key for r in queued.values()]  # a batch's backfill launches its own runs
+    made = _run_keys_made(context.instance, keys)
+    waiting = [r for r in queued.values() if r.wanted_run_key not in made]
     if new:
         shown = ", ".join(r.request_id for r in new[:10]) + (f" and {len(new) - 10} more" if len(new) > 10 else "")
         context.log.info("%d new requests: %s", len(new), shown)
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(
-                run_key=r.wanted_run_key,
-                partition_key=r.video_id,
-                tags={**video_tags(r), SOURCE_TAG: "api"},
-            )
-            for r in waiting.values()
+            dg.RunRequest(run_key=r.wanted_run_key, partition_key=r.video_id, tags={**video_tags(r), SOURCE_TAG: "api"})
+            for r in waiting
         ],
-        dynamic_partitions_requests=[videos.build_add_request(unseen)] if unseen else [],
-        cursor=str(max([seen, *(r.seq for r in new)])),
+        # Dagster adds only the keys it does not have (a requeued video's partition exists already).
+        dynamic_partitions_requests=[videos.build_add_request([r.video_id for r in waiting])] if waiting else [],
+        cursor=Cursor(max([cursor.seq, *(r.seq for r in new)]), now).dump(),
     )
+
+
+def _run_keys_made(instance: dg.DagsterInstance, keys: list[str]) -> set[str]:
+    """Which of these run keys have a run already (one query, however many keys)."""
+    if not keys:
+        return set()
+    records = instance.get_run_records(dg.RunsFilter(tags={RUN_KEY_TAG: keys}))
+    return {r.dagster_run.tags[RUN_KEY_TAG] for r in records}
+
+
+def _follower(status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+    @dg.run_status_sensor(
+        run_status=status,
+        name=f"requests_follow_{status.value.lower()}_runs",
+        minimum_interval_seconds=TICK_S,
+        monitor_all_code_locations=True,  # the CLI's in-process runs have no code location, and are followed too
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Brings a video's request row in step with its runs when one of them is {status.value.lower()}.",
+    )
+    def follow(context: dg.RunStatusSensorContext, db: DatabaseResource) -> None:
+        video_id = context.dagster_run.tags.get(PARTITION_NAME_TAG)
+        if context.dagster_run.job_name == generate_video.name and video_id:
+            sync_video(db.requests(), context.instance, video_id)
+
+    return follow
+
+
+followers = {status: _follower(status) for status in FOLLOWED}
+
+
+@dg.sensor(
+    minimum_interval_seconds=WATCH_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Fails a started run whose process has died (its heartbeat and pid say so), and the requests of "
+    "runs whose retry never came or that never appeared; looks only at runs in flight or lately failed.",
+)
+def dead_runs(context: dg.SensorEvaluationContext, db: DatabaseResource) -> dg.SkipReason:
+    synced = watch_runs(db.requests(), context.instance)
+    return dg.SkipReason(f"checked {len(synced)} videos in flight")

@@ -101,6 +101,7 @@ class Step:
         costs: list[CostLine],
         version: str,
         checks: list[Outcome] | None = None,
+        tags: dict[str, str] | None = None,
         **extra: Shown,
     ) -> dg.MaterializeResult:
         """The manifest with its check results and data version. Its metadata (the registry's facts and preview,
@@ -115,6 +116,7 @@ class Step:
             value=value,
             check_results=check_results(self.phase, checks or []),
             data_version=dg.DataVersion(version),
+            tags=tags,
         )
 
 

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import dagster as dg
 import pytest
+import yaml
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
@@ -78,7 +79,7 @@ def test_graph_shape() -> None:
     }
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
-    assert graph.get(dg.AssetKey(Source.VIDEO_REQUEST.value)).is_observable
+    assert graph.get(dg.AssetKey(Source.VIDEO_REQUEST.value)).is_external  # reported by runless observations
 
 
 def test_every_asset_check_says_what_it_verifies() -> None:
@@ -135,7 +136,7 @@ def test_shipped_instance_config_turns_telemetry_and_the_community_pop_up_off(
         assert instance.get_settings("concurrency")["runs"]["max_concurrent_runs"] == 2
 
 
-def test_shipped_instance_keeps_every_runs_events_in_one_file_with_the_provider_pools(
+def test_shipped_instance_keeps_dagsters_default_event_log_with_the_provider_pools(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
@@ -143,8 +144,8 @@ def test_shipped_instance_keeps_every_runs_events_in_one_file_with_the_provider_
     settings = Settings(home=tmp_path / "vidgen")
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
         storage = instance.event_log_storage
-        assert type(storage).__name__ == "ConsolidatedSqliteEventLogStorage"
-        assert (tmp_path / "event_log.db").is_file()
+        assert type(storage).__name__ == "SqliteEventLogStorage"  # a file per run, under history/runs only
+        assert (tmp_path / "history" / "runs" / "index.db").is_file()
         configure_pools(instance, settings)  # what `vidgen init` and every CLI command do
         assert storage.supports_global_concurrency_limits
         assert storage.get_concurrency_info("replicate").slot_count == settings.replicate_concurrency
@@ -165,6 +166,23 @@ def test_both_instance_files_have_dagsters_monitor_give_back_a_killed_runs_pool_
     shutil.copyfile(ROOT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
     deploy = InstanceRef.from_dir(str(tmp_path)).settings["run_monitoring"]  # what its instance's settings are
     assert deploy["enabled"] and deploy["free_slots_after_run_end_seconds"] == 30
+
+
+def test_a_home_made_with_the_one_file_event_log_keeps_it_and_is_told_of_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    config["event_log_storage"] = {  # what vidgen shipped before
+        "module": "dagster._core.storage.event_log",
+        "class": "ConsolidatedSqliteEventLogStorage",
+        "config": {"base_dir": {"env": "DAGSTER_HOME"}},
+    }
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        configure_pools(instance, Settings(home=tmp_path / "vidgen"))  # it still works
+        (gap,) = config_gaps(instance)
+        assert "remove its event_log_storage section" in gap
 
 
 def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(

@@ -9,20 +9,20 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from tests.support import execute, metadata_of, submit_and_execute
+from tests.support import execute, metadata_of, stale_assets, submit_and_execute
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys
 from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline import verify
+from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.execute import failure_message
 from vidgen_dagster.partitions import videos
 
-pytestmark = pytest.mark.slow  # each test renders whole videos
 
-
+@pytest.mark.slow  # renders whole videos
 def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -65,6 +65,7 @@ def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     assert probe(settings.storage_dir / keys.final()).duration_s == pytest.approx(10.0, abs=0.1)
 
 
+@pytest.mark.slow  # renders whole videos
 def test_partition_added_by_hand_uses_the_launchpad_prompt(settings: Settings, instance: dg.DagsterInstance) -> None:
     instance.add_dynamic_partitions(videos.name, ["ui-made", "ui-empty"])
     config = {
@@ -79,6 +80,7 @@ def test_partition_added_by_hand_uses_the_launchpad_prompt(settings: Settings, i
     assert failure_message(failed).startswith("video_spec: No request is stored for video 'ui-empty'")
 
 
+@pytest.mark.slow  # renders whole videos
 def test_launchpad_config_regenerates_one_beat(settings: Settings, instance: dg.DagsterInstance) -> None:
     assert submit_and_execute(settings, instance, "Create a 15-second Nike ad", "vid-pad1").success
     ledger = Ledger(settings.db_url)
@@ -98,6 +100,7 @@ def test_launchpad_config_regenerates_one_beat(settings: Settings, instance: dg.
     assert metadata_of(again)["storyboard"]["reused"] == metadata_of(again)["storyboard"]["images"]
 
 
+@pytest.mark.slow  # renders whole videos
 def test_the_storyboard_checks_run_once_per_media_step(
     settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,3 +117,32 @@ def test_the_storyboard_checks_run_once_per_media_step(
     assert result.success and counted["runs"] == 1
     (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "one_image_per_beat"]
     assert check.passed
+
+
+def test_a_launchpad_take_made_by_the_plan_leaves_the_plan_fresh(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """The plan's step makes the launchpad's take, so video_request's version changes after Dagster read it at the
+    step's start: the plan records the version it was made from, and the UI shows it fresh, not stale."""
+    plan_only = {"asset_selection": [dg.AssetKey("video_spec")]}
+    RequestDB(settings.db_url).submit(build_request("Create a 15-second Nike ad", settings, video_id="vid-pad2"))
+    instance.add_dynamic_partitions(videos.name, ["vid-pad2"])
+    assert execute(settings, instance, "vid-pad2", **plan_only).success
+    config = {"ops": {"video_spec": {"config": {"regenerate_beat": 1, "image_prompt": "the Nike shoe on ice"}}}}
+    result = execute(settings, instance, "vid-pad2", run_config=config, **plan_only)
+    assert result.success and metadata_of(result)["video_spec"]["takes"]["1"] == 1
+    assert stale_assets(instance, "vid-pad2") == set()  # storyboard and chunks are missing, not stale
+
+
+def test_music_materializes_alone(settings: Settings, instance: dg.DagsterInstance) -> None:
+    """media is one step for three assets, and a subset of it makes only what is selected: no image, no clip."""
+    RequestDB(settings.db_url).submit(build_request("Create a 5-second Nike ad", settings, video_id="vid-music1"))
+    instance.add_dynamic_partitions(videos.name, ["vid-music1"])
+    assert execute(settings, instance, "vid-music1", asset_selection=[dg.AssetKey("video_spec")]).success
+    result = execute(settings, instance, "vid-music1", asset_selection=[dg.AssetKey("music")])
+    assert result.success
+    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == ["music"]
+    calls = Ledger(settings.db_url).rows("vid-music1")
+    assert [r.phase for r in calls] == [Phase.VIDEO_SPEC, Phase.MUSIC]  # each call of the video, in order
+    video = settings.storage_dir / VideoKeys(settings.default_user, "vid-music1").prefix
+    assert {"storyboard", "chunks"}.isdisjoint(p.name for p in video.iterdir())

@@ -11,15 +11,13 @@ import pytest
 import sqlalchemy as sa
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from tests.support import launch, temp_database
+from tests.support import launch, temp_database, tick
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys
 from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import configure_pools
-from vidgen_dagster.resources import DatabaseResource
-from vidgen_dagster.sensors import video_requests
 
 pytestmark = pytest.mark.slow  # renders a whole video on the deployment instance
 
@@ -63,14 +61,13 @@ def test_graph_runs_on_the_postgres_instance(
     deployed = Settings(home=settings.home)
     assert deployed.db_url == pg_url
     record = RequestDB(pg_url).submit(build_request("A 6-second ad for Nike", deployed, user_id="pg-user"))
-    resource = DatabaseResource.from_settings(deployed)  # VIDGEN_DATABASE_URL, as the launchpad shows it
-    tick = video_requests(dg.build_sensor_context(instance=instance, resources={"db": resource}))
-    assert [r.run_key for r in tick.run_requests] == [record.request_id]
-    launch(deployed, instance, tick)
+    first = tick(deployed, instance, cursor=None)
+    assert [r.run_key for r in first.run_requests] == [record.request_id]
+    launch(deployed, instance, first)
 
     row = RequestDB(pg_url).get(record.video_id)
     assert row.status in (Status.RUNNING, Status.COMPLETE)
-    video_requests(dg.build_sensor_context(instance=instance, cursor=tick.cursor, resources={"db": resource}))
+    tick(deployed, instance, cursor=first.cursor)
     assert RequestDB(pg_url).get(record.video_id).status == Status.COMPLETE
     final = probe(deployed.storage_dir / VideoKeys("pg-user", record.video_id).final())
     assert final.duration_s == pytest.approx(6.0, abs=0.1) and final.has_audio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 import subprocess
@@ -19,16 +20,18 @@ from dagster._utils.error import SerializableErrorInfo
 from tests.support import instance_at, launch, tick
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.domain.errors import ProviderError
-from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, requests_table
 from vidgen_core.persistence.trouble import Trouble
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
+from vidgen_dagster import sensors
 from vidgen_dagster.execute import run_video
 from vidgen_dagster.failures import INTERRUPTED
 from vidgen_dagster.runs import (
     EXECUTOR_TAG,
     HEARTBEAT_TAG,
     HOST_TAG,
+    LOST_AFTER,
     PID_TAG,
     PROCESS_RUN_TAG,
     REQUEST_TAG,
@@ -39,7 +42,7 @@ from vidgen_dagster.runs import (
     retry_coming,
     run_failure_text,
     sync,
-    sync_all,
+    sync_video,
 )
 
 
@@ -58,7 +61,7 @@ def test_new_requests_become_partitions_and_runs(settings: Settings, instance: d
     tags = result.run_requests[0].tags  # the runs list shows whose video a run makes, and which
     assert (tags[REQUEST_TAG], tags[USER_TAG], tags[TITLE_TAG]) == (first.request_id, "ana", "A 5-second ad for Nike")
     assert list(result.dynamic_partitions_requests[0].partition_keys) == [first.video_id, second.video_id]
-    assert result.cursor == str(second.seq)
+    assert json.loads(result.cursor)["seq"] == second.seq
 
 
 @pytest.mark.slow
@@ -121,7 +124,8 @@ def test_a_run_marked_to_retry_that_nothing_can_retry_fails_its_request(
     # An in-process run (the CLI's before it carried dagster/max_retries=0): marked to retry, with no origin the
     # retry daemon could relaunch.
     tags = {PARTITION_NAME_TAG: record.video_id, WILL_RETRY_TAG: "true"}
-    instance.add_run(dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.FAILURE, tags=tags))
+    run = instance.add_run(dg.DagsterRun(job_name="generate_video", status=dg.DagsterRunStatus.STARTED, tags=tags))
+    instance.report_run_failed(run)  # its failure event, as the run-status sensor sees it
     tick(settings, instance, cursor=None)
     assert db.get(record.video_id).status == Status.FAILED  # not "running" forever, so `vidgen resume` works
 
@@ -165,7 +169,7 @@ def test_a_burst_of_300_requests_becomes_300_runs_in_one_tick(settings: Settings
     first = tick(settings, instance, cursor=None)
     assert sorted(r.run_key for r in first.run_requests) == sorted(r.request_id for r in burst)
     assert [list(add.partition_keys) for add in first.dynamic_partitions_requests] == [[r.video_id for r in burst]]
-    assert first.cursor == str(burst[-1].seq)  # the whole burst read in one tick, not a page of 100
+    assert json.loads(first.cursor)["seq"] == burst[-1].seq  # the whole burst read in one tick, not a page of 100
 
 
 def _run_failure(message: str, cls_name: str, cause: SerializableErrorInfo | None = None) -> dg.DagsterEvent:
@@ -213,7 +217,7 @@ def test_a_sensor_round_while_the_cli_starts_a_resume_leaves_the_row_running(
     seen: list[RequestRecord] = []
 
     def sensor_round_then_stop(self: dg.JobDefinition, *, instance: dg.DagsterInstance, **_: object) -> None:
-        sync_all(db, instance, [db.get(record.video_id)])  # the run does not exist yet
+        sync_video(db, instance, record.video_id)  # the run does not exist yet
         seen.append(db.get(record.video_id))
         raise KeyboardInterrupt  # stop before running anything
 
@@ -258,3 +262,40 @@ def test_a_complete_request_following_a_later_run_starts_its_progress_over(
     sync(db, instance, db.get(record.video_id), instance.get_run_record_by_id(later.run_id))
     row = db.get(record.video_id)
     assert (row.status, row.run_id, row.progress, row.current_phase) == (Status.RUNNING, later.run_id, 0.0, None)
+
+
+def test_a_round_reads_only_new_and_requeued_rows(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst already asked for is not read again however long its runs wait in Dagster's queue; a regeneration
+    that queues an old row again is asked for by its new run key."""
+    db = RequestDB(settings.db_url)
+    burst = [db.submit(build_request(f"A 5-second Nike ad number {i}", settings, user_id=f"u{i}")) for i in range(50)]
+    first = tick(settings, instance, cursor=None)
+    assert len(first.run_requests) == 50
+    looked_at: list[list[str]] = []
+    real = sensors._run_keys_made
+    monkeypatch.setattr(sensors, "_run_keys_made", lambda inst, keys: looked_at.append(keys) or real(inst, keys))
+    monkeypatch.setattr(sensors, "REQUEUE_SLACK", timedelta(0))  # no write is in flight here
+    second = tick(settings, instance, cursor=first.cursor)
+    assert second.run_requests == [] and looked_at == [[]]  # nothing read: no row is new
+    db.update(burst[7].video_id, status=Status.COMPLETE)
+    db.requeue(burst[7].video_id, "regen-beat1-take1")
+    third = tick(settings, instance, cursor=second.cursor)
+    assert [(r.run_key, r.partition_key) for r in third.run_requests] == [("regen-beat1-take1", burst[7].video_id)]
+    assert looked_at[-1] == ["regen-beat1-take1"]
+
+
+def test_a_request_whose_run_never_appeared_is_failed_by_the_watch(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """`vidgen generate` marks its row running before it creates its run; a process that died in between leaves
+    a row no run event will ever reach."""
+    db = RequestDB(settings.db_url)
+    record = db.submit(build_request("A 5-second ad for Nike", settings), status=Status.RUNNING)
+    long_ago = datetime.now(UTC) - LOST_AFTER - timedelta(minutes=1)
+    with db.engine.begin() as conn:
+        conn.execute(requests_table.update().values(updated_at=long_ago))
+    tick(settings, instance, cursor=None)
+    row = db.get(record.video_id)
+    assert row.status == Status.FAILED and "its run was lost" in (row.error or "")

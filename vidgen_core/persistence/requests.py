@@ -204,14 +204,15 @@ class RequestDB:
         """Every queued or running request, oldest first."""
         return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
 
-    def of_videos(self, video_ids: list[str]) -> list[RequestRecord]:
-        """The requests of these videos (those that have one), oldest first."""
-        return self._select(requests_table.c.video_id.in_(video_ids), limit=len(video_ids)) if video_ids else []
-
-    def failed_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
-        """Requests that failed after ``since``, oldest first (a retry of their run may still finish them)."""
+    def queued_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
+        """Requests queued (or requeued: a regeneration, a resume) and written after ``since``, oldest first."""
         c = requests_table.c
-        return self._select(c.status == Status.FAILED, c.updated_at > since, limit=limit)
+        return self._select(c.status == Status.QUEUED, c.updated_at > since, limit=limit)
+
+    def silent_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
+        """Running requests nothing has written since ``since`` (a running step beats every few seconds)."""
+        c = requests_table.c
+        return self._select(c.status == Status.RUNNING, c.updated_at < since, limit=limit)
 
     def _select(self, *where: Any, limit: int) -> list[RequestRecord]:
         query = sa.select(requests_table).where(*where).order_by(requests_table.c.seq).limit(limit)

@@ -13,7 +13,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import partial
@@ -347,6 +347,9 @@ def named(phase: Phase) -> Iterator[None]:
         raise
 
 
+MEDIA = frozenset({Phase.STORYBOARD, Phase.MUSIC, Phase.VIDEO_CHUNKS})
+
+
 def make_media(
     spec: VideoSpec,
     store: BlobStore,
@@ -354,12 +357,15 @@ def make_media(
     calls: CallCache,
     progress: Progress = no_progress,
     workers: Callable[[str], int] = lambda _provider: 1,
+    wanted: Collection[Phase] = MEDIA,
 ) -> Iterator[Ready]:
     """The storyboard then its chunks, with the music made beside them: the critical path is
     plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready, with the
     ``time.perf_counter()`` at which its phase's work began and its checks; what
     finished is yielded before the first failure is raised, so it is kept. ``workers(provider)`` sets how many
-    calls a phase starts at once (the call cache bounds what is really in flight per provider).
+    calls a phase starts at once (the call cache bounds what is really in flight per provider). Only the
+    ``wanted`` phases are made and yielded, except the storyboard that wanted chunks are drawn from (from the call
+    cache when it exists).
 
     Progress follows the pictures (storyboard, then chunks); music is reported only once the video waits for it,
     so the current phase never flips between the two lines of work."""
@@ -371,13 +377,15 @@ def make_media(
         with named(Phase.STORYBOARD):
             board = make_storyboard(spec, store, providers, calls, progress, workers(providers.images.provider))
             checks = verify.storyboard_checks(spec, board, store)
-        ready.put(Ready(board, started, checks))
-        with named(Phase.STORYBOARD):
-            check_storyboard(spec, checks)  # the storyboard's checks gate the paid clips
-        started = time.perf_counter()
-        with named(Phase.VIDEO_CHUNKS):
-            chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
-        ready.put(Ready(chunks, started, verify.chunk_checks(spec, chunks)))
+        if Phase.STORYBOARD in wanted:
+            ready.put(Ready(board, started, checks))
+        if Phase.VIDEO_CHUNKS in wanted:
+            with named(Phase.STORYBOARD):
+                check_storyboard(spec, checks)  # the storyboard's checks gate the paid clips
+            started = time.perf_counter()
+            with named(Phase.VIDEO_CHUNKS):
+                chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
+            ready.put(Ready(chunks, started, verify.chunk_checks(spec, chunks)))
         with lock:
             ended_lines.add("pictures")
             if "music" not in ended_lines:
@@ -392,6 +400,17 @@ def make_media(
             if "pictures" in ended_lines:
                 progress(Phase.MUSIC, 1, 1)
 
+    lines = []
+    if Phase.STORYBOARD in wanted or Phase.VIDEO_CHUNKS in wanted:
+        lines.append(pictures)
+    else:
+        ended_lines.add("pictures")
+        progress(Phase.MUSIC, 0, 1)
+    if Phase.MUSIC in wanted:
+        lines.append(sound)
+    else:
+        ended_lines.add("music")
+
     def ended(work: Callable[[], None]) -> None:
         try:
             work()
@@ -399,7 +418,7 @@ def make_media(
             ready.put(None)
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vidgen-media") as pool:
-        jobs = [pool.submit(ended, pictures), pool.submit(ended, sound)]
+        jobs = [pool.submit(ended, line) for line in lines]
         running = len(jobs)
         try:
             while running:

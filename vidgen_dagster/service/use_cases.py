@@ -41,7 +41,7 @@ from vidgen_dagster.archive import Archived, archive
 from vidgen_dagster.batch import BatchReport
 from vidgen_dagster.instance import open_instance
 from vidgen_dagster.observe import report_request_version
-from vidgen_dagster.runs import phase_times, sync_all, video_runs
+from vidgen_dagster.runs import phase_times, sync_video, video_runs
 from vidgen_dagster.service.models import (
     AlreadyComplete,
     BadRows,
@@ -245,7 +245,8 @@ class VidgenService:
     def sync_runs(self, video_ids: list[str]) -> None:
         """Bring these videos' request rows in step with their latest runs: queued, running, complete, or failed
         with why (a run whose process died is failed here). The one step that writes what runs became."""
-        sync_all(self.db, self.instance, self.db.of_videos(video_ids))
+        for video_id in video_ids:
+            sync_video(self.db, self.instance, video_id)
 
     # -- reads -----------------------------------------------------------------------------------------------------
 
