@@ -119,6 +119,7 @@ def test_the_storyboard_checks_run_once_per_media_step(
     assert check.passed
 
 
+@pytest.mark.slow  # reads staleness through the UI's GraphQL, which loads the code location (~6 s)
 def test_a_launchpad_take_made_by_the_plan_leaves_the_plan_fresh(
     settings: Settings, instance: dg.DagsterInstance
 ) -> None:
