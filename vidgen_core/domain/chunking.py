@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from vidgen_core.domain.models import ChunkPlan, VideoSpec
+from vidgen_core.domain.models import ChunkPlan, FrameSource, VideoSpec
 
 
 @lru_cache(maxsize=512)
@@ -46,7 +46,7 @@ def plan_chunks(spec: VideoSpec, allowed: tuple[int, ...]) -> list[ChunkPlan]:
                     part=part,
                     clip_s=clip,
                     use_s=use,
-                    source="storyboard" if part == 0 else "previous_chunk",
+                    source=FrameSource.STORYBOARD if part == 0 else FrameSource.PREVIOUS_CHUNK,
                 )
             )
             remaining -= use

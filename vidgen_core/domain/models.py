@@ -51,6 +51,13 @@ class Phase(StrEnum):
     FINAL_VIDEO = "final_video"
 
 
+class FrameSource(StrEnum):
+    """Where a chunk's first frame comes from: its beat's storyboard image, or the previous chunk's last frame."""
+
+    STORYBOARD = "storyboard"
+    PREVIOUS_CHUNK = "previous_chunk"
+
+
 class CostLine(BaseModel, frozen=True):
     """One priced unit of work: what was bought, from whom, how much, for how many dollars."""
 
@@ -217,7 +224,7 @@ class ChunkPlan(BaseModel, frozen=True):
     part: int = Field(ge=0, description="Position of this chunk within its beat (0: from the storyboard).")
     clip_s: int
     use_s: float = Field(description="Seconds of this clip kept in the stitched video.")
-    source: str = Field(pattern=r"^(storyboard|previous_chunk)$")
+    source: FrameSource
 
     @field_validator("use_s")
     @classmethod

@@ -34,6 +34,7 @@ from vidgen_core.domain.models import (
     Chunk,
     ChunkPlan,
     ChunkSet,
+    FrameSource,
     GenerationRequest,
     MusicTrack,
     Phase,
@@ -275,7 +276,9 @@ def make_chunks(
     def chain(beat: SpecBeat) -> list[Chunk]:
         made: list[Chunk] = []
         for plan in (p for p in plans if p.beat_index == beat.index):
-            first = storyboard.images[beat.index].key if plan.source == "storyboard" else made[-1].last_frame_key
+            first = (
+                storyboard.images[beat.index].key if plan.source == FrameSource.STORYBOARD else made[-1].last_frame_key
+            )
             made.append(chunk(plan, first))
         return made
 

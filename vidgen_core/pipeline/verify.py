@@ -15,7 +15,7 @@ from vidgen_core.domain.checks import (
     LOUDNESS_TOLERANCE_LU,
     CheckName,
 )
-from vidgen_core.domain.models import ChunkSet, Storyboard, VideoSpec
+from vidgen_core.domain.models import ChunkSet, FrameSource, Storyboard, VideoSpec
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
         used = sum(c.plan.use_s for c in mine)
         if abs(used - beat.duration_s) > 1e-6:
             problems.append(f"beat {beat.index} gets {used:g}s of {beat.duration_s}s")
-        if not mine or mine[0].plan.source != "storyboard":
+        if not mine or mine[0].plan.source != FrameSource.STORYBOARD:
             problems.append(f"beat {beat.index} does not start from its storyboard image")
         for chunk in mine:
             if chunk.duration_s + 1 / max(chunk.fps, 1) < chunk.plan.use_s:
