@@ -24,18 +24,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import sqlalchemy as sa
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(ROOT))
+
+from tests.support import temp_database  # noqa: E402
+
 VIDEO_TIMEOUT_S = 600
 THREADS = 4  # dagster.yaml's sensors.num_submit_workers
 CONSOLIDATED = {
@@ -43,20 +44,6 @@ CONSOLIDATED = {
     "class": "ConsolidatedSqliteEventLogStorage",
     "config": {"base_dir": {"env": "DAGSTER_HOME"}},
 }
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"vidgen_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
@@ -81,7 +68,7 @@ def _database(storage: str) -> Iterator[str]:
     if storage != "postgres":
         yield ""
         return
-    with scratch_database() as url:
+    with temp_database() as url:
         yield url
 
 
