@@ -26,13 +26,11 @@ def check_beat(spec: VideoSpec | None, video_id: str, beat: int) -> VideoSpec:
     return spec
 
 
-def check_regeneration_budget(spec: VideoSpec, request: GenerationRequest, ledger: Ledger, beat: int) -> float:
-    """What a new take of ``beat`` is estimated at; BudgetExceeded if what is left of the video's budget does not
-    cover it."""
-    cost, limit = beat_estimate(spec, request, beat), request.max_cost_usd
+def check_regeneration_budget(request: GenerationRequest, ledger: Ledger, beat: int, cost: float) -> None:
+    """BudgetExceeded if what is left of the video's budget does not cover a new take of ``beat`` at ``cost``."""
+    limit = request.max_cost_usd
     if limit is not None and (committed := ledger.committed(request.video_id)) + cost > limit + 1e-9:
         raise BudgetExceeded(request.video_id, cost, committed, limit, f"regenerating beat {beat}")
-    return cost
 
 
 def new_take(
@@ -75,12 +73,13 @@ def regenerate_beat(
     image_prompt: str | None = None,
     motion_prompt: str | None = None,
     run_id: str | None = None,
-) -> Take:
-    """The beat's next take, if the plan has the beat and what is left of the budget covers it (checked only for
-    a new take: the run ``run_id`` that already got one gets it back)."""
-    plan = check_beat(spec, request.video_id, beat)
-    budget = partial(check_regeneration_budget, plan, request, ledger, beat)
-    return new_take(takes, request.video_id, beat, image_prompt, motion_prompt, run_id, check=budget)
+) -> tuple[Take, float]:
+    """The beat's next take and its estimate, if the plan has the beat and what is left of the budget covers it.
+    The budget is checked under the beat's lock, so two re-rolls at once cannot both spend the last of it, and only
+    for a new take: the run ``run_id`` that already got one gets it back."""
+    cost = beat_estimate(check_beat(spec, request.video_id, beat), request, beat)
+    budget = partial(check_regeneration_budget, request, ledger, beat, cost)
+    return new_take(takes, request.video_id, beat, image_prompt, motion_prompt, run_id, check=budget), cost
 
 
 def select_take(takes: TakeDB, video_id: str, beat: int, take: int) -> Take:

@@ -31,7 +31,7 @@ from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
 from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.requests import build_request, check_providers
-from vidgen_core.pipeline.takes import check_beat, check_regeneration_budget, new_take, select_take
+from vidgen_core.pipeline.takes import check_beat, regenerate_beat, select_take
 from vidgen_core.pipeline.uploads import check_image
 from vidgen_core.pipeline.videos import VideoState, describe, stored_spec
 from vidgen_core.settings import Settings
@@ -176,9 +176,10 @@ class VidgenService:
         """A new take of one beat, if what is left of the budget covers it: one image and its clips are paid,
         everything else is reused."""
         record = self._settled(self.owned(video_id, user_id))
-        spec = check_beat(stored_spec(self.store, record), video_id, beat)
-        cost = check_regeneration_budget(spec, record.request, self.ledger, beat)
-        take = new_take(self.takes, video_id, beat, image_prompt or None, motion_prompt or None)
+        spec = stored_spec(self.store, record)
+        take, cost = regenerate_beat(
+            self.takes, self.ledger, spec, record.request, beat, image_prompt or None, motion_prompt or None
+        )
         return self._retake(record, beat, take.take, cost, via, started)
 
     def select_take(
