@@ -50,7 +50,7 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
         resources={
             "store": store,
             "db": DatabaseResource.from_settings(settings),
-            "providers": ProvidersResource(home=home),
+            "providers": ProvidersResource.from_settings(settings, home),
             "io_manager": ManifestIOManager(store=store),
         },
         executor=executor_for(settings),

@@ -116,16 +116,34 @@ class DatabaseResource(dg.ConfigurableResource):
         return partial(self.requests().report, video_id)
 
 
+PROVIDER_FIELDS = ("openai_model", "replicate_calls_in_flight", "local_calls_in_flight")
+
+
 class ProvidersResource(dg.ConfigurableResource):
     """The provider adapters per kind (planner, images, video, music) for a video's request, chosen by the catalog
     provider of the models it names (``vidgen_core.adapters.registry``). Credentials are read from the standard
     variables (``OPENAI_API_KEY``, ``REPLICATE_API_TOKEN``) and never shown. ``home`` names a vidgen home other
-    than VIDGEN_HOME's (tests); None, not "", when unset, so the launchpad's scaffolded config leaves it out."""
+    than VIDGEN_HOME's (tests); None, not "", when unset, so the launchpad's scaffolded config leaves it out.
+    The launchpad shows the settings a run's calls use: the planning model and how many calls one step makes at
+    once."""
 
     home: str | None = None
+    openai_model: str
+    replicate_calls_in_flight: int
+    local_calls_in_flight: int
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, home: str | None = None) -> ProvidersResource:
+        return cls(home=home, **{f: from_env(settings, f) for f in PROVIDER_FIELDS})
 
     def settings(self) -> Settings:
-        return get_settings(self.home)
+        """The process's settings, with this resource's fields (a launchpad run may set them otherwise)."""
+        if self._settings is None:
+            base = get_settings(self.home)
+            update = {f: getattr(self, f) for f in PROVIDER_FIELDS if getattr(self, f) != getattr(base, f)}
+            self._settings = base.model_copy(update=update) if update else base
+        return self._settings
 
     def for_request(self, request: GenerationRequest) -> Providers:
         """The adapters the request's models and providers ask for."""

@@ -302,6 +302,12 @@ def test_each_system_is_a_resource_configured_from_the_environment(
     assert all(isinstance(shown[name], dg.EnvVar) for name in ("storage", "s3_bucket"))
     assert isinstance(deployed["db"].url, dg.EnvVar) and deployed["db"].url == "VIDGEN_DATABASE_URL"
     assert isinstance(deployed["providers"], ProvidersResource)
+    assert local["providers"].openai_model == "gpt-4o"  # the settings a run's calls use, shown in the launchpad
+    monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")
+    providers = build_definitions(str(tmp_path / "deployed")).resources["providers"]
+    assert providers.replicate_calls_in_flight == dg.EnvVar.int("VIDGEN_REPLICATE_CALLS_IN_FLIGHT")
+    launchpad = ProvidersResource(openai_model="gpt-4o-mini", replicate_calls_in_flight=2, local_calls_in_flight=1)
+    assert (launchpad.settings().openai_model, launchpad.settings().replicate_calls_in_flight) == ("gpt-4o-mini", 2)
 
 
 def test_every_provider_step_holds_the_pool_of_the_provider_that_serves_it(settings: Settings) -> None:
