@@ -124,6 +124,10 @@ def test_facts_become_metadata_the_ui_reads_well(settings: Settings, monkeypatch
     assert link is not None and unquote(link[2]) == key
     assert Links(store, settings).preview_valid(key, link[3]) and "base64" not in image.value
 
+    deployed = settings.model_copy(update={"api_url": "https://ads.example.com/"})  # VIDGEN_API_URL wins
+    image = metadata_value("preview", Preview(key), store, deployed)["preview"]
+    assert image.value.startswith("![preview](https://ads.example.com/api/previews/")
+
 
 def test_shipped_instance_config_turns_telemetry_and_the_community_pop_up_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
