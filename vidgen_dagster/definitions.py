@@ -11,7 +11,7 @@ from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.observe import video_request
-from vidgen_dagster.resources import DatabaseResource, ProvidersResource, StoreResource
+from vidgen_dagster.resources import DatabaseResource, FfmpegResource, ProvidersResource, StoreResource
 from vidgen_dagster.sensors import dead_runs, followers, video_requests
 
 
@@ -46,6 +46,7 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
             "store": store,
             "db": DatabaseResource.from_settings(settings),
             "providers": ProvidersResource.from_settings(settings, home),
+            "ffmpeg": FfmpegResource.from_settings(settings, home),
             "io_manager": ManifestIOManager(store=store),
         },
         executor=executor_for(settings),

@@ -28,11 +28,19 @@ from vidgen_core.settings import Settings, calls_in_flight, get_settings
 
 
 def from_env(settings: Settings, field: str) -> Any:
-    """A setting as a resource field: ``EnvVar`` when its ``VIDGEN_`` variable is set, else the value read."""
-    name = f"VIDGEN_{field.upper()}"
-    if name not in os.environ:
-        return getattr(settings, field)
-    return dg.EnvVar.int(name) if isinstance(getattr(settings, field), int) else dg.EnvVar(name)
+    """A setting as a resource field: ``EnvVar`` when its ``VIDGEN_`` variable is set (Dagster reads text and
+    whole numbers from the environment; other values are shown as read), else the value read."""
+    name, value = f"VIDGEN_{field.upper()}", getattr(settings, field)
+    if name not in os.environ or not isinstance(value, str | int):
+        return value
+    return dg.EnvVar.int(name) if isinstance(value, int) else dg.EnvVar(name)
+
+
+def _with_fields(resource: dg.ConfigurableResource, home: str | None, fields: tuple[str, ...]) -> Settings:
+    """The process's settings with the resource's fields (a launchpad run may set them otherwise)."""
+    base = get_settings(home)
+    update = {f: getattr(resource, f) for f in fields if getattr(resource, f) != getattr(base, f)}
+    return base.model_copy(update=update) if update else base
 
 
 class StoreResource(dg.ConfigurableResource):
@@ -138,11 +146,8 @@ class ProvidersResource(dg.ConfigurableResource):
         return cls(home=home, **{f: from_env(settings, f) for f in PROVIDER_FIELDS})
 
     def settings(self) -> Settings:
-        """The process's settings, with this resource's fields (a launchpad run may set them otherwise)."""
         if self._settings is None:
-            base = get_settings(self.home)
-            update = {f: getattr(self, f) for f in PROVIDER_FIELDS if getattr(self, f) != getattr(base, f)}
-            self._settings = base.model_copy(update=update) if update else base
+            self._settings = _with_fields(self, self.home, PROVIDER_FIELDS)
         return self._settings
 
     def for_request(self, request: GenerationRequest) -> Providers:
@@ -163,6 +168,33 @@ class ProvidersResource(dg.ConfigurableResource):
             batch_id=request.batch_id,
             batch_budget_usd=batch.max_cost_usd if batch else None,
         )
+
+
+FFMPEG_FIELDS = ("crf", "x264_preset", "audio_rate_hz", "audio_bitrate", "target_lufs", "true_peak_db")
+
+
+class FfmpegResource(dg.ConfigurableResource):
+    """ffmpeg on this machine, and how it encodes the cut and the master: x264 quality and speed, the audio rate
+    and bitrate, and the loudness the master is normalised to (integrated LUFS, true peak). ``home`` as for
+    ``ProvidersResource``."""
+
+    home: str | None = None
+    crf: int
+    x264_preset: str
+    audio_rate_hz: int
+    audio_bitrate: str
+    target_lufs: float
+    true_peak_db: float
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, home: str | None = None) -> FfmpegResource:
+        return cls(home=home, **{f: from_env(settings, f) for f in FFMPEG_FIELDS})
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = _with_fields(self, self.home, FFMPEG_FIELDS)
+        return self._settings
 
 
 class SpecConfig(dg.Config):
