@@ -1,4 +1,5 @@
-"""The code location: assets, checks, the job, the request sensor, resources and the executor (VIDGEN_EXECUTOR)."""
+"""The code location: assets, checks, the job, the sensors (new requests, runs' status, dead runs), resources and the
+executor (VIDGEN_EXECUTOR)."""
 
 import dagster as dg
 

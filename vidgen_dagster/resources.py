@@ -16,13 +16,14 @@ from pydantic import PrivateAttr
 
 from vidgen_core.adapters.registry import Providers, build_providers
 from vidgen_core.adapters.storage import BlobStore, LocalStore
-from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.domain.models import GenerationRequest, Phase
 from vidgen_core.domain.progress import Progress
 from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.registry import percent
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings, calls_in_flight, get_settings
 
@@ -120,8 +121,14 @@ class DatabaseResource(dg.ConfigurableResource):
         return BatchDB(self.url).get(request.batch_id) if request.batch_id else None
 
     def progress(self, video_id: str) -> Progress:
-        """Reports a phase's progress to the video's request row, where the status API reads it."""
-        return partial(self.requests().report, video_id)
+        """Reports a phase's progress, as the registry's percentage, to the video's request row, where the status API
+        reads it."""
+        requests = self.requests()
+
+        def report(phase: Phase, done: int, total: int) -> None:
+            requests.report(video_id, phase, done, total, percent(phase, done, total))
+
+        return report
 
 
 PROVIDER_FIELDS = ("openai_model", "replicate_calls_in_flight", "local_calls_in_flight")

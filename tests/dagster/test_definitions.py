@@ -39,7 +39,7 @@ from vidgen_dagster.instance import config_gaps, configure_pools, pool_limits
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.metadata import metadata_value
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import ProvidersResource, SpecConfig, StoreResource
+from vidgen_dagster.resources import DatabaseResource, ProvidersResource, SpecConfig, StoreResource
 from vidgen_dagster.serve import index_owners
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,6 +100,14 @@ def test_the_graph_is_the_phase_registry() -> None:
     assert percent(ORDER[-1], 1, 1) == 100.0 and percent(ORDER[0], 0, 1) == 0.0
     keys = VideoKeys("ana", "v1")
     assert [PHASES[p].key(keys) for p in (Phase.VIDEO_SPEC, Phase.MUSIC)] == [keys.spec(), keys.manifest(Phase.MUSIC)]
+
+
+def test_a_runs_progress_reaches_its_row_as_the_registrys_percentage(settings: Settings) -> None:
+    db = DatabaseResource(url=settings.db_url)
+    video = db.requests().submit(build_request("Create a 15-second Nike ad", settings, user_id="ana")).video_id
+    db.progress(video)(Phase.VIDEO_CHUNKS, 2, 4)
+    row = db.requests().get(video)
+    assert row.progress == percent(Phase.VIDEO_CHUNKS, 2, 4) > 0 and (row.chunk_index, row.total_chunks) == (2, 4)
 
 
 def test_facts_become_metadata_the_ui_reads_well(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
