@@ -31,7 +31,7 @@ from vidgen_core.domain.errors import (
 )
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.settings import Settings, get_settings
-from vidgen_dagster.service.use_cases import VidgenService
+from vidgen_dagster.service import VidgenService
 
 log = logging.getLogger("vidgen.api")
 BUSY_RETRY_AFTER_S = 30

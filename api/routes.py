@@ -31,7 +31,7 @@ from vidgen_core.adapters.storage import KeyOutsideStore, LocalStore
 from vidgen_core.domain.errors import NotFound
 from vidgen_core.persistence.requests import OFFSET_MAX, PAGE_MAX, PAGE_SIZE
 from vidgen_core.settings import Settings
-from vidgen_dagster.service.models import BadRows, BatchDraft, Draft, Via
+from vidgen_dagster.service import BadRows, BatchDraft, Draft, Via
 
 router = APIRouter()
 VideoId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$", examples=["vid-0123456789ab"])]

@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.links import Links
 from vidgen_core.domain.models import USER_ID_PATTERN
-from vidgen_dagster.service.use_cases import VidgenService
+from vidgen_dagster.service import VidgenService
 
 
 @dataclass

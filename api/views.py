@@ -5,7 +5,7 @@ from __future__ import annotations
 from api.links import Links
 from api.schemas import RunOut, StatusOut, VideoOut
 from vidgen_core.pipeline.videos import phase_costs
-from vidgen_dagster.service.models import VideoDetails, VideoStatus
+from vidgen_dagster.service import VideoDetails, VideoStatus
 
 
 def status_out(found: VideoStatus, links: Links, base: str) -> StatusOut:

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=None, description="Signs the API's links to local files; unset: a key kept in the vidgen home."
     )
     link_ttl_s: int = Field(default=3600, description="Lifetime of presigned and signed media links.")
+    api_url: str | None = Field(
+        default=None,
+        description="The API's address as the Dagster UI's browser reaches it, for preview images; unset: that of a "
+        "`vidgen serve` running on this home. Deployments set it and VIDGEN_URL_SIGNING_KEY on every host.",
+    )
 
     # Providers: who plans (local rules or OpenAI) and who renders media, independently. Paid media is served per kind
     # by the provider the catalog names for the request's model (vidgen_core.adapters.registry); local renders offline.

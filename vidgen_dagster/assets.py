@@ -26,7 +26,7 @@ from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs
 from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import DatabaseResource, ProvidersResource, SpecConfig, StoreResource
+from vidgen_dagster.resources import DatabaseResource, FfmpegResource, ProvidersResource, SpecConfig, StoreResource
 from vidgen_dagster.steps import Step, content_version, step
 
 GROUP = "video_ad"
@@ -160,10 +160,11 @@ def stitched_video(
     video_chunks: ChunkSet,
     store: StoreResource,
     db: DatabaseResource,
+    ffmpeg: FfmpegResource,
 ) -> dg.MaterializeResult[RenderedVideo]:
     """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
-    with step(context, Phase.STITCHED_VIDEO, store, db) as s:
-        video = phases.stitch_video(video_spec, video_chunks, s.store, get_settings())
+    with step(context, Phase.STITCHED_VIDEO, store, db, ffmpeg) as s:
+        video = phases.stitch_video(video_spec, video_chunks, s.store, s.settings)
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
         return s.result(video_spec, video, costs=video.costs, version=content_version(*parts))
 
@@ -176,10 +177,11 @@ def final_video(
     music: MusicTrack,
     store: StoreResource,
     db: DatabaseResource,
+    ffmpeg: FfmpegResource,
 ):
     """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
-    with step(context, Phase.FINAL_VIDEO, store, db) as s:
-        settings = get_settings()
+    with step(context, Phase.FINAL_VIDEO, store, db, ffmpeg) as s:
+        settings = s.settings
         video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
         info = probe(s.store.local_path(video.key))
         checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)

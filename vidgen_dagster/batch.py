@@ -77,8 +77,8 @@ class BatchReport(BatchState):
 
 
 def report(settings: Settings, instance: dg.DagsterInstance, batch_id: str, user_id: str | None = None) -> BatchReport:
-    """The batch's progress as its request rows say (the request sensor keeps them in step with their runs) and its
-    backfill's status; reads only."""
+    """The batch's progress as its request rows say (the ``requests_follow_*_runs`` sensors keep them in step with
+    their runs) and its backfill's status; reads only."""
     found = BatchDB(settings.db_url).state(batch_id, Ledger(settings.db_url), user_id)
     backfill = found.batch.backfill_id
     return BatchReport(

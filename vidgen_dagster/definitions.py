@@ -1,26 +1,19 @@
-"""The code location: assets, checks, the job, the request sensor, resources and the executor (VIDGEN_EXECUTOR)."""
+"""The code location: assets, checks, the job, the sensors (new requests, runs' status, dead runs), resources and the
+executor (VIDGEN_EXECUTOR)."""
 
 import dagster as dg
 
 from vidgen_core.adapters.registry import default_providers
-from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
-from vidgen_core.domain.models import Phase
+from vidgen_core.domain.catalog import LOCAL_PROVIDER
+from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster import assets
 from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.observe import video_request
-from vidgen_dagster.resources import DatabaseResource, ProvidersResource, StoreResource
+from vidgen_dagster.resources import DatabaseResource, FfmpegResource, ProvidersResource, StoreResource
 from vidgen_dagster.sensors import dead_runs, followers, video_requests
-
-# Who makes each asset, by kind, and what renders it offline (VIDGEN_MEDIA=local).
-MADE = {
-    Phase.VIDEO_SPEC: (Kind.LLM, LOCAL_PROVIDER),
-    Phase.STORYBOARD: (Kind.IMAGE, "pillow"),
-    Phase.MUSIC: (Kind.MUSIC, "numpy"),
-    Phase.VIDEO_CHUNKS: (Kind.VIDEO, "ffmpeg"),
-}
 
 
 def kinds(settings: Settings) -> dict[str, set[str]]:
@@ -28,7 +21,10 @@ def kinds(settings: Settings) -> dict[str, set[str]]:
     the catalog provider of the kind's default model, or the local renderer."""
     chosen = default_providers(settings)
     return {
-        str(phase): {tool if chosen[kind] == LOCAL_PROVIDER else chosen[kind]} for phase, (kind, tool) in MADE.items()
+        str(phase): {
+            entry.renderer if entry.paid is None or chosen[entry.paid] == LOCAL_PROVIDER else chosen[entry.paid]
+        }
+        for phase, entry in PHASES.items()
     }
 
 
@@ -50,7 +46,8 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
         resources={
             "store": store,
             "db": DatabaseResource.from_settings(settings),
-            "providers": ProvidersResource(home=home),
+            "providers": ProvidersResource.from_settings(settings, home),
+            "ffmpeg": FfmpegResource.from_settings(settings, home),
             "io_manager": ManifestIOManager(store=store),
         },
         executor=executor_for(settings),

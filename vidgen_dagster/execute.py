@@ -12,10 +12,10 @@ import dagster as dg
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
 from vidgen_core.domain.models import ChunkSet, Phase, RenderedVideo, Storyboard
+from vidgen_core.domain.stopping import stop_run
 from vidgen_core.persistence.ledger import BILLED, CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
 from vidgen_core.pipeline.registry import PHASES
-from vidgen_core.pipeline.stopping import stop_run
 from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
 from vidgen_dagster.failures import INTERRUPTED, INTERRUPTS

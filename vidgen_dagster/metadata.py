@@ -42,12 +42,14 @@ def table(value: Table) -> dg.MetadataValue:
 
 
 def preview_link(settings: Settings, key: str) -> str | None:
-    """The preview's lasting link on the API of a `vidgen serve` running on this home; None without one."""
+    """The preview's lasting link on the API (VIDGEN_API_URL, else a `vidgen serve` running on this home); None
+    without one."""
     service = running_service(settings.service_file)
-    if service is None:
+    api = settings.api_url or (service["api_url"] if service else None)
+    if api is None:
         return None
     signature = preview_signature(signing_key(settings), key)
-    return f"{service['api_url'].rstrip('/')}/api/previews/{quote(key)}?signature={signature}"
+    return f"{api.rstrip('/')}/api/previews/{quote(key)}?signature={signature}"
 
 
 def metadata_value(name: str, value: Shown, store: BlobStore, settings: Settings) -> dict[str, dg.MetadataValue]:

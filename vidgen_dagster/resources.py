@@ -16,23 +16,32 @@ from pydantic import PrivateAttr
 
 from vidgen_core.adapters.registry import Providers, build_providers
 from vidgen_core.adapters.storage import BlobStore, LocalStore
-from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.domain.models import GenerationRequest, Phase
 from vidgen_core.domain.progress import Progress
 from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.registry import percent
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings, calls_in_flight, get_settings
 
 
 def from_env(settings: Settings, field: str) -> Any:
-    """A setting as a resource field: ``EnvVar`` when its ``VIDGEN_`` variable is set, else the value read."""
-    name = f"VIDGEN_{field.upper()}"
-    if name not in os.environ:
-        return getattr(settings, field)
-    return dg.EnvVar.int(name) if isinstance(getattr(settings, field), int) else dg.EnvVar(name)
+    """A setting as a resource field: ``EnvVar`` when its ``VIDGEN_`` variable is set (Dagster reads text and
+    whole numbers from the environment; other values are shown as read), else the value read."""
+    name, value = f"VIDGEN_{field.upper()}", getattr(settings, field)
+    if name not in os.environ or not isinstance(value, str | int):
+        return value
+    return dg.EnvVar.int(name) if isinstance(value, int) else dg.EnvVar(name)
+
+
+def _with_fields(resource: dg.ConfigurableResource, home: str | None, fields: tuple[str, ...]) -> Settings:
+    """The process's settings with the resource's fields (a launchpad run may set them otherwise)."""
+    base = get_settings(home)
+    update = {f: getattr(resource, f) for f in fields if getattr(resource, f) != getattr(base, f)}
+    return base.model_copy(update=update) if update else base
 
 
 class StoreResource(dg.ConfigurableResource):
@@ -112,20 +121,41 @@ class DatabaseResource(dg.ConfigurableResource):
         return BatchDB(self.url).get(request.batch_id) if request.batch_id else None
 
     def progress(self, video_id: str) -> Progress:
-        """Reports a phase's progress to the video's request row, where the status API reads it."""
-        return partial(self.requests().report, video_id)
+        """Reports a phase's progress, as the registry's percentage, to the video's request row, where the status API
+        reads it."""
+        requests = self.requests()
+
+        def report(phase: Phase, done: int, total: int) -> None:
+            requests.report(video_id, phase, done, total, percent(phase, done, total))
+
+        return report
+
+
+PROVIDER_FIELDS = ("openai_model", "replicate_calls_in_flight", "local_calls_in_flight")
 
 
 class ProvidersResource(dg.ConfigurableResource):
     """The provider adapters per kind (planner, images, video, music) for a video's request, chosen by the catalog
     provider of the models it names (``vidgen_core.adapters.registry``). Credentials are read from the standard
     variables (``OPENAI_API_KEY``, ``REPLICATE_API_TOKEN``) and never shown. ``home`` names a vidgen home other
-    than VIDGEN_HOME's (tests); None, not "", when unset, so the launchpad's scaffolded config leaves it out."""
+    than VIDGEN_HOME's (tests); None, not "", when unset, so the launchpad's scaffolded config leaves it out.
+    The launchpad shows the settings a run's calls use: the planning model and how many calls one step makes at
+    once."""
 
     home: str | None = None
+    openai_model: str
+    replicate_calls_in_flight: int
+    local_calls_in_flight: int
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, home: str | None = None) -> ProvidersResource:
+        return cls(home=home, **{f: from_env(settings, f) for f in PROVIDER_FIELDS})
 
     def settings(self) -> Settings:
-        return get_settings(self.home)
+        if self._settings is None:
+            self._settings = _with_fields(self, self.home, PROVIDER_FIELDS)
+        return self._settings
 
     def for_request(self, request: GenerationRequest) -> Providers:
         """The adapters the request's models and providers ask for."""
@@ -145,6 +175,33 @@ class ProvidersResource(dg.ConfigurableResource):
             batch_id=request.batch_id,
             batch_budget_usd=batch.max_cost_usd if batch else None,
         )
+
+
+FFMPEG_FIELDS = ("crf", "x264_preset", "audio_rate_hz", "audio_bitrate", "target_lufs", "true_peak_db")
+
+
+class FfmpegResource(dg.ConfigurableResource):
+    """ffmpeg on this machine, and how it encodes the cut and the master: x264 quality and speed, the audio rate
+    and bitrate, and the loudness the master is normalised to (integrated LUFS, true peak). ``home`` as for
+    ``ProvidersResource``."""
+
+    home: str | None = None
+    crf: int
+    x264_preset: str
+    audio_rate_hz: int
+    audio_bitrate: str
+    target_lufs: float
+    true_peak_db: float
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, home: str | None = None) -> FfmpegResource:
+        return cls(home=home, **{f: from_env(settings, f) for f in FFMPEG_FIELDS})
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = _with_fields(self, self.home, FFMPEG_FIELDS)
+        return self._settings
 
 
 class SpecConfig(dg.Config):

@@ -28,10 +28,10 @@ from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.registry import PHASES, shown
 from vidgen_core.pipeline.verify import Outcome
-from vidgen_core.settings import get_settings
+from vidgen_core.settings import Settings
 from vidgen_dagster.failures import user_errors
 from vidgen_dagster.metadata import check_results, phase_metadata
-from vidgen_dagster.resources import DatabaseResource, ProvidersResource, StoreResource
+from vidgen_dagster.resources import DatabaseResource, FfmpegResource, ProvidersResource, StoreResource
 from vidgen_dagster.runs import process_tags
 
 
@@ -46,7 +46,8 @@ FFMPEG = ("ffmpeg", "libx264/aac")  # who makes the free phases (stitch, finish)
 
 @dataclass
 class Step:
-    """One phase of one video inside a run, with the resources its asset declared (``source``: the providers)."""
+    """One phase of one video inside a run, with the resources its asset declared (``source``: the providers, or
+    ffmpeg for a phase made here; either gives the settings)."""
 
     phase: Phase
     request: GenerationRequest
@@ -54,7 +55,7 @@ class Step:
     store: BlobStore
     db: DatabaseResource
     context: dg.AssetExecutionContext
-    source: ProvidersResource | None = None
+    source: ProvidersResource | FfmpegResource
     started: float = field(default_factory=time.perf_counter)
 
     def phase_step(self, phase: Phase, started: float | None = None) -> Step:
@@ -76,8 +77,12 @@ class Step:
         return self.db.progress(self.request.video_id)
 
     @property
+    def settings(self) -> Settings:
+        return self.source.settings()
+
+    @property
     def _source(self) -> ProvidersResource:
-        if self.source is None:
+        if not isinstance(self.source, ProvidersResource):
             raise TypeError(f"{self.phase} calls providers: its asset must declare `providers: ProvidersResource`")
         return self.source
 
@@ -108,8 +113,9 @@ class Step:
         then ``extra``) goes to the materialization alone: as an output's metadata Dagster would store it twice."""
         facts = {**shown(self.phase, spec, value, self.store), **extra}
         price = list_price(spec).get(self.phase)  # paid phases only
-        settings = get_settings()
-        meta = phase_metadata(self.phase, costs, self.made_by(spec), self.started, price, facts, self.store, settings)
+        meta = phase_metadata(
+            self.phase, costs, self.made_by(spec), self.started, price, facts, self.store, self.settings
+        )
         self.context.add_asset_metadata(meta, asset_key=self.phase.value)
         return dg.MaterializeResult(
             asset_key=self.phase.value,
@@ -126,17 +132,17 @@ def step(
     phase: Phase,
     store: StoreResource,
     db: DatabaseResource,
-    providers: ProvidersResource | None = None,
+    source: ProvidersResource | FfmpegResource,
     find: Callable[[], GenerationRequest] | None = None,
 ) -> Iterator[Step]:
     """Run one phase of the partition's video: its start reported, vidgen errors as failures that say what to do.
 
     ``find`` gives the video's request when the stored one is not enough (the spec reads the launchpad config).
     """
-    settings = get_settings()
+    settings = source.settings()
     with user_errors():
         found = find() if find else db.requests().request(context.partition_key)
-        current = Step(phase, found, context.run.run_id, store.open(), db, context, providers)
+        current = Step(phase, found, context.run.run_id, store.open(), db, context, source)
         _tag_process(context, settings.heartbeat_s, settings.executor)
         _progress_to_stderr()
         current.progress(phase, 0, 1)

@@ -10,11 +10,11 @@ import pytest
 from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.errors import BudgetExceeded, MediaError, ProviderError
 from vidgen_core.domain.models import CostLine, Phase
+from vidgen_core.domain.stopping import Stopped, pause
 from vidgen_core.persistence.ledger import CallEntry, CallState, Ledger
 from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.persistence.trouble import Trouble
 from vidgen_core.pipeline.calls import Call, CallCache, Made
-from vidgen_core.pipeline.stopping import Stopped, pause
 from vidgen_core.pipeline.takes import new_take, select_take
 from vidgen_core.settings import Settings
 

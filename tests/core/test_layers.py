@@ -1,5 +1,6 @@
 """The library's layers, read from its source: vidgen_core never imports dagster or fastapi; its domain stands on its
-own (no SQLAlchemy, adapters, persistence or pipeline); and no vidgen_core module imports itself through others."""
+own (no SQLAlchemy, adapters, persistence or pipeline); each package imports only the packages below it (domain <-
+persistence, adapters <- pipeline); and no vidgen_core module imports itself through others."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ import vidgen_core
 CORE = Path(vidgen_core.__file__).parent
 FORBIDDEN = ("dagster", "dagster_aws", "dagster_graphql", "fastapi", "vidgen_dagster", "api")
 NOT_IN_DOMAIN = ("sqlalchemy", "vidgen_core.adapters", "vidgen_core.persistence", "vidgen_core.pipeline")
+# What each package of vidgen_core may import of it (itself included); vidgen_core's own __init__ is open to all.
+MAY_IMPORT = {
+    "domain": {"domain"},
+    "persistence": {"domain", "persistence"},
+    "adapters": {"domain", "adapters", "settings"},
+    "pipeline": {"domain", "persistence", "adapters", "settings", "pipeline"},
+}
 
 
 def _name(path: Path) -> str:
@@ -111,6 +119,23 @@ def test_the_domain_needs_no_database_adapter_or_pipeline() -> None:
         if any(name == layer or name.startswith(f"{layer}.") for layer in NOT_IN_DOMAIN)
     ]
     assert not offenders
+
+
+def _package(name: str) -> str | None:
+    """The vidgen_core package (or top module, e.g. ``settings``) a module name is in; None outside vidgen_core."""
+    parts = name.split(".")
+    return parts[1] if parts[0] == "vidgen_core" and len(parts) > 1 else None
+
+
+def test_each_package_imports_only_the_layers_below_it() -> None:
+    offenders = [
+        f"{module}: {name}"
+        for module, path in MODULES.items()
+        if (layer := _package(module)) in MAY_IMPORT
+        for name in _imports(path)
+        if (used := _package(name)) is not None and used not in MAY_IMPORT[layer]
+    ]
+    assert not offenders, "imports against the layers:\n" + "\n".join(offenders)
 
 
 def test_no_module_imports_itself_through_others() -> None:

@@ -39,7 +39,7 @@ from vidgen_dagster.instance import config_gaps, configure_pools, pool_limits
 from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.metadata import metadata_value
 from vidgen_dagster.partitions import videos
-from vidgen_dagster.resources import ProvidersResource, SpecConfig, StoreResource
+from vidgen_dagster.resources import DatabaseResource, ProvidersResource, SpecConfig, StoreResource
 from vidgen_dagster.serve import index_owners
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +102,14 @@ def test_the_graph_is_the_phase_registry() -> None:
     assert [PHASES[p].key(keys) for p in (Phase.VIDEO_SPEC, Phase.MUSIC)] == [keys.spec(), keys.manifest(Phase.MUSIC)]
 
 
+def test_a_runs_progress_reaches_its_row_as_the_registrys_percentage(settings: Settings) -> None:
+    db = DatabaseResource(url=settings.db_url)
+    video = db.requests().submit(build_request("Create a 15-second Nike ad", settings, user_id="ana")).video_id
+    db.progress(video)(Phase.VIDEO_CHUNKS, 2, 4)
+    row = db.requests().get(video)
+    assert row.progress == percent(Phase.VIDEO_CHUNKS, 2, 4) > 0 and (row.chunk_index, row.total_chunks) == (2, 4)
+
+
 def test_facts_become_metadata_the_ui_reads_well(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tables with a typed schema, numbers as numbers, files as paths, and a preview as its file plus, beside a
     running service, an image on the API behind a lasting signed link."""
@@ -123,6 +131,10 @@ def test_facts_become_metadata_the_ui_reads_well(settings: Settings, monkeypatch
     link = re.fullmatch(r"!\[preview\]\((http://api:8000/api/previews/(\S+)\?signature=(\w+))\)", image.value)
     assert link is not None and unquote(link[2]) == key
     assert Links(store, settings).preview_valid(key, link[3]) and "base64" not in image.value
+
+    deployed = settings.model_copy(update={"api_url": "https://ads.example.com/"})  # VIDGEN_API_URL wins
+    image = metadata_value("preview", Preview(key), store, deployed)["preview"]
+    assert image.value.startswith("![preview](https://ads.example.com/api/previews/")
 
 
 def test_shipped_instance_config_turns_telemetry_and_the_community_pop_up_off(
@@ -302,6 +314,15 @@ def test_each_system_is_a_resource_configured_from_the_environment(
     assert all(isinstance(shown[name], dg.EnvVar) for name in ("storage", "s3_bucket"))
     assert isinstance(deployed["db"].url, dg.EnvVar) and deployed["db"].url == "VIDGEN_DATABASE_URL"
     assert isinstance(deployed["providers"], ProvidersResource)
+    assert local["providers"].openai_model == "gpt-4o"  # the settings a run's calls use, shown in the launchpad
+    assert (local["ffmpeg"].target_lufs, local["ffmpeg"].crf) == (-14.0, 20)  # how the cut and master are encoded
+    quieter = local["ffmpeg"].model_copy(update={"target_lufs": -16.0})  # a launchpad run's own value
+    assert quieter.settings().target_lufs == -16.0 and local["ffmpeg"].settings().target_lufs == -14.0
+    monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")
+    providers = build_definitions(str(tmp_path / "deployed")).resources["providers"]
+    assert providers.replicate_calls_in_flight == dg.EnvVar.int("VIDGEN_REPLICATE_CALLS_IN_FLIGHT")
+    launchpad = ProvidersResource(openai_model="gpt-4o-mini", replicate_calls_in_flight=2, local_calls_in_flight=1)
+    assert (launchpad.settings().openai_model, launchpad.settings().replicate_calls_in_flight) == ("gpt-4o-mini", 2)
 
 
 def test_every_provider_step_holds_the_pool_of_the_provider_that_serves_it(settings: Settings) -> None:

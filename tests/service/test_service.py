@@ -64,8 +64,12 @@ def test_a_reset_cursor_does_not_run_a_request_twice(service: Service, finished:
 def test_the_launchpads_scaffolded_config_runs_a_picked_partition_as_it_is(service: Service, finished: dict) -> None:
     default = service.graphql(DEFAULT_CONFIG, {"j": JOB})["runConfigSchemaOrError"]["rootDefaultYaml"]
     config = yaml.safe_load(default)
-    # nothing to fill in or delete before launching (no `prompt: ''`, no `home: ''`): only where media and rows go
-    assert set(config) == {"resources"} and set(config["resources"]) == {"store", "db"}, default
+    # nothing to fill in or delete before launching (no `prompt: ''`, no `home: ''`): where media and rows go, and
+    # the settings the provider calls use
+    assert set(config) == {"resources"} and set(config["resources"]) == {"store", "db", "providers", "ffmpeg"}, default
+    assert "home" not in config["resources"]["providers"]["config"]
+    assert config["resources"]["providers"]["config"]["openai_model"] == "gpt-4o"
+    assert config["resources"]["ffmpeg"]["config"]["target_lufs"] == -14.0  # how loud the master is made
     shown = config["resources"]
     assert shown["store"]["config"]["root"] == str(service.home / "vidgen" / "storage")
     assert shown["db"]["config"]["url"] == f"sqlite:///{service.home / 'vidgen' / 'vidgen.db'}"

@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from vidgen_core.domain.errors import InvalidRequest, NotFound, TooBusy
 from vidgen_core.domain.models import STORED, GenerationRequest, Phase
 from vidgen_core.persistence.db import locked, metadata, open_engine, utc_fields, utcnow
-from vidgen_core.pipeline.registry import percent
 
 requests_table = sa.Table(
     "video_requests",
@@ -185,22 +184,12 @@ class RequestDB:
         """A batch's videos, in the order they were stored."""
         return self._select(requests_table.c.batch_id == batch_id, limit=100_000)
 
-    def recent(self, limit: int) -> list[RequestRecord]:
-        """The newest requests of every user, newest first."""
-        query = sa.select(requests_table).order_by(requests_table.c.seq.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            return [_record(row) for row in conn.execute(query)]
-
     def owners(self, after_seq: int, limit: int = 1000) -> list[tuple[int, str, str]]:
         """(seq, video id, user id) of every request after ``after_seq``, oldest first: a page of who owns what."""
         c = requests_table.c
         query = sa.select(c.seq, c.video_id, c.user_id).where(c.seq > after_seq).order_by(c.seq).limit(limit)
         with self.engine.connect() as conn:
             return [(row.seq, row.video_id, row.user_id) for row in conn.execute(query)]
-
-    def active(self, limit: int = 500) -> list[RequestRecord]:
-        """Every queued or running request, oldest first."""
-        return self._select(requests_table.c.status.in_(ACTIVE), limit=limit)
 
     def queued_since(self, since: datetime, limit: int = 500) -> list[RequestRecord]:
         """Requests queued (or requeued: a regeneration, a resume) and written after ``since``, oldest first."""
@@ -226,12 +215,12 @@ class RequestDB:
                 .values(**fields, updated_at=utcnow())
             )
 
-    def report(self, video_id: str, phase: Phase, done: int, total: int) -> None:
-        """Record progress from inside a run: the phase, its item count, and a percentage that never goes back."""
+    def report(self, video_id: str, phase: Phase, done: int, total: int, percent: float) -> None:
+        """Record progress from inside a run: the phase, its item count, and ``percent`` (the caller's, from the
+        phase registry) as a percentage that never goes back."""
         fields: dict[str, Any] = {"current_phase": phase, "status": Status.RUNNING}
         if phase == Phase.VIDEO_CHUNKS:
             fields.update(chunk_index=done, total_chunks=total)
-        value = percent(phase, done, total)
         c = requests_table.c
         with self.engine.begin() as conn:
             conn.execute(
@@ -239,7 +228,7 @@ class RequestDB:
                 .where(c.video_id == video_id, c.status.in_(ACTIVE))
                 .values(
                     **fields,
-                    progress=sa.case((c.progress > value, c.progress), else_=value),
+                    progress=sa.case((c.progress > percent, c.progress), else_=percent),
                     started_at=sa.func.coalesce(c.started_at, utcnow()),
                     updated_at=utcnow(),
                 )

@@ -23,9 +23,9 @@ from vidgen_core.adapters.storage.journal import StoreJournal
 from vidgen_core.domain.errors import ProviderError
 from vidgen_core.domain.models import CostLine, Phase, total_usd
 from vidgen_core.domain.ports import Journal
+from vidgen_core.domain.stopping import Stopped, run_stop, watching
 from vidgen_core.persistence.ledger import CallEntry, Ledger
 from vidgen_core.persistence.trouble import describe_error
-from vidgen_core.pipeline.stopping import Stopped, run_stop, watching
 
 log = logging.getLogger("vidgen.calls")
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from vidgen_core.adapters.ffmpeg.preview import contact_sheet, video_strip, waveform
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
-from vidgen_core.domain.catalog import Kind
+from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
 from vidgen_core.domain.shown import Column, Preview, Shown, Stored, Table
@@ -39,6 +39,7 @@ class PhaseEntry:
     checks: tuple[CheckName, ...] = ()
     paid: Kind | None = None  # the provider kind it pays; None: made here (ffmpeg), free
     preview: Callable[[Any, BlobStore], bytes | None] | None = None  # a small JPEG of the output
+    renderer: str = "ffmpeg"  # what makes it here: offline for a paid kind, always for a free phase
 
 
 def _columns(*named: tuple[str, type]) -> tuple[Column, ...]:
@@ -128,7 +129,9 @@ def _manifest(phase: Phase) -> Callable[[VideoKeys], str]:
 
 
 PHASES: dict[Phase, PhaseEntry] = {  # in run order
-    Phase.VIDEO_SPEC: PhaseEntry(Phase.VIDEO_SPEC, 2.0, VideoSpec, VideoKeys.spec, _spec_facts, paid=Kind.LLM),
+    Phase.VIDEO_SPEC: PhaseEntry(
+        Phase.VIDEO_SPEC, 2.0, VideoSpec, VideoKeys.spec, _spec_facts, paid=Kind.LLM, renderer=LOCAL_PROVIDER
+    ),
     Phase.STORYBOARD: PhaseEntry(
         Phase.STORYBOARD,
         8.0,
@@ -138,6 +141,7 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
         checks=(CheckName.ONE_IMAGE_PER_BEAT,),
         paid=Kind.IMAGE,
         preview=lambda board, store: contact_sheet([store.local_path(i.key) for i in board.images]),
+        renderer="pillow",
     ),
     Phase.MUSIC: PhaseEntry(
         Phase.MUSIC,
@@ -147,6 +151,7 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
         _music_facts,
         paid=Kind.MUSIC,
         preview=lambda track, store: waveform(store.local_path(track.key)) if track.key else None,
+        renderer="numpy",
     ),
     Phase.VIDEO_CHUNKS: PhaseEntry(
         Phase.VIDEO_CHUNKS,

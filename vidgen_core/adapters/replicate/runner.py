@@ -32,7 +32,7 @@ from replicate.exceptions import ReplicateError
 from vidgen_core.domain.errors import ProviderError, scrub
 from vidgen_core.domain.models import CostLine
 from vidgen_core.domain.ports import Journal
-from vidgen_core.pipeline.stopping import pause
+from vidgen_core.domain.stopping import pause
 from vidgen_core.settings import Settings
 
 PROVIDER = "replicate"

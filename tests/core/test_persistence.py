@@ -102,29 +102,32 @@ def test_concurrent_submits_respect_the_limit(db: RequestDB, settings: Settings)
     with ThreadPoolExecutor(max_workers=12) as pool:
         outcomes = list(pool.map(attempt, range(24)))
     assert outcomes.count(True) == 1
-    assert len(db.active()) == 1
+    assert len(db.pending(after_seq=0)) == 1
 
 
 def test_pending_lists_new_queued_requests_in_order(db: RequestDB, settings: Settings) -> None:
+    before = datetime.now(UTC)
     records = [db.submit(_request(settings, user=f"u{i}")) for i in range(4)]
     db.update(records[1].video_id, status=Status.RUNNING)
-    assert [r.video_id for r in db.pending(after_seq=0)] == [records[i].video_id for i in (0, 2, 3)]
+    queued = [records[i].video_id for i in (0, 2, 3)]
+    assert [r.video_id for r in db.pending(after_seq=0)] == queued
     assert [r.video_id for r in db.pending(after_seq=records[2].seq)] == [records[3].video_id]
-    assert {r.video_id for r in db.active()} == {r.video_id for r in records}
+    assert [r.video_id for r in db.queued_since(before)] == queued
+    assert [r.video_id for r in db.silent_since(datetime.now(UTC))] == [records[1].video_id]  # the running one
 
 
 def test_progress_only_moves_forward_and_stops_when_finished(db: RequestDB, settings: Settings) -> None:
     video = db.submit(_request(settings)).video_id
-    db.report(video, Phase.VIDEO_CHUNKS, 2, 4)
+    db.report(video, Phase.VIDEO_CHUNKS, 2, 4, 50.0)
     row = db.get(video)
     assert row.status == Status.RUNNING and row.current_phase == "video_chunks"
     assert (row.chunk_index, row.total_chunks) == (2, 4) and row.started_at is not None
-    high = row.progress
-    db.report(video, Phase.MUSIC, 0, 1)  # a phase that runs alongside: the bar does not go back
-    assert db.get(video).progress == high and db.get(video).current_phase == "music"
+    assert row.progress == 50.0
+    db.report(video, Phase.MUSIC, 0, 1, 30.0)  # a phase that runs alongside: the bar does not go back
+    assert db.get(video).progress == 50.0 and db.get(video).current_phase == "music"
     db.update(video, status=Status.FAILED, error="x")
-    db.report(video, Phase.FINAL_VIDEO, 1, 1)
-    assert db.get(video).status == Status.FAILED and db.get(video).progress == high
+    db.report(video, Phase.FINAL_VIDEO, 1, 1, 100.0)
+    assert db.get(video).status == Status.FAILED and db.get(video).progress == 50.0
 
 
 def test_uploads_are_scoped_to_their_owner(db: RequestDB) -> None:
