@@ -306,6 +306,31 @@ def test_serve_host_binds_only_the_api_and_the_ui_stays_on_loopback() -> None:
     assert planned.ui_url == "http://127.0.0.1:3001" and planned.warnings == []
 
 
+def test_serve_lets_the_run_status_sensors_follow_a_burst(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dagster's run-status sensors follow 5 runs a tick unless told more; one set outright is kept."""
+    import vidgen_dagster.serve as serve
+
+    class Stopped(Exception):
+        pass
+
+    seen: list[dict[str, str]] = []
+
+    def no_spawn(command: list[str], env: dict[str, str], cwd: str | None = None) -> None:
+        seen.append(env)
+        raise Stopped
+
+    monkeypatch.setattr(serve, "init", lambda settings: home.mkdir(exist_ok=True))
+    monkeypatch.setattr(serve, "_spawn", no_spawn)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv("DAGSTER_RUN_STATUS_SENSOR_PROCESS_LIMIT", raising=False)
+    with pytest.raises(Stopped):
+        serve.serve(Settings(home=home), "127.0.0.1", 3000, 8000)
+    monkeypatch.setenv("DAGSTER_RUN_STATUS_SENSOR_PROCESS_LIMIT", "7")
+    with pytest.raises(Stopped):
+        serve.serve(Settings(home=home), "127.0.0.1", 3000, 8000)
+    assert [env["DAGSTER_RUN_STATUS_SENSOR_PROCESS_LIMIT"] for env in seen] == ["100", "7"]
+
+
 def test_serve_ui_host_exposes_the_ui_with_one_warning_line(
     home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

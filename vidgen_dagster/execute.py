@@ -3,7 +3,6 @@ summary of what came out and what it cost."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -12,15 +11,16 @@ from typing import Any
 import dagster as dg
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
-from vidgen_core.domain.models import Phase, RenderedVideo, Storyboard
+from vidgen_core.domain.models import ChunkSet, Phase, RenderedVideo, Storyboard
 from vidgen_core.domain.stopping import stop_run
-from vidgen_core.persistence.ledger import BILLED, Ledger
+from vidgen_core.persistence.ledger import BILLED, CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
 from vidgen_dagster.failures import INTERRUPTED, INTERRUPTS
 from vidgen_dagster.instance import open_instance
+from vidgen_dagster.jobs import generate_video
 from vidgen_dagster.runs import (
     MAX_RETRIES_TAG,
     SOURCE_TAG,
@@ -59,7 +59,7 @@ def run_video(
     }
     try:
         instance.add_dynamic_partitions(videos.name, [record.video_id])
-        job = build_definitions().resolve_job_def("generate_video")  # resources as the settings are now (30 ms)
+        job = build_definitions(str(settings.home)).resolve_job_def(generate_video.name)  # this home's (30 ms)
         result = job.execute_in_process(
             instance=instance,
             partition_key=record.video_id,
@@ -105,8 +105,8 @@ def summarize(
         run_id=result.run_id,
         status="complete" if result.success else "failed",
         cost_usd=round(sum(r.actual_usd for r in rows if r.state in BILLED), 4),
-        paid_calls=sum(r.state == "paid" for r in rows),
-        reused_calls=sum(r.state == "reused" for r in rows),
+        paid_calls=sum(r.state == CallState.PAID for r in rows),
+        reused_calls=sum(r.state == CallState.REUSED for r in rows),
         video_cost_usd=round(ledger.spent(record.video_id), 4),
         max_cost_usd=record.request.max_cost_usd,
         list_price_usd=round(sum(p.get("list_price_usd", 0.0) for p in phases.values()), 4),
@@ -119,7 +119,7 @@ def summarize(
         return summary.model_copy(update={"error": failure_message(result)})
     final = RenderedVideo.model_validate_json(store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
     board = Storyboard.model_validate_json(store.get_bytes(PHASES[Phase.STORYBOARD].key(keys)))
-    chunks = json.loads(store.get_bytes(PHASES[Phase.VIDEO_CHUNKS].key(keys)))["chunks"]
+    chunks = ChunkSet.model_validate_json(store.get_bytes(PHASES[Phase.VIDEO_CHUNKS].key(keys))).chunks
     return summary.model_copy(
         update={
             "final_video": str(store.local_path(final.key)),

@@ -32,6 +32,8 @@ PAGE = 2000
 # A requeued row is looked for among rows written since the last round, less this much: a write whose transaction
 # commits after a round has read is still found by the next rounds.
 REQUEUE_SLACK = timedelta(seconds=60)
+# Before any row was written: a cursor that does not say when its round began looks at every queued row.
+EVER = datetime(1970, 1, 1, tzinfo=UTC)
 # The run events that change a request's row.
 FOLLOWED = (
     dg.DagsterRunStatus.STARTED,
@@ -73,7 +75,7 @@ def video_requests(context: dg.SensorEvaluationContext, db: DatabaseResource) ->
     that stopped between tick and launch), and the run key lets Dagster drop any duplicate."""
     requests, cursor, now = db.requests(), Cursor.parse(context.cursor), datetime.now(UTC)
     new = requests.pending(after_seq=cursor.seq, limit=PAGE)  # with no cursor: every queued row
-    requeued = requests.queued_since(cursor.at - REQUEUE_SLACK, limit=PAGE) if cursor.at else []
+    requeued = requests.queued_since(cursor.at - REQUEUE_SLACK if cursor.at else EVER, limit=PAGE)
     queued = {r.video_id: r for r in [*new, *requeued] if not r.wanted_run_key.startswith(BACKFILL_PREFIX)}
     keys = [r.wanted_run_key for r in queued.values()]  # a batch's backfill launches its own runs
     made = _run_keys_made(context.instance, keys)

@@ -28,6 +28,9 @@ READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 20.0
 LOOPBACK = "127.0.0.1"
 LOOPBACKS = (LOOPBACK, "localhost", "::1")
+# A run-status sensor follows at most this many runs per tick (Dagster's default, 5, lets a burst of hundreds of runs
+# reach their request rows minutes late); the daemon reads it from its environment. One set outright wins.
+SENSOR_RUNS_PER_TICK = {"DAGSTER_RUN_STATUS_SENSOR_PROCESS_LIMIT": "100"}
 
 
 def ensure_bucket(settings: Settings) -> bool:
@@ -171,7 +174,8 @@ def serve(settings: Settings, host: str, ui_port: int, api_port: int, ui_host: s
         print(warning, file=sys.stderr, flush=True)
     init(settings)
     dagster_home = str(Path(os.environ["DAGSTER_HOME"]).resolve())  # set by init()
-    env = {**os.environ, "VIDGEN_HOME": str(settings.home.resolve()), "DAGSTER_HOME": dagster_home}
+    env = {**SENSOR_RUNS_PER_TICK, **os.environ}
+    env.update(VIDGEN_HOME=str(settings.home.resolve()), DAGSTER_HOME=dagster_home)
     env["VIDGEN_DAGSTER_URL"] = planned.ui_url  # where the API launches batches' backfills
     # Run dagster dev from DAGSTER_HOME: it reads ./dagster.yaml, which then is the instance's own.
     announce = {"pid": os.getpid(), "ui_url": planned.ui_url, "api_url": planned.api_url}

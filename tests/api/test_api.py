@@ -278,6 +278,18 @@ def test_a_reroll_keeps_the_takes_prompts_and_a_complete_video_links_its_final(
     assert (beat["take"], beat["image_prompt"], beat["motion_prompt"]) == (2, custom["prompt"], "slow push in")
 
 
+def test_a_regeneration_refused_for_the_users_limit_leaves_the_beat_as_it_was(
+    client: TestClient, api_settings: Settings
+) -> None:
+    video = delivered_by_hand(api_settings, "ana")
+    busy = _generate(client)["video_id"]  # ana's one active video
+    for body in ({"prompt": "the shoe in slow motion rain"}, {"take": 0}):
+        refused = client.post(f"/api/video/{video}/beats/1/regenerate", json=body, headers=auth("ana"))
+        assert refused.status_code == 429 and busy in refused.json()["detail"]
+    details = client.get(f"/api/video/{video}", headers=auth("ana")).json()
+    assert details["status"] == "complete" and (details["beats"][1]["take"], details["beats"][1]["takes"]) == (0, [0])
+
+
 def test_videos_are_listed_newest_first_a_page_at_a_time(client: TestClient, api_settings: Settings) -> None:
     db = RequestDB(api_settings.db_url)
     mine = [db.submit(build_request(f"Nike ad number {i}", api_settings, user_id="ana")).video_id for i in range(3)]

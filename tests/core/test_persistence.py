@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vidgen_core.domain.errors import MediaError, NotFound, TooBusy, plain_text
+from vidgen_core.domain.errors import InvalidRequest, MediaError, NotFound, TooBusy, plain_text
 from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.batches import BatchDB
 from vidgen_core.persistence.ledger import Ledger
@@ -66,6 +66,29 @@ def test_one_active_video_per_user(db: RequestDB, settings: Settings) -> None:
     db.submit(_request(settings, user="ben"), max_active=1)  # other users are not held up
     db.update(first.video_id, status=Status.COMPLETE)
     db.submit(_request(settings), max_active=1)  # finished videos do not count
+
+
+def test_a_video_already_queued_or_running_is_not_queued_again(db: RequestDB, settings: Settings) -> None:
+    """Two regenerations at once both find the video idle; the second one's requeue is refused, not a second run."""
+    video = db.submit(_request(settings)).video_id
+    db.update(video, status=Status.COMPLETE)
+    db.requeue(video, "regen-1")
+
+    def attempt(key: str) -> bool:
+        try:
+            db.requeue(video, key)
+            return True
+        except InvalidRequest as exc:
+            assert f"video {video} is still queued; wait until it ends" in str(exc)
+            return False
+
+    assert not attempt("regen-2") and db.get(video).wanted_run_key == "regen-1"
+    db.update(video, status=Status.RUNNING)
+    with pytest.raises(InvalidRequest, match="is still running"):
+        db.requeue(video, "regen-3")
+    db.update(video, status=Status.FAILED)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sum(pool.map(attempt, [f"race-{i}" for i in range(16)])) == 1
 
 
 def test_concurrent_submits_respect_the_limit(db: RequestDB, settings: Settings) -> None:
@@ -135,6 +158,7 @@ def test_a_database_made_by_an_older_vidgen_gains_the_new_columns_and_tables(tmp
     url = f"sqlite:///{path}"
     db = RequestDB(url)
     record = db.submit(build_request("Create a 15-second Nike ad", Settings(home=tmp_path), user_id="ana"))
+    db.update(record.video_id, status=Status.COMPLETE)
     assert db.requeue(record.video_id, "req-x-again").wanted_run_key == "req-x-again"
     assert set(sa.inspect(db.engine).get_table_names()) == {"video_requests"}  # each table is made on first use
     for table in (TakeDB, Ledger, UploadDB, BatchDB):

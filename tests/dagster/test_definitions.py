@@ -369,3 +369,27 @@ def test_init_gives_videos_planned_before_owner_indexes_theirs(tmp_path: Path, s
         asset_key=dg.AssetKey("video_spec"), partition_key="vid-old", dagster_type=dg.PythonObjectDagsterType(VideoSpec)
     )
     assert manager.load_input(context) == spec
+
+
+def test_a_run_in_this_process_uses_the_definitions_of_the_home_it_was_given(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`vidgen` run with one home while VIDGEN_HOME names another renders into the home it was given."""
+    import vidgen_dagster.definitions as definitions
+    from vidgen_dagster.execute import run_video
+
+    class Built(Exception):
+        pass
+
+    homes: list[str | None] = []
+
+    def built(home: str | None = None) -> dg.Definitions:
+        homes.append(home)
+        raise Built
+
+    monkeypatch.setenv("VIDGEN_HOME", str(settings.home.parent / "elsewhere"))
+    monkeypatch.setattr(definitions, "build_definitions", built)
+    record = RequestDB(settings.db_url).submit(build_request("A 5-second Nike ad", settings))
+    with pytest.raises(Built):
+        run_video(record, settings, "cli")
+    assert homes == [str(settings.home)]

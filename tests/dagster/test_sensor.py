@@ -286,6 +286,22 @@ def test_a_round_reads_only_new_and_requeued_rows(
     assert looked_at[-1] == ["regen-beat1-take1"]
 
 
+def test_a_cursor_from_before_the_upgrade_finds_rows_requeued_before_it(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """An all-digit cursor says nothing of when its round began: every queued row is looked at, so a row requeued
+    before the upgrade (seq below the cursor, its new run key without a run) is asked for."""
+    db = RequestDB(settings.db_url)
+    old = db.submit(build_request("A 5-second Nike ad", settings, user_id="ana"))
+    later = db.submit(build_request("A 5-second Adidas ad", settings, user_id="ben"))
+    db.update(old.video_id, status=Status.COMPLETE)
+    db.requeue(old.video_id, "regen-beat1-take1")
+    db.update(later.video_id, status=Status.COMPLETE)
+    found = tick(settings, instance, cursor=str(later.seq))
+    assert [(r.run_key, r.partition_key) for r in found.run_requests] == [("regen-beat1-take1", old.video_id)]
+    assert sensors.Cursor.parse(found.cursor).seq == later.seq
+
+
 def test_a_request_whose_run_never_appeared_is_failed_by_the_watch(
     settings: Settings, instance: dg.DagsterInstance
 ) -> None:

@@ -151,17 +151,15 @@ class RequestDB:
             request = request.model_copy(update={"request_id": new_request_id()})
         with locked(self.engine, f"user:{request.user_id}") as conn:
             if max_active is not None:  # a batch's videos count against the batch limits, not this one
-                c = requests_table.c
-                active = conn.execute(
-                    sa.select(c.video_id)
-                    .where(c.user_id == request.user_id, c.status.in_(ACTIVE), c.batch_id.is_(None))
-                    .order_by(requests_table.c.seq)
-                ).scalars()
-                busy = list(active)
-                if len(busy) >= max_active:
-                    raise TooBusy(request.user_id, busy, max_active)
+                _check_room(conn, request.user_id, max_active)
             insert_request(conn, request, status)
         return self.get(request.video_id)
+
+    def check_room(self, user_id: str, max_active: int, video_id: str | None = None) -> None:
+        """TooBusy if the user already has ``max_active`` videos (other than ``video_id``) queued or running: asked
+        before a regeneration makes its take, so a refused one changes nothing."""
+        with self.engine.connect() as conn:
+            _check_room(conn, user_id, max_active, video_id)
 
     def find(self, video_id: str) -> RequestRecord | None:
         with self.engine.connect() as conn:
@@ -244,25 +242,18 @@ class RequestDB:
     def requeue(self, video_id: str, run_key: str, max_active: int | None = None) -> RequestRecord:
         """Queue a finished or failed video again for the run ``run_key`` (a regeneration or a resume).
 
-        With ``max_active``, refuse (TooBusy) a user who already has that many other videos queued or running.
+        Refuses (InvalidRequest) a video already queued or running, so two regenerations at once cannot ask for two
+        runs of it; with ``max_active``, refuses (TooBusy) a user who already has that many other videos queued or
+        running.
         """
         record = self.get(video_id)
         c = requests_table.c
         with locked(self.engine, f"user:{record.user_id}") as conn:
             if max_active is not None:
-                busy = list(
-                    conn.execute(
-                        sa.select(c.video_id)
-                        .where(c.user_id == record.user_id, c.status.in_(ACTIVE), c.video_id != video_id)
-                        .where(c.batch_id.is_(None))
-                        .order_by(c.seq)
-                    ).scalars()
-                )
-                if len(busy) >= max_active:
-                    raise TooBusy(record.user_id, busy, max_active)
-            conn.execute(
+                _check_room(conn, record.user_id, max_active, video_id)
+            queued = conn.execute(
                 requests_table.update()
-                .where(c.video_id == video_id)
+                .where(c.video_id == video_id, c.status.not_in(ACTIVE))  # one statement: no writer slips in between
                 .values(
                     status=Status.QUEUED,
                     run_key=run_key,
@@ -274,6 +265,9 @@ class RequestDB:
                     updated_at=utcnow(),
                 )
             )
+            if queued.rowcount == 0:
+                status = conn.execute(sa.select(c.status).where(c.video_id == video_id)).scalar_one()
+                raise InvalidRequest(f"video {video_id} is still {status}; wait until it ends", "video_id")
         return self.get(video_id)
 
     def page(self, user_id: str, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[RequestRecord], int]:
@@ -285,6 +279,17 @@ class RequestDB:
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).where(c.user_id == user_id)).scalar_one()
             return [_record(row) for row in conn.execute(query)], int(total)
+
+
+def _check_room(conn: sa.Connection, user_id: str, max_active: int, besides: str | None = None) -> None:
+    """TooBusy if the user has ``max_active`` videos (not counting ``besides`` or a batch's) queued or running."""
+    c = requests_table.c
+    query = sa.select(c.video_id).where(c.user_id == user_id, c.status.in_(ACTIVE), c.batch_id.is_(None))
+    if besides is not None:
+        query = query.where(c.video_id != besides)
+    busy = list(conn.execute(query.order_by(c.seq)).scalars())
+    if len(busy) >= max_active:
+        raise TooBusy(user_id, busy, max_active)
 
 
 def _record(row: sa.Row[Any]) -> RequestRecord:

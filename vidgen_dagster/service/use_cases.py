@@ -175,7 +175,7 @@ class VidgenService:
     ) -> Retake:
         """A new take of one beat, if what is left of the budget covers it: one image and its clips are paid,
         everything else is reused."""
-        record = self._settled(self.owned(video_id, user_id))
+        record = self._settled(self.owned(video_id, user_id), via)
         spec = stored_spec(self.store, record)
         take, cost = regenerate_beat(
             self.takes, self.ledger, spec, record.request, beat, image_prompt or None, motion_prompt or None
@@ -193,27 +193,30 @@ class VidgenService:
         started: Started | None = None,
     ) -> Retake:
         """Make an earlier take of a beat current again. Its calls are all in the cache: it pays nothing."""
-        record = self._settled(self.owned(video_id, user_id))
+        record = self._settled(self.owned(video_id, user_id), via)
         check_beat(stored_spec(self.store, record), video_id, beat)
         chosen = select_take(self.takes, video_id, beat, take)
         return self._retake(record, beat, chosen.take, 0.0, via, started)
 
     def resume(self, video_id: str, started: Started | None = None) -> RunSummary | AlreadyComplete:
         """Finish a failed or killed video in this process, paying only for what is missing."""
-        record = self._settled(self.owned(video_id))
+        record = self._settled(self.owned(video_id), Via.CLI)
         if record.status == Status.COMPLETE:  # nothing to finish: no run, nothing paid
             said = f"video {video_id} is already complete; see it with `vidgen show {video_id}`"
             return AlreadyComplete(video_id=video_id, status=record.status, message=said)
         return self._run(self._again(record, "resume", Via.CLI), "cli-resume", started)
 
-    def _settled(self, record: RequestRecord) -> RequestRecord:
+    def _settled(self, record: RequestRecord, via: Via) -> RequestRecord:
         """The one rule before a video is made again: its row in step with its runs (a dead run failed), and refused
-        while a run of it is under way or asked for."""
+        while a run of it is under way or asked for, or (API) while its user is at their limit of active videos:
+        checked before a take is made, so a refusal changes nothing (requeue checks both again under its lock)."""
         if record.status != Status.COMPLETE:
             self.sync_runs([record.video_id])
             record = self.db.get(record.video_id)
         if record.active and record.run_id:
             raise InvalidRequest(f"video {record.video_id} is still {record.status}; wait until it ends", "video_id")
+        if via is Via.API:
+            self.db.check_room(record.user_id, self.settings.max_active_per_user, record.video_id)
         return record
 
     def _again(self, record: RequestRecord, why: str, via: Via) -> RequestRecord:
