@@ -112,8 +112,9 @@ def _follower(status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
         description=f"Brings a video's request row in step with its runs when one of them is {status.value.lower()}.",
     )
     def follow(context: dg.RunStatusSensorContext, db: DatabaseResource) -> None:
-        video_id = context.dagster_run.tags.get(PARTITION_NAME_TAG)
-        if context.dagster_run.job_name == generate_video.name and video_id:
+        # A video's run, whichever job it is of: the sensor's and the CLI's generate_video, a batch backfill's asset
+        # job, a materialization from the UI (a partition without a request row is left alone).
+        if video_id := context.dagster_run.tags.get(PARTITION_NAME_TAG):
             sync_video(db.requests(), context.instance, video_id)
 
     return follow

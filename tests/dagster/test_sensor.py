@@ -20,7 +20,7 @@ from dagster._utils.error import SerializableErrorInfo
 from tests.support import instance_at, launch, tick
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.domain.errors import ProviderError
-from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, requests_table
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, batch_run_key, requests_table
 from vidgen_core.persistence.trouble import Trouble
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
@@ -28,6 +28,7 @@ from vidgen_dagster import sensors
 from vidgen_dagster.execute import run_video
 from vidgen_dagster.failures import INTERRUPTED
 from vidgen_dagster.runs import (
+    BACKFILL_TAG,
     EXECUTOR_TAG,
     HEARTBEAT_TAG,
     HOST_TAG,
@@ -315,3 +316,16 @@ def test_a_request_whose_run_never_appeared_is_failed_by_the_watch(
     tick(settings, instance, cursor=None)
     row = db.get(record.video_id)
     assert row.status == Status.FAILED and "its run was lost" in (row.error or "")
+
+
+def test_a_run_of_another_job_brings_its_videos_row_along(settings: Settings, instance: dg.DagsterInstance) -> None:
+    """A batch's backfill runs the asset job, not generate_video: its runs' events reach their rows all the same."""
+    record = _submit(settings, "A 5-second ad for Nike", "ana")
+    RequestDB(settings.db_url).update(record.video_id, run_key=batch_run_key("batch-1"))  # a batch's video
+    tags = {PARTITION_NAME_TAG: record.video_id, BACKFILL_TAG: "bf1"}
+    run = dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED, tags=tags)
+    instance.add_run(run)
+    instance.report_run_failed(run, "the backfill's run failed")
+    tick(settings, instance, cursor=str(record.seq))
+    row = RequestDB(settings.db_url).get(record.video_id)
+    assert (row.status, row.run_id) == (Status.FAILED, run.run_id)
