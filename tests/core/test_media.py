@@ -77,6 +77,7 @@ def test_camera_window_never_leaves_the_image(camera: Camera, p: float, aspect: 
     assert window(camera, 0.0, w, h) == (w / 2, h / 2, 1.0, 0.0)
 
 
+@pytest.mark.slow  # renders and decodes a 6-second clip (the last-frame and stitch tests cover clips fast)
 def test_local_clip_matches_the_model_and_starts_on_the_image(tmp_path: Path, clips: Clips) -> None:
     clip = clips()
     info = probe(clip)

@@ -37,7 +37,8 @@ class After:
         return made
 
 
-@pytest.mark.parametrize("music_last", [True, pytest.param(False, marks=pytest.mark.slow)])  # each renders its clips
+@pytest.mark.slow  # each renders its clips
+@pytest.mark.parametrize("music_last", [True, False])
 def test_the_current_phase_never_flips_back(settings: Settings, music_last: bool) -> None:
     request = build_request("Create a 10-second Nike ad", settings, video_id="vid-progress")
     spec = LocalPlanner().plan(request).spec
