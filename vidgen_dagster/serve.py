@@ -68,9 +68,15 @@ def init(settings: Settings) -> tuple[list[str], list[str]]:
     return created, gaps
 
 
+OWNERS_INDEXED = "_owners/_indexed"  # written after the one pass; no video id starts with "_"
+
+
 def index_owners(db: RequestDB, store: BlobStore) -> int:
     """Give videos planned before the store kept owner indexes (``owner_key``) theirs, so the IO manager finds
-    their manifests by video id alone; returns how many it wrote. Run again, it writes none."""
+    their manifests by video id alone; returns how many it wrote. One pass over the requests, once per store:
+    `vidgen serve` runs init at every start, and later videos get their index when their spec is stored."""
+    if store.exists(OWNERS_INDEXED):
+        return 0
     written, seq = 0, 0
     while page := db.owners(after_seq=seq):
         seq = page[-1][0]
@@ -79,6 +85,7 @@ def index_owners(db: RequestDB, store: BlobStore) -> int:
             if planned and not store.exists(owner_key(video_id)):
                 store.put_bytes(owner_key(video_id), user_id.encode())
                 written += 1
+    store.put_bytes(OWNERS_INDEXED, b"")
     return written
 
 

@@ -40,7 +40,7 @@ from vidgen_dagster.io_manager import ManifestIOManager
 from vidgen_dagster.metadata import metadata_value
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import DatabaseResource, ProvidersResource, SpecConfig, StoreResource
-from vidgen_dagster.serve import index_owners
+from vidgen_dagster.serve import OWNERS_INDEXED, index_owners
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -363,6 +363,7 @@ def test_init_gives_videos_planned_before_owner_indexes_theirs(tmp_path: Path, s
     spec = LocalPlanner().plan(planned).spec
     store.put_bytes(VideoKeys("ana", "vid-old").spec(), spec.model_dump_json().encode())
     assert (index_owners(db, store), index_owners(db, store)) == (1, 0)
+    assert store.exists(OWNERS_INDEXED)  # later starts of `vidgen serve` read one key, not every request's
     assert not store.exists(owner_key("vid-queued"))
     manager = ManifestIOManager(store=StoreResource(root=str(tmp_path / "storage"), cache_dir=str(tmp_path / "c")))
     context = dg.build_input_context(
