@@ -59,6 +59,8 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         description=body.description,
         reference_assets=body.reference_assets,
         max_cost_usd=body.max_cost_usd,
+        resolution=body.resolution,
+        loudness=body.loudness,
     )
     return GenerateOut.model_validate(found.service.submit(draft, Via.API), from_attributes=True)
 

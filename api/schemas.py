@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from vidgen_core.domain.catalog import VIDEO_MODELS
+from vidgen_core.domain.catalog import VIDEO_MODELS, Resolution
+from vidgen_core.domain.models import Loudness
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
 from vidgen_core.persistence.requests import Status
@@ -40,7 +41,11 @@ class GenerateIn(BaseModel):
         le=_DEFAULTS["max_duration_s"].default,
         description="Seconds (default: from the prompt, else 30).",
     )
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:5"] | None = None
+    resolution: Resolution | None = Field(default=None, description="The master's size (default: 1080p).")
+    loudness: Loudness | None = Field(
+        default=None, description="streaming: -14 LUFS, true peak -1 dBTP (default); broadcast: EBU R128 -23 LUFS."
+    )
     reference_assets: list[AssetId] = Field(
         default_factory=list, max_length=10, description="Ids from /api/upload (`asset_ids`), at most 10."
     )

@@ -40,7 +40,7 @@ def video_out(found: VideoDetails, links: Links, base: str) -> VideoOut:
         model=request.video_model,
         duration_s=request.duration_s,
         aspect_ratio=request.aspect_ratio,
-        reference_assets=request.reference_assets,
+        reference_assets=[a.asset_id for a in request.reference_assets],
         planner=request.planner,
         media=request.media,
         spec=found.spec,

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     default_music_model: str = "musicgen"
     default_duration_s: int = 30
     default_aspect: str = "16:9"
+    default_resolution: str = Field(default="1080p", description="The master's size: 720p, 1080p or 2160p.")
     min_duration_s: int = 5
     max_duration_s: int = 120
     max_prompt_chars: int = 2000

@@ -55,12 +55,16 @@ def _number(text: str) -> float:
 def _request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help='what the ad is, e.g. "Create a 30-second Nike ad"')
     parser.add_argument("--duration", type=_number, metavar="S", help="length in seconds (default: prompt, or 30)")
-    parser.add_argument("--aspect", metavar="16:9|9:16|1:1", help="aspect ratio (default: from the prompt, or 16:9)")
+    parser.add_argument("--aspect", metavar="16:9|9:16|1:1|4:5", help="aspect (default: from the prompt, or 16:9)")
     parser.add_argument("--model", help="video model from the catalog (default: hailuo-02-fast)")
     parser.add_argument("--user", help="user id that owns the video (default: VIDGEN_DEFAULT_USER)")
     parser.add_argument("--planner", help="who plans the spec: local (default) or openai (needs OPENAI_API_KEY)")
     parser.add_argument("--media", help="who renders media: local (default) or replicate (REPLICATE_API_TOKEN)")
     parser.add_argument("--max-cost", type=_number, metavar="USD", help="spending cap (default: VIDGEN_MAX_COST_USD)")
+    parser.add_argument("--resolution", metavar="720p|1080p|2160p", help="the master's size (default: 1080p)")
+    parser.add_argument(
+        "--loudness", metavar="streaming|broadcast", help="streaming: -14 LUFS (default); broadcast: -23 (EBU R128)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -160,6 +164,8 @@ def _draft(args: argparse.Namespace) -> Draft:
         planner=args.planner,
         media=args.media,
         max_cost_usd=args.max_cost,
+        resolution=args.resolution,
+        loudness=args.loudness,
     )
 
 

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vidgen_core.domain.errors import InvalidRequest, MediaError, NotFound, TooBusy, plain_text
-from vidgen_core.domain.models import Phase
+from vidgen_core.domain.models import AssetRole, Phase, ReferenceAsset
 from vidgen_core.persistence.batches import BatchDB
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status, requests_table
@@ -51,7 +51,7 @@ def test_round_trip_keeps_the_whole_request(db: RequestDB, settings: Settings) -
     again = db.get(request.video_id)
     assert again.request.model_dump(exclude={"request_id"}) == request.model_dump(exclude={"request_id"})
     assert again.title == "Spring" and again.description == "for runners"
-    assert again.request.reference_assets == ["asset-1"]
+    assert again.request.reference_assets == [ReferenceAsset(asset_id="asset-1", role=AssetRole.PRODUCT)]
     assert again.created_at.tzinfo is not None and (datetime.now(UTC) - again.created_at).total_seconds() < 60
     assert db.find("vid-missing") is None
     with pytest.raises(NotFound):

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from vidgen_core.domain.errors import InvalidRequest
 
-Aspect = Literal["16:9", "9:16", "1:1"]
-ASPECTS: tuple[Aspect, ...] = ("16:9", "9:16", "1:1")
+Aspect = Literal["16:9", "9:16", "1:1", "4:5"]
+ASPECTS: tuple[Aspect, ...] = ("16:9", "9:16", "1:1", "4:5")
 M = TypeVar("M")
 
 
@@ -22,6 +22,23 @@ class Kind(StrEnum):
     IMAGE = "image"
     MUSIC = "music"
     LLM = "llm"
+
+
+class Resolution(StrEnum):
+    """The master's size, named by its short side: 1080p is 1920x1080, 1080x1920, 1080x1080 or 1080x1350."""
+
+    P720 = "720p"
+    P1080 = "1080p"
+    P2160 = "2160p"
+
+    @property
+    def short_side(self) -> int:
+        return int(self.value.removesuffix("p"))
+
+
+def master_size(aspect: Aspect, resolution: Resolution) -> tuple[int, int]:
+    """The delivered frame for an aspect at a resolution (clips are upscaled to it)."""
+    return frame_size(resolution.short_side, aspect)
 
 
 def frame_size(short_side: int, aspect: Aspect) -> tuple[int, int]:

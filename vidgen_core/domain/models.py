@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from vidgen_core.domain.catalog import Aspect
+from vidgen_core.domain.catalog import Aspect, Resolution
 
 
 class Section(StrEnum):
@@ -58,6 +58,49 @@ class FrameSource(StrEnum):
     PREVIOUS_CHUNK = "previous_chunk"
 
 
+class Transition(StrEnum):
+    """How a beat begins after the one before: a hard cut, a crossfade, or a dip through black."""
+
+    CUT = "cut"
+    CROSSFADE = "crossfade"
+    DIP_TO_BLACK = "dip_to_black"
+
+
+class Loudness(StrEnum):
+    """Which loudness standard the master meets: streaming and social (-14 LUFS) or broadcast (EBU R128, -23)."""
+
+    STREAMING = "streaming"
+    BROADCAST = "broadcast"
+
+
+class AssetRole(StrEnum):
+    """What an uploaded image is for: the product to show, or the logo for the end card."""
+
+    PRODUCT = "product"
+    LOGO = "logo"
+
+
+class ReferenceAsset(BaseModel, frozen=True):
+    """An uploaded image a request uses, and its role."""
+
+    asset_id: str
+    role: AssetRole = AssetRole.PRODUCT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, value: Any) -> Any:
+        """A bare id (requests stored before roles) is a product photo."""
+        return {"asset_id": value} if isinstance(value, str) else value
+
+
+class Delivery(BaseModel, frozen=True):
+    """How the master is delivered: its size and loudness. Applied to the plan after planning, so changing it never
+    plans again or pays for a plan."""
+
+    resolution: Resolution = Resolution.P1080
+    loudness: Loudness = Loudness.STREAMING
+
+
 class CostLine(BaseModel, frozen=True):
     """One priced unit of work: what was bought, from whom, how much, for how many dollars."""
 
@@ -97,7 +140,10 @@ class GenerationRequest(BaseModel):
     prompt: str
     title: str = ""
     description: str = ""
-    reference_assets: list[str] = Field(default_factory=list, description="Ids of images the user uploaded.")
+    reference_assets: list[ReferenceAsset] = Field(
+        default_factory=list, description="Images the user uploaded, each with its role (product photo, logo)."
+    )
+    delivery: Delivery = Field(default_factory=Delivery)
     duration_s: int
     aspect_ratio: Aspect
     video_model: str
@@ -117,8 +163,14 @@ class GenerationRequest(BaseModel):
         return stored_cap(value, info)
 
     def plan_inputs(self) -> dict[str, object]:
-        """What the plan depends on (not when or under which request id it was asked, its budget or batch)."""
-        return self.model_dump(mode="json", exclude={"request_id", "created_at", "max_cost_usd", "batch_id"})
+        """What the plan depends on (not when or under which request id it was asked, its budget, batch or delivery)."""
+        return self.model_dump(
+            mode="json", exclude={"request_id", "created_at", "max_cost_usd", "batch_id", "delivery"}
+        )
+
+    def asset(self, role: AssetRole) -> str | None:
+        """The id of the uploaded image with this role, if any (the first one)."""
+        return next((a.asset_id for a in self.reference_assets if a.role == role), None)
 
 
 class Take(BaseModel):
@@ -146,6 +198,9 @@ class SpecBeat(BaseModel):
     image_prompt: str
     motion_prompt: str
     take: int = Field(default=0, ge=0, description="Which take of this beat the spec asks for.")
+    transition: Transition = Field(
+        default=Transition.CUT, description="How this beat begins after the one before (beat 0 fades in from black)."
+    )
 
     @property
     def end_s(self) -> int:
@@ -180,6 +235,10 @@ class VideoSpec(BaseModel):
     plan_notes: list[str] = Field(
         default_factory=list, description="Repairs the planner made to the plan, and its warnings (no product named)."
     )
+    call_to_action: str = Field(default="", description="The end card's line, e.g. 'Shop now'; '' in older specs.")
+    delivery: Delivery = Field(default_factory=Delivery, description="The request's, applied after planning.")
+    product_image: str | None = Field(default=None, description="Store key of the uploaded product photo, if any.")
+    logo: str | None = Field(default=None, description="Store key of the uploaded logo, if any.")
 
     @property
     def name(self) -> str:

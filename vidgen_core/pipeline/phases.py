@@ -129,7 +129,7 @@ def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache
 
     outcome = calls.run(call, plan)
     spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
-    return spec, outcome
+    return spec.model_copy(update={"delivery": request.delivery}), outcome
 
 
 def make_storyboard(

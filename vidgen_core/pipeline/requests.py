@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TypeVar
 
 from pydantic import ValidationError
 
-from vidgen_core.domain.catalog import check_aspect, image_model, llm_model, music_model, video_model
+from vidgen_core.domain.catalog import Resolution, check_aspect, image_model, llm_model, music_model, video_model
 from vidgen_core.domain.costs import check_request_budget
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import GenerationRequest
+from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness
 from vidgen_core.domain.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
 PLANNERS = ("local", "openai")
 MEDIA = ("local", "replicate")
 T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
 
 
 OPENAI_READS_ANY = "or plan with OpenAI, which reads any language (--planner openai, or VIDGEN_PLANNER=openai)"
@@ -43,6 +45,14 @@ def _about(field: str, check: Callable[[str], T], value: str) -> T:
         return check(value)
     except InvalidRequest as exc:
         raise InvalidRequest(str(exc), field) from None
+
+
+def _choice(field: str, kind: type[E], value: str) -> E:
+    """One of an enum's values, or an error naming the field and the values it takes."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidRequest(f"unknown {field} {value!r}; choose one of: {', '.join(kind)}", field) from None
 
 
 def check_providers(
@@ -78,6 +88,8 @@ def build_request(
     planner: str | None = None,
     media: str | None = None,
     max_cost_usd: float | None = None,
+    resolution: str | None = None,
+    loudness: str | None = None,
     need_credentials: bool = True,
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
@@ -125,6 +137,10 @@ def build_request(
             title=sanitize(title)[:200] or clean[:80],
             description=sanitize(description)[: settings.max_prompt_chars],
             reference_assets=reference_assets or [],
+            delivery=Delivery(
+                resolution=_choice("resolution", Resolution, resolution or settings.default_resolution),
+                loudness=_choice("loudness", Loudness, loudness or Loudness.STREAMING),
+            ),
             duration_s=round(seconds),
             aspect_ratio=check_aspect(aspect_ratio),
             video_model=chosen.name,

@@ -55,6 +55,8 @@ class Draft:
     planner: str | None = None
     media: str | None = None
     max_cost_usd: float | None = None
+    resolution: str | None = None
+    loudness: str | None = None
 
 
 @dataclass(frozen=True)

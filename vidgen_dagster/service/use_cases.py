@@ -157,6 +157,8 @@ class VidgenService:
             planner=draft.planner,
             media=draft.media,
             max_cost_usd=draft.max_cost_usd,
+            resolution=draft.resolution,
+            loudness=draft.loudness,
             need_credentials=False,  # the budget and the keys are checked by the use case, estimating once
         )
 
