@@ -294,7 +294,7 @@ UPSCALE_MODELS: dict[str, UpscaleModel] = {
             provider="replicate",
             provider_id="topazlabs/video-upscale",
             targets={Resolution.P720: "720p", Resolution.P1080: "1080p", Resolution.P2160: "4k"},
-            fps_range=(15, 60),  # the older published range; the newer one is 15-120
+            fps_range=(15, 60),  # what every version takes (the current schema: 15-120; an older one: 15-60)
             # [3P] the higher of two third-party Replicate price tables, per second at 30 fps, so budgets hold enough:
             usd_per_frame={Resolution.P720: 0.027 / 5 / 30, Resolution.P1080: 0.037 / 30, Resolution.P2160: 0.15 / 30},
         ),
