@@ -244,7 +244,7 @@ def make_chunks(
         )
         outcome = calls.run(call, partial(_film, providers.video, job))
         key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
-        upscaled = upscale_chunk(spec, plan, providers, calls, store.local_path(outcome.outputs["clip.mp4"]))
+        upscaled = upscale_chunk(spec, plan, providers, calls, store, outcome.outputs["clip.mp4"])
         store.copy((upscaled or outcome).outputs["clip.mp4"], key)
         store.copy(outcome.outputs["last_frame.png"], last_key)  # the next clip starts from the model's own frame
         log.info(
@@ -290,7 +290,7 @@ def make_chunks(
 
 
 def upscale_chunk(
-    spec: VideoSpec, plan: ChunkPlan, providers: Providers, calls: CallCache, clip: Path
+    spec: VideoSpec, plan: ChunkPlan, providers: Providers, calls: CallCache, store: BlobStore, clip_key: str
 ) -> Outcome | None:
     """A chunk's clip through the request's model upscaler, as a cached, budgeted call of its own; None when there
     is none (the cut scales with Lanczos) or the video model's clips already have the master's size.
@@ -302,7 +302,7 @@ def upscale_chunk(
     model = upscaler_for(delivery.upscaler, video, delivery.resolution) if upscaler else None
     if upscaler is None or model is None:
         return None
-    beat = spec.beats[plan.beat_index]
+    beat, clip = spec.beats[plan.beat_index], store.local_path(clip_key)
     call = Call(
         phase=Phase.VIDEO_CHUNKS,
         item=f"upscale_{plan.index:02d}",
