@@ -61,6 +61,7 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         max_cost_usd=body.max_cost_usd,
         resolution=body.resolution,
         loudness=body.loudness,
+        upscaler=body.upscaler,
     )
     return GenerateOut.model_validate(found.service.submit(draft, Via.API), from_attributes=True)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from vidgen_core.domain.catalog import VIDEO_MODELS, Resolution
+from vidgen_core.domain.catalog import LANCZOS, UPSCALE_MODELS, VIDEO_MODELS, Resolution
 from vidgen_core.domain.models import Loudness
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
@@ -17,6 +17,7 @@ from vidgen_core.pipeline.videos import BeatState
 from vidgen_core.settings import Settings
 
 VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
+UpscalerName = StrEnum("UpscalerName", {name: name for name in (LANCZOS, *UPSCALE_MODELS)})  # type: ignore[misc]
 _DEFAULTS = Settings.model_fields
 ASSET_ID_PATTERN = r"^asset-[0-9a-f]{16}$"  # as uploads.new_asset_id makes them
 AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
@@ -45,6 +46,9 @@ class GenerateIn(BaseModel):
     resolution: Resolution | None = Field(default=None, description="The master's size (default: 1080p).")
     loudness: Loudness | None = Field(
         default=None, description="streaming: -14 LUFS, true peak -1 dBTP (default); broadcast: EBU R128 -23 LUFS."
+    )
+    upscaler: UpscalerName | None = Field(
+        default=None, description="lanczos (default, free) or a paid model run on each clip (media replicate only)."
     )
     reference_assets: list[AssetId] = Field(
         default_factory=list, max_length=10, description="Ids from /api/upload (`asset_ids`), at most 10."

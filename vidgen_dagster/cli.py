@@ -65,6 +65,11 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--loudness", metavar="streaming|broadcast", help="streaming: -14 LUFS (default); broadcast: -23 (EBU R128)"
     )
+    parser.add_argument(
+        "--upscaler",
+        metavar="lanczos|topaz-video-upscale",
+        help="lanczos (default, free) or a paid model run on each clip (needs --media replicate)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -166,6 +171,7 @@ def _draft(args: argparse.Namespace) -> Draft:
         max_cost_usd=args.max_cost,
         resolution=args.resolution,
         loudness=args.loudness,
+        upscaler=args.upscaler,
     )
 
 

@@ -83,6 +83,8 @@ def test_one_active_video_per_user(client: TestClient) -> None:
         ({"prompt": "ad", "reference_assets": ["asset-0123456789abcdef"]}, "reference_assets", "POST /api/upload"),
         ({"prompt": "ad", "reference_assets": ["asset-nope"]}, 0, "should match pattern"),  # loc ends [..., 0]
         ({"prompt": "ad", "durations": 5}, "durations", "Extra inputs are not permitted"),
+        ({"prompt": "Nike ad", "upscaler": "esrgan"}, "upscaler", "Input should be 'lanczos' or 'topaz-video-upscale'"),
+        ({"prompt": "Nike ad", "upscaler": "topaz-video-upscale"}, "upscaler", "media is local; render with Replicate"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict, field: str | int, words: str) -> None:

@@ -29,6 +29,7 @@ import imageio_ffmpeg
 from PIL import Image, ImageDraw
 
 from tests.fakes.server import FakeServer, Reply, json_reply
+from vidgen_core.adapters.ffmpeg.probe import probe
 
 MUSICGEN = "meta/musicgen"
 MUSICGEN_VERSION = "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
@@ -66,7 +67,15 @@ MODELS: dict[str, dict[str, Any]] = {
         "required_image": True,
         "enums": {"duration": [5, 10], "mode": ["standard", "pro"]},
     },
+    # Topaz Labs' upscaler, as its published schema has it (README.md, "Model upscaler"): a video in, no prompt.
+    "topazlabs/video-upscale": {
+        "kind": "upscale",
+        "required": ["video"],
+        "enums": {"target_resolution": ["720p", "1080p", "4k"]},
+        "ranges": {"target_fps": (15, 120)},
+    },
 }
+UPSCALE_SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}  # assumed: the target names the short side
 TRANSIENT = "Prediction interrupted; please retry (code: PA)"
 
 
@@ -106,7 +115,7 @@ class FakeReplicate(FakeServer):
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.time_scale = 0.01
-        self.model_time = {"image": 8.0, "video": 45.0, "music": 120.0}
+        self.model_time = {"image": 8.0, "video": 45.0, "music": 120.0, "upscale": 30.0}
         self.throttle_rate = 0.0
         self.retry_after: float = 1
         self.transient_fail_rate = 0.0
@@ -294,7 +303,8 @@ class FakeReplicate(FakeServer):
 
     # -- outputs -------------------------------------------------------------------------------------------
     def _finish(self, pred: Prediction) -> None:
-        data, ext, metrics = {"image": self._image, "video": self._video, "music": self._music}[pred.kind](pred)
+        makers = {"image": self._image, "video": self._video, "music": self._music, "upscale": self._upscale}
+        data, ext, metrics = makers[pred.kind](pred)
         metrics["predict_time"] = self.model_time[pred.kind]
         file_id = secrets.token_hex(8)
         self.files[file_id] = (data, ext)
@@ -369,6 +379,22 @@ class FakeReplicate(FakeServer):
             "mp4",
             {"video_output_count": 1, "video_output_duration_seconds": seconds, "with_audio": bool(audio)},
         )
+
+    def _upscale(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
+        """The input clip scaled (Lanczos) to the target's short side at ``target_fps``, without its sound: the real
+        model's output is not documented to keep audio, so the imitation assumes the worse case."""
+        short = UPSCALE_SHORT_SIDE[pred.input.get("target_resolution", "1080p")]
+        fps = int(pred.input.get("target_fps", 60))
+        with tempfile.TemporaryDirectory() as tmp:
+            src, out = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
+            src.write_bytes(self._fetch(pred.input["video"]))
+            scale = f"scale='if(gte(iw,ih),-2,{short})':'if(gte(iw,ih),{short},-2)':flags=lanczos"
+            cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(src), "-vf", f"{scale},fps={fps}"]
+            cmd += ["-an", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)]
+            subprocess.run(cmd, check=True)
+            data = out.read_bytes()
+            seconds = probe(out).duration_s
+        return data, "mp4", {"video_output_count": 1, "video_output_duration_seconds": round(seconds, 3)}
 
     def _music(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
         seconds = int(pred.input.get("duration", 8))
@@ -475,12 +501,14 @@ def _validate(model: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
     if model not in MODELS:
         return []
     spec = MODELS[model]
-    invalid = [("prompt", "prompt is required")] if not inputs.get("prompt") else []
-    if spec.get("required_image") and not inputs.get(spec["image"]):
-        invalid.append((spec["image"], f"{spec['image']} is required"))
+    required = spec.get("required", ["prompt"]) + ([spec["image"]] if spec.get("required_image") else [])
+    invalid = [(name, f"{name} is required") for name in required if not inputs.get(name)]
     for name, allowed in spec["enums"].items():
         if name in inputs and inputs[name] not in allowed:
             invalid.append((name, f"{name} must be one of the following: {', '.join(map(str, allowed))}"))
+    for name, (low, high) in spec.get("ranges", {}).items():
+        if name in inputs and not (isinstance(inputs[name], int) and low <= inputs[name] <= high):
+            invalid.append((name, f"{name} must be an integer from {low} to {high}"))
     return invalid
 
 

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from vidgen_core.domain.catalog import Aspect, Resolution
+from vidgen_core.domain.catalog import LANCZOS, Aspect, Resolution, check_upscaler
+from vidgen_core.domain.errors import VidgenError
 
 
 class Section(StrEnum):
@@ -99,6 +100,15 @@ class Delivery(BaseModel, frozen=True):
 
     resolution: Resolution = Resolution.P1080
     loudness: Loudness = Loudness.STREAMING
+    upscaler: str = Field(default=LANCZOS, description="lanczos (no model), or a catalog upscaler run on each clip.")
+
+    @field_validator("upscaler")
+    @classmethod
+    def _known_upscaler(cls, value: str) -> str:
+        try:
+            return check_upscaler(value)
+        except VidgenError as exc:  # pydantic reports a ValueError as a validation error of this field
+            raise ValueError(str(exc)) from None
 
 
 class CostLine(BaseModel, frozen=True):
@@ -333,6 +343,9 @@ class Chunk(BaseModel):
     reused: bool = False
     costs: list[CostLine] = Field(
         default_factory=list, description="What this output cost in this run (none if reused)."
+    )
+    upscaled_by: str | None = Field(
+        default=None, description="The model upscaler ``key`` went through; ``last_frame_key`` is the video model's."
     )
 
     @property

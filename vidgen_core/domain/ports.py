@@ -1,4 +1,4 @@
-"""Ports every provider adapter implements: planner, image, video and music generators."""
+"""Ports every provider adapter implements: planner, image, video and music generators, and the clip upscaler."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from vidgen_core.domain.catalog import Aspect
+from vidgen_core.domain.catalog import Aspect, Resolution
 from vidgen_core.domain.models import Camera, CostLine, GenerationRequest, SpecBeat, VideoSpec
 
 
@@ -62,6 +62,18 @@ class MusicJob:
     journal: Journal | None = None
 
 
+@dataclass(frozen=True)
+class UpscaleJob:
+    """One clip to bring to the master's size with a model upscaler, at the clip's own frame rate."""
+
+    clip: Path
+    model: str
+    resolution: Resolution
+    fps: int
+    item: str
+    journal: Journal
+
+
 @dataclass
 class Generated:
     """What a generator made: the file it wrote and what it cost."""
@@ -95,3 +107,10 @@ class MusicGenerator(Protocol):
     provider: str
 
     def generate(self, job: MusicJob, out: Path) -> Generated: ...
+
+
+class Upscaler(Protocol):
+    provider: str
+    model: str
+
+    def upscale(self, job: UpscaleJob, out: Path) -> Generated: ...

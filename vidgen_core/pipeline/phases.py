@@ -27,7 +27,7 @@ from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain import costs
-from vidgen_core.domain.catalog import frame_size, image_model, music_model, video_model
+from vidgen_core.domain.catalog import frame_size, image_model, music_model, upscaler_for, video_model
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
@@ -51,6 +51,7 @@ from vidgen_core.domain.ports import (
     Journal,
     MusicJob,
     PlanResult,
+    UpscaleJob,
     VideoGenerator,
 )
 from vidgen_core.domain.progress import Progress, no_progress
@@ -243,8 +244,9 @@ def make_chunks(
         )
         outcome = calls.run(call, partial(_film, providers.video, job))
         key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
-        store.copy(outcome.outputs["clip.mp4"], key)
-        store.copy(outcome.outputs["last_frame.png"], last_key)
+        upscaled = upscale_chunk(spec, plan, providers, calls, store, outcome.outputs["clip.mp4"])
+        store.copy((upscaled or outcome).outputs["clip.mp4"], key)
+        store.copy(outcome.outputs["last_frame.png"], last_key)  # the next clip starts from the model's own frame
         log.info(
             "chunk %s: chunk %d, beat %d take %d part %d, %ds clip from %s%s",
             done.one(),
@@ -269,8 +271,9 @@ def make_chunks(
             height=info.height,
             fps=info.fps,
             has_audio=info.has_audio,
-            reused=outcome.reused,
-            costs=outcome.costs,
+            reused=outcome.reused and (upscaled is None or upscaled.reused),
+            costs=outcome.costs + (upscaled.costs if upscaled else []),
+            upscaled_by=providers.upscaler.model if upscaled and providers.upscaler else None,
         )
 
     def chain(beat: SpecBeat) -> list[Chunk]:
@@ -284,6 +287,43 @@ def make_chunks(
 
     chunks = [c for beat_chunks in concurrently(chain, spec.beats, workers) for c in beat_chunks]
     return ChunkSet(chunks=chunks, costs=[line for c in chunks for line in c.costs])
+
+
+def upscale_chunk(
+    spec: VideoSpec, plan: ChunkPlan, providers: Providers, calls: CallCache, store: BlobStore, clip_key: str
+) -> Outcome | None:
+    """A chunk's clip through the request's model upscaler, as a cached, budgeted call of its own; None when there
+    is none (the cut scales with Lanczos) or the video model's clips already have the master's size.
+
+    Its key is the clip's content, so a re-run, a resume or a take of another beat pays nothing again; turning the
+    upscaler on or off never re-makes a clip, because the next clip of a beat starts from the model's own last frame.
+    """
+    video, delivery, upscaler = video_model(spec.video_model), spec.delivery, providers.upscaler
+    model = upscaler_for(delivery.upscaler, video, delivery.resolution) if upscaler else None
+    if upscaler is None or model is None:
+        return None
+    beat, clip = spec.beats[plan.beat_index], store.local_path(clip_key)
+    call = Call(
+        phase=Phase.VIDEO_CHUNKS,
+        item=f"upscale_{plan.index:02d}",
+        provider=upscaler.provider,
+        model=model.name,
+        inputs=model.inputs(delivery.resolution, video.fps),
+        files={"clip": clip},
+        beat_index=beat.index,
+        take=beat.take,
+        estimate_usd=_priced(upscaler.provider, costs.upscale_price(delivery, video.name, plan.clip_s)),
+    )
+    item = f"upscale of chunk {plan.index} (beat {beat.index} {beat.beat_id})"
+
+    def upscale(tmp: Path, journal: Journal) -> Made:
+        job = UpscaleJob(clip, model.name, delivery.resolution, video.fps, item, journal)
+        made = upscaler.upscale(job, tmp / "clip.mp4")
+        return Made({"clip.mp4": made.path}, made.costs)
+
+    outcome = calls.run(call, upscale)
+    log.info("upscale: chunk %d to %s by %s%s", plan.index, delivery.resolution, model.name, _reused(outcome))
+    return outcome
 
 
 def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: CallCache) -> MusicTrack:

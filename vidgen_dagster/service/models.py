@@ -57,6 +57,7 @@ class Draft:
     max_cost_usd: float | None = None
     resolution: str | None = None
     loudness: str | None = None
+    upscaler: str | None = None
 
 
 @dataclass(frozen=True)

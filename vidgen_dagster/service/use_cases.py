@@ -159,6 +159,7 @@ class VidgenService:
             max_cost_usd=draft.max_cost_usd,
             resolution=draft.resolution,
             loudness=draft.loudness,
+            upscaler=draft.upscaler,
             need_credentials=False,  # the budget and the keys are checked by the use case, estimating once
         )
 
