@@ -96,8 +96,8 @@ def _number(value: float | None, digits: int = 3) -> float | str:
 
 def _regenerate(spec: VideoSpec, beats: list[int]) -> str:
     """What fixes a continuity failure: a new take of each beat it names."""
-    named = ", ".join(str(b) for b in sorted(set(beats)))
-    return f"a new take fixes it: `vidgen regenerate {spec.video_id} --beat N` for beat {named}"
+    commands = ", ".join(f"`vidgen regenerate {spec.video_id} --beat {b}`" for b in sorted(set(beats)))
+    return f"a new take fixes it: {commands}"
 
 
 def _beat_at(spec: VideoSpec, seconds: float) -> SpecBeat:
@@ -213,6 +213,9 @@ def seams_continuous(spec: VideoSpec, chunks: ChunkSet, motion: Motion) -> Outco
     )
 
 
+TIE = 0.99  # stretches changing within 1 % of the most are as good as it
+
+
 def beats_on_frame(spec: VideoSpec, motion: Motion) -> Outcome:
     """Where each beat's change begins: the start of the transition-long stretch of frames that changes most, near
     the beat's frame (a cut's spike is that stretch, one frame long). A cut must be exactly on its frame; a blend
@@ -225,7 +228,9 @@ def beats_on_frame(spec: VideoSpec, motion: Motion) -> Outcome:
         starts = range(max(1, expected - window), min(motion.frames - length, expected + window) + 1)
         if not starts:
             continue
-        onset = max(starts, key=lambda c: float(np.nansum(motion.diff[c : c + length])))
+        change = {c: float(np.nansum(motion.diff[c : c + length])) for c in starts}
+        best = max(change.values())  # a blend's stretch may tie with the one a frame on: the beat's frame wins ties
+        onset = min((c for c, v in change.items() if v >= TIE * best), key=lambda c: abs(c - expected))
         offset = onset - expected
         before = _steady_median(motion, spec, spec.beats[beat.index - 1], set())
         metadata[f"beat_{beat.index}_offset_frames"] = offset
