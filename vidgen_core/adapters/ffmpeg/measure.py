@@ -78,10 +78,6 @@ class Interval:
     start_s: float
     end_s: float
 
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
 
 @dataclass(frozen=True)
 class Stills:
@@ -93,13 +89,12 @@ class Stills:
 
 @dataclass(frozen=True)
 class Motion:
-    """Per decoded frame ``i`` (small RGB): the mean absolute difference from frame ``i - 1`` (0-255), the mean
-    CIELAB ΔE76 from frame ``i - 1``, and the frame's mean L*a*b*. Entry 0 compares with nothing and is NaN."""
+    """Per decoded frame ``i`` (small RGB): the mean absolute difference from frame ``i - 1`` (0-255) and the mean
+    CIELAB ΔE76 from frame ``i - 1``. Entry 0 compares with nothing and is NaN."""
 
     fps: float
     diff: np.ndarray
     delta_e: np.ndarray
-    mean_lab: np.ndarray  # shape (frames, 3)
 
     @property
     def frames(self) -> int:
@@ -264,14 +259,14 @@ def to_lab(rgb: np.ndarray) -> np.ndarray:
 
 def motion(path: Path, facts: FileFacts | None = None) -> Motion:
     """Decode the picture once, scaled to fit 160x160, and compare each frame with the one before (mean absolute
-    RGB difference and mean ΔE76), keeping each frame's mean L*a*b*; frames stream through a pipe, one at a time."""
+    RGB difference and mean ΔE76); frames stream through a pipe, one at a time."""
     facts = facts or file_facts(path)
     if not facts.width or not facts.height:
         raise MediaError(f"{path.name} has no picture to measure")
     width, height = _small_size(facts.width, facts.height)
     cmd = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=area"]
     cmd += ["-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
-    diff, delta_e, mean_lab = [], [], []
+    diff, delta_e = [], []
     with _Decoder(cmd, f"decode the frames of {path.name}") as pipe:
         previous: tuple[np.ndarray, np.ndarray] | None = None
         size = width * height * 3
@@ -284,9 +279,8 @@ def motion(path: Path, facts: FileFacts | None = None) -> Motion:
             else:
                 diff.append(float(np.abs(rgb - previous[0]).mean()))
                 delta_e.append(float(np.linalg.norm(lab - previous[1], axis=2).mean()))
-            mean_lab.append(lab.reshape(-1, 3).mean(axis=0))
             previous = (rgb, lab)
-    return Motion(facts.fps, np.array(diff), np.array(delta_e), np.array(mean_lab).reshape(-1, 3))
+    return Motion(facts.fps, np.array(diff), np.array(delta_e))
 
 
 class _Decoder:
