@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.adapters.registry import paid_provider
 from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.costs import check_request_budget, estimate
@@ -153,7 +153,7 @@ MEDIA_VERSIONS: dict[type, tuple[Phase, Callable[[VideoSpec, Any], str]]] = {
 }
 
 
-@dg.asset(**ASSET, kinds={"ffmpeg"})
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.STITCHED_VIDEO))  # CHECKED_ASSETS_NOTE
 def stitched_video(
     context: dg.AssetExecutionContext,
     video_spec: VideoSpec,
@@ -161,15 +161,17 @@ def stitched_video(
     store: StoreResource,
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
-) -> dg.MaterializeResult[RenderedVideo]:
-    """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
+):
+    """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow); its seams and
+    beat boundaries measured on its decoded frames."""
     with step(context, Phase.STITCHED_VIDEO, store, db, ffmpeg) as s:
         video = phases.stitch_video(video_spec, video_chunks, s.store, s.settings)
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
-        return s.result(video_spec, video, costs=video.costs, version=content_version(*parts))
+        checks = verify.stitched_checks(video_spec, video_chunks, measure.motion(s.store.local_path(video.key)))
+        return s.result(video_spec, video, costs=video.costs, version=content_version(*parts), checks=checks)
 
 
-@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO, blocking=False))
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO))
 def final_video(
     context: dg.AssetExecutionContext,
     video_spec: VideoSpec,
@@ -183,8 +185,9 @@ def final_video(
     with step(context, Phase.FINAL_VIDEO, store, db, ffmpeg) as s:
         settings = s.settings
         video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
-        info = probe(s.store.local_path(video.key))
-        checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)
+        path = s.store.local_path(video.key)
+        facts = measure.file_facts(path)
+        checks = verify.final_checks(video_spec, facts, *measure.sound_and_stills(path, facts))
         version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)

@@ -87,7 +87,7 @@ def test_every_asset_check_says_what_it_verifies() -> None:
     described = {key.name: graph.get_check_spec(key).description for key in graph.asset_check_keys}
     assert set(described) == CHECKS
     assert all(text and len(text) > 30 for text in described.values()), described
-    assert "0.1 s" in described[CheckName.DURATION_MATCHES_SPEC] and "1 LU" in described[CheckName.LOUDNESS_ON_TARGET]
+    assert "5 ms" in described[CheckName.TIMING_EXACT] and "-14 ± 1 LUFS" in described[CheckName.LOUDNESS_ON_TARGET]
 
 
 def test_the_graph_is_the_phase_registry() -> None:

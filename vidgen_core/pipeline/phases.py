@@ -428,7 +428,8 @@ def make_media(
             started = time.perf_counter()
             with named(Phase.VIDEO_CHUNKS):
                 chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
-            ready.put(Ready(chunks, started, verify.chunk_checks(spec, chunks)))
+            checks = [*verify.chunk_checks(spec, chunks), verify.colour_drifts(spec, board, chunks, store)]
+            ready.put(Ready(chunks, started, checks))
         with lock:
             ended_lines.add("pictures")
             if "music" not in ended_lines:
