@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from vidgen_core.domain.catalog import Resolution, check_aspect, image_model, llm_model, music_model, video_model
 from vidgen_core.domain.costs import check_request_budget
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness
+from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness, ReferenceAsset
 from vidgen_core.domain.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
@@ -83,7 +83,7 @@ def build_request(
     user_id: str | None = None,
     title: str = "",
     description: str = "",
-    reference_assets: list[str] | None = None,
+    reference_assets: list[ReferenceAsset] | list[str] | None = None,
     video_id: str | None = None,
     planner: str | None = None,
     media: str | None = None,
