@@ -23,12 +23,22 @@ AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
 
 
 class ReferenceAssetIn(BaseModel):
-    """An uploaded image and what it is for."""
+    """An uploaded image and what it is for; a bare asset id is a product photo."""
 
     model_config = ConfigDict(extra="forbid")
 
     asset_id: AssetId
     role: AssetRole = Field(default=AssetRole.PRODUCT, description="product: the product photo; logo: the logo.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, value: Any) -> Any:
+        return {"asset_id": value} if isinstance(value, str) else value
+
+
+def _bare_ids_too(schema: dict[str, Any]) -> None:
+    """The schema says what the validator takes: an item is an object or a bare asset id."""
+    schema["items"] = {"anyOf": [{"type": "string", "pattern": ASSET_ID_PATTERN}, schema["items"]]}
 
 
 class ReferenceAssetOut(BaseModel):
@@ -72,18 +82,19 @@ class GenerateIn(BaseModel):
     loudness: Loudness | None = Field(
         default=None, description="streaming: -14 LUFS, true peak -1 dBTP (default); broadcast: EBU R128 -23 LUFS."
     )
-    reference_assets: list[AssetId | ReferenceAssetIn] = Field(
+    reference_assets: list[ReferenceAssetIn] = Field(
         default_factory=list,
         max_length=len(AssetRole),
         description="Images from /api/upload (`asset_ids`), each with its role: at most one product photo (shown "
         "in the storyboard) and one logo (on the end card). A bare id is a product photo.",
+        json_schema_extra=_bare_ids_too,
     )
     max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap (default: the server's).")
 
     @field_validator("reference_assets")
     @classmethod
-    def _one_of_each_role(cls, assets: list[str | ReferenceAssetIn]) -> list[str | ReferenceAssetIn]:
-        roles = [a.role if isinstance(a, ReferenceAssetIn) else AssetRole.PRODUCT for a in assets]
+    def _one_of_each_role(cls, assets: list[ReferenceAssetIn]) -> list[ReferenceAssetIn]:
+        roles = [a.role for a in assets]
         if twice := sorted({role.value for role in roles if roles.count(role) > 1}):
             raise ValueError(
                 f"more than one {' and more than one '.join(twice)}; give at most one product photo and one logo "
@@ -92,10 +103,8 @@ class GenerateIn(BaseModel):
         return assets
 
     def references(self) -> list[ReferenceAsset]:
-        """The reference assets with their roles (a bare id is a product photo)."""
-        return [
-            ReferenceAsset.model_validate(a if isinstance(a, str) else a.model_dump()) for a in self.reference_assets
-        ]
+        """The reference assets with their roles, as the request keeps them."""
+        return [ReferenceAsset(asset_id=a.asset_id, role=a.role) for a in self.reference_assets]
 
 
 class GenerateOut(BaseModel):
