@@ -120,7 +120,7 @@ def _upload(settings: Settings, user: str, source: Path) -> str:
             size_bytes=1,
             filename=source.name,
             created_at=datetime.now(UTC),
-        )  # fmt: skip
+        )
     )
     return asset_id
 
