@@ -154,20 +154,20 @@ class VidgenService:
 
     def _read_files(self, draft: Draft) -> dict[AssetRole, CheckedImage]:
         """The draft's image files, read and checked as uploads are (nothing stored yet), by role."""
-        given = {a.role for a in draft.reference_assets}
-        if twice := [role.value for role in draft.files if role in given]:
+        named = {a.role for a in draft.reference_assets}
+        if twice := [role.value for role in draft.files if role in named]:
             raise InvalidRequest(f"a {' and a '.join(twice)} image is given twice; give one of each", "files")
         checked = {}
         for role, path in draft.files.items():
+            given = f"the {role} image {str(path)!r}"
             try:
                 with path.open("rb") as data:
                     checked[role] = self._checked(path.name, data)
             except FileNotFoundError:
-                raise InvalidRequest(f"the {role} image {str(path)!r} does not exist; give a PNG, JPEG or WebP file",
-                                     "files") from None  # fmt: skip
+                raise InvalidRequest(f"{given} does not exist; give a PNG, JPEG or WebP file", "files") from None
             except OSError as exc:
-                raise InvalidRequest(f"the {role} image {str(path)!r} cannot be read ({exc.strerror or exc}); give "
-                                     "a readable PNG, JPEG or WebP file", "files") from None  # fmt: skip
+                said = f"{given} cannot be read ({exc.strerror or exc}); give a readable PNG, JPEG or WebP file"
+                raise InvalidRequest(said, "files") from None
         return checked
 
     def _build(self, draft: Draft) -> GenerationRequest:
