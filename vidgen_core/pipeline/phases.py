@@ -148,10 +148,12 @@ def _with_references(spec: VideoSpec, references: Mapping[AssetRole, str], provi
     notes = list(spec.plan_notes)
     if photo and not any(providers.images.uses_photo(spec.image_model, beat) for beat in spec.beats):
         takers = ", ".join(m.name for m in IMAGE_MODELS.values() if m.image_input)
-        notes.append(
-            f"the product photo is not used in the storyboard: {spec.image_model} takes no input image "
-            f"(image models that do: {takers})"
+        why = (
+            f"{spec.image_model} takes no input image (image models that do: {takers})"
+            if image_model(spec.image_model).image_input is None
+            else "no beat makes the product its hero (a product or closing beat)"
         )
+        notes.append(f"the product photo is not used in the storyboard: {why}")
     return spec.model_copy(update={"product_image": photo, "logo": references.get(AssetRole.LOGO), "plan_notes": notes})
 
 
