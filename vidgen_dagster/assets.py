@@ -21,6 +21,7 @@ from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat
+from vidgen_core.pipeline.uploads import reference_keys
 from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs
@@ -60,7 +61,8 @@ def video_spec(
         if (batch := db.batch(request)) is not None:  # and what is left of its batch's cap
             left_to_spend = max(0.0, estimate_usd - db.ledger().committed(request.video_id))
             check_batch_budget(request, batch, db.ledger(), left_to_spend)
-        planned, plan = phases.make_plan(request, s.providers, s.calls)
+        references = reference_keys(db.uploads(), request)  # the product photo and logo, applied after planning
+        planned, plan = phases.make_plan(request, s.providers, s.calls, references)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
         # Dagster read video_request's version when the step started; the plan names the one it was made from

@@ -22,6 +22,7 @@ from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.uploads import UploadDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.registry import percent
 from vidgen_core.pipeline.requests import build_request
@@ -115,6 +116,10 @@ class DatabaseResource(dg.ConfigurableResource):
         if self._takes is None:
             self._takes = TakeDB(self.url)
         return self._takes
+
+    def uploads(self) -> UploadDB:
+        """The images users uploaded (a request's product photo and logo)."""
+        return UploadDB(self.url)
 
     def batch(self, request: GenerationRequest) -> BatchRecord | None:
         """The batch a video came in, if any (its spending cap applies to every call)."""

@@ -35,7 +35,8 @@ MUSICGEN = "meta/musicgen"
 MUSICGEN_VERSION = "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
 FLUX_SIZES = {"16:9": (1344, 768), "9:16": (768, 1344), "1:1": (1024, 1024)}
 MODELS: dict[str, dict[str, Any]] = {
-    "black-forest-labs/flux-dev": {"kind": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
+    # flux-dev takes a start image (img2img, cog-flux DevPredictor); flux-schnell has no such input
+    "black-forest-labs/flux-dev": {"kind": "image", "image": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
     "black-forest-labs/flux-schnell": {"kind": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
     "minimax/hailuo-02-fast": {
         "kind": "video",
@@ -127,6 +128,7 @@ class FakeReplicate(FakeServer):
         self.hold_after: dict[str, int] = {}
         self.predictions: dict[str, Prediction] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.dropped: list[tuple[str, list[str]]] = []  # (model, input names) Replicate would drop silently
         self.creates = self.throttled = self.paid = 0
         self.max_in_flight = 0  # most predictions running at once (model time not yet over)
         self.paid_by_kind: dict[str, int] = {}
@@ -187,6 +189,9 @@ class FakeReplicate(FakeServer):
                 self.throttled += 1
                 return self._throttle()
             inputs = json.loads(body).get("input", {})
+            if unknown := _unknown(model, inputs):  # Replicate drops inputs a model does not have (cog #2943)
+                self.dropped.append((model, unknown))
+                inputs = {k: v for k, v in inputs.items() if k not in unknown}
             invalid = _validate(model, inputs)
             if invalid:
                 detail = "".join(f"- input.{f}: {d}\n" for f, d in invalid)
@@ -320,7 +325,11 @@ class FakeReplicate(FakeServer):
         self.paid_by_kind[pred.kind] = self.paid_by_kind.get(pred.kind, 0) + 1
 
     def _image(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
-        size = FLUX_SIZES[pred.input.get("aspect_ratio", "1:1")]
+        start = pred.input.get("image")
+        init = Image.open(io.BytesIO(self._fetch(start))).convert("RGB") if start else None
+        # img2img: the output takes the start image's size, rounded to a multiple of 16 (cog-flux)
+        size = (round(init.width / 16) * 16, round(init.height / 16) * 16) if init else None
+        size = size or FLUX_SIZES[pred.input.get("aspect_ratio", "1:1")]
         # Like FLUX, the picture follows the prompt and the seed (and the same pair gives the same picture).
         digest = hashlib.sha256(f"{pred.input.get('prompt', '')}|{pred.input.get('seed')}".encode()).digest()
         img = Image.new("RGB", size, (40 + digest[0] % 180, 60 + digest[1] % 120, 100 + digest[2] % 120))
@@ -328,6 +337,9 @@ class FakeReplicate(FakeServer):
         ImageDraw.Draw(img).ellipse(
             (size[0] * x, size[1] * y, size[0] * (x + 0.3), size[1] * (y + 0.3)), fill=(230, 60 + digest[5] % 100, 40)
         )
+        if init is not None:  # what is left of the start image: all of it at strength 0, none at 1
+            strength = float(pred.input.get("prompt_strength", 0.8))
+            img = Image.blend(init.resize(size), img, strength)
         buf = io.BytesIO()
         img.save(buf, format="PNG")
         return buf.getvalue(), "png", {"image_output_count": 1}
@@ -503,6 +515,9 @@ def _validate(model: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
     spec = MODELS[model]
     required = spec.get("required", ["prompt"]) + ([spec["image"]] if spec.get("required_image") else [])
     invalid = [(name, f"{name} is required") for name in required if not inputs.get(name)]
+    strength = inputs.get("prompt_strength")
+    if strength is not None and not (isinstance(strength, int | float) and 0 <= strength <= 1):
+        invalid.append(("prompt_strength", "prompt_strength must be less than or equal to 1"))
     for name, allowed in spec["enums"].items():
         if name in inputs and inputs[name] not in allowed:
             invalid.append((name, f"{name} must be one of the following: {', '.join(map(str, allowed))}"))
@@ -510,6 +525,14 @@ def _validate(model: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
         if name in inputs and not (isinstance(inputs[name], int) and low <= inputs[name] <= high):
             invalid.append((name, f"{name} must be an integer from {low} to {high}"))
     return invalid
+
+
+def _unknown(model: str, inputs: dict[str, Any]) -> list[str]:
+    """The start-image inputs of an image model that has none (flux-schnell): the real API drops them unread."""
+    spec = MODELS.get(model, {})
+    if spec.get("kind") != "image" or spec.get("image"):
+        return []
+    return [name for name in ("image", "prompt_strength") if name in inputs]
 
 
 def _prefer_wait(value: str) -> float | None:

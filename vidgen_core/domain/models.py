@@ -20,6 +20,12 @@ class Section(StrEnum):
     CLOSING = "closing"
 
 
+PRODUCT_SECTIONS = frozenset({Section.PRODUCT, Section.CLOSING})
+"""The sections whose beats make the product the hero (a packshot, its detail, it beside the brand): where a model
+that takes an input image is given the product photo. Opening and dynamic beats are scenes and action, which a
+packshot to start from would flatten."""
+
+
 class Energy(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -173,9 +179,11 @@ class GenerationRequest(BaseModel):
         return stored_cap(value, info)
 
     def plan_inputs(self) -> dict[str, object]:
-        """What the plan depends on (not when or under which request id it was asked, its budget, batch or delivery)."""
+        """What the plan depends on (not when or under which request id it was asked, its budget, batch, delivery or
+        uploaded images: those are applied to the plan after planning, so adding a logo never plans again)."""
         return self.model_dump(
-            mode="json", exclude={"request_id", "created_at", "max_cost_usd", "batch_id", "delivery"}
+            mode="json",
+            exclude={"request_id", "created_at", "max_cost_usd", "batch_id", "delivery", "reference_assets"},
         )
 
     def asset(self, role: AssetRole) -> str | None:

@@ -25,7 +25,8 @@ class PlanResult:
 
 @dataclass(frozen=True)
 class ImageJob:
-    """One storyboard frame. ``beat`` and ``spec`` let local renderers draw; remote models use the prompt."""
+    """One storyboard frame. ``beat`` and ``spec`` let local renderers draw; remote models use the prompt.
+    ``product_photo`` is the uploaded product photo when this generator shows it in this beat (``uses_photo``)."""
 
     prompt: str
     aspect: Aspect
@@ -35,6 +36,7 @@ class ImageJob:
     spec: VideoSpec
     beat: SpecBeat
     journal: Journal | None = None
+    product_photo: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ class ImageGenerator(Protocol):
     provider: str
 
     def generate(self, job: ImageJob, out: Path) -> Generated: ...
+
+    def uses_photo(self, model: str, beat: SpecBeat) -> bool:
+        """Whether this generator draws the uploaded product photo into this beat's frame with this model."""
+        ...
 
 
 class VideoGenerator(Protocol):

@@ -13,7 +13,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import partial
@@ -27,10 +27,11 @@ from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain import costs
-from vidgen_core.domain.catalog import frame_size, image_model, music_model, upscaler_for, video_model
+from vidgen_core.domain.catalog import IMAGE_MODELS, frame_size, image_model, music_model, upscaler_for, video_model
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
+    AssetRole,
     Chunk,
     ChunkPlan,
     ChunkSet,
@@ -107,10 +108,17 @@ def _priced(provider: str, usd: float) -> float:
     return 0.0 if provider == costs.FREE else usd
 
 
-def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache) -> tuple[VideoSpec, Outcome]:
-    """The plan for a request (takes are applied on top of it) and the plan call's outcome.
+def make_plan(
+    request: GenerationRequest,
+    providers: Providers,
+    calls: CallCache,
+    references: Mapping[AssetRole, str] | None = None,
+) -> tuple[VideoSpec, Outcome]:
+    """The plan for a request (takes are applied on top of it) and the plan call's outcome. ``references`` are the
+    store keys of the request's uploaded images by role (``uploads.reference_keys``).
 
     Planning is a cached call: a re-run never plans again unless the request changed (a take does not re-plan).
+    Delivery and the uploaded images are applied after planning, so changing them never plans again.
     """
     planner = providers.planner
     call = Call(
@@ -130,7 +138,24 @@ def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache
 
     outcome = calls.run(call, plan)
     spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
-    return spec.model_copy(update={"delivery": request.delivery}), outcome
+    return _with_references(
+        spec.model_copy(update={"delivery": request.delivery}), references or {}, providers
+    ), outcome
+
+
+def _with_references(spec: VideoSpec, references: Mapping[AssetRole, str], providers: Providers) -> VideoSpec:
+    """The plan with the uploaded product photo and logo, and a note when the image model cannot use the photo."""
+    photo = references.get(AssetRole.PRODUCT)
+    notes = list(spec.plan_notes)
+    if photo and not any(providers.images.uses_photo(spec.image_model, beat) for beat in spec.beats):
+        takers = ", ".join(m.name for m in IMAGE_MODELS.values() if m.image_input)
+        why = (
+            f"{spec.image_model} takes no input image (image models that do: {takers})"
+            if image_model(spec.image_model).image_input is None
+            else "no beat makes the product its hero (a product or closing beat)"
+        )
+        notes.append(f"the product photo is not used in the storyboard: {why}")
+    return spec.model_copy(update={"product_image": photo, "logo": references.get(AssetRole.LOGO), "plan_notes": notes})
 
 
 def make_storyboard(
@@ -141,24 +166,30 @@ def make_storyboard(
     progress: Progress = no_progress,
     workers: int = 1,
 ) -> Storyboard:
-    """One image per beat (of the beat's current take), ``workers`` at once; ``progress`` hears of each one."""
+    """One image per beat (of the beat's current take), ``workers`` at once; ``progress`` hears of each one.
+
+    A beat whose frame shows the uploaded product photo has the photo as an input file of its call: a new photo
+    draws it again, and each take of it starts from the same photo, so the product keeps its look."""
     keys, model = keys_for(spec), image_model(spec.image_model)
     width, height = frame_size(model.short_side, spec.aspect_ratio)
     done = Counter(progress, Phase.STORYBOARD, len(spec.beats))
+    photo = store.local_path(spec.product_image) if spec.product_image else None
 
     def image(beat: SpecBeat) -> StoryboardImage:
         seed = spec.seed + beat.index + TAKE_SEED_STEP * beat.take
+        shown = photo if photo and providers.images.uses_photo(model.name, beat) else None
         call = Call(
             phase=Phase.STORYBOARD,
             item=f"beat_{beat.index:02d}",
             provider=providers.images.provider,
             model=model.name,
             inputs={"prompt": beat.image_prompt, "aspect": spec.aspect_ratio, "size": [width, height], "seed": seed},
+            files={"product_image": shown} if shown else {},
             beat_index=beat.index,
             take=beat.take,
             estimate_usd=_priced(providers.images.provider, costs.image_price(model.name)),
         )
-        outcome = calls.run(call, partial(_draw, providers.images, spec, beat, (width, height), seed))
+        outcome = calls.run(call, partial(_draw, providers.images, spec, beat, (width, height), seed, shown))
         key = keys.storyboard(beat.index)
         store.copy(outcome.outputs["image.png"], key)
         count = done.one()
@@ -187,10 +218,11 @@ def _draw(
     beat: SpecBeat,
     size: tuple[int, int],
     seed: int,
+    photo: Path | None,
     tmp: Path,
     journal: Journal,
 ) -> Made:
-    job = ImageJob(beat.image_prompt, spec.aspect_ratio, size[0], size[1], seed, spec, beat, journal)
+    job = ImageJob(beat.image_prompt, spec.aspect_ratio, size[0], size[1], seed, spec, beat, journal, photo)
     made = images.generate(job, tmp / "image.png")
     ops.conform_image(made.path, spec.aspect_ratio)  # FLUX's 1344x768 is not quite 16:9
     return Made({"image.png": made.path}, made.costs)

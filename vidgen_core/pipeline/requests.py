@@ -21,7 +21,7 @@ from vidgen_core.domain.catalog import (
 )
 from vidgen_core.domain.costs import check_request_budget
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness
+from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness, ReferenceAsset
 from vidgen_core.domain.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
@@ -104,7 +104,7 @@ def build_request(
     user_id: str | None = None,
     title: str = "",
     description: str = "",
-    reference_assets: list[str] | None = None,
+    reference_assets: list[ReferenceAsset] | list[str] | None = None,
     video_id: str | None = None,
     planner: str | None = None,
     media: str | None = None,
