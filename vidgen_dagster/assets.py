@@ -17,6 +17,7 @@ from vidgen_core.adapters.registry import paid_provider
 from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.costs import check_request_budget, estimate
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.domain.sound import LOUDNESS_TARGETS
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
@@ -179,12 +180,14 @@ def final_video(
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
 ):
-    """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
+    """The delivered ad: its soundtrack mastered to the delivery standard (-14 or -23 LUFS, true peak under the
+    limit, on the encoded file), H.264 yuv420p + AAC-LC 48 kHz stereo, +faststart."""
     with step(context, Phase.FINAL_VIDEO, store, db, ffmpeg) as s:
         settings = s.settings
         video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
         info = probe(s.store.local_path(video.key))
-        checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)
+        target = LOUDNESS_TARGETS[video_spec.delivery.loudness].integrated_lufs
+        checks = verify.final_checks(video_spec, info, video.loudness_lufs, target)
         version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)
