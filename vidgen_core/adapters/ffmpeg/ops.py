@@ -267,7 +267,8 @@ def finalize(
         raise MediaError("the soundtrack is silent, so it cannot be brought to the target loudness")
     copy = info.video_codec == "h264" and info.pix_fmt == DELIVERY_PIX_FMT
     video_opts = {"vcodec": "copy"} if copy else x264_args(settings, info.fps or 25.0)
-    picture = ffmpeg.input(str(video), itsoffset=-_video_offset_s(video)).video
+    offset = _video_offset_s(video)
+    picture = (ffmpeg.input(str(video), itsoffset=-offset) if offset else ffmpeg.input(str(video))).video
     ceiling, aim = target.true_peak_dbtp - TP_MARGIN_DB, target.integrated_lufs
     if target.max_short_term_lufs is not None:  # the loudest 3 s may not pass the short-term limit (then: quieter)
         aim = min(aim, before.integrated_lufs + target.max_short_term_lufs - before.max_short_term_lufs)
@@ -294,6 +295,7 @@ def finalize(
         got = measure_loudness(path)
         made.append((got, path))
         missed = target.misses(got)
+        # aim for the middle of the window: other meters (and the platforms) may read a few tenths differently
         if target.tolerance_lu / 2 < abs(got.integrated_lufs - target.integrated_lufs) <= target.tolerance_lu:
             missed.append(f"integrated {got.integrated_lufs:.1f} LUFS, more than half the window off")
         if not missed or attempt == MAX_LOUDNESS_ATTEMPTS:
