@@ -151,6 +151,21 @@ def test_final_file_hygiene(tmp_path: Path, settings: Settings) -> None:
     assert (np.argmax(np.abs(window)) + int(1.9 * RATE)) / RATE == pytest.approx(2.0, abs=0.002)
 
 
+def test_a_models_own_audio_joined_from_clips_lasts_as_long_as_the_picture(tmp_path: Path, settings: Settings) -> None:
+    """Clips with their own AAC joined by stream copy: the audio overlaps at each seam by the AAC priming and the
+    video starts 21 ms late. The final's audio still starts with the picture and lasts exactly as long."""
+    clips = [ops.Segment(_video(tmp_path / f"clip{k}.mp4", 2), 2.0) for k in range(3)]
+    cut = tmp_path / "cut.mp4"
+    assert ops.stitch(clips, cut, settings, (320, 180), FPS) == "copy"
+    assert float(_streams(cut)["video"]["start_time"]) > 0.02  # the join's own offset
+    out = tmp_path / "final.mp4"
+    made = ops.finalize(cut, None, out, 6.0, LOUDNESS_TARGETS[Loudness.BROADCAST], settings)
+    audio, video = _streams(out)["audio"], _streams(out)["video"]
+    assert float(audio["start_time"]) == float(video["start_time"]) == 0.0
+    assert float(audio["duration"]) == pytest.approx(6.0, abs=0.001) == float(video["duration"])
+    assert len(_decoded(out)) == 6 * RATE and made.loudness.integrated_lufs == pytest.approx(-23.0, abs=0.25)
+
+
 def test_offline_music_ends_on_the_tonic_and_rings_out(tmp_path: Path, settings: Settings) -> None:
     """The last downbeat strikes the tonic (the bass's pitch), which decays to near silence at the end; the bar
     before it plays at full level (no fade in mid-phrase), and the final keeps that ending."""

@@ -187,10 +187,12 @@ def _soundtrack(
     only gets a de-click at the cut, anything else fades out."""
     fade_out = DECLICK_S if ended else settings.music_fade_out_s
     return (
-        stream.filter("aresample", settings.audio_rate_hz)
+        # on the timeline its timestamps give: a joined clip's AAC overlaps the one before by its priming (trimmed),
+        # a gap becomes silence; then numbered sample by sample, so the muxer sees no jump
+        stream.filter("aresample", settings.audio_rate_hz, first_pts=0, **{"async": 1})
         .filter("apad")
         .filter("atrim", end_sample=round(duration_s * settings.audio_rate_hz))
-        .filter("asetpts", "PTS-STARTPTS")
+        .filter("asetpts", "N/SR/TB")
         .filter("afade", t="in", st=0, d=settings.music_fade_in_s)
         .filter("afade", t="out", st=max(duration_s - fade_out, 0.0), d=fade_out)
     )
