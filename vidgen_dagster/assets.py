@@ -183,7 +183,8 @@ def final_video(
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
 ):
-    """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
+    """The delivered ad: its soundtrack mastered to the delivery standard (-14 or -23 LUFS, true peak under the
+    limit, on the encoded file), H.264 yuv420p + AAC-LC 48 kHz stereo, +faststart."""
     with step(context, Phase.FINAL_VIDEO, store, db, ffmpeg) as s:
         settings = s.settings
         video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)

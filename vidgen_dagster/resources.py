@@ -182,21 +182,19 @@ class ProvidersResource(dg.ConfigurableResource):
         )
 
 
-FFMPEG_FIELDS = ("crf", "x264_preset", "audio_rate_hz", "audio_bitrate", "target_lufs", "true_peak_db")
+FFMPEG_FIELDS = ("crf", "x264_preset", "audio_rate_hz", "audio_bitrate")
 
 
 class FfmpegResource(dg.ConfigurableResource):
     """ffmpeg on this machine, and how it encodes the cut and the master: x264 quality and speed, the audio rate
-    and bitrate, and the loudness the master is normalised to (integrated LUFS, true peak). ``home`` as for
-    ``ProvidersResource``."""
+    and bitrate. The master's loudness is the request's delivery standard (``LOUDNESS_TARGETS``), not a setting.
+    ``home`` as for ``ProvidersResource``."""
 
     home: str | None = None
     crf: int
     x264_preset: str
     audio_rate_hz: int
     audio_bitrate: str
-    target_lufs: float
-    true_peak_db: float
     _settings: Settings | None = PrivateAttr(default=None)
 
     @classmethod

@@ -315,9 +315,9 @@ def test_each_system_is_a_resource_configured_from_the_environment(
     assert isinstance(deployed["db"].url, dg.EnvVar) and deployed["db"].url == "VIDGEN_DATABASE_URL"
     assert isinstance(deployed["providers"], ProvidersResource)
     assert local["providers"].openai_model == "gpt-4o"  # the settings a run's calls use, shown in the launchpad
-    assert (local["ffmpeg"].target_lufs, local["ffmpeg"].crf) == (-14.0, 20)  # how the cut and master are encoded
-    quieter = local["ffmpeg"].model_copy(update={"target_lufs": -16.0})  # a launchpad run's own value
-    assert quieter.settings().target_lufs == -16.0 and local["ffmpeg"].settings().target_lufs == -14.0
+    assert (local["ffmpeg"].audio_bitrate, local["ffmpeg"].crf) == ("256k", 20)  # how the cut and master are encoded
+    sharper = local["ffmpeg"].model_copy(update={"crf": 16})  # a launchpad run's own value
+    assert sharper.settings().crf == 16 and local["ffmpeg"].settings().crf == 20
     monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")
     providers = build_definitions(str(tmp_path / "deployed")).resources["providers"]
     assert providers.replicate_calls_in_flight == dg.EnvVar.int("VIDGEN_REPLICATE_CALLS_IN_FLIGHT")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from vidgen_core.domain.editing import END_CARD_S
 from vidgen_core.domain.models import Loudness
+from vidgen_core.domain.sound import LOUDNESS_TARGETS
 
 IMAGE_ASPECT_TOLERANCE = 0.03  # FLUX makes 1344x768 for 16:9 (1.75)
 AV_START_TOLERANCE_S = 0.005  # video and audio start together (an AAC priming slip is 21.3 ms)
@@ -24,22 +24,6 @@ BEAT_WINDOW_S = 0.5  # how far either side of a beat's frame its cut or transiti
 # as a camera move might end (whole, 3/4, 1/2 crops). ΔE 5 is plainly visible; the offline renderer's camera moves
 # over one picture measure at most 4.6, a clip's last frame against another beat's keyframe (same palette) 3-12.
 COLOUR_DRIFT_LIMIT = 8.0
-
-
-@dataclass(frozen=True)
-class LoudnessTarget:
-    """A delivery standard's loudness: integrated target and tolerance, true-peak ceiling, short-term ceiling."""
-
-    integrated_lufs: float
-    tolerance_lu: float
-    true_peak_max_dbtp: float
-    max_short_term_lufs: float | None = None
-
-
-LOUDNESS_TARGETS: dict[Loudness, LoudnessTarget] = {
-    Loudness.STREAMING: LoudnessTarget(-14.0, 1.0, -1.0),
-    Loudness.BROADCAST: LoudnessTarget(-23.0, 0.5, -2.0, -18.0),  # EBU R128 and R128 s1 (ads), true peak as ATSC
-}
 
 
 class CheckName(StrEnum):
@@ -81,8 +65,8 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     f"a frame); video and audio start within {AV_START_TOLERANCE_S * 1000:g} ms of each other.",
     CheckName.LOUDNESS_ON_TARGET: "Measured on the encoded file (ebur128, true peak): streaming "
     f"{_STREAMING.integrated_lufs:g} ± {_STREAMING.tolerance_lu:g} LUFS, true peak <= "
-    f"{_STREAMING.true_peak_max_dbtp:g} dBTP; broadcast {_BROADCAST.integrated_lufs:g} ± "
-    f"{_BROADCAST.tolerance_lu:g} LUFS, true peak <= {_BROADCAST.true_peak_max_dbtp:g} dBTP, max short-term <= "
+    f"{_STREAMING.true_peak_dbtp:g} dBTP; broadcast {_BROADCAST.integrated_lufs:g} ± "
+    f"{_BROADCAST.tolerance_lu:g} LUFS, true peak <= {_BROADCAST.true_peak_dbtp:g} dBTP, max short-term <= "
     f"{_BROADCAST.max_short_term_lufs:g} LUFS.",
     CheckName.NO_FROZEN_OR_BLACK: f"No frozen or black stretch longer than {STILL_LIMIT_S:g} s (freezedetect n=0.003, "
     f"blackdetect pix_th=0.1), except the end card held still in the last {END_CARD_S:g} s.",

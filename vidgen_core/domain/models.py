@@ -379,10 +379,14 @@ class MusicTrack(BaseModel):
     cache_key: str = ""
     reused: bool = False
     costs: list[CostLine] = []
+    bpm: float | None = Field(
+        default=None, description="Tempo fitted to the cut (beat boundaries on its grid); None without music."
+    )
 
 
 class RenderedVideo(BaseModel):
-    """Manifest of a stitched or final video."""
+    """Manifest of a stitched or final video. The loudness fields are measured on the final's encoded file
+    (``ebur128=peak=true``); a check compares them with ``LOUDNESS_TARGETS[loudness_standard]`` (domain.sound)."""
 
     key: str
     duration_s: float
@@ -392,5 +396,13 @@ class RenderedVideo(BaseModel):
     has_audio: bool
     size_bytes: int
     mode: str = ""
-    loudness_lufs: float | None = None
+    loudness_lufs: float | None = Field(default=None, description="Integrated loudness (LUFS) of the final.")
+    loudness_standard: Loudness | None = Field(default=None, description="The standard the final was mastered to.")
+    true_peak_dbtp: float | None = Field(default=None, description="True peak (dBTP) of the encoded audio.")
+    max_short_term_lufs: float | None = Field(default=None, description="Loudest 3 s window (LUFS; R128 s1).")
+    max_momentary_lufs: float | None = Field(default=None, description="Loudest 400 ms window (LUFS).")
+    loudness_range_lu: float | None = Field(default=None, description="Loudness range, LRA (LU).")
+    loudness_attempts: int = Field(
+        default=0, description="Encodes it took to meet the standard on the encoded file (1: first time; 0: none)."
+    )
     costs: list[CostLine] = []

@@ -62,6 +62,7 @@ class MusicJob:
     seed: int
     model: str
     journal: Journal | None = None
+    bpm: float | None = None  # the tempo fitted to the cut; None: the mood's own
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ from vidgen_core.domain.ports import (
     VideoGenerator,
 )
 from vidgen_core.domain.progress import Progress, no_progress
+from vidgen_core.domain.sound import LOUDNESS_TARGETS
+from vidgen_core.domain.tempo import fit_bpm, mood_bpm
 from vidgen_core.persistence.trouble import plain_error
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import Call, CallCache, Made, Outcome
@@ -370,26 +372,39 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
             reason=f"{spec.video_model} generates native audio",
         )
     keys, model = keys_for(spec), music_model(spec.music_model)
-    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad"
+    bpm = music_tempo(spec)
+    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad, {bpm:.0f} bpm, 4/4"
     call = Call(
         phase=Phase.MUSIC,
         item="music",
         provider=providers.music.provider,
         model=model.name,
-        inputs={"prompt": prompt, "mood": spec.music_mood, "duration_s": spec.duration_s, "seed": spec.seed},
+        inputs={
+            "prompt": prompt,
+            "mood": spec.music_mood,
+            "duration_s": spec.duration_s,
+            "seed": spec.seed,
+            "bpm": bpm,
+        },
         estimate_usd=_priced(providers.music.provider, costs.music_price(model.name, spec.duration_s)),
         hold_usd=_priced(providers.music.provider, costs.music_hold(model.name, spec.duration_s)),
     )
 
     def compose(tmp: Path, journal: Journal) -> Made:
-        job = MusicJob(prompt, spec.music_mood, spec.duration_s, spec.seed, model.name, journal)
+        job = MusicJob(prompt, spec.music_mood, spec.duration_s, spec.seed, model.name, journal, bpm)
         made = providers.music.generate(job, tmp / "music.wav")
         return Made({"music.wav": made.path}, made.costs)
 
     outcome = calls.run(call, compose)
     store.copy(outcome.outputs["music.wav"], keys.music())
     info = probe(store.local_path(keys.music()))
-    log.info("music: %.1fs %s track%s", info.duration_s, spec.music_mood, " (reused)" if outcome.reused else "")
+    log.info(
+        "music: %.1fs %s track at %g bpm%s",
+        info.duration_s,
+        spec.music_mood,
+        bpm,
+        " (reused)" if outcome.reused else "",
+    )
     return MusicTrack(
         key=keys.music(),
         duration_s=info.duration_s,
@@ -397,7 +412,14 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
         cache_key=outcome.key,
         reused=outcome.reused,
         costs=outcome.costs,
+        bpm=bpm,
     )
+
+
+def music_tempo(spec: VideoSpec) -> float:
+    """The mood's tempo, moved (within about 15 %) so every beat boundary of the spec falls on a beat."""
+    boundaries = [beat.start_s for beat in spec.beats]
+    return fit_bpm(mood_bpm(spec.music_mood), boundaries, spec.duration_s, video_model(spec.video_model).fps)
 
 
 Media = Storyboard | MusicTrack | ChunkSet
@@ -553,13 +575,37 @@ def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: 
 def finalize_video(
     spec: VideoSpec, stitched: RenderedVideo, music: MusicTrack, store: BlobStore, settings: Settings
 ) -> RenderedVideo:
-    """Mix music (or the model's own audio), normalise loudness, and encode the delivery mp4."""
+    """Mix music (or the model's own audio), master it to the spec's loudness standard, encode the delivery mp4."""
     keys = keys_for(spec)
     music_path = store.local_path(music.key) if music.key else None
+    standard = spec.delivery.loudness
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "final.mp4"
-        mode = ops.finalize(store.local_path(stitched.key), music_path, out, spec.duration_s, settings)
-        loudness = ops.measure_loudness(out)
+        made = ops.finalize(
+            store.local_path(stitched.key), music_path, out, spec.duration_s, LOUDNESS_TARGETS[standard], settings
+        )
         store.put_file(keys.final(), out)
-    log.info("final: %s (video %s, %.1f LUFS)", keys.final(), mode, loudness)
-    return _rendered(keys.final(), store, mode, loudness_lufs=round(loudness, 2))
+    got = made.loudness
+    log.info(
+        "final: %s (video %s, %s: %.1f LUFS, %.1f dBTP, short-term max %.1f LUFS, %d encode%s)",
+        keys.final(),
+        made.mode,
+        standard.value,
+        got.integrated_lufs,
+        got.true_peak_dbtp,
+        got.max_short_term_lufs,
+        made.attempts,
+        "" if made.attempts == 1 else "s",
+    )
+    return _rendered(
+        keys.final(),
+        store,
+        made.mode,
+        loudness_lufs=round(got.integrated_lufs, 2),
+        loudness_standard=standard,
+        true_peak_dbtp=round(got.true_peak_dbtp, 2),
+        max_short_term_lufs=round(got.max_short_term_lufs, 2),
+        max_momentary_lufs=round(got.max_momentary_lufs, 2),
+        loudness_range_lu=round(got.lra_lu, 2),
+        loudness_attempts=made.attempts,
+    )

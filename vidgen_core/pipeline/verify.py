@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from vidgen_core.adapters.ffmpeg.measure import FileFacts, LoudnessFacts, Motion, Stills, colour_drift, image_lab
+from vidgen_core.adapters.ffmpeg.measure import FileFacts, Motion, Stills, colour_drift, image_lab
 from vidgen_core.adapters.ffmpeg.ops import DELIVERY_PIX_FMT
 from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.catalog import master_size
@@ -31,6 +31,7 @@ from vidgen_core.domain.checks import (
 )
 from vidgen_core.domain.editing import END_CARD_S, TRANSITION_S
 from vidgen_core.domain.models import ChunkSet, FrameSource, SpecBeat, Storyboard, Transition, VideoSpec
+from vidgen_core.domain.sound import LoudnessReading
 
 
 @dataclass(frozen=True)
@@ -339,23 +340,10 @@ def timing_exact(spec: VideoSpec, facts: FileFacts) -> Outcome:
     )
 
 
-def loudness_on_target(spec: VideoSpec, loud: LoudnessFacts | None) -> Outcome:
+def loudness_on_target(spec: VideoSpec, loud: LoudnessReading | None) -> Outcome:
     """Integrated loudness, true peak and (broadcast) max short-term, against the delivery's standard."""
     target = LOUDNESS_TARGETS[spec.delivery.loudness]
-    problems = []
-    if loud is None:
-        problems.append("no audio to measure")
-    else:
-        if not abs(loud.integrated_lufs - target.integrated_lufs) <= target.tolerance_lu:
-            problems.append(
-                f"integrated {loud.integrated_lufs:.1f} LUFS, not {target.integrated_lufs:g} ± {target.tolerance_lu:g}"
-            )
-        if loud.true_peak_dbtp > target.true_peak_max_dbtp:
-            problems.append(f"true peak {loud.true_peak_dbtp:.1f} dBTP, over {target.true_peak_max_dbtp:g}")
-        if target.max_short_term_lufs is not None and loud.max_short_term_lufs > target.max_short_term_lufs:
-            problems.append(
-                f"short-term up to {loud.max_short_term_lufs:.1f} LUFS, over {target.max_short_term_lufs:g}"
-            )
+    problems = target.misses(loud) if loud is not None else ["no audio to measure"]
     metadata: dict[str, object] = {
         "standard": spec.delivery.loudness.value,
         "integrated_lufs": _number(loud.integrated_lufs if loud else None, 2),
@@ -363,7 +351,7 @@ def loudness_on_target(spec: VideoSpec, loud: LoudnessFacts | None) -> Outcome:
         "max_short_term_lufs": _number(loud.max_short_term_lufs if loud else None, 2),
         "lra_lu": _number(loud.lra_lu if loud else None, 2),
         "target_lufs": target.integrated_lufs,
-        "true_peak_max_dbtp": target.true_peak_max_dbtp,
+        "true_peak_max_dbtp": target.true_peak_dbtp,
     }
     if target.max_short_term_lufs is not None:
         metadata["max_short_term_limit_lufs"] = target.max_short_term_lufs
@@ -404,7 +392,7 @@ def no_frozen_or_black(spec: VideoSpec, stills: Stills, duration_s: float) -> Ou
     )
 
 
-def final_checks(spec: VideoSpec, facts: FileFacts, loud: LoudnessFacts | None, stills: Stills) -> list[Outcome]:
+def final_checks(spec: VideoSpec, facts: FileFacts, loud: LoudnessReading | None, stills: Stills) -> list[Outcome]:
     """The delivered file as a buyer measures it: format, timing, loudness, still stretches."""
     return [
         file_format(spec, facts),

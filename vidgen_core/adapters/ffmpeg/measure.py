@@ -22,6 +22,7 @@ from PIL import Image
 
 from vidgen_core.adapters.ffmpeg.tools import MediaClock, ffmpeg_exe, ffprobe_exe, run
 from vidgen_core.domain.errors import MediaError
+from vidgen_core.domain.sound import LoudnessReading
 
 SMALL_SIDE = 160  # decoded frames are scaled to fit 160x160: enough for motion and colour, cheap to compare
 FREEZE_NOISE = 0.003  # freezedetect's noise tolerance (of the full range)
@@ -61,16 +62,6 @@ class FileFacts:
     @property
     def fps(self) -> float:
         return float(self.avg_frame_rate)
-
-
-@dataclass(frozen=True)
-class LoudnessFacts:
-    """ebur128 with true peak, on the decoded audio of the file."""
-
-    integrated_lufs: float
-    lra_lu: float
-    max_short_term_lufs: float
-    true_peak_dbtp: float
 
 
 @dataclass(frozen=True)
@@ -183,29 +174,26 @@ def file_facts(path: Path) -> FileFacts:
 
 _SUMMARY = {
     "integrated_lufs": re.compile(r"I:\s+(-?[\d.]+|-inf) LUFS"),
-    "lra_lu": re.compile(r"LRA:\s+(-?[\d.]+) LU\n"),
+    "lra_lu": re.compile(r"LRA:\s+(-?[\d.]+) LU"),
     "true_peak_dbtp": re.compile(r"Peak:\s+(-?[\d.]+|-inf) dBFS"),
 }
-_SHORT_TERM = re.compile(r"\bS:\s*(-?[\d.]+|-inf)")
+_FRAME = re.compile(r"\bt:\s*([\d.]+).*?\bM:\s*(-?[\d.]+|-inf)\s+S:\s*(-?[\d.]+|-inf)")
+SHORT_TERM_WINDOW_S = 3.0
 
 
-def _db(text: str) -> float:
-    return float("-inf") if text == "-inf" else float(text)
-
-
-def _loudness(text: str) -> LoudnessFacts:
-    """ebur128's summary (I, LRA, true peak) and the largest short-term value of its per-100 ms log, from 3 s on,
-    once its 3 s window is full."""
+def loudness_reading(text: str, what: str) -> LoudnessReading:
+    """ebur128's log (framelog at info): its summary (I, LRA, true peak), the loudest momentary value and the loudest
+    short-term value once its 3 s window is full (R128 s1 limits that one)."""
     head, _, summary = text.rpartition("Summary:")
     found = {name: pattern.search(summary) for name, pattern in _SUMMARY.items()}
     if not head or not all(found.values()):
-        raise MediaError("ffmpeg printed no complete loudness summary")
-    times = [float(t) for t in re.findall(r"\bt:\s*([\d.]+)", head)]
-    shorts = [_db(s) for s in _SHORT_TERM.findall(head)]
-    full = [s for t, s in zip(times, shorts, strict=False) if t >= 3.0 - 1e-6] or shorts
-    return LoudnessFacts(
-        **{name: _db(match.group(1)) for name, match in found.items() if match},
+        raise MediaError(f"ffmpeg printed no loudness summary for {what}")
+    frames = [(float(t), float(m), float(s)) for t, m, s in _FRAME.findall(head)]  # "-inf" parses as -inf
+    full = [s for t, _, s in frames if t >= SHORT_TERM_WINDOW_S - 1e-6] or [s for *_, s in frames]
+    return LoudnessReading(
+        **{name: float(match.group(1)) for name, match in found.items() if match},
         max_short_term_lufs=max(full, default=float("-inf")),
+        max_momentary_lufs=max((m for _, m, _ in frames), default=float("-inf")),
     )
 
 
@@ -227,7 +215,7 @@ def _freezes(text: str, duration_s: float) -> tuple[Interval, ...]:
     return tuple(found)
 
 
-def sound_and_stills(path: Path, facts: FileFacts) -> tuple[LoudnessFacts | None, Stills]:
+def sound_and_stills(path: Path, facts: FileFacts) -> tuple[LoudnessReading | None, Stills]:
     """In one decode: the audio's loudness (ebur128 with true peak; None without audio) and the picture's frozen
     (freezedetect, n=0.003) and black (blackdetect, pix_th=0.1) stretches of 1 s or more. The picture is scaled to
     fit 480x480 first: both detectors average over pixels, so the verdict holds and a 4K master decodes cheaply."""
@@ -239,12 +227,14 @@ def sound_and_stills(path: Path, facts: FileFacts) -> tuple[LoudnessFacts | None
         .filter("freezedetect", n=FREEZE_NOISE, d=STILL_MIN_S)
         .filter("blackdetect", d=STILL_MIN_S, pix_th=BLACK_PIXEL)
     )
-    streams = [picture, src.audio.filter("ebur128", peak="true")] if facts.audio_codec else [picture]
+    streams = [picture, src.audio.filter("ebur128", peak="true", framelog="info")] if facts.audio_codec else [picture]
     out = ffmpeg.output(*streams, "-", format="null").global_args("-loglevel", "info")
     _, err = run(out, f"measure the sound and still stretches of {path.name}")
     text = err.decode(errors="replace")
     black = tuple(Interval(float(a), float(b)) for a, b in _BLACK.findall(text))
-    return (_loudness(text) if facts.audio_codec else None), Stills(_freezes(text, facts.duration_s), black)
+    return (loudness_reading(text, path.name) if facts.audio_codec else None), Stills(
+        _freezes(text, facts.duration_s), black
+    )
 
 
 def _small_size(width: int, height: int) -> tuple[int, int]:

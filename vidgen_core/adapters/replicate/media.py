@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from vidgen_core.adapters.ffmpeg.ops import end_on_bar
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.local.image import draw_frame
 from vidgen_core.adapters.replicate.runner import PROVIDER, ReplicateRunner
@@ -14,6 +15,7 @@ from vidgen_core.domain.catalog import image_model, music_model, video_model
 from vidgen_core.domain.errors import ProviderError
 from vidgen_core.domain.models import PRODUCT_SECTIONS, CostLine, Phase, SpecBeat
 from vidgen_core.domain.ports import ClipJob, Generated, ImageJob, Journal, MusicJob
+from vidgen_core.domain.tempo import mood_bpm
 
 
 class _NoJournal:
@@ -116,7 +118,8 @@ class ReplicateVideoGenerator:
 
 
 class ReplicateMusicGenerator:
-    """MusicGen, run by version; cost from the prediction's measured GPU time."""
+    """MusicGen, run by version; cost from the prediction's measured GPU time. Its track is cut on the last bar line
+    of the asked tempo (the prompt names it) within the video and faded over that bar, so it ends with the video."""
 
     provider = PROVIDER
 
@@ -135,7 +138,10 @@ class ReplicateMusicGenerator:
             journal=_journal(job.journal),
             bill=self._failed,
         )
-        out.write_bytes(done.outputs[0])
+        raw = out.with_name(f"raw-{out.name}")
+        raw.write_bytes(done.outputs[0])
+        end_on_bar(raw, out, job.duration_s, job.bpm or mood_bpm(job.mood))
+        raw.unlink()
         cost = self._gpu_time(float(done.metrics.get("predict_time") or 0.0))
         return Generated(path=out, provider=PROVIDER, model=self.model.name, costs=[*done.failed_costs, cost])
 
