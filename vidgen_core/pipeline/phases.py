@@ -284,9 +284,10 @@ def make_chunks(
         if plan.source == FrameSource.PREVIOUS_CHUNK and providers.video.provider != LOCAL_PROVIDER:
             keyframe = store.local_path(storyboard.images[beat.index].key)
             with tempfile.TemporaryDirectory() as tmp:
-                clip, last = _colour_matched(clip, last, keyframe, Path(tmp), settings, item)
-                store.copy(clip, key)
-                store.copy(last, last_key)
+                raw = (store.local_path(clip), store.local_path(last))
+                matched, matched_last = _colour_matched(*raw, keyframe, Path(tmp), settings, item)
+                store.put_file(key, matched)
+                store.put_file(last_key, matched_last)
         else:
             store.copy(clip, key)
             store.copy(last, last_key)
