@@ -5,7 +5,8 @@ enforces). The answer is validated against the library and the video's length, r
 (unknown beat ids dropped, too many beats merged, durations rescaled, beats under 5 s lengthened, the first beat's
 transition made a cut, unknown transitions chosen by the energy rule, an empty call to action written by the offline
 rule) and rejected with a clear reason otherwise; an answer naming no brand or product is planned with a warning in
-``plan_notes``. Cost comes from the real usage, and an answer that is rejected carries what it was billed (``ProviderError.costs``).
+``plan_notes``. Cost comes from the real usage, and an answer that is rejected carries what it was billed
+(``ProviderError.costs``).
 """
 
 from __future__ import annotations
