@@ -180,7 +180,7 @@ def test_a_colour_cast_is_matched_back_to_the_keyframe_from_the_seam_on(tmp_path
     after = delta_e(_decoded(matched, 47), key)
     assert before > 25 and after < 10 and after < before / 3, (before, after)
     assert transfer.delta_e_before == pytest.approx(before) and transfer.delta_e_after < 10
-    assert delta_e(_decoded(matched, 0), _decoded(raw, 0)) < 1.5  # frame 0 unchanged but for one more encode
+    assert delta_e(_decoded(matched, 0), _decoded(raw, 0)) < 2.0  # frame 0 unchanged but for one more encode
     assert delta_e(_decoded(matched, 24), key) < delta_e(_decoded(raw, 24), key)  # half way, half matched
     info = probe(matched)
     assert (info.width, info.height, info.fps, info.video_frames) == (W, H, FPS, 48)
