@@ -79,7 +79,8 @@ def window(
     half_x = (w * abs(math.cos(theta)) + h * abs(math.sin(theta))) / 2
     half_y = (w * abs(math.sin(theta)) + h * abs(math.cos(theta))) / 2
     free_x, free_y = max(width / 2 - half_x, 0.0), max(height / 2 - half_y, 0.0)
-    bob = 0.5 * math.sin(2 * math.pi * e) if camera is Camera.TRACKING else 0.0  # paced by the move, as it is
+    # a stride's bob, paced by the move and level at both ends (a chained clip's starts level, where the margin is 0)
+    bob = 0.6 * math.sin(2 * math.pi * e) * math.sin(math.pi * e) if camera is Camera.TRACKING else 0.0
     cx = width / 2 + travel_x * free_x
     cy = height / 2 + max(-1.0, min(1.0, travel_y + bob)) * free_y
     return cx, cy, zoom, theta
