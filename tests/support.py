@@ -309,18 +309,17 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
-def frame_at(video: Path, index: int, tmp: Path) -> np.ndarray:
-    """Decode frame ``index`` of a video as an RGB array (via ffmpeg)."""
+def frame_at(video: Path, index: int, tmp: Path, exact: bool = False) -> np.ndarray:
+    """Decode frame ``index`` of a video as an RGB array (via ffmpeg; ``exact``: converted to RGB as
+    ``ops.last_frame`` does, without the fast path's rounding)."""
     import ffmpeg
 
+    from vidgen_core.adapters.ffmpeg.ops import EXACT_RGB
     from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
 
     out = tmp / f"frame_{index}.png"
-    (
-        ffmpeg.input(str(video))
-        .filter("select", f"eq(n,{index})")
-        .output(str(out), vframes=1)
-        .overwrite_output()
-        .run(cmd=ffmpeg_exe(), quiet=True)
-    )
+    picked = ffmpeg.input(str(video)).filter("select", f"eq(n,{index})")
+    if exact:  # the scale filter converts to RGB, with these flags
+        picked = picked.filter("scale", flags=EXACT_RGB).filter("format", "rgb24")
+    picked.output(str(out), vframes=1).overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
     return np.asarray(Image.open(out).convert("RGB"))

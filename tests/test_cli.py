@@ -80,7 +80,8 @@ def test_generate_json_materializes_the_whole_graph(tmp_path: Path) -> None:
     shown = vidgen_subprocess(["show", out["video_id"]], cli_env(home))  # the frames carry no captions: show does
     spec = VideoSpec.model_validate_json(spec_json)
     for beat in spec.beats:
-        assert f"{beat.name} ({beat.shot_type}, {beat.camera.value}): " in shown.stdout, shown.stdout
+        said = f"{beat.name} ({beat.shot_type}, {beat.camera.value}, in by {beat.transition.value}): "
+        assert said in shown.stdout, shown.stdout
     assert all(store.exists(keys.storyboard(i)) for i in range(out["beats"]))
     assert all(store.exists(keys.chunk(i)) and store.exists(keys.chunk_last_frame(i)) for i in range(out["chunks"]))
     for key in (keys.music(), keys.stitched(), keys.final()):

@@ -137,7 +137,9 @@ def media(
     wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
     with step(context, Phase.STORYBOARD, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())
-        made_media = phases.make_media(video_spec, s.store, s.providers, s.calls, s.progress, workers, wanted)
+        made_media = phases.make_media(
+            video_spec, s.store, s.providers, s.calls, s.progress, workers, wanted, s.settings
+        )
         for made, started, checks in made_media:
             phase, version = MEDIA_VERSIONS[type(made)]
             with phases.named(phase):  # a failure here (a preview) names its phase too

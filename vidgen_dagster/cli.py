@@ -248,7 +248,8 @@ def _show(state: VideoState) -> str:
         takes = ",".join(str(t) for t in b.takes)
         lines.append(  # the frames carry no captions: shot and camera are said here
             f"  beat {b.index:2d}  {b.start_s:3d}-{b.start_s + b.duration_s:3d}s  take {b.take} (of {takes})  "
-            f"${b.cost_usd:.4f}  {b.name} ({b.shot_type}, {b.camera.value}): {b.image_prompt[:70]}"
+            f"${b.cost_usd:.4f}  {b.name} ({b.shot_type}, {b.camera.value}, in by {b.transition.value}): "
+            f"{b.image_prompt[:70]}"
         )
     lines += [f"  plan: {note}" for note in state.plan_notes]
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))

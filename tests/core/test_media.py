@@ -109,7 +109,9 @@ def test_native_audio_model_clip_has_sound(clips: Clips) -> None:
 def test_last_frame_is_the_final_decoded_frame(tmp_path: Path, clips: Clips) -> None:
     clip = clips()
     extracted = np.asarray(Image.open(ops.last_frame(clip, tmp_path / "last.png")).convert("RGB"))
-    assert psnr(extracted, frame_at(clip, 149, tmp_path)) > 45
+    assert psnr(extracted, frame_at(clip, 149, tmp_path, exact=True)) > 45
+    fast = frame_at(clip, 149, tmp_path).astype(float)  # the default conversion is about a level darker
+    assert 0.3 < float(extracted.mean() - fast.mean()) < 2
 
 
 @pytest.mark.slow  # renders a clip of another camera

@@ -28,6 +28,8 @@ SCENARIOS = (
     "length",
     "incomplete",
     "invalid_json",
+    "bad_transitions",
+    "no_call_to_action",
 )
 ERRORS = {
     401: {
@@ -142,6 +144,10 @@ class FakeOpenAI(FakeServer):
         elif most := schema.get("properties", {}).get("beats", {}).get("maxItems"):
             beats = beats[: most - 1] + beats[-1:] if len(beats) > most else beats  # it plans within the bound
         named = self.scenario != "no_product"  # as a model asked for "Make an ad": it leaves both empty
+        closing = {beat_id for beat_id, section, _ in library if section == "closing"}  # it crossfades into them
+        transitions = ["crossfade" if i and b in closing else "cut" for i, (b, _) in enumerate(beats)]
+        if self.scenario == "bad_transitions":  # as a model not held to the enum, that also opens on a crossfade
+            transitions = ["crossfade", "wipe", *transitions[2:]]
         return {
             "brand": "Nike" if named else "",
             "product": "Air Max sneakers" if named else "",
@@ -149,14 +155,16 @@ class FakeOpenAI(FakeServer):
             "style": "energetic",
             "music_mood": "energetic",
             "archetype": "product_showcase",
+            "call_to_action": "" if self.scenario == "no_call_to_action" else "Shop Nike now" if named else "Shop now",
             "beats": [
                 {
                     "beat_id": b,
                     "duration_s": s,
                     "image_prompt": f"Nike Air sneaker, {b.replace('_', ' ')}",
                     "motion_prompt": "smooth camera move",
+                    "transition": transition,
                 }
-                for b, s in beats
+                for (b, s), transition in zip(beats, transitions, strict=True)
             ],
         }
 

@@ -20,7 +20,8 @@ from vidgen_core.adapters.storage import LocalStore, VideoKeys
 from vidgen_core.domain.catalog import LLM_MODELS
 from vidgen_core.domain.costs import estimate, estimate_request
 from vidgen_core.domain.errors import ProviderError
-from vidgen_core.domain.models import Section, product_name
+from vidgen_core.domain.models import Section, Transition, product_name
+from vidgen_core.domain.pacing import transition_into
 from vidgen_core.domain.prompt import PromptReading
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
@@ -56,6 +57,11 @@ def test_plan_with_structured_output_and_real_usage_cost(fake_openai: FakeOpenAI
     assert schema["strict"] is True
     assert "hero_reveal" in str(schema["schema"])  # beat ids are an enum in the schema
     assert schema["schema"]["required"][:2] == ["brand", "product"]
+    assert "call_to_action" in schema["schema"]["required"] and spec.call_to_action == "Shop Nike now"
+    beat_schema = schema["schema"]["$defs"]["PlannedBeat"]
+    assert beat_schema["properties"]["transition"]["enum"] == ["cut", "crossfade", "dip_to_black"]
+    assert "transition" in beat_schema["required"]
+    assert [b.transition for b in spec.beats] == ["cut"] * (len(spec.beats) - 1) + ["crossfade"]  # as answered
 
 
 @pytest.mark.parametrize("api", ["responses", "chat"])
@@ -198,7 +204,7 @@ def _answer(*seconds: int, brand: str = "Nike", product: str = "Air Max sneakers
     templates, which name the product, are used)."""
     ids = ["hero_reveal", *(["feature_detail"] * (len(seconds) - 2)), "logo_lockup"][-len(seconds) :]
     beats = [
-        PlannedBeat(beat_id=b, duration_s=s, image_prompt="", motion_prompt="")
+        PlannedBeat(beat_id=b, duration_s=s, image_prompt="", motion_prompt="", transition="cut")
         for b, s in zip(ids, seconds, strict=True)
     ]
     return PlannedAd(
@@ -208,6 +214,7 @@ def _answer(*seconds: int, brand: str = "Nike", product: str = "Air Max sneakers
         style="energetic",
         music_mood="energetic",
         archetype="product_showcase",
+        call_to_action="Shop now",
         beats=beats,
     )
 
@@ -266,3 +273,18 @@ def test_an_answer_naming_no_product_is_planned_with_a_warning_the_user_sees(
     assert f"  plan: {NO_PRODUCT_NOTE}" in _show(state).splitlines()
     fake_openai.scenario = "ok"
     assert not OpenAIPlanner(settings).plan(request).spec.plan_notes  # a named product: no warning
+
+
+def test_transitions_and_the_call_to_action_are_repaired(fake_openai: FakeOpenAI, provider_env: dict) -> None:
+    """A model not held to the schema opens on a crossfade and names a transition that does not exist: the first
+    beat is made a cut, the unknown one chosen by the energy rule, and the plan says both; an empty call to action
+    is written by the offline rule (never empty on the end card)."""
+    fake_openai.scenario = "bad_transitions"
+    spec = _plan(Settings()).spec
+    assert spec.beats[0].transition is Transition.CUT
+    assert spec.beats[1].transition is transition_into(spec.beats[0], spec.beats[1])
+    assert any("first beat cannot begin with a crossfade" in n for n in spec.plan_notes), spec.plan_notes
+    assert any("unknown transition 'wipe'" in n for n in spec.plan_notes), spec.plan_notes
+    fake_openai.scenario = "no_call_to_action"
+    spec = _plan(Settings()).spec
+    assert spec.call_to_action == "Shop Nike now" and any("no call to action" in n for n in spec.plan_notes)

@@ -2,9 +2,11 @@
 
 The schema sent bounds the beat count for the requested length (``maxItems``, which strict structured output
 enforces). The answer is validated against the library and the video's length, repaired where that is safe
-(unknown beat ids dropped, too many beats merged, durations rescaled, beats under 5 s lengthened) and rejected with a
-clear reason otherwise; an answer naming no brand or product is planned with a warning in ``plan_notes``.
-Cost comes from the real usage, and an answer that is rejected carries what it was billed (``ProviderError.costs``).
+(unknown beat ids dropped, too many beats merged, durations rescaled, beats under 5 s lengthened, the first beat's
+transition made a cut, unknown transitions chosen by the energy rule, an empty call to action written by the offline
+rule) and rejected with a clear reason otherwise; an answer naming no brand or product is planned with a warning in
+``plan_notes``. Cost comes from the real usage, and an answer that is rejected carries what it was billed
+(``ProviderError.costs``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,21 @@ from typing import Any, NamedTuple
 import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from vidgen_core.adapters.local.planner import SCENES
+from vidgen_core.adapters.local.planner import SCENES, call_to_action
 from vidgen_core.domain.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.domain.catalog import llm_model
 from vidgen_core.domain.compose import BEAT_UNIT_S, timeline, video_seed
 from vidgen_core.domain.errors import ProviderError, scrub
-from vidgen_core.domain.models import CostLine, GenerationRequest, Phase, VideoSpec, product_name
+from vidgen_core.domain.models import (
+    CostLine,
+    GenerationRequest,
+    Phase,
+    SpecBeat,
+    Transition,
+    VideoSpec,
+    product_name,
+)
+from vidgen_core.domain.pacing import transition_into
 from vidgen_core.domain.ports import PlanResult
 from vidgen_core.domain.prompt import MOOD_WORDS, STYLE_WORDS
 from vidgen_core.settings import Settings
@@ -44,6 +55,10 @@ class PlannedBeat(BaseModel):
     duration_s: int
     image_prompt: str
     motion_prompt: str
+    transition: str = Field(
+        description="How this beat begins after the one before; the first beat is always 'cut'.",
+        json_schema_extra={"enum": [t.value for t in Transition]},
+    )  # checked after parsing, like beat_id: a model not held to the enum is repaired, not refused
 
 
 class PlannedAd(BaseModel):
@@ -58,6 +73,9 @@ class PlannedAd(BaseModel):
     style: str = Field(json_schema_extra={"enum": sorted(STYLE_WORDS)})
     music_mood: str = Field(json_schema_extra={"enum": sorted(MOOD_WORDS)})
     archetype: str = Field(json_schema_extra={"enum": sorted(ARCHETYPES)})
+    call_to_action: str = Field(
+        description="The end card's short line in the prompt's language, e.g. 'Shop now', 'Order today at Ferngully'."
+    )
     beats: list[PlannedBeat]
 
 
@@ -75,7 +93,11 @@ SYSTEM = (
     "durations are whole seconds and sum EXACTLY to the requested length; at most {max_beats} beats. Give the brand "
     "and the product separately (brand 'Ferngully', product 'organic oat milk'), in the prompt's language. For "
     "every beat write an image_prompt (one still frame showing the product, in the ad's style) and a motion_prompt "
-    "(how the camera and subject move). Answer in the given JSON schema."
+    "(how the camera and subject move). Choose each beat's transition by the energy of the beats: 'cut' at level or "
+    "rising energy (high to high); 'crossfade' into a product reveal or the closing, or when energy falls; "
+    "'dip_to_black' for a big change of section or a leap from low to high energy; the first beat is always 'cut' "
+    "(the picture fades in). Write a short call_to_action for the end card from the brand, product and category "
+    "(e.g. 'Shop now', 'Order today at Ferngully', 'Available now'). Answer in the given JSON schema."
 )
 
 
@@ -283,6 +305,13 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
             for tpl, plan, seconds in zip(templates, beats, durations, strict=True)
         ]
     )
+    spec_beats, repaired = _transitions(spec_beats, [plan.transition for plan in beats])
+    notes += repaired
+    category = _known(planned.category, SCENES, "general")
+    action = planned.call_to_action.strip()
+    if not action:
+        action = call_to_action(brand, product, category, request.prompt)
+        notes.append(f"no call to action was given; the end card says '{action}'")
     return VideoSpec(
         video_id=request.video_id,
         user_id=request.user_id,
@@ -290,7 +319,7 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         title=request.title,
         brand=brand,
         product=product,
-        category=_known(planned.category, SCENES, "general"),
+        category=category,
         style=_known(planned.style, STYLE_WORDS, "cinematic"),
         music_mood=_known(planned.music_mood, MOOD_WORDS, "inspirational"),
         archetype=_known(planned.archetype, ARCHETYPES, "product_showcase"),
@@ -302,7 +331,24 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         seed=video_seed(request),
         beats=spec_beats,
         plan_notes=notes,
+        call_to_action=action,
     )
+
+
+def _transitions(beats: list[SpecBeat], asked: list[str]) -> tuple[list[SpecBeat], list[str]]:
+    """The beats with the transitions the plan asked for: the first always a cut (the picture fades in from black),
+    one that is not a transition chosen by the energy rule (``pacing``); and notes saying what was repaired."""
+    notes, chosen = [], []
+    for i, (beat, name) in enumerate(zip(beats, asked, strict=True)):
+        known = name in set(Transition)
+        transition = Transition(name) if known else transition_into(beats[i - 1] if i else None, beat)
+        if not known:
+            notes.append(f"beat {i} asked for an unknown transition '{name}'; used {transition.value}")
+        if i == 0 and transition is not Transition.CUT:
+            notes.append(f"the first beat cannot begin with a {transition.value} (the picture fades in); made a cut")
+            transition = Transition.CUT
+        chosen.append(beat.model_copy(update={"transition": transition}))
+    return chosen, notes
 
 
 def merge_beats(beats: list[PlannedBeat], limit: int) -> list[PlannedBeat]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from vidgen_core.domain.editing import CLIPS_BEFORE_REANCHOR
 from vidgen_core.domain.models import ChunkPlan, FrameSource, VideoSpec
 
 
@@ -28,11 +29,19 @@ def clips_for(duration_s: int, allowed: tuple[int, ...]) -> tuple[int, ...]:
     raise ValueError(f"cannot cover {duration_s}s with clips of {allowed}")
 
 
+def first_frame_source(part: int) -> FrameSource:
+    """Where the ``part``-th clip of a beat starts: its storyboard image for the first clip and every
+    ``CLIPS_BEFORE_REANCHOR``-th after it (a long chain drifts from the keyframe, so it re-anchors), otherwise the
+    previous clip's last frame."""
+    return FrameSource.STORYBOARD if part % CLIPS_BEFORE_REANCHOR == 0 else FrameSource.PREVIOUS_CHUNK
+
+
 def plan_chunks(spec: VideoSpec, allowed: tuple[int, ...]) -> list[ChunkPlan]:
     """Every chunk of the video in timeline order, numbered globally.
 
-    The first chunk of a beat starts from the beat's storyboard image; later chunks of the same beat start from
-    the previous chunk's last frame. ``use_s`` is what the stitcher keeps, so each beat lasts exactly its length.
+    The first chunk of a beat starts from the beat's storyboard image, and so does every ``CLIPS_BEFORE_REANCHOR``-th
+    later one (``first_frame_source``); the others start from the previous chunk's last frame. ``use_s`` is what the
+    stitcher keeps, so each beat lasts exactly its length.
     """
     plans: list[ChunkPlan] = []
     for beat in spec.beats:
@@ -46,7 +55,7 @@ def plan_chunks(spec: VideoSpec, allowed: tuple[int, ...]) -> list[ChunkPlan]:
                     part=part,
                     clip_s=clip,
                     use_s=use,
-                    source=FrameSource.STORYBOARD if part == 0 else FrameSource.PREVIOUS_CHUNK,
+                    source=first_frame_source(part),
                 )
             )
             remaining -= use

@@ -298,7 +298,7 @@ class ChunkPlan(BaseModel, frozen=True):
 
     index: int
     beat_index: int
-    part: int = Field(ge=0, description="Position of this chunk within its beat (0: from the storyboard).")
+    part: int = Field(ge=0, description="Position of this chunk within its beat (0 starts from the storyboard).")
     clip_s: int
     use_s: float = Field(description="Seconds of this clip kept in the stitched video.")
     source: FrameSource

@@ -52,6 +52,10 @@ class ClipJob:
     seed: int
     item: str
     journal: Journal | None = None
+    # The lengths of the clips before and after this one in its beat (None at the beat's ends): a renderer that
+    # moves the camera itself rests it only at the beat's ends and keeps its pace across a seam, without a stall
+    continues_s: int | None = None
+    continued_by_s: int | None = None
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,20 @@ from typing import NamedTuple, TypeVar
 
 from PIL import Image
 
-from vidgen_core.adapters.ffmpeg import ops
+from vidgen_core.adapters.ffmpeg import colour, ops
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain import costs
-from vidgen_core.domain.catalog import IMAGE_MODELS, frame_size, image_model, music_model, upscaler_for, video_model
+from vidgen_core.domain.catalog import (
+    IMAGE_MODELS,
+    LOCAL_PROVIDER,
+    frame_size,
+    image_model,
+    music_model,
+    upscaler_for,
+    video_model,
+)
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
@@ -61,7 +69,7 @@ from vidgen_core.domain.tempo import fit_bpm, mood_bpm
 from vidgen_core.persistence.trouble import plain_error
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import Call, CallCache, Made, Outcome
-from vidgen_core.settings import Settings
+from vidgen_core.settings import Settings, get_settings
 
 log = logging.getLogger("vidgen.pipeline")
 T, R = TypeVar("T"), TypeVar("R")
@@ -236,6 +244,20 @@ def _film(video: VideoGenerator, job: ClipJob, tmp: Path, journal: Journal) -> M
     return Made({"clip.mp4": made.path, "last_frame.png": frame}, made.costs)
 
 
+def _colour_matched(
+    clip: Path, last: Path, keyframe: Path, tmp: Path, settings: Settings, item: str
+) -> tuple[Path, Path]:
+    """The clip colour-matched to its beat's keyframe, and its last frame (which the next clip continues from)."""
+    transfer = colour.match_colour(clip, keyframe, last, tmp / "clip.mp4", settings)
+    log.info(
+        "%s: colour matched to its keyframe, last frame ΔE %.1f -> %.1f",
+        item,
+        transfer.delta_e_before,
+        transfer.delta_e_after,
+    )
+    return tmp / "clip.mp4", ops.last_frame(tmp / "clip.mp4", tmp / "last_frame.png")
+
+
 def make_chunks(
     spec: VideoSpec,
     storyboard: Storyboard,
@@ -244,9 +266,12 @@ def make_chunks(
     calls: CallCache,
     progress: Progress = no_progress,
     workers: int = 1,
+    settings: Settings | None = None,
 ) -> ChunkSet:
     """Image-to-video chunks. Beats run ``workers`` at once; within a beat each chunk continues from the previous
-    one's last frame, so a beat's chunks run in order."""
+    one's last frame, so a beat's chunks run in order. A model's chained clip is colour-matched to its beat's
+    keyframe (``settings`` encode it) and the next clip continues from the matched clip."""
+    settings = settings or get_settings()
     keys, model = keys_for(spec), video_model(spec.video_model)
     plans = plan_chunks(spec, model.clip_durations_s)
     done = Counter(progress, Phase.VIDEO_CHUNKS, len(plans))
@@ -255,6 +280,14 @@ def make_chunks(
         beat = spec.beats[plan.beat_index]
         first_frame = store.local_path(first_key)
         seed = spec.seed + 1000 + plan.index + TAKE_SEED_STEP * beat.take
+        # the camera rests only at the beat's ends; only the local renderer moves the camera itself, so only its
+        # calls depend on the neighbours' lengths (a model's clip, and its cache key, do not)
+        mine = [p for p in plans if p.beat_index == beat.index]
+        before, after = mine[plan.part - 1 : plan.part], mine[plan.part + 1 : plan.part + 2]
+        seams = {
+            "continues_s": before[0].clip_s if before else None,
+            "continued_by_s": after[0].clip_s if after else None,
+        }
         call = Call(
             phase=Phase.VIDEO_CHUNKS,
             item=f"chunk_{plan.index:02d}",
@@ -266,6 +299,7 @@ def make_chunks(
                 "clip_s": plan.clip_s,
                 "aspect": spec.aspect_ratio,
                 "seed": seed,
+                **(seams if providers.video.provider == LOCAL_PROVIDER else {}),
             },
             files={"first_frame": first_frame},
             beat_index=beat.index,
@@ -274,13 +308,35 @@ def make_chunks(
         )
         item = f"chunk {plan.index} (beat {beat.index} {beat.beat_id})"
         job = ClipJob(
-            first_frame, beat.motion_prompt, beat.camera, plan.clip_s, model.name, spec.aspect_ratio, seed, item
+            first_frame,
+            beat.motion_prompt,
+            beat.camera,
+            plan.clip_s,
+            model.name,
+            spec.aspect_ratio,
+            seed,
+            item,
+            continues_s=seams["continues_s"],
+            continued_by_s=seams["continued_by_s"],
         )
         outcome = calls.run(call, partial(_film, providers.video, job))
         key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
-        upscaled = upscale_chunk(spec, plan, providers, calls, store, outcome.outputs["clip.mp4"])
-        store.copy((upscaled or outcome).outputs["clip.mp4"], key)
-        store.copy(outcome.outputs["last_frame.png"], last_key)  # the next clip starts from the model's own frame
+        clip, last = outcome.outputs["clip.mp4"], outcome.outputs["last_frame.png"]
+        # The local renderer only moves a camera over its first frame, so its colours cannot drift: only a model's
+        # chained clip is matched (the call's output stays the model's raw clip, so the call is never paid again).
+        if plan.source == FrameSource.PREVIOUS_CHUNK and providers.video.provider != LOCAL_PROVIDER:
+            keyframe = store.local_path(storyboard.images[beat.index].key)
+            with tempfile.TemporaryDirectory() as tmp:
+                raw = (store.local_path(clip), store.local_path(last))
+                matched, matched_last = _colour_matched(*raw, keyframe, Path(tmp), settings, item)
+                store.put_file(key, matched)
+                store.put_file(last_key, matched_last)
+        else:
+            store.copy(clip, key)
+            store.copy(last, last_key)
+        upscaled = upscale_chunk(spec, plan, providers, calls, store, key)
+        if upscaled is not None:  # the next clip still starts from the model-size last frame
+            store.copy(upscaled.outputs["clip.mp4"], key)
         log.info(
             "chunk %s: chunk %d, beat %d take %d part %d, %ds clip from %s%s",
             done.one(),
@@ -455,6 +511,7 @@ def make_media(
     progress: Progress = no_progress,
     workers: Callable[[str], int] = lambda _provider: 1,
     wanted: Collection[Phase] = MEDIA,
+    settings: Settings | None = None,
 ) -> Iterator[Ready]:
     """The storyboard then its chunks, with the music made beside them: the critical path is
     plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready, with the
@@ -481,7 +538,8 @@ def make_media(
                 check_storyboard(spec, checks)  # the storyboard's checks gate the paid clips
             started = time.perf_counter()
             with named(Phase.VIDEO_CHUNKS):
-                chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
+                video_workers = workers(providers.video.provider)
+                chunks = make_chunks(spec, board, store, providers, calls, progress, video_workers, settings)
             checks = [*verify.chunk_checks(spec, chunks), verify.colour_drifts(spec, board, chunks, store)]
             ready.put(Ready(chunks, started, checks))
         with lock:

@@ -47,7 +47,14 @@ def _columns(*named: tuple[str, type]) -> tuple[Column, ...]:
 
 
 PLAN_COLUMNS = _columns(
-    ("beat", int), ("take", int), ("name", str), ("start_s", int), ("length_s", int), ("shot", str), ("camera", str)
+    ("beat", int),
+    ("take", int),
+    ("name", str),
+    ("start_s", int),
+    ("length_s", int),
+    ("shot", str),
+    ("camera", str),
+    ("transition", str),
 )
 IMAGE_COLUMNS = _columns(("beat", int), ("take", int), ("image_prompt", str), ("usd", float), ("reused", bool))
 CHUNK_COLUMNS = _columns(
@@ -56,7 +63,7 @@ CHUNK_COLUMNS = _columns(
 
 
 def _spec_facts(spec: VideoSpec, _: VideoSpec) -> dict[str, Shown]:
-    rows = [(b.index, b.take, b.name, b.start_s, b.duration_s, b.shot_type, b.camera) for b in spec.beats]
+    rows = [(b.index, b.take, b.name, b.start_s, b.duration_s, b.shot_type, b.camera, b.transition) for b in spec.beats]
     return {
         "title": spec.title,  # the partition is a bare id: its title and owner are shown here
         "user": spec.user_id,
@@ -70,6 +77,7 @@ def _spec_facts(spec: VideoSpec, _: VideoSpec) -> dict[str, Shown]:
         "beats": len(spec.beats),
         "takes": {str(b.index): b.take for b in spec.beats},
         "plan_notes": "; ".join(spec.plan_notes) or "-",
+        "call_to_action": spec.call_to_action or "-",
         "beat_table": Table(PLAN_COLUMNS, rows),
     }
 

@@ -20,7 +20,6 @@ from vidgen_core.domain.checks import (
     COLOUR_DRIFT_LIMIT,
     COLOUR_TAG,
     IMAGE_ASPECT_TOLERANCE,
-    LOUDNESS_TARGETS,
     MIN_AUDIO_BITRATE,
     SEAM_JUMP_LIMIT,
     SEAM_WINDOW_S,
@@ -29,9 +28,10 @@ from vidgen_core.domain.checks import (
     STILL_LIMIT_S,
     CheckName,
 )
+from vidgen_core.domain.chunking import first_frame_source
 from vidgen_core.domain.editing import END_CARD_S, TRANSITION_S
 from vidgen_core.domain.models import ChunkSet, FrameSource, SpecBeat, Storyboard, Transition, VideoSpec
-from vidgen_core.domain.sound import LoudnessReading
+from vidgen_core.domain.sound import LOUDNESS_TARGETS, LoudnessReading
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ def storyboard_checks(spec: VideoSpec, board: Storyboard, store: BlobStore) -> l
 
 
 def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
-    """Every beat is covered exactly by its chunks, and each beat starts from its storyboard image."""
+    """Every beat is covered exactly by its chunks, and each beat starts from its storyboard image (and re-anchors on
+    it every ``CLIPS_BEFORE_REANCHOR`` clips)."""
     problems = []
     for beat in spec.beats:
         mine = [c for c in chunks.chunks if c.plan.beat_index == beat.index]
@@ -77,6 +78,8 @@ def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
             problems.append(f"beat {beat.index} gets {used:g}s of {beat.duration_s}s")
         if not mine or mine[0].plan.source != FrameSource.STORYBOARD:
             problems.append(f"beat {beat.index} does not start from its storyboard image")
+        if wrong := [c.plan.index for c in mine[1:] if c.plan.source != first_frame_source(c.plan.part)]:
+            problems.append(f"beat {beat.index}: chunks {wrong} do not start where the plan says (re-anchoring)")
         for chunk in mine:
             if chunk.duration_s + 1 / max(chunk.fps, 1) < chunk.plan.use_s:
                 problems.append(f"chunk {chunk.plan.index} lasts {chunk.duration_s:.2f}s, needs {chunk.plan.use_s:g}s")

@@ -13,7 +13,7 @@ from vidgen_core.domain.catalog import video_model
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.costs import estimate, list_price
 from vidgen_core.domain.errors import NotFound
-from vidgen_core.domain.models import Camera, Phase, VideoSpec
+from vidgen_core.domain.models import Camera, Phase, Transition, VideoSpec
 from vidgen_core.persistence.ledger import BILLED, Ledger, LedgerRow
 from vidgen_core.persistence.requests import RequestRecord, Status
 from vidgen_core.persistence.takes import TakeDB
@@ -25,6 +25,7 @@ class BeatState(BaseModel):
     name: str
     shot_type: str
     camera: Camera
+    transition: Transition = Field(default=Transition.CUT, description="How the beat begins after the one before.")
     start_s: int
     duration_s: int
     take: int
@@ -85,6 +86,7 @@ def describe(takes: TakeDB, ledger: Ledger, store: BlobStore, record: RequestRec
                     name=beat.name,
                     shot_type=beat.shot_type,
                     camera=beat.camera,
+                    transition=beat.transition,
                     start_s=beat.start_s,
                     duration_s=beat.duration_s,
                     take=beat.take,

@@ -24,6 +24,9 @@ DELIVERY_PIX_FMT = "yuv420p"
 log = logging.getLogger(__name__)
 
 
+EXACT_RGB = "accurate_rnd+full_chroma_int"  # swscale flags for a YUV frame decoded to RGB without a rounding bias
+
+
 def x264_args(settings: Settings, fps: float) -> dict[str, object]:
     """Encoder options for every H.264 we write: no B-frames, so clips can be cut and joined by stream copy."""
     return {
@@ -53,8 +56,12 @@ def conform_image(path: Path, aspect: str) -> None:
 
 
 def last_frame(video: Path, out: Path) -> Path:
-    """Write the final decoded frame of a video as a PNG."""
-    stream = ffmpeg.input(str(video), sseof=-0.5).output(str(out), update=1, fps_mode="passthrough")
+    """Write the final decoded frame of a video as a PNG, converted to RGB with exact rounding: the default fast
+    conversion darkens it by about one level, so a clip chained from it would start visibly darker (a step at every
+    seam, compounding along a chain)."""
+    stream = ffmpeg.input(str(video), sseof=-0.5).output(
+        str(out), update=1, fps_mode="passthrough", sws_flags=EXACT_RGB
+    )
     run(stream, f"extract the last frame of {video.name}")
     if not out.exists():
         raise MediaError(f"no frame could be decoded from {video.name}")

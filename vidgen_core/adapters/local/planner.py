@@ -6,8 +6,9 @@ from vidgen_core.domain.beats import ARCHETYPES
 from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
 from vidgen_core.domain.compose import compose_beats, spec_seed, timeline, video_seed
 from vidgen_core.domain.models import CostLine, GenerationRequest, Phase, VideoSpec
+from vidgen_core.domain.pacing import with_transitions
 from vidgen_core.domain.ports import PlanResult
-from vidgen_core.domain.prompt import read_prompt
+from vidgen_core.domain.prompt import find_language, read_prompt
 
 SCENES = {
     "footwear": "rain-slick city running track",
@@ -23,6 +24,32 @@ SCENES = {
     "home": "cosy living room",
     "general": "clean modern studio",
 }
+
+
+# The end card's line when the prompt is not in English (the rules read these languages; see find_language)
+AVAILABLE_NOW = {
+    "de": "Jetzt erhältlich",
+    "fr": "Disponible maintenant",
+    "es": "Ya disponible",
+    "zh": "现已上市",
+}
+ORDER = frozenset({"food", "beverage"})  # bought by the order: "Order today at <brand>"
+SHOP = frozenset({"footwear", "apparel", "beauty", "fitness", "tech", "home"})  # "Shop <brand> now"
+BOOK = {"automotive": "Book a test drive today", "travel": "Book your trip today", "finance": "Get started today"}
+
+
+def call_to_action(brand: str, product: str, category: str, prompt: str) -> str:
+    """The end card's line, never empty: by what buying looks like in the category, naming the brand where there
+    is one; in the prompt's language ("available now") when it is not English."""
+    if (language := find_language(prompt)) != "en":
+        return AVAILABLE_NOW[language]
+    if category in ORDER:
+        return f"Order today at {brand}" if brand else "Order today"
+    if category in SHOP:
+        return f"Shop {brand} now" if brand else "Shop now"
+    if category in BOOK:
+        return BOOK[category]
+    return f"{product[:1].upper()}{product[1:]}: available now" if product and not brand else "Available now"
 
 
 class LocalPlanner:
@@ -42,6 +69,7 @@ class LocalPlanner:
                 for tpl, seconds in composed
             ]
         )
+        beats = with_transitions(beats)
         spec = VideoSpec(
             video_id=request.video_id,
             user_id=request.user_id,
@@ -60,6 +88,7 @@ class LocalPlanner:
             music_model=request.music_model,
             seed=video_seed(request),
             beats=beats,
+            call_to_action=call_to_action(reading.brand, reading.product, reading.category, request.prompt),
         )
         cost = CostLine(
             phase=Phase.VIDEO_SPEC,
