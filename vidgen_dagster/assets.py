@@ -162,11 +162,13 @@ def stitched_video(
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
 ) -> dg.MaterializeResult[RenderedVideo]:
-    """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow)."""
+    """The master picture: the chunks cut to each beat's frames at the delivery size, with the spec's transitions,
+    a fade in and the end card."""
     with step(context, Phase.STITCHED_VIDEO, store, db, ffmpeg) as s:
         video = phases.stitch_video(video_spec, video_chunks, s.store, s.settings)
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
-        return s.result(video_spec, video, costs=video.costs, version=content_version(*parts))
+        version = content_version(*parts, *phases.cut_inputs(video_spec))
+        return s.result(video_spec, video, costs=video.costs, version=version)
 
 
 @dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO, blocking=False))

@@ -177,7 +177,7 @@ class ProvidersResource(dg.ConfigurableResource):
         )
 
 
-FFMPEG_FIELDS = ("crf", "x264_preset", "audio_rate_hz", "audio_bitrate", "target_lufs", "true_peak_db")
+FFMPEG_FIELDS = ("crf", "x264_preset", "master_preset", "audio_rate_hz", "audio_bitrate", "target_lufs", "true_peak_db")
 
 
 class FfmpegResource(dg.ConfigurableResource):
@@ -188,6 +188,7 @@ class FfmpegResource(dg.ConfigurableResource):
     home: str | None = None
     crf: int
     x264_preset: str
+    master_preset: str
     audio_rate_hz: int
     audio_bitrate: str
     target_lufs: float

@@ -1,0 +1,215 @@
+"""The cut: every chunk trimmed by frame count, upscaled to the master's size, joined with the spec's transitions,
+faded in from black and ended on the end card, in one ffmpeg filter graph and one H.264 encode.
+
+It implements the timeline contract of ``vidgen_core.domain.editing``: the master has ``duration_s * fps`` frames,
+beat ``b`` starts on frame ``round(start_s * fps)``, and a transition blends the previous beat's footage, continued
+past its end, into the new beat's first frames, so nothing moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import ffmpeg
+
+from vidgen_core.adapters.ffmpeg.probe import MediaInfo
+from vidgen_core.adapters.ffmpeg.tools import run
+from vidgen_core.domain.catalog import MASTER_VIDEO_KBPS, master_size
+from vidgen_core.domain.editing import END_CARD_FADE_S, END_CARD_S, FADE_IN_S, REANCHOR_CROSSFADE_S, TRANSITION_S
+from vidgen_core.domain.models import ChunkPlan, FrameSource, Transition, VideoSpec
+from vidgen_core.settings import Settings
+
+XFADE = {Transition.CROSSFADE: "fade", Transition.DIP_TO_BLACK: "fadeblack"}  # ffmpeg's xfade for each transition
+BT709 = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "range": "tv"}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The stretch of one chunk file the cut shows, in frames.
+
+    File frames ``first .. first + frames - 1`` are shown from output frame ``start``; the ``spare`` frames after
+    them continue under the transition into the next piece (``clone`` of them are the file's last frame repeated,
+    where the file is too short). ``join`` is how this piece begins: a cut, or an ``xfade`` of ``blend`` frames.
+    """
+
+    path: Path
+    start: int
+    first: int
+    frames: int
+    spare: int = 0
+    clone: int = 0
+    join: str = "cut"
+    blend: int = 0
+    has_audio: bool = False
+
+
+def _frame(seconds: float, fps: int) -> int:
+    return round(seconds * fps)
+
+
+def _opening(spec: VideoSpec, plan: ChunkPlan, fps: int) -> tuple[str, int]:
+    """How a chunk's footage begins: the beat's transition (for a beat's first chunk after beat 0), a re-anchor
+    crossfade (a later chunk that starts again from the storyboard), or a plain cut (a chained chunk)."""
+    if plan.part == 0:
+        kind = spec.beats[plan.beat_index].transition
+        if plan.beat_index > 0 and kind in XFADE:
+            return XFADE[kind], _frame(TRANSITION_S[kind], fps)
+        return "cut", 0
+    if plan.source is FrameSource.STORYBOARD:
+        return XFADE[Transition.CROSSFADE], _frame(REANCHOR_CROSSFADE_S, fps)
+    return "cut", 0
+
+
+def plan_pieces(spec: VideoSpec, chunks: list[tuple[ChunkPlan, MediaInfo]], fps: int) -> list[Piece]:
+    """Where each chunk's frames go on the timeline. Beat boundaries and chunk boundaries inside a beat are rounded
+    to frames from the spec's seconds, so the beats add up to exactly ``duration_s * fps`` frames."""
+    pieces: list[Piece] = []
+    used: dict[int, float] = {}  # seconds of each beat placed so far
+    for plan, info in chunks:
+        beat = spec.beats[plan.beat_index]
+        done = used.get(beat.index, 0.0)
+        start = _frame(beat.start_s + done, fps)
+        end = min(_frame(beat.start_s + done + plan.use_s, fps), _frame(beat.end_s, fps))
+        used[beat.index] = done + plan.use_s
+        join, blend = _opening(spec, plan, fps)
+        first = 1 if plan.source is FrameSource.PREVIOUS_CHUNK else 0  # its frame 0 repeats the previous clip's last
+        pieces.append(Piece(info.path, start, first, end - start, join=join, blend=blend, has_audio=info.has_audio))
+    total = _frame(spec.duration_s, fps)
+    for i, piece in enumerate(pieces):  # the footage a following transition continues under it
+        spare = pieces[i + 1].blend if i + 1 < len(pieces) else 0
+        file_frames = _file_frames(chunks[i][1], fps)
+        clone = max(0, piece.first + piece.frames + spare - file_frames)
+        pieces[i] = replace(piece, spare=spare, clone=clone)
+    if sum(p.frames for p in pieces) != total or pieces[0].start != 0:
+        raise ValueError(f"the chunks cover {sum(p.frames for p in pieces)} frames, the video needs {total}")
+    return pieces
+
+
+def _file_frames(info: MediaInfo, fps: int) -> int:
+    return info.video_frames if info.video_frames is not None else _frame(info.duration_s, fps)
+
+
+def _video(piece: Piece, src: ffmpeg.nodes.FilterableStream, size: tuple[int, int], fps: int):
+    """One piece's frames (and its spare), at the master size, on a clock of exactly ``fps``."""
+    width, height = size
+    stream = src.filter("trim", start_frame=piece.first).filter("setpts", "PTS-STARTPTS")
+    if piece.clone:
+        stream = stream.filter("tpad", stop_mode="clone", stop=piece.clone)
+    return (
+        stream.filter("trim", end_frame=piece.frames + piece.spare)
+        .filter("setpts", f"N/{fps}/TB")
+        .filter("scale", width, height, flags="lanczos", force_original_aspect_ratio="increase")
+        .filter("crop", width, height)
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+    )
+
+
+def _audio(piece: Piece, src: ffmpeg.nodes.FilterableStream | None, fps: int, rate: int):
+    """The piece's sound cut at the same frames, by samples (silence for a clip without sound)."""
+    first, length = round(piece.first * rate / fps), round((piece.frames + piece.spare) * rate / fps)
+    stream = (
+        src.filter("aresample", rate).filter("atrim", start_sample=first)
+        if src is not None
+        else ffmpeg.input(f"anullsrc=r={rate}:cl=stereo", f="lavfi").audio
+    )
+    return (
+        stream.filter("aformat", sample_fmts="fltp", sample_rates=rate, channel_layouts="stereo")
+        .filter("asetpts", "PTS-STARTPTS")
+        .filter("apad")
+        .filter("atrim", end_sample=length)
+        .filter("asetpts", f"N/{rate}/TB")
+    )
+
+
+def _card(card: Path, size: tuple[int, int], fps: int, frames: int):
+    """The end card as ``frames`` frames of video, converted to YUV with the bt709 matrix the master is tagged with."""
+    width, height = size
+    return (
+        ffmpeg.input(str(card), loop=1, framerate=fps)
+        .video.filter("trim", end_frame=frames)
+        .filter("scale", width, height, out_color_matrix="bt709", out_range="tv")
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+        .filter("setpts", f"N/{fps}/TB")
+    )
+
+
+def _xfade(a, b, transition: str, duration: float, offset: float, fps: int):
+    """Blend ``a`` into ``b`` over ``duration`` from ``offset`` (seconds); both on the frame clock xfade needs."""
+    clock = f"1/{fps}"
+    return ffmpeg.filter(
+        [a.filter("settb", clock), b.filter("settb", clock)],
+        "xfade",
+        transition=transition,
+        duration=duration,
+        offset=offset,
+    )
+
+
+def master_args(settings: Settings, spec: VideoSpec, fps: int) -> dict[str, object]:
+    """H.264 High for the master: the resolution's bit rate (YouTube's recommendation), a closed GOP of 2 s, CFR."""
+    kbps = MASTER_VIDEO_KBPS[spec.delivery.resolution]
+    return {
+        "vcodec": "libx264",
+        "preset": settings.master_preset,
+        "profile:v": "high",
+        "bf": 0,  # no B-frames: no composition offset, so no edit list shifts the video against the sound
+        "pix_fmt": "yuv420p",
+        "b:v": f"{kbps}k",
+        "maxrate": f"{kbps * 3 // 2}k",
+        "bufsize": f"{kbps * 2}k",
+        "g": 2 * fps,
+        "keyint_min": 2 * fps,
+        "fps_mode": "cfr",
+        "r": fps,
+        "movflags": "+faststart",
+    }
+
+
+def render_cut(
+    spec: VideoSpec,
+    chunks: list[tuple[ChunkPlan, MediaInfo]],
+    fps: int,
+    card: Path,
+    out: Path,
+    settings: Settings,
+) -> list[Piece]:
+    """Render the master picture (and the chunks' own sound, if they have any) into ``out``; returns the pieces."""
+    size = master_size(spec.aspect_ratio, spec.delivery.resolution)
+    rate = settings.audio_rate_hz
+    pieces = plan_pieces(spec, chunks, fps)
+    with_audio = any(p.has_audio for p in pieces)
+    video = audio = None
+    length = 0  # frames placed so far
+    for piece in pieces:
+        src = ffmpeg.input(str(piece.path))
+        v = _video(piece, src.video, size, fps)
+        a = _audio(piece, src.audio if piece.has_audio else None, fps, rate) if with_audio else None
+        if video is None:
+            video, audio = v, a
+        elif piece.join == "cut":
+            joined = ffmpeg.concat(video, *([audio] if a else []), v, *([a] if a else []), v=1, a=int(bool(a))).node
+            video, audio = joined[0], (joined[1] if a else None)
+        else:
+            video = _xfade(video, v, piece.join, piece.blend / fps, length / fps, fps)
+            if a is not None:
+                audio = ffmpeg.filter([audio, a], "acrossfade", ns=round(piece.blend * rate / fps), c1="tri", c2="tri")
+        length = piece.start + piece.frames
+    total, card_frames = _frame(spec.duration_s, fps), _frame(END_CARD_S, fps)
+    video = _xfade(
+        video, _card(card, size, fps, card_frames), "fade", END_CARD_FADE_S, (total - card_frames) / fps, fps
+    )
+    video = (
+        video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
+        .filter("trim", end_frame=total)
+        .filter("setparams", **BT709)
+    )
+    outputs = [video]
+    extra: dict[str, object] = {}
+    if audio is not None:
+        outputs.append(audio.filter("atrim", end_sample=round(spec.duration_s * rate)))
+        extra = {"acodec": "aac", "audio_bitrate": settings.audio_bitrate, "ar": rate, "ac": 2}
+    run(ffmpeg.output(*outputs, str(out), **master_args(settings, spec, fps), **extra), "cut the master")
+    return pieces
