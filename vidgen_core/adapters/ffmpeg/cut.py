@@ -20,7 +20,6 @@ from vidgen_core.domain.editing import END_CARD_FADE_S, END_CARD_S, FADE_IN_S, R
 from vidgen_core.domain.models import ChunkPlan, FrameSource, Transition, VideoSpec
 from vidgen_core.settings import Settings
 
-XFADE = {Transition.CROSSFADE: "fade", Transition.DIP_TO_BLACK: "fadeblack"}  # ffmpeg's xfade for each transition
 BT709 = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "range": "tv"}
 
 
@@ -30,7 +29,7 @@ class Piece:
 
     File frames ``first .. first + frames - 1`` are shown from output frame ``start``; the ``spare`` frames after
     them continue under the transition into the next piece (``clone`` of them are the file's last frame repeated,
-    where the file is too short). ``join`` is how this piece begins: a cut, or an ``xfade`` of ``blend`` frames.
+    where the file is too short). ``join`` is how this piece begins, over ``blend`` frames (0 for a cut).
     """
 
     path: Path
@@ -39,7 +38,7 @@ class Piece:
     frames: int
     spare: int = 0
     clone: int = 0
-    join: str = "cut"
+    join: Transition = Transition.CUT
     blend: int = 0
     has_audio: bool = False
 
@@ -48,17 +47,17 @@ def _frame(seconds: float, fps: int) -> int:
     return round(seconds * fps)
 
 
-def _opening(spec: VideoSpec, plan: ChunkPlan, fps: int) -> tuple[str, int]:
+def _opening(spec: VideoSpec, plan: ChunkPlan, fps: int) -> tuple[Transition, int]:
     """How a chunk's footage begins: the beat's transition (for a beat's first chunk after beat 0), a re-anchor
     crossfade (a later chunk that starts again from the storyboard), or a plain cut (a chained chunk)."""
     if plan.part == 0:
         kind = spec.beats[plan.beat_index].transition
-        if plan.beat_index > 0 and kind in XFADE:
-            return XFADE[kind], _frame(TRANSITION_S[kind], fps)
-        return "cut", 0
+        if plan.beat_index > 0:
+            return kind, _frame(TRANSITION_S[kind], fps)
+        return Transition.CUT, 0
     if plan.source is FrameSource.STORYBOARD:
-        return XFADE[Transition.CROSSFADE], _frame(REANCHOR_CROSSFADE_S, fps)
-    return "cut", 0
+        return Transition.CROSSFADE, _frame(REANCHOR_CROSSFADE_S, fps)
+    return Transition.CUT, 0
 
 
 def plan_pieces(spec: VideoSpec, chunks: list[tuple[ChunkPlan, MediaInfo]], fps: int) -> list[Piece]:
@@ -73,6 +72,7 @@ def plan_pieces(spec: VideoSpec, chunks: list[tuple[ChunkPlan, MediaInfo]], fps:
         end = min(_frame(beat.start_s + done + plan.use_s, fps), _frame(beat.end_s, fps))
         used[beat.index] = done + plan.use_s
         join, blend = _opening(spec, plan, fps)
+        blend = min(blend, end - start)  # a transition never outlasts the footage it leads into
         first = 1 if plan.source is FrameSource.PREVIOUS_CHUNK else 0  # its frame 0 repeats the previous clip's last
         pieces.append(Piece(info.path, start, first, end - start, join=join, blend=blend, has_audio=info.has_audio))
     total = _frame(spec.duration_s, fps)
@@ -136,16 +136,26 @@ def _card(card: Path, size: tuple[int, int], fps: int, frames: int):
     )
 
 
-def _xfade(a, b, transition: str, duration: float, offset: float, fps: int):
+def _xfade(a, b, duration: float, offset: float, fps: int):
     """Blend ``a`` into ``b`` over ``duration`` from ``offset`` (seconds); both on the frame clock xfade needs."""
     clock = f"1/{fps}"
     return ffmpeg.filter(
         [a.filter("settb", clock), b.filter("settb", clock)],
         "xfade",
-        transition=transition,
+        transition="fade",
         duration=duration,
         offset=offset,
     )
+
+
+def _blend(acc, v, piece: Piece, fps: int):
+    """Join ``v`` onto ``acc`` with the piece's transition. A dip fades the outgoing picture to black by half way
+    and the incoming one up from black after it (xfade's own fadeblack never reaches black)."""
+    if piece.join is Transition.DIP_TO_BLACK:
+        half = piece.blend // 2
+        acc = acc.filter("fade", type="out", start_frame=piece.start, nb_frames=half)
+        v = v.filter("fade", type="in", start_frame=half, nb_frames=piece.blend - half)
+    return _xfade(acc, v, piece.blend / fps, piece.start / fps, fps)
 
 
 def master_args(settings: Settings, spec: VideoSpec, fps: int) -> dict[str, object]:
@@ -182,25 +192,21 @@ def render_cut(
     pieces = plan_pieces(spec, chunks, fps)
     with_audio = any(p.has_audio for p in pieces)
     video = audio = None
-    length = 0  # frames placed so far
     for piece in pieces:
         src = ffmpeg.input(str(piece.path))
         v = _video(piece, src.video, size, fps)
         a = _audio(piece, src.audio if piece.has_audio else None, fps, rate) if with_audio else None
         if video is None:
             video, audio = v, a
-        elif piece.join == "cut":
+        elif piece.join is Transition.CUT:
             joined = ffmpeg.concat(video, *([audio] if a else []), v, *([a] if a else []), v=1, a=int(bool(a))).node
             video, audio = joined[0], (joined[1] if a else None)
         else:
-            video = _xfade(video, v, piece.join, piece.blend / fps, length / fps, fps)
+            video = _blend(video, v, piece, fps)
             if a is not None:
                 audio = ffmpeg.filter([audio, a], "acrossfade", ns=round(piece.blend * rate / fps), c1="tri", c2="tri")
-        length = piece.start + piece.frames
     total, card_frames = _frame(spec.duration_s, fps), _frame(END_CARD_S, fps)
-    video = _xfade(
-        video, _card(card, size, fps, card_frames), "fade", END_CARD_FADE_S, (total - card_frames) / fps, fps
-    )
+    video = _xfade(video, _card(card, size, fps, card_frames), END_CARD_FADE_S, (total - card_frames) / fps, fps)
     video = (
         video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
         .filter("trim", end_frame=total)
