@@ -9,12 +9,13 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from tests.support import frame_at, psnr
 from vidgen_core.adapters.ffmpeg.cut import Piece, plan_pieces, render_cut
 from vidgen_core.adapters.ffmpeg.probe import MediaInfo, probe
 from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe, ffprobe_exe
+from vidgen_core.adapters.render import endcard
 from vidgen_core.adapters.render.endcard import render_end_card
 from vidgen_core.domain.catalog import Resolution, master_size
 from vidgen_core.domain.editing import END_CARD_FADE_S, END_CARD_S, FADE_IN_S, TRANSITION_S
@@ -273,3 +274,31 @@ def test_native_sound_starts_with_the_picture_and_lasts_the_duration(tmp_path: P
     assert abs(float(video["start_time"]) - float(audio["start_time"])) < 0.005
     assert float(audio["duration"]) == pytest.approx(spec.duration_s, abs=0.005)
     assert int(video["nb_frames"]) == spec.duration_s * FPS
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1", "4:5"])
+def test_the_end_card_keeps_its_marks_in_the_safe_zone(tmp_path: Path, aspect: str) -> None:
+    spec = _spec([(3, Transition.CUT)], aspect=aspect, resolution="1080p")
+    width, height = master_size(aspect, Resolution.P1080)
+    card = np.asarray(Image.open(render_end_card(spec, (width, height), tmp_path / "card.png")).convert("RGB"))
+    top, bottom, accent = endcard._palette(spec.style)
+    plain = np.asarray(endcard._background(width, height, top, bottom, accent)).astype(int)
+    ys, xs = np.nonzero(np.abs(card.astype(int) - plain).max(axis=2) > 24)  # the marks: wordmark, rule, button
+    safe = endcard.safe_box(width, height)
+    assert safe.x0 <= xs.min() and xs.max() <= safe.x1 and safe.y0 <= ys.min() and ys.max() <= safe.y1
+    assert (safe.x0 + safe.x1) / 2 == pytest.approx((xs.min() + xs.max()) / 2, abs=0.02 * width)  # centred
+    if aspect == "9:16":  # the feeds' buttons and captions
+        assert 0.14 * height <= ys.min() and ys.max() <= 0.77 * height and xs.max() <= 0.86 * width
+
+
+def test_the_end_card_shows_the_uploaded_logo_in_the_upper_middle(tmp_path: Path) -> None:
+    spec = _spec([(3, Transition.CUT)], resolution="1080p")
+    logo = tmp_path / "logo.png"
+    mark = Image.new("RGBA", (400, 200), (0, 0, 0, 0))  # a green disc on a transparent ground
+    ImageDraw.Draw(mark).ellipse((100, 0, 300, 200), fill=(0, 255, 0, 255))
+    mark.save(logo)
+    card = np.asarray(Image.open(render_end_card(spec, (1920, 1080), tmp_path / "c.png", logo)).convert("RGB"))
+    green = (card[..., 1] > 200) & (card[..., 0] < 60) & (card[..., 2] < 60)
+    ys, xs = np.nonzero(green)
+    assert green.sum() > 0.02 * card.shape[0] * card.shape[1]  # large enough to read
+    assert abs((xs.min() + xs.max()) / 2 - 960) < 10 and ys.max() < 0.6 * 1080 and ys.min() > 0.05 * 1080

@@ -132,7 +132,7 @@ def test_native_audio_model_skips_music(
     assert "native audio" in meta["music"]["reason"]
     assert "music" not in fake_replicate.paid_by_kind
     final = probe(settings.storage_dir / VideoKeys(settings.default_user, "vid-veo2").final())
-    assert final.has_audio and (final.width, final.height) == (720, 1280)
+    assert final.has_audio and (final.width, final.height) == (1080, 1920)  # upscaled to the 1080p master
     assert final.duration_s == pytest.approx(8.0, abs=0.1)
 
 
