@@ -91,7 +91,8 @@ def _file_frames(info: MediaInfo, fps: int) -> int:
 
 
 def _video(piece: Piece, src: ffmpeg.nodes.FilterableStream, size: tuple[int, int], fps: int):
-    """One piece's frames (and its spare), at the master size, on a clock of exactly ``fps``."""
+    """One piece's frames (and its spare) at the working size (a clip of another size is fitted to it), on a clock
+    of exactly ``fps``."""
     width, height = size
     stream = src.filter("trim", start_frame=piece.first).filter("setpts", "PTS-STARTPTS")
     if piece.clone:
@@ -124,14 +125,15 @@ def _audio(piece: Piece, src: ffmpeg.nodes.FilterableStream | None, fps: int, ra
 
 
 def _card(card: Path, size: tuple[int, int], fps: int, frames: int):
-    """The end card as ``frames`` frames of video, converted to YUV with the bt709 matrix the master is tagged with."""
+    """The end card as ``frames`` frames of video, converted once to YUV with the bt709 matrix the master is tagged
+    with, then repeated by reference (queued copies cost no memory)."""
     width, height = size
     return (
-        ffmpeg.input(str(card), loop=1, framerate=fps)
-        .video.filter("trim", end_frame=frames)
-        .filter("scale", width, height, out_color_matrix="bt709", out_range="tv")
+        ffmpeg.input(str(card))
+        .video.filter("scale", width, height, out_color_matrix="bt709", out_range="tv")
         .filter("setsar", 1)
         .filter("format", "yuv420p")
+        .filter("loop", loop=frames - 1, size=1, start=0)
         .filter("setpts", f"N/{fps}/TB")
     )
 
@@ -186,15 +188,19 @@ def render_cut(
     out: Path,
     settings: Settings,
 ) -> list[Piece]:
-    """Render the master picture (and the chunks' own sound, if they have any) into ``out``; returns the pieces."""
+    """Render the master picture (and the chunks' own sound, if they have any) into ``out``; returns the pieces.
+
+    The footage is cut and blended at the clips' own size and upscaled once (Lanczos) to the master's: the same
+    picture as upscaling every piece, for a fraction of the memory (frames waiting at a transition are small)."""
     size = master_size(spec.aspect_ratio, spec.delivery.resolution)
+    work = (chunks[0][1].width, chunks[0][1].height)
     rate = settings.audio_rate_hz
     pieces = plan_pieces(spec, chunks, fps)
     with_audio = any(p.has_audio for p in pieces)
     video = audio = None
     for piece in pieces:
         src = ffmpeg.input(str(piece.path))
-        v = _video(piece, src.video, size, fps)
+        v = _video(piece, src.video, work, fps)
         a = _audio(piece, src.audio if piece.has_audio else None, fps, rate) if with_audio else None
         if video is None:
             video, audio = v, a
@@ -206,6 +212,11 @@ def render_cut(
             if a is not None:
                 audio = ffmpeg.filter([audio, a], "acrossfade", ns=round(piece.blend * rate / fps), c1="tri", c2="tri")
     total, card_frames = _frame(spec.duration_s, fps), _frame(END_CARD_S, fps)
+    video = (
+        video.filter("scale", size[0], size[1], flags="lanczos", force_original_aspect_ratio="increase")
+        .filter("crop", size[0], size[1])
+        .filter("setsar", 1)
+    )
     video = _xfade(video, _card(card, size, fps, card_frames), END_CARD_FADE_S, (total - card_frames) / fps, fps)
     video = (
         video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
