@@ -177,7 +177,16 @@ class ProvidersResource(dg.ConfigurableResource):
         )
 
 
-FFMPEG_FIELDS = ("crf", "x264_preset", "master_preset", "audio_rate_hz", "audio_bitrate", "target_lufs", "true_peak_db")
+FFMPEG_FIELDS = (
+    "crf",
+    "x264_preset",
+    "master_preset",
+    "master_x264_params",
+    "audio_rate_hz",
+    "audio_bitrate",
+    "target_lufs",
+    "true_peak_db",
+)
 
 
 class FfmpegResource(dg.ConfigurableResource):
@@ -189,6 +198,7 @@ class FfmpegResource(dg.ConfigurableResource):
     crf: int
     x264_preset: str
     master_preset: str
+    master_x264_params: str
     audio_rate_hz: int
     audio_bitrate: str
     target_lufs: float

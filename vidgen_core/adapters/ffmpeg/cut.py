@@ -166,6 +166,7 @@ def master_args(settings: Settings, spec: VideoSpec, fps: int) -> dict[str, obje
     return {
         "vcodec": "libx264",
         "preset": settings.master_preset,
+        "x264-params": settings.master_x264_params,
         "profile:v": "high",
         "bf": 0,  # no B-frames: no composition offset, so no edit list shifts the video against the sound
         "pix_fmt": "yuv420p",
