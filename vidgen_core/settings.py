@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     replicate_base_url: str | None = Field(default=None, validation_alias=AliasChoices("REPLICATE_BASE_URL"))
 
     # Media encoding
-    crf: int = Field(default=20, description="x264 quality for rendered and delivered video.")
+    crf: int = Field(default=20, description="x264 quality of the clips the local renderer makes.")
     x264_preset: str = Field(default="veryfast", description="x264 preset of the chunks the local renderer makes.")
     master_preset: str = Field(default="ultrafast", description="x264 preset of the cut (the master picture).")
     master_x264_params: str = Field(

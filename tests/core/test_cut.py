@@ -242,6 +242,9 @@ def test_pieces_follow_the_contract() -> None:
     assert (pieces[0].spare, pieces[0].clone) == (blend, 0)  # the spare footage of a 3 s clip continues under it
     assert (pieces[1].join, pieces[1].blend) == (Transition.CROSSFADE, blend)
     assert pieces[2].clone == 1  # a chained 2 s clip shows its frames 1..50: the file's last frame once more
+    other_rate = MediaInfo(Path("c.mp4"), 3.0, 1, "mp4", "h264", 192, 108, 30.0, video_frames=90)
+    retimed = plan_pieces(spec, [(plans[0], other_rate), *zip(plans[1:], info[1:], strict=True)], FPS)
+    assert (retimed[0].rate, retimed[0].clone) == (30.0, 0)  # a 30 fps file is retimed: 75 frames at 25 fps
     reanchored = [plans[0], plans[1], plans[2].model_copy(update={"source": FrameSource.STORYBOARD})]
     again = plan_pieces(spec, list(zip(reanchored, info, strict=True)), FPS)
     assert (again[2].first, again[2].join, again[1].spare, again[1].clone) == (0, Transition.CROSSFADE, blend, blend)

@@ -17,6 +17,7 @@ from vidgen_core.adapters.ffmpeg.probe import MediaInfo
 from vidgen_core.adapters.ffmpeg.tools import run
 from vidgen_core.domain.catalog import MASTER_VIDEO_KBPS, master_size
 from vidgen_core.domain.editing import END_CARD_FADE_S, END_CARD_S, FADE_IN_S, REANCHOR_CROSSFADE_S, TRANSITION_S
+from vidgen_core.domain.errors import MediaError
 from vidgen_core.domain.models import ChunkPlan, FrameSource, Transition, VideoSpec
 from vidgen_core.settings import Settings
 
@@ -41,6 +42,7 @@ class Piece:
     join: Transition = Transition.CUT
     blend: int = 0
     has_audio: bool = False
+    rate: float = 0.0  # the file's frame rate, when it is not the model's (the clip is retimed to it first)
 
 
 def _frame(seconds: float, fps: int) -> int:
@@ -74,27 +76,35 @@ def plan_pieces(spec: VideoSpec, chunks: list[tuple[ChunkPlan, MediaInfo]], fps:
         join, blend = _opening(spec, plan, fps)
         blend = min(blend, end - start)  # a transition never outlasts the footage it leads into
         first = 1 if plan.source is FrameSource.PREVIOUS_CHUNK else 0  # its frame 0 repeats the previous clip's last
-        pieces.append(Piece(info.path, start, first, end - start, join=join, blend=blend, has_audio=info.has_audio))
+        rate = 0.0 if round(info.fps, 3) == fps else info.fps
+        pieces.append(
+            Piece(info.path, start, first, end - start, join=join, blend=blend, has_audio=info.has_audio, rate=rate)
+        )
     total = _frame(spec.duration_s, fps)
     for i, piece in enumerate(pieces):  # the footage a following transition continues under it
         spare = pieces[i + 1].blend if i + 1 < len(pieces) else 0
         file_frames = _file_frames(chunks[i][1], fps)
         clone = max(0, piece.first + piece.frames + spare - file_frames)
         pieces[i] = replace(piece, spare=spare, clone=clone)
-    if sum(p.frames for p in pieces) != total or pieces[0].start != 0:
-        raise ValueError(f"the chunks cover {sum(p.frames for p in pieces)} frames, the video needs {total}")
+    covered = sum(p.frames for p in pieces)
+    if covered != total or pieces[0].start != 0:
+        raise MediaError(f"the clips cover {covered} frames of the {total} the video needs: make its clips again")
     return pieces
 
 
 def _file_frames(info: MediaInfo, fps: int) -> int:
-    return info.video_frames if info.video_frames is not None else _frame(info.duration_s, fps)
+    """Frames the file holds at ``fps`` (after retiming a clip of another rate)."""
+    if info.video_frames is not None and round(info.fps, 3) == fps:
+        return info.video_frames
+    return _frame(info.duration_s, fps)
 
 
 def _video(piece: Piece, src: ffmpeg.nodes.FilterableStream, size: tuple[int, int], fps: int):
     """One piece's frames (and its spare) at the working size (a clip of another size is fitted to it), on a clock
     of exactly ``fps``."""
     width, height = size
-    stream = src.filter("trim", start_frame=piece.first).filter("setpts", "PTS-STARTPTS")
+    stream = src.filter("fps", fps) if piece.rate else src
+    stream = stream.filter("trim", start_frame=piece.first).filter("setpts", "PTS-STARTPTS")
     if piece.clone:
         stream = stream.filter("tpad", stop_mode="clone", stop=piece.clone)
     return (
