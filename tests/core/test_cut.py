@@ -79,13 +79,13 @@ def _spec(beats: list[tuple[int, Transition]], aspect: str = "16:9", resolution:
     )
 
 
-def _source(out: Path, frames: int, hue: int, tone: int | None = None) -> Path:
+def _source(out: Path, frames: int, hue: int, tone: int | None = None, fps: int = FPS) -> Path:
     """A moving test picture (testsrc2, turned to its own hue), ``frames`` long; with a sine of ``tone`` Hz as AAC."""
-    video = ffmpeg.input(f"testsrc2=s={SMALL[0]}x{SMALL[1]}:r={FPS}", f="lavfi").filter("hue", h=hue)
+    video = ffmpeg.input(f"testsrc2=s={SMALL[0]}x{SMALL[1]}:r={fps}", f="lavfi").filter("hue", h=hue)
     streams = [video.filter("trim", end_frame=frames)]
     extra: dict[str, object] = {}
     if tone is not None:
-        streams.append(ffmpeg.input(f"sine=f={tone}:r=48000", f="lavfi").audio.filter("atrim", duration=frames / FPS))
+        streams.append(ffmpeg.input(f"sine=f={tone}:r=48000", f="lavfi").audio.filter("atrim", duration=frames / fps))
         extra = {"acodec": "aac", "ar": 48000, "ac": 2}
     ffmpeg.output(*streams, str(out), vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", bf=0, **extra).run(
         cmd=ffmpeg_exe(), quiet=True, overwrite_output=True
@@ -264,19 +264,21 @@ def test_1080p_masters_have_the_delivery_size(tmp_path: Path, aspect: str, size:
 
 
 def test_native_sound_starts_with_the_picture_and_lasts_the_duration(tmp_path: Path) -> None:
-    spec = _spec([(2, Transition.CUT), (3, Transition.CROSSFADE)])
+    fps = 24  # as Veo's clips, which bring their own AAC
+    spec = _spec([(2, Transition.CUT), (3, Transition.CROSSFADE), (2, Transition.CUT)])
     clips = [
-        (_plan(0, 0, 0, 3, 2.0, FrameSource.STORYBOARD), _source(tmp_path / "a.mp4", 3 * FPS, hue=0, tone=440)),
-        (_plan(1, 1, 0, 3, 3.0, FrameSource.STORYBOARD), _source(tmp_path / "b.mp4", 3 * FPS, hue=99, tone=660)),
+        (_plan(0, 0, 0, 3, 2.0, FrameSource.STORYBOARD), _source(tmp_path / "a.mp4", 3 * fps, 0, 440, fps)),
+        (_plan(1, 1, 0, 3, 3.0, FrameSource.STORYBOARD), _source(tmp_path / "b.mp4", 3 * fps, 99, 660, fps)),
+        (_plan(2, 2, 0, 3, 2.0, FrameSource.STORYBOARD), _source(tmp_path / "c.mp4", 3 * fps, 199, 880, fps)),
     ]
     card = render_end_card(spec, master_size("16:9", Resolution.P720), tmp_path / "card.png")
     out = tmp_path / "m.mp4"
-    render_cut(spec, [(plan, probe(path)) for plan, path in clips], FPS, card, out, Settings())
+    render_cut(spec, [(plan, probe(path)) for plan, path in clips], fps, card, out, Settings())
     video, audio = sorted(_streams(out), key=lambda s: s["codec_type"] != "video")
     assert audio["codec_name"] == "aac" and int(audio["sample_rate"]) == 48_000
     assert abs(float(video["start_time"]) - float(audio["start_time"])) < 0.005
     assert float(audio["duration"]) == pytest.approx(spec.duration_s, abs=0.005)
-    assert int(video["nb_frames"]) == spec.duration_s * FPS
+    assert int(video["nb_frames"]) == spec.duration_s * fps and video["avg_frame_rate"] == "24/1"
 
 
 @pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1", "4:5"])

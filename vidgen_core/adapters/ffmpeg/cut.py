@@ -139,7 +139,7 @@ def _card(card: Path, size: tuple[int, int], fps: int, frames: int):
     with, then repeated by reference (queued copies cost no memory)."""
     width, height = size
     return (
-        ffmpeg.input(str(card))
+        ffmpeg.input(str(card), framerate=fps)
         .video.filter("scale", width, height, out_color_matrix="bt709", out_range="tv")
         .filter("setsar", 1)
         .filter("format", "yuv420p")
