@@ -57,10 +57,11 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         user_id=user,
         title=body.title,
         description=body.description,
-        reference_assets=body.reference_assets,
+        reference_assets=body.references(),
         max_cost_usd=body.max_cost_usd,
         resolution=body.resolution,
         loudness=body.loudness,
+        upscaler=body.upscaler,
     )
     return GenerateOut.model_validate(found.service.submit(draft, Via.API), from_attributes=True)
 

@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from vidgen_core.domain.catalog import VIDEO_MODELS, Resolution
-from vidgen_core.domain.models import Loudness
+from vidgen_core.domain.catalog import LANCZOS, UPSCALE_MODELS, VIDEO_MODELS, Resolution
+from vidgen_core.domain.models import AssetRole, Loudness, ReferenceAsset
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
 from vidgen_core.persistence.requests import Status
@@ -17,9 +17,34 @@ from vidgen_core.pipeline.videos import BeatState
 from vidgen_core.settings import Settings
 
 VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
+UpscalerName = StrEnum("UpscalerName", {name: name for name in (LANCZOS, *UPSCALE_MODELS)})  # type: ignore[misc]
 _DEFAULTS = Settings.model_fields
 ASSET_ID_PATTERN = r"^asset-[0-9a-f]{16}$"  # as uploads.new_asset_id makes them
 AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
+
+
+class ReferenceAssetIn(BaseModel):
+    """An uploaded image and what it is for; a bare asset id is a product photo."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: AssetId
+    role: AssetRole = Field(default=AssetRole.PRODUCT, description="product: the product photo; logo: the logo.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, value: Any) -> Any:
+        return {"asset_id": value} if isinstance(value, str) else value
+
+
+def _bare_ids_too(schema: dict[str, Any]) -> None:
+    """The schema says what the validator takes: an item is an object or a bare asset id."""
+    schema["items"] = {"anyOf": [{"type": "string", "pattern": ASSET_ID_PATTERN}, schema["items"]]}
+
+
+class ReferenceAssetOut(BaseModel):
+    asset_id: str
+    role: AssetRole
 
 
 class GenerateIn(BaseModel):
@@ -28,7 +53,19 @@ class GenerateIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         allow_inf_nan=False,
-        json_schema_extra={"examples": [{"prompt": "Create a 30-second Nike ad", "aspect_ratio": "16:9"}]},
+        json_schema_extra={
+            "examples": [
+                {"prompt": "Create a 30-second Nike ad", "aspect_ratio": "16:9"},
+                {
+                    "prompt": "Create a 15-second ad for Ferngully oat milk",
+                    "aspect_ratio": "9:16",
+                    "reference_assets": [
+                        {"asset_id": "asset-0123456789abcdef", "role": "product"},
+                        {"asset_id": "asset-fedcba9876543210", "role": "logo"},
+                    ],
+                },
+            ]
+        },
     )
 
     prompt: str = Field(min_length=1, max_length=_DEFAULTS["max_prompt_chars"].default)
@@ -46,10 +83,32 @@ class GenerateIn(BaseModel):
     loudness: Loudness | None = Field(
         default=None, description="streaming: -14 LUFS, true peak -1 dBTP (default); broadcast: EBU R128 -23 LUFS."
     )
-    reference_assets: list[AssetId] = Field(
-        default_factory=list, max_length=10, description="Ids from /api/upload (`asset_ids`), at most 10."
+    upscaler: UpscalerName | None = Field(
+        default=None, description="lanczos (default, free) or a paid model run on each clip (media replicate only)."
+    )
+    reference_assets: list[ReferenceAssetIn] = Field(
+        default_factory=list,
+        max_length=len(AssetRole),
+        description="Images from /api/upload (`asset_ids`), each with its role: at most one product photo (shown "
+        "in the storyboard) and one logo (on the end card). A bare id is a product photo.",
+        json_schema_extra=_bare_ids_too,
     )
     max_cost_usd: float | None = Field(default=None, ge=0, description="Spending cap (default: the server's).")
+
+    @field_validator("reference_assets")
+    @classmethod
+    def _one_of_each_role(cls, assets: list[ReferenceAssetIn]) -> list[ReferenceAssetIn]:
+        roles = [a.role for a in assets]
+        if twice := sorted({role.value for role in roles if roles.count(role) > 1}):
+            raise ValueError(
+                f"more than one {' and more than one '.join(twice)}; give at most one product photo and one logo "
+                "(a bare asset id is a product photo)"
+            )
+        return assets
+
+    def references(self) -> list[ReferenceAsset]:
+        """The reference assets with their roles, as the request keeps them."""
+        return [ReferenceAsset(asset_id=a.asset_id, role=a.role) for a in self.reference_assets]
 
 
 class GenerateOut(BaseModel):
@@ -118,7 +177,7 @@ class VideoOut(StatusOut):
     model: str
     duration_s: int
     aspect_ratio: str
-    reference_assets: list[str]
+    reference_assets: list[ReferenceAssetOut]
     planner: str
     media: str
     spec: dict[str, Any] | None = Field(description="The plan (beats, style, music mood) once made.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.links import Links
-from api.schemas import RunOut, StatusOut, VideoOut
+from api.schemas import ReferenceAssetOut, RunOut, StatusOut, VideoOut
 from vidgen_core.pipeline.videos import phase_costs
 from vidgen_dagster.service import VideoDetails, VideoStatus
 
@@ -40,7 +40,7 @@ def video_out(found: VideoDetails, links: Links, base: str) -> VideoOut:
         model=request.video_model,
         duration_s=request.duration_s,
         aspect_ratio=request.aspect_ratio,
-        reference_assets=[a.asset_id for a in request.reference_assets],
+        reference_assets=[ReferenceAssetOut(asset_id=a.asset_id, role=a.role) for a in request.reference_assets],
         planner=request.planner,
         media=request.media,
         spec=found.spec,

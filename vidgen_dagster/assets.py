@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.adapters.registry import paid_provider
 from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.costs import check_request_budget, estimate
@@ -21,6 +21,7 @@ from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat
+from vidgen_core.pipeline.uploads import reference_keys
 from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs
@@ -60,7 +61,8 @@ def video_spec(
         if (batch := db.batch(request)) is not None:  # and what is left of its batch's cap
             left_to_spend = max(0.0, estimate_usd - db.ledger().committed(request.video_id))
             check_batch_budget(request, batch, db.ledger(), left_to_spend)
-        planned, plan = phases.make_plan(request, s.providers, s.calls)
+        references = reference_keys(db.uploads(), request)  # the product photo and logo, applied after planning
+        planned, plan = phases.make_plan(request, s.providers, s.calls, references)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
         # Dagster read video_request's version when the step started; the plan names the one it was made from
@@ -153,7 +155,7 @@ MEDIA_VERSIONS: dict[type, tuple[Phase, Callable[[VideoSpec, Any], str]]] = {
 }
 
 
-@dg.asset(**ASSET, kinds={"ffmpeg"})
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.STITCHED_VIDEO))  # CHECKED_ASSETS_NOTE
 def stitched_video(
     context: dg.AssetExecutionContext,
     video_spec: VideoSpec,
@@ -161,17 +163,18 @@ def stitched_video(
     store: StoreResource,
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
-) -> dg.MaterializeResult[RenderedVideo]:
+):
     """The master picture: the chunks cut to each beat's frames at the delivery size, with the spec's transitions,
-    a fade in and the end card."""
+    a fade in and the end card; its seams and beat boundaries measured on its decoded frames."""
     with step(context, Phase.STITCHED_VIDEO, store, db, ffmpeg) as s:
         video = phases.stitch_video(video_spec, video_chunks, s.store, s.settings)
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
+        checks = verify.stitched_checks(video_spec, video_chunks, measure.motion(s.store.local_path(video.key)))
         version = content_version(*parts, *phases.cut_inputs(video_spec))
-        return s.result(video_spec, video, costs=video.costs, version=version)
+        return s.result(video_spec, video, costs=video.costs, version=version, checks=checks)
 
 
-@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO, blocking=False))
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO))
 def final_video(
     context: dg.AssetExecutionContext,
     video_spec: VideoSpec,
@@ -181,12 +184,14 @@ def final_video(
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
 ):
-    """The delivered ad: music mixed in at -14 LUFS, H.264 yuv420p + AAC 48 kHz, +faststart."""
+    """The delivered ad: its soundtrack mastered to the delivery standard (-14 or -23 LUFS, true peak under the
+    limit, on the encoded file), H.264 yuv420p + AAC-LC 48 kHz stereo, +faststart."""
     with step(context, Phase.FINAL_VIDEO, store, db, ffmpeg) as s:
         settings = s.settings
         video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
-        info = probe(s.store.local_path(video.key))
-        checks = verify.final_checks(video_spec, info, video.loudness_lufs, settings.target_lufs)
+        path = s.store.local_path(video.key)
+        facts = measure.file_facts(path)
+        checks = verify.final_checks(video_spec, facts, *measure.sound_and_stills(path, facts))
         version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)

@@ -19,6 +19,7 @@ from typing import NoReturn
 import sqlalchemy as sa
 
 from vidgen_core.domain.errors import BackfillRefused, InvalidRequest, VidgenError
+from vidgen_core.domain.models import AssetRole
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchRecord
 from vidgen_core.persistence.ledger import LedgerRow
 from vidgen_core.persistence.requests import PAGE_SIZE
@@ -65,6 +66,15 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--loudness", metavar="streaming|broadcast", help="streaming: -14 LUFS (default); broadcast: -23 (EBU R128)"
     )
+    parser.add_argument(
+        "--upscaler",
+        metavar="lanczos|topaz-video-upscale",
+        help="lanczos (default, free) or a paid model run on each clip (needs --media replicate)",
+    )
+    parser.add_argument(
+        "--product-image", type=Path, metavar="FILE", help="a photo of the product (PNG, JPEG, WebP) to show in the ad"
+    )
+    parser.add_argument("--logo", type=Path, metavar="FILE", help="the brand's logo (PNG, JPEG, WebP) for the end card")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -166,6 +176,10 @@ def _draft(args: argparse.Namespace) -> Draft:
         max_cost_usd=args.max_cost,
         resolution=args.resolution,
         loudness=args.loudness,
+        upscaler=args.upscaler,
+        files={
+            role: path for role, path in ((AssetRole.PRODUCT, args.product_image), (AssetRole.LOGO, args.logo)) if path
+        },
     )
 
 

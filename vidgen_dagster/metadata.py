@@ -12,7 +12,7 @@ import dagster as dg
 from vidgen_core.adapters.storage import BlobStore, LocalStore
 from vidgen_core.adapters.storage.s3 import S3Store
 from vidgen_core.adapters.storage.signing import preview_signature, signing_key
-from vidgen_core.domain.checks import CHECK_DESCRIPTIONS
+from vidgen_core.domain.checks import CHECK_DESCRIPTIONS, GATES
 from vidgen_core.domain.models import CostLine, Phase, total_usd
 from vidgen_core.domain.shown import USD, Preview, Shown, Stored, Table, cost_table
 from vidgen_core.pipeline.registry import PHASES
@@ -119,9 +119,10 @@ def check_results(phase: Phase, outcomes: list[Outcome]) -> list[dg.AssetCheckRe
     ]
 
 
-def check_specs(phase: Phase, blocking: bool = True) -> list[dg.AssetCheckSpec]:
-    """The phase's checks (from the registry), each described by what it verifies and its tolerance."""
+def check_specs(phase: Phase) -> list[dg.AssetCheckSpec]:
+    """The phase's checks (from the registry), each described by what it verifies and its tolerance; only a gate
+    blocks what is made from the asset."""
     return [
-        dg.AssetCheckSpec(name.value, asset=phase.value, blocking=blocking, description=CHECK_DESCRIPTIONS[name])
+        dg.AssetCheckSpec(name.value, asset=phase.value, blocking=name in GATES, description=CHECK_DESCRIPTIONS[name])
         for name in PHASES[phase].checks
     ]

@@ -22,6 +22,7 @@ from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status
 from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.uploads import UploadDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.registry import percent
 from vidgen_core.pipeline.requests import build_request
@@ -116,6 +117,10 @@ class DatabaseResource(dg.ConfigurableResource):
             self._takes = TakeDB(self.url)
         return self._takes
 
+    def uploads(self) -> UploadDB:
+        """The images users uploaded (a request's product photo and logo)."""
+        return UploadDB(self.url)
+
     def batch(self, request: GenerationRequest) -> BatchRecord | None:
         """The batch a video came in, if any (its spending cap applies to every call)."""
         return BatchDB(self.url).get(request.batch_id) if request.batch_id else None
@@ -177,22 +182,13 @@ class ProvidersResource(dg.ConfigurableResource):
         )
 
 
-FFMPEG_FIELDS = (
-    "crf",
-    "x264_preset",
-    "master_preset",
-    "master_x264_params",
-    "audio_rate_hz",
-    "audio_bitrate",
-    "target_lufs",
-    "true_peak_db",
-)
+FFMPEG_FIELDS = ("crf", "x264_preset", "master_preset", "master_x264_params", "audio_rate_hz", "audio_bitrate")
 
 
 class FfmpegResource(dg.ConfigurableResource):
     """ffmpeg on this machine, and how it encodes the cut and the master: x264 quality and speed, the audio rate
-    and bitrate, and the loudness the master is normalised to (integrated LUFS, true peak). ``home`` as for
-    ``ProvidersResource``."""
+    and bitrate. The master's loudness is the request's delivery standard (``LOUDNESS_TARGETS``), not a setting.
+    ``home`` as for ``ProvidersResource``."""
 
     home: str | None = None
     crf: int
@@ -201,8 +197,6 @@ class FfmpegResource(dg.ConfigurableResource):
     master_x264_params: str
     audio_rate_hz: int
     audio_bitrate: str
-    target_lufs: float
-    true_peak_db: float
     _settings: Settings | None = PrivateAttr(default=None)
 
     @classmethod

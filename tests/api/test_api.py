@@ -81,8 +81,10 @@ def test_one_active_video_per_user(client: TestClient) -> None:
         ({"prompt": "ad", "aspect_ratio": "4:3"}, "aspect_ratio", "Input should be"),
         ({"prompt": "ad", "model": "veo-3-fast", "aspect_ratio": "1:1"}, "aspect_ratio", "choose another aspect"),
         ({"prompt": "ad", "reference_assets": ["asset-0123456789abcdef"]}, "reference_assets", "POST /api/upload"),
-        ({"prompt": "ad", "reference_assets": ["asset-nope"]}, 0, "should match pattern"),  # loc ends [..., 0]
+        ({"prompt": "ad", "reference_assets": ["asset-nope"]}, "asset_id", "should match pattern"),  # [.., 0, ..]
         ({"prompt": "ad", "durations": 5}, "durations", "Extra inputs are not permitted"),
+        ({"prompt": "Nike ad", "upscaler": "esrgan"}, "upscaler", "Input should be 'lanczos' or 'topaz-video-upscale'"),
+        ({"prompt": "Nike ad", "upscaler": "topaz-video-upscale"}, "upscaler", "media is local; render with Replicate"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client: TestClient, body: dict, field: str | int, words: str) -> None:

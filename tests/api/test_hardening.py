@@ -257,11 +257,14 @@ def test_a_422_echoes_at_most_200_characters_of_any_input(client: TestClient) ->
 def test_the_schema_declares_what_the_handlers_enforce(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()["components"]["schemas"]
     assets = schema["GenerateIn"]["properties"]["reference_assets"]
-    assert assets["items"]["pattern"] == "^asset-[0-9a-f]{16}$" and assets["maxItems"] == 10
+    bare, with_role = assets["items"]["anyOf"]  # a bare id, or an id with its role
+    assert bare["pattern"] == schema["ReferenceAssetIn"]["properties"]["asset_id"]["pattern"] == "^asset-[0-9a-f]{16}$"
+    assert with_role["$ref"].endswith("/ReferenceAssetIn") and assets["maxItems"] == 2
     files = schema["Body_upload_api_upload_post"]["properties"]["files"]
     assert (files["minItems"], files["maxItems"]) == (1, 10)
     malformed = client.post("/api/generate", json={"prompt": "ad", "reference_assets": ["x"]}, headers=auth("ana"))
-    assert malformed.status_code == 422 and malformed.json()["detail"][0]["loc"] == ["body", "reference_assets", 0]
+    assert malformed.status_code == 422
+    assert malformed.json()["detail"][0]["loc"] == ["body", "reference_assets", 0, "asset_id"]
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "1e309"])

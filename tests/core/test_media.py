@@ -20,8 +20,9 @@ from vidgen_core.adapters.ffmpeg.tools import ffprobe_exe
 from vidgen_core.adapters.local.music import LocalMusicGenerator
 from vidgen_core.adapters.local.video import LocalVideoGenerator, window
 from vidgen_core.domain.catalog import ASPECTS, VIDEO_MODELS
-from vidgen_core.domain.models import Camera
+from vidgen_core.domain.models import Camera, Loudness
 from vidgen_core.domain.ports import ClipJob, MusicJob
+from vidgen_core.domain.sound import LOUDNESS_TARGETS
 from vidgen_core.settings import Settings
 
 
@@ -139,12 +140,12 @@ def test_finalize_delivers_h264_aac_faststart_at_target_loudness(
         .path
     )
     out = tmp_path / "final.mp4"
-    ops.finalize(clip, music, out, 6.0, settings)
+    ops.finalize(clip, music, out, 6.0, LOUDNESS_TARGETS[Loudness.STREAMING], settings)
     info = probe(out)
     assert info.video_codec == "h264" and info.pix_fmt == "yuv420p"
     assert info.audio_codec == "aac" and info.sample_rate == 48_000 and info.channels == 2
     assert info.duration_s == pytest.approx(6.0, abs=0.1)
-    assert ops.measure_loudness(out) == pytest.approx(settings.target_lufs, abs=1.0)
+    assert ops.measure_loudness(out).integrated_lufs == pytest.approx(-14.0, abs=1.0)
     data = out.read_bytes()
     assert data.find(b"moov") < data.find(b"mdat")  # +faststart: index before media
 

@@ -87,7 +87,7 @@ def test_every_asset_check_says_what_it_verifies() -> None:
     described = {key.name: graph.get_check_spec(key).description for key in graph.asset_check_keys}
     assert set(described) == CHECKS
     assert all(text and len(text) > 30 for text in described.values()), described
-    assert "0.1 s" in described[CheckName.DURATION_MATCHES_SPEC] and "1 LU" in described[CheckName.LOUDNESS_ON_TARGET]
+    assert "5 ms" in described[CheckName.TIMING_EXACT] and "-14 ± 1 LUFS" in described[CheckName.LOUDNESS_ON_TARGET]
 
 
 def test_the_graph_is_the_phase_registry() -> None:
@@ -315,10 +315,10 @@ def test_each_system_is_a_resource_configured_from_the_environment(
     assert isinstance(deployed["db"].url, dg.EnvVar) and deployed["db"].url == "VIDGEN_DATABASE_URL"
     assert isinstance(deployed["providers"], ProvidersResource)
     assert local["providers"].openai_model == "gpt-4o"  # the settings a run's calls use, shown in the launchpad
-    assert (local["ffmpeg"].target_lufs, local["ffmpeg"].crf) == (-14.0, 20)  # how the clips and master are encoded
+    assert (local["ffmpeg"].audio_bitrate, local["ffmpeg"].crf) == ("256k", 20)  # how the clips and master are encoded
     assert local["ffmpeg"].master_preset == "ultrafast"  # the cut's x264 speed, shown in the launchpad
-    quieter = local["ffmpeg"].model_copy(update={"target_lufs": -16.0})  # a launchpad run's own value
-    assert quieter.settings().target_lufs == -16.0 and local["ffmpeg"].settings().target_lufs == -14.0
+    sharper = local["ffmpeg"].model_copy(update={"crf": 16})  # a launchpad run's own value
+    assert sharper.settings().crf == 16 and local["ffmpeg"].settings().crf == 20
     monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")
     providers = build_definitions(str(tmp_path / "deployed")).resources["providers"]
     assert providers.replicate_calls_in_flight == dg.EnvVar.int("VIDGEN_REPLICATE_CALLS_IN_FLIGHT")

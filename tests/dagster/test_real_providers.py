@@ -136,6 +136,24 @@ def test_native_audio_model_skips_music(
     assert final.duration_s == pytest.approx(8.0, abs=0.1)
 
 
+def test_a_model_upscaler_runs_on_every_chunk_and_is_paid_in_the_ledger(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    result = _run(settings, instance, "vid-topaz1", resolution="720p", upscaler="topaz-video-upscale")
+    assert result.success, failure_message(result)
+    keys = VideoKeys(settings.default_user, "vid-topaz1")
+    chunks = ChunkSet.model_validate_json((settings.storage_dir / keys.manifest(Phase.VIDEO_CHUNKS)).read_text())
+    assert fake_replicate.paid_by_kind["upscale"] == len(chunks.chunks)
+    for chunk in chunks.chunks:  # the clips are the upscaled ones, on the file
+        info = probe(settings.storage_dir / chunk.key)
+        assert (info.width, info.height, chunk.upscaled_by) == (1280, 720, "topaz-video-upscale")
+    rows = [r for r in Ledger(settings.db_url).rows("vid-topaz1") if r.item.startswith("upscale_")]
+    assert [r.state for r in rows] == [CallState.PAID] * len(chunks.chunks)
+    upscale_lines = [line for c in chunks.chunks for line in c.costs if line.model == "topaz-video-upscale"]
+    assert len(upscale_lines) == len(rows)
+    assert sum(r.actual_usd for r in rows) == pytest.approx(sum(line.usd for line in upscale_lines), abs=1e-6)
+
+
 def test_transient_outage_is_retried_by_dagster_and_resumes(
     provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
 ) -> None:

@@ -29,12 +29,14 @@ import imageio_ffmpeg
 from PIL import Image, ImageDraw
 
 from tests.fakes.server import FakeServer, Reply, json_reply
+from vidgen_core.adapters.ffmpeg.probe import probe
 
 MUSICGEN = "meta/musicgen"
 MUSICGEN_VERSION = "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
 FLUX_SIZES = {"16:9": (1344, 768), "9:16": (768, 1344), "1:1": (1024, 1024)}
 MODELS: dict[str, dict[str, Any]] = {
-    "black-forest-labs/flux-dev": {"kind": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
+    # flux-dev takes a start image (img2img, cog-flux DevPredictor); flux-schnell has no such input
+    "black-forest-labs/flux-dev": {"kind": "image", "image": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
     "black-forest-labs/flux-schnell": {"kind": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},
     "minimax/hailuo-02-fast": {
         "kind": "video",
@@ -66,7 +68,15 @@ MODELS: dict[str, dict[str, Any]] = {
         "required_image": True,
         "enums": {"duration": [5, 10], "mode": ["standard", "pro"]},
     },
+    # Topaz Labs' upscaler, as its published schema has it (README.md, "Model upscaler"): a video in, no prompt.
+    "topazlabs/video-upscale": {
+        "kind": "upscale",
+        "required": ["video"],
+        "enums": {"target_resolution": ["720p", "1080p", "4k"]},
+        "ranges": {"target_fps": (15, 120)},
+    },
 }
+UPSCALE_SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}  # assumed: the target names the short side
 TRANSIENT = "Prediction interrupted; please retry (code: PA)"
 
 
@@ -106,7 +116,7 @@ class FakeReplicate(FakeServer):
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.time_scale = 0.01
-        self.model_time = {"image": 8.0, "video": 45.0, "music": 120.0}
+        self.model_time = {"image": 8.0, "video": 45.0, "music": 120.0, "upscale": 30.0}
         self.throttle_rate = 0.0
         self.retry_after: float = 1
         self.transient_fail_rate = 0.0
@@ -118,6 +128,7 @@ class FakeReplicate(FakeServer):
         self.hold_after: dict[str, int] = {}
         self.predictions: dict[str, Prediction] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.dropped: list[tuple[str, list[str]]] = []  # (model, input names) Replicate would drop silently
         self.creates = self.throttled = self.paid = 0
         self.max_in_flight = 0  # most predictions running at once (model time not yet over)
         self.paid_by_kind: dict[str, int] = {}
@@ -178,6 +189,9 @@ class FakeReplicate(FakeServer):
                 self.throttled += 1
                 return self._throttle()
             inputs = json.loads(body).get("input", {})
+            if unknown := _unknown(model, inputs):  # Replicate drops inputs a model does not have (cog #2943)
+                self.dropped.append((model, unknown))
+                inputs = {k: v for k, v in inputs.items() if k not in unknown}
             invalid = _validate(model, inputs)
             if invalid:
                 detail = "".join(f"- input.{f}: {d}\n" for f, d in invalid)
@@ -294,7 +308,8 @@ class FakeReplicate(FakeServer):
 
     # -- outputs -------------------------------------------------------------------------------------------
     def _finish(self, pred: Prediction) -> None:
-        data, ext, metrics = {"image": self._image, "video": self._video, "music": self._music}[pred.kind](pred)
+        makers = {"image": self._image, "video": self._video, "music": self._music, "upscale": self._upscale}
+        data, ext, metrics = makers[pred.kind](pred)
         metrics["predict_time"] = self.model_time[pred.kind]
         file_id = secrets.token_hex(8)
         self.files[file_id] = (data, ext)
@@ -310,7 +325,11 @@ class FakeReplicate(FakeServer):
         self.paid_by_kind[pred.kind] = self.paid_by_kind.get(pred.kind, 0) + 1
 
     def _image(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
-        size = FLUX_SIZES[pred.input.get("aspect_ratio", "1:1")]
+        start = pred.input.get("image")
+        init = Image.open(io.BytesIO(self._fetch(start))).convert("RGB") if start else None
+        # img2img: the output takes the start image's size, rounded to a multiple of 16 (cog-flux)
+        size = (round(init.width / 16) * 16, round(init.height / 16) * 16) if init else None
+        size = size or FLUX_SIZES[pred.input.get("aspect_ratio", "1:1")]
         # Like FLUX, the picture follows the prompt and the seed (and the same pair gives the same picture).
         digest = hashlib.sha256(f"{pred.input.get('prompt', '')}|{pred.input.get('seed')}".encode()).digest()
         img = Image.new("RGB", size, (40 + digest[0] % 180, 60 + digest[1] % 120, 100 + digest[2] % 120))
@@ -318,6 +337,9 @@ class FakeReplicate(FakeServer):
         ImageDraw.Draw(img).ellipse(
             (size[0] * x, size[1] * y, size[0] * (x + 0.3), size[1] * (y + 0.3)), fill=(230, 60 + digest[5] % 100, 40)
         )
+        if init is not None:  # what is left of the start image: all of it at strength 0, none at 1
+            strength = float(pred.input.get("prompt_strength", 0.8))
+            img = Image.blend(init.resize(size), img, strength)
         buf = io.BytesIO()
         img.save(buf, format="PNG")
         return buf.getvalue(), "png", {"image_output_count": 1}
@@ -369,6 +391,22 @@ class FakeReplicate(FakeServer):
             "mp4",
             {"video_output_count": 1, "video_output_duration_seconds": seconds, "with_audio": bool(audio)},
         )
+
+    def _upscale(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
+        """The input clip scaled (Lanczos) to the target's short side at ``target_fps``, without its sound: the real
+        model's output is not documented to keep audio, so the imitation assumes the worse case."""
+        short = UPSCALE_SHORT_SIDE[pred.input.get("target_resolution", "1080p")]
+        fps = int(pred.input.get("target_fps", 60))
+        with tempfile.TemporaryDirectory() as tmp:
+            src, out = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
+            src.write_bytes(self._fetch(pred.input["video"]))
+            scale = f"scale='if(gte(iw,ih),-2,{short})':'if(gte(iw,ih),{short},-2)':flags=lanczos"
+            cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(src), "-vf", f"{scale},fps={fps}"]
+            cmd += ["-an", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)]
+            subprocess.run(cmd, check=True)
+            data = out.read_bytes()
+            seconds = probe(out).duration_s
+        return data, "mp4", {"video_output_count": 1, "video_output_duration_seconds": round(seconds, 3)}
 
     def _music(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
         seconds = int(pred.input.get("duration", 8))
@@ -475,13 +513,26 @@ def _validate(model: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
     if model not in MODELS:
         return []
     spec = MODELS[model]
-    invalid = [("prompt", "prompt is required")] if not inputs.get("prompt") else []
-    if spec.get("required_image") and not inputs.get(spec["image"]):
-        invalid.append((spec["image"], f"{spec['image']} is required"))
+    required = spec.get("required", ["prompt"]) + ([spec["image"]] if spec.get("required_image") else [])
+    invalid = [(name, f"{name} is required") for name in required if not inputs.get(name)]
+    strength = inputs.get("prompt_strength")
+    if strength is not None and not (isinstance(strength, int | float) and 0 <= strength <= 1):
+        invalid.append(("prompt_strength", "prompt_strength must be less than or equal to 1"))
     for name, allowed in spec["enums"].items():
         if name in inputs and inputs[name] not in allowed:
             invalid.append((name, f"{name} must be one of the following: {', '.join(map(str, allowed))}"))
+    for name, (low, high) in spec.get("ranges", {}).items():
+        if name in inputs and not (isinstance(inputs[name], int) and low <= inputs[name] <= high):
+            invalid.append((name, f"{name} must be an integer from {low} to {high}"))
     return invalid
+
+
+def _unknown(model: str, inputs: dict[str, Any]) -> list[str]:
+    """The start-image inputs of an image model that has none (flux-schnell): the real API drops them unread."""
+    spec = MODELS.get(model, {})
+    if spec.get("kind") != "image" or spec.get("image"):
+        return []
+    return [name for name in ("image", "prompt_strength") if name in inputs]
 
 
 def _prefer_wait(value: str) -> float | None:

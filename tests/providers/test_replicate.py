@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import ffmpeg
+import numpy as np
 import pytest
 from PIL import Image
 
 from tests.fakes.replicate_server import MUSICGEN_VERSION, TRANSIENT, FakeReplicate
 from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
 from vidgen_core.adapters.replicate.media import ReplicateMusicGenerator, ReplicateVideoGenerator
 from vidgen_core.adapters.replicate.runner import ReplicateRunner
 from vidgen_core.domain.catalog import IMAGE_MODELS, MUSIC_MODELS, VIDEO_MODELS
@@ -115,6 +118,25 @@ def test_music_runs_by_version_and_costs_gpu_time(runner, fake_replicate: FakeRe
     assert made.costs[0].usd == pytest.approx(
         fake_replicate.model_time["music"] * MUSIC_MODELS["musicgen"].usd_per_gpu_second
     )
+
+
+def test_model_music_ends_on_a_bar_line_of_the_asked_tempo(runner, tmp_path: Path) -> None:
+    """The imitation's 9 s track, at 100 bpm (2.4 s bars) for a 9 s video: heard up to the bar line at 7.2 s, faded
+    over that bar, silent after it; as long as the video."""
+    job = MusicJob(prompt="calm, 100 bpm", mood="calm", duration_s=9, seed=1, model="musicgen", bpm=100.0)
+    made = ReplicateMusicGenerator(runner[0], "musicgen").generate(job, tmp_path / "m.wav")
+    raw, _ = (
+        ffmpeg.input(str(made.path))
+        .output("-", format="f32le", ac=1)
+        .run(cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True)
+    )
+    rate = probe(made.path).sample_rate
+    samples = np.frombuffer(raw, dtype="<f4")
+    assert len(samples) == pytest.approx(9 * rate, abs=rate // 1000)
+    level = [float(np.sqrt(np.mean(np.square(samples[int(s * rate) : int((s + 0.2) * rate)])))) for s in (4.0, 6.4)]
+    assert level[1] < level[0] / 2  # fading over the last bar
+    assert np.max(np.abs(samples[int(7.21 * rate) :])) < 1e-3  # and ended on its line
+    assert [p.name for p in tmp_path.iterdir()] == ["m.wav"]  # the model's own file is not left behind
 
 
 def test_failed_music_predictions_are_billed_for_their_gpu_time(

@@ -69,7 +69,7 @@ def test_the_launchpads_scaffolded_config_runs_a_picked_partition_as_it_is(servi
     assert set(config) == {"resources"} and set(config["resources"]) == {"store", "db", "providers", "ffmpeg"}, default
     assert "home" not in config["resources"]["providers"]["config"]
     assert config["resources"]["providers"]["config"]["openai_model"] == "gpt-4o"
-    assert config["resources"]["ffmpeg"]["config"]["target_lufs"] == -14.0  # how loud the master is made
+    assert config["resources"]["ffmpeg"]["config"]["audio_bitrate"] == "256k"  # how the master's sound is encoded
     shown = config["resources"]
     assert shown["store"]["config"]["root"] == str(service.home / "vidgen" / "storage")
     assert shown["db"]["config"]["url"] == f"sqlite:///{service.home / 'vidgen' / 'vidgen.db'}"

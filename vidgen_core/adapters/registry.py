@@ -14,10 +14,19 @@ from vidgen_core.adapters.local.image import LocalImageGenerator
 from vidgen_core.adapters.local.music import LocalMusicGenerator
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.local.video import LocalVideoGenerator
-from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind, image_model, llm_model, music_model, video_model
+from vidgen_core.domain.catalog import (
+    LANCZOS,
+    LOCAL_PROVIDER,
+    Kind,
+    image_model,
+    llm_model,
+    music_model,
+    upscale_model,
+    video_model,
+)
 from vidgen_core.domain.errors import InvalidRequest
 from vidgen_core.domain.models import GenerationRequest
-from vidgen_core.domain.ports import ImageGenerator, MusicGenerator, Planner, VideoGenerator
+from vidgen_core.domain.ports import ImageGenerator, MusicGenerator, Planner, Upscaler, VideoGenerator
 from vidgen_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,6 +41,7 @@ class Providers:
     images: ImageGenerator
     video: VideoGenerator
     music: MusicGenerator
+    upscaler: Upscaler | None = None  # a model upscaler run on each clip; None: Lanczos in the cut only
 
 
 CATALOG: dict[Kind, Callable[[str], Any]] = {
@@ -39,6 +49,7 @@ CATALOG: dict[Kind, Callable[[str], Any]] = {
     Kind.IMAGE: image_model,
     Kind.VIDEO: video_model,
     Kind.MUSIC: music_model,
+    Kind.UPSCALE: upscale_model,
 }
 
 
@@ -117,6 +128,23 @@ def _replicate_music(clients: _Clients, model: str) -> MusicGenerator:
     return ReplicateMusicGenerator(clients.replicate, model)
 
 
+def _replicate_upscaler(clients: _Clients, model: str) -> Upscaler:
+    from vidgen_core.adapters.replicate.upscale import ReplicateUpscaler
+
+    return ReplicateUpscaler(clients.replicate, model)
+
+
+UPSCALERS: dict[str, Callable[[_Clients, str], Upscaler]] = {"replicate": _replicate_upscaler}
+
+
+def _upscaler(clients: _Clients, request: GenerationRequest) -> Upscaler | None:
+    """The request's model upscaler; none for lanczos (requests refuse a model upscaler with local media)."""
+    name = request.delivery.upscaler
+    if name == LANCZOS or request.media == LOCAL_PROVIDER:
+        return None
+    return UPSCALERS[CATALOG[Kind.UPSCALE](name).provider](clients, name)
+
+
 # kind -> provider -> adapter factory (the clients, the model's name). Remote adapters import their SDK when chosen.
 ADAPTERS: dict[Kind, dict[str, Callable[[_Clients, str], Any]]] = {
     Kind.LLM: {LOCAL_PROVIDER: lambda c, m: LocalPlanner(), "openai": _openai_planner},
@@ -136,4 +164,5 @@ def build_providers(settings: Settings, request: GenerationRequest) -> Providers
         if factory is None:
             raise InvalidRequest(f"no {kind} adapter for provider {provider!r} (model {models[kind]!r})")
         made[kind] = factory(clients, models[kind])
-    return Providers(made[Kind.LLM], made[Kind.IMAGE], made[Kind.VIDEO], made[Kind.MUSIC])
+    upscaler = _upscaler(clients, request)
+    return Providers(made[Kind.LLM], made[Kind.IMAGE], made[Kind.VIDEO], made[Kind.MUSIC], upscaler)

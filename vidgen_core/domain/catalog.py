@@ -22,6 +22,7 @@ class Kind(StrEnum):
     IMAGE = "image"
     MUSIC = "music"
     LLM = "llm"
+    UPSCALE = "upscale"
 
 
 class Resolution(StrEnum):
@@ -86,7 +87,7 @@ class VideoModel(BaseModel, frozen=True):
 
 
 class ImageModel(BaseModel, frozen=True):
-    """A text-to-image model."""
+    """A text-to-image model, and whether it can start from an input image (img2img)."""
 
     name: str
     provider: str
@@ -94,9 +95,17 @@ class ImageModel(BaseModel, frozen=True):
     usd_per_image: float = 0.0
     short_side: int = 768
     fixed_inputs: dict[str, str | int | bool] = Field(default_factory=dict)
+    image_input: str | None = Field(default=None, description="Provider input for a start image; None: text only.")
+    prompt_strength: float | None = Field(
+        default=None, ge=0, le=1, description="How much of the start image is redrawn (1: all of it)."
+    )
 
     def inputs(self, prompt: str, aspect: Aspect, seed: int) -> dict[str, object]:
         return {"prompt": prompt, "aspect_ratio": aspect, "seed": seed} | self.fixed_inputs
+
+    def image_inputs(self) -> dict[str, object]:
+        """The inputs that go with a start image (the image itself is sent as a file under ``image_input``)."""
+        return {} if self.prompt_strength is None else {"prompt_strength": self.prompt_strength}
 
 
 class MusicModel(BaseModel, frozen=True):
@@ -206,6 +215,13 @@ IMAGE_MODELS: dict[str, ImageModel] = {
             provider_id="black-forest-labs/flux-dev",
             usd_per_image=0.025,
             fixed_inputs={"num_outputs": 1, "output_format": "png", "go_fast": True},
+            # img2img (replicate/cog-flux DevPredictor): the output takes the start image's size, and with an image
+            # the model runs in bf16 whatever go_fast says. At 28 steps, 0.7 skips the first 8; after FLUX's
+            # resolution shift the start is still about 89% noise, so the photo's silhouette, colours and place in
+            # the frame survive while light, backdrop and surface follow the prompt. The default 0.8 (93% noise)
+            # drifts towards a generic product; 0.5 (76%) keeps the flat sketch backdrop and looks pasted.
+            image_input="image",
+            prompt_strength=0.7,
         ),
         ImageModel(
             name="flux-schnell",
@@ -260,6 +276,50 @@ LLM_MODELS: dict[str, LLMModel] = {
     )
 }
 
+LANCZOS = "lanczos"  # the default upscaler: no model, the cut scales every chunk to the master size with Lanczos
+
+
+class UpscaleModel(BaseModel, frozen=True):
+    """A video-to-video upscaler, billed per output frame (output seconds x ``target_fps``) at a rate per target.
+
+    The contract and where each fact comes from are in README.md, "Model upscaler".
+    """
+
+    name: str
+    provider: str
+    provider_id: str
+    targets: dict[Resolution, str] = Field(description="The provider's target_resolution for each master size.")
+    fps_range: tuple[int, int]
+    usd_per_frame: dict[Resolution, float]
+
+    def inputs(self, resolution: Resolution, fps: int) -> dict[str, object]:
+        """The provider's input for one clip (the video itself is uploaded beside it), keeping the clip's fps so the
+        clip keeps its frames and timing (the model would otherwise interpolate to its default)."""
+        low, high = self.fps_range
+        if not low <= fps <= high:
+            raise InvalidRequest(f"{self.name} takes {low} to {high} fps, not {fps}")
+        return {"target_resolution": self.targets[resolution], "target_fps": fps}
+
+    def cost(self, resolution: Resolution, frames: int) -> float:
+        """Price of one upscaled clip from its output frames."""
+        return round(frames * self.usd_per_frame[resolution], 6)
+
+
+UPSCALE_MODELS: dict[str, UpscaleModel] = {
+    m.name: m
+    for m in (
+        UpscaleModel(
+            name="topaz-video-upscale",
+            provider="replicate",
+            provider_id="topazlabs/video-upscale",
+            targets={Resolution.P720: "720p", Resolution.P1080: "1080p", Resolution.P2160: "4k"},
+            fps_range=(15, 60),  # what every version takes (the current schema: 15-120; an older one: 15-60)
+            # [3P] the higher of two third-party Replicate price tables, per second at 30 fps, so budgets hold enough:
+            usd_per_frame={Resolution.P720: 0.027 / 5 / 30, Resolution.P1080: 0.037 / 30, Resolution.P2160: 0.15 / 30},
+        ),
+    )
+}
+
 # The offline renderers. They cost nothing and imitate whichever catalog model the spec names.
 LOCAL_PROVIDER = "local"
 LOCAL_MODELS: dict[Kind, str] = {
@@ -295,6 +355,26 @@ def music_model(name: str) -> MusicModel:
 def llm_model(name: str) -> LLMModel:
     """Look up a planning LLM by name."""
     return _lookup(LLM_MODELS, "LLM", name)
+
+
+def upscale_model(name: str) -> UpscaleModel:
+    """Look up a model upscaler by name."""
+    return _lookup(UPSCALE_MODELS, "upscaler", name)
+
+
+def upscaler_for(name: str, video: VideoModel, resolution: Resolution) -> UpscaleModel | None:
+    """The model a video's clips go through: none for lanczos, nor when the video model's clips already have the
+    master's short side (the model would be paid for nothing)."""
+    if name == LANCZOS or video.short_side >= resolution.short_side:
+        return None
+    return upscale_model(name)
+
+
+def check_upscaler(name: str) -> str:
+    """An upscaler name: ``lanczos`` (no model) or a catalog upscaler."""
+    if name != LANCZOS and name not in UPSCALE_MODELS:
+        raise InvalidRequest(f"unknown upscaler {name!r}; choose one of: {', '.join([LANCZOS, *UPSCALE_MODELS])}")
+    return name
 
 
 def check_aspect(aspect: str) -> Aspect:

@@ -3,11 +3,11 @@ will spend with the providers it asked for (local renderers are free)."""
 
 from __future__ import annotations
 
-from vidgen_core.domain.catalog import LLM_MODELS, image_model, music_model, video_model
+from vidgen_core.domain.catalog import LLM_MODELS, image_model, music_model, upscaler_for, video_model
 from vidgen_core.domain.chunking import clips_for, plan_chunks
 from vidgen_core.domain.compose import compose_beats, spec_seed
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import GenerationRequest, Phase, VideoSpec
+from vidgen_core.domain.models import Delivery, GenerationRequest, Phase, VideoSpec
 from vidgen_core.domain.prompt import read_prompt
 
 # A spec call is about 1.5k input and 1k output tokens (providers.md); used only for estimates.
@@ -28,6 +28,13 @@ def clip_price(model: str, clip_s: float) -> float:
     return video_model(model).clip_cost(clip_s)
 
 
+def upscale_price(delivery: Delivery, video_name: str, clip_s: float) -> float:
+    """What the delivery's model upscaler costs for one clip of the video model (nothing with lanczos)."""
+    video = video_model(video_name)
+    model = upscaler_for(delivery.upscaler, video, delivery.resolution)
+    return 0.0 if model is None else model.cost(delivery.resolution, round(clip_s * video.fps))
+
+
 def music_price(model: str, duration_s: float) -> float:
     music = music_model(model)
     return round(duration_s * music.est_gpu_seconds_per_audio_second * music.usd_per_gpu_second, 6)
@@ -39,21 +46,25 @@ def music_hold(model: str, duration_s: float) -> float:
     return max(music_price(model, duration_s), round(music.hold_gpu_seconds * music.usd_per_gpu_second, 6))
 
 
-def _prices(beat_seconds: list[int], video_name: str, image_name: str, music_name: str) -> dict[Phase, float]:
+def _prices(
+    beat_seconds: list[int], video_name: str, image_name: str, music_name: str, delivery: Delivery
+) -> dict[Phase, float]:
     video = video_model(video_name)
     allowed = tuple(sorted(set(video.clip_durations_s)))
-    clip_seconds = sum(sum(clips_for(seconds, allowed)) for seconds in beat_seconds)
+    clips = [clip for seconds in beat_seconds for clip in clips_for(seconds, allowed)]
+    upscaling = sum(upscale_price(delivery, video_name, clip) for clip in clips)
     return {
         Phase.VIDEO_SPEC: plan_price(),
         Phase.STORYBOARD: round(len(beat_seconds) * image_price(image_name), 6),
-        Phase.VIDEO_CHUNKS: video.clip_cost(clip_seconds),
+        Phase.VIDEO_CHUNKS: round(video.clip_cost(sum(clips)) + upscaling, 6),
         Phase.MUSIC: 0.0 if video.native_audio else music_price(music_name, sum(beat_seconds)),
     }
 
 
 def list_price(spec: VideoSpec) -> dict[Phase, float]:
     """What each paid phase of this spec would cost on the real models it names, in USD."""
-    return _prices([b.duration_s for b in spec.beats], spec.video_model, spec.image_model, spec.music_model)
+    beats = [b.duration_s for b in spec.beats]
+    return _prices(beats, spec.video_model, spec.image_model, spec.music_model, spec.delivery)
 
 
 def _with_providers(prices: dict[Phase, float], request: GenerationRequest, llm: str) -> dict[Phase, float]:
@@ -77,7 +88,8 @@ def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict
     """What a request will spend, before anything is planned: priced on the beats the offline rules would lay out."""
     reading = read_prompt(request.prompt)
     beats = compose_beats(request.duration_s, reading.category, reading.archetype, spec_seed(request))
-    prices = _prices([seconds for _, seconds in beats], request.video_model, request.image_model, request.music_model)
+    seconds = [s for _, s in beats]
+    prices = _prices(seconds, request.video_model, request.image_model, request.music_model, request.delivery)
     return _with_providers(prices, request, llm)
 
 
@@ -87,7 +99,8 @@ def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int) 
         return 0.0
     video = video_model(spec.video_model)
     clips = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
-    return round(image_price(spec.image_model) + video.clip_cost(sum(clips)), 6)
+    upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip) for clip in clips)
+    return round(image_price(spec.image_model) + video.clip_cost(sum(clips)) + upscaling, 6)
 
 
 def check_request_budget(request: GenerationRequest, by_phase: dict[Phase, float] | None = None) -> float:

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from vidgen_core.domain.catalog import Aspect, Resolution
+from vidgen_core.domain.catalog import LANCZOS, Aspect, Resolution, check_upscaler
+from vidgen_core.domain.errors import VidgenError
 
 
 class Section(StrEnum):
@@ -17,6 +18,12 @@ class Section(StrEnum):
     PRODUCT = "product"
     DYNAMIC = "dynamic"
     CLOSING = "closing"
+
+
+PRODUCT_SECTIONS = frozenset({Section.PRODUCT, Section.CLOSING})
+"""The sections whose beats make the product the hero (a packshot, its detail, it beside the brand): where a model
+that takes an input image is given the product photo. Opening and dynamic beats are scenes and action, which a
+packshot to start from would flatten."""
 
 
 class Energy(StrEnum):
@@ -99,6 +106,15 @@ class Delivery(BaseModel, frozen=True):
 
     resolution: Resolution = Resolution.P1080
     loudness: Loudness = Loudness.STREAMING
+    upscaler: str = Field(default=LANCZOS, description="lanczos (no model), or a catalog upscaler run on each clip.")
+
+    @field_validator("upscaler")
+    @classmethod
+    def _known_upscaler(cls, value: str) -> str:
+        try:
+            return check_upscaler(value)
+        except VidgenError as exc:  # pydantic reports a ValueError as a validation error of this field
+            raise ValueError(str(exc)) from None
 
 
 class CostLine(BaseModel, frozen=True):
@@ -163,9 +179,11 @@ class GenerationRequest(BaseModel):
         return stored_cap(value, info)
 
     def plan_inputs(self) -> dict[str, object]:
-        """What the plan depends on (not when or under which request id it was asked, its budget, batch or delivery)."""
+        """What the plan depends on (not when or under which request id it was asked, its budget, batch, delivery or
+        uploaded images: those are applied to the plan after planning, so adding a logo never plans again)."""
         return self.model_dump(
-            mode="json", exclude={"request_id", "created_at", "max_cost_usd", "batch_id", "delivery"}
+            mode="json",
+            exclude={"request_id", "created_at", "max_cost_usd", "batch_id", "delivery", "reference_assets"},
         )
 
     def asset(self, role: AssetRole) -> str | None:
@@ -334,6 +352,9 @@ class Chunk(BaseModel):
     costs: list[CostLine] = Field(
         default_factory=list, description="What this output cost in this run (none if reused)."
     )
+    upscaled_by: str | None = Field(
+        default=None, description="The model upscaler ``key`` went through; ``last_frame_key`` is the video model's."
+    )
 
     @property
     def cost_usd(self) -> float:
@@ -358,10 +379,14 @@ class MusicTrack(BaseModel):
     cache_key: str = ""
     reused: bool = False
     costs: list[CostLine] = []
+    bpm: float | None = Field(
+        default=None, description="Tempo fitted to the cut (beat boundaries on its grid); None without music."
+    )
 
 
 class RenderedVideo(BaseModel):
-    """Manifest of a stitched or final video."""
+    """Manifest of a stitched or final video. The loudness fields are measured on the final's encoded file
+    (``ebur128=peak=true``); a check compares them with ``LOUDNESS_TARGETS[loudness_standard]`` (domain.sound)."""
 
     key: str
     duration_s: float
@@ -371,5 +396,13 @@ class RenderedVideo(BaseModel):
     has_audio: bool
     size_bytes: int
     mode: str = ""
-    loudness_lufs: float | None = None
+    loudness_lufs: float | None = Field(default=None, description="Integrated loudness (LUFS) of the final.")
+    loudness_standard: Loudness | None = Field(default=None, description="The standard the final was mastered to.")
+    true_peak_dbtp: float | None = Field(default=None, description="True peak (dBTP) of the encoded audio.")
+    max_short_term_lufs: float | None = Field(default=None, description="Loudest 3 s window (LUFS; R128 s1).")
+    max_momentary_lufs: float | None = Field(default=None, description="Loudest 400 ms window (LUFS).")
+    loudness_range_lu: float | None = Field(default=None, description="Loudness range, LRA (LU).")
+    loudness_attempts: int = Field(
+        default=0, description="Encodes it took to meet the standard on the encoded file (1: first time; 0: none)."
+    )
     costs: list[CostLine] = []

@@ -1,4 +1,4 @@
-"""Ports every provider adapter implements: planner, image, video and music generators."""
+"""Ports every provider adapter implements: planner, image, video and music generators, and the clip upscaler."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from vidgen_core.domain.catalog import Aspect
+from vidgen_core.domain.catalog import Aspect, Resolution
 from vidgen_core.domain.models import Camera, CostLine, GenerationRequest, SpecBeat, VideoSpec
 
 
@@ -25,7 +25,8 @@ class PlanResult:
 
 @dataclass(frozen=True)
 class ImageJob:
-    """One storyboard frame. ``beat`` and ``spec`` let local renderers draw; remote models use the prompt."""
+    """One storyboard frame. ``beat`` and ``spec`` let local renderers draw; remote models use the prompt.
+    ``product_photo`` is the uploaded product photo when this generator shows it in this beat (``uses_photo``)."""
 
     prompt: str
     aspect: Aspect
@@ -35,6 +36,7 @@ class ImageJob:
     spec: VideoSpec
     beat: SpecBeat
     journal: Journal | None = None
+    product_photo: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,19 @@ class MusicJob:
     seed: int
     model: str
     journal: Journal | None = None
+    bpm: float | None = None  # the tempo fitted to the cut; None: the mood's own
+
+
+@dataclass(frozen=True)
+class UpscaleJob:
+    """One clip to bring to the master's size with a model upscaler, at the clip's own frame rate."""
+
+    clip: Path
+    model: str
+    resolution: Resolution
+    fps: int
+    item: str
+    journal: Journal
 
 
 @dataclass
@@ -84,6 +99,10 @@ class ImageGenerator(Protocol):
 
     def generate(self, job: ImageJob, out: Path) -> Generated: ...
 
+    def uses_photo(self, model: str, beat: SpecBeat) -> bool:
+        """Whether this generator draws the uploaded product photo into this beat's frame with this model."""
+        ...
+
 
 class VideoGenerator(Protocol):
     provider: str
@@ -95,3 +114,10 @@ class MusicGenerator(Protocol):
     provider: str
 
     def generate(self, job: MusicJob, out: Path) -> Generated: ...
+
+
+class Upscaler(Protocol):
+    provider: str
+    model: str
+
+    def upscale(self, job: UpscaleJob, out: Path) -> Generated: ...

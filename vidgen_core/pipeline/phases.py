@@ -13,7 +13,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import partial
@@ -29,10 +29,19 @@ from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.render.endcard import render_end_card
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain import costs
-from vidgen_core.domain.catalog import frame_size, image_model, master_size, music_model, video_model
+from vidgen_core.domain.catalog import (
+    IMAGE_MODELS,
+    frame_size,
+    image_model,
+    master_size,
+    music_model,
+    upscaler_for,
+    video_model,
+)
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
+    AssetRole,
     Chunk,
     ChunkPlan,
     ChunkSet,
@@ -53,9 +62,12 @@ from vidgen_core.domain.ports import (
     Journal,
     MusicJob,
     PlanResult,
+    UpscaleJob,
     VideoGenerator,
 )
 from vidgen_core.domain.progress import Progress, no_progress
+from vidgen_core.domain.sound import LOUDNESS_TARGETS
+from vidgen_core.domain.tempo import fit_bpm, mood_bpm
 from vidgen_core.persistence.trouble import plain_error
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import Call, CallCache, Made, Outcome
@@ -108,10 +120,17 @@ def _priced(provider: str, usd: float) -> float:
     return 0.0 if provider == costs.FREE else usd
 
 
-def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache) -> tuple[VideoSpec, Outcome]:
-    """The plan for a request (takes are applied on top of it) and the plan call's outcome.
+def make_plan(
+    request: GenerationRequest,
+    providers: Providers,
+    calls: CallCache,
+    references: Mapping[AssetRole, str] | None = None,
+) -> tuple[VideoSpec, Outcome]:
+    """The plan for a request (takes are applied on top of it) and the plan call's outcome. ``references`` are the
+    store keys of the request's uploaded images by role (``uploads.reference_keys``).
 
     Planning is a cached call: a re-run never plans again unless the request changed (a take does not re-plan).
+    Delivery and the uploaded images are applied after planning, so changing them never plans again.
     """
     planner = providers.planner
     call = Call(
@@ -131,7 +150,24 @@ def make_plan(request: GenerationRequest, providers: Providers, calls: CallCache
 
     outcome = calls.run(call, plan)
     spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
-    return spec.model_copy(update={"delivery": request.delivery}), outcome
+    return _with_references(
+        spec.model_copy(update={"delivery": request.delivery}), references or {}, providers
+    ), outcome
+
+
+def _with_references(spec: VideoSpec, references: Mapping[AssetRole, str], providers: Providers) -> VideoSpec:
+    """The plan with the uploaded product photo and logo, and a note when the image model cannot use the photo."""
+    photo = references.get(AssetRole.PRODUCT)
+    notes = list(spec.plan_notes)
+    if photo and not any(providers.images.uses_photo(spec.image_model, beat) for beat in spec.beats):
+        takers = ", ".join(m.name for m in IMAGE_MODELS.values() if m.image_input)
+        why = (
+            f"{spec.image_model} takes no input image (image models that do: {takers})"
+            if image_model(spec.image_model).image_input is None
+            else "no beat makes the product its hero (a product or closing beat)"
+        )
+        notes.append(f"the product photo is not used in the storyboard: {why}")
+    return spec.model_copy(update={"product_image": photo, "logo": references.get(AssetRole.LOGO), "plan_notes": notes})
 
 
 def make_storyboard(
@@ -142,24 +178,30 @@ def make_storyboard(
     progress: Progress = no_progress,
     workers: int = 1,
 ) -> Storyboard:
-    """One image per beat (of the beat's current take), ``workers`` at once; ``progress`` hears of each one."""
+    """One image per beat (of the beat's current take), ``workers`` at once; ``progress`` hears of each one.
+
+    A beat whose frame shows the uploaded product photo has the photo as an input file of its call: a new photo
+    draws it again, and each take of it starts from the same photo, so the product keeps its look."""
     keys, model = keys_for(spec), image_model(spec.image_model)
     width, height = frame_size(model.short_side, spec.aspect_ratio)
     done = Counter(progress, Phase.STORYBOARD, len(spec.beats))
+    photo = store.local_path(spec.product_image) if spec.product_image else None
 
     def image(beat: SpecBeat) -> StoryboardImage:
         seed = spec.seed + beat.index + TAKE_SEED_STEP * beat.take
+        shown = photo if photo and providers.images.uses_photo(model.name, beat) else None
         call = Call(
             phase=Phase.STORYBOARD,
             item=f"beat_{beat.index:02d}",
             provider=providers.images.provider,
             model=model.name,
             inputs={"prompt": beat.image_prompt, "aspect": spec.aspect_ratio, "size": [width, height], "seed": seed},
+            files={"product_image": shown} if shown else {},
             beat_index=beat.index,
             take=beat.take,
             estimate_usd=_priced(providers.images.provider, costs.image_price(model.name)),
         )
-        outcome = calls.run(call, partial(_draw, providers.images, spec, beat, (width, height), seed))
+        outcome = calls.run(call, partial(_draw, providers.images, spec, beat, (width, height), seed, shown))
         key = keys.storyboard(beat.index)
         store.copy(outcome.outputs["image.png"], key)
         count = done.one()
@@ -188,10 +230,11 @@ def _draw(
     beat: SpecBeat,
     size: tuple[int, int],
     seed: int,
+    photo: Path | None,
     tmp: Path,
     journal: Journal,
 ) -> Made:
-    job = ImageJob(beat.image_prompt, spec.aspect_ratio, size[0], size[1], seed, spec, beat, journal)
+    job = ImageJob(beat.image_prompt, spec.aspect_ratio, size[0], size[1], seed, spec, beat, journal, photo)
     made = images.generate(job, tmp / "image.png")
     ops.conform_image(made.path, spec.aspect_ratio)  # FLUX's 1344x768 is not quite 16:9
     return Made({"image.png": made.path}, made.costs)
@@ -245,8 +288,9 @@ def make_chunks(
         )
         outcome = calls.run(call, partial(_film, providers.video, job))
         key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
-        store.copy(outcome.outputs["clip.mp4"], key)
-        store.copy(outcome.outputs["last_frame.png"], last_key)
+        upscaled = upscale_chunk(spec, plan, providers, calls, store, outcome.outputs["clip.mp4"])
+        store.copy((upscaled or outcome).outputs["clip.mp4"], key)
+        store.copy(outcome.outputs["last_frame.png"], last_key)  # the next clip starts from the model's own frame
         log.info(
             "chunk %s: chunk %d, beat %d take %d part %d, %ds clip from %s%s",
             done.one(),
@@ -271,8 +315,9 @@ def make_chunks(
             height=info.height,
             fps=info.fps,
             has_audio=info.has_audio,
-            reused=outcome.reused,
-            costs=outcome.costs,
+            reused=outcome.reused and (upscaled is None or upscaled.reused),
+            costs=outcome.costs + (upscaled.costs if upscaled else []),
+            upscaled_by=providers.upscaler.model if upscaled and providers.upscaler else None,
         )
 
     def chain(beat: SpecBeat) -> list[Chunk]:
@@ -288,6 +333,43 @@ def make_chunks(
     return ChunkSet(chunks=chunks, costs=[line for c in chunks for line in c.costs])
 
 
+def upscale_chunk(
+    spec: VideoSpec, plan: ChunkPlan, providers: Providers, calls: CallCache, store: BlobStore, clip_key: str
+) -> Outcome | None:
+    """A chunk's clip through the request's model upscaler, as a cached, budgeted call of its own; None when there
+    is none (the cut scales with Lanczos) or the video model's clips already have the master's size.
+
+    Its key is the clip's content, so a re-run, a resume or a take of another beat pays nothing again; turning the
+    upscaler on or off never re-makes a clip, because the next clip of a beat starts from the model's own last frame.
+    """
+    video, delivery, upscaler = video_model(spec.video_model), spec.delivery, providers.upscaler
+    model = upscaler_for(delivery.upscaler, video, delivery.resolution) if upscaler else None
+    if upscaler is None or model is None:
+        return None
+    beat, clip = spec.beats[plan.beat_index], store.local_path(clip_key)
+    call = Call(
+        phase=Phase.VIDEO_CHUNKS,
+        item=f"upscale_{plan.index:02d}",
+        provider=upscaler.provider,
+        model=model.name,
+        inputs=model.inputs(delivery.resolution, video.fps),
+        files={"clip": clip},
+        beat_index=beat.index,
+        take=beat.take,
+        estimate_usd=_priced(upscaler.provider, costs.upscale_price(delivery, video.name, plan.clip_s)),
+    )
+    item = f"upscale of chunk {plan.index} (beat {beat.index} {beat.beat_id})"
+
+    def upscale(tmp: Path, journal: Journal) -> Made:
+        job = UpscaleJob(clip, model.name, delivery.resolution, video.fps, item, journal)
+        made = upscaler.upscale(job, tmp / "clip.mp4")
+        return Made({"clip.mp4": made.path}, made.costs)
+
+    outcome = calls.run(call, upscale)
+    log.info("upscale: chunk %d to %s by %s%s", plan.index, delivery.resolution, model.name, _reused(outcome))
+    return outcome
+
+
 def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: CallCache) -> MusicTrack:
     """A background track for the mood and length; skipped when the video model brings its own audio."""
     if video_model(spec.video_model).native_audio:
@@ -300,26 +382,39 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
             reason=f"{spec.video_model} generates native audio",
         )
     keys, model = keys_for(spec), music_model(spec.music_model)
-    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad"
+    bpm = music_tempo(spec)
+    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad, {bpm:.0f} bpm, 4/4"
     call = Call(
         phase=Phase.MUSIC,
         item="music",
         provider=providers.music.provider,
         model=model.name,
-        inputs={"prompt": prompt, "mood": spec.music_mood, "duration_s": spec.duration_s, "seed": spec.seed},
+        inputs={
+            "prompt": prompt,
+            "mood": spec.music_mood,
+            "duration_s": spec.duration_s,
+            "seed": spec.seed,
+            "bpm": bpm,
+        },
         estimate_usd=_priced(providers.music.provider, costs.music_price(model.name, spec.duration_s)),
         hold_usd=_priced(providers.music.provider, costs.music_hold(model.name, spec.duration_s)),
     )
 
     def compose(tmp: Path, journal: Journal) -> Made:
-        job = MusicJob(prompt, spec.music_mood, spec.duration_s, spec.seed, model.name, journal)
+        job = MusicJob(prompt, spec.music_mood, spec.duration_s, spec.seed, model.name, journal, bpm)
         made = providers.music.generate(job, tmp / "music.wav")
         return Made({"music.wav": made.path}, made.costs)
 
     outcome = calls.run(call, compose)
     store.copy(outcome.outputs["music.wav"], keys.music())
     info = probe(store.local_path(keys.music()))
-    log.info("music: %.1fs %s track%s", info.duration_s, spec.music_mood, " (reused)" if outcome.reused else "")
+    log.info(
+        "music: %.1fs %s track at %g bpm%s",
+        info.duration_s,
+        spec.music_mood,
+        bpm,
+        " (reused)" if outcome.reused else "",
+    )
     return MusicTrack(
         key=keys.music(),
         duration_s=info.duration_s,
@@ -327,7 +422,14 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
         cache_key=outcome.key,
         reused=outcome.reused,
         costs=outcome.costs,
+        bpm=bpm,
     )
+
+
+def music_tempo(spec: VideoSpec) -> float:
+    """The mood's tempo, moved (within about 15 %) so every beat boundary of the spec falls on a beat."""
+    boundaries = [beat.start_s for beat in spec.beats]
+    return fit_bpm(mood_bpm(spec.music_mood), boundaries, spec.duration_s, video_model(spec.video_model).fps)
 
 
 Media = Storyboard | MusicTrack | ChunkSet
@@ -390,7 +492,8 @@ def make_media(
             started = time.perf_counter()
             with named(Phase.VIDEO_CHUNKS):
                 chunks = make_chunks(spec, board, store, providers, calls, progress, workers(providers.video.provider))
-            ready.put(Ready(chunks, started, verify.chunk_checks(spec, chunks)))
+            checks = [*verify.chunk_checks(spec, chunks), verify.colour_drifts(spec, board, chunks, store)]
+            ready.put(Ready(chunks, started, checks))
         with lock:
             ended_lines.add("pictures")
             if "music" not in ended_lines:
@@ -494,13 +597,37 @@ def cut_inputs(spec: VideoSpec) -> list[str]:
 def finalize_video(
     spec: VideoSpec, stitched: RenderedVideo, music: MusicTrack, store: BlobStore, settings: Settings
 ) -> RenderedVideo:
-    """Mix music (or the model's own audio), normalise loudness, and encode the delivery mp4."""
+    """Mix music (or the model's own audio), master it to the spec's loudness standard, encode the delivery mp4."""
     keys = keys_for(spec)
     music_path = store.local_path(music.key) if music.key else None
+    standard = spec.delivery.loudness
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "final.mp4"
-        mode = ops.finalize(store.local_path(stitched.key), music_path, out, spec.duration_s, settings)
-        loudness = ops.measure_loudness(out)
+        made = ops.finalize(
+            store.local_path(stitched.key), music_path, out, spec.duration_s, LOUDNESS_TARGETS[standard], settings
+        )
         store.put_file(keys.final(), out)
-    log.info("final: %s (video %s, %.1f LUFS)", keys.final(), mode, loudness)
-    return _rendered(keys.final(), store, mode, loudness_lufs=round(loudness, 2))
+    got = made.loudness
+    log.info(
+        "final: %s (video %s, %s: %.1f LUFS, %.1f dBTP, short-term max %.1f LUFS, %d encode%s)",
+        keys.final(),
+        made.mode,
+        standard.value,
+        got.integrated_lufs,
+        got.true_peak_dbtp,
+        got.max_short_term_lufs,
+        made.attempts,
+        "" if made.attempts == 1 else "s",
+    )
+    return _rendered(
+        keys.final(),
+        store,
+        made.mode,
+        loudness_lufs=round(got.integrated_lufs, 2),
+        loudness_standard=standard,
+        true_peak_dbtp=round(got.true_peak_dbtp, 2),
+        max_short_term_lufs=round(got.max_short_term_lufs, 2),
+        max_momentary_lufs=round(got.max_momentary_lufs, 2),
+        loudness_range_lu=round(got.lra_lu, 2),
+        loudness_attempts=made.attempts,
+    )

@@ -9,10 +9,19 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from vidgen_core.domain.catalog import Resolution, check_aspect, image_model, llm_model, music_model, video_model
+from vidgen_core.domain.catalog import (
+    LANCZOS,
+    Resolution,
+    check_aspect,
+    check_upscaler,
+    image_model,
+    llm_model,
+    music_model,
+    video_model,
+)
 from vidgen_core.domain.costs import check_request_budget
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness
+from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness, ReferenceAsset
 from vidgen_core.domain.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
@@ -55,6 +64,18 @@ def _choice(field: str, kind: type[E], value: str) -> E:
         raise InvalidRequest(f"unknown {field} {value!r}; choose one of: {', '.join(kind)}", field) from None
 
 
+def _upscaler(name: str, media: str) -> str:
+    """A known upscaler; a model upscaler is a paid Replicate call, so offline media refuses it rather than drop it."""
+    chosen = _about("upscaler", check_upscaler, name)
+    if chosen != LANCZOS and media == "local":
+        raise InvalidRequest(
+            f"the upscaler {chosen} is a paid Replicate model and media is local; render with Replicate "
+            f"(--media replicate), or keep the upscaler {LANCZOS}, which every video gets anyway",
+            "upscaler",
+        )
+    return chosen
+
+
 def check_providers(
     settings: Settings, planner: str | None, media: str | None, need_credentials: bool = True
 ) -> tuple[str, str]:
@@ -83,13 +104,14 @@ def build_request(
     user_id: str | None = None,
     title: str = "",
     description: str = "",
-    reference_assets: list[str] | None = None,
+    reference_assets: list[ReferenceAsset] | list[str] | None = None,
     video_id: str | None = None,
     planner: str | None = None,
     media: str | None = None,
     max_cost_usd: float | None = None,
     resolution: str | None = None,
     loudness: str | None = None,
+    upscaler: str | None = None,
     need_credentials: bool = True,
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
@@ -140,6 +162,7 @@ def build_request(
             delivery=Delivery(
                 resolution=_choice("resolution", Resolution, resolution or settings.default_resolution),
                 loudness=_choice("loudness", Loudness, loudness or Loudness.STREAMING),
+                upscaler=_upscaler(upscaler or LANCZOS, media),
             ),
             duration_s=round(seconds),
             aspect_ratio=check_aspect(aspect_ratio),

@@ -1,5 +1,6 @@
 """Checking uploaded reference images: plain names, size limits, the type read from the bytes themselves, and the
-pixels decoded and encoded again, so only an image is ever stored (no appended or embedded payloads)."""
+pixels decoded and encoded again, so only an image is ever stored (no appended or embedded payloads); and the
+store keys of the uploads a request uses."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 from PIL import ExifTags, Image, ImageOps
 
 from vidgen_core.domain.errors import InvalidRequest, TooLarge, WrongType
+from vidgen_core.domain.models import AssetRole, GenerationRequest
+from vidgen_core.persistence.uploads import UploadDB
 
 ACCEPTED = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
 CAMERA_JPEG = {"MPO": "JPEG"}  # phones' JPEGs with a second picture (depth, preview): kept as a plain JPEG
@@ -119,3 +122,20 @@ def _corrupt(filename: str, kind: str, exc: Exception) -> InvalidRequest:
         "it is truncated or corrupt, send the whole file",
         "files",
     )
+
+
+def reference_keys(uploads: UploadDB, request: GenerationRequest) -> dict[AssetRole, str]:
+    """The store key of each uploaded image the request uses, by role (the first of a role). An id that is not
+    (or no longer) the owner's upload is an error naming it, as the request was checked when it was stored."""
+    wanted = {role: asset_id for role in AssetRole if (asset_id := request.asset(role))}
+    if not wanted:
+        return {}
+    found = {u.asset_id: u.key for u in uploads.of(request.user_id, list(wanted.values()))}
+    missing = [asset_id for asset_id in wanted.values() if asset_id not in found]
+    if missing:
+        raise InvalidRequest(
+            f"reference assets {missing} are not uploads of {request.user_id}; upload the images again with "
+            "POST /api/upload and make a new video with their asset_ids",
+            "reference_assets",
+        )
+    return {role: found[asset_id] for role, asset_id in wanted.items()}

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from vidgen_core.domain.errors import InvalidRequest
+from vidgen_core.domain.models import AssetRole, ReferenceAsset
 from vidgen_core.persistence.batches import BatchRecord
 from vidgen_core.persistence.requests import RequestRecord, Status
 from vidgen_core.pipeline.batches import BadRow
@@ -51,12 +53,14 @@ class Draft:
     user_id: str | None = None
     title: str = ""
     description: str = ""
-    reference_assets: list[str] = field(default_factory=list)
+    reference_assets: list[ReferenceAsset] = field(default_factory=list)
     planner: str | None = None
     media: str | None = None
     max_cost_usd: float | None = None
     resolution: str | None = None
     loudness: str | None = None
+    upscaler: str | None = None
+    files: dict[AssetRole, Path] = field(default_factory=dict)  # images to upload first (the CLI's flags), by role
 
 
 @dataclass(frozen=True)

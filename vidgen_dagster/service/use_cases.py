@@ -21,7 +21,7 @@ import dagster as dg
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
 from vidgen_core.domain.costs import check_request_budget, estimate_request
 from vidgen_core.domain.errors import InvalidRequest, NotFound
-from vidgen_core.domain.models import GenerationRequest, Phase
+from vidgen_core.domain.models import AssetRole, GenerationRequest, Phase, ReferenceAsset
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, new_run_key
@@ -32,7 +32,7 @@ from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.requests import build_request, check_providers
 from vidgen_core.pipeline.takes import check_beat, regenerate_beat, select_take
-from vidgen_core.pipeline.uploads import check_image
+from vidgen_core.pipeline.uploads import CheckedImage, check_image
 from vidgen_core.pipeline.videos import VideoState, describe, stored_spec
 from vidgen_core.settings import Settings
 from vidgen_dagster import batch as batches
@@ -106,7 +106,9 @@ class VidgenService:
     # -- new videos ------------------------------------------------------------------------------------------------
 
     def estimate(self, draft: Draft) -> Estimate:
-        """What a draft would cost, before any key is set, and whether its budget would refuse it."""
+        """What a draft would cost, before any key is set, and whether its budget would refuse it (its image files
+        are checked, not stored)."""
+        self._read_files(draft)
         request = self._build(draft)
         by_phase = estimate_request(request)
         try:
@@ -123,11 +125,14 @@ class VidgenService:
         )
 
     def submit(self, draft: Draft, via: Via, started: Started | None = None) -> Queued:
-        """A new video: checked (references, budget, then keys), stored, and queued (API) or run here (CLI)."""
+        """A new video: checked (its images, references, budget, then keys), stored, and queued (API) or run here
+        (CLI). Image files the draft brings (the CLI's) are uploaded as ``upload`` does, once all checks passed."""
+        attached = self._read_files(draft)
         if draft.reference_assets:
             owner = draft.user_id or self.settings.default_user
-            known = {u.asset_id for u in self.uploads.of(owner, draft.reference_assets)}
-            unknown = [a for a in draft.reference_assets if a not in known]
+            ids = [a.asset_id for a in draft.reference_assets]
+            known = {u.asset_id for u in self.uploads.of(owner, ids)}
+            unknown = [a for a in ids if a not in known]
             if unknown:
                 raise InvalidRequest(
                     f"unknown reference assets {unknown}; upload images with POST /api/upload and use its asset_ids",
@@ -136,12 +141,34 @@ class VidgenService:
         request = self._build(draft)
         estimate = check_request_budget(request)  # an over-budget request is refused whatever the keys; then the keys
         check_providers(self.settings, request.planner, request.media)
+        if attached:
+            stored = self._store_uploads(request.user_id, list(attached.values()))
+            added = [ReferenceAsset(asset_id=a, role=role) for role, a in zip(attached, stored, strict=True)]
+            request = request.model_copy(update={"reference_assets": [*request.reference_assets, *added]})
         if via is Via.API:
             record = self.db.submit(request, max_active=self.settings.max_active_per_user)
             return _queued(record, estimate)
         record = self.db.submit(request, status=Status.RUNNING)  # the sensor leaves it alone
         run = self._run(record, "cli", started).model_copy(update={"estimate_usd": estimate})
         return _queued(record, estimate, run)
+
+    def _read_files(self, draft: Draft) -> dict[AssetRole, CheckedImage]:
+        """The draft's image files, read and checked as uploads are (nothing stored yet), by role."""
+        named = {a.role for a in draft.reference_assets}
+        if twice := [role.value for role in draft.files if role in named]:
+            raise InvalidRequest(f"a {' and a '.join(twice)} image is given twice; give one of each", "files")
+        checked = {}
+        for role, path in draft.files.items():
+            given = f"the {role} image {str(path)!r}"
+            try:
+                with path.open("rb") as data:
+                    checked[role] = self._checked(path.name, data)
+            except FileNotFoundError:
+                raise InvalidRequest(f"{given} does not exist; give a PNG, JPEG or WebP file", "files") from None
+            except OSError as exc:
+                said = f"{given} cannot be read ({exc.strerror or exc}); give a readable PNG, JPEG or WebP file"
+                raise InvalidRequest(said, "files") from None
+        return checked
 
     def _build(self, draft: Draft) -> GenerationRequest:
         return build_request(
@@ -159,6 +186,7 @@ class VidgenService:
             max_cost_usd=draft.max_cost_usd,
             resolution=draft.resolution,
             loudness=draft.loudness,
+            upscaler=draft.upscaler,
             need_credentials=False,  # the budget and the keys are checked by the use case, estimating once
         )
 
@@ -376,8 +404,15 @@ class VidgenService:
         limit = self.settings.upload_max_files
         if len(files) > limit:
             raise InvalidRequest(f"{len(files)} files sent; send at most {limit} per upload", "files")
+        return self._store_uploads(user_id, [self._checked(name, data) for name, data in files])
+
+    def _checked(self, name: str, data: BinaryIO) -> CheckedImage:
+        """One image checked (type, size, pixels), reading no more of it than one may hold."""
         max_bytes, max_pixels = self.settings.upload_max_bytes, self.settings.upload_max_pixels
-        checked = [check_image(name, data.read(max_bytes + 1), max_bytes, max_pixels) for name, data in files]
+        return check_image(name, data.read(max_bytes + 1), max_bytes, max_pixels)
+
+    def _store_uploads(self, user_id: str, checked: list[CheckedImage]) -> list[str]:
+        """Keep checked images under the user's prefix and record them; their asset ids."""
         asset_ids = []
         for image in checked:
             asset_id = new_asset_id()

@@ -1,20 +1,26 @@
-"""Media operations: last frame, music mix with loudness normalisation, delivery encode (the cut is in ``cut``)."""
+"""Media operations: last frame, music ending, soundtrack mastered to a loudness standard, delivery encode."""
 
 from __future__ import annotations
 
-import json
-import re
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import ffmpeg
+import numpy as np
 from PIL import Image, ImageOps
 
+from vidgen_core.adapters.ffmpeg.measure import loudness_reading
 from vidgen_core.adapters.ffmpeg.probe import probe
-from vidgen_core.adapters.ffmpeg.tools import run
+from vidgen_core.adapters.ffmpeg.tools import ffprobe_exe, run
 from vidgen_core.domain.errors import MediaError
+from vidgen_core.domain.sound import LoudnessReading, LoudnessTarget
+from vidgen_core.domain.tempo import bar_s
 from vidgen_core.settings import Settings
 
 DELIVERY_PIX_FMT = "yuv420p"
+log = logging.getLogger(__name__)
 
 
 def x264_args(settings: Settings, fps: float) -> dict[str, object]:
@@ -59,88 +65,186 @@ def last_frame(video: Path, out: Path) -> Path:
     return out
 
 
-_LOUDNORM_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+TP_MARGIN_DB = 0.3  # the limiter's first ceiling sits this far under the standard's true-peak limit
+RETRY_MARGIN_DB = 0.3  # each retry lowers the ceiling by the encoded file's overshoot plus this
+MAX_LOUDNESS_ATTEMPTS = 4
+GAIN_FITS = 4  # measurements of the limited soundtrack to find its gain, before an encode
+GAIN_FIT_LU = 0.1
+LIMITER_RATE_HZ = 192_000  # the limiter runs 4x oversampled at 48 kHz, so it holds inter-sample (true) peaks too
+DECLICK_S = 0.02  # music that ends by itself only gets this fade at the cut, so the last sample is not a click
+# AAC-LC without the low-bitrate tools: intensity stereo and noise substitution rebuild bands at decode time, and on
+# near-mono music with noisy drums they put peaks 3-4 dB over what the limiter let through (measured on the synth).
+AAC_MASTER: dict[str, object] = {"acodec": "aac", "profile:a": "aac_low", "aac_is": 0, "aac_pns": 0}
 
 
-def _audio_chain(
-    stream: ffmpeg.nodes.FilterableStream, duration_s: float, settings: Settings, measured: dict[str, str] | None
+@dataclass(frozen=True)
+class Finalized:
+    """What ``finalize`` made: the video mode, the loudness of the encoded file, and the encodes it took."""
+
+    mode: str
+    loudness: LoudnessReading
+    attempts: int
+
+
+def _soundtrack(
+    stream: ffmpeg.nodes.FilterableStream, duration_s: float, ended: bool, settings: Settings
 ) -> ffmpeg.nodes.FilterableStream:
-    fade_out_start = max(duration_s - settings.music_fade_out_s, 0.0)
-    chain = (
-        stream.filter("apad")
-        .filter("atrim", duration=duration_s)
-        .filter("asetpts", "PTS-STARTPTS")
+    """The soundtrack cut to exactly ``duration_s`` at the delivery rate, faded in; music that ``ended`` by itself
+    only gets a de-click at the cut, anything else fades out."""
+    fade_out = DECLICK_S if ended else settings.music_fade_out_s
+    return (
+        # on the timeline its timestamps give: a joined clip's AAC overlaps the one before by its priming (trimmed),
+        # a gap becomes silence; then numbered sample by sample, so the muxer sees no jump
+        stream.filter("aresample", settings.audio_rate_hz, first_pts=0, **{"async": 1})
+        .filter("apad")
+        .filter("atrim", end_sample=round(duration_s * settings.audio_rate_hz))
+        .filter("asetpts", "N/SR/TB")
         .filter("afade", t="in", st=0, d=settings.music_fade_in_s)
-        .filter("afade", t="out", st=fade_out_start, d=settings.music_fade_out_s)
+        .filter("afade", t="out", st=max(duration_s - fade_out, 0.0), d=fade_out)
     )
-    options: dict[str, object] = {"I": settings.target_lufs, "TP": settings.true_peak_db, "LRA": 11}
-    if measured:
-        options.update(
-            measured_I=measured["input_i"],
-            measured_TP=measured["input_tp"],
-            measured_LRA=measured["input_lra"],
-            measured_thresh=measured["input_thresh"],
-            offset=measured["target_offset"],
-            linear="true",
-        )
-    else:
-        options["print_format"] = "json"
-    return chain.filter("loudnorm", **options).filter("aresample", settings.audio_rate_hz)
 
 
-def measure_loudness(path: Path) -> float:
-    """Integrated loudness (LUFS) of a file's audio, measured by ffmpeg's ebur128."""
-    stream = ffmpeg.input(str(path)).audio.filter("ebur128").output("-", format="null")
-    _, err = run(stream, f"measure the loudness of {path.name}")
-    values = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", err.decode(errors="replace"))
-    if not values:
-        raise MediaError(f"ffmpeg printed no loudness summary for {path.name}")
-    return float(values[-1]) if values[-1] != "-inf" else float("-inf")
+def _mastered(
+    stream: ffmpeg.nodes.FilterableStream, gain_db: float, ceiling_dbtp: float, settings: Settings
+) -> ffmpeg.nodes.FilterableStream:
+    """Gain to the target loudness, then a true-peak limiter (oversampled, latency compensated so sync holds)."""
+    return (
+        stream.filter("volume", f"{gain_db:.3f}dB")
+        .filter("aresample", LIMITER_RATE_HZ)
+        .filter("alimiter", limit=10 ** (ceiling_dbtp / 20), level="disabled", latency=1, attack=2, release=50)
+        .filter("aresample", settings.audio_rate_hz)
+    )
 
 
-def finalize(video: Path, music: Path | None, out: Path, duration_s: float, settings: Settings) -> str:
-    """Mix the soundtrack (fades, two-pass loudness normalisation) and encode for delivery.
+def _measure(stream: ffmpeg.nodes.FilterableStream, what: str) -> LoudnessReading:
+    measured = stream.filter("ebur128", peak="true", framelog="info").output("-", format="null")
+    _, err = run(measured, f"measure the loudness of {what}")
+    return loudness_reading(err.decode(errors="replace"), what)
 
-    The soundtrack is ``music`` when given, else the video's own audio. The video stream is copied when it is
-    already H.264 yuv420p, otherwise re-encoded. Output: H.264 yuv420p + AAC 48 kHz, ``+faststart``.
-    Returns the video mode ("copy" or "reencode").
+
+def measure_loudness(path: Path) -> LoudnessReading:
+    """Integrated loudness, loudness range, true peak and loudest short-term and momentary loudness of a file."""
+    return _measure(ffmpeg.input(str(path)).audio, path.name)
+
+
+def _video_offset_s(path: Path) -> float:
+    """How late the video stream starts after the file does (a concat of clips with AAC can leave ~21 ms)."""
+    data = ffmpeg.probe(str(path), cmd=ffprobe_exe())
+    starts = {s.get("codec_type"): float(s.get("start_time") or 0.0) for s in data.get("streams", [])}
+    return max(starts.get("video", 0.0) - min(starts.values(), default=0.0), 0.0)
+
+
+def finalize(
+    video: Path, music: Path | None, out: Path, duration_s: float, target: LoudnessTarget, settings: Settings
+) -> Finalized:
+    """Mix the soundtrack, master it to ``target`` measured on the encoded file, and encode for delivery.
+
+    The soundtrack is ``music`` when given (it ends by itself: the music phase wrote or cut its ending), else the
+    video's own audio, faded out. Loudness: gain to the target and a true-peak limiter under the standard's ceiling
+    (the gain refitted on the limited sound when the limiter bites), encode, measure the encoded file; while it
+    misses, lower the ceiling by the AAC's overshoot plus a margin and correct for the codec's loudness shift, at most
+    ``MAX_LOUDNESS_ATTEMPTS`` encodes, and keep the best. Video: copied (tags and all) when H.264 yuv420p, moved to
+    start at 0 with the audio; exactly ``duration_s`` long; AAC-LC 48 kHz stereo, ``+faststart``.
     """
     info = probe(video)
-    src = ffmpeg.input(str(video))
-    if music is not None:
-        audio_in = ffmpeg.input(str(music)).audio
-    elif info.has_audio:
-        audio_in = src.audio
-    else:
+    if music is None and not info.has_audio:
         raise MediaError(f"{video.name} has no audio and no music was given")
-    _, err = run(
-        _audio_chain(audio_in, duration_s, settings, None).output("-", format="null"), "measure the soundtrack loudness"
-    )
-    found = _LOUDNORM_JSON.findall(err.decode(errors="replace"))
-    if not found:
-        raise MediaError("ffmpeg's loudnorm printed no measurement")
-    audio = _audio_chain(
-        (ffmpeg.input(str(music)) if music is not None else ffmpeg.input(str(video))).audio,
-        duration_s,
-        settings,
-        json.loads(found[-1]),
-    )
+
+    def soundtrack() -> ffmpeg.nodes.FilterableStream:
+        source = ffmpeg.input(str(music)) if music is not None else ffmpeg.input(str(video))
+        return _soundtrack(source.audio, duration_s, music is not None, settings)
+
+    before = _measure(soundtrack(), "the soundtrack")
+    if before.integrated_lufs == float("-inf"):
+        raise MediaError("the soundtrack is silent, so it cannot be brought to the target loudness")
     copy = info.video_codec == "h264" and info.pix_fmt == DELIVERY_PIX_FMT
     video_opts = {"vcodec": "copy"} if copy else x264_args(settings, info.fps or 25.0)
-    stream = ffmpeg.output(
-        src.video,
-        audio,
-        str(out),
-        t=duration_s,
-        acodec="aac",
-        audio_bitrate=settings.audio_bitrate,
-        ar=settings.audio_rate_hz,
-        ac=2,
-        movflags="+faststart",
-        **video_opts,
+    offset = _video_offset_s(video)
+    picture = (ffmpeg.input(str(video), itsoffset=-offset) if offset else ffmpeg.input(str(video))).video
+    ceiling, aim = target.true_peak_dbtp - TP_MARGIN_DB, target.integrated_lufs
+    if target.max_short_term_lufs is not None:  # the loudest 3 s may not pass the short-term limit (then: quieter)
+        aim = min(aim, before.integrated_lufs + target.max_short_term_lufs - before.max_short_term_lufs)
+    gain = aim - before.integrated_lufs
+    limited = aim
+    if before.true_peak_dbtp + gain > ceiling:
+        gain, limited = _fit_gain(soundtrack, gain, ceiling, aim, settings)
+    made: list[tuple[LoudnessReading, Path]] = []
+    for attempt in range(1, MAX_LOUDNESS_ATTEMPTS + 1):
+        path = out if attempt == 1 else out.with_name(f"{out.stem}-{attempt}{out.suffix}")
+        stream = ffmpeg.output(
+            picture,
+            _mastered(soundtrack(), gain, ceiling, settings),
+            str(path),
+            t=duration_s,
+            ar=settings.audio_rate_hz,
+            ac=2,
+            movflags="+faststart",
+            **AAC_MASTER,
+            audio_bitrate=settings.audio_bitrate,
+            **video_opts,
+        )
+        run(stream, "mix the soundtrack and encode the final video")
+        got = measure_loudness(path)
+        made.append((got, path))
+        missed = target.misses(got)
+        # aim for the middle of the window: other meters (and the platforms) may read a few tenths differently
+        if target.tolerance_lu / 2 < abs(got.integrated_lufs - target.integrated_lufs) <= target.tolerance_lu:
+            missed.append(f"integrated {got.integrated_lufs:.1f} LUFS, more than half the window off")
+        if not missed or attempt == MAX_LOUDNESS_ATTEMPTS:
+            break
+        log.info("loudness: encode %d of the final missed (%s); encoding again", attempt, "; ".join(missed))
+        if got.true_peak_dbtp > target.true_peak_dbtp:
+            ceiling -= got.true_peak_dbtp - target.true_peak_dbtp + RETRY_MARGIN_DB
+        codec_shift = got.integrated_lufs - limited  # what the encoder did to the loudness
+        gain, limited = _fit_gain(soundtrack, gain + aim - got.integrated_lufs, ceiling, aim - codec_shift, settings)
+    best, best_path = min(made, key=lambda m: _shortfall(target, m[0]))
+    if best_path != out:
+        best_path.replace(out)
+    for _, path in made:
+        if path != out:
+            path.unlink(missing_ok=True)
+    return Finalized("copy" if copy else "reencode", best, len(made))
+
+
+def _fit_gain(
+    soundtrack: Callable[[], ffmpeg.nodes.FilterableStream],
+    gain: float,
+    ceiling: float,
+    aim_lufs: float,
+    settings: Settings,
+) -> tuple[float, float]:
+    """The gain that brings the limited soundtrack to ``aim_lufs`` (the limiter takes loudness away where it bites),
+    by a few cheap measurements before any encode; returns it and the loudness it gives."""
+    for _ in range(GAIN_FITS):
+        got = _measure(_mastered(soundtrack(), gain, ceiling, settings), "the limited soundtrack").integrated_lufs
+        if abs(aim_lufs - got) <= GAIN_FIT_LU:
+            break
+        gain += aim_lufs - got
+    return gain, got
+
+
+def _shortfall(target: LoudnessTarget, reading: LoudnessReading) -> tuple[bool, bool, float]:
+    """How badly an encode misses: over the true peak first, then off the loudness window, then by how much."""
+    error = abs(reading.integrated_lufs - target.integrated_lufs)
+    return reading.true_peak_dbtp > target.true_peak_dbtp, error > target.tolerance_lu, error
+
+
+def end_on_bar(music: Path, out: Path, duration_s: float, bpm: float) -> Path:
+    """A model's track made to end with the video: cut on the last bar line it reaches by ``duration_s``, faded
+    over that last bar, then silence to the end."""
+    bar = bar_s(bpm)
+    length = min(probe(music).duration_s, duration_s)
+    cut = np.floor(length / bar + 1e-6) * bar if length >= bar else length
+    fade = min(bar, cut)
+    stream = (
+        ffmpeg.input(str(music))
+        .audio.filter("atrim", end=cut)
+        .filter("afade", t="out", st=cut - fade, d=fade, curve="qsin")
+        .filter("apad", whole_dur=duration_s)
+        .output(str(out))
     )
-    run(stream, "mix the soundtrack and encode the final video")
-    return "copy" if copy else "reencode"
+    run(stream, "end the music on a bar line")
+    return out
 
 
 def filmstrip(video: Path, out: Path, frames: int = 6, thumb_width: int = 192) -> Path:

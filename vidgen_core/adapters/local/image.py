@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from vidgen_core.adapters.ffmpeg.tools import MediaClock
+from vidgen_core.adapters.local.photo import place_photo, product_photo
 from vidgen_core.adapters.local.video import beat_maps
 from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Aspect, Kind, video_model
 from vidgen_core.domain.chunking import clips_for
@@ -460,9 +461,23 @@ def _product_box(job: ImageJob, layout: Layout | None, horizon: float, rng: rand
     return Box(px - pw / 2, py - scale, px + pw / 2, py)
 
 
-def draw_frame(job: ImageJob, text: bool = True, product: bool = True) -> Image.Image:
-    """Draw one storyboard frame for a beat of a spec; ``text=False`` or ``product=False`` leaves out its text or
-    its product (and nothing else)."""
+def _floor_grid(draw: ImageDraw.ImageDraw, width: int, height: int, horizon: float, accent: Color) -> None:
+    """Lines on the floor converging to the vanishing point."""
+    for k in range(-12, 13):
+        draw.line(
+            [(width / 2 + k * width * 0.02, horizon), (width / 2 + k * width * 0.25, height)],
+            fill=(*accent, 70),
+            width=2,
+        )
+    for k in range(1, 7):
+        y = horizon + (height - horizon) * (k / 7) ** 1.6
+        draw.line([(0, y), (width, y)], fill=(*accent, 50), width=1)
+
+
+def draw_frame(job: ImageJob, text: bool = True, product: bool = True, scenery: bool = True) -> Image.Image:
+    """Draw one storyboard frame for a beat of a spec; ``text=False``, ``product=False`` or ``scenery=False``
+    leaves out its text, its product or its bokeh and floor grid (and nothing else). The product is the uploaded
+    photo where the job has one, else a shape drawn for the category."""
     spec, beat = job.spec, job.beat
     width, height = job.width, job.height
     rng = random.Random(job.seed)
@@ -484,27 +499,24 @@ def draw_frame(job: ImageJob, text: bool = True, product: bool = True) -> Image.
     img.paste(Image.new("RGB", (width, height), accent), (0, 0), glow)
     overlay = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     odraw = ImageDraw.Draw(overlay)
-    for _ in range(28):  # bokeh: texture that makes camera motion visible
+    for _ in range(28):  # bokeh: texture that makes camera motion visible (drawn or not, the same random draws)
         br = rng.uniform(0.01, 0.06) * min(width, height)
         bx, by = rng.uniform(0, width), rng.uniform(0, height * 0.75)
-        odraw.ellipse((bx - br, by - br, bx + br, by + br), fill=(*accent, rng.randint(25, 90)))
+        fill = (*accent, rng.randint(25, 90))
+        if scenery:
+            odraw.ellipse((bx - br, by - br, bx + br, by + br), fill=fill)
     horizon = height * (0.62 if beat.shot_type == "wide" else 0.75)
     odraw.rectangle((0, horizon, width, height), fill=(*bottom, 200))
-    for k in range(-12, 13):  # floor grid converging to the vanishing point
-        odraw.line(
-            [(width / 2 + k * width * 0.02, horizon), (width / 2 + k * width * 0.25, height)],
-            fill=(*accent, 70),
-            width=2,
-        )
-    for k in range(1, 7):
-        y = horizon + (height - horizon) * (k / 7) ** 1.6
-        odraw.line([(0, y), (width, y)], fill=(*accent, 50), width=1)
+    if scenery:
+        _floor_grid(odraw, width, height, horizon, accent)
     img = Image.alpha_composite(img.convert("RGBA"), overlay)
     draw = ImageDraw.Draw(img)
     lines = texts(spec, beat)
     layout = _layout(lines, safe_box(spec, beat, width, height), min(width, height))
     box = _product_box(job, layout, horizon, rng)
-    if product:
+    if product and job.product_photo is not None:
+        place_photo(img, product_photo(job.product_photo), box)
+    elif product:
         _product(draw, spec.category, box, tuple(min(255, c + 40) for c in bottom), accent)
     if layout is not None and text:
         layout.draw(draw, _pill(accent, top))
@@ -515,6 +527,10 @@ class LocalImageGenerator:
     """Draws storyboard frames offline; free and deterministic."""
 
     provider = LOCAL_PROVIDER
+
+    def uses_photo(self, model: str, beat: SpecBeat) -> bool:
+        """Every frame shows the product, so every frame shows the photo (whichever model it imitates)."""
+        return True
 
     def generate(self, job: ImageJob, out: Path) -> Generated:
         start = time.perf_counter()

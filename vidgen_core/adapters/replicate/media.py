@@ -7,12 +7,15 @@ from pathlib import Path
 
 from PIL import Image
 
+from vidgen_core.adapters.ffmpeg.ops import end_on_bar
 from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.local.image import draw_frame
 from vidgen_core.adapters.replicate.runner import PROVIDER, ReplicateRunner
 from vidgen_core.domain.catalog import image_model, music_model, video_model
 from vidgen_core.domain.errors import ProviderError
-from vidgen_core.domain.models import CostLine, Phase
+from vidgen_core.domain.models import PRODUCT_SECTIONS, CostLine, Phase, SpecBeat
 from vidgen_core.domain.ports import ClipJob, Generated, ImageJob, Journal, MusicJob
+from vidgen_core.domain.tempo import mood_bpm
 
 
 class _NoJournal:
@@ -37,12 +40,24 @@ class ReplicateImageGenerator:
     def __init__(self, runner: ReplicateRunner, model: str) -> None:
         self.runner, self.model = runner, image_model(model)
 
+    def uses_photo(self, model: str, beat: SpecBeat) -> bool:
+        """The photo goes to a model that takes an input image, for the beats that make the product the hero."""
+        return image_model(model).image_input is not None and beat.section in PRODUCT_SECTIONS
+
     def generate(self, job: ImageJob, out: Path) -> Generated:
         item = f"storyboard beat {job.beat.index}"
+        inputs, files = self.model.inputs(job.prompt, job.aspect, job.seed), {}
+        if job.product_photo is not None and self.model.image_input is not None:
+            # the model's output takes its start image's size: the photo is sent standing in the beat's framing,
+            # on a plain backdrop of the style's colours, for the model to redraw the scene around it
+            start = out.with_name("start_image.png")
+            draw_frame(job, text=False, scenery=False).save(start, format="PNG")
+            inputs |= self.model.image_inputs()
+            files = {self.model.image_input: start}
         done = self.runner.run(
             self.model.provider_id,
-            self.model.inputs(job.prompt, job.aspect, job.seed),
-            {},
+            inputs,
+            files,
             model=self.model.name,
             item=item,
             journal=_journal(job.journal),
@@ -103,7 +118,8 @@ class ReplicateVideoGenerator:
 
 
 class ReplicateMusicGenerator:
-    """MusicGen, run by version; cost from the prediction's measured GPU time."""
+    """MusicGen, run by version; cost from the prediction's measured GPU time. Its track is cut on the last bar line
+    of the asked tempo (the prompt names it) within the video and faded over that bar, so it ends with the video."""
 
     provider = PROVIDER
 
@@ -122,7 +138,10 @@ class ReplicateMusicGenerator:
             journal=_journal(job.journal),
             bill=self._failed,
         )
-        out.write_bytes(done.outputs[0])
+        raw = out.with_name(f"raw-{out.name}")
+        raw.write_bytes(done.outputs[0])
+        end_on_bar(raw, out, job.duration_s, job.bpm or mood_bpm(job.mood))
+        raw.unlink()
         cost = self._gpu_time(float(done.metrics.get("predict_time") or 0.0))
         return Generated(path=out, provider=PROVIDER, model=self.model.name, costs=[*done.failed_costs, cost])
 
