@@ -202,9 +202,12 @@ def test_beats_begin_on_their_frames(cut: tuple) -> None:
     fade_at = round(spec.beats[2].start_s * FPS)  # crossfade: the change is spread over the window, no spike
     blend = diff[fade_at - 1 : fade_at + round(TRANSITION_S[Transition.CROSSFADE] * FPS)]
     assert blend.max() < 0.3 * diff[cut_at - 1] and blend.sum() > 0.5 * diff[cut_at - 1]
+    assert diff[fade_at - 2] < 2 * in_shot < diff[fade_at - 1]  # the blend begins on the beat's own frame
     dip_at = round(spec.beats[3].start_s * FPS)  # dip to black: near black half way
     middle = dip_at + round(TRANSITION_S[Transition.DIP_TO_BLACK] * FPS / 2)
     assert frames[middle].mean() < 12 and frames[dip_at - 2].mean() > 40
+    light = frames.mean(axis=(1, 2, 3))
+    assert light[dip_at] < 0.95 * light[dip_at - 1] and light[dip_at - 1] > 0.97 * light[dip_at - 2]  # the dip too
 
 
 def test_a_chained_seam_repeats_no_frame(cut: tuple) -> None:

@@ -148,15 +148,20 @@ def _card(card: Path, size: tuple[int, int], fps: int, frames: int):
     )
 
 
-def _xfade(a, b, duration: float, offset: float, fps: int):
-    """Blend ``a`` into ``b`` over ``duration`` from ``offset`` (seconds); both on the frame clock xfade needs."""
+def _xfade(a, b, frames: int, start: int, fps: int):
+    """Blend ``a`` into ``b`` over ``frames`` frames from output frame ``start``, where ``b``'s frame 0 lands.
+
+    xfade shows its first input alone on the offset frame and its second alone from offset + frames, so ``b`` is led
+    by one clone of its frame 0 and the offset is one frame early: frame ``start + k`` shows ``b``'s frame ``k`` at
+    (k + 1) / frames, fully from ``start + frames - 1``."""
     clock = f"1/{fps}"
+    b = b.filter("tpad", start=1, start_mode="clone")
     return ffmpeg.filter(
         [a.filter("settb", clock), b.filter("settb", clock)],
         "xfade",
         transition="fade",
-        duration=duration,
-        offset=offset,
+        duration=frames / fps,
+        offset=(start - 1) / fps,
     )
 
 
@@ -165,9 +170,10 @@ def _blend(acc, v, piece: Piece, fps: int):
     and the incoming one up from black after it (xfade's own fadeblack never reaches black)."""
     if piece.join is Transition.DIP_TO_BLACK:
         half = piece.blend // 2
-        acc = acc.filter("fade", type="out", start_frame=piece.start, nb_frames=half)
+        # fade's first frame is untouched: starting a frame early, the beat's own frame is the first one darkened
+        acc = acc.filter("fade", type="out", start_frame=piece.start - 1, nb_frames=half + 1)
         v = v.filter("fade", type="in", start_frame=half, nb_frames=piece.blend - half)
-    return _xfade(acc, v, piece.blend / fps, piece.start / fps, fps)
+    return _xfade(acc, v, piece.blend, piece.start, fps)
 
 
 def master_args(settings: Settings, spec: VideoSpec, fps: int) -> dict[str, object]:
@@ -228,7 +234,7 @@ def render_cut(
         .filter("crop", size[0], size[1])
         .filter("setsar", 1)
     )
-    video = _xfade(video, _card(card, size, fps, card_frames), END_CARD_FADE_S, (total - card_frames) / fps, fps)
+    video = _xfade(video, _card(card, size, fps, card_frames), _frame(END_CARD_FADE_S, fps), total - card_frames, fps)
     video = (
         video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
         .filter("trim", end_frame=total)
