@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 
 from tests.support import frame_at, psnr
 from vidgen_core.adapters.ffmpeg.cut import Piece, plan_pieces, render_cut
+from vidgen_core.adapters.ffmpeg.ops import filmstrip
 from vidgen_core.adapters.ffmpeg.probe import MediaInfo, probe
 from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe, ffprobe_exe
 from vidgen_core.adapters.render import endcard
@@ -310,3 +311,10 @@ def test_the_end_card_shows_the_uploaded_logo_in_the_upper_middle(tmp_path: Path
     ys, xs = np.nonzero(green)
     assert green.sum() > 0.02 * card.shape[0] * card.shape[1]  # large enough to read
     assert abs((xs.min() + xs.max()) / 2 - 960) < 10 and ys.max() < 0.6 * 1080 and ys.min() > 0.05 * 1080
+
+
+def test_the_filmstrip_shows_the_ad_not_its_black_first_frame(cut: tuple, tmp_path: Path) -> None:
+    _, out, _, _ = cut
+    strip = np.asarray(Image.open(filmstrip(out, tmp_path / "strip.jpg", frames=6, thumb_width=96)).convert("L"))
+    assert strip.shape == (54, 6 * 96)
+    assert min(strip[:, i * 96 : (i + 1) * 96].mean() for i in range(6)) > 30

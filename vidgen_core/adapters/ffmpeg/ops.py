@@ -248,14 +248,15 @@ def end_on_bar(music: Path, out: Path, duration_s: float, bpm: float) -> Path:
 
 
 def filmstrip(video: Path, out: Path, frames: int = 6, thumb_width: int = 192) -> Path:
-    """A single JPEG of ``frames`` thumbnails spread across the video, for previews."""
+    """A single JPEG of ``frames`` thumbnails from the middles of equal parts of the video, for previews.
+
+    Each thumbnail seeks to its time (decoding from the keyframe before it), so a 1080p master is not decoded whole,
+    and none is the first frame (black, where the picture fades in)."""
     duration = max(probe(video).duration_s, 0.1)
-    stream = (
-        ffmpeg.input(str(video))
-        .video.filter("fps", frames / duration)
-        .filter("scale", thumb_width, -2)
-        .filter("tile", f"{frames}x1")
-        .output(str(out), vframes=1, q=4)
-    )
-    run(stream, f"make a filmstrip of {video.name}")
+    thumbs = [
+        ffmpeg.input(str(video), ss=f"{(i + 0.5) * duration / frames:.3f}").video.filter("scale", thumb_width, -2)
+        for i in range(frames)
+    ]
+    strip = ffmpeg.filter(thumbs, "hstack", inputs=frames) if frames > 1 else thumbs[0]
+    run(strip.output(str(out), vframes=1, q=4), f"make a filmstrip of {video.name}")
     return out
