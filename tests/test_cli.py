@@ -71,7 +71,7 @@ def test_generate_json_materializes_the_whole_graph(tmp_path: Path) -> None:
     assert final == store.local_path(keys.final()).resolve()
     info = probe(final)
     assert info.duration_s == pytest.approx(12.0, abs=0.1) == out["duration_s"]
-    assert (info.width, info.height) == (out["width"], out["height"]) == (512, 910)
+    assert (info.width, info.height) == (out["width"], out["height"]) == (1080, 1920)  # the 1080p master
     assert info.has_video and info.has_audio and info.video_codec == "h264"
     assert len(out["storyboard"]) == out["beats"] and all(Path(p).is_file() for p in out["storyboard"])
     assert out["chunks"] >= out["beats"]

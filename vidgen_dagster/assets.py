@@ -166,13 +166,14 @@ def stitched_video(
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
 ):
-    """The chunks trimmed to each beat's exact length and joined (stream copy where the chunks allow); its seams and
-    beat boundaries measured on its decoded frames."""
+    """The master picture: the chunks cut to each beat's frames at the delivery size, with the spec's transitions,
+    a fade in and the end card; its seams and beat boundaries measured on its decoded frames."""
     with step(context, Phase.STITCHED_VIDEO, store, db, ffmpeg) as s:
         video = phases.stitch_video(video_spec, video_chunks, s.store, s.settings)
         parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
         checks = verify.stitched_checks(video_spec, video_chunks, measure.motion(s.store.local_path(video.key)))
-        return s.result(video_spec, video, costs=video.costs, version=content_version(*parts), checks=checks)
+        version = content_version(*parts, *phases.cut_inputs(video_spec))
+        return s.result(video_spec, video, costs=video.costs, version=version, checks=checks)
 
 
 @dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO))

@@ -182,7 +182,7 @@ class ProvidersResource(dg.ConfigurableResource):
         )
 
 
-FFMPEG_FIELDS = ("crf", "x264_preset", "audio_rate_hz", "audio_bitrate")
+FFMPEG_FIELDS = ("crf", "x264_preset", "master_preset", "master_x264_params", "audio_rate_hz", "audio_bitrate")
 
 
 class FfmpegResource(dg.ConfigurableResource):
@@ -193,6 +193,8 @@ class FfmpegResource(dg.ConfigurableResource):
     home: str | None = None
     crf: int
     x264_preset: str
+    master_preset: str
+    master_x264_params: str
     audio_rate_hz: int
     audio_bitrate: str
     _settings: Settings | None = PrivateAttr(default=None)

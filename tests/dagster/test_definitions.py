@@ -315,7 +315,8 @@ def test_each_system_is_a_resource_configured_from_the_environment(
     assert isinstance(deployed["db"].url, dg.EnvVar) and deployed["db"].url == "VIDGEN_DATABASE_URL"
     assert isinstance(deployed["providers"], ProvidersResource)
     assert local["providers"].openai_model == "gpt-4o"  # the settings a run's calls use, shown in the launchpad
-    assert (local["ffmpeg"].audio_bitrate, local["ffmpeg"].crf) == ("256k", 20)  # how the cut and master are encoded
+    assert (local["ffmpeg"].audio_bitrate, local["ffmpeg"].crf) == ("256k", 20)  # how the clips and master are encoded
+    assert local["ffmpeg"].master_preset == "ultrafast"  # the cut's x264 speed, shown in the launchpad
     sharper = local["ffmpeg"].model_copy(update={"crf": 16})  # a launchpad run's own value
     assert sharper.settings().crf == 16 and local["ffmpeg"].settings().crf == 20
     monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")

@@ -77,7 +77,7 @@ def test_cli_video_costs_what_the_providers_charged_and_keeps_secrets(
     assert fake_replicate.paid == fake_replicate.creates == beats + chunks + 1
     final = probe(store / keys.final())
     assert final.duration_s == pytest.approx(15.0, abs=0.1) and final.has_audio
-    assert checks and all(c.passed for c in checks)
+    assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
     assert {meta[a]["provider"] for a in ("storyboard", "video_chunks", "music")} == {"replicate"}
     assert meta["video_spec"]["provider"] == "openai"
 
@@ -132,7 +132,7 @@ def test_native_audio_model_skips_music(
     assert "native audio" in meta["music"]["reason"]
     assert "music" not in fake_replicate.paid_by_kind
     final = probe(settings.storage_dir / VideoKeys(settings.default_user, "vid-veo2").final())
-    assert final.has_audio and (final.width, final.height) == (720, 1280)
+    assert final.has_audio and (final.width, final.height) == (1080, 1920)  # upscaled to the 1080p master
     assert final.duration_s == pytest.approx(8.0, abs=0.1)
 
 

@@ -373,7 +373,7 @@ class FakeReplicate(FakeServer):
                 "-t",
                 str(seconds),
                 "-vf",
-                f"scale={size[0]}:{size[1]},format=yuv420p",
+                f"scale={size[0]}:{size[1]},noise=alls=6:allf=t,format=yuv420p",  # grain: a clip is never a still
                 "-c:v",
                 "libx264",
                 "-preset",

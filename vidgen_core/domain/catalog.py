@@ -37,6 +37,10 @@ class Resolution(StrEnum):
         return int(self.value.removesuffix("p"))
 
 
+# The master's video bit rate (kbps) at each resolution: YouTube's recommended upload rates for SDR at 24-30 fps.
+MASTER_VIDEO_KBPS: dict[Resolution, int] = {Resolution.P720: 5_000, Resolution.P1080: 8_000, Resolution.P2160: 35_000}
+
+
 def master_size(aspect: Aspect, resolution: Resolution) -> tuple[int, int]:
     """The delivered frame for an aspect at a resolution (clips are upscaled to it)."""
     return frame_size(resolution.short_side, aspect)

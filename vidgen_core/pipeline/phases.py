@@ -23,8 +23,10 @@ from typing import NamedTuple, TypeVar
 from PIL import Image
 
 from vidgen_core.adapters.ffmpeg import colour, ops
+from vidgen_core.adapters.ffmpeg.cut import render_cut
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import Providers
+from vidgen_core.adapters.render.endcard import render_end_card
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain import costs
 from vidgen_core.domain.catalog import (
@@ -32,6 +34,7 @@ from vidgen_core.domain.catalog import (
     LOCAL_PROVIDER,
     frame_size,
     image_model,
+    master_size,
     music_model,
     upscaler_for,
     video_model,
@@ -618,16 +621,28 @@ def _rendered(key: str, store: BlobStore, mode: str, **extra: object) -> Rendere
 
 
 def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: Settings) -> RenderedVideo:
-    """Trim every chunk to what its beat needs and join them in order."""
+    """Cut the master picture: every chunk trimmed to its beat's frames, upscaled to the delivery size, joined with
+    the spec's transitions, faded in from black and ended on the end card (the uploaded logo, or the brand)."""
     keys = keys_for(spec)
-    segments = [ops.Segment(store.local_path(c.key), c.plan.use_s) for c in chunks.chunks]
+    model = video_model(spec.video_model)
+    placed = [(c.plan, probe(store.local_path(c.key))) for c in chunks.chunks]
+    logo = store.local_path(spec.logo) if spec.logo else None
+    size = master_size(spec.aspect_ratio, spec.delivery.resolution)
     with tempfile.TemporaryDirectory() as tmp:
+        card = render_end_card(spec, size, Path(tmp) / "end_card.png", logo)
         out = Path(tmp) / "stitched.mp4"
-        model = video_model(spec.video_model)
-        mode = ops.stitch(segments, out, settings, model.size(spec.aspect_ratio), model.fps)
+        render_cut(spec, placed, model.fps, card, out, settings)
         store.put_file(keys.stitched(), out)
-    log.info("stitched: %d chunks joined by %s", len(segments), mode)
-    return _rendered(keys.stitched(), store, mode)
+    log.info("stitched: %d chunks cut to %dx%d", len(placed), *size)
+    return _rendered(keys.stitched(), store, "cut")
+
+
+def cut_inputs(spec: VideoSpec) -> list[str]:
+    """What the cut draws besides the chunks: the size, each beat's transition, and the end card's logo, words and
+    colours (the stitched video's data version)."""
+    transitions = ",".join(beat.transition.value for beat in spec.beats)
+    card = (spec.logo or "", spec.call_to_action, spec.brand, spec.product, spec.title, spec.style)
+    return [spec.aspect_ratio, spec.delivery.resolution.value, transitions, *card]
 
 
 def finalize_video(

@@ -1,9 +1,8 @@
-"""Media operations: last frame, trim + concat, music ending, soundtrack mastered to a loudness standard, delivery."""
+"""Media operations: last frame, music ending, soundtrack mastered to a loudness standard, delivery encode."""
 
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from vidgen_core.adapters.ffmpeg.measure import loudness_reading
-from vidgen_core.adapters.ffmpeg.probe import MediaInfo, probe
+from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.ffmpeg.tools import ffprobe_exe, run
 from vidgen_core.domain.errors import MediaError
 from vidgen_core.domain.sound import LoudnessReading, LoudnessTarget
@@ -28,7 +27,12 @@ EXACT_RGB = "accurate_rnd+full_chroma_int"  # swscale flags for a YUV frame deco
 
 
 def x264_args(settings: Settings, fps: float) -> dict[str, object]:
-    """Encoder options for every H.264 we write: no B-frames, so clips can be cut and joined by stream copy."""
+    """Encoder options for the clips the local renderer writes (and a final that must be re-encoded).
+
+    The colour tags go into x264's VUI: ffmpeg 9 gives the encoder the frames' own primaries and transfer (unset
+    for frames from raw RGB), which override ``-color_primaries``/``-color_trc``, so those options never reached the
+    stream. ``colorspace`` and ``color_range`` do arrive as output options (the filter graph negotiates them).
+    """
     return {
         "vcodec": "libx264",
         "preset": settings.x264_preset,
@@ -37,9 +41,9 @@ def x264_args(settings: Settings, fps: float) -> dict[str, object]:
         "bf": 0,
         "g": max(1, round(fps * 2)),
         "r": fps,
-        "color_primaries": "bt709",
-        "color_trc": "bt709",
         "colorspace": "bt709",
+        "color_range": "tv",
+        "x264-params": "colorprim=bt709:transfer=bt709:colormatrix=bt709",
     }
 
 
@@ -66,98 +70,6 @@ def last_frame(video: Path, out: Path) -> Path:
     if not out.exists():
         raise MediaError(f"no frame could be decoded from {video.name}")
     return out
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A piece of a clip kept in the stitched video: its first ``use_s`` seconds."""
-
-    path: Path
-    use_s: float
-
-
-def can_stream_copy(infos: list[MediaInfo]) -> bool:
-    """True when clips share codec, size, rate and pixel format, have no B-frames, and agree on audio."""
-    first = infos[0]
-    same = all(
-        (i.video_codec, i.width, i.height, round(i.fps, 3), i.pix_fmt, i.has_audio, i.sample_rate)
-        == (
-            first.video_codec,
-            first.width,
-            first.height,
-            round(first.fps, 3),
-            first.pix_fmt,
-            first.has_audio,
-            first.sample_rate,
-        )
-        for i in infos
-    )
-    return (
-        same
-        and first.video_codec == "h264"
-        and first.pix_fmt == DELIVERY_PIX_FMT
-        and not any(i.has_b_frames for i in infos)
-    )
-
-
-def stitch(segments: list[Segment], out: Path, settings: Settings, size: tuple[int, int], fps: float) -> str:
-    """Trim each segment to ``use_s`` and join them at ``size`` and ``fps``.
-
-    Stream copy when the clips already match and allow it, else re-encode. Returns the mode.
-    """
-    infos = [probe(s.path) for s in segments]
-    if can_stream_copy(infos) and (infos[0].width, infos[0].height) == size:
-        with tempfile.NamedTemporaryFile("w", suffix=".ffconcat", delete=False) as listing:
-            listing.write("ffconcat version 1.0\n")
-            for seg in segments:
-                escaped = str(seg.path.resolve()).replace("'", "'\\''")
-                listing.write(f"file '{escaped}'\noutpoint {seg.use_s:.6f}\n")
-        stream = ffmpeg.input(listing.name, format="concat", safe=0).output(str(out), c="copy", movflags="+faststart")
-        try:
-            run(stream, "join the chunks")
-        finally:
-            Path(listing.name).unlink(missing_ok=True)
-        return "copy"
-    _stitch_reencode(segments, infos, out, settings, size, fps)
-    return "reencode"
-
-
-def _stitch_reencode(
-    segments: list[Segment], infos: list[MediaInfo], out: Path, settings: Settings, size: tuple[int, int], fps: float
-) -> None:
-    """Re-encode path for clips that differ (size, rate, codec, B-frames): scale, crop, retime, concat."""
-    width, height = size
-    with_audio = any(i.has_audio for i in infos)
-    parts = []
-    for seg, info in zip(segments, infos, strict=True):
-        src = ffmpeg.input(str(seg.path))
-        video = (
-            src.video.trim(duration=seg.use_s)
-            .setpts("PTS-STARTPTS")
-            .filter("scale", width, height, force_original_aspect_ratio="increase")
-            .filter("crop", width, height)
-            .filter("setsar", 1)
-            .filter("fps", fps)
-        )
-        parts.append(video)
-        if with_audio:
-            audio = (
-                src.audio
-                if info.has_audio
-                else ffmpeg.input(f"anullsrc=r={settings.audio_rate_hz}:cl=stereo", f="lavfi").audio
-            )
-            parts.append(
-                audio.filter("atrim", duration=seg.use_s)
-                .filter("asetpts", "PTS-STARTPTS")
-                .filter("aresample", settings.audio_rate_hz)
-            )
-    joined = ffmpeg.concat(*parts, v=1, a=1 if with_audio else 0).node
-    outputs = [joined[0], joined[1]] if with_audio else [joined[0]]
-    extra = {"acodec": "aac", "audio_bitrate": settings.audio_bitrate} if with_audio else {}
-    run(
-        ffmpeg.output(*outputs, str(out), movflags="+faststart", **x264_args(settings, fps), **extra),
-        "re-encode and join the chunks",
-    )
 
 
 TP_MARGIN_DB = 0.3  # the limiter's first ceiling sits this far under the standard's true-peak limit
@@ -343,14 +255,15 @@ def end_on_bar(music: Path, out: Path, duration_s: float, bpm: float) -> Path:
 
 
 def filmstrip(video: Path, out: Path, frames: int = 6, thumb_width: int = 192) -> Path:
-    """A single JPEG of ``frames`` thumbnails spread across the video, for previews."""
+    """A single JPEG of ``frames`` thumbnails from the middles of equal parts of the video, for previews.
+
+    Each thumbnail seeks to its time (decoding from the keyframe before it), so a 1080p master is not decoded whole,
+    and none is the first frame (black, where the picture fades in)."""
     duration = max(probe(video).duration_s, 0.1)
-    stream = (
-        ffmpeg.input(str(video))
-        .video.filter("fps", frames / duration)
-        .filter("scale", thumb_width, -2)
-        .filter("tile", f"{frames}x1")
-        .output(str(out), vframes=1, q=4)
-    )
-    run(stream, f"make a filmstrip of {video.name}")
+    thumbs = [
+        ffmpeg.input(str(video), ss=f"{(i + 0.5) * duration / frames:.3f}").video.filter("scale", thumb_width, -2)
+        for i in range(frames)
+    ]
+    strip = ffmpeg.filter(thumbs, "hstack", inputs=frames) if frames > 1 else thumbs[0]
+    run(strip.output(str(out), vframes=1, q=4), f"make a filmstrip of {video.name}")
     return out

@@ -1,0 +1,1 @@
+"""Stills drawn for the cut (the end card)."""
