@@ -161,6 +161,7 @@ def test_a_good_master_passes_every_final_check(tmp_path: Path) -> None:
         outcomes[n].metadata for n in (CheckName.FILE_FORMAT, CheckName.TIMING_EXACT, CheckName.LOUDNESS_ON_TARGET)
     )
     assert (fmt["width"], fmt["height"], fmt["color_primaries"], fmt["faststart"]) == (1280, 720, "bt709", True)
+    assert fmt["video_kbps"] >= fmt["min_video_kbps"] == 5000
     assert (timing["frames"], timing["expected_frames"], timing["av_offset_ms"]) == (75, 75, 0.0)
     assert loud["integrated_lufs"] == pytest.approx(-14, abs=0.5) and loud["true_peak_dbtp"] <= -1
 
@@ -180,12 +181,13 @@ def test_an_untagged_slow_start_file_fails_the_format_naming_each_fault(tmp_path
                 "-i",
                 "sine=d=2:sample_rate=44100",
             ),
-            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-b:v", "1000k", "-pix_fmt", "yuv420p"),
+            *("-c:a", "aac", "-b:a", "96k"),
         ],
     )
     outcome = final_outcomes(spec_of([(2, Transition.CUT)]), path)[CheckName.FILE_FORMAT]
     assert not outcome.passed
-    for fault in ("910x512, not 1280x720", "not bt709", "no +faststart", "44100", "under 192"):
+    for fault in ("910x512, not 1280x720", "not bt709", "no +faststart", "44100", "under 192", "under 5000 at 720p"):
         assert fault in outcome.description, fault
     assert outcome.metadata["color_primaries"] == "unknown" and outcome.metadata["faststart"] is False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from vidgen_core.domain.catalog import MASTER_VIDEO_KBPS
 from vidgen_core.domain.editing import END_CARD_S
 from vidgen_core.domain.models import Loudness
 from vidgen_core.domain.sound import LOUDNESS_TARGETS
@@ -59,8 +60,9 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     CheckName.BEATS_ON_FRAME: "Every beat starts on its frame, round(start_s x fps): a cut's frame-difference spike is "
     "exactly there, a crossfade's or dip's change starts there (within one frame).",
     CheckName.FILE_FORMAT: "The master is the delivery size for its aspect and resolution, H.264 yuv420p tagged "
-    f"{COLOUR_TAG} (primaries, transfer, matrix), constant frame rate, +faststart (moov before mdat); AAC-LC "
-    f"{AUDIO_RATE_HZ // 1000} kHz stereo at {MIN_AUDIO_BITRATE // 1000} kbps or more.",
+    f"{COLOUR_TAG} (primaries, transfer, matrix), constant frame rate, at least the resolution's video bit rate ("
+    f"{', '.join(f'{r}: {k / 1000:g} Mbps' for r, k in MASTER_VIDEO_KBPS.items())}), +faststart (moov before "
+    f"mdat); AAC-LC {AUDIO_RATE_HZ // 1000} kHz stereo at {MIN_AUDIO_BITRATE // 1000} kbps or more.",
     CheckName.TIMING_EXACT: "The master has exactly duration x fps frames and lasts the spec's duration (within half "
     f"a frame); video and audio start within {AV_START_TOLERANCE_S * 1000:g} ms of each other.",
     CheckName.LOUDNESS_ON_TARGET: "Measured on the encoded file (ebur128, true peak): streaming "

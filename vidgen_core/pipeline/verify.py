@@ -11,7 +11,7 @@ from PIL import Image
 from vidgen_core.adapters.ffmpeg.measure import FileFacts, Motion, Stills, colour_drift, image_lab
 from vidgen_core.adapters.ffmpeg.ops import DELIVERY_PIX_FMT
 from vidgen_core.adapters.storage import BlobStore
-from vidgen_core.domain.catalog import master_size
+from vidgen_core.domain.catalog import MASTER_VIDEO_KBPS, master_size
 from vidgen_core.domain.checks import (
     AUDIO_CHANNELS,
     AUDIO_RATE_HZ,
@@ -265,6 +265,7 @@ def stitched_checks(spec: VideoSpec, chunks: ChunkSet, motion: Motion) -> list[O
 def file_format(spec: VideoSpec, facts: FileFacts) -> Outcome:
     """What a platform's or buyer's ingest reads first: size, codecs, colour tags, frame rate, atom order, audio."""
     width, height = master_size(spec.aspect_ratio, spec.delivery.resolution)
+    video_kbps = MASTER_VIDEO_KBPS[spec.delivery.resolution]
     tags = (facts.color_primaries, facts.color_transfer, facts.color_space)
     cfr = facts.avg_frame_rate > 0 and facts.r_frame_rate == facts.avg_frame_rate
     audio = (facts.audio_codec, facts.audio_profile, facts.sample_rate, facts.channels)
@@ -282,6 +283,10 @@ def file_format(spec: VideoSpec, facts: FileFacts) -> Outcome:
         (
             facts.audio_bit_rate >= MIN_AUDIO_BITRATE,
             f"audio {facts.audio_bit_rate // 1000} kbps, under {MIN_AUDIO_BITRATE // 1000}",
+        ),
+        (
+            facts.video_bit_rate >= video_kbps * 1000,
+            f"video {facts.video_bit_rate // 1000} kbps, under {video_kbps} at {spec.delivery.resolution}",
         ),
     ]
     problems = [found for ok, found in rules if not ok]
@@ -305,6 +310,7 @@ def file_format(spec: VideoSpec, facts: FileFacts) -> Outcome:
             "avg_frame_rate": _number(float(facts.avg_frame_rate)),
             "faststart": facts.faststart,
             "video_kbps": round(facts.video_bit_rate / 1000, 1),
+            "min_video_kbps": video_kbps,
             "audio_codec": f"{facts.audio_codec} {facts.audio_profile}".strip() or "none",
             "audio_rate_hz": facts.sample_rate,
             "audio_channels": facts.channels,

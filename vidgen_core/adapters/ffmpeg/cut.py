@@ -177,8 +177,10 @@ def _blend(acc, v, piece: Piece, fps: int):
 
 
 def master_args(settings: Settings, spec: VideoSpec, fps: int) -> dict[str, object]:
-    """H.264 High for the master: the resolution's bit rate (YouTube's recommendation), a closed GOP of 2 s, CFR."""
-    kbps = MASTER_VIDEO_KBPS[spec.delivery.resolution]
+    """H.264 High for the master: the resolution's bit rate (YouTube's recommendation), a closed GOP of 2 s, CFR.
+    The average aims 10% over that floor: x264's average lands a few percent under its target on simple pictures
+    (7.75 Mbps for 8 on an offline 1080p ad)."""
+    kbps = MASTER_VIDEO_KBPS[spec.delivery.resolution] * 11 // 10
     return {
         "vcodec": "libx264",
         "preset": settings.master_preset,
