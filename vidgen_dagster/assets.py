@@ -153,7 +153,7 @@ def media(
 MEDIA_VERSIONS: dict[type, tuple[Phase, Callable[[VideoSpec, Any], str]]] = {
     Storyboard: (Phase.STORYBOARD, lambda _, board: content_version(*(i.cache_key for i in board.images))),
     MusicTrack: (Phase.MUSIC, lambda spec, track: content_version(track.cache_key or f"skipped:{spec.video_model}")),
-    ChunkSet: (Phase.VIDEO_CHUNKS, lambda _, chunks: content_version(*(c.cache_key for c in chunks.chunks))),
+    ChunkSet: (Phase.VIDEO_CHUNKS, lambda _, chunks: content_version(*map(phases.footage, chunks.chunks))),
 }
 
 
@@ -170,7 +170,7 @@ def stitched_video(
     a fade in and the end card; its seams and beat boundaries measured on its decoded frames."""
     with step(context, Phase.STITCHED_VIDEO, store, db, ffmpeg) as s:
         video = phases.stitch_video(video_spec, video_chunks, s.store, s.settings)
-        parts = [f"{c.cache_key}:{c.plan.use_s}" for c in video_chunks.chunks]
+        parts = [f"{phases.footage(c)}:{c.plan.use_s}" for c in video_chunks.chunks]
         checks = verify.stitched_checks(video_spec, video_chunks, measure.motion(s.store.local_path(video.key)))
         version = content_version(*parts, *phases.cut_inputs(video_spec))
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks)
@@ -194,6 +194,9 @@ def final_video(
         path = s.store.local_path(video.key)
         facts = measure.file_facts(path)
         checks = verify.final_checks(video_spec, facts, *measure.sound_and_stills(path, facts))
-        version = content_version(stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s)
+        sound = (video_spec.delivery.loudness.value, settings.audio_bitrate)
+        version = content_version(
+            stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s, *sound
+        )
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)

@@ -94,6 +94,19 @@ def test_a_long_beat_re_anchors_on_its_storyboard_image(duration: int, allowed: 
     assert broken[0].passed is (len(plans) <= CLIPS_BEFORE_REANCHOR)  # a chain that never re-anchors is named
 
 
+def test_a_plan_stored_before_re_anchoring_keeps_its_chain() -> None:
+    """A spec stored before PLAN_VERSION (old_plan) chains every later clip, as its clips were made: re-anchoring
+    it would change the first frame, and so the key, of every paid clip after the third."""
+    base = LocalPlanner().plan(build_request("Create a Nike ad", Settings(), duration_s=5)).spec
+    beat = base.beats[0].model_copy(update={"duration_s": 30})
+    spec = base.model_copy(update={"duration_s": 30, "beats": [beat]})
+    old = spec.model_copy(update={"plan_version": 0})
+    assert [p.source for p in plan_chunks(spec, (5,))][3] == FrameSource.STORYBOARD
+    assert [p.source for p in plan_chunks(old, (5,))][1:] == [FrameSource.PREVIOUS_CHUNK] * 5
+    chunks = ChunkSet(chunks=[_made(p) for p in plan_chunks(old, (5,))])
+    assert chunk_checks(old, chunks)[0].passed
+
+
 def _made(plan: ChunkPlan) -> Chunk:
     """A chunk as make_chunks records it, lasting its whole clip."""
     return Chunk(

@@ -9,10 +9,19 @@ from hypothesis import strategies as st
 
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.domain.beats import ARCHETYPES, BEATS
-from vidgen_core.domain.catalog import ASPECTS, VIDEO_MODELS
+from vidgen_core.domain.catalog import ASPECTS, VIDEO_MODELS, Resolution
 from vidgen_core.domain.costs import estimate, estimate_request
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import Section
+from vidgen_core.domain.models import (
+    PLAN_VERSION,
+    AssetRole,
+    Delivery,
+    GenerationRequest,
+    Loudness,
+    ReferenceAsset,
+    Section,
+    VideoSpec,
+)
 from vidgen_core.domain.prompt import (
     _MINUTE_NUMBERS,
     _SECOND_NUMBERS,
@@ -276,3 +285,44 @@ def test_same_prompt_same_spec(prompt: str, duration: int) -> None:
 def test_prompt_is_sanitized() -> None:
     request = build_request("Nike\x00 ad\x1b[31m  \n\n for runners", SETTINGS)
     assert "\x00" not in request.prompt and "\x1b" not in request.prompt and "  " not in request.prompt
+
+
+def test_a_requests_plan_inputs_are_what_they_were_before_delivery_and_roles() -> None:
+    """The plan call's inputs of a request are pinned: delivery options, image roles and new request fields must
+    not change them, or every stored video would plan (and, with OpenAI, pay) again on its next run."""
+    request = GenerationRequest(
+        video_id="vid-pinned",
+        user_id="u1",
+        prompt="Create a 30-second Nike ad",
+        reference_assets=[ReferenceAsset(asset_id="asset-0123456789abcdef", role=AssetRole.LOGO)],
+        delivery=Delivery(resolution=Resolution.P2160, loudness=Loudness.BROADCAST),
+        duration_s=30,
+        aspect_ratio="16:9",
+        video_model="hailuo-02-fast",
+        image_model="flux-dev",
+        music_model="musicgen",
+    )
+    assert request.plan_inputs() == {
+        "video_id": "vid-pinned",
+        "user_id": "u1",
+        "prompt": "Create a 30-second Nike ad",
+        "title": "",
+        "description": "",
+        "reference_assets": [],
+        "duration_s": 30,
+        "aspect_ratio": "16:9",
+        "video_model": "hailuo-02-fast",
+        "image_model": "flux-dev",
+        "music_model": "musicgen",
+        "planner": "local",
+        "media": "local",
+    }
+
+
+def test_plans_made_now_follow_the_current_rules_and_stored_ones_read_as_old() -> None:
+    """New plans carry PLAN_VERSION (re-anchoring, colour matching, a fitted tempo); a spec stored before it has no
+    such field and reads as old, so its clips and music keep the calls they were made by."""
+    spec = LocalPlanner().plan(build_request("Create a 60-second Nike ad", Settings())).spec
+    assert spec.plan_version == PLAN_VERSION and not spec.old_plan
+    stored = spec.model_dump(mode="json", exclude={"plan_version"})
+    assert VideoSpec.model_validate(stored).old_plan

@@ -22,6 +22,7 @@ from vidgen_core.domain.catalog import llm_model
 from vidgen_core.domain.compose import BEAT_UNIT_S, timeline, video_seed
 from vidgen_core.domain.errors import ProviderError, scrub
 from vidgen_core.domain.models import (
+    PLAN_VERSION,
     CostLine,
     GenerationRequest,
     Phase,
@@ -332,6 +333,7 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         beats=spec_beats,
         plan_notes=notes,
         call_to_action=action,
+        plan_version=PLAN_VERSION,
     )
 
 

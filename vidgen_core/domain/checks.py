@@ -15,7 +15,9 @@ COLOUR_TAG = "bt709"  # primaries, transfer and matrix of every master
 AUDIO_RATE_HZ = 48_000
 AUDIO_CHANNELS = 2
 MIN_AUDIO_BITRATE = 192_000  # CTV buyers' floor
-STILL_LIMIT_S = 1.0  # freezedetect (n=0.003) and blackdetect (pix_th=0.1) stretches longer than this fail
+STILL_LIMIT_S = 1.0  # frozen or black stretches longer than this fail
+FREEZE_NOISE = 0.003  # freezedetect's noise tolerance (of the full range)
+BLACK_PIXEL = 0.1  # blackdetect's pixel threshold (of the full range)
 SEAM_JUMP_LIMIT = 3.0  # a chained seam's frame difference, over the beat's median
 STALL_FRACTION = 0.1  # a frame difference under this share of the beat's median is a standstill...
 STALL_FRAMES = 2  # ...and this many in a row next to a seam is a stall
@@ -70,6 +72,7 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     f"{_STREAMING.true_peak_dbtp:g} dBTP; broadcast {_BROADCAST.integrated_lufs:g} ± "
     f"{_BROADCAST.tolerance_lu:g} LUFS, true peak <= {_BROADCAST.true_peak_dbtp:g} dBTP, max short-term <= "
     f"{_BROADCAST.max_short_term_lufs:g} LUFS.",
-    CheckName.NO_FROZEN_OR_BLACK: f"No frozen or black stretch longer than {STILL_LIMIT_S:g} s (freezedetect n=0.003, "
-    f"blackdetect pix_th=0.1), except the end card held still in the last {END_CARD_S:g} s.",
+    CheckName.NO_FROZEN_OR_BLACK: f"No frozen or black stretch longer than {STILL_LIMIT_S:g} s (freezedetect "
+    f"n={FREEZE_NOISE:g}, blackdetect pix_th={BLACK_PIXEL:g}), except the end card held still in the last "
+    f"{END_CARD_S:g} s.",
 }

@@ -29,11 +29,13 @@ def clips_for(duration_s: int, allowed: tuple[int, ...]) -> tuple[int, ...]:
     raise ValueError(f"cannot cover {duration_s}s with clips of {allowed}")
 
 
-def first_frame_source(part: int) -> FrameSource:
+def first_frame_source(part: int, reanchor: bool = True) -> FrameSource:
     """Where the ``part``-th clip of a beat starts: its storyboard image for the first clip and every
     ``CLIPS_BEFORE_REANCHOR``-th after it (a long chain drifts from the keyframe, so it re-anchors), otherwise the
-    previous clip's last frame."""
-    return FrameSource.STORYBOARD if part % CLIPS_BEFORE_REANCHOR == 0 else FrameSource.PREVIOUS_CHUNK
+    previous clip's last frame. A plan stored before re-anchoring (``VideoSpec.old_plan``) does not: its clips were
+    made without it and would be paid for again."""
+    anchored = part == 0 or (reanchor and part % CLIPS_BEFORE_REANCHOR == 0)
+    return FrameSource.STORYBOARD if anchored else FrameSource.PREVIOUS_CHUNK
 
 
 def plan_chunks(spec: VideoSpec, allowed: tuple[int, ...]) -> list[ChunkPlan]:
@@ -55,7 +57,7 @@ def plan_chunks(spec: VideoSpec, allowed: tuple[int, ...]) -> list[ChunkPlan]:
                     part=part,
                     clip_s=clip,
                     use_s=use,
-                    source=first_frame_source(part),
+                    source=first_frame_source(part, not spec.old_plan),
                 )
             )
             remaining -= use

@@ -181,10 +181,11 @@ class GenerationRequest(BaseModel):
     def plan_inputs(self) -> dict[str, object]:
         """What the plan depends on (not when or under which request id it was asked, its budget, batch, delivery or
         uploaded images: those are applied to the plan after planning, so adding a logo never plans again)."""
-        return self.model_dump(
+        dumped = self.model_dump(
             mode="json",
             exclude={"request_id", "created_at", "max_cost_usd", "batch_id", "delivery", "reference_assets"},
         )
+        return dumped | {"reference_assets": []}  # as every request without images had it: stored plans keep keys
 
     def asset(self, role: AssetRole) -> str | None:
         """The id of the uploaded image with this role, if any (the first one)."""
@@ -230,6 +231,9 @@ def product_name(brand: str, product: str) -> str:
     return " ".join(part for part in (brand.strip(), product.strip()) if part)
 
 
+PLAN_VERSION = 1  # 1: long beats re-anchor, a model's chained clips are colour-matched, the music's tempo is fitted
+
+
 class VideoSpec(BaseModel):
     """The plan for one video: what to show, how it sounds, and which models make it."""
 
@@ -257,10 +261,20 @@ class VideoSpec(BaseModel):
     delivery: Delivery = Field(default_factory=Delivery, description="The request's, applied after planning.")
     product_image: str | None = Field(default=None, description="Store key of the uploaded product photo, if any.")
     logo: str | None = Field(default=None, description="Store key of the uploaded logo, if any.")
+    plan_version: int = Field(
+        default=0,
+        description="The rules the plan's paid media follow. Plans stored before PLAN_VERSION read 0 and keep their "
+        "calls (no re-anchoring, no colour matching, music without a fitted tempo), so a re-run never pays again.",
+    )
 
     @property
     def name(self) -> str:
         return product_name(self.brand, self.product)
+
+    @property
+    def old_plan(self) -> bool:
+        """A plan stored before PLAN_VERSION 1: its paid media are remade by the rules they were made by."""
+        return self.plan_version < 1
 
     def with_takes(self, takes: list[Take]) -> VideoSpec:
         """This plan with each beat's current take (and its prompts, where the take gave new ones)."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from vidgen_core.domain.models import Loudness
 
+DECLICK_S = 0.02  # music that ends by itself gets only this fade at its very end, so the last sample is not a click
+
 
 @dataclass(frozen=True)
 class LoudnessReading:

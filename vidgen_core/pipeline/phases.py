@@ -250,15 +250,17 @@ def _film(video: VideoGenerator, job: ClipJob, tmp: Path, journal: Journal) -> M
 def _colour_matched(
     clip: Path, last: Path, keyframe: Path, tmp: Path, settings: Settings, item: str
 ) -> tuple[Path, Path]:
-    """The clip colour-matched to its beat's keyframe, and its last frame (which the next clip continues from)."""
-    transfer = colour.match_colour(clip, keyframe, last, tmp / "clip.mp4", settings)
+    """The clip colour-matched to its beat's keyframe, and the model's last frame matched the same way (the next clip
+    continues from it). The transfer is fitted on the model's own last frame, so an upscaled clip gets the same one."""
+    transfer = colour.fit_transfer(last, keyframe)
+    colour.match_colour(clip, transfer, tmp / "clip.mp4", settings)
     log.info(
         "%s: colour matched to its keyframe, last frame ΔE %.1f -> %.1f",
         item,
         transfer.delta_e_before,
         transfer.delta_e_after,
     )
-    return tmp / "clip.mp4", ops.last_frame(tmp / "clip.mp4", tmp / "last_frame.png")
+    return tmp / "clip.mp4", colour.match_frame(last, transfer, tmp / "last_frame.png")
 
 
 def make_chunks(
@@ -325,21 +327,22 @@ def make_chunks(
         outcome = calls.run(call, partial(_film, providers.video, job))
         key, last_key = keys.chunk(plan.index), keys.chunk_last_frame(plan.index)
         clip, last = outcome.outputs["clip.mp4"], outcome.outputs["last_frame.png"]
+        upscaled = upscale_chunk(spec, plan, providers, calls, store, clip)  # from the model's clip: a stable key
+        clip = upscaled.outputs["clip.mp4"] if upscaled is not None else clip
         # The local renderer only moves a camera over its first frame, so its colours cannot drift: only a model's
-        # chained clip is matched (the call's output stays the model's raw clip, so the call is never paid again).
-        if plan.source == FrameSource.PREVIOUS_CHUNK and providers.video.provider != LOCAL_PROVIDER:
+        # chained clip is matched (the calls' outputs stay the model's and upscaler's own, never paid again), and
+        # not in a plan stored before colour matching, whose next clips were made from the unmatched frame.
+        matched = plan.source == FrameSource.PREVIOUS_CHUNK and providers.video.provider != LOCAL_PROVIDER
+        if matched and not spec.old_plan:
             keyframe = store.local_path(storyboard.images[beat.index].key)
             with tempfile.TemporaryDirectory() as tmp:
                 raw = (store.local_path(clip), store.local_path(last))
-                matched, matched_last = _colour_matched(*raw, keyframe, Path(tmp), settings, item)
-                store.put_file(key, matched)
+                matched_clip, matched_last = _colour_matched(*raw, keyframe, Path(tmp), settings, item)
+                store.put_file(key, matched_clip)
                 store.put_file(last_key, matched_last)
         else:
             store.copy(clip, key)
             store.copy(last, last_key)
-        upscaled = upscale_chunk(spec, plan, providers, calls, store, key)
-        if upscaled is not None:  # the next clip still starts from the model-size last frame
-            store.copy(upscaled.outputs["clip.mp4"], key)
         log.info(
             "chunk %s: chunk %d, beat %d take %d part %d, %ds clip from %s%s",
             done.one(),
@@ -431,20 +434,17 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
             reason=f"{spec.video_model} generates native audio",
         )
     keys, model = keys_for(spec), music_model(spec.music_model)
-    bpm = music_tempo(spec)
-    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad, {bpm:.0f} bpm, 4/4"
+    bpm = None if spec.old_plan else music_tempo(spec)  # an old plan's track was asked for without one
+    prompt = f"{spec.music_mood} background music for a {spec.style} {spec.category} ad"
+    inputs: dict[str, object] = {"mood": spec.music_mood, "duration_s": spec.duration_s, "seed": spec.seed}
+    if bpm is not None:
+        prompt, inputs["bpm"] = f"{prompt}, {bpm:.0f} bpm, 4/4", bpm
     call = Call(
         phase=Phase.MUSIC,
         item="music",
         provider=providers.music.provider,
         model=model.name,
-        inputs={
-            "prompt": prompt,
-            "mood": spec.music_mood,
-            "duration_s": spec.duration_s,
-            "seed": spec.seed,
-            "bpm": bpm,
-        },
+        inputs={"prompt": prompt, **inputs},
         estimate_usd=_priced(providers.music.provider, costs.music_price(model.name, spec.duration_s)),
         hold_usd=_priced(providers.music.provider, costs.music_hold(model.name, spec.duration_s)),
     )
@@ -458,10 +458,10 @@ def make_music(spec: VideoSpec, store: BlobStore, providers: Providers, calls: C
     store.copy(outcome.outputs["music.wav"], keys.music())
     info = probe(store.local_path(keys.music()))
     log.info(
-        "music: %.1fs %s track at %g bpm%s",
+        "music: %.1fs %s track at %s bpm%s",
         info.duration_s,
         spec.music_mood,
-        bpm,
+        f"{bpm:g}" if bpm else "the mood's",
         " (reused)" if outcome.reused else "",
     )
     return MusicTrack(
@@ -635,6 +635,11 @@ def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: 
         store.put_file(keys.stitched(), out)
     log.info("stitched: %d chunks cut to %dx%d", len(placed), *size)
     return _rendered(keys.stitched(), store, "cut")
+
+
+def footage(chunk: Chunk) -> str:
+    """What a chunk's clip is made of, for data versions: its call, and the upscaler that remade it, if any."""
+    return chunk.cache_key + (f"+{chunk.upscaled_by}" if chunk.upscaled_by else "")
 
 
 def cut_inputs(spec: VideoSpec) -> list[str]:

@@ -78,7 +78,8 @@ def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
             problems.append(f"beat {beat.index} gets {used:g}s of {beat.duration_s}s")
         if not mine or mine[0].plan.source != FrameSource.STORYBOARD:
             problems.append(f"beat {beat.index} does not start from its storyboard image")
-        if wrong := [c.plan.index for c in mine[1:] if c.plan.source != first_frame_source(c.plan.part)]:
+        reanchor = not spec.old_plan
+        if wrong := [c.plan.index for c in mine[1:] if c.plan.source != first_frame_source(c.plan.part, reanchor)]:
             problems.append(f"beat {beat.index}: chunks {wrong} do not start where the plan says (re-anchoring)")
         for chunk in mine:
             if chunk.duration_s + 1 / max(chunk.fps, 1) < chunk.plan.use_s:
@@ -143,12 +144,15 @@ def _transition_frames(beat: SpecBeat, fps: float) -> int:
 
 
 def _seam_frames(spec: VideoSpec, chunks: ChunkSet, fps: float) -> dict[int, list[tuple[int, int]]]:
-    """Per beat, its chained seams as (chunk part, master frame of the chained clip's first shown frame)."""
+    """Per beat, its chained seams as (chunk part, master frame of the chained clip's first shown frame). A seam under
+    the end card (and its fade) is not shown, so it is not one."""
     seams: dict[int, list[tuple[int, int]]] = {}
+    hidden = spec.duration_s - END_CARD_S
     for beat in spec.beats:
         shown = 0.0
         for chunk in (c for c in chunks.chunks if c.plan.beat_index == beat.index):
-            if chunk.plan.source == FrameSource.PREVIOUS_CHUNK and chunk.plan.part:
+            chained = chunk.plan.source == FrameSource.PREVIOUS_CHUNK and chunk.plan.part
+            if chained and beat.start_s + shown < hidden:
                 seams.setdefault(beat.index, []).append((chunk.plan.part, _frame(beat.start_s + shown, fps)))
             shown += chunk.plan.use_s
     return seams

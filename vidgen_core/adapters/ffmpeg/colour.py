@@ -4,7 +4,9 @@ A model that continues a clip from its last frame drifts in colour (a cast creep
 compounds it. The fix is a Reinhard transfer in CIELAB: the per-channel mean and standard deviation of the clip's last
 frame are mapped onto the keyframe's. It is applied progressively, from identity on frame 0 (which continues the
 previous clip, so the seam stays continuous) to the full transfer on the last frame (which the next clip continues
-from). Deterministic: the same clip and keyframe give the same bytes, so the next clip's call keeps its cache key.
+from). The transfer is fitted on the model's own last frame, and the frame the next clip starts from is that frame
+mapped in numpy, not decoded from our encode: the next paid call's key never depends on the encoder, its settings or
+the machine's thread count.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import ffmpeg
 import numpy as np
 from PIL import Image, ImageOps
 
+from vidgen_core.adapters.ffmpeg.measure import to_lab
 from vidgen_core.adapters.ffmpeg.ops import EXACT_RGB, x264_args
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.ffmpeg.tools import NO_OUTPUT, MediaClock, ffmpeg_exe
@@ -43,11 +46,6 @@ class Transfer:
         return 1.0 + weight * (self.scale - 1.0), weight * self.offset
 
 
-def to_lab(rgb: np.ndarray) -> np.ndarray:
-    """8-bit sRGB to CIELAB (L in 0-100), float32."""
-    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-
-
 def to_rgb(lab: np.ndarray) -> np.ndarray:
     """CIELAB back to 8-bit sRGB, clipped."""
     rgb = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB)
@@ -69,17 +67,29 @@ def reinhard(source: np.ndarray, target: np.ndarray) -> Transfer:
     return Transfer(scale, offset, delta_e(source, target), delta_e(after, target))
 
 
-def match_colour(clip: Path, keyframe: Path, last_frame: Path, out: Path, settings: Settings) -> Transfer:
-    """Write ``clip`` colour-matched to ``keyframe`` (see the module) to ``out``: H.264 with the project's encoder
-    settings at the clip's own size and frame rate, its audio (if any) copied. ``last_frame`` is the clip's last
-    frame as ``ops.last_frame`` decodes it. Returns the transfer, with the last frame's ΔE before and after."""
-    info = probe(clip)
-    width, height, fps, frames = info.width, info.height, info.fps, info.video_frames
-    with Image.open(keyframe) as img:
-        key = np.asarray(ImageOps.fit(img.convert("RGB"), (width, height), Image.Resampling.LANCZOS))
+def fit_transfer(last_frame: Path, keyframe: Path) -> Transfer:
+    """The transfer from a clip's last frame (as ``ops.last_frame`` decodes it) to its beat's keyframe."""
     with Image.open(last_frame) as img:
         last = np.asarray(img.convert("RGB"))
-    transfer = reinhard(last, key)
+    with Image.open(keyframe) as img:
+        key = np.asarray(ImageOps.fit(img.convert("RGB"), last.shape[1::-1], Image.Resampling.LANCZOS))
+    return reinhard(last, key)
+
+
+def match_frame(frame: Path, transfer: Transfer, out: Path) -> Path:
+    """``frame`` (a PNG) with the full transfer applied, as a PNG: the last frame the next clip continues from."""
+    with Image.open(frame) as img:
+        pixels = np.asarray(img.convert("RGB"))
+    scale, offset = transfer.at(1.0)
+    Image.fromarray(to_rgb(to_lab(pixels) * scale + offset)).save(out, format="PNG")
+    return out
+
+
+def match_colour(clip: Path, transfer: Transfer, out: Path, settings: Settings) -> None:
+    """Write ``clip`` with ``transfer`` applied progressively (see the module) to ``out``: H.264 with the project's
+    encoder settings at the clip's own size (the model's, or the upscaler's) and frame rate, its audio copied."""
+    info = probe(clip)
+    width, height, fps, frames = info.width, info.height, info.fps, info.video_frames
     start = time.perf_counter()
     decode = (
         ffmpeg.input(str(clip))
@@ -114,4 +124,3 @@ def match_colour(clip: Path, keyframe: Path, last_frame: Path, out: Path, settin
             log.seek(0)
             tail = "\n".join(log.read().decode(errors="replace").strip().splitlines()[-3:])
             raise MediaError(f"ffmpeg failed to colour-match {clip.name}: {tail or NO_OUTPUT}")
-    return transfer

@@ -21,13 +21,11 @@ import numpy as np
 from PIL import Image
 
 from vidgen_core.adapters.ffmpeg.tools import MediaClock, ffmpeg_exe, ffprobe_exe, run
+from vidgen_core.domain.checks import BLACK_PIXEL, FREEZE_NOISE, STILL_LIMIT_S
 from vidgen_core.domain.errors import MediaError
 from vidgen_core.domain.sound import LoudnessReading
 
 SMALL_SIDE = 160  # decoded frames are scaled to fit 160x160: enough for motion and colour, cheap to compare
-FREEZE_NOISE = 0.003  # freezedetect's noise tolerance (of the full range)
-BLACK_PIXEL = 0.1  # blackdetect's pixel threshold (of the full range)
-STILL_MIN_S = 1.0  # freeze and black stretches shorter than this are not reported
 STILL_SIDE = 480  # the picture fits this square for freezedetect and blackdetect
 
 
@@ -72,7 +70,7 @@ class Interval:
 
 @dataclass(frozen=True)
 class Stills:
-    """Frozen and black stretches of at least ``STILL_MIN_S``, from freezedetect and blackdetect."""
+    """Frozen and black stretches of at least ``STILL_LIMIT_S``, from freezedetect and blackdetect."""
 
     frozen: tuple[Interval, ...]
     black: tuple[Interval, ...]
@@ -224,8 +222,8 @@ def sound_and_stills(path: Path, facts: FileFacts) -> tuple[LoudnessReading | No
         src.video.filter(
             "scale", STILL_SIDE, STILL_SIDE, force_original_aspect_ratio="decrease", force_divisible_by=2, flags="area"
         )
-        .filter("freezedetect", n=FREEZE_NOISE, d=STILL_MIN_S)
-        .filter("blackdetect", d=STILL_MIN_S, pix_th=BLACK_PIXEL)
+        .filter("freezedetect", n=FREEZE_NOISE, d=STILL_LIMIT_S)
+        .filter("blackdetect", d=STILL_LIMIT_S, pix_th=BLACK_PIXEL)
     )
     streams = [picture, src.audio.filter("ebur128", peak="true", framelog="info")] if facts.audio_codec else [picture]
     out = ffmpeg.output(*streams, "-", format="null").global_args("-loglevel", "info")

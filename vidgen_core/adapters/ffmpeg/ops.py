@@ -11,11 +11,11 @@ import ffmpeg
 import numpy as np
 from PIL import Image, ImageOps
 
-from vidgen_core.adapters.ffmpeg.measure import loudness_reading
+from vidgen_core.adapters.ffmpeg.measure import file_facts, loudness_reading
 from vidgen_core.adapters.ffmpeg.probe import probe
-from vidgen_core.adapters.ffmpeg.tools import ffprobe_exe, run
+from vidgen_core.adapters.ffmpeg.tools import run
 from vidgen_core.domain.errors import MediaError
-from vidgen_core.domain.sound import LoudnessReading, LoudnessTarget
+from vidgen_core.domain.sound import DECLICK_S, LoudnessReading, LoudnessTarget
 from vidgen_core.domain.tempo import bar_s
 from vidgen_core.settings import Settings
 
@@ -78,7 +78,6 @@ MAX_LOUDNESS_ATTEMPTS = 4
 GAIN_FITS = 4  # measurements of the limited soundtrack to find its gain, before an encode
 GAIN_FIT_LU = 0.1
 LIMITER_RATE_HZ = 192_000  # the limiter runs 4x oversampled at 48 kHz, so it holds inter-sample (true) peaks too
-DECLICK_S = 0.02  # music that ends by itself only gets this fade at the cut, so the last sample is not a click
 # AAC-LC without the low-bitrate tools: intensity stereo and noise substitution rebuild bands at decode time, and on
 # near-mono music with noisy drums they put peaks 3-4 dB over what the limiter let through (measured on the synth).
 AAC_MASTER: dict[str, object] = {"acodec": "aac", "profile:a": "aac_low", "aac_is": 0, "aac_pns": 0}
@@ -136,9 +135,9 @@ def measure_loudness(path: Path) -> LoudnessReading:
 
 def _video_offset_s(path: Path) -> float:
     """How late the video stream starts after the file does (a concat of clips with AAC can leave ~21 ms)."""
-    data = ffmpeg.probe(str(path), cmd=ffprobe_exe())
-    starts = {s.get("codec_type"): float(s.get("start_time") or 0.0) for s in data.get("streams", [])}
-    return max(starts.get("video", 0.0) - min(starts.values(), default=0.0), 0.0)
+    facts = file_facts(path)
+    starts = [start for start in (facts.video_start_s, facts.audio_start_s) if start is not None]
+    return max((facts.video_start_s or 0.0) - min(starts, default=0.0), 0.0)
 
 
 def finalize(

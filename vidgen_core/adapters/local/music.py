@@ -17,6 +17,7 @@ from vidgen_core.adapters.ffmpeg.tools import MediaClock
 from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
 from vidgen_core.domain.models import CostLine, Phase
 from vidgen_core.domain.ports import Generated, MusicJob
+from vidgen_core.domain.sound import DECLICK_S
 from vidgen_core.domain.tempo import DEFAULT_MOOD, bar_s, mood_bpm
 from vidgen_core.settings import Settings
 
@@ -41,7 +42,6 @@ GROOVES: dict[str, Groove] = {  # keyed like MOOD_BPM, which holds each mood's t
 DOMINANT = 4  # scale degree of the chord before the final tonic
 MIN_RING_S = 1.0  # the final chord rings at least this long (else it is struck a bar earlier)
 RING_FLOOR = 1e-3  # the final chord decays to -60 dB at the very end
-DECLICK_S = 0.02
 MAJOR, MINOR = (0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10)
 
 

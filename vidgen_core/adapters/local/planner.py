@@ -5,7 +5,7 @@ from __future__ import annotations
 from vidgen_core.domain.beats import ARCHETYPES
 from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
 from vidgen_core.domain.compose import compose_beats, spec_seed, timeline, video_seed
-from vidgen_core.domain.models import CostLine, GenerationRequest, Phase, VideoSpec
+from vidgen_core.domain.models import PLAN_VERSION, CostLine, GenerationRequest, Phase, VideoSpec
 from vidgen_core.domain.pacing import with_transitions
 from vidgen_core.domain.ports import PlanResult
 from vidgen_core.domain.prompt import find_language, read_prompt
@@ -88,6 +88,7 @@ class LocalPlanner:
             music_model=request.music_model,
             seed=video_seed(request),
             beats=beats,
+            plan_version=PLAN_VERSION,
             call_to_action=call_to_action(reading.brand, reading.product, reading.category, request.prompt),
         )
         cost = CostLine(

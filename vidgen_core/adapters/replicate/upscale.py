@@ -14,7 +14,7 @@ from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.ffmpeg.tools import run
 from vidgen_core.adapters.replicate.runner import PROVIDER, ReplicateRunner
 from vidgen_core.domain.catalog import upscale_model
-from vidgen_core.domain.errors import ProviderError
+from vidgen_core.domain.errors import MediaError, ProviderError
 from vidgen_core.domain.models import CostLine, Phase
 from vidgen_core.domain.ports import Generated, UpscaleJob
 
@@ -41,8 +41,10 @@ class ReplicateUpscaler:
         raw.write_bytes(done.outputs[0])
         try:
             info = probe(raw)
-        except Exception as exc:
-            raise ProviderError(PROVIDER, self.model, f"the output is not a video: {exc}", job.item) from None
+        except MediaError:
+            raise ProviderError(
+                PROVIDER, self.model, "it returned a file that is not a video; try again", job.item
+            ) from None
         _keep_sound(job.clip, raw, out)
         frames = round(info.duration_s * info.fps)
         cost = CostLine(
