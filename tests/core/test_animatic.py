@@ -14,8 +14,8 @@ from vidgen_core.adapters.local.image import (
     CALL_TO_ACTION,
     TITLE_SAFE,
     _face,
-    _font_for,
     draw_frame,
+    font_for,
     texts,
 )
 from vidgen_core.adapters.local.planner import LocalPlanner
@@ -171,7 +171,7 @@ def test_words_in_other_languages_are_drawn_with_a_font_that_has_their_letters(
     assert drawn == words
     for _, text in drawn:
         assert _face(text) is not None, f"install a font for {text!r}: make installs Debian's fonts-wqy-microhei"
-        font = _font_for(text, 64)
+        font = font_for(text, 64)
         glyphs = {bytes(font.getmask(ch)) for ch in set(text) if not ch.isspace()}
         assert len(glyphs) > 1 or len(set(text.replace(" ", ""))) == 1
         assert bytes(font.getmask(text[-1])) != bytes(font.getmask("\ue000"))  # not a "missing glyph" box

@@ -313,6 +313,27 @@ def test_the_end_card_shows_the_uploaded_logo_in_the_upper_middle(tmp_path: Path
     assert abs((xs.min() + xs.max()) / 2 - 960) < 10 and ys.max() < 0.6 * 1080 and ys.min() > 0.05 * 1080
 
 
+def test_a_dark_jpeg_logo_loses_its_white_box_and_stands_on_a_light_plate(tmp_path: Path) -> None:
+    """A black mark on a white JPEG backdrop: the white rectangle is cut away, and the mark, too dark for the card's
+    dark gradient, gets a light rounded plate (its corners are the card's; the plate is light; the ink is black)."""
+    spec = _spec([(3, Transition.CUT)], resolution="1080p")
+    logo = tmp_path / "logo.jpg"
+    mark = Image.new("RGB", (600, 200), (255, 255, 255))
+    ImageDraw.Draw(mark).rectangle((150, 50, 450, 150), fill=(10, 10, 10))
+    mark.save(logo, quality=95)
+    card = np.asarray(Image.open(render_end_card(spec, (1920, 1080), tmp_path / "c.png", logo)).convert("RGB"))
+    plain = np.asarray(Image.open(render_end_card(spec, (1920, 1080), tmp_path / "p.png")).convert("RGB"))
+    changed = np.abs(card.astype(int) - plain.astype(int)).sum(axis=2) > 30
+    ys, xs = np.nonzero(changed)
+    ink = (card.sum(axis=2) < 90) & changed
+    plate = (card.min(axis=2) > 230) & changed
+    assert ink.sum() > 0.01 * card.size / 3 and plate.sum() > ink.sum() * 0.2  # the mark, on its plate
+    box = card[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    assert (box[0, 0] == plain[ys.min(), xs.min()]).all()  # rounded: the plate's corner shows the card
+    ink_xs = np.nonzero(ink.any(axis=0))[0]  # the white box is gone: the ink spans the mark, not half of it
+    assert ink_xs.max() - ink_xs.min() > 0.85 * (xs.max() - xs.min())
+
+
 def test_the_filmstrip_shows_the_ad_not_its_black_first_frame(cut: tuple, tmp_path: Path) -> None:
     _, out, _, _ = cut
     strip = np.asarray(Image.open(filmstrip(out, tmp_path / "strip.jpg", frames=6, thumb_width=96)).convert("L"))

@@ -106,13 +106,13 @@ def _mask(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, text: str) -> tupl
     return mask.size, bytes(mask)
 
 
-def _luma(color: Color) -> float:
+def luma(color: Color) -> float:
     return 0.2126 * color[0] + 0.7152 * color[1] + 0.0722 * color[2]
 
 
 def _pill(accent: Color, sky: Color) -> Color:
     """The call to action's colour: the accent, darkened where it would melt into the sky behind it."""
-    if abs(_luma(accent) - _luma(sky)) > 60:
+    if abs(luma(accent) - luma(sky)) > 60:
         return accent
     return (int(accent[0] * 0.45), int(accent[1] * 0.45), int(accent[2] * 0.45))
 
@@ -122,7 +122,7 @@ def _font(size: int, face: str = PILLOW_FONT) -> ImageFont.FreeTypeFont | ImageF
     return ImageFont.load_default(size=size) if face == PILLOW_FONT else ImageFont.truetype(face, size)
 
 
-def _font_for(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font_for(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return _font(size, _face(text) or PILLOW_FONT)
 
 
@@ -261,7 +261,7 @@ class Layout:
 
     def draw(self, draw: ImageDraw.ImageDraw, pill: Color) -> None:
         for line in self.lines:
-            font, stroke = _font_for(line.text, line.size), _stroke(line.size)
+            font, stroke = font_for(line.text, line.size), _stroke(line.size)
             if line.role == "cta":
                 x0, y0, x1, y1 = _ink(line.text, line.size, 0)
                 pad = _pad(line.size)
@@ -278,7 +278,7 @@ class Layout:
                     outline=(0, 0, 0),
                     width=stroke,
                 )
-                ink = (16, 16, 16) if _luma(pill) > 140 else (255, 255, 255)  # readable on a light or a dark pill
+                ink = (16, 16, 16) if luma(pill) > 140 else (255, 255, 255)  # readable on a light or a dark pill
                 draw.text((self.cx - (x1 - x0) / 2 - x0, top + pad[1] - y0), line.text, font=font, fill=ink)
             else:
                 x0, y0, x1, y1 = _ink(line.text, line.size, stroke)
@@ -303,7 +303,7 @@ def _pad(size: int) -> tuple[int, int]:
 @lru_cache(maxsize=4096)
 def _ink(text: str, size: int, stroke: int) -> tuple[float, float, float, float]:
     """The ink box of ``text`` drawn at the origin (left, ascender) with an outline of ``stroke``."""
-    return _font_for(text, size).getbbox(text, anchor="la", stroke_width=stroke)  # type: ignore[call-arg]
+    return font_for(text, size).getbbox(text, anchor="la", stroke_width=stroke)  # type: ignore[call-arg]
 
 
 def _layout(items: list[Text], box: Box, short_side: int) -> Layout | None:

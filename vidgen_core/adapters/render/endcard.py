@@ -11,12 +11,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from vidgen_core.adapters.local.image import PALETTES, Box, Color, _font_for, _luma
+from vidgen_core.adapters.local.image import PALETTES, Box, Color, font_for, luma
+from vidgen_core.adapters.local.photo import product_photo
 from vidgen_core.domain.models import VideoSpec
 
 DEFAULT_CTA = "Available now"
 TITLE_SAFE = 0.05  # margin of the title-safe box on each side
 VERTICAL_SAFE = Box(0.14, 0.14, 0.86, 0.77)  # a 9:16 frame's social safe zone, as shares of width and height
+LOGO_CONTRAST = 60  # luma difference under which a logo gets a plate
+PLATE, PLATE_PAD = (245, 245, 245), 0.03  # the plate's colour, and its margin as a share of the short side
 LOGO_BOX = (0.62, 0.36)  # the logo's largest width and height, as shares of the safe box's
 WORDMARK_HEIGHT = 0.16  # the wordmark's largest cap height, as a share of the frame's short side
 CTA_HEIGHT = 0.055  # the call to action's text height, as a share of the short side
@@ -70,9 +73,24 @@ def _fit_logo(logo: Image.Image, box: Box) -> tuple[Image.Image, tuple[int, int]
     return fitted, (round((box.x0 + box.x1 - size[0]) / 2), round((box.y0 + box.y1 - size[1]) / 2))
 
 
+def _plate_if_faint(img: Image.Image, logo: Image.Image, at: tuple[int, int], short_side: int) -> None:
+    """A light rounded plate behind a logo that would vanish on the card (a dark logo on the dark gradient)."""
+    opaque = np.asarray(logo.getchannel("A")) > 127
+    if not opaque.any():
+        return
+    ink = np.asarray(logo.convert("RGB"))[opaque].mean(axis=0)
+    area = (at[0], at[1], at[0] + logo.width, at[1] + logo.height)
+    under = np.asarray(img.crop(area).convert("RGB")).reshape(-1, 3).mean(axis=0)
+    if abs(luma(tuple(ink)) - luma(tuple(under))) >= LOGO_CONTRAST:
+        return
+    pad = round(PLATE_PAD * short_side)
+    plate = (area[0] - pad, area[1] - pad, area[2] + pad, area[3] + pad)
+    ImageDraw.Draw(img).rounded_rectangle(plate, radius=pad, fill=PLATE)
+
+
 def _bold(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """A bold face for a wordmark where one draws the text, else the storyboard's font for it."""
-    return ImageFont.truetype(str(BOLD), size) if BOLD.exists() and text.isascii() else _font_for(text, size)
+    return ImageFont.truetype(str(BOLD), size) if BOLD.exists() and text.isascii() else font_for(text, size)
 
 
 def _tracked_width(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, text: str, size: int) -> float:
@@ -100,7 +118,7 @@ def _cta(
     """The call to action on a rounded button, centred on ``cx`` below ``top``, no wider than ``width``."""
     size = round(CTA_HEIGHT * short_side / 0.72)
     while size > 8:
-        font = _font_for(text, size)
+        font = font_for(text, size)
         x0, y0, x1, y1 = font.getbbox(text, anchor="ls")
         pad_x, pad_y = 0.9 * size, 0.45 * size
         if x1 - x0 + 2 * pad_x <= width:
@@ -108,7 +126,7 @@ def _cta(
         size = round(size * 0.92)
     button = (cx - (x1 - x0) / 2 - pad_x, top, cx + (x1 - x0) / 2 + pad_x, top + (y1 - y0) + 2 * pad_y)
     draw.rounded_rectangle(button, radius=(button[3] - button[1]) / 2, fill=pill)
-    ink = (16, 16, 16) if _luma(pill) > 140 else (255, 255, 255)
+    ink = (16, 16, 16) if luma(pill) > 140 else (255, 255, 255)
     draw.text((cx - (x1 - x0) / 2 - x0, top + pad_y - y0), text, font=font, fill=ink, anchor="ls")
 
 
@@ -127,8 +145,8 @@ def render_end_card(spec: VideoSpec, size: tuple[int, int], out: Path, logo: Pat
         cx - LOGO_BOX[0] * sw / 2, safe.y0 + 0.16 * sh, cx + LOGO_BOX[0] * sw / 2, safe.y0 + (0.16 + LOGO_BOX[1]) * sh
     )
     if logo is not None:
-        with Image.open(logo) as source:
-            fitted, at = _fit_logo(source, mark)
+        fitted, at = _fit_logo(product_photo(logo).image, mark)  # a plain backdrop (a JPEG's white) cut away
+        _plate_if_faint(img, fitted, at, short)
         img.paste(fitted, at, fitted)
         mark_bottom = at[1] + fitted.height
     else:
