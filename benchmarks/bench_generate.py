@@ -24,7 +24,8 @@ RESULTS = Path(__file__).parent / "results"
 def one_run(prompt: str, home: Path) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDGEN_", "DAGSTER_"))}
     env |= {"VIDGEN_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    cmd = [sys.executable, "-m", "vidgen_dagster.cli", "generate", prompt, "--aspect", "16:9", "--json"]
+    cmd = [sys.executable, "-m", "vidgen_dagster.cli", "generate", prompt, "--aspect", "16:9", "--resolution", "1080p"]
+    cmd += ["--json"]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
@@ -58,7 +59,7 @@ def main() -> None:
     summary |= {"runs": args.runs, "peak_rss_mb_largest_process": round(peak_mb, 1), "cores": os.cpu_count()}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_generate.json").write_text(json.dumps(summary, indent=2))
-    print(f"offline 30-second 16:9 ad, median of {args.runs} runs on {os.cpu_count()} cores")
+    print(f"offline 30-second 16:9 1080p ad, median of {args.runs} runs on {os.cpu_count()} cores")
     for key, value in summary.items():
         print(f"  {key:32s} {value}")
 
