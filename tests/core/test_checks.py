@@ -254,24 +254,33 @@ def test_a_black_stretch_fails(tmp_path: Path) -> None:
 # --- the stitched cut: chained seams and beat boundaries
 
 
-CHAINED = ChunkSet(chunks=[chunk(0, 0, 0, 2.0), chunk(1, 0, 1, 2.0)])  # one 4 s beat of two clips: a seam at frame 50
+# One 6 s beat of two clips: a seam at frame 50, and the end card's last 2 s after it (a seam under it is not shown)
+CHAINED = ChunkSet(chunks=[chunk(0, 0, 0, 2.0), chunk(1, 0, 1, 4.0)])
 
 
 def seams(tmp_path: Path, positions: list[int]) -> verify.Outcome:
     path = encode(tmp_path / "seam.mp4", pan(texture(1), positions))
-    return verify.seams_continuous(spec_of([(4, Transition.CUT)]), CHAINED, measure.motion(path))
+    return verify.seams_continuous(spec_of([(6, Transition.CUT)]), CHAINED, measure.motion(path))
 
 
 def test_a_continuous_seam_passes(tmp_path: Path) -> None:
-    outcome = seams(tmp_path, [2 * k for k in range(100)])
+    outcome = seams(tmp_path, [2 * k for k in range(150)])
     assert outcome.passed, outcome.description
     assert outcome.metadata["seams"] == 1 and outcome.metadata["beat_0_seam_1_jump_ratio"] < 1.5
     assert outcome.metadata["beat_0_seam_1_stall_frames"] == 0
 
 
+def test_a_seam_under_the_end_card_is_not_one(tmp_path: Path) -> None:
+    """A 4 s beat whose seam (at 2 s) falls where the end card covers the picture: nothing to see, nothing to fix."""
+    path = encode(tmp_path / "seam.mp4", pan(texture(1), [2 * k for k in range(48)] + [95] * 52))
+    hidden = ChunkSet(chunks=[chunk(0, 0, 0, 2.0), chunk(1, 0, 1, 2.0)])
+    outcome = verify.seams_continuous(spec_of([(4, Transition.CUT)]), hidden, measure.motion(path))
+    assert outcome.passed and outcome.metadata["seams"] == 0
+
+
 def test_a_repeated_frame_then_a_jump_at_the_seam_fails_naming_the_beat(tmp_path: Path) -> None:
     """The old chain: the clip eases into a standstill, its next clip repeats the frame, then the picture jumps."""
-    positions = [2 * k for k in range(48)] + [95, 95, 95] + [96 + 12 + 2 * k for k in range(49)]
+    positions = [2 * k for k in range(48)] + [95, 95, 95] + [96 + 12 + 2 * k for k in range(99)]
     outcome = seams(tmp_path, positions)
     assert not outcome.passed
     assert "beat 0's seam at 2.00 s jumps" in outcome.description and "stands still for" in outcome.description

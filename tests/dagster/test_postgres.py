@@ -46,6 +46,14 @@ def pg_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
             instance.dispose()
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """Requests tables of this test's own: the session's shared database holds other tests' queued requests, which
+    the sensor would (rightly) pick up too."""
+    with temp_database() as url:
+        yield url
+
+
 def test_graph_runs_on_the_postgres_instance(
     pg_instance: tuple[dg.DagsterInstance, str], settings: Settings, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
