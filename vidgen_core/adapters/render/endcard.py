@@ -21,6 +21,7 @@ VERTICAL_SAFE = Box(0.14, 0.14, 0.86, 0.77)  # a 9:16 frame's social safe zone, 
 LOGO_CONTRAST = 60  # luma difference under which a logo gets a plate
 PLATE, PLATE_PAD = (245, 245, 245), 0.03  # the plate's colour, and its margin as a share of the short side
 LOGO_BOX = (0.62, 0.36)  # the logo's largest width and height, as shares of the safe box's
+LOGO_WIDTH_VERTICAL = 0.9  # a vertical frame's safe box is narrow: a wide logo may take more of it
 WORDMARK_HEIGHT = 0.16  # the wordmark's largest cap height, as a share of the frame's short side
 CTA_HEIGHT = 0.055  # the call to action's text height, as a share of the short side
 TRACKING = 0.08  # letter spacing of the wordmark, as a share of its size
@@ -141,9 +142,8 @@ def render_end_card(spec: VideoSpec, size: tuple[int, int], out: Path, logo: Pat
     short = min(width, height)
     sw, sh = safe.x1 - safe.x0, safe.y1 - safe.y0
     cx = (safe.x0 + safe.x1) / 2
-    mark = Box(
-        cx - LOGO_BOX[0] * sw / 2, safe.y0 + 0.16 * sh, cx + LOGO_BOX[0] * sw / 2, safe.y0 + (0.16 + LOGO_BOX[1]) * sh
-    )
+    logo_w = LOGO_WIDTH_VERTICAL if height > width else LOGO_BOX[0]
+    mark = Box(cx - logo_w * sw / 2, safe.y0 + 0.16 * sh, cx + logo_w * sw / 2, safe.y0 + (0.16 + LOGO_BOX[1]) * sh)
     if logo is not None:
         fitted, at = _fit_logo(product_photo(logo).image, mark)  # a plain backdrop (a JPEG's white) cut away
         _plate_if_faint(img, fitted, at, short)
