@@ -323,3 +323,16 @@ def frame_at(video: Path, index: int, tmp: Path, exact: bool = False) -> np.ndar
         picked = picked.filter("scale", flags=EXACT_RGB).filter("format", "rgb24")
     picked.output(str(out), vframes=1).overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
     return np.asarray(Image.open(out).convert("RGB"))
+
+
+class MemoryJournal:
+    """A prediction journal kept in memory, for adapter tests that call a provider directly."""
+
+    def __init__(self) -> None:
+        self.record: dict[str, Any] | None = None
+
+    def load(self) -> dict[str, Any] | None:
+        return self.record
+
+    def save(self, record: dict[str, Any]) -> None:
+        self.record = record

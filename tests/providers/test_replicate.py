@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import ffmpeg
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.fakes.replicate_server import MUSICGEN_VERSION, TRANSIENT, FakeReplicate
+from tests.support import MemoryJournal
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
 from vidgen_core.adapters.replicate.media import ReplicateMusicGenerator, ReplicateVideoGenerator
@@ -20,17 +20,6 @@ from vidgen_core.domain.errors import ProviderError
 from vidgen_core.domain.models import Camera
 from vidgen_core.domain.ports import ClipJob, MusicJob
 from vidgen_core.settings import Settings
-
-
-class MemoryJournal:
-    def __init__(self) -> None:
-        self.record: dict[str, Any] | None = None
-
-    def load(self) -> dict[str, Any] | None:
-        return self.record
-
-    def save(self, record: dict[str, Any]) -> None:
-        self.record = record
 
 
 class Sleeps(list):

@@ -7,13 +7,13 @@ from __future__ import annotations
 import subprocess
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import imageio_ffmpeg
 import pytest
 from PIL import Image
 
 from tests.fakes.replicate_server import FakeReplicate
+from tests.support import MemoryJournal
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.registry import build_providers
@@ -33,17 +33,6 @@ from vidgen_core.settings import Settings
 
 TOPAZ = "topaz-video-upscale"
 RATE_1080 = UPSCALE_MODELS[TOPAZ].usd_per_frame[Resolution.P1080]
-
-
-class MemoryJournal:
-    def __init__(self) -> None:
-        self.record: dict[str, Any] | None = None
-
-    def load(self) -> dict[str, Any] | None:
-        return self.record
-
-    def save(self, record: dict[str, Any]) -> None:
-        self.record = record
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ import ffmpeg
 import numpy as np
 from PIL import Image
 
-from vidgen_core.adapters.ffmpeg.tools import MediaClock, ffmpeg_exe, ffprobe_exe, run
+from vidgen_core.adapters.ffmpeg.probe import ffprobe_json
+from vidgen_core.adapters.ffmpeg.tools import MediaClock, ffmpeg_exe, run
 from vidgen_core.domain.checks import BLACK_PIXEL, FREEZE_NOISE, STILL_LIMIT_S
 from vidgen_core.domain.errors import MediaError
 from vidgen_core.domain.sound import LoudnessReading
@@ -133,11 +134,7 @@ def moov_before_mdat(path: Path) -> bool:
 
 def file_facts(path: Path) -> FileFacts:
     """What ffprobe reads of the file's format and first video and audio streams."""
-    try:
-        data = ffmpeg.probe(str(path), cmd=ffprobe_exe())
-    except ffmpeg.Error as exc:
-        tail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
-        raise MediaError(f"ffprobe cannot read {path.name}: {' '.join(tail)}") from None
+    data = ffprobe_json(path)
     fmt = data.get("format", {})
     streams = data.get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), {})

@@ -40,13 +40,18 @@ class MediaInfo:
         return self.audio_codec is not None
 
 
-def probe(path: Path) -> MediaInfo:
-    """Probe a media file with ffprobe."""
+def ffprobe_json(path: Path) -> dict:
+    """ffprobe's format and streams of a media file, or a MediaError naming the file (not its folder)."""
     try:
-        data = ffmpeg.probe(str(path), cmd=ffprobe_exe())
+        return ffmpeg.probe(str(path), cmd=ffprobe_exe())
     except ffmpeg.Error as exc:
         tail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
         raise MediaError(f"ffprobe cannot read {path.name}: {' '.join(tail)}") from None
+
+
+def probe(path: Path) -> MediaInfo:
+    """Probe a media file with ffprobe."""
+    data = ffprobe_json(path)
     fmt = data.get("format", {})
     video = next((s for s in data.get("streams", []) if s.get("codec_type") == "video"), None)
     audio = next((s for s in data.get("streams", []) if s.get("codec_type") == "audio"), None)
