@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL
+
 
 class Settings(BaseSettings):
     """Runtime settings. Every field can be set as ``VIDGEN_<NAME>`` (e.g. ``VIDGEN_HOME=/data/vidgen``)."""
@@ -22,6 +24,7 @@ class Settings(BaseSettings):
     default_model: str = "hailuo-02-fast"
     default_image_model: str = "flux-dev"
     default_music_model: str = "musicgen"
+    default_speech_model: str = Field(default=DEFAULT_SPEECH_MODEL, description="Who reads the script (catalog).")
     default_duration_s: int = 30
     default_aspect: str = "16:9"
     default_resolution: str = Field(default="1080p", description="The master's size: 720p, 1080p or 2160p.")

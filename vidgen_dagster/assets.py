@@ -16,7 +16,7 @@ from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.adapters.registry import paid_provider
 from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.costs import check_request_budget, estimate
-from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
@@ -105,18 +105,23 @@ def _out(description: str) -> dg.AssetOut:
         Phase.MUSIC.value: _out(
             "Background music for the mood and length; skipped (at zero cost) when the video model makes audio."
         ),
+        Phase.VOICEOVER.value: _out(
+            "Each beat's voiceover line spoken in the video's voice and placed inside its beat, with its words' times."
+        ),
         Phase.VIDEO_CHUNKS.value: _out(
             "Image-to-video chunks: each beat from its storyboard image, later chunks from the previous last frame."
         ),
     },
     deps=TAKES,
-    internal_asset_deps={  # a take changes the images and clips, never the music
+    internal_asset_deps={  # a take changes the images and clips (or, a line take, the voiceover), never the music
         Phase.STORYBOARD.value: {SPEC, REQUEST},
         Phase.MUSIC.value: {SPEC},
+        Phase.VOICEOVER.value: {SPEC, REQUEST},
         Phase.VIDEO_CHUNKS.value: {SPEC, dg.AssetKey(Phase.STORYBOARD.value), REQUEST},
     },
     check_specs=[
         *check_specs(Phase.STORYBOARD),
+        *check_specs(Phase.VOICEOVER),
         *check_specs(Phase.VIDEO_CHUNKS),
     ],
     partitions_def=videos,
@@ -153,6 +158,10 @@ def media(
 MEDIA_VERSIONS: dict[type, tuple[Phase, Callable[[VideoSpec, Any], str]]] = {
     Storyboard: (Phase.STORYBOARD, lambda _, board: content_version(*(i.cache_key for i in board.images))),
     MusicTrack: (Phase.MUSIC, lambda spec, track: content_version(track.cache_key or f"skipped:{spec.video_model}")),
+    Voiceover: (
+        Phase.VOICEOVER,
+        lambda _, said: content_version(*(f"{s.cache_key}:{s.start_s}:{s.stretch}" for s in said.lines)),
+    ),
     ChunkSet: (Phase.VIDEO_CHUNKS, lambda _, chunks: content_version(*map(phases.footage, chunks.chunks))),
 }
 

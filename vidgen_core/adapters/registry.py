@@ -1,7 +1,7 @@
 """Choosing provider adapters per kind. A kind's adapter is the one of the provider the catalog names for the
 request's model of that kind, or the offline renderer when the request asks for local; so images can come from one
-provider and video from another. A new provider is one row per kind it serves in ``ADAPTERS``; a new kind (voice)
-is a field of ``Providers``, a catalog table and a row here."""
+provider and video from another. A new provider is one row per kind it serves in ``ADAPTERS``; a new kind is a field
+of ``Providers``, a catalog table and a row here."""
 
 from __future__ import annotations
 
@@ -21,12 +21,20 @@ from vidgen_core.domain.catalog import (
     image_model,
     llm_model,
     music_model,
+    speech_model,
     upscale_model,
     video_model,
 )
 from vidgen_core.domain.errors import InvalidRequest
 from vidgen_core.domain.models import GenerationRequest
-from vidgen_core.domain.ports import ImageGenerator, MusicGenerator, Planner, Upscaler, VideoGenerator
+from vidgen_core.domain.ports import (
+    ImageGenerator,
+    MusicGenerator,
+    Planner,
+    SpeechGenerator,
+    Upscaler,
+    VideoGenerator,
+)
 from vidgen_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,12 +43,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Providers:
-    """One adapter per kind (voice joins here as the next kind)."""
+    """One adapter per kind."""
 
     planner: Planner
     images: ImageGenerator
     video: VideoGenerator
     music: MusicGenerator
+    speech: SpeechGenerator
     upscaler: Upscaler | None = None  # a model upscaler run on each clip; None: Lanczos in the cut only
 
 
@@ -50,13 +59,14 @@ CATALOG: dict[Kind, Callable[[str], Any]] = {
     Kind.VIDEO: video_model,
     Kind.MUSIC: music_model,
     Kind.UPSCALE: upscale_model,
+    Kind.SPEECH: speech_model,
 }
 
 
 def choose(planner: str, media: str, models: dict[Kind, str]) -> dict[Kind, str]:
     """The provider of each kind: local when its switch says local, else its model's catalog ``provider``."""
     offline = {Kind.LLM: planner == LOCAL_PROVIDER} | dict.fromkeys(
-        (Kind.IMAGE, Kind.VIDEO, Kind.MUSIC), media == LOCAL_PROVIDER
+        (Kind.IMAGE, Kind.VIDEO, Kind.MUSIC, Kind.SPEECH), media == LOCAL_PROVIDER
     )
     return {kind: LOCAL_PROVIDER if offline[kind] else CATALOG[kind](model).provider for kind, model in models.items()}
 
@@ -68,6 +78,7 @@ def request_models(settings: Settings, request: GenerationRequest) -> dict[Kind,
         Kind.IMAGE: request.image_model,
         Kind.VIDEO: request.video_model,
         Kind.MUSIC: request.music_model,
+        Kind.SPEECH: request.narration.speech_model,
     }
 
 
@@ -78,6 +89,7 @@ def default_models(settings: Settings) -> dict[Kind, str]:
         Kind.IMAGE: settings.default_image_model,
         Kind.VIDEO: settings.default_model,
         Kind.MUSIC: settings.default_music_model,
+        Kind.SPEECH: settings.default_speech_model,
     }
 
 
@@ -134,6 +146,24 @@ def _replicate_upscaler(clients: _Clients, model: str) -> Upscaler:
     return ReplicateUpscaler(clients.replicate, model)
 
 
+def _local_speech(clients: _Clients, model: str) -> SpeechGenerator:
+    from vidgen_core.adapters.local.voice import LocalSpeechGenerator
+
+    return LocalSpeechGenerator(clients.settings)
+
+
+def _openai_speech(clients: _Clients, model: str) -> SpeechGenerator:
+    from vidgen_core.adapters.openai_speech import OpenAISpeechGenerator
+
+    return OpenAISpeechGenerator(clients.settings)
+
+
+def _replicate_speech(clients: _Clients, model: str) -> SpeechGenerator:
+    from vidgen_core.adapters.replicate.speech import ReplicateSpeechGenerator
+
+    return ReplicateSpeechGenerator(clients.replicate)
+
+
 UPSCALERS: dict[str, Callable[[_Clients, str], Upscaler]] = {"replicate": _replicate_upscaler}
 
 
@@ -151,6 +181,7 @@ ADAPTERS: dict[Kind, dict[str, Callable[[_Clients, str], Any]]] = {
     Kind.IMAGE: {LOCAL_PROVIDER: lambda c, m: LocalImageGenerator(), "replicate": _replicate_images},
     Kind.VIDEO: {LOCAL_PROVIDER: lambda c, m: LocalVideoGenerator(c.settings), "replicate": _replicate_video},
     Kind.MUSIC: {LOCAL_PROVIDER: lambda c, m: LocalMusicGenerator(c.settings), "replicate": _replicate_music},
+    Kind.SPEECH: {LOCAL_PROVIDER: _local_speech, "openai": _openai_speech, "replicate": _replicate_speech},
 }
 
 
@@ -165,4 +196,4 @@ def build_providers(settings: Settings, request: GenerationRequest) -> Providers
             raise InvalidRequest(f"no {kind} adapter for provider {provider!r} (model {models[kind]!r})")
         made[kind] = factory(clients, models[kind])
     upscaler = _upscaler(clients, request)
-    return Providers(made[Kind.LLM], made[Kind.IMAGE], made[Kind.VIDEO], made[Kind.MUSIC], upscaler)
+    return Providers(made[Kind.LLM], made[Kind.IMAGE], made[Kind.VIDEO], made[Kind.MUSIC], made[Kind.SPEECH], upscaler)

@@ -23,6 +23,7 @@ class Kind(StrEnum):
     MUSIC = "music"
     LLM = "llm"
     UPSCALE = "upscale"
+    SPEECH = "speech"
 
 
 class Resolution(StrEnum):
@@ -320,6 +321,118 @@ UPSCALE_MODELS: dict[str, UpscaleModel] = {
     )
 }
 
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
+"""The script languages planned, spoken and captioned end to end, offline and with the real providers."""
+DEFAULT_SPEECH_MODEL = "gpt-4o-mini-tts"
+
+
+class SpeechModel(BaseModel, frozen=True):
+    """A text-to-speech model and its voices. Billed per character of input, or (gpt-4o-mini-tts) per text token in
+    and audio token out, from the usage the provider reports.
+
+    The contracts and where each fact comes from are in README.md, "Voiceover".
+    """
+
+    name: str
+    provider: str
+    provider_id: str
+    voices: tuple[str, ...]
+    default_voice: str
+    languages: tuple[str, ...] = tuple(LANGUAGES)
+    max_chars: int = 4096
+    usd_per_m_chars: float = 0.0
+    usd_per_m_text_tokens: float = 0.0
+    usd_per_m_audio_tokens: float = 0.0
+    est_usd_per_minute: float = Field(default=0.0, description="For budgets, where the price is per audio token.")
+    fixed_inputs: dict[str, str | int | bool | float] = Field(default_factory=dict)
+
+    def cost(self, chars: int, text_tokens: int = 0, audio_tokens: int = 0) -> float:
+        """Price of one line from its characters (or the tokens the provider reported)."""
+        usd = chars * self.usd_per_m_chars + text_tokens * self.usd_per_m_text_tokens
+        return round((usd + audio_tokens * self.usd_per_m_audio_tokens) / 1e6, 6)
+
+    def estimate(self, chars: int, seconds: float) -> float:
+        """What a line of ``chars`` spoken over about ``seconds`` is expected to cost, before it is made."""
+        return round(chars * self.usd_per_m_chars / 1e6 + seconds / 60 * self.est_usd_per_minute, 6)
+
+    def check_voice(self, voice: str) -> str:
+        """A voice of this model ('' is its default)."""
+        if voice and voice not in self.voices:
+            raise InvalidRequest(f"{self.name} has no voice {voice!r}; choose one of: {', '.join(self.voices)}, none")
+        return voice or self.default_voice
+
+
+_OPENAI_VOICES = ("alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer")
+SPEECH_MODELS: dict[str, SpeechModel] = {
+    m.name: m
+    for m in (
+        SpeechModel(
+            name="gpt-4o-mini-tts",
+            provider="openai",
+            provider_id="gpt-4o-mini-tts",
+            voices=(*_OPENAI_VOICES, "ballad", "verse", "marin", "cedar"),
+            default_voice="coral",
+            usd_per_m_text_tokens=0.60,
+            usd_per_m_audio_tokens=12.00,
+            est_usd_per_minute=0.015,
+        ),
+        SpeechModel(
+            name="tts-1",
+            provider="openai",
+            provider_id="tts-1",
+            voices=_OPENAI_VOICES,
+            default_voice="alloy",
+            usd_per_m_chars=15.00,
+        ),
+        SpeechModel(
+            name="tts-1-hd",
+            provider="openai",
+            provider_id="tts-1-hd",
+            voices=_OPENAI_VOICES,
+            default_voice="alloy",
+            usd_per_m_chars=30.00,
+        ),
+        SpeechModel(
+            name="minimax-speech-2.6-turbo",
+            provider="replicate",
+            provider_id="minimax/speech-2.6-turbo",
+            voices=(
+                "Wise_Woman",
+                "Friendly_Person",
+                "Inspirational_girl",
+                "Deep_Voice_Man",
+                "Calm_Woman",
+                "Casual_Guy",
+                "Lively_Girl",
+                "Patient_Man",
+                "Young_Knight",
+                "Determined_Man",
+                "Lovely_Girl",
+                "Decent_Boy",
+                "Imposing_Manner",
+                "Elegant_Man",
+            ),
+            default_voice="Friendly_Person",
+            max_chars=10_000,
+            usd_per_m_chars=60.00,  # $0.06 per 1,000 input tokens, one token a character
+        ),
+    )
+}
+
+
+def speech_model(name: str) -> SpeechModel:
+    """Look up a speech model by name."""
+    return _lookup(SPEECH_MODELS, "speech", name)
+
+
+def check_language(language: str) -> str:
+    """A script language vidgen plans, speaks and captions end to end."""
+    if language not in LANGUAGES:
+        known = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+        raise InvalidRequest(f"unknown script language {language!r}; choose one of: {known}")
+    return language
+
+
 # The offline renderers. They cost nothing and imitate whichever catalog model the spec names.
 LOCAL_PROVIDER = "local"
 LOCAL_MODELS: dict[Kind, str] = {
@@ -327,6 +440,7 @@ LOCAL_MODELS: dict[Kind, str] = {
     Kind.IMAGE: "local-storyboard",
     Kind.VIDEO: "local-motion",
     Kind.MUSIC: "local-synth",
+    Kind.SPEECH: "local-voice",
 }
 
 

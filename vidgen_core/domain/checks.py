@@ -7,6 +7,7 @@ from enum import StrEnum
 from vidgen_core.domain.catalog import MASTER_VIDEO_KBPS
 from vidgen_core.domain.editing import END_CARD_S
 from vidgen_core.domain.models import Loudness
+from vidgen_core.domain.script import MAX_STRETCH, TAIL_S
 from vidgen_core.domain.sound import LOUDNESS_TARGETS
 
 IMAGE_ASPECT_TOLERANCE = 0.03  # FLUX makes 1344x768 for 16:9 (1.75)
@@ -27,6 +28,9 @@ BEAT_WINDOW_S = 0.5  # how far either side of a beat's frame its cut or transiti
 # as a camera move might end (whole, 3/4, 1/2 crops). ΔE 5 is plainly visible; the offline renderer's camera moves
 # over one picture measure at most 4.6, a clip's last frame against another beat's keyframe (same palette) 3-12.
 COLOUR_DRIFT_LIMIT = 8.0
+VOICE_OVER_MUSIC_DB = 10.0  # during speech the voice is at least this much louder than the music (RMS)
+MUSIC_BACK_DB = 3.0  # between lines the music returns to within this much of its level before ducking
+SPEECH_FLOOR_DB = -40.0  # the voice stem's RMS (20 ms windows, dBFS) above this is speech, under it silence
 
 
 class CheckName(StrEnum):
@@ -39,6 +43,11 @@ class CheckName(StrEnum):
     TIMING_EXACT = "timing_exact"
     LOUDNESS_ON_TARGET = "loudness_on_target"
     NO_FROZEN_OR_BLACK = "no_frozen_or_black"
+    LINES_FIT_BEATS = "lines_fit_beats"
+    WORDS_ON_SPEECH = "words_on_speech"
+    VOICE_OVER_MUSIC = "voice_over_music"
+    SPEECH_WHERE_LINES = "speech_where_lines"
+    CAPTIONS_IN_SAFE_ZONE = "captions_in_safe_zone"
 
 
 # A failing gate stops what is made from the output (no clip is paid for from a bad storyboard); every other check
@@ -75,4 +84,16 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     CheckName.NO_FROZEN_OR_BLACK: f"No frozen or black stretch longer than {STILL_LIMIT_S:g} s (freezedetect "
     f"n={FREEZE_NOISE:g}, blackdetect pix_th={BLACK_PIXEL:g}), except the end card held still in the last "
     f"{END_CARD_S:g} s.",
+    CheckName.LINES_FIT_BEATS: "Every line is spoken inside its beat: it starts after the lead-in, ends at least "
+    f"{TAIL_S:g} s before the beat does (and before the end card), and is stretched by at most {MAX_STRETCH:.0%}.",
+    CheckName.WORDS_ON_SPEECH: "Every caption word lies inside its beat and over speech: the line's audio has "
+    f"energy over {SPEECH_FLOOR_DB:g} dBFS (20 ms RMS) inside each word's time.",
+    CheckName.VOICE_OVER_MUSIC: f"During speech the voice stem is at least {VOICE_OVER_MUSIC_DB:g} dB above the "
+    f"ducked music stem (RMS over each line); between lines the music comes back to within {MUSIC_BACK_DB:g} dB of "
+    "its level before the duck.",
+    CheckName.SPEECH_WHERE_LINES: "The voice stem has speech (RMS over "
+    f"{SPEECH_FLOOR_DB:g} dBFS) inside every line's span and none outside them.",
+    CheckName.CAPTIONS_IN_SAFE_ZONE: "Burned captions change the picture only inside the platform-safe zone for the "
+    "aspect, never over the storyboard's product name nor during the end card (frames with and without captions, "
+    "differenced).",
 }

@@ -3,12 +3,13 @@ will spend with the providers it asked for (local renderers are free)."""
 
 from __future__ import annotations
 
-from vidgen_core.domain.catalog import LLM_MODELS, image_model, music_model, upscaler_for, video_model
+from vidgen_core.domain.catalog import LLM_MODELS, image_model, music_model, speech_model, upscaler_for, video_model
 from vidgen_core.domain.chunking import clips_for, plan_chunks
 from vidgen_core.domain.compose import compose_beats, spec_seed
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import Delivery, GenerationRequest, Phase, VideoSpec
+from vidgen_core.domain.models import Delivery, GenerationRequest, Narration, Phase, VideoSpec
 from vidgen_core.domain.prompt import read_prompt
+from vidgen_core.domain.script import WORDS_PER_SECOND, words
 
 # A spec call is about 1.5k input and 1k output tokens (providers.md); used only for estimates.
 PLAN_TOKENS_IN, PLAN_TOKENS_OUT = 1500, 1000
@@ -46,8 +47,32 @@ def music_hold(model: str, duration_s: float) -> float:
     return max(music_price(model, duration_s), round(music.hold_gpu_seconds * music.usd_per_gpu_second, 6))
 
 
+CHARS_PER_WORD = 6  # a word and the space after it, in ad copy: prices a script before it is written
+
+
+def line_price(narration: Narration, text: str) -> float:
+    """What speaking one line costs with the narration's speech model."""
+    return speech_model(narration.speech_model).estimate(len(text), len(words(text)) / WORDS_PER_SECOND)
+
+
+def script_price(narration: Narration, lines: list[str] | None, seconds: float) -> float:
+    """What the voiceover costs: its lines, or (not yet written) a full script over ``seconds``; none unvoiced."""
+    if not narration.speaks:
+        return 0.0
+    if lines is None:
+        spoken = seconds * WORDS_PER_SECOND
+        return speech_model(narration.speech_model).estimate(round(spoken * CHARS_PER_WORD), spoken / WORDS_PER_SECOND)
+    return round(sum(line_price(narration, line) for line in lines if line.strip()), 6)
+
+
 def _prices(
-    beat_seconds: list[int], video_name: str, image_name: str, music_name: str, delivery: Delivery
+    beat_seconds: list[int],
+    video_name: str,
+    image_name: str,
+    music_name: str,
+    delivery: Delivery,
+    narration: Narration,
+    lines: list[str] | None,
 ) -> dict[Phase, float]:
     video = video_model(video_name)
     allowed = tuple(sorted(set(video.clip_durations_s)))
@@ -58,13 +83,15 @@ def _prices(
         Phase.STORYBOARD: round(len(beat_seconds) * image_price(image_name), 6),
         Phase.VIDEO_CHUNKS: round(video.clip_cost(sum(clips)) + upscaling, 6),
         Phase.MUSIC: 0.0 if video.native_audio else music_price(music_name, sum(beat_seconds)),
+        Phase.VOICEOVER: script_price(narration, lines, sum(beat_seconds)),
     }
 
 
 def list_price(spec: VideoSpec) -> dict[Phase, float]:
     """What each paid phase of this spec would cost on the real models it names, in USD."""
     beats = [b.duration_s for b in spec.beats]
-    return _prices(beats, spec.video_model, spec.image_model, spec.music_model, spec.delivery)
+    lines = [b.line for b in spec.beats]
+    return _prices(beats, spec.video_model, spec.image_model, spec.music_model, spec.delivery, spec.narration, lines)
 
 
 def _with_providers(prices: dict[Phase, float], request: GenerationRequest, llm: str) -> dict[Phase, float]:
@@ -89,7 +116,8 @@ def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict
     reading = read_prompt(request.prompt)
     beats = compose_beats(request.duration_s, reading.category, reading.archetype, spec_seed(request))
     seconds = [s for _, s in beats]
-    prices = _prices(seconds, request.video_model, request.image_model, request.music_model, request.delivery)
+    models = (request.video_model, request.image_model, request.music_model)
+    prices = _prices(seconds, *models, request.delivery, request.narration, None)
     return _with_providers(prices, request, llm)
 
 

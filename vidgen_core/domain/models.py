@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from vidgen_core.domain.catalog import LANCZOS, Aspect, Resolution, check_upscaler
+from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL, LANCZOS, Aspect, Resolution, check_upscaler, speech_model
 from vidgen_core.domain.errors import VidgenError
 
 
@@ -53,6 +54,7 @@ class Phase(StrEnum):
     VIDEO_SPEC = "video_spec"
     STORYBOARD = "storyboard"
     MUSIC = "music"
+    VOICEOVER = "voiceover"
     VIDEO_CHUNKS = "video_chunks"
     STITCHED_VIDEO = "stitched_video"
     FINAL_VIDEO = "final_video"
@@ -78,6 +80,50 @@ class Loudness(StrEnum):
 
     STREAMING = "streaming"
     BROADCAST = "broadcast"
+
+
+class Captions(StrEnum):
+    """Where the script's words are shown: burned into the picture (and written as SRT and WebVTT files beside it),
+    only as those files, or nowhere."""
+
+    BURNED = "burned"
+    SIDECAR = "sidecar"
+    OFF = "off"
+
+
+class CaptionStyle(StrEnum):
+    """How burned captions look: each word lit as it is spoken on a box, plain text on a box, or outlined text."""
+
+    HIGHLIGHT = "highlight"
+    BOX = "box"
+    OUTLINE = "outline"
+
+
+NO_VOICE = "none"  # the voice that says nothing: no voiceover, no captions
+
+
+class Narration(BaseModel, frozen=True):
+    """Who reads the script and how its words are shown. Applied to the plan after planning, like ``Delivery``: a
+    new voice pays for speech only, and captions are free."""
+
+    voice: str = Field(default="", description="A voice of the speech model; '' its default; 'none' no voiceover.")
+    speech_model: str = Field(default=DEFAULT_SPEECH_MODEL, description="The catalog speech model (offline: imitated).")
+    captions: Captions = Captions.BURNED
+    caption_style: CaptionStyle = CaptionStyle.HIGHLIGHT
+
+    @model_validator(mode="after")
+    def _known_voice(self) -> Narration:
+        try:
+            model = speech_model(self.speech_model)
+            if self.speaks:
+                model.check_voice(self.voice)
+        except VidgenError as exc:  # pydantic reports a ValueError as a validation error
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def speaks(self) -> bool:
+        return self.voice != NO_VOICE
 
 
 class AssetRole(StrEnum):
@@ -160,6 +206,10 @@ class GenerationRequest(BaseModel):
         default_factory=list, description="Images the user uploaded, each with its role (product photo, logo)."
     )
     delivery: Delivery = Field(default_factory=Delivery)
+    narration: Narration = Field(default_factory=Narration)
+    language: str | None = Field(
+        default=None, description="The script's language (ISO 639-1, e.g. 'en'); None: the prompt's own."
+    )
     duration_s: int
     aspect_ratio: Aspect
     video_model: str
@@ -181,10 +231,10 @@ class GenerationRequest(BaseModel):
     def plan_inputs(self) -> dict[str, object]:
         """What the plan depends on (not when or under which request id it was asked, its budget, batch, delivery or
         uploaded images: those are applied to the plan after planning, so adding a logo never plans again)."""
-        dumped = self.model_dump(
-            mode="json",
-            exclude={"request_id", "created_at", "max_cost_usd", "batch_id", "delivery", "reference_assets"},
-        )
+        excluded = {"request_id", "created_at", "max_cost_usd", "batch_id", "delivery", "narration", "reference_assets"}
+        if self.language is None:  # the prompt's own, as every request before the field had it: stored plans keep keys
+            excluded.add("language")
+        dumped = self.model_dump(mode="json", exclude=excluded)
         return dumped | {"reference_assets": []}  # as every request without images had it: stored plans keep keys
 
     def asset(self, role: AssetRole) -> str | None:
@@ -199,6 +249,8 @@ class Take(BaseModel):
     take: int = Field(ge=0)
     image_prompt: str | None = None
     motion_prompt: str | None = None
+    line: str | None = Field(default=None, description="A line take's voiceover line; None: the current one.")
+    voice: str | None = Field(default=None, description="A line take's voice; None: the video's.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -220,6 +272,10 @@ class SpecBeat(BaseModel):
     transition: Transition = Field(
         default=Transition.CUT, description="How this beat begins after the one before (beat 0 fades in from black)."
     )
+    line: str = Field(default="", description="The voiceover line spoken in this beat; '' lets the music speak.")
+    on_screen: str = Field(default="", description="The beat's on-screen copy (a headline); '' shows none.")
+    line_take: int = Field(default=0, ge=0, description="Which take of this beat's line the spec asks for.")
+    voice: str | None = Field(default=None, description="This beat's voice, from a line take; None: the video's.")
 
     @property
     def end_s(self) -> int:
@@ -261,6 +317,8 @@ class VideoSpec(BaseModel):
     delivery: Delivery = Field(default_factory=Delivery, description="The request's, applied after planning.")
     product_image: str | None = Field(default=None, description="Store key of the uploaded product photo, if any.")
     logo: str | None = Field(default=None, description="Store key of the uploaded logo, if any.")
+    language: str = Field(default="en", description="The script's language (ISO 639-1).")
+    narration: Narration = Field(default_factory=Narration, description="The request's, applied after planning.")
     plan_version: int = Field(
         default=0,
         description="The rules the plan's paid media follow. Plans stored before PLAN_VERSION read 0 and keep their "
@@ -276,10 +334,20 @@ class VideoSpec(BaseModel):
         """A plan stored before PLAN_VERSION 1: its paid media are remade by the rules they were made by."""
         return self.plan_version < 1
 
-    def with_takes(self, takes: list[Take]) -> VideoSpec:
-        """This plan with each beat's current take (and its prompts, where the take gave new ones)."""
+    def voice_of(self, beat: SpecBeat) -> str:
+        """The voice that reads a beat: its line take's, else the video's ('' the model's default)."""
+        return beat.voice or self.narration.voice
+
+    def with_takes(self, takes: Sequence[Take], line_takes: Sequence[Take] = ()) -> VideoSpec:
+        """This plan with each beat's current take (and its prompts, where the take gave new ones) and current line
+        take (its line and voice, where it gave them)."""
+        spoken = {t.beat_index: t for t in line_takes}
         beats = []
         for beat in self.beats:
+            if (said := spoken.get(beat.index)) is not None:
+                beat = beat.model_copy(
+                    update={"line_take": said.take, "line": said.line or beat.line, "voice": said.voice or beat.voice}
+                )
             take = next((t for t in takes if t.beat_index == beat.index), None)
             if take is None:
                 beats.append(beat)
@@ -398,6 +466,48 @@ class MusicTrack(BaseModel):
     )
 
 
+class WordTime(BaseModel, frozen=True):
+    """One spoken word on the video's timeline (seconds from the video's start)."""
+
+    word: str
+    start_s: float
+    end_s: float
+
+
+class SpokenLine(BaseModel):
+    """One beat's line as spoken: where it sits on the timeline, how much it was stretched, and its words' times."""
+
+    beat_index: int
+    take: int = Field(default=0, description="The line take it speaks.")
+    text: str
+    voice: str
+    model: str
+    key: str = Field(description="The line's audio as the engine made it (before placement and stretch).")
+    cache_key: str = ""
+    start_s: float = Field(description="Where the line starts on the timeline.")
+    end_s: float = Field(description="Where it ends, after any stretch.")
+    speech_s: float = Field(description="Its length as the engine spoke it.")
+    stretch: float = Field(default=1.0, description="Played length over spoken length (0.9-1.0: sped up).")
+    words: list[WordTime] = Field(default_factory=list)
+    timed_by: str = Field(default="", description="'engine' (its alignment) or 'envelope' (estimated, then checked).")
+    reused: bool = False
+    costs: list[CostLine] = Field(default_factory=list)
+
+    @property
+    def cost_usd(self) -> float:
+        return total_usd(self.costs)
+
+
+class Voiceover(BaseModel):
+    """Manifest of the voiceover phase: every beat's spoken line, in beat order; none when the video has no voice."""
+
+    lines: list[SpokenLine] = Field(default_factory=list)
+    language: str = "en"
+    skipped: bool = False
+    reason: str = ""
+    costs: list[CostLine] = []
+
+
 class RenderedVideo(BaseModel):
     """Manifest of a stitched or final video. The loudness fields are measured on the final's encoded file
     (``ebur128=peak=true``); a check compares them with ``LOUDNESS_TARGETS[loudness_standard]`` (domain.sound)."""
@@ -419,4 +529,12 @@ class RenderedVideo(BaseModel):
     loudness_attempts: int = Field(
         default=0, description="Encodes it took to meet the standard on the encoded file (1: first time; 0: none)."
     )
+    voice_key: str | None = Field(default=None, description="The whole voice track as in the final mix (voice.wav).")
+    music_mix_key: str | None = Field(
+        default=None, description="The music after ducking, at its gain in the final mix (music_mix.wav)."
+    )
+    captions: dict[str, str] = Field(
+        default_factory=dict, description="Caption files by format (srt, vtt, ass): their store keys."
+    )
+    captions_burned: bool = False
     costs: list[CostLine] = []

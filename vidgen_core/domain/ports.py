@@ -1,4 +1,4 @@
-"""Ports every provider adapter implements: planner, image, video and music generators, and the clip upscaler."""
+"""Ports every provider adapter implements: planner, image, video, music and speech generators, the clip upscaler."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vidgen_core.domain.catalog import Aspect, Resolution
-from vidgen_core.domain.models import Camera, CostLine, GenerationRequest, SpecBeat, VideoSpec
+from vidgen_core.domain.models import Camera, CostLine, GenerationRequest, SpecBeat, VideoSpec, WordTime
 
 
 class Journal(Protocol):
@@ -81,6 +81,18 @@ class UpscaleJob:
     journal: Journal
 
 
+@dataclass(frozen=True)
+class SpeechJob:
+    """One voiceover line to speak, in a voice of the catalog speech model ``model``."""
+
+    text: str
+    voice: str
+    language: str
+    model: str
+    item: str
+    journal: Journal | None = None
+
+
 @dataclass
 class Generated:
     """What a generator made: the file it wrote and what it cost."""
@@ -89,6 +101,13 @@ class Generated:
     provider: str
     model: str
     costs: list[CostLine] = field(default_factory=list)
+
+
+@dataclass
+class Spoken(Generated):
+    """A spoken line (a WAV file) and, where the engine aligns its output, each word's time in that file."""
+
+    words: list[WordTime] | None = None
 
 
 class Planner(Protocol):
@@ -118,6 +137,12 @@ class MusicGenerator(Protocol):
     provider: str
 
     def generate(self, job: MusicJob, out: Path) -> Generated: ...
+
+
+class SpeechGenerator(Protocol):
+    provider: str
+
+    def speak(self, job: SpeechJob, out: Path) -> Spoken: ...
 
 
 class Upscaler(Protocol):

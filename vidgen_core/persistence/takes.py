@@ -90,7 +90,10 @@ class BeatTakes:
         """Store ``take`` as the beat's current one (asked for by ``run_id``, if given)."""
         self.conn.execute(
             takes_table.insert().values(
-                video_id=self.video_id, run_id=run_id, selected_at=utcnow(), **take.model_dump()
+                video_id=self.video_id,
+                run_id=run_id,
+                selected_at=utcnow(),
+                **take.model_dump(include=set(takes_table.c.keys())),
             )
         )
         return take

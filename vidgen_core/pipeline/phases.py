@@ -13,8 +13,8 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable, Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -55,6 +55,7 @@ from vidgen_core.domain.models import (
     Storyboard,
     StoryboardImage,
     VideoSpec,
+    Voiceover,
 )
 from vidgen_core.domain.ports import (
     ClipJob,
@@ -72,6 +73,8 @@ from vidgen_core.domain.tempo import fit_bpm, mood_bpm
 from vidgen_core.persistence.trouble import plain_error
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import Call, CallCache, Made, Outcome
+from vidgen_core.pipeline.voiceover import make_voiceover
+from vidgen_core.pipeline.work import Counter, concurrently
 from vidgen_core.settings import Settings, get_settings
 
 log = logging.getLogger("vidgen.pipeline")
@@ -81,35 +84,6 @@ TAKE_SEED_STEP = 7919  # a new take of a beat draws with another seed, so it rea
 
 def keys_for(spec: VideoSpec) -> VideoKeys:
     return VideoKeys(user_id=spec.user_id, video_id=spec.video_id)
-
-
-class Counter:
-    """Counts finished items of a phase for its progress reports, from any thread."""
-
-    def __init__(self, progress: Progress, phase: Phase, total: int) -> None:
-        self.progress, self.phase, self.total, self.done, self.lock = progress, phase, total, 0, threading.Lock()
-        progress(phase, 0, total)
-
-    def one(self) -> str:
-        """Count one more finished item; returns "k/n" for the log line."""
-        with self.lock:
-            self.done += 1
-            self.progress(self.phase, self.done, self.total)
-            return f"{self.done}/{self.total}"
-
-
-def concurrently(work: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
-    """``work`` on every item, ``workers`` at once, results in item order. Every item is finished (or failed)
-    before the first failure is raised, so what succeeded is kept."""
-    if workers <= 1 or len(items) <= 1:
-        return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="vidgen-call") as pool:
-        futures = [pool.submit(work, item) for item in items]
-        wait(futures)
-    failed = [f.exception() for f in futures if f.exception() is not None]
-    if failed:
-        raise failed[0]  # type: ignore[misc]
-    return [f.result() for f in futures]
 
 
 def _reused(outcome: Outcome) -> str:
@@ -131,7 +105,8 @@ def make_plan(
     store keys of the request's uploaded images by role (``uploads.reference_keys``).
 
     Planning is a cached call: a re-run never plans again unless the request changed (a take does not re-plan).
-    Delivery and the uploaded images are applied after planning, so changing them never plans again.
+    Delivery, narration (voice, captions) and the uploaded images are applied after planning, so changing them never
+    plans again.
     """
     planner = providers.planner
     call = Call(
@@ -152,7 +127,9 @@ def make_plan(
     outcome = calls.run(call, plan)
     spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
     return _with_references(
-        spec.model_copy(update={"delivery": request.delivery}), references or {}, providers
+        spec.model_copy(update={"delivery": request.delivery, "narration": request.narration}),
+        references or {},
+        providers,
     ), outcome
 
 
@@ -481,7 +458,7 @@ def music_tempo(spec: VideoSpec) -> float:
     return fit_bpm(mood_bpm(spec.music_mood), boundaries, spec.duration_s, video_model(spec.video_model).fps)
 
 
-Media = Storyboard | MusicTrack | ChunkSet
+Media = Storyboard | MusicTrack | Voiceover | ChunkSet
 
 
 class Ready(NamedTuple):
@@ -503,7 +480,7 @@ def named(phase: Phase) -> Iterator[None]:
         raise
 
 
-MEDIA = frozenset({Phase.STORYBOARD, Phase.MUSIC, Phase.VIDEO_CHUNKS})
+MEDIA = frozenset({Phase.STORYBOARD, Phase.MUSIC, Phase.VOICEOVER, Phase.VIDEO_CHUNKS})
 
 
 def make_media(
@@ -559,6 +536,12 @@ def make_media(
             if "pictures" in ended_lines:
                 progress(Phase.MUSIC, 1, 1)
 
+    def voice() -> None:  # beside the music: both wait on providers, neither on the pictures
+        started = time.perf_counter()
+        with named(Phase.VOICEOVER):
+            said = make_voiceover(spec, store, providers, calls, no_progress, workers(providers.speech.provider))
+            ready.put(Ready(said, started, verify.voiceover_checks(spec, said, store)))
+
     lines = []
     if Phase.STORYBOARD in wanted or Phase.VIDEO_CHUNKS in wanted:
         lines.append(pictures)
@@ -569,6 +552,8 @@ def make_media(
         lines.append(sound)
     else:
         ended_lines.add("music")
+    if Phase.VOICEOVER in wanted:
+        lines.append(voice)
 
     def ended(work: Callable[[], None]) -> None:
         try:
@@ -576,7 +561,7 @@ def make_media(
         finally:
             ready.put(None)
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vidgen-media") as pool:
+    with ThreadPoolExecutor(max_workers=len(lines) or 1, thread_name_prefix="vidgen-media") as pool:
         jobs = [pool.submit(ended, line) for line in lines]
         running = len(jobs)
         try:

@@ -16,7 +16,7 @@ from vidgen_core.adapters.ffmpeg.preview import contact_sheet, video_strip, wave
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
 from vidgen_core.domain.checks import CheckName
-from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec
+from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
 from vidgen_core.domain.shown import Column, Preview, Shown, Stored, Table
 
 
@@ -32,7 +32,8 @@ Facts = Callable[[VideoSpec, Any], dict[str, Shown]]
 @dataclass(frozen=True)
 class PhaseEntry:
     phase: Phase
-    share: float  # of a typical run's wall time (seed timings: plan 7 s, images 32 s, chunks 5.5 min, music 2 min)
+    share: float  # of a typical run's wall time (seed timings: plan 7 s, images 32 s, chunks 5.5 min, music 2 min;
+    # speech: a few seconds a line)
     manifest: type[BaseModel]  # the asset's value, passed downstream and kept as JSON
     key: Callable[[VideoKeys], str]  # where the manifest is kept
     facts: Facts  # what its materialization shows
@@ -55,15 +56,33 @@ PLAN_COLUMNS = _columns(
     ("shot", str),
     ("camera", str),
     ("transition", str),
+    ("line", str),
+    ("on_screen", str),
 )
 IMAGE_COLUMNS = _columns(("beat", int), ("take", int), ("image_prompt", str), ("usd", float), ("reused", bool))
+LINE_COLUMNS = _columns(
+    ("beat", int),
+    ("take", int),
+    ("voice", str),
+    ("start_s", float),
+    ("end_s", float),
+    ("stretch", float),
+    ("words", int),
+    ("timed_by", str),
+    ("line", str),
+    ("usd", float),
+    ("reused", bool),
+)
 CHUNK_COLUMNS = _columns(
     ("chunk", int), ("beat", int), ("take", int), ("part", int), ("clip_s", int), ("usd", float), ("reused", bool)
 )
 
 
 def _spec_facts(spec: VideoSpec, _: VideoSpec) -> dict[str, Shown]:
-    rows = [(b.index, b.take, b.name, b.start_s, b.duration_s, b.shot_type, b.camera, b.transition) for b in spec.beats]
+    rows = [
+        (b.index, b.take, b.name, b.start_s, b.duration_s, b.shot_type, b.camera, b.transition, b.line, b.on_screen)
+        for b in spec.beats
+    ]
     return {
         "title": spec.title,  # the partition is a bare id: its title and owner are shown here
         "user": spec.user_id,
@@ -78,6 +97,9 @@ def _spec_facts(spec: VideoSpec, _: VideoSpec) -> dict[str, Shown]:
         "takes": {str(b.index): b.take for b in spec.beats},
         "plan_notes": "; ".join(spec.plan_notes) or "-",
         "call_to_action": spec.call_to_action or "-",
+        "language": spec.language,
+        "voice": spec.narration.voice or "(default)",
+        "captions": spec.narration.captions.value,
         "beat_table": Table(PLAN_COLUMNS, rows),
     }
 
@@ -98,6 +120,34 @@ def _music_facts(_: VideoSpec, track: MusicTrack) -> dict[str, Shown]:
         "reason": track.reason or "-",
         "duration_s": track.duration_s,
         "mood": track.mood,
+    }
+
+
+def _voiceover_facts(_: VideoSpec, said: Voiceover) -> dict[str, Shown]:
+    rows = [
+        (
+            s.beat_index,
+            s.take,
+            s.voice,
+            s.start_s,
+            s.end_s,
+            s.stretch,
+            len(s.words),
+            s.timed_by,
+            s.text,
+            round(s.cost_usd, 4),
+            s.reused,
+        )
+        for s in said.lines
+    ]
+    return {
+        "lines": len(said.lines),
+        "reused": sum(s.reused for s in said.lines),
+        "skipped": said.skipped,
+        "reason": said.reason or "-",
+        "language": said.language,
+        "speech_s": round(sum(s.end_s - s.start_s for s in said.lines), 2),
+        "script_table": Table(LINE_COLUMNS, rows),
     }
 
 
@@ -153,13 +203,23 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
     ),
     Phase.MUSIC: PhaseEntry(
         Phase.MUSIC,
-        15.0,
+        14.0,
         MusicTrack,
         _manifest(Phase.MUSIC),
         _music_facts,
         paid=Kind.MUSIC,
         preview=lambda track, store: waveform(store.local_path(track.key)) if track.key else None,
         renderer="numpy",
+    ),
+    Phase.VOICEOVER: PhaseEntry(
+        Phase.VOICEOVER,
+        1.0,
+        Voiceover,
+        _manifest(Phase.VOICEOVER),
+        _voiceover_facts,
+        checks=(CheckName.LINES_FIT_BEATS, CheckName.WORDS_ON_SPEECH),
+        paid=Kind.SPEECH,
+        renderer="piper",
     ),
     Phase.VIDEO_CHUNKS: PhaseEntry(
         Phase.VIDEO_CHUNKS,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from vidgen_core.adapters.ffmpeg.envelope import SILENCE_DB, WINDOW_S, envelope
 from vidgen_core.adapters.ffmpeg.measure import FileFacts, Motion, Stills, colour_drift, image_lab
 from vidgen_core.adapters.ffmpeg.ops import DELIVERY_PIX_FMT
 from vidgen_core.adapters.storage import BlobStore
@@ -23,6 +24,7 @@ from vidgen_core.domain.checks import (
     MIN_AUDIO_BITRATE,
     SEAM_JUMP_LIMIT,
     SEAM_WINDOW_S,
+    SPEECH_FLOOR_DB,
     STALL_FRACTION,
     STALL_FRAMES,
     STILL_LIMIT_S,
@@ -30,7 +32,8 @@ from vidgen_core.domain.checks import (
 )
 from vidgen_core.domain.chunking import first_frame_source
 from vidgen_core.domain.editing import END_CARD_S, TRANSITION_S
-from vidgen_core.domain.models import ChunkSet, FrameSource, SpecBeat, Storyboard, Transition, VideoSpec
+from vidgen_core.domain.models import ChunkSet, FrameSource, SpecBeat, Storyboard, Transition, VideoSpec, Voiceover
+from vidgen_core.domain.script import MAX_STRETCH, line_window
 from vidgen_core.domain.sound import LOUDNESS_TARGETS, LoudnessReading
 
 
@@ -91,6 +94,56 @@ def chunk_checks(spec: VideoSpec, chunks: ChunkSet) -> list[Outcome]:
             "chunks cover every beat exactly",
             {"chunks": len(chunks.chunks), "problems": "; ".join(problems)},
         )
+    ]
+
+
+def voiceover_checks(spec: VideoSpec, voiceover: Voiceover, store: BlobStore) -> list[Outcome]:
+    """Every line inside its beat's window and stretched at most ``MAX_STRETCH``; every word inside its beat and over
+    speech in the line's own audio (its envelope, read from the file)."""
+    fits, heard, spans = [], [], {}
+    for said in voiceover.lines:
+        beat = spec.beats[said.beat_index]
+        start, end = line_window(spec, beat)
+        played = said.speech_s * said.stretch
+        spans[f"beat_{beat.index}_span_s"] = f"{said.start_s:.2f}-{said.end_s:.2f}"
+        if said.start_s < start - 1e-3 or said.end_s > end + 1e-3 or abs(played - (said.end_s - said.start_s)) > 0.01:
+            fits.append(
+                f"beat {beat.index}'s line plays {said.start_s:.2f}-{said.end_s:.2f} s, outside {start:.2f}-{end:.2f} s"
+            )
+        if said.stretch < 1 - MAX_STRETCH - 1e-6:
+            fits.append(f"beat {beat.index}'s line is sped up {1 / said.stretch - 1:.0%}")
+        level = envelope(store.local_path(said.key))
+        for word in said.words:
+            inside = beat.start_s - 1e-3 <= word.start_s < word.end_s <= beat.end_s + 1e-3
+            at = ((word.start_s - said.start_s) / said.stretch, (word.end_s - said.start_s) / said.stretch)
+            loudest = float(
+                np.max(
+                    level[int(at[0] / WINDOW_S) : max(int(np.ceil(at[1] / WINDOW_S)), int(at[0] / WINDOW_S) + 1)],
+                    initial=SILENCE_DB,
+                )
+            )
+            if not inside or loudest <= SPEECH_FLOOR_DB:
+                heard.append(f"beat {beat.index} '{word.word}' at {word.start_s:.2f}-{word.end_s:.2f} s")
+    lines = len(voiceover.lines)
+    words = sum(len(said.words) for said in voiceover.lines)
+    return [
+        Outcome(
+            CheckName.LINES_FIT_BEATS,
+            not fits,
+            "every line inside its beat",
+            {
+                "lines": lines,
+                "min_stretch": _number(min((s.stretch for s in voiceover.lines), default=None)),
+                **spans,
+                "problems": "; ".join(fits),
+            },
+        ),
+        Outcome(
+            CheckName.WORDS_ON_SPEECH,
+            not heard,
+            "every caption word over speech, inside its beat",
+            {"words": words, "off_speech": len(heard), "problems": "; ".join(heard[:10])},
+        ),
     ]
 
 

@@ -14,10 +14,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 from vidgen_core.adapters.local.image import PALETTES, Box, Color, font_for, luma
 from vidgen_core.adapters.local.photo import product_photo
 from vidgen_core.domain.models import VideoSpec
+from vidgen_core.domain.safe_zones import safe_zone
 
 DEFAULT_CTA = "Available now"
-TITLE_SAFE = 0.05  # margin of the title-safe box on each side
-VERTICAL_SAFE = Box(0.14, 0.14, 0.86, 0.77)  # a 9:16 frame's social safe zone, as shares of width and height
 LOGO_CONTRAST = 60  # luma difference under which a logo gets a plate
 PLATE, PLATE_PAD = (245, 245, 245), 0.03  # the plate's colour, and its margin as a share of the short side
 LOGO_BOX = (0.62, 0.36)  # the logo's largest width and height, as shares of the safe box's
@@ -30,16 +29,7 @@ BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")  # Debian's 
 
 def safe_box(width: int, height: int) -> Box:
     """Where marks may go: the title-safe box, narrowed to the social safe zone on a vertical frame."""
-    box = Box(TITLE_SAFE * width, TITLE_SAFE * height, (1 - TITLE_SAFE) * width, (1 - TITLE_SAFE) * height)
-    if height > width * 1.5:  # 9:16: the feeds' buttons and captions
-        zone = VERTICAL_SAFE
-        box = Box(
-            max(box.x0, zone.x0 * width),
-            max(box.y0, zone.y0 * height),
-            min(box.x1, zone.x1 * width),
-            min(box.y1, zone.y1 * height),
-        )
-    return box
+    return Box(*safe_zone(width, height).pixels(width, height))
 
 
 def _palette(style: str) -> tuple[Color, Color, Color]:

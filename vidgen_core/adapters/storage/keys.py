@@ -36,6 +36,22 @@ class VideoKeys:
     def music(self) -> str:
         return f"{self.prefix}/music.wav"
 
+    def voice_line(self, beat_index: int) -> str:
+        """A beat's line as the speech engine said it."""
+        return f"{self.prefix}/voiceover/beat_{beat_index:02d}.wav"
+
+    def voice(self) -> str:
+        """The whole voice track, as in the final mix."""
+        return f"{self.prefix}/voice.wav"
+
+    def music_mix(self) -> str:
+        """The music after ducking, at its gain in the final mix."""
+        return f"{self.prefix}/music_mix.wav"
+
+    def captions(self, extension: str) -> str:
+        """The captions as ``srt``, ``vtt`` or ``ass``."""
+        return f"{self.prefix}/captions.{extension}"
+
     def stitched(self) -> str:
         return f"{self.prefix}/stitched.mp4"
 

@@ -1,0 +1,62 @@
+"""The script's rules: how many words a beat's line may have, where on the timeline it may be spoken, and how far
+speech may be stretched to fit.
+
+A commercial read runs 150-170 words a minute; an ad's voiceover has to breathe between beats and land each line
+inside its picture, so a line gets ``WORDS_PER_SECOND`` (150 a minute) over the time it may be spoken: after a short
+lead-in once its beat has begun, ending a little before the beat does, and before the end card, which belongs to the
+logo and the call to action. The 10 % stretch is the margin for a voice that reads slower than the budget assumes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from vidgen_core.domain.editing import END_CARD_S, FADE_IN_S
+from vidgen_core.domain.models import SpecBeat, VideoSpec
+
+WORDS_PER_SECOND = 2.5
+LEAD_IN_S = 0.3  # a line starts this long after its beat does (the cut lands first, then the voice)
+TAIL_S = 0.3  # and ends this long before the beat does
+MAX_STRETCH = 0.10  # a line may be sped up (time-stretched, pitch kept) by at most this much to fit
+CAPTION_CHARS_PER_LINE = 42
+CAPTION_LINES = 2
+_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """The spoken words of a line (punctuation is not a word)."""
+    return _WORD.findall(text)
+
+
+def line_window(spec: VideoSpec, beat: SpecBeat) -> tuple[float, float]:
+    """Where a beat's line may be spoken on the timeline: after the lead-in (after the picture's fade-in for the
+    first beat), before the tail, and before the end card in the last beat."""
+    start = beat.start_s + (max(LEAD_IN_S, FADE_IN_S) if beat.index == 0 else LEAD_IN_S)
+    end = beat.end_s - TAIL_S
+    if beat.index == len(spec.beats) - 1:
+        end = min(end, spec.duration_s - END_CARD_S)
+    return start, max(end, start)
+
+
+def word_budget(spec: VideoSpec, beat: SpecBeat) -> int:
+    """How many words a beat's line may have: ``WORDS_PER_SECOND`` over its window."""
+    start, end = line_window(spec, beat)
+    return int((end - start) * WORDS_PER_SECOND)
+
+
+def fit_line(text: str, budget: int) -> str:
+    """``text`` cut to at most ``budget`` words: at the last sentence or clause end that fits, else at a word,
+    ending with a full stop. '' when nothing fits."""
+    found = list(_WORD.finditer(text))
+    if len(found) <= budget:
+        return text.strip()
+    if budget <= 0:
+        return ""
+    cut, kept = text[: found[budget - 1].end()], ""
+    for marks in (".!?", ";,:"):  # a whole sentence, else a whole clause, if it keeps at least half the budget
+        end = max(cut.rfind(mark) for mark in marks)
+        if end > 0 and len(words(cut[:end])) >= max(1, budget // 2):
+            kept = cut[: end + 1] if marks == ".!?" else cut[:end]
+            break
+    kept = (kept or cut).rstrip(" ,;:-")
+    return kept if kept[-1:] in ".!?" else f"{kept}."
