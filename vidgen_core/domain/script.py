@@ -20,7 +20,7 @@ TAIL_S = 0.3  # and ends this long before the beat does
 MAX_STRETCH = 0.10  # a line may be sped up (time-stretched, pitch kept) by at most this much to fit
 CAPTION_CHARS_PER_LINE = 42
 CAPTION_LINES = 2
-_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
+_WORD = re.compile(r"\w[\w'’-]*", re.UNICODE)  # a lone dash is punctuation, not a word
 
 
 def words(text: str) -> list[str]:
