@@ -62,6 +62,11 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         resolution=body.resolution,
         loudness=body.loudness,
         upscaler=body.upscaler,
+        voice=body.voice,
+        speech_model=body.speech_model,
+        captions=body.captions,
+        caption_style=body.caption_style,
+        language=body.language,
     )
     return GenerateOut.model_validate(found.service.submit(draft, Via.API), from_attributes=True)
 
@@ -84,15 +89,27 @@ def regenerate(
     user: UserDep,
     found: ServicesDep,
 ) -> RegenerateOut:
-    """A new take of one beat: one image and that beat's clips are paid, everything else is reused. With
-    ``take``, go back to an earlier take for free. Follow it with /api/status like a new video."""
+    """A new take of one beat: one image and that beat's clips are paid, everything else is reused. With ``line``
+    and/or ``voice``, a new take of the beat's voiceover line: one line's speech is paid, the clips and music are
+    reused, the mix, captions and final made again (422 says what to fix: an empty line, one over the beat's word
+    budget, a voice the speech model does not have). With ``take`` or ``line_take``, go back to an earlier take for
+    free. Follow it with /api/status like a new video."""
     service = found.service
-    if body.take is None:
-        done = service.regenerate(
-            video_id, beat, Via.API, user_id=user, image_prompt=body.prompt, motion_prompt=body.motion_prompt
-        )
-    else:
+    if body.take is not None:
         done = service.select_take(video_id, beat, body.take, Via.API, user_id=user)
+    elif body.line_take is not None:
+        done = service.select_take(video_id, beat, body.line_take, Via.API, line=True, user_id=user)
+    else:
+        done = service.regenerate(
+            video_id,
+            beat,
+            Via.API,
+            user_id=user,
+            image_prompt=body.prompt,
+            motion_prompt=body.motion_prompt,
+            line=body.line,
+            voice=body.voice,
+        )
     return RegenerateOut.model_validate(done, from_attributes=True)
 
 
@@ -168,7 +185,8 @@ def videos(
 
 @router.get("/api/status/{video_id}", tags=["videos"], responses={**AUTH, **NOT_FOUND})
 def status(video_id: VideoId, request: Request, user: UserDep, found: ServicesDep) -> StatusOut:
-    """Status, progress, current phase, storyboard/stitched/final links (valid one hour), chunk count, cost."""
+    """Status, progress, current phase, storyboard/stitched/final links (valid one hour) and, once the final is
+    made, its voice track, music stem and caption files', chunk count, cost."""
     return status_out(found.service.status(video_id, user), found.links, str(request.base_url))
 
 
@@ -205,7 +223,7 @@ def upload(
     tags=["files"],
     response_class=FileResponse,
     responses={
-        200: {"content": {"image/png": {}, "video/mp4": {}}},
+        200: {"content": {"image/png": {}, "video/mp4": {}, "audio/x-wav": {}, "text/vtt": {}, "text/plain": {}}},
         403: {"model": ErrorOut, "description": "The link's signature is wrong or it has expired."},
         404: {"model": ErrorOut, "description": "No file at this key in the store."},
     },

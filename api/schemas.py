@@ -8,16 +8,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from vidgen_core.domain.catalog import LANCZOS, UPSCALE_MODELS, VIDEO_MODELS, Resolution
-from vidgen_core.domain.models import AssetRole, Loudness, ReferenceAsset
+from vidgen_core.domain.catalog import LANCZOS, LANGUAGES, SPEECH_MODELS, UPSCALE_MODELS, VIDEO_MODELS, Resolution
+from vidgen_core.domain.models import NO_VOICE, AssetRole, Captions, CaptionStyle, Loudness, ReferenceAsset
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
 from vidgen_core.persistence.requests import Status
+from vidgen_core.persistence.takes import VOICE_MAX_CHARS
 from vidgen_core.pipeline.videos import BeatState
 from vidgen_core.settings import Settings
 
 VideoModelName = StrEnum("VideoModelName", {name: name for name in VIDEO_MODELS})  # type: ignore[misc]
 UpscalerName = StrEnum("UpscalerName", {name: name for name in (LANCZOS, *UPSCALE_MODELS)})  # type: ignore[misc]
+SpeechModelName = StrEnum("SpeechModelName", {name: name for name in SPEECH_MODELS})  # type: ignore[misc]
+Language = StrEnum("Language", {code: code for code in LANGUAGES})  # type: ignore[misc]
+LINE_MAX_CHARS = 1000  # far over any beat's word budget: the use case says the budget
 _DEFAULTS = Settings.model_fields
 ASSET_ID_PATTERN = r"^asset-[0-9a-f]{16}$"  # as uploads.new_asset_id makes them
 AssetId = Annotated[str, StringConstraints(pattern=ASSET_ID_PATTERN)]
@@ -86,6 +90,24 @@ class GenerateIn(BaseModel):
     upscaler: UpscalerName | None = Field(
         default=None, description="lanczos (default, free) or a paid model run on each clip (media replicate only)."
     )
+    voice: str | None = Field(
+        default=None,
+        max_length=VOICE_MAX_CHARS,
+        description=f"Who reads the script: a voice of the speech model (default: its own), or '{NO_VOICE}' for no "
+        "voiceover (and no captions).",
+    )
+    speech_model: SpeechModelName | None = Field(
+        default=None, description="The speech model (default: the server's; media local imitates it for free)."
+    )
+    captions: Captions | None = Field(
+        default=None,
+        description="burned: drawn in the picture, with SRT and WebVTT files (default); sidecar: the files only; "
+        "off: none.",
+    )
+    caption_style: CaptionStyle | None = Field(
+        default=None, description="How burned captions look: highlight (default), box or outline."
+    )
+    language: Language | None = Field(default=None, description="The script's language (default: the prompt's).")
     reference_assets: list[ReferenceAssetIn] = Field(
         default_factory=list,
         max_length=len(AssetRole),
@@ -120,7 +142,8 @@ class GenerateOut(BaseModel):
 
 
 class RegenerateIn(BaseModel):
-    """A new take of one beat (optionally with new prompts), or ``take`` to go back to an earlier one for free."""
+    """A new take of one beat: of its picture (optionally with new prompts), or of its voiceover line (``line``
+    and/or ``voice``); or ``take`` / ``line_take`` to go back to an earlier one for free."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -131,17 +154,34 @@ class RegenerateIn(BaseModel):
         default=None, min_length=1, max_length=2000, description="New motion prompt (default: the current take's)."
     )
     take: int | None = Field(default=None, ge=0, description="An earlier take to make current again.")
+    line: str | None = Field(
+        default=None,
+        max_length=LINE_MAX_CHARS,
+        description="A new voiceover line, within the beat's word budget: pays its speech only (default: keep it).",
+    )
+    voice: str | None = Field(
+        default=None,
+        max_length=VOICE_MAX_CHARS,
+        description="A new voice of the video's speech model for the line (alone: reads the line again).",
+    )
+    line_take: int | None = Field(default=None, ge=0, description="An earlier take of the line to make current.")
 
     @model_validator(mode="after")
     def _take_or_prompts(self) -> RegenerateIn:
-        if self.take is not None and (self.prompt or self.motion_prompt):
-            raise ValueError("going back to an earlier take keeps its prompts; give either a take or prompts")
+        back = [k for k in (self.take, self.line_take) if k is not None]
+        asked = (self.prompt, self.motion_prompt, self.line, self.voice)
+        if back and (len(back) > 1 or any(a is not None for a in asked)):
+            raise ValueError(
+                "going back to an earlier take keeps what it was made with; give a take (take or line_take) alone, "
+                "or what the new take should have"
+            )
         return self
 
 
 class RegenerateOut(GenerateOut):
     beat: int
-    take: int
+    take: int = Field(description="The beat's current picture take.")
+    line_take: int = Field(description="The beat's current line take.")
 
 
 class StatusOut(BaseModel):
@@ -155,6 +195,13 @@ class StatusOut(BaseModel):
     animatic_urls: list[str] = Field(description="Storyboard images made so far (links valid for one hour).")
     stitched_video_url: str | None
     final_video_url: str | None
+    voice_url: str | None = Field(default=None, description="The voice track as in the final mix (voice.wav).")
+    music_mix_url: str | None = Field(
+        default=None, description="The music after ducking, at its gain in the final mix (music_mix.wav)."
+    )
+    caption_urls: dict[str, str] = Field(
+        default_factory=dict, description="The caption files by format (srt, vtt), once the final is made."
+    )
     current_chunk_index: int | None
     total_chunks: int | None
     error: str | None

@@ -252,7 +252,9 @@ def test_over_budget_is_refused_before_missing_keys_and_an_estimate_says_so(
     assert found["over_budget"] and found["estimate_usd"] > found["max_cost_usd"] == 0.10
     assert f"estimated at ${found['estimate_usd']:.4f}, {over}" in estimated.stderr
     text = vidgen_in_process(["estimate", *args])
-    assert text.code == 2 and text.stdout == f"estimate: ${found['estimate_usd']:.4f} (budget $0.10)\n"
+    phases = ", ".join(f"{phase} ${usd:.4f}" for phase, usd in found["by_phase"].items())  # the voiceover's too
+    assert text.code == 2 and text.stdout == f"estimate: ${found['estimate_usd']:.4f} (budget $0.10)\n  {phases}\n"
+    assert found["by_phase"]["voiceover"] > 0
     assert not home.exists()
 
 

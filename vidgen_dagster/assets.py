@@ -20,7 +20,7 @@ from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
-from vidgen_core.pipeline.takes import regenerate_beat
+from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
 from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
@@ -68,7 +68,7 @@ def video_spec(
         # Dagster read video_request's version when the step started; the plan names the one it was made from
         # (a launchpad take or a request stored from the launchpad changes it), so it is not stale against itself.
         reported = report_request_version(context.instance, db.requests(), request.video_id)
-        spec = planned.with_takes(db.takes().current(request.video_id))
+        spec = planned.with_takes(db.takes().current(request.video_id), db.line_takes().current(request.video_id))
         return s.result(
             spec,
             spec,
@@ -82,13 +82,19 @@ def video_spec(
 
 
 def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) -> None:
-    """A launchpad regeneration: the beat's next take, once per run group (keyed by its root run), so a retried
-    step, a run retry or a re-execution from the UI gets the same take back instead of paying for another."""
+    """A launchpad regeneration: the beat's next take (of its line, with ``line`` or ``voice``), once per run group
+    (keyed by its root run), so a retried step, a run retry or a re-execution from the UI gets the same take back
+    instead of paying for another."""
     beat = config.regenerate_beat
     assert beat is not None
-    regenerate_beat(
-        s.db.takes(), s.db.ledger(), plan, s.request, beat, config.image_prompt, config.motion_prompt, root_run_id
-    )
+    db, request = s.db, s.request
+    if wants_line_take(config.image_prompt, config.motion_prompt, config.line, config.voice):
+        said = plan.with_takes((), db.line_takes().current(request.video_id))  # a new voice reads the current line
+        regenerate_line(db.line_takes(), db.ledger(), said, request, beat, config.line, config.voice, root_run_id)
+    else:
+        regenerate_beat(
+            db.takes(), db.ledger(), plan, request, beat, config.image_prompt, config.motion_prompt, root_run_id
+        )
 
 
 def _out(description: str) -> dg.AssetOut:

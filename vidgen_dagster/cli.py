@@ -18,8 +18,9 @@ from typing import NoReturn
 
 import sqlalchemy as sa
 
+from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL, LANGUAGES, SPEECH_MODELS
 from vidgen_core.domain.errors import BackfillRefused, InvalidRequest, VidgenError
-from vidgen_core.domain.models import AssetRole
+from vidgen_core.domain.models import NO_VOICE, AssetRole, Captions, CaptionStyle
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchRecord
 from vidgen_core.persistence.ledger import LedgerRow
 from vidgen_core.persistence.requests import PAGE_SIZE
@@ -35,6 +36,7 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # Ctrl-C outside a run (inside one, the run fails and says how to resume)
 EXIT_NOT_LAUNCHED = 1  # a batch stored but not launched, or refused by the webserver
 RUN_COMMANDS = {"generate", "regenerate", "resume"}  # SIGTERM stops them as Ctrl-C does
+SCRIPT_INDENT = " " * 12  # `show` prints a beat's script under its prompt
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,6 +74,28 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
         help="lanczos (default, free) or a paid model run on each clip (needs --media replicate)",
     )
     parser.add_argument(
+        "--voice",
+        metavar="NAME|none",
+        help=f"who reads the script: a voice of the speech model (default: its own), or {NO_VOICE} for no voiceover",
+    )
+    parser.add_argument(
+        "--speech-model",
+        metavar="|".join(SPEECH_MODELS),
+        help=f"the speech model (default: VIDGEN_DEFAULT_SPEECH_MODEL, else {DEFAULT_SPEECH_MODEL}; media local "
+        "imitates it offline for free)",
+    )
+    parser.add_argument(
+        "--captions",
+        metavar="|".join(Captions),
+        help="burned: drawn in the picture, with SRT and WebVTT files (default); sidecar: the files only; off: none",
+    )
+    parser.add_argument(
+        "--caption-style", metavar="|".join(CaptionStyle), help="how burned captions look (default: highlight)"
+    )
+    parser.add_argument(
+        "--language", metavar="|".join(LANGUAGES), help="the script's language (default: the prompt's own)"
+    )
+    parser.add_argument(
         "--product-image", type=Path, metavar="FILE", help="a photo of the product (PNG, JPEG, WebP) to show in the ad"
     )
     parser.add_argument("--logo", type=Path, metavar="FILE", help="the brand's logo (PNG, JPEG, WebP) for the end card")
@@ -86,12 +110,19 @@ def _parser() -> argparse.ArgumentParser:
     est = sub.add_parser("estimate", help="what a prompt would cost, without making anything")
     _request_flags(est)
     est.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    regen = sub.add_parser("regenerate", help="make a new take of one beat (or go back to an earlier one)")
+    regen = sub.add_parser(
+        "regenerate", help="make a new take of one beat's picture or line (or go back to an earlier one)"
+    )
     regen.add_argument("video_id")
     regen.add_argument("--beat", type=int, required=True, metavar="N", help="the beat's index (storyboard/beat_NN)")
     regen.add_argument("--prompt", help="a new image prompt for the beat (default: keep its current take's)")
     regen.add_argument("--motion-prompt", help="a new motion prompt for its clips (default: keep its current take's)")
     regen.add_argument("--take", type=int, metavar="K", help="go back to take K, already paid for (free)")
+    regen.add_argument(
+        "--line", help="a new voiceover line for the beat: pays its speech only; the picture and music are kept"
+    )
+    regen.add_argument("--voice", metavar="NAME", help="a new voice for the beat's line (alone: reads its line again)")
+    regen.add_argument("--line-take", type=int, metavar="K", help="go back to take K of the beat's line (free)")
     regen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     resume = sub.add_parser("resume", help="finish a failed or killed video, paying only for what is missing")
     resume.add_argument("video_id")
@@ -177,6 +208,11 @@ def _draft(args: argparse.Namespace) -> Draft:
         resolution=args.resolution,
         loudness=args.loudness,
         upscaler=args.upscaler,
+        voice=args.voice,
+        speech_model=args.speech_model,
+        captions=args.captions,
+        caption_style=args.caption_style,
+        language=args.language,
         files={
             role: path for role, path in ((AssetRole.PRODUCT, args.product_image), (AssetRole.LOGO, args.logo)) if path
         },
@@ -251,6 +287,11 @@ def _show(state: VideoState) -> str:
             f"${b.cost_usd:.4f}  {b.name} ({b.shot_type}, {b.camera.value}, in by {b.transition.value}): "
             f"{b.image_prompt[:70]}"
         )
+        if b.line:  # the script: what is said, by whom, which take of it; and what is shown
+            takes = ",".join(str(t) for t in b.line_takes)
+            lines.append(f'{SCRIPT_INDENT}line: "{b.line}" (voice {b.voice}, line take {b.line_take} of {takes})')
+        if b.on_screen:
+            lines.append(f'{SCRIPT_INDENT}on screen: "{b.on_screen}"')
     lines += [f"  plan: {note}" for note in state.plan_notes]
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
     if state.final_video:
@@ -272,6 +313,7 @@ def _estimate(args: argparse.Namespace, service: VidgenService) -> int:
     else:
         cap = found.max_cost_usd
         print(f"estimate: ${found.estimate_usd:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
+        print("  " + ", ".join(f"{phase} ${usd:.4f}" for phase, usd in found.by_phase.items()))
     if found.refusal is not None:
         print(f"vidgen: {found.refusal}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -319,10 +361,17 @@ def _window(args: argparse.Namespace) -> dict[str, int]:
 
 
 def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
-    if args.take is not None:
-        if args.prompt or args.motion_prompt:
-            raise InvalidRequest("going back to an earlier take keeps its prompts; give either a take or prompts")
-        done = service.select_take(args.video_id, args.beat, args.take, Via.CLI, started=_progress)
+    asked = [args.prompt, args.motion_prompt, args.line, args.voice]
+    back = [k for k in (args.take, args.line_take) if k is not None]
+    if back and (len(back) > 1 or any(a is not None for a in asked)):
+        raise InvalidRequest(
+            "going back to an earlier take keeps what it was made with; give a take (--take or --line-take) alone, "
+            "or what the new take should have",
+            "take",
+        )
+    if back:
+        line = args.line_take is not None
+        done = service.select_take(args.video_id, args.beat, back[0], Via.CLI, line=line, started=_progress)
     else:
         done = service.regenerate(
             args.video_id,
@@ -330,9 +379,11 @@ def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
             Via.CLI,
             image_prompt=args.prompt,
             motion_prompt=args.motion_prompt,
+            line=args.line,
+            voice=args.voice,
             started=_progress,
         )
-    return _finished(done.run, args.json, f"beat {done.beat} take {done.take}")
+    return _finished(done.run, args.json, f"beat {done.beat} take {done.take}, line take {done.line_take}")
 
 
 def _resume(args: argparse.Namespace, service: VidgenService) -> int:

@@ -1,7 +1,7 @@
-"""The video's request and its beats' current takes as an external asset, so a take that changes makes the assets
-it feeds show as stale in the UI. Each partition's data version is a hash of the request and takes, reported as a
-runless observation whenever it changes (a new take, a request stored from the launchpad), so nothing needs an
-"Observe" click to see it."""
+"""The video's request and its beats' current takes (and line takes) as an external asset, so a take that changes
+makes the assets it feeds show as stale in the UI. Each partition's data version is a hash of the request and takes,
+reported as a runless observation whenever it changes (a new take, a request stored from the launchpad), so nothing
+needs an "Observe" click to see it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from vidgen_core.persistence.requests import RequestDB, RequestRecord
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.pipeline.registry import Source
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.runs import DATA_VERSION_TAG
@@ -40,9 +40,14 @@ class Reported:
 
 
 def request_version(record: RequestRecord, db: RequestDB) -> str:
-    """What the plan and the beats of a video depend on: its request and each beat's current take."""
-    takes = [t.model_dump(mode="json", exclude={"created_at"}) for t in TakeDB(db.url).current(record.video_id)]
-    return content_version(json.dumps(record.request.plan_inputs(), sort_keys=True), json.dumps(takes))
+    """What the plan and the beats of a video depend on: its request and each beat's current take and line take
+    (a video without line takes keeps the version it had before there were any)."""
+    takes, lines = (
+        [t.model_dump(mode="json", exclude={"created_at"}) for t in table(db.url).current(record.video_id)]
+        for table in (TakeDB, LineTakeDB)
+    )
+    said = [json.dumps(lines)] if lines else []
+    return content_version(json.dumps(record.request.plan_inputs(), sort_keys=True), json.dumps(takes), *said)
 
 
 def _latest(instance: dg.DagsterInstance, video_id: str) -> Reported | None:

@@ -21,7 +21,7 @@ from vidgen_core.domain.progress import Progress
 from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.uploads import UploadDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.registry import percent
@@ -94,6 +94,7 @@ class DatabaseResource(dg.ConfigurableResource):
     _requests: RequestDB | None = PrivateAttr(default=None)
     _ledger: Ledger | None = PrivateAttr(default=None)
     _takes: TakeDB | None = PrivateAttr(default=None)
+    _line_takes: LineTakeDB | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseResource:
@@ -116,6 +117,12 @@ class DatabaseResource(dg.ConfigurableResource):
         if self._takes is None:
             self._takes = TakeDB(self.url)
         return self._takes
+
+    def line_takes(self) -> LineTakeDB:
+        """Each beat's line takes (its voiceover line and voice), numbered apart from its picture takes."""
+        if self._line_takes is None:
+            self._line_takes = LineTakeDB(self.url)
+        return self._line_takes
 
     def uploads(self) -> UploadDB:
         """The images users uploaded (a request's product photo and logo)."""
@@ -212,7 +219,8 @@ class FfmpegResource(dg.ConfigurableResource):
 class SpecConfig(dg.Config):
     """Launchpad config of ``video_spec``.
 
-    ``regenerate_beat`` (with optional new prompts) makes that beat's next take, paying for one image and its clips.
+    ``regenerate_beat`` (with optional new prompts) makes that beat's next take, paying for one image and its clips;
+    with ``line`` and/or ``voice`` instead, the next take of its voiceover line, paying for that line's speech only.
     ``prompt`` and the rest are read only for a partition added by hand that has no stored request yet; ``user_id``
     is then its owner, whose API key sees it. Every field is optional with no default value, so the launchpad's
     scaffolded config holds none of them and runs as it is.
@@ -221,6 +229,8 @@ class SpecConfig(dg.Config):
     regenerate_beat: int | None = None
     image_prompt: str | None = None
     motion_prompt: str | None = None
+    line: str | None = None
+    voice: str | None = None
     prompt: str | None = None
     duration_s: int | None = None
     aspect_ratio: str | None = None

@@ -18,7 +18,7 @@ from vidgen_core.domain.errors import VidgenError
 from vidgen_core.persistence.batches import BatchDB
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.uploads import UploadDB
 from vidgen_core.settings import Settings, running_service
 from vidgen_dagster.instance import config_gaps, open_instance
@@ -60,7 +60,7 @@ def init(settings: Settings) -> tuple[list[str], list[str]]:
     """Create the Dagster instance (tables, provider pools), the requests tables and, on S3, the bucket. Safe to
     run again; returns what was created beyond the tables (``bucket NAME``) and what the instance's config lacks."""
     gaps = config_gaps(open_instance(settings))
-    for table in (RequestDB, TakeDB, Ledger, BatchDB, UploadDB):  # each makes its table
+    for table in (RequestDB, TakeDB, LineTakeDB, Ledger, BatchDB, UploadDB):  # each makes its table
         table(settings.db_url)
     created = [f"bucket {settings.s3_bucket}"] if ensure_bucket(settings) else []
     if indexed := index_owners(RequestDB(settings.db_url), open_store(settings)):

@@ -93,8 +93,18 @@ class Step:
             return FFMPEG
         if kind == Kind.LLM:
             return self.providers.planner.provider, self.providers.planner.model
-        made = {Kind.IMAGE: self.providers.images, Kind.VIDEO: self.providers.video, Kind.MUSIC: self.providers.music}
-        asked = {Kind.IMAGE: spec.image_model, Kind.VIDEO: spec.video_model, Kind.MUSIC: spec.music_model}
+        made = {
+            Kind.IMAGE: self.providers.images,
+            Kind.VIDEO: self.providers.video,
+            Kind.MUSIC: self.providers.music,
+            Kind.SPEECH: self.providers.speech,
+        }
+        asked = {
+            Kind.IMAGE: spec.image_model,
+            Kind.VIDEO: spec.video_model,
+            Kind.MUSIC: spec.music_model,
+            Kind.SPEECH: spec.narration.speech_model,
+        }
         provider = made[kind].provider
         return provider, model_that_ran(kind, provider, asked[kind])
 

@@ -20,11 +20,11 @@ from vidgen_core.domain.models import AssetRole, Phase, ReferenceAsset
 from vidgen_core.persistence.batches import BatchDB
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, Status, requests_table
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import Trouble, describe_error, plain_error, trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord
 from vidgen_core.pipeline.requests import build_request
-from vidgen_core.pipeline.takes import new_take, select_take
+from vidgen_core.pipeline.takes import new_line_take, new_take, select_take
 from vidgen_core.settings import Settings
 
 
@@ -161,10 +161,10 @@ def test_a_database_made_by_an_older_vidgen_gains_the_new_columns_and_tables(tmp
     db.update(record.video_id, status=Status.COMPLETE)
     assert db.requeue(record.video_id, "req-x-again").wanted_run_key == "req-x-again"
     assert set(sa.inspect(db.engine).get_table_names()) == {"video_requests"}  # each table is made on first use
-    for table in (TakeDB, Ledger, UploadDB, BatchDB):
+    for table in (TakeDB, LineTakeDB, Ledger, UploadDB, BatchDB):
         table(url)
     tables = set(sa.inspect(db.engine).get_table_names())
-    assert tables == {"video_requests", "beat_takes", "spend_ledger", "uploads", "video_batches"}
+    assert tables == {"video_requests", "beat_takes", "line_takes", "spend_ledger", "uploads", "video_batches"}
 
 
 def test_a_new_take_without_prompts_keeps_the_current_takes(db: RequestDB) -> None:
@@ -180,6 +180,36 @@ def test_a_new_take_without_prompts_keeps_the_current_takes(db: RequestDB) -> No
     select_take(takes, video, 1, custom.take)
     assert new_take(takes, video, 1).image_prompt == "the shoe in the rain"
     assert takes.current(video)[0].take == 6 and new_take(takes, video, 2).image_prompt is None  # beats are apart
+
+
+def test_line_takes_are_numbered_and_selected_apart_from_picture_takes(db: RequestDB) -> None:
+    video, takes, lines = f"vid-{uuid.uuid4().hex[:12]}", TakeDB(db.url), LineTakeDB(db.url)
+    new_take(takes, video, 1, "the shoe in the rain")  # picture take 1 of beat 1
+    first = new_line_take(lines, video, 1, "Run the rain.")
+    voiced = new_line_take(lines, video, 1, voice="onyx")  # a new voice reads the current line
+    assert [(t.take, t.line, t.voice) for t in (first, voiced)] == [
+        (1, "Run the rain.", None),
+        (2, "Run the rain.", "onyx"),
+    ]
+    again = new_line_take(lines, video, 1, "Own the storm.")  # a new line keeps the voice
+    assert (again.take, again.line, again.voice) == (3, "Own the storm.", "onyx")
+    assert [(t.beat_index, t.take) for t in takes.current(video)] == [(1, 1)]  # the picture is where it was
+    assert [t.take for t in lines.all(video)] == [0, 1, 2, 3]  # the plan's line became take 0
+    assert select_take(lines, video, 1, 1).line == "Run the rain."  # back to an earlier line, made current
+    assert [(t.take, t.line, t.voice) for t in lines.current(video)] == [(1, "Run the rain.", None)]
+    assert select_take(lines, video, 1, 0).line is None  # the plan's own line
+    with pytest.raises(NotFound, match=r"beat 1 of video .* has no line take 9"):
+        select_take(lines, video, 1, 9)
+    assert new_line_take(lines, video, 2, "Go.").take == 1 and new_line_take(lines, video, 1, "Go.").take == 4
+    assert [t.take for t in takes.all(video)] == [0, 1]  # no line take ever added a picture take
+
+
+def test_one_run_gets_one_line_take_however_often_it_is_retried(db: RequestDB) -> None:
+    video, lines = f"vid-{uuid.uuid4().hex[:12]}", LineTakeDB(db.url)
+    checked = []
+    made = new_line_take(lines, video, 0, "Fresh every morning.", run_id="run-a", check=lambda: checked.append(1))
+    retried = new_line_take(lines, video, 0, "Fresh every morning.", run_id="run-a", check=lambda: checked.append(1))
+    assert (made.take, retried.take, len(checked)) == (1, 1, 1)  # the retry is not checked (nor paid) again
 
 
 # -- error text a user sees ----------------------------------------------------------------------------------------

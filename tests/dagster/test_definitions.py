@@ -25,11 +25,11 @@ from vidgen_core.adapters.registry import paid_provider
 from vidgen_core.adapters.storage import LocalStore, VideoKeys, owner_key
 from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.checks import CheckName
-from vidgen_core.domain.errors import BudgetExceeded
+from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest
 from vidgen_core.domain.models import Phase, Storyboard, VideoSpec
 from vidgen_core.domain.shown import Column, Preview, Stored, Table
 from vidgen_core.persistence.requests import RequestDB
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.pipeline.registry import ORDER, PHASES, Source, percent
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings, get_settings
@@ -291,6 +291,29 @@ def test_a_rerun_of_a_launchpad_reroll_gets_its_take_back_when_the_budget_is_spe
     assert [(t.beat_index, t.take) for t in takes.current(request.video_id)] == [(1, 1)]
     with pytest.raises(BudgetExceeded):  # another re-roll is still checked
         _new_take(step, plan, config, "another-run")  # type: ignore[arg-type]
+
+
+def test_a_launchpad_line_take_reads_the_beats_line_anew_and_keeps_its_picture(settings: Settings) -> None:
+    """``line`` and ``voice`` beside ``regenerate_beat`` make a take of that beat's line, once per run group; a voice
+    alone reads the line the beat says now; prompts with a line are refused."""
+    request = build_request("A 15-second ad for Nike shoes", settings)
+    RequestDB(settings.db_url).submit(request)
+    takes, lines = TakeDB(settings.db_url), LineTakeDB(settings.db_url)
+    ledger = SimpleNamespace(committed=lambda video_id: 0.0)
+    db = SimpleNamespace(ledger=lambda: ledger, takes=lambda: takes, line_takes=lambda: lines)
+    step = SimpleNamespace(request=request, db=db)
+    plan = LocalPlanner().plan(request).spec
+    said = SpecConfig(regenerate_beat=1, line="Built for the rain.")
+    _new_take(step, plan, said, "root-run")  # type: ignore[arg-type]
+    _new_take(step, plan, said, "root-run")  # type: ignore[arg-type]  # its retry: the same take
+    _new_take(step, plan, SpecConfig(regenerate_beat=1, voice="onyx"), "voice-run")  # type: ignore[arg-type]
+    current = [(t.beat_index, t.take, t.line, t.voice) for t in lines.current(request.video_id)]
+    assert current == [(1, 2, "Built for the rain.", "onyx")] and takes.all(request.video_id) == []
+    spec = plan.with_takes(takes.current(request.video_id), lines.current(request.video_id))
+    assert (spec.beats[1].take, spec.beats[1].line_take) == (0, 2)  # the picture's seeds are the plan's
+    mixed = SpecConfig(regenerate_beat=1, image_prompt="the shoe on ice", line="Ice cold.")
+    with pytest.raises(InvalidRequest, match="one regeneration at a time"):
+        _new_take(step, plan, mixed, "mixed-run")  # type: ignore[arg-type]
 
 
 def test_each_system_is_a_resource_configured_from_the_environment(

@@ -25,7 +25,7 @@ from vidgen_core.domain.pacing import transition_into
 from vidgen_core.domain.prompt import PromptReading
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.phases import make_plan
 from vidgen_core.pipeline.requests import build_request
@@ -268,7 +268,7 @@ def test_an_answer_naming_no_product_is_planned_with_a_warning_the_user_sees(
     db, store = RequestDB(settings.db_url), LocalStore(settings.storage_dir)
     record = db.submit(request)
     store.put_bytes(VideoKeys(record.user_id, record.video_id).spec(), spec.model_dump_json().encode())
-    state = describe(TakeDB(settings.db_url), Ledger(settings.db_url), store, record)
+    state = describe(TakeDB(settings.db_url), LineTakeDB(settings.db_url), Ledger(settings.db_url), store, record)
     assert state.plan_notes == [NO_PRODUCT_NOTE]
     assert f"  plan: {NO_PRODUCT_NOTE}" in _show(state).splitlines()
     fake_openai.scenario = "ok"

@@ -16,7 +16,7 @@ from vidgen_core.adapters.storage.s3 import S3Store
 from vidgen_core.domain.errors import NotFound
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.pipeline.videos import describe
 from vidgen_core.settings import Settings
@@ -26,9 +26,8 @@ from vidgen_dagster.partitions import videos
 def test_show_gives_a_delivered_videos_s3_uri(s3_env: dict, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     video = delivered_by_hand(settings, "ana")
-    state = describe(
-        TakeDB(settings.db_url), Ledger(settings.db_url), open_store(settings), RequestDB(settings.db_url).get(video)
-    )
+    url = settings.db_url
+    state = describe(TakeDB(url), LineTakeDB(url), Ledger(url), open_store(settings), RequestDB(url).get(video))
     assert state.final_video == f"s3://{s3_env['VIDGEN_S3_BUCKET']}/ana/videos/{video}/final.mp4"  # no link, no secret
 
 

@@ -131,6 +131,11 @@ def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int) 
     return round(image_price(spec.image_model) + video.clip_cost(sum(clips)) + upscaling, 6)
 
 
+def line_estimate(spec: VideoSpec, request: GenerationRequest, line: str) -> float:
+    """What regenerating one beat's line spends: that line's speech (offline media speak for free)."""
+    return 0.0 if request.media == FREE else line_price(spec.narration, line)
+
+
 def check_request_budget(request: GenerationRequest, by_phase: dict[Phase, float] | None = None) -> float:
     """The request's estimate (``by_phase`` if already made), if its budget covers it; else InvalidRequest naming
     both (nothing is spent)."""

@@ -13,15 +13,26 @@ from vidgen_core.domain.catalog import (
     LANCZOS,
     Resolution,
     check_aspect,
+    check_language,
     check_upscaler,
     image_model,
     llm_model,
     music_model,
+    speech_model,
     video_model,
 )
 from vidgen_core.domain.costs import check_request_budget
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import Delivery, GenerationRequest, Loudness, ReferenceAsset
+from vidgen_core.domain.models import (
+    NO_VOICE,
+    Captions,
+    CaptionStyle,
+    Delivery,
+    GenerationRequest,
+    Loudness,
+    Narration,
+    ReferenceAsset,
+)
 from vidgen_core.domain.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
@@ -76,6 +87,35 @@ def _upscaler(name: str, media: str) -> str:
     return chosen
 
 
+def _narration(
+    settings: Settings, voice: str | None, model: str | None, captions: str | None, style: str | None
+) -> Narration:
+    """Who reads the script and how its words are shown: a known speech model and one of its voices (or none)."""
+    speaker = _about("speech_model", speech_model, model or settings.default_speech_model)
+    if voice and voice != NO_VOICE:
+        _about("voice", speaker.check_voice, voice)
+    return Narration(
+        voice=voice or "",
+        speech_model=speaker.name,
+        captions=_choice("captions", Captions, captions or Captions.BURNED),
+        caption_style=_choice("caption_style", CaptionStyle, style or CaptionStyle.HIGHLIGHT),
+    )
+
+
+def _language(language: str | None, narration: Narration) -> str | None:
+    """The script's language, if vidgen writes, speaks and captions it (None: the prompt's own)."""
+    if language is None:
+        return None
+    chosen = _about("language", check_language, language)
+    model = speech_model(narration.speech_model)
+    if narration.speaks and chosen not in model.languages:
+        raise InvalidRequest(
+            f"{model.name} does not speak {chosen}; choose another speech model or language, or the voice none",
+            "language",
+        )
+    return chosen
+
+
 def check_providers(
     settings: Settings, planner: str | None, media: str | None, need_credentials: bool = True
 ) -> tuple[str, str]:
@@ -112,6 +152,11 @@ def build_request(
     resolution: str | None = None,
     loudness: str | None = None,
     upscaler: str | None = None,
+    voice: str | None = None,
+    speech_model: str | None = None,
+    captions: str | None = None,
+    caption_style: str | None = None,
+    language: str | None = None,
     need_credentials: bool = True,
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
@@ -151,6 +196,7 @@ def build_request(
             "aspect_ratio",
         )
     planner, media = check_providers(settings, planner, media, need_credentials=False)
+    narration = _narration(settings, voice, speech_model, captions, caption_style)
     try:
         request = GenerationRequest(
             video_id=video_id or new_video_id(),
@@ -164,6 +210,8 @@ def build_request(
                 loudness=_choice("loudness", Loudness, loudness or Loudness.STREAMING),
                 upscaler=_upscaler(upscaler or LANCZOS, media),
             ),
+            narration=narration,
+            language=_language(language, narration),
             duration_s=round(seconds),
             aspect_ratio=check_aspect(aspect_ratio),
             video_model=chosen.name,

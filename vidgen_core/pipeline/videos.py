@@ -1,4 +1,4 @@
-"""A video as its owner sees it: each beat (timing, current take, prompts, media keys, cost), what was spent
+"""A video as its owner sees it: each beat (timing, current take, prompts, script, media keys, cost), what was spent
 against the budget, and every ledger row. Read by `vidgen show` and `GET /api/video/{id}`."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
-from vidgen_core.domain.catalog import video_model
+from vidgen_core.domain.catalog import speech_model, video_model
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.costs import estimate, list_price
 from vidgen_core.domain.errors import NotFound
-from vidgen_core.domain.models import Camera, Phase, Transition, VideoSpec
+from vidgen_core.domain.models import NO_VOICE, Camera, Phase, SpecBeat, Transition, VideoSpec
 from vidgen_core.persistence.ledger import BILLED, Ledger, LedgerRow
 from vidgen_core.persistence.requests import RequestRecord, Status
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 
 
 class BeatState(BaseModel):
@@ -35,6 +35,11 @@ class BeatState(BaseModel):
     image_key: str | None
     clip_keys: list[str]
     cost_usd: float
+    line: str = Field(default="", description="The voiceover line spoken in the beat ('' none).")
+    on_screen: str = Field(default="", description="The beat's on-screen copy ('' none).")
+    voice: str = Field(default=NO_VOICE, description="The voice that reads the line ('none': the video is unvoiced).")
+    line_take: int = Field(default=0, description="The line's current take (0: the plan's).")
+    line_takes: list[int] = Field(default_factory=lambda: [0], description="Every take of the line.")
 
 
 class VideoState(BaseModel):
@@ -65,17 +70,26 @@ def stored_spec(store: BlobStore, record: RequestRecord) -> VideoSpec | None:
         return None
 
 
-def describe(takes: TakeDB, ledger: Ledger, store: BlobStore, record: RequestRecord) -> VideoState:
-    """The video's beats, takes, media keys and costs, from its spec, takes table, store and ledger."""
+def voice_reading(spec: VideoSpec, beat: SpecBeat) -> str:
+    """The voice that reads a beat's line, by name ('none' when the video is unvoiced)."""
+    if not spec.narration.speaks:
+        return NO_VOICE
+    return spec.voice_of(beat) or speech_model(spec.narration.speech_model).default_voice
+
+
+def describe(
+    takes: TakeDB, line_takes: LineTakeDB, ledger: Ledger, store: BlobStore, record: RequestRecord
+) -> VideoState:
+    """The video's beats, takes, script, media keys and costs, from its spec, takes tables, store and ledger."""
     spec = stored_spec(store, record)
     rows = ledger.rows(record.video_id)
     keys = VideoKeys(record.user_id, record.video_id)
     final = record.status == Status.COMPLETE and store.exists(keys.final())
     beats: list[BeatState] = []
     if spec is not None:
-        spec = spec.with_takes(takes.current(record.video_id))
+        spec = spec.with_takes(takes.current(record.video_id), line_takes.current(record.video_id))
         plans = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
-        every_take = takes.all(record.video_id)
+        every_take, every_line = takes.all(record.video_id), line_takes.all(record.video_id)
         for beat in spec.beats:
             paid = [r.actual_usd for r in rows if r.beat_index == beat.index and r.state in BILLED]
             image = keys.storyboard(beat.index)
@@ -96,6 +110,11 @@ def describe(takes: TakeDB, ledger: Ledger, store: BlobStore, record: RequestRec
                     image_key=image if store.exists(image) else None,
                     clip_keys=[keys.chunk(p.index) for p in plans if p.beat_index == beat.index],
                     cost_usd=round(sum(paid), 6),
+                    line=beat.line,
+                    on_screen=beat.on_screen,
+                    voice=voice_reading(spec, beat),
+                    line_take=beat.line_take,
+                    line_takes=sorted({0, *(t.take for t in every_line if t.beat_index == beat.index)}),
                 )
             )
     return VideoState(

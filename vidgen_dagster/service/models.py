@@ -60,6 +60,11 @@ class Draft:
     resolution: str | None = None
     loudness: str | None = None
     upscaler: str | None = None
+    voice: str | None = None
+    speech_model: str | None = None
+    captions: str | None = None
+    caption_style: str | None = None
+    language: str | None = None
     files: dict[AssetRole, Path] = field(default_factory=dict)  # images to upload first (the CLI's flags), by role
 
 
@@ -79,8 +84,8 @@ class BatchDraft:
 
 class RunSummary(BaseModel):
     """What a run made and spent (`vidgen generate/regenerate/resume --json`). The media fields are set when it
-    succeeded, ``error`` when it did not; ``estimate_usd`` (generate) and ``beat``/``take`` (regenerate) by the use
-    case that asked for the run. Fields never set are left out of the JSON."""
+    succeeded, ``error`` when it did not; ``estimate_usd`` (generate) and ``beat``/``take``/``line_take``
+    (regenerate) by the use case that asked for the run. Fields never set are left out of the JSON."""
 
     video_id: str
     user_id: str
@@ -110,6 +115,7 @@ class RunSummary(BaseModel):
     estimate_usd: float | None = None
     beat: int | None = None
     take: int | None = None
+    line_take: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -141,8 +147,11 @@ class Queued(BaseModel):
 
 
 class Retake(Queued):
+    """A regenerated beat, with its current picture take and line take."""
+
     beat: int
     take: int
+    line_take: int
 
 
 class AlreadyComplete(BaseModel):
@@ -160,6 +169,9 @@ class VideoStatus(BaseModel):
     storyboard_keys: list[str]  # the images made so far, in beat order
     stitched_key: str | None
     final_key: str | None
+    voice_key: str | None = None  # the final's stems and caption files, as its manifest names them
+    music_mix_key: str | None = None
+    caption_keys: dict[str, str] = Field(default_factory=dict)
 
 
 class VideoPage(BaseModel):

@@ -21,17 +21,17 @@ import dagster as dg
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
 from vidgen_core.domain.costs import check_request_budget, estimate_request
 from vidgen_core.domain.errors import InvalidRequest, NotFound
-from vidgen_core.domain.models import AssetRole, GenerationRequest, Phase, ReferenceAsset
+from vidgen_core.domain.models import AssetRole, GenerationRequest, Phase, ReferenceAsset, RenderedVideo
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, new_run_key
-from vidgen_core.persistence.takes import TakeDB
+from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
 from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.requests import build_request, check_providers
-from vidgen_core.pipeline.takes import check_beat, regenerate_beat, select_take
+from vidgen_core.pipeline.takes import check_beat, regenerate_beat, regenerate_line, select_take, wants_line_take
 from vidgen_core.pipeline.uploads import CheckedImage, check_image
 from vidgen_core.pipeline.videos import VideoState, describe, stored_spec
 from vidgen_core.settings import Settings
@@ -63,6 +63,7 @@ from vidgen_dagster.service.models import (
 log = logging.getLogger("vidgen.service")
 DAEMON_STALE_S = 60  # a sensor daemon silent this long is not running
 Started = Callable[[str], None]  # told the video id just before a run starts in this process
+SIDECARS = ("srt", "vtt")  # the caption files a user gets (the final's ``ass`` only draws burned captions)
 
 
 class VidgenService:
@@ -76,7 +77,7 @@ class VidgenService:
 
     def open(self) -> VidgenService:
         """Open every part now (a server): a broken home fails at start, and request threads share one of each."""
-        _ = (self.instance, self.db, self.takes, self.uploads, self.ledger, self.store)  # each opened here once
+        _ = (self.instance, self.db, self.takes, self.line_takes, self.uploads, self.ledger, self.store)  # opened once
         return self
 
     @cached_property
@@ -90,6 +91,10 @@ class VidgenService:
     @cached_property
     def takes(self) -> TakeDB:
         return TakeDB(self.settings.db_url)
+
+    @cached_property
+    def line_takes(self) -> LineTakeDB:
+        return LineTakeDB(self.settings.db_url)
 
     @cached_property
     def uploads(self) -> UploadDB:
@@ -187,6 +192,11 @@ class VidgenService:
             resolution=draft.resolution,
             loudness=draft.loudness,
             upscaler=draft.upscaler,
+            voice=draft.voice,
+            speech_model=draft.speech_model,
+            captions=draft.captions,
+            caption_style=draft.caption_style,
+            language=draft.language,
             need_credentials=False,  # the budget and the keys are checked by the use case, estimating once
         )
 
@@ -201,16 +211,23 @@ class VidgenService:
         user_id: str | None = None,
         image_prompt: str | None = None,
         motion_prompt: str | None = None,
+        line: str | None = None,
+        voice: str | None = None,
         started: Started | None = None,
     ) -> Retake:
-        """A new take of one beat, if what is left of the budget covers it: one image and its clips are paid,
-        everything else is reused."""
+        """A new take of one beat, if what is left of the budget covers it: of its picture (one image and its clips
+        are paid), or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and
+        music are reused, the mix, captions and final made again). Everything else is reused."""
         record = self._settled(self.owned(video_id, user_id), via)
-        spec = stored_spec(self.store, record)
-        take, cost = regenerate_beat(
-            self.takes, self.ledger, spec, record.request, beat, image_prompt or None, motion_prompt or None
-        )
-        return self._retake(record, beat, take.take, cost, via, started)
+        spec, request = stored_spec(self.store, record), record.request
+        image_prompt, motion_prompt = image_prompt or None, motion_prompt or None
+        if wants_line_take(image_prompt, motion_prompt, line, voice):
+            if spec is not None:  # a new voice reads the line the beat says now, even before a run has said it
+                spec = spec.with_takes((), self.line_takes.current(video_id))
+            said, cost = regenerate_line(self.line_takes, self.ledger, spec, request, beat, line, voice)
+            return self._retake(record, beat, f"line{said.take}", cost, via, started)
+        take, cost = regenerate_beat(self.takes, self.ledger, spec, request, beat, image_prompt, motion_prompt)
+        return self._retake(record, beat, f"take{take.take}", cost, via, started)
 
     def select_take(
         self,
@@ -219,14 +236,16 @@ class VidgenService:
         take: int,
         via: Via,
         *,
+        line: bool = False,
         user_id: str | None = None,
         started: Started | None = None,
     ) -> Retake:
-        """Make an earlier take of a beat current again. Its calls are all in the cache: it pays nothing."""
+        """Make an earlier take of a beat (of its ``line``) current again. Its calls are all in the cache: it pays
+        nothing."""
         record = self._settled(self.owned(video_id, user_id), via)
         check_beat(stored_spec(self.store, record), video_id, beat)
-        chosen = select_take(self.takes, video_id, beat, take)
-        return self._retake(record, beat, chosen.take, 0.0, via, started)
+        chosen = select_take(self.line_takes if line else self.takes, video_id, beat, take)
+        return self._retake(record, beat, f"{'line' if line else 'take'}{chosen.take}", 0.0, via, started)
 
     def resume(self, video_id: str, started: Started | None = None) -> RunSummary | AlreadyComplete:
         """Finish a failed or killed video in this process, paying only for what is missing."""
@@ -259,14 +278,18 @@ class VidgenService:
         return self.db.get(record.video_id)
 
     def _retake(
-        self, record: RequestRecord, beat: int, take: int, cost: float, via: Via, started: Started | None
+        self, record: RequestRecord, beat: int, made: str, cost: float, via: Via, started: Started | None
     ) -> Retake:
+        """Run the video again for the take ``made`` of ``beat`` (``take2``, ``line1``); the result names the beat's
+        current picture and line takes."""
         report_request_version(self.instance, self.db, record.video_id)  # the UI shows what the take makes stale
-        again = self._again(record, f"beat{beat}-take{take}", via)
+        again = self._again(record, f"beat{beat}-{made}", via)
+        takes = {"beat": beat, "take": _current(self.takes, again.video_id, beat)}
+        takes["line_take"] = _current(self.line_takes, again.video_id, beat)
         run = None
         if via is Via.CLI:
-            run = self._run(again, "cli-regenerate", started).model_copy(update={"beat": beat, "take": take})
-        return Retake(**dict(_queued(again, cost, run)), beat=beat, take=take)
+            run = self._run(again, "cli-regenerate", started).model_copy(update=takes)
+        return Retake(**dict(_queued(again, cost, run)), **takes)
 
     def _run(self, record: RequestRecord, source: str, started: Started | None) -> RunSummary:
         if started is not None:
@@ -302,13 +325,25 @@ class VidgenService:
             storyboard = [keys.storyboard(beat["index"]) for beat in spec["beats"]]
             if not self.store.exists(PHASES[Phase.STORYBOARD].key(keys)):  # still drawing: only the ones already there
                 storyboard = [key for key in storyboard if self.store.exists(key)]
+        final = record.status == Status.COMPLETE and self.store.exists(keys.final())
+        made = self._final(keys) if final else None
         return VideoStatus(
             record=record,
             cost_usd=self.ledger.spent(record.video_id),
             storyboard_keys=storyboard,
             stitched_key=keys.stitched() if spec and self.store.exists(keys.stitched()) else None,
-            final_key=keys.final() if record.status == Status.COMPLETE and self.store.exists(keys.final()) else None,
+            final_key=keys.final() if final else None,
+            voice_key=made.voice_key if made else None,
+            music_mix_key=made.music_mix_key if made else None,
+            caption_keys={kind: key for kind, key in made.captions.items() if kind in SIDECARS} if made else {},
         )
+
+    def _final(self, keys: VideoKeys) -> RenderedVideo | None:
+        """The final's manifest (where its voice track, music stem and caption files are), if it has one."""
+        try:
+            return RenderedVideo.model_validate_json(self.store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
+        except NotFound:
+            return None
 
     def _spec(self, keys: VideoKeys) -> dict[str, Any] | None:
         try:
@@ -324,14 +359,14 @@ class VidgenService:
         return VideoDetails(
             status=self._status(record, spec),
             spec=spec,
-            state=describe(self.takes, self.ledger, self.store, record),
+            state=describe(self.takes, self.line_takes, self.ledger, self.store, record),
             runs=[RunLine(run_id=r.dagster_run.run_id, status=r.dagster_run.status.value) for r in runs],
             phase_times_s=phase_times(self.instance, runs),
         )
 
     def show(self, video_id: str) -> VideoState:
         """A video's beats, takes, media, costs, ledger and where its final video is (`vidgen show`)."""
-        return describe(self.takes, self.ledger, self.store, self.owned(video_id))
+        return describe(self.takes, self.line_takes, self.ledger, self.store, self.owned(video_id))
 
     def videos(self, user_id: str | None, limit: int, offset: int) -> VideoPage:
         """A user's videos, newest first, a page at a time."""
@@ -456,6 +491,11 @@ class VidgenService:
         if sensor is None or time.time() - sensor.timestamp > DAEMON_STALE_S:
             return "not running: requests stay queued until `dagster-daemon run` (or `make ui`) is up"
         return "ok"
+
+
+def _current(takes: TakeDB, video_id: str, beat: int) -> int:
+    """The beat's current take in ``takes`` (0: the plan's)."""
+    return next((t.take for t in takes.current(video_id) if t.beat_index == beat), 0)
 
 
 def _queued(record: RequestRecord, estimate: float, run: RunSummary | None = None) -> Queued:
