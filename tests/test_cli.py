@@ -144,7 +144,10 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(home: Path, args: list[
 
 @pytest.mark.parametrize(
     ("flags", "variable"),
-    [(["--planner", "openai"], "OPENAI_API_KEY"), (["--media", "replicate"], "REPLICATE_API_TOKEN")],
+    [
+        (["--planner", "openai"], "OPENAI_API_KEY"),
+        (["--media", "replicate"], "REPLICATE_API_TOKEN and OPENAI_API_KEY"),  # the voice is OpenAI's by default
+    ],
 )
 def test_missing_key_fails_before_anything_is_registered(
     home: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], variable: str

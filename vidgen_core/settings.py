@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL
+from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL, LOCAL_PROVIDER, speech_model
 
 
 class Settings(BaseSettings):
@@ -156,14 +156,18 @@ class Settings(BaseSettings):
         """Where a running `vidgen serve` says where it listens: ``{"pid", "ui_url", "api_url"}``."""
         return self.home.resolve() / "service.json"
 
-    def missing_credentials(self, planner: str, media: str) -> list[str]:
-        """The variables a run with these providers needs but does not have."""
-        missing = []
-        if planner == "openai" and not self.openai_api_key:
-            missing.append("OPENAI_API_KEY")
-        if media == "replicate" and not self.replicate_api_token:
-            missing.append("REPLICATE_API_TOKEN")
-        return missing
+    def missing_credentials(self, planner: str, media: str, speech: str | None = None) -> list[str]:
+        """The variables a run with these providers needs but does not have. ``speech`` is the catalog speech model
+        of a voiced run: with paid media, its provider's key too (gpt-4o-mini-tts is OpenAI's whoever renders)."""
+        paid_media = media != LOCAL_PROVIDER
+        providers = [name for name, used in (("openai", planner == "openai"), ("replicate", paid_media)) if used]
+        if speech and paid_media:
+            providers.append(speech_model(speech).provider)
+        keys = {
+            "openai": ("OPENAI_API_KEY", self.openai_api_key),
+            "replicate": ("REPLICATE_API_TOKEN", self.replicate_api_token),
+        }
+        return list(dict.fromkeys(keys[p][0] for p in providers if not keys[p][1]))
 
     @property
     def storage_dir(self) -> Path:

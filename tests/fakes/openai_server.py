@@ -1,4 +1,4 @@
-"""An imitation of the OpenAI API (chat completions and responses with structured output) for tests.
+"""An imitation of the OpenAI API (chat completions and responses with structured output, and speech) for tests.
 
 It answers like the LLM would: it reads the beat library from the system message and the requested length from
 the user message and plans a whole ad (an opening, a middle, a close), unless a scenario tells it to misbehave. Like
@@ -6,10 +6,18 @@ a real model it does not count: a short ad gets more beats than fit, unless the 
 (``maxItems``, which strict structured output enforces while decoding; then it keeps its opening and its close).
 Every answer is billed by its usage, whatever is done with it. Errors use the real bodies and retry headers (see
 shared/reference/providers.md §1).
+
+``POST /v1/audio/speech`` follows the contract in README.md ("Voiceover: providers"): the models and each one's
+voices, input at most 4096 characters, ``instructions`` and ``stream_format: sse`` refused by tts-1 and tts-1-hd,
+speed 0.25-4, the six response formats; a WAV comes with 0xFFFFFFFF sizes, as OpenAI streams it, and an SSE answer
+is ``speech.audio.delta`` events of base64 audio then ``speech.audio.done`` with the usage. The audio is speech-like
+(tests/fakes/speech.py), and ``spoken`` keeps each line's true word times. Refusals have OpenAI's error shape and
+``param``; their wording, and the Content-Type of each format, are not documented and are this imitation's.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -17,6 +25,7 @@ import uuid
 from typing import Any
 
 from tests.fakes.server import FakeServer, Reply, json_reply
+from tests.fakes.speech import encode, speak
 
 SCENARIOS = (
     "ok",
@@ -53,6 +62,22 @@ ERRORS = {
         "code": None,
     },
 }
+# Voices per model. tts-1 and tts-1-hd refuse ballad (400) and take ash, coral and sage (anasfik/openai issue #224,
+# 2026-04); that they refuse verse, marin and cedar too is assumed. The SDK's Literal lists all 13.
+CLASSIC_VOICES = ("alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer")
+ALL_VOICES = (*CLASSIC_VOICES, "ballad", "verse", "marin", "cedar")
+SPEECH_VOICES = {
+    "tts-1": CLASSIC_VOICES,
+    "tts-1-hd": CLASSIC_VOICES,
+    "gpt-4o-mini-tts": ALL_VOICES,
+    "gpt-4o-mini-tts-2025-12-15": ALL_VOICES,
+}
+CLASSIC_TTS = ("tts-1", "tts-1-hd")  # no instructions, no SSE: billed per character, so no usage to stream
+SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+SPEECH_RATE_HZ = 24_000
+MAX_SPEECH_CHARS = 4096
+AUDIO_TOKENS_PER_S = 21  # OpenAI's "about $0.015 a minute" at $12 per million audio tokens
+SSE_CHUNK_BYTES = 8192
 QUOTA = {
     "message": "You exceeded your current quota, please check your plan and billing details.",
     "type": "insufficient_quota",
@@ -70,6 +95,10 @@ class FakeOpenAI(FakeServer):
         self.usage = {"input": 1500, "cached": 300, "output": 700}
         self.plans = 0  # plans answered (what the account pays for)
         self.calls: list[dict[str, Any]] = []
+        self.speech_calls = self.speech_chars = 0  # lines spoken, and their characters (what tts-1 bills)
+        self.spoken: list[dict[str, Any]] = []  # per line: its request, true word times, seconds and usage
+        # OpenAI does not document whether a WAV's SSE deltas carry the file or its bare samples: this sends the latter
+        self.sse_bare_pcm = False
 
     def fail_next(self, status: int, body: dict[str, Any] | None = None, **headers: str) -> None:
         """Queue an error reply for the next call (e.g. 429 with retry-after-ms)."""
@@ -86,6 +115,8 @@ class FakeOpenAI(FakeServer):
             status, error, extra = self.faults.pop(0)
             return json_reply(status, {"error": error}, **extra)
         time.sleep(self.latency_s)
+        if method == "POST" and path == "/v1/audio/speech":
+            return self._speech(request)
         if method != "POST" or path not in ("/v1/chat/completions", "/v1/responses"):
             return json_reply(
                 404,
@@ -124,6 +155,36 @@ class FakeOpenAI(FakeServer):
         if self.scenario == "invalid_json":
             text = text[: len(text) // 2]
         return self._chat(request, text) if path.endswith("completions") else self._responses(request, text)
+
+    def _speech(self, request: dict[str, Any]) -> Reply:
+        """A line spoken, as audio bytes or as an SSE stream of them ending with the usage."""
+        if problem := _speech_problem(request):
+            status, message, param, code = problem
+            return json_reply(
+                status, {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+            )
+        text, fmt = request["input"], request.get("response_format", "mp3")
+        said = speak(text, SPEECH_RATE_HZ, float(request.get("speed", 1.0)))
+        sse = request.get("stream_format") == "sse"
+        audio = encode(said, "pcm" if sse and self.sse_bare_pcm and fmt == "wav" else fmt, streamed=True)
+        instructions = request.get("instructions", "")
+        usage = {
+            "input_tokens": -(-len(text) // 4) + -(-len(instructions) // 4),
+            "output_tokens": round(said.seconds * AUDIO_TOKENS_PER_S),
+        }
+        usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+        self.speech_calls += 1
+        self.speech_chars += len(text)
+        self.spoken.append({"request": request, "words": said.words, "seconds": said.seconds, "usage": usage})
+        if not sse:
+            return 200, {"Content-Type": _AUDIO_TYPES[fmt]}, audio
+        events = [
+            {"type": "speech.audio.delta", "audio": base64.b64encode(audio[i : i + SSE_CHUNK_BYTES]).decode()}
+            for i in range(0, len(audio), SSE_CHUNK_BYTES)
+        ]
+        events.append({"type": "speech.audio.done", "usage": usage})
+        stream = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+        return 200, {"Content-Type": "text/event-stream"}, stream.encode()
 
     def plan(self, request: dict[str, Any], path: str, schema: dict[str, Any]) -> dict[str, Any]:
         self.plans += 1
@@ -237,6 +298,46 @@ class FakeOpenAI(FakeServer):
                 },
             },
         )
+
+
+_AUDIO_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+
+
+def _speech_problem(request: dict[str, Any]) -> tuple[int, str, str | None, str | None] | None:
+    """Why the speech endpoint refuses a request (status, message, param, code), or None."""
+    model, voice, text = request.get("model"), request.get("voice"), request.get("input")
+    if model not in SPEECH_VOICES:
+        return 404, f"The model `{model}` does not exist or you do not have access to it.", None, "model_not_found"
+    if not isinstance(text, str) or not text:
+        return 400, "'input' is a required property and must be a non-empty string.", "input", None
+    if len(text) > MAX_SPEECH_CHARS:
+        return 400, f"String should have at most {MAX_SPEECH_CHARS} characters", "input", "string_above_max_length"
+    voices = SPEECH_VOICES[model]
+    if voice not in voices:
+        allowed = ", ".join(f"'{v}'" for v in voices)
+        return 400, f"Invalid value: '{voice}'. Supported values are: {allowed}.", "voice", "invalid_value"
+    if model in CLASSIC_TTS and "instructions" in request:
+        return 400, f"instructions are not supported with {model}.", "instructions", "unsupported_parameter"
+    speed = request.get("speed", 1.0)
+    if not isinstance(speed, int | float) or not 0.25 <= speed <= 4.0:
+        return 400, f"Invalid 'speed': {speed}; it must be between 0.25 and 4.0.", "speed", "invalid_value"
+    fmt = request.get("response_format", "mp3")
+    if fmt not in SPEECH_FORMATS:
+        allowed = ", ".join(f"'{f}'" for f in SPEECH_FORMATS)
+        return 400, f"Invalid value: '{fmt}'. Supported values are: {allowed}.", "response_format", "invalid_value"
+    stream = request.get("stream_format", "audio")
+    if stream not in ("audio", "sse"):
+        return 400, f"Invalid value: '{stream}'. Supported values are: 'sse' and 'audio'.", "stream_format", None
+    if stream == "sse" and model in CLASSIC_TTS:
+        return 400, f"stream_format 'sse' is not supported for {model}.", "stream_format", "unsupported_value"
+    return None
 
 
 def _schema(request: dict[str, Any], path: str) -> dict[str, Any] | None:

@@ -2,7 +2,8 @@
 
 Model and version prediction endpoints, ``Prefer: wait``, the starting -> processing -> succeeded / failed /
 canceled (and ``aborted``) lifecycle with logs and metrics, the versions endpoint, file uploads, problem+json
-errors, 429 with ``retry_after``, and outputs that are real small media (PNG, H.264 mp4 with B-frames, WAV).
+errors, 429 with ``retry_after``, and outputs that are real small media (PNG, H.264 mp4 with B-frames, WAV, and
+speech-like lines from minimax/speech-2.6-turbo, whose true word times ``spoken`` keeps).
 Knobs inject latency and faults; ``paid`` counts the predictions that succeeded (what an account pays for).
 """
 
@@ -29,6 +30,7 @@ import imageio_ffmpeg
 from PIL import Image, ImageDraw
 
 from tests.fakes.server import FakeServer, Reply, json_reply
+from tests.fakes.speech import encode, speak
 from vidgen_core.adapters.ffmpeg.probe import probe
 
 MUSICGEN = "meta/musicgen"
@@ -76,6 +78,69 @@ MODELS: dict[str, dict[str, Any]] = {
         "ranges": {"target_fps": (15, 120)},
     },
 }
+MINIMAX_SPEECH = "minimax/speech-2.6-turbo"
+# MiniMax's system voices as Replicate's speech schema lists them; voice_id is a free string (cloned ids are allowed),
+# so an unknown one is not a 422 but a prediction that fails
+MINIMAX_VOICES = (
+    "Wise_Woman",
+    "Friendly_Person",
+    "Inspirational_girl",
+    "Deep_Voice_Man",
+    "Calm_Woman",
+    "Casual_Guy",
+    "Lively_Girl",
+    "Patient_Man",
+    "Young_Knight",
+    "Determined_Man",
+    "Lovely_Girl",
+    "Decent_Boy",
+    "Imposing_Manner",
+    "Elegant_Man",
+    "Abbess",
+    "Sweet_Girl_2",
+    "Exuberant_Girl",
+)
+MINIMAX_LANGUAGES = (
+    "None",
+    "Automatic",
+    "Chinese",
+    "Chinese,Yue",
+    "English",
+    "Arabic",
+    "Russian",
+    "Spanish",
+    "French",
+    "Portuguese",
+    "German",
+    "Turkish",
+    "Dutch",
+    "Ukrainian",
+    "Vietnamese",
+    "Indonesian",
+    "Japanese",
+    "Italian",
+    "Korean",
+    "Thai",
+    "Polish",
+    "Romanian",
+    "Greek",
+    "Czech",
+    "Finnish",
+    "Hindi",
+)
+MODELS[MINIMAX_SPEECH] = {  # README.md, "Voiceover: providers"
+    "kind": "speech",
+    "required": ["text"],
+    "lengths": {"text": 10_000},
+    "enums": {
+        "audio_format": ["mp3", "wav", "flac", "pcm"],
+        "sample_rate": [8000, 16000, 22050, 24000, 32000, 44100],
+        "bitrate": [32000, 64000, 128000, 256000],
+        "channel": ["mono", "stereo"],
+        "language_boost": list(MINIMAX_LANGUAGES),
+        "emotion": ["auto", "happy", "sad", "angry", "fearful", "disgusted", "surprised", "calm", "fluent", "neutral"],
+    },
+}
 UPSCALE_SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}  # assumed: the target names the short side
 TRANSIENT = "Prediction interrupted; please retry (code: PA)"
 
@@ -116,7 +181,7 @@ class FakeReplicate(FakeServer):
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.time_scale = 0.01
-        self.model_time = {"image": 8.0, "video": 45.0, "music": 120.0, "upscale": 30.0}
+        self.model_time = {"image": 8.0, "video": 45.0, "music": 120.0, "upscale": 30.0, "speech": 3.0}
         self.throttle_rate = 0.0
         self.retry_after: float = 1
         self.transient_fail_rate = 0.0
@@ -133,6 +198,7 @@ class FakeReplicate(FakeServer):
         self.max_in_flight = 0  # most predictions running at once (model time not yet over)
         self.paid_by_kind: dict[str, int] = {}
         self.predict_s: dict[str, float] = {}  # model time run per kind, failed predictions too (GPU-time billing)
+        self.spoken: list[dict[str, Any]] = []  # per line spoken: its input and true word times
 
     # -- routing -------------------------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
@@ -202,7 +268,9 @@ class FakeReplicate(FakeServer):
                     invalid_fields=[{"type": "enum", "field": f"input.{f}", "description": d} for f, d in invalid],
                 )
             outcome, error = "succeeded", None
-            if self.fail_next:
+            if kind == "speech" and inputs.get("voice_id", "Wise_Woman") not in MINIMAX_VOICES:
+                outcome, error = "failed", f"voice id not exist: {inputs.get('voice_id')} (MiniMax status 2054)"
+            elif self.fail_next:
                 outcome, error = "failed", self.fail_next.pop(0)
             elif self.abort_next:
                 self.abort_next -= 1
@@ -308,7 +376,13 @@ class FakeReplicate(FakeServer):
 
     # -- outputs -------------------------------------------------------------------------------------------
     def _finish(self, pred: Prediction) -> None:
-        makers = {"image": self._image, "video": self._video, "music": self._music, "upscale": self._upscale}
+        makers = {
+            "image": self._image,
+            "video": self._video,
+            "music": self._music,
+            "upscale": self._upscale,
+            "speech": self._speech,
+        }
         data, ext, metrics = makers[pred.kind](pred)
         metrics["predict_time"] = self.model_time[pred.kind]
         file_id = secrets.token_hex(8)
@@ -429,6 +503,13 @@ class FakeReplicate(FakeServer):
             )
             return out.read_bytes(), "wav", {"audio_output_duration_seconds": seconds}
 
+    def _speech(self, pred: Prediction) -> tuple[bytes, str, dict[str, Any]]:
+        """The line, speech-like (mono), at the asked sample rate and format (mp3 unless asked)."""
+        said = speak(pred.input["text"], int(pred.input.get("sample_rate", 32000)), float(pred.input.get("speed", 1)))
+        fmt = pred.input.get("audio_format", "mp3")
+        self.spoken.append({"input": pred.input, "words": said.words, "seconds": said.seconds})
+        return encode(said, fmt), fmt, {}
+
     def _fetch(self, ref: str) -> bytes:
         if ref.startswith("data:"):
             return base64.b64decode(ref.split(",", 1)[1])
@@ -521,6 +602,9 @@ def _validate(model: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
     for name, allowed in spec["enums"].items():
         if name in inputs and inputs[name] not in allowed:
             invalid.append((name, f"{name} must be one of the following: {', '.join(map(str, allowed))}"))
+    for name, most in spec.get("lengths", {}).items():
+        if len(str(inputs.get(name, ""))) > most:
+            invalid.append((name, f"{name} must be at most {most} characters"))
     for name, (low, high) in spec.get("ranges", {}).items():
         if name in inputs and not (isinstance(inputs[name], int) and low <= inputs[name] <= high):
             invalid.append((name, f"{name} must be an integer from {low} to {high}"))

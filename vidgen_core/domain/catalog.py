@@ -330,7 +330,7 @@ class SpeechModel(BaseModel, frozen=True):
     """A text-to-speech model and its voices. Billed per character of input, or (gpt-4o-mini-tts) per text token in
     and audio token out, from the usage the provider reports.
 
-    The contracts and where each fact comes from are in README.md, "Voiceover".
+    The contracts and where each fact comes from are in README.md, "Voiceover: providers".
     """
 
     name: str
@@ -354,6 +354,14 @@ class SpeechModel(BaseModel, frozen=True):
     def estimate(self, chars: int, seconds: float) -> float:
         """What a line of ``chars`` spoken over about ``seconds`` is expected to cost, before it is made."""
         return round(chars * self.usd_per_m_chars / 1e6 + seconds / 60 * self.est_usd_per_minute, 6)
+
+    def check_length(self, text: str, what: str) -> str:
+        """A line this model reads in one call (``what`` names it in the error)."""
+        if len(text) > self.max_chars:
+            raise InvalidRequest(
+                f"{what} has {len(text)} characters and {self.name} reads at most {self.max_chars}; shorten it", "line"
+            )
+        return text
 
     def check_voice(self, voice: str) -> str:
         """A voice of this model ('' is its default)."""
@@ -415,6 +423,7 @@ SPEECH_MODELS: dict[str, SpeechModel] = {
             default_voice="Friendly_Person",
             max_chars=10_000,
             usd_per_m_chars=60.00,  # $0.06 per 1,000 input tokens, one token a character
+            fixed_inputs={"audio_format": "wav", "sample_rate": 32_000, "channel": "mono"},
         ),
     )
 }

@@ -117,18 +117,25 @@ def _language(language: str | None, narration: Narration) -> str | None:
 
 
 def check_providers(
-    settings: Settings, planner: str | None, media: str | None, need_credentials: bool = True
+    settings: Settings,
+    planner: str | None,
+    media: str | None,
+    need_credentials: bool = True,
+    narration: Narration | None = None,
 ) -> tuple[str, str]:
-    """The planner and media to use (argument, else setting), if known and their keys are set."""
+    """The planner and media to use (argument, else setting), if known and their keys are set (with a voiced
+    ``narration``, its speech model's key too)."""
     planner, media = planner or settings.planner, media or settings.media
     if planner not in PLANNERS or media not in MEDIA:
         raise InvalidRequest(f"choose a planner from {PLANNERS} and media from {MEDIA}")
     if planner == "openai":
         llm_model(settings.openai_model)
-    missing = settings.missing_credentials(planner, media) if need_credentials else []
+    speech = narration.speech_model if narration is not None and narration.speaks else None
+    missing = settings.missing_credentials(planner, media, speech) if need_credentials else []
     if missing:
+        voiced = f" and speech model {speech}" if speech and media != "local" else ""
         raise InvalidRequest(
-            f"set {' and '.join(missing)} in the environment to use planner {planner} and media {media}, "
+            f"set {' and '.join(missing)} in the environment to use planner {planner}, media {media}{voiced}, "
             "or choose --planner local --media local"
         )
     return planner, media
@@ -231,5 +238,5 @@ def build_request(
         raise InvalidRequest(NO_PRODUCT, "prompt")
     if need_credentials:  # an over-budget request is refused whatever the keys; then the keys
         check_request_budget(request)
-        check_providers(settings, planner, media)
+        check_providers(settings, planner, media, narration=request.narration)
     return request

@@ -145,7 +145,7 @@ class VidgenService:
                 )
         request = self._build(draft)
         estimate = check_request_budget(request)  # an over-budget request is refused whatever the keys; then the keys
-        check_providers(self.settings, request.planner, request.media)
+        check_providers(self.settings, request.planner, request.media, narration=request.narration)
         if attached:
             stored = self._store_uploads(request.user_id, list(attached.values()))
             added = [ReferenceAsset(asset_id=a, role=role) for role, a in zip(attached, stored, strict=True)]
