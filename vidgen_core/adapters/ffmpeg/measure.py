@@ -10,6 +10,7 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -266,6 +267,24 @@ def motion(path: Path, facts: FileFacts | None = None) -> Motion:
                 delta_e.append(float(np.linalg.norm(lab - previous[1], axis=2).mean()))
             previous = (rgb, lab)
     return Motion(facts.fps, np.array(diff), np.array(delta_e))
+
+
+def frames_at(path: Path, indices: list[int], size: tuple[int, int]) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames ``indices`` of a video at full size (``size``, its width and height) as RGB, in frame order: one
+    decode of the file, the chosen frames streamed through a pipe one at a time."""
+    wanted = sorted(set(indices))
+    if not wanted:
+        return
+    width, height = size
+    chosen = "+".join(f"eq(n\\,{index})" for index in wanted)
+    cmd = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-vf", f"select={chosen}"]
+    cmd += ["-fps_mode", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+    with _Decoder(cmd, f"decode frames of {path.name}") as pipe:
+        for index in wanted:
+            raw = pipe.read(width * height * 3)
+            if len(raw) < width * height * 3:
+                raise MediaError(f"{path.name} has no frame {index}")
+            yield index, np.frombuffer(raw, np.uint8).reshape(height, width, 3)
 
 
 class _Decoder:

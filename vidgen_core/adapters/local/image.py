@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from vidgen_core.adapters.ffmpeg.tools import MediaClock
 from vidgen_core.adapters.local.photo import place_photo, product_photo
 from vidgen_core.adapters.local.video import beat_maps
+from vidgen_core.domain.captions import TITLE_BAND
 from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Aspect, Kind, video_model
 from vidgen_core.domain.chunking import clips_for
 from vidgen_core.domain.models import Camera, CostLine, Phase, Section, SpecBeat, VideoSpec
@@ -49,7 +50,7 @@ CALLS_TO_ACTION = {  # in the prompt's language
 TITLE_SIZE = 0.16  # the largest product name, as a share of the frame's short side
 CTA_SCALE = 0.5  # the call to action's (and a product line's) size, as a share of the name's
 CTA_MIN = 0.04  # but no smaller than this share of the short side, unless the name itself is
-TEXT_SHARE, TEXT_SHARE_CTA = 0.32, 0.42  # the most of the safe box's height a title (and call to action) takes
+TEXT_SHARE, TEXT_SHARE_CTA = 0.32, TITLE_BAND  # the most of the safe box's height a title (and call to action) takes
 LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
 GLOW_SCALE = 4
 PRODUCT_MAX_WIDTH = 0.86  # of the width every frame of the beat shows
