@@ -146,7 +146,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(home: Path, args: list[
     ("flags", "variable"),
     [
         (["--planner", "openai"], "OPENAI_API_KEY"),
-        (["--media", "replicate"], "REPLICATE_API_TOKEN and OPENAI_API_KEY"),  # the voice is OpenAI's by default
+        (["--media", "replicate"], "REPLICATE_API_TOKEN"),  # the default voice is on Replicate too
+        (["--media", "replicate", "--speech-model", "tts-1"], "REPLICATE_API_TOKEN and OPENAI_API_KEY"),
     ],
 )
 def test_missing_key_fails_before_anything_is_registered(

@@ -70,7 +70,7 @@ def test_an_estimate_prices_the_voiceover_by_its_speech_model(home: Path, monkey
 
 @pytest.mark.parametrize(
     "flags",
-    [["--take", "1", "--line", "Go."], ["--line-take", "1", "--voice", "onyx"], ["--take", "1", "--line-take", "1"]],
+    [["--take", "1", "--line", "Go."], ["--line-take", "1", "--voice", "Deep_Voice_Man"], ["--take", "1", "--line-take", "1"]],
 )
 def test_going_back_to_a_take_alone(home: Path, flags: list[str]) -> None:  # noqa: F811
     said = "give a take (--take or --line-take) alone, or what the new take should have"
@@ -86,23 +86,23 @@ def test_show_prints_each_beats_line_on_screen_copy_voice_and_line_take(home: Pa
     store.put_bytes(keys.spec(), spec.model_copy(update={"beats": beats}).model_dump_json().encode())
     lines = LineTakeDB(settings.db_url)
     new_line_take(lines, video, 1, "Built for the rain.")
-    new_line_take(lines, video, 1, voice="onyx")
+    new_line_take(lines, video, 1, voice="Deep_Voice_Man")
     shown = vidgen_in_process(["show", video]).stdout.splitlines()
     at = next(i for i, line in enumerate(shown) if line.startswith("  beat  1 "))
-    assert shown[at + 1].strip() == 'line: "Built for the rain." (voice onyx, line take 2 of 0,1,2)'
+    assert shown[at + 1].strip() == 'line: "Built for the rain." (voice Deep_Voice_Man, line take 2 of 0,1,2)'
     assert shown[at + 2].strip() == 'on screen: "JUST DO IT"'
     assert not shown[at - 1].strip().startswith("line:")  # beat 0 has no line: nothing is printed for it
     beat = json.loads(vidgen_in_process(["show", video, "--json"]).stdout)["beats"][1]
     assert {k: beat[k] for k in ("line", "on_screen", "voice", "line_take", "line_takes", "take")} == {
         "line": "Built for the rain.",
         "on_screen": "JUST DO IT",
-        "voice": "onyx",
+        "voice": "Deep_Voice_Man",
         "line_take": 2,
         "line_takes": [0, 1, 2],
         "take": 0,
     }
     other = json.loads(vidgen_in_process(["show", video, "--json"]).stdout)["beats"][0]
-    assert (other["line"], other["voice"], other["line_take"]) == ("", "coral", 0)  # the model's default voice
+    assert (other["line"], other["voice"], other["line_take"]) == ("", "Friendly_Person", 0)  # the model's default voice
 
 
 @pytest.mark.slow  # renders a whole video, then makes it again
@@ -125,7 +125,7 @@ def test_a_new_line_pays_one_speech_call_and_reuses_the_pictures_and_music(home:
     keys, store = VideoKeys(RequestDB(settings.db_url).request(video).user_id, video), LocalStore(settings.storage_dir)
     said = Voiceover.model_validate_json(store.get_bytes(keys.manifest(Phase.VOICEOVER)))
     (line,) = said.lines
-    assert (line.beat_index, line.take, line.text, line.voice) == (0, 1, "Just do it.", "coral")
+    assert (line.beat_index, line.take, line.text, line.voice) == (0, 1, "Just do it.", "Friendly_Person")
     spoken = probe(store.local_path(keys.voice_line(0)))
     assert spoken.has_audio and 0.3 < spoken.duration_s < 2.5  # three words, inside the beat's 2.5 s window
     assert line.start_s >= 0.5 and line.end_s <= 3.0

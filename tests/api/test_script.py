@@ -60,14 +60,14 @@ def test_a_new_line_is_a_line_take_and_each_refusal_says_what_to_fix(
     long = " ".join(["run"] * (budget + 1))
     over = client.post(url, json={"line": long}, headers=auth("ana"))
     _refused(over, f"has {budget + 1} words and the beat has room for {budget}", "line")
-    voice = client.post(url, json={"line": "Built for rain.", "voice": "Deep_Voice_Man"}, headers=auth("ana"))
-    _refused(voice, "gpt-4o-mini-tts has no voice 'Deep_Voice_Man'; choose one of:", "voice")
+    voice = client.post(url, json={"line": "Built for rain.", "voice": "coral"}, headers=auth("ana"))
+    _refused(voice, "minimax-speech-2.6-turbo has no voice 'coral'; choose one of:", "voice")
     mixed = client.post(url, json={"line": "Built for rain.", "prompt": "the shoe on ice"}, headers=auth("ana"))
     _refused(mixed, "one regeneration at a time", "line")
     back_and_new = client.post(url, json={"line_take": 0, "line": "Built for rain."}, headers=auth("ana"))
     assert back_and_new.status_code == 422 and "give a take (take or line_take) alone" in back_and_new.text
 
-    made = client.post(url, json={"line": "Built for rain.", "voice": "onyx"}, headers=auth("ana"))
+    made = client.post(url, json={"line": "Built for rain.", "voice": "Deep_Voice_Man"}, headers=auth("ana"))
     assert made.status_code == 200, made.text
     assert {k: made.json()[k] for k in ("beat", "take", "line_take", "estimate_usd")} == {
         "beat": 1,
@@ -76,13 +76,13 @@ def test_a_new_line_is_a_line_take_and_each_refusal_says_what_to_fix(
         "estimate_usd": 0.0,  # offline speech
     }
     db.update(video, status=Status.COMPLETE)  # as if its run had finished
-    again = client.post(url, json={"voice": "nova"}, headers=auth("ana"))  # a new voice reads the same line
+    again = client.post(url, json={"voice": "Calm_Woman"}, headers=auth("ana"))  # a new voice reads the same line
     assert again.status_code == 200 and again.json()["line_take"] == 2
     db.update(video, status=Status.COMPLETE)
     beat = client.get(f"/api/video/{video}", headers=auth("ana")).json()["beats"][1]
     assert (beat["line"], beat["voice"], beat["line_take"], beat["line_takes"]) == (
         "Built for rain.",
-        "nova",
+        "Calm_Woman",
         2,
         [0, 1, 2],
     )

@@ -32,10 +32,10 @@ def _spent(usd: float) -> SimpleNamespace:
     [
         ("", None, "the line for beat 1 is empty; give the words its voice says"),
         ("  ...  ", None, "the line for beat 1 is empty"),
-        (None, "Deep_Voice_Man", "gpt-4o-mini-tts has no voice 'Deep_Voice_Man'; choose one of: alloy, ash"),
+        (None, "coral", "minimax-speech-2.6-turbo has no voice 'coral'; choose one of: Wise_Woman, Friendly_Person"),
         (None, "none", "has no voice 'none'"),
         (None, None, "a line take needs a new line, a new voice, or both"),
-        (None, "onyx", "beat 1 has no line for a new voice to read; give one"),
+        (None, "Calm_Woman", "beat 1 has no line for a new voice to read; give one"),
     ],
 )
 def test_a_line_take_says_what_to_fix(settings: Settings, line: str | None, voice: str | None, said: str) -> None:
@@ -66,7 +66,7 @@ def test_a_video_without_a_voice_takes_no_line(settings: Settings) -> None:
 
 
 def test_prompts_and_a_line_at_once_are_refused() -> None:
-    assert wants_line_take(None, None, "A line.", None) and wants_line_take(None, None, None, "onyx")
+    assert wants_line_take(None, None, "A line.", None) and wants_line_take(None, None, None, "Deep_Voice_Man")
     assert not wants_line_take("a shoe", None, None, None)
     with pytest.raises(InvalidRequest, match="give new prompts or a new line or voice, one regeneration at a time"):
         wants_line_take("a shoe in the rain", None, "A line.", None)
@@ -89,11 +89,11 @@ def test_a_line_take_is_checked_against_what_is_left_of_the_budget(settings: Set
 def test_a_line_take_never_changes_the_beats_picture(settings: Settings) -> None:
     request, spec = _planned(settings)
     lines, takes = LineTakeDB(settings.db_url), TakeDB(settings.db_url)
-    regenerate_line(lines, _spent(0.0), spec, request, 1, "Built for the rain.", "onyx")  # type: ignore[arg-type]
+    regenerate_line(lines, _spent(0.0), spec, request, 1, "Built for the rain.", "Deep_Voice_Man")  # type: ignore[arg-type]
     said = spec.with_takes(takes.current(request.video_id), lines.current(request.video_id))
     picture = ("take", "image_prompt", "motion_prompt", "start_s", "duration_s")
     for before, after in zip(spec.beats, said.beats, strict=True):
         assert after.model_dump(include=set(picture)) == before.model_dump(include=set(picture))
     beat = said.beats[1]
-    assert (beat.take, beat.line_take, beat.line, said.voice_of(beat)) == (0, 1, "Built for the rain.", "onyx")
+    assert (beat.take, beat.line_take, beat.line, said.voice_of(beat)) == (0, 1, "Built for the rain.", "Deep_Voice_Man")
     assert takes.all(request.video_id) == []

@@ -225,7 +225,7 @@ def test_style_mood_and_archetype_follow_the_words() -> None:
         ({"prompt": "ad", "model": "veo-3-fast", "aspect": "1:1"}, "veo-3-fast makes 16:9 or 9:16 video, not 1:1"),
         ({"prompt": "ad", "planner": "openai"}, "set OPENAI_API_KEY in the environment"),
         (
-            {"prompt": "a Nike ad", "media": "replicate"},
+            {"prompt": "a Nike ad", "media": "replicate", "speech_model": "gpt-4o-mini-tts"},
             "set REPLICATE_API_TOKEN and OPENAI_API_KEY in the environment to use planner local, media replicate and "
             "speech model gpt-4o-mini-tts",
         ),

@@ -228,7 +228,7 @@ def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
                 Phase.VIDEO_SPEC: {"openai"},
                 Phase.STORYBOARD: {"replicate"},
                 Phase.MUSIC: {"replicate"},
-                Phase.VOICEOVER: {"openai"},
+                Phase.VOICEOVER: {"replicate"},
                 Phase.VIDEO_CHUNKS: {"replicate"},
             },
         ),
@@ -306,9 +306,9 @@ def test_a_launchpad_line_take_reads_the_beats_line_anew_and_keeps_its_picture(s
     said = SpecConfig(regenerate_beat=1, line="Built for the rain.")
     _new_take(step, plan, said, "root-run")  # type: ignore[arg-type]
     _new_take(step, plan, said, "root-run")  # type: ignore[arg-type]  # its retry: the same take
-    _new_take(step, plan, SpecConfig(regenerate_beat=1, voice="onyx"), "voice-run")  # type: ignore[arg-type]
+    _new_take(step, plan, SpecConfig(regenerate_beat=1, voice="Deep_Voice_Man"), "voice-run")  # type: ignore[arg-type]
     current = [(t.beat_index, t.take, t.line, t.voice) for t in lines.current(request.video_id)]
-    assert current == [(1, 2, "Built for the rain.", "onyx")] and takes.all(request.video_id) == []
+    assert current == [(1, 2, "Built for the rain.", "Deep_Voice_Man")] and takes.all(request.video_id) == []
     spec = plan.with_takes(takes.current(request.video_id), lines.current(request.video_id))
     assert (spec.beats[1].take, spec.beats[1].line_take) == (0, 2)  # the picture's seeds are the plan's
     mixed = SpecConfig(regenerate_beat=1, image_prompt="the shoe on ice", line="Ice cold.")

@@ -323,7 +323,7 @@ UPSCALE_MODELS: dict[str, UpscaleModel] = {
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
 """The script languages planned, spoken and captioned end to end, offline and with the real providers."""
-DEFAULT_SPEECH_MODEL = "gpt-4o-mini-tts"
+DEFAULT_SPEECH_MODEL = "minimax-speech-2.6-turbo"  # on Replicate with the media; OpenAI's voices shut down 2027-01-06
 
 
 class SpeechModel(BaseModel, frozen=True):
