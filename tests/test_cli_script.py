@@ -70,7 +70,11 @@ def test_an_estimate_prices_the_voiceover_by_its_speech_model(home: Path, monkey
 
 @pytest.mark.parametrize(
     "flags",
-    [["--take", "1", "--line", "Go."], ["--line-take", "1", "--voice", "Deep_Voice_Man"], ["--take", "1", "--line-take", "1"]],
+    [
+        ["--take", "1", "--line", "Go."],
+        ["--line-take", "1", "--voice", "Deep_Voice_Man"],
+        ["--take", "1", "--line-take", "1"],
+    ],
 )
 def test_going_back_to_a_take_alone(home: Path, flags: list[str]) -> None:  # noqa: F811
     said = "give a take (--take or --line-take) alone, or what the new take should have"
@@ -102,7 +106,11 @@ def test_show_prints_each_beats_line_on_screen_copy_voice_and_line_take(home: Pa
         "take": 0,
     }
     other = json.loads(vidgen_in_process(["show", video, "--json"]).stdout)["beats"][0]
-    assert (other["line"], other["voice"], other["line_take"]) == ("", "Friendly_Person", 0)  # the model's default voice
+    assert (other["line"], other["voice"], other["line_take"]) == (
+        "",
+        "Friendly_Person",
+        0,
+    )  # the model's default voice
 
 
 @pytest.mark.slow  # renders a whole video, then makes it again

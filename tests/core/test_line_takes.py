@@ -95,5 +95,10 @@ def test_a_line_take_never_changes_the_beats_picture(settings: Settings) -> None
     for before, after in zip(spec.beats, said.beats, strict=True):
         assert after.model_dump(include=set(picture)) == before.model_dump(include=set(picture))
     beat = said.beats[1]
-    assert (beat.take, beat.line_take, beat.line, said.voice_of(beat)) == (0, 1, "Built for the rain.", "Deep_Voice_Man")
+    assert (beat.take, beat.line_take, beat.line, said.voice_of(beat)) == (
+        0,
+        1,
+        "Built for the rain.",
+        "Deep_Voice_Man",
+    )
     assert takes.all(request.video_id) == []
