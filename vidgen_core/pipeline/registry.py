@@ -251,6 +251,8 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
             CheckName.TIMING_EXACT,
             CheckName.LOUDNESS_ON_TARGET,
             CheckName.NO_FROZEN_OR_BLACK,
+            CheckName.VOICE_OVER_MUSIC,
+            CheckName.SPEECH_WHERE_LINES,
         ),
         preview=_video_preview,
     ),
