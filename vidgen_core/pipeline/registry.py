@@ -175,6 +175,8 @@ def _video_facts(_: VideoSpec, video: RenderedVideo) -> dict[str, Shown]:
     }
     if video.loudness_lufs is not None:
         shown["loudness_lufs"] = video.loudness_lufs
+    if video.voice_key and video.music_mix_key:  # the stems, as they are in the mix
+        shown["voice"], shown["music_mix"] = Stored(video.voice_key), Stored(video.music_mix_key)
     return shown
 
 
