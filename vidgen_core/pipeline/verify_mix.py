@@ -38,10 +38,8 @@ def undicked_gain_db(music: np.ndarray, source: np.ndarray) -> float:
     the largest gain read over 100 ms blocks where the source is audible."""
     count = min(len(music), len(source)) // GAIN_BLOCK
     blocks = [slice(k * GAIN_BLOCK, (k + 1) * GAIN_BLOCK) for k in range(count)]
-    gains = [
-        _power_mean(music[b]) - _power_mean(source[b]) for b in blocks if _power_mean(source[b]) > AUDIBLE_SOURCE_DB
-    ]
-    return max(gains, default=0.0)
+    levels = [(_power_mean(music[b]), _power_mean(source[b])) for b in blocks]
+    return max((stem - bed for stem, bed in levels if bed > AUDIBLE_SOURCE_DB), default=0.0)
 
 
 def voice_over_music(lines: list[SpokenLine], voice: Path, music: Path, source: Path) -> Outcome:
