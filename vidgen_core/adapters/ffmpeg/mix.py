@@ -69,10 +69,14 @@ def power_db(signal: np.ndarray) -> float:
 
 def _played(path: Path, stretch: float, rate: int) -> tuple[np.ndarray, float]:
     """A line's audio as played, mono at ``rate``, time-stretched (pitch kept, rubberband) to ``stretch`` times its
-    length (under 1: sped up); and its loudness (LUFS) in the voice track, where it plays in both channels."""
+    length (under 1: sped up); and its loudness (LUFS) in the voice track, where it plays in both channels.
+
+    Rubber Band's transients are smooth: its default resets the phase at each onset it detects, which on syllables
+    bends the pitch (a 140 Hz voiced line sped up 10% measured 137.75-142.25 Hz; smooth: 140.0), and a stretch of
+    at most 10% has no drum hit to keep crisp."""
     stream = ffmpeg.input(str(path)).audio.filter("aresample", rate)
     if abs(stretch - 1.0) > 1e-4:
-        stream = stream.filter("rubberband", tempo=1 / stretch)
+        stream = stream.filter("rubberband", tempo=1 / stretch, transients="smooth")
     stream = stream.filter("ebur128", peak="true", framelog="info")
     out, err = run(stream.output("-", format="f32le", ac=1, ar=rate), f"time-stretch {path.name}")
     level = loudness_reading(err.decode(errors="replace"), path.name).integrated_lufs + DUAL_MONO_LU
