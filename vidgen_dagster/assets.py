@@ -1,9 +1,9 @@
 """The asset graph. Each asset: fetch inputs, call the core phase, return the manifest with metadata.
 
-video_spec -> storyboard -> video_chunks -> stitched_video -> final_video, and video_spec -> music -> final_video.
-storyboard, music and video_chunks are made by one step (``media``) so music runs beside the images and clips at no
-extra process cost. Every provider call goes through the video's call cache, so re-materializing pays only for what
-changed.
+video_spec -> storyboard -> video_chunks -> stitched_video -> final_video, and video_spec -> music, voiceover ->
+final_video. storyboard, music, voiceover and video_chunks are made by one step (``media``) so the sound runs beside
+the images and clips at no extra process cost. Every provider call goes through the video's call cache, so
+re-materializing pays only for what changed.
 """
 
 from collections.abc import Callable
@@ -22,6 +22,7 @@ from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
+from vidgen_core.pipeline.verify_mix import mix_checks
 from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs
@@ -197,21 +198,28 @@ def final_video(
     video_spec: VideoSpec,
     stitched_video: RenderedVideo,
     music: MusicTrack,
+    voiceover: Voiceover,
     store: StoreResource,
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
 ):
-    """The delivered ad: its soundtrack mastered to the delivery standard (-14 or -23 LUFS, true peak under the
-    limit, on the encoded file), H.264 yuv420p + AAC-LC 48 kHz stereo, +faststart."""
+    """The delivered ad: the voice over the music, ducked under it, mastered to the delivery standard (-14 or -23
+    LUFS, true peak under the limit, on the encoded file), H.264 yuv420p + AAC-LC 48 kHz stereo, +faststart; the
+    voice and ducked music kept as stems."""
     with step(context, Phase.FINAL_VIDEO, store, db, ffmpeg) as s:
         settings = s.settings
-        video = phases.finalize_video(video_spec, stitched_video, music, s.store, settings)
+        video = phases.finalize_video(video_spec, stitched_video, music, voiceover, s.store, settings)
         path = s.store.local_path(video.key)
         facts = measure.file_facts(path)
-        checks = verify.final_checks(video_spec, facts, *measure.sound_and_stills(path, facts))
+        bed = s.store.local_path(music.key or stitched_video.key)  # the music, or the model's own audio
+        checks = [
+            *verify.final_checks(video_spec, facts, *measure.sound_and_stills(path, facts)),
+            *mix_checks(voiceover, video, bed, s.store),
+        ]
         sound = (video_spec.delivery.loudness.value, settings.audio_bitrate)
+        lines = (f"{said.cache_key}:{said.start_s}:{said.stretch}" for said in voiceover.lines)
         version = content_version(
-            stitched_video.key, stitched_video.size_bytes, music.cache_key, video_spec.duration_s, *sound
+            stitched_video.key, stitched_video.size_bytes, music.cache_key, *lines, video_spec.duration_s, *sound
         )
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)

@@ -76,7 +76,7 @@ def test_graph_shape() -> None:
         Phase.VOICEOVER: [Source.VIDEO_REQUEST, Phase.VIDEO_SPEC],
         Phase.VIDEO_CHUNKS: [Phase.STORYBOARD, Source.VIDEO_REQUEST, Phase.VIDEO_SPEC],
         Phase.STITCHED_VIDEO: [Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC],
-        Phase.FINAL_VIDEO: [Phase.MUSIC, Phase.STITCHED_VIDEO, Phase.VIDEO_SPEC],
+        Phase.FINAL_VIDEO: [Phase.MUSIC, Phase.STITCHED_VIDEO, Phase.VIDEO_SPEC, Phase.VOICEOVER],
     }
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)

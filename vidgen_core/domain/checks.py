@@ -30,6 +30,8 @@ BEAT_WINDOW_S = 0.5  # how far either side of a beat's frame its cut or transiti
 COLOUR_DRIFT_LIMIT = 8.0
 VOICE_OVER_MUSIC_DB = 10.0  # during speech the voice is at least this much louder than the music (RMS)
 MUSIC_BACK_DB = 3.0  # between lines the music returns to within this much of its level before ducking
+MUSIC_BACK_GAP_S = 0.8  # ...in every gap at least this long (over its middle half)
+SPEECH_COVERAGE = 0.5  # a line's span is speech over at least this share (TTS lines measure 0.6-0.75: pauses, breath)
 SPEECH_FLOOR_DB = -40.0  # the voice stem's RMS (20 ms windows, dBFS) above this is speech, under it silence
 
 
@@ -89,10 +91,11 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     CheckName.WORDS_ON_SPEECH: "Every caption word lies inside its beat and over speech: the line's audio has "
     f"energy over {SPEECH_FLOOR_DB:g} dBFS (20 ms RMS) inside each word's time.",
     CheckName.VOICE_OVER_MUSIC: f"During speech the voice stem is at least {VOICE_OVER_MUSIC_DB:g} dB above the "
-    f"ducked music stem (RMS over each line); between lines the music comes back to within {MUSIC_BACK_DB:g} dB of "
-    "its level before the duck.",
-    CheckName.SPEECH_WHERE_LINES: "The voice stem has speech (RMS over "
-    f"{SPEECH_FLOOR_DB:g} dBFS) inside every line's span and none outside them.",
+    "ducked music stem (RMS over each line's speech); in every gap between lines of at least "
+    f"{MUSIC_BACK_GAP_S:g} s the music comes back (over the gap's middle half) to within {MUSIC_BACK_DB:g} dB of its "
+    "level without the duck.",
+    CheckName.SPEECH_WHERE_LINES: f"The voice stem has speech (RMS over {SPEECH_FLOOR_DB:g} dBFS) over at least "
+    f"{SPEECH_COVERAGE:.0%} of every line's span and none outside them.",
     CheckName.CAPTIONS_IN_SAFE_ZONE: "Burned captions change the picture only inside the platform-safe zone for the "
     "aspect, never over the storyboard's product name nor during the end card (frames with and without captions, "
     "differenced).",

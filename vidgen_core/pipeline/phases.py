@@ -22,7 +22,7 @@ from typing import NamedTuple, TypeVar
 
 from PIL import Image
 
-from vidgen_core.adapters.ffmpeg import colour, ops
+from vidgen_core.adapters.ffmpeg import colour, mix, ops
 from vidgen_core.adapters.ffmpeg.cut import render_cut
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import Providers
@@ -636,23 +636,43 @@ def cut_inputs(spec: VideoSpec) -> list[str]:
 
 
 def finalize_video(
-    spec: VideoSpec, stitched: RenderedVideo, music: MusicTrack, store: BlobStore, settings: Settings
+    spec: VideoSpec,
+    stitched: RenderedVideo,
+    music: MusicTrack,
+    voiceover: Voiceover,
+    store: BlobStore,
+    settings: Settings,
 ) -> RenderedVideo:
-    """Mix music (or the model's own audio), master it to the spec's loudness standard, encode the delivery mp4."""
+    """Mix the voice over the music (or the model's own audio), ducked under it, master the sum to the spec's
+    loudness standard, encode the delivery mp4, and keep the stems as they are in the mix."""
     keys = keys_for(spec)
     music_path = store.local_path(music.key) if music.key else None
     standard = spec.delivery.loudness
     with tempfile.TemporaryDirectory() as tmp:
+        voice = None
+        if voiceover.lines:
+            lines = [store.local_path(said.key) for said in voiceover.lines]
+            voice = mix.voice_track(voiceover, lines, spec.duration_s, Path(tmp) / "voice_track.wav", settings)
         out = Path(tmp) / "final.mp4"
         made = ops.finalize(
-            store.local_path(stitched.key), music_path, out, spec.duration_s, LOUDNESS_TARGETS[standard], settings
+            store.local_path(stitched.key),
+            music_path,
+            out,
+            spec.duration_s,
+            LOUDNESS_TARGETS[standard],
+            settings,
+            voice,
         )
         store.put_file(keys.final(), out)
+        if made.stems:
+            store.put_file(keys.voice(), made.stems.voice)
+            store.put_file(keys.music_mix(), made.stems.music)
     got = made.loudness
     log.info(
-        "final: %s (video %s, %s: %.1f LUFS, %.1f dBTP, short-term max %.1f LUFS, %d encode%s)",
+        "final: %s (video %s, %s%s: %.1f LUFS, %.1f dBTP, short-term max %.1f LUFS, %d encode%s)",
         keys.final(),
         made.mode,
+        f"{len(voiceover.lines)} lines over the ducked bed, " if made.stems else "",
         standard.value,
         got.integrated_lufs,
         got.true_peak_dbtp,
@@ -671,4 +691,6 @@ def finalize_video(
         max_momentary_lufs=round(got.max_momentary_lufs, 2),
         loudness_range_lu=round(got.lra_lu, 2),
         loudness_attempts=made.attempts,
+        voice_key=keys.voice() if made.stems else None,
+        music_mix_key=keys.music_mix() if made.stems else None,
     )

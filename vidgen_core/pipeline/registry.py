@@ -175,6 +175,8 @@ def _video_facts(_: VideoSpec, video: RenderedVideo) -> dict[str, Shown]:
     }
     if video.loudness_lufs is not None:
         shown["loudness_lufs"] = video.loudness_lufs
+    if video.voice_key and video.music_mix_key:  # the stems, as they are in the mix
+        shown["voice"], shown["music_mix"] = Stored(video.voice_key), Stored(video.music_mix_key)
     return shown
 
 
@@ -251,6 +253,8 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
             CheckName.TIMING_EXACT,
             CheckName.LOUDNESS_ON_TARGET,
             CheckName.NO_FROZEN_OR_BLACK,
+            CheckName.VOICE_OVER_MUSIC,
+            CheckName.SPEECH_WHERE_LINES,
         ),
         preview=_video_preview,
     ),

@@ -193,6 +193,13 @@ def loudness_reading(text: str, what: str) -> LoudnessReading:
     )
 
 
+def loudness(stream: Any, what: str) -> LoudnessReading:
+    """ebur128 with true peak over an ffmpeg-python audio stream (a file's, or a filter graph's output)."""
+    measured = stream.filter("ebur128", peak="true", framelog="info").output("-", format="null")
+    _, err = run(measured, f"measure the loudness of {what}")
+    return loudness_reading(err.decode(errors="replace"), what)
+
+
 _FREEZE = re.compile(r"lavfi\.freezedetect\.freeze_(start|end): (-?[\d.]+)")
 _BLACK = re.compile(r"black_start:\s*(-?[\d.]+)\s+black_end:\s*(-?[\d.]+)")
 

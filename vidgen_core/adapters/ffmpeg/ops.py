@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ffmpeg
 import numpy as np
 from PIL import Image, ImageOps
 
-from vidgen_core.adapters.ffmpeg.measure import file_facts, loudness_reading
-from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.ffmpeg import mix
+from vidgen_core.adapters.ffmpeg.measure import file_facts, loudness
+from vidgen_core.adapters.ffmpeg.probe import MediaInfo, probe
 from vidgen_core.adapters.ffmpeg.tools import run
 from vidgen_core.domain.errors import MediaError
 from vidgen_core.domain.sound import DECLICK_S, LoudnessReading, LoudnessTarget
@@ -83,13 +85,28 @@ LIMITER_RATE_HZ = 192_000  # the limiter runs 4x oversampled at 48 kHz, so it ho
 AAC_MASTER: dict[str, object] = {"acodec": "aac", "profile:a": "aac_low", "aac_is": 0, "aac_pns": 0}
 
 
+VOICE_STEM, MUSIC_STEM = "voice.wav", "music_mix.wav"
+
+
+@dataclass(frozen=True)
+class Stems:
+    """The final's soundtrack in its parts, each at the gain the master applied: summed, they are the mix the
+    limiter was given (the limiter and the encode come after)."""
+
+    voice: Path
+    music: Path
+
+
 @dataclass(frozen=True)
 class Finalized:
-    """What ``finalize`` made: the video mode, the loudness of the encoded file, and the encodes it took."""
+    """What ``finalize`` made: the video mode, the loudness of the encoded file, the encodes it took, the gain that
+    brought the soundtrack to the target (before the limiter), and the stems when there was a voice."""
 
     mode: str
     loudness: LoudnessReading
     attempts: int
+    gain_db: float
+    stems: Stems | None = None
 
 
 def _soundtrack(
@@ -122,15 +139,9 @@ def _mastered(
     )
 
 
-def _measure(stream: ffmpeg.nodes.FilterableStream, what: str) -> LoudnessReading:
-    measured = stream.filter("ebur128", peak="true", framelog="info").output("-", format="null")
-    _, err = run(measured, f"measure the loudness of {what}")
-    return loudness_reading(err.decode(errors="replace"), what)
-
-
 def measure_loudness(path: Path) -> LoudnessReading:
     """Integrated loudness, loudness range, true peak and loudest short-term and momentary loudness of a file."""
-    return _measure(ffmpeg.input(str(path)).audio, path.name)
+    return loudness(ffmpeg.input(str(path)).audio, path.name)
 
 
 def _video_offset_s(path: Path) -> float:
@@ -141,26 +152,61 @@ def _video_offset_s(path: Path) -> float:
 
 
 def finalize(
-    video: Path, music: Path | None, out: Path, duration_s: float, target: LoudnessTarget, settings: Settings
+    video: Path,
+    music: Path | None,
+    out: Path,
+    duration_s: float,
+    target: LoudnessTarget,
+    settings: Settings,
+    voice: Path | None = None,
 ) -> Finalized:
     """Mix the soundtrack, master it to ``target`` measured on the encoded file, and encode for delivery.
 
-    The soundtrack is ``music`` when given (it ends by itself: the music phase wrote or cut its ending), else the
-    video's own audio, faded out. Loudness: gain to the target and a true-peak limiter under the standard's ceiling
-    (the gain refitted on the limited sound when the limiter bites), encode, measure the encoded file; while it
-    misses, lower the ceiling by the AAC's overshoot plus a margin and correct for the codec's loudness shift, at most
-    ``MAX_LOUDNESS_ATTEMPTS`` encodes, and keep the best. Video: copied (tags and all) when H.264 yuv420p, moved to
-    start at 0 with the audio; exactly ``duration_s`` long; AAC-LC 48 kHz stereo, ``+faststart``.
+    The bed is ``music`` when given (it ends by itself: the music phase wrote or cut its ending), else the video's
+    own audio, faded out. With ``voice`` (the whole voice track, ``mix.voice_track``) the bed is ducked under it
+    (``mix.duck``) and the soundtrack is their sum; the stems ``voice.wav`` and ``music_mix.wav`` are then written
+    beside ``out`` at the master's gain, so they add up to what the limiter was given. Loudness: gain to the target
+    and a true-peak limiter under the standard's ceiling (the gain refitted on the limited sound when the limiter
+    bites), encode, measure the encoded file; while it misses, lower the ceiling by the AAC's overshoot plus a margin
+    and correct for the codec's loudness shift, at most ``MAX_LOUDNESS_ATTEMPTS`` encodes, and keep the best. Video:
+    copied (tags and all) when H.264 yuv420p, moved to start at 0 with the audio; exactly ``duration_s`` long;
+    AAC-LC 48 kHz stereo, ``+faststart``.
     """
     info = probe(video)
     if music is None and not info.has_audio:
         raise MediaError(f"{video.name} has no audio and no music was given")
 
-    def soundtrack() -> ffmpeg.nodes.FilterableStream:
+    def bed() -> ffmpeg.nodes.FilterableStream:
         source = ffmpeg.input(str(music)) if music is not None else ffmpeg.input(str(video))
         return _soundtrack(source.audio, duration_s, music is not None, settings)
 
-    before = _measure(soundtrack(), "the soundtrack")
+    if voice is None:
+        return _master(video, info, bed, out, duration_s, target, settings)
+    rate = settings.audio_rate_hz
+    with tempfile.TemporaryDirectory(prefix="vidgen-mix-") as tmp:
+        rendered = Path(tmp) / "bed.wav"
+        run(bed().output(str(rendered), acodec="pcm_f32le", ac=2), "render the music bed")
+        ducked = mix.duck(rendered, voice, Path(tmp) / "ducked.wav", settings)
+        summed = mix.add([ducked, voice], Path(tmp) / "mix.wav", rate)
+        made = _master(video, info, lambda: ffmpeg.input(str(summed)).audio, out, duration_s, target, settings)
+        stems = Stems(
+            mix.add([voice], out.with_name(VOICE_STEM), rate, made.gain_db),
+            mix.add([ducked], out.with_name(MUSIC_STEM), rate, made.gain_db),
+        )
+    return replace(made, stems=stems)
+
+
+def _master(
+    video: Path,
+    info: MediaInfo,
+    soundtrack: Callable[[], ffmpeg.nodes.FilterableStream],
+    out: Path,
+    duration_s: float,
+    target: LoudnessTarget,
+    settings: Settings,
+) -> Finalized:
+    """``finalize``'s mastering and encode of a soundtrack (a fresh stream from ``soundtrack()`` each time)."""
+    before = loudness(soundtrack(), "the soundtrack")
     if before.integrated_lufs == float("-inf"):
         raise MediaError("the soundtrack is silent, so it cannot be brought to the target loudness")
     copy = info.video_codec == "h264" and info.pix_fmt == DELIVERY_PIX_FMT
@@ -174,7 +220,7 @@ def finalize(
     limited = aim
     if before.true_peak_dbtp + gain > ceiling:
         gain, limited = _fit_gain(soundtrack, gain, ceiling, aim, settings)
-    made: list[tuple[LoudnessReading, Path]] = []
+    made: list[tuple[LoudnessReading, Path, float]] = []
     for attempt in range(1, MAX_LOUDNESS_ATTEMPTS + 1):
         path = out if attempt == 1 else out.with_name(f"{out.stem}-{attempt}{out.suffix}")
         stream = ffmpeg.output(
@@ -191,7 +237,7 @@ def finalize(
         )
         run(stream, "mix the soundtrack and encode the final video")
         got = measure_loudness(path)
-        made.append((got, path))
+        made.append((got, path, gain))
         missed = target.misses(got)
         # aim for the middle of the window: other meters (and the platforms) may read a few tenths differently
         if target.tolerance_lu / 2 < abs(got.integrated_lufs - target.integrated_lufs) <= target.tolerance_lu:
@@ -203,13 +249,13 @@ def finalize(
             ceiling -= got.true_peak_dbtp - target.true_peak_dbtp + RETRY_MARGIN_DB
         codec_shift = got.integrated_lufs - limited  # what the encoder did to the loudness
         gain, limited = _fit_gain(soundtrack, gain + aim - got.integrated_lufs, ceiling, aim - codec_shift, settings)
-    best, best_path = min(made, key=lambda m: _shortfall(target, m[0]))
+    best, best_path, best_gain = min(made, key=lambda m: _shortfall(target, m[0]))
     if best_path != out:
         best_path.replace(out)
-    for _, path in made:
+    for _, path, _ in made:
         if path != out:
             path.unlink(missing_ok=True)
-    return Finalized("copy" if copy else "reencode", best, len(made))
+    return Finalized("copy" if copy else "reencode", best, len(made), best_gain)
 
 
 def _fit_gain(
@@ -222,7 +268,7 @@ def _fit_gain(
     """The gain that brings the limited soundtrack to ``aim_lufs`` (the limiter takes loudness away where it bites),
     by a few cheap measurements before any encode; returns it and the loudness it gives."""
     for _ in range(GAIN_FITS):
-        got = _measure(_mastered(soundtrack(), gain, ceiling, settings), "the limited soundtrack").integrated_lufs
+        got = loudness(_mastered(soundtrack(), gain, ceiling, settings), "the limited soundtrack").integrated_lufs
         if abs(aim_lufs - got) <= GAIN_FIT_LU:
             break
         gain += aim_lufs - got
