@@ -22,6 +22,7 @@ from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
+from vidgen_core.pipeline.verify_captions import captions_checked
 from vidgen_core.pipeline.verify_mix import mix_checks
 from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
@@ -212,14 +213,22 @@ def final_video(
         path = s.store.local_path(video.key)
         facts = measure.file_facts(path)
         bed = s.store.local_path(music.key or stitched_video.key)  # the music, or the model's own audio
+        clean = s.store.local_path(stitched_video.key)
         checks = [
             *verify.final_checks(video_spec, facts, *measure.sound_and_stills(path, facts)),
             *mix_checks(voiceover, video, bed, s.store),
+            captions_checked(video_spec, voiceover, video, clean, path),
         ]
         sound = (video_spec.delivery.loudness.value, settings.audio_bitrate)
         lines = (f"{said.cache_key}:{said.start_s}:{said.stretch}" for said in voiceover.lines)
         version = content_version(
-            stitched_video.key, stitched_video.size_bytes, music.cache_key, *lines, video_spec.duration_s, *sound
+            stitched_video.key,
+            stitched_video.size_bytes,
+            music.cache_key,
+            *lines,
+            *phases.caption_inputs(video_spec),
+            video_spec.duration_s,
+            *sound,
         )
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)

@@ -315,7 +315,7 @@ def _burned(aspect: str, style: CaptionStyle, tmp: Path) -> tuple:
     size = master_size(aspect, Resolution.P1080)
     clean = _master(tmp / "clean.mp4", size, still=aspect == "9:16", tone=aspect == "16:9")
     files = write_captions(spec, voiceover, size, tmp)
-    captioned = burn(clean, files["ass"], tmp / "captioned.mp4", Settings(home=tmp / "home"))
+    captioned = burn(clean, files["ass"], tmp / "captioned.mp4", spec.delivery.resolution, Settings(home=tmp / "home"))
     return spec, voiceover, clean, captioned, files["ass"]
 
 
@@ -401,7 +401,7 @@ def test_the_check_finds_captions_outside_the_safe_zone_and_on_the_end_card(tall
     low = re.sub(r"^(Style: Caption,(?:[^,]*,){20})\d+,", r"\g<1>0,", text, flags=re.M)  # MarginV 0: the frame's foot
     late = f"Dialogue: 1,0:00:0{sum(SECONDS) - 1}.00,0:00:{sum(SECONDS)}.00,Caption,,0,0,0,,On the end card\n"
     (tmp_path / "bad.ass").write_text(low + late, encoding="utf-8")
-    bad = burn(clean, tmp_path / "bad.ass", tmp_path / "bad.mp4", Settings(home=tmp_path / "home"))
+    bad = burn(clean, tmp_path / "bad.ass", tmp_path / "bad.mp4", Resolution.P1080, Settings(home=tmp_path / "home"))
     outcome = captions_in_safe_zone(spec, voiceover, clean, bad)
     assert not outcome.passed
     problems = str(outcome.metadata["problems"])

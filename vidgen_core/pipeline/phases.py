@@ -23,10 +23,12 @@ from typing import NamedTuple, TypeVar
 from PIL import Image
 
 from vidgen_core.adapters.ffmpeg import colour, mix, ops
+from vidgen_core.adapters.ffmpeg.burn import burn
 from vidgen_core.adapters.ffmpeg.cut import render_cut
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.render.endcard import render_end_card
+from vidgen_core.adapters.render.subtitles import write_captions
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain import costs
 from vidgen_core.domain.catalog import (
@@ -43,6 +45,7 @@ from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
     AssetRole,
+    Captions,
     Chunk,
     ChunkPlan,
     ChunkSet,
@@ -644,7 +647,8 @@ def finalize_video(
     settings: Settings,
 ) -> RenderedVideo:
     """Mix the voice over the music (or the model's own audio), ducked under it, master the sum to the spec's
-    loudness standard, encode the delivery mp4, and keep the stems as they are in the mix."""
+    loudness standard, encode the delivery mp4, and keep the stems as they are in the mix. The captions are written
+    as SRT, WebVTT and ASS beside it and, burned, drawn into the picture with the beats' headlines first."""
     keys = keys_for(spec)
     music_path = store.local_path(music.key) if music.key else None
     standard = spec.delivery.loudness
@@ -653,9 +657,16 @@ def finalize_video(
         if voiceover.lines:
             lines = [store.local_path(said.key) for said in voiceover.lines]
             voice = mix.voice_track(voiceover, lines, spec.duration_s, Path(tmp) / "voice_track.wav", settings)
+        captions = write_captions(spec, voiceover, (stitched.width, stitched.height), Path(tmp))
+        for extension, path in captions.items():
+            store.put_file(keys.captions(extension), path)
+        picture = store.local_path(stitched.key)
+        burned = spec.narration.captions is Captions.BURNED and "ass" in captions
+        if burned:
+            picture = burn(picture, captions["ass"], Path(tmp) / "captioned.mp4", spec.delivery.resolution, settings)
         out = Path(tmp) / "final.mp4"
         made = ops.finalize(
-            store.local_path(stitched.key),
+            picture,
             music_path,
             out,
             spec.duration_s,
@@ -693,4 +704,12 @@ def finalize_video(
         loudness_attempts=made.attempts,
         voice_key=keys.voice() if made.stems else None,
         music_mix_key=keys.music_mix() if made.stems else None,
+        captions={extension: keys.captions(extension) for extension in captions},
+        captions_burned=burned,
     )
+
+
+def caption_inputs(spec: VideoSpec) -> list[str]:
+    """What the final's captions and headlines are drawn from besides the voiceover's words (its data version)."""
+    headlines = "|".join(beat.on_screen for beat in spec.beats)
+    return [spec.narration.captions.value, spec.narration.caption_style.value, spec.style, headlines]

@@ -177,6 +177,11 @@ def _video_facts(_: VideoSpec, video: RenderedVideo) -> dict[str, Shown]:
         shown["loudness_lufs"] = video.loudness_lufs
     if video.voice_key and video.music_mix_key:  # the stems, as they are in the mix
         shown["voice"], shown["music_mix"] = Stored(video.voice_key), Stored(video.music_mix_key)
+    for extension in ("srt", "vtt"):  # the sidecars (the ASS script only draws burned captions)
+        if extension in video.captions:
+            shown[f"captions_{extension}"] = Stored(video.captions[extension])
+    if video.captions:
+        shown["captions_burned"] = video.captions_burned
     return shown
 
 
@@ -255,6 +260,7 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
             CheckName.NO_FROZEN_OR_BLACK,
             CheckName.VOICE_OVER_MUSIC,
             CheckName.SPEECH_WHERE_LINES,
+            CheckName.CAPTIONS_IN_SAFE_ZONE,
         ),
         preview=_video_preview,
     ),

@@ -16,7 +16,7 @@ from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.domain.captions import cues, headlines, title_band
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.editing import END_CARD_S
-from vidgen_core.domain.models import VideoSpec, Voiceover
+from vidgen_core.domain.models import RenderedVideo, VideoSpec, Voiceover
 from vidgen_core.domain.safe_zones import safe_zone
 from vidgen_core.pipeline.verify import Outcome
 
@@ -126,3 +126,13 @@ def captions_in_safe_zone(spec: VideoSpec, voiceover: Voiceover, clean: Path, ca
             "problems": "; ".join(problems[:10]),
         },
     )
+
+
+def captions_checked(
+    spec: VideoSpec, voiceover: Voiceover, video: RenderedVideo, clean: Path, captioned: Path
+) -> Outcome:
+    """The final's captions check: measured when its captions were burned, else passed saying why not."""
+    if video.captions_burned:
+        return captions_in_safe_zone(spec, voiceover, clean, captioned)
+    why = f"captions {spec.narration.captions.value}" if video.captions or not spec.narration.speaks else "none"
+    return Outcome(CheckName.CAPTIONS_IN_SAFE_ZONE, True, "nothing burned into the picture", {"burned": why})

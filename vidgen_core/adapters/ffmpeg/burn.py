@@ -13,17 +13,12 @@ from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.ffmpeg.tools import run
 from vidgen_core.adapters.render.subtitles import FONT
 from vidgen_core.domain.catalog import Resolution
-from vidgen_core.domain.errors import MediaError
 from vidgen_core.settings import Settings
 
 
-def burn(video: Path, ass: Path, out: Path, settings: Settings) -> Path:
-    """``video`` with ``ass`` drawn on it, into ``out``, at the master's encoder settings for its size."""
+def burn(video: Path, ass: Path, out: Path, resolution: Resolution, settings: Settings) -> Path:
+    """``video`` with ``ass`` drawn on it, into ``out``, at the master's encoder settings for ``resolution``."""
     info = probe(video)
-    try:
-        resolution = Resolution(f"{min(info.width, info.height)}p")
-    except ValueError:
-        raise MediaError(f"{video.name} is {info.width}x{info.height}, not a master's size") from None
     source = ffmpeg.input(str(video))
     picture = source.video.filter("ass", str(ass), fontsdir=str(FONT.parent)).filter("setparams", **BT709)
     streams, extra = [picture], {}
