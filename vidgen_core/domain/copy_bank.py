@@ -4,7 +4,8 @@ headlines and closing taglines by style.
 Lines never agree with the product's gender or number (Spanish and French adjectives would), so any product reads
 well after them: they speak of what it gives ("Frescura y sabor en cada sorbo"), not of what it is. Hooks have at
 most 6 words (an opening of 5 s then leaves the music a moment before the next line), product lines at most 8,
-moments and taglines at most 5 and 4; headlines 2-4 words. tests/core/test_script.py holds every entry to these.
+moments at most 5 and taglines 3 (a name and its tagline fit the 2.5 s the close of a 5 s ad may speak in);
+headlines 2-4 words. tests/core/test_script.py holds every entry to these.
 """
 
 from __future__ import annotations
@@ -143,13 +144,13 @@ ENGLISH = Phrasebook(
         "warm": ("Share the warmth", "Moments together"),
     },
     taglines={
-        "cinematic": ("Made for the moment.", "Your story starts here."),
-        "minimalist": ("Pure and simple.", "Nothing more, nothing less."),
+        "cinematic": ("Made for moments.", "Live the story."),
+        "minimalist": ("Pure and simple.", "Nothing more."),
         "energetic": ("Go further.", "Never stop."),
-        "luxury": ("Elegance, defined.", "Made to be treasured."),
-        "playful": ("Pure fun.", "Always a good time."),
-        "retro": ("Simply timeless.", "Old school, new soul."),
-        "futuristic": ("Ahead of its time.", "Built for tomorrow."),
+        "luxury": ("Elegance, defined.", "Timeless luxury."),
+        "playful": ("Pure fun.", "Smiles guaranteed."),
+        "retro": ("Simply timeless.", "Old school, reborn."),
+        "futuristic": ("Always ahead.", "Built for tomorrow."),
         "warm": ("Made with love.", "Feels like home."),
     },
 )
@@ -269,13 +270,13 @@ SPANISH = Phrasebook(
         "warm": ("Comparte el cariño", "Momentos juntos"),
     },
     taglines={
-        "cinematic": ("Para vivir el momento.", "Tu historia empieza aquí."),
-        "minimalist": ("Lo esencial, mejor.", "Ni más, ni menos."),
+        "cinematic": ("Vive el momento.", "Tu historia empieza."),
+        "minimalist": ("Lo esencial, mejor.", "Nada sobra."),
         "energetic": ("Ve más lejos.", "Nunca te detengas."),
-        "luxury": ("Un lujo para siempre.", "Lujo sin esfuerzo."),
-        "playful": ("Pura diversión.", "Siempre un buen rato."),
+        "luxury": ("Lujo para siempre.", "Lujo sin esfuerzo."),
+        "playful": ("Pura diversión.", "Sonrisas aseguradas."),
         "retro": ("Siempre atemporal.", "Estilo de siempre."),
-        "futuristic": ("Un paso por delante.", "Pensado para mañana."),
+        "futuristic": ("Siempre por delante.", "Pensado para mañana."),
         "warm": ("Hecho con amor.", "Como en casa."),
     },
 )
@@ -395,14 +396,14 @@ FRENCH = Phrasebook(
         "warm": ("Partagez la chaleur", "Moments ensemble"),
     },
     taglines={
-        "cinematic": ("Votre histoire commence ici.", "Chaque instant compte."),
-        "minimalist": ("L'essentiel, en mieux.", "Ni plus, ni moins."),
+        "cinematic": ("Votre histoire commence.", "Chaque instant compte."),
+        "minimalist": ("L'essentiel, en mieux.", "Rien de trop."),
         "energetic": ("Allez plus loin.", "Toujours en mouvement."),
-        "luxury": ("Un luxe à chérir.", "Le luxe, sans effort."),
-        "playful": ("Que du bonheur.", "Toujours un bon moment."),
-        "retro": ("Tout simplement intemporel.", "Le style d'hier, aujourd'hui."),
+        "luxury": ("Le luxe, simplement.", "Luxe sans effort."),
+        "playful": ("Que du bonheur.", "Sourires garantis."),
+        "retro": ("Tout simplement intemporel.", "Le charme d'antan."),
         "futuristic": ("Un temps d'avance.", "Pensé pour demain."),
-        "warm": ("Avec amour.", "Comme à la maison."),
+        "warm": ("Avec amour.", "Comme chez soi."),
     },
 )
 
@@ -521,12 +522,12 @@ GERMAN = Phrasebook(
         "warm": ("Teile die Wärme", "Momente zusammen"),
     },
     taglines={
-        "cinematic": ("Gemacht für den Moment.", "Deine Geschichte beginnt hier."),
-        "minimalist": ("Aufs Wesentliche reduziert.", "Nicht mehr, nicht weniger."),
+        "cinematic": ("Für den Moment.", "Deine Geschichte beginnt."),
+        "minimalist": ("Klar und einfach.", "Nichts zu viel."),
         "energetic": ("Geh weiter.", "Niemals stillstehen."),
-        "luxury": ("Luxus, mühelos.", "Gemacht, um zu bleiben."),
+        "luxury": ("Luxus, mühelos.", "Für immer schön."),
         "playful": ("Einfach gute Laune.", "Immer ein Vergnügen."),
-        "retro": ("Einfach zeitlos.", "Stil von damals, heute."),
+        "retro": ("Einfach zeitlos.", "Stil von damals."),
         "futuristic": ("Seiner Zeit voraus.", "Gemacht für morgen."),
         "warm": ("Mit Liebe gemacht.", "Wie zu Hause."),
     },
