@@ -86,7 +86,8 @@ def test_show_prints_each_beats_line_on_screen_copy_voice_and_line_take(home: Pa
     video = delivered_by_hand(settings, "ana")
     keys, store = VideoKeys("ana", video), LocalStore(settings.storage_dir)
     spec = VideoSpec.model_validate_json(store.get_bytes(keys.spec()))
-    beats = [b.model_copy(update={"on_screen": "JUST DO IT"}) if b.index == 1 else b for b in spec.beats]
+    edits = {0: {"line": ""}, 1: {"on_screen": "JUST DO IT"}}  # beat 0 left to the music
+    beats = [b.model_copy(update=edits.get(b.index, {})) for b in spec.beats]
     store.put_bytes(keys.spec(), spec.model_copy(update={"beats": beats}).model_dump_json().encode())
     lines = LineTakeDB(settings.db_url)
     new_line_take(lines, video, 1, "Built for the rain.")

@@ -79,21 +79,23 @@ def test_sixty_second_ads_use_more_than_cuts() -> None:
 
 
 @pytest.mark.parametrize(
-    ("brand", "product", "category", "prompt", "line"),
+    ("brand", "product", "category", "language", "line"),
     [
-        ("Nike", "", "footwear", "a Nike ad", "Shop Nike now"),
-        ("Ferngully", "organic oat milk", "beverage", "an oat milk ad", "Order today at Ferngully"),
-        ("", "oat milk", "food", "an oat milk ad", "Order today"),
-        ("Tesla", "", "automotive", "a Tesla ad", "Book a test drive today"),
-        ("", "garden gnomes", "general", "an ad for garden gnomes", "Garden gnomes: available now"),
-        ("Acme", "", "general", "an Acme ad", "Available now"),
-        ("Adidas", "Schuhe", "footwear", "Werbung für Adidas Schuhe", "Jetzt erhältlich"),
+        ("Nike", "", "footwear", "en", "Shop Nike now"),
+        ("Ferngully", "organic oat milk", "beverage", "en", "Order today at Ferngully"),
+        ("", "oat milk", "food", "en", "Order today"),
+        ("Tesla", "", "automotive", "en", "Book a test drive today"),
+        ("", "garden gnomes", "general", "en", "Garden gnomes: available now"),
+        ("Acme", "", "general", "en", "Available now"),
+        ("Adidas", "Schuhe", "footwear", "de", "Jetzt erhältlich"),
+        ("", "茶叶", "beverage", "zh", "现已上市"),
     ],
 )
 def test_call_to_action_from_brand_product_and_category(
-    brand: str, product: str, category: str, prompt: str, line: str
+    brand: str, product: str, category: str, language: str, line: str
 ) -> None:
-    assert call_to_action(brand, product, category, prompt) == line
+    """In the script's language (the prompt's, unless the request asks for another)."""
+    assert call_to_action(brand, product, category, language) == line
 
 
 def test_the_plan_table_and_show_say_the_transition() -> None:

@@ -4,6 +4,8 @@ It answers like the LLM would: it reads the beat library from the system message
 the user message and plans a whole ad (an opening, a middle, a close), unless a scenario tells it to misbehave. Like
 a real model it does not count: a short ad gets more beats than fit, unless the strict schema bounds them
 (``maxItems``, which strict structured output enforces while decoding; then it keeps its opening and its close).
+It writes a script as the system message asks: a line over the opening, product beats and the close, none over
+dynamic beats, headlines over product and dynamic beats; no lines when told the voice does not speak the language.
 Every answer is billed by its usage, whatever is done with it. Errors use the real bodies and retry headers (see
 shared/reference/providers.md §1).
 
@@ -39,7 +41,17 @@ SCENARIOS = (
     "invalid_json",
     "bad_transitions",
     "no_call_to_action",
+    "long_line",
 )
+# The script it writes, by section: (line, on-screen copy); short enough for any beat's budget (the close's 6 words)
+SCRIPT = {
+    "opening": ("Every run starts here.", ""),
+    "product": ("Air Max: cushioned for every mile.", "Made for every mile"),
+    "dynamic": ("", "Feel the rush"),
+    "closing": ("Nike. Just move.", ""),
+}
+# As a model that does not count words: a close it cannot say in the 2.7 s before the end card
+LONG_CLOSE = "Nike Air Max sneakers, built for every mile, every run and every dream you chase. Shop Nike now."
 ERRORS = {
     401: {
         "message": "Incorrect API key provided: {key}. You can find your API key at "
@@ -192,6 +204,7 @@ class FakeOpenAI(FakeServer):
         system, user = messages[0]["content"], messages[-1]["content"]
         library = re.findall(r"- (\w+): (opening|product|dynamic|closing), (\d+)s", system)
         length = int(re.search(r"Length: (\d+) seconds", user).group(1))
+        section_of = {beat_id: section for beat_id, section, _ in library}
         by_section: dict[str, list[tuple[str, int]]] = {}
         for beat_id, section, seconds in library:
             by_section.setdefault(section, []).append((beat_id, int(seconds)))
@@ -206,6 +219,11 @@ class FakeOpenAI(FakeServer):
             beats = beats[: most - 1] + beats[-1:] if len(beats) > most else beats  # it plans within the bound
         named = self.scenario != "no_product"  # as a model asked for "Make an ad": it leaves both empty
         closing = {beat_id for beat_id, section, _ in library if section == "closing"}  # it crossfades into them
+        speaks = "leave every line empty" not in user
+        script = [SCRIPT.get(section_of.get(b, "product"), ("", "")) for b, _ in beats]
+        script = [(line if speaks else "", on_screen) for line, on_screen in script]
+        if self.scenario == "long_line":
+            script[-1] = (LONG_CLOSE, script[-1][1])
         transitions = ["crossfade" if i and b in closing else "cut" for i, (b, _) in enumerate(beats)]
         if self.scenario == "bad_transitions":  # as a model not held to the enum, that also opens on a crossfade
             transitions = ["crossfade", "wipe", *transitions[2:]]
@@ -224,8 +242,10 @@ class FakeOpenAI(FakeServer):
                     "image_prompt": f"Nike Air sneaker, {b.replace('_', ' ')}",
                     "motion_prompt": "smooth camera move",
                     "transition": transition,
+                    "line": line,
+                    "on_screen": on_screen,
                 }
-                for (b, s), transition in zip(beats, transitions, strict=True)
+                for (b, s), transition, (line, on_screen) in zip(beats, transitions, script, strict=True)
             ],
         }
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.fakes.openai_server import QUOTA, FakeOpenAI
+from tests.fakes.openai_server import LONG_CLOSE, QUOTA, SCRIPT, FakeOpenAI
 from vidgen_core.adapters.openai import (
     MIN_BEAT_S,
     NO_PRODUCT_NOTE,
@@ -20,9 +20,10 @@ from vidgen_core.adapters.storage import LocalStore, VideoKeys
 from vidgen_core.domain.catalog import LLM_MODELS
 from vidgen_core.domain.costs import estimate, estimate_request
 from vidgen_core.domain.errors import ProviderError
-from vidgen_core.domain.models import Section, Transition, product_name
+from vidgen_core.domain.models import Phase, Section, Transition, product_name
 from vidgen_core.domain.pacing import transition_into
 from vidgen_core.domain.prompt import PromptReading
+from vidgen_core.domain.script import HEADLINE_WORDS, word_budget, words
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
@@ -62,6 +63,18 @@ def test_plan_with_structured_output_and_real_usage_cost(fake_openai: FakeOpenAI
     assert beat_schema["properties"]["transition"]["enum"] == ["cut", "crossfade", "dip_to_black"]
     assert "transition" in beat_schema["required"]
     assert [b.transition for b in spec.beats] == ["cut"] * (len(spec.beats) - 1) + ["crossfade"]  # as answered
+    assert {"line", "on_screen"} <= set(beat_schema["required"])  # strict: every field required
+    assert [(b.line, b.on_screen) for b in spec.beats] == [SCRIPT[b.section.value] for b in spec.beats]
+    assert spec.language == "en" and all(len(words(b.line)) <= word_budget(spec, b) for b in spec.beats)
+    messages = body["messages"] if api == "chat" else body["input"]
+    system, user = messages[0]["content"], messages[-1]["content"]
+    assert "Script language: English (en)" in user
+    # the word budget of each beat length, as the script rules count it (2.5 words a second over the line window)
+    assert (
+        "at most 2.5 words for each second" in system
+        and "5 s: 11 words (10 as the first beat, 6 as the last)" in system
+    )
+    assert "ending 2 s before the video does" in system and "2-4 words over product and dynamic beats" in system
 
 
 @pytest.mark.parametrize("api", ["responses", "chat"])
@@ -83,7 +96,10 @@ def test_plans_fit_the_length_asked_for(fake_openai: FakeOpenAI, provider_env: d
     assert min(b.duration_s for b in spec.beats) >= 5  # a library unit: no beat pays a whole clip for less
     assert fake_openai.plans == 1  # one paid call, never a second
     if seconds <= 15:  # short ads: the plan is the one `vidgen estimate` priced (longer ones are the model's choice)
-        assert estimate(spec, request) == estimate_request(request)
+        planned, priced = estimate(spec, request), estimate_request(request)
+        # the script is the model's: priced before planning at its most (every second spoken), and no line is over
+        assert 0 < planned.pop(Phase.VOICEOVER) <= priced.pop(Phase.VOICEOVER)
+        assert planned == priced
 
 
 def test_a_plan_with_too_many_beats_is_merged_to_fit(fake_openai: FakeOpenAI, provider_env: dict) -> None:
@@ -199,13 +215,18 @@ def test_rejected_answers_are_in_the_ledger_at_what_openai_billed(
     assert round(sum(ledger.batch_spent("bat-bill1").values()), 6) == billed == ledger.batch_committed("bat-bill1")
 
 
-def _answer(*seconds: int, brand: str = "Nike", product: str = "Air Max sneakers") -> PlannedAd:
+def _answer(
+    *seconds: int, brand: str = "Nike", product: str = "Air Max sneakers", lines: tuple[str, ...] = ()
+) -> PlannedAd:
     """An answer of an opening, product beats and a close lasting ``seconds``, with empty prompts (so the library's
-    templates, which name the product, are used)."""
+    templates, which name the product, are used), and ``lines`` (none if not given)."""
     ids = ["hero_reveal", *(["feature_detail"] * (len(seconds) - 2)), "logo_lockup"][-len(seconds) :]
+    said = lines or ("",) * len(seconds)
     beats = [
-        PlannedBeat(beat_id=b, duration_s=s, image_prompt="", motion_prompt="", transition="cut")
-        for b, s in zip(ids, seconds, strict=True)
+        PlannedBeat(
+            beat_id=b, duration_s=s, image_prompt="", motion_prompt="", transition="cut", line=line, on_screen=""
+        )
+        for b, s, line in zip(ids, seconds, said, strict=True)
     ]
     return PlannedAd(
         brand=brand,
@@ -288,3 +309,58 @@ def test_transitions_and_the_call_to_action_are_repaired(fake_openai: FakeOpenAI
     fake_openai.scenario = "no_call_to_action"
     spec = _plan(Settings()).spec
     assert spec.call_to_action == "Shop Nike now" and any("no call to action" in n for n in spec.plan_notes)
+
+
+@pytest.mark.parametrize("api", ["responses", "chat"])
+def test_a_line_over_its_budget_is_cut_and_the_plan_says_so(
+    fake_openai: FakeOpenAI, provider_env: dict, api: str
+) -> None:
+    """A model that does not count words writes a close it cannot say before the end card: it is cut to its beat's
+    budget at a sentence or clause end, without asking again, and the plan says which beat and how many words."""
+    fake_openai.scenario = "long_line"
+    spec = _plan(Settings(openai_api=api)).spec
+    close = spec.beats[-1]
+    budget = word_budget(spec, close)
+    assert budget == 6 and len(words(LONG_CLOSE)) == 18  # a 5 s close: 2.7 s before the end card, at 2.5 words/s
+    assert close.line == "Nike Air Max sneakers." and close.line.startswith("Nike") and fake_openai.plans == 1
+    note = f"beat {close.index}'s line had 18 words, over its budget of 6 (2.5 words a second over the 2.7 s it may "
+    assert spec.plan_notes == [note + "be spoken); cut to 4"]
+    assert all(len(words(b.line)) <= word_budget(spec, b) for b in spec.beats)
+
+
+def test_the_script_language_is_the_requests_and_a_language_the_voice_does_not_speak_gets_no_lines(
+    fake_openai: FakeOpenAI, provider_env: dict
+) -> None:
+    """The model is told the script's language: the request's, else the prompt's. Chinese is planned (the model
+    reads it) with headlines and without lines, and the plan says which languages the voice speaks."""
+    settings = Settings()
+    request = build_request("Create a 30-second Nike ad", settings, planner="openai").model_copy(
+        update={"language": "de"}
+    )
+    spec = OpenAIPlanner(settings).plan(request).spec
+    assert "Script language: German (de)" in fake_openai.calls[-1]["body"]["input"][-1]["content"]
+    assert spec.language == "de"
+    chinese = build_request("为Nike做一个30秒的广告", settings, planner="openai")
+    spec = OpenAIPlanner(settings).plan(chinese).spec
+    sent = fake_openai.calls[-1]["body"]["input"][-1]["content"]
+    assert "leave every line empty" in sent and "English, Spanish, French, German" in sent
+    assert spec.language == "zh" and not any(b.line for b in spec.beats) and any(b.on_screen for b in spec.beats)
+    assert len(spec.plan_notes) == 1 and "English, Spanish, French and German" in spec.plan_notes[0]
+
+
+def test_lines_are_said_as_words_and_headlines_are_short() -> None:
+    """Markup is not read aloud; a line a model wrote for a language the voice does not speak is dropped; a
+    headline over HEADLINE_WORDS is cut (each with a note)."""
+    request = build_request("Create a 15-second Nike ad", SETTINGS, planner="openai", need_credentials=False)
+    answer = _answer(5, 5, 5, lines=("**Run** _further_.", "", "Nike. <b>Just</b> move."))
+    long_headline = "Made for every mile you will ever run"
+    answer.beats[1] = answer.beats[1].model_copy(update={"on_screen": long_headline})
+    spec = to_spec(answer, request, "gpt-4o")
+    assert [b.line for b in spec.beats] == ["Run further.", "", "Nike. Just move."]
+    assert (
+        spec.beats[1].on_screen == "Made for every mile you" and len(spec.beats[1].on_screen.split()) == HEADLINE_WORDS
+    )
+    assert spec.plan_notes == [f"beat 1's on-screen copy had 8 words; cut to {HEADLINE_WORDS}"]
+    chinese = request.model_copy(update={"prompt": "为Nike做一个15秒的广告"})
+    spec = to_spec(answer, chinese, "gpt-4o")
+    assert not any(b.line for b in spec.beats) and "English, Spanish, French and German" in spec.plan_notes[0]

@@ -4,9 +4,10 @@ The schema sent bounds the beat count for the requested length (``maxItems``, wh
 enforces). The answer is validated against the library and the video's length, repaired where that is safe
 (unknown beat ids dropped, too many beats merged, durations rescaled, beats under 5 s lengthened, the first beat's
 transition made a cut, unknown transitions chosen by the energy rule, an empty call to action written by the offline
-rule) and rejected with a clear reason otherwise; an answer naming no brand or product is planned with a warning in
-``plan_notes``. Cost comes from the real usage, and an answer that is rejected carries what it was billed
-(``ProviderError.costs``).
+rule, a line over its beat's word budget cut to it, a headline over ``HEADLINE_WORDS`` cut, lines in a language the
+voice does not speak dropped) and rejected with a clear reason otherwise; an answer naming no brand or product is
+planned with a warning in ``plan_notes``. Cost comes from the real usage, and an answer that is rejected carries
+what it was billed (``ProviderError.costs``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from vidgen_core.adapters.local.planner import SCENES, call_to_action
 from vidgen_core.domain.beats import ARCHETYPES, BEATS, BEATS_BY_ID
-from vidgen_core.domain.catalog import llm_model
+from vidgen_core.domain.catalog import LANGUAGES, llm_model
 from vidgen_core.domain.compose import BEAT_UNIT_S, timeline, video_seed
+from vidgen_core.domain.copywriter import script_language, speakable, unspoken_note
+from vidgen_core.domain.editing import END_CARD_S
 from vidgen_core.domain.errors import ProviderError, scrub
 from vidgen_core.domain.models import (
     PLAN_VERSION,
@@ -34,6 +37,17 @@ from vidgen_core.domain.models import (
 from vidgen_core.domain.pacing import transition_into
 from vidgen_core.domain.ports import PlanResult
 from vidgen_core.domain.prompt import MOOD_WORDS, STYLE_WORDS
+from vidgen_core.domain.script import (
+    HEADLINE_WORDS,
+    LEAD_IN_S,
+    TAIL_S,
+    WORDS_PER_SECOND,
+    fit_line,
+    line_windows,
+    window,
+    words,
+    words_in,
+)
 from vidgen_core.settings import Settings
 
 PROVIDER = "openai"
@@ -60,6 +74,14 @@ class PlannedBeat(BaseModel):
         description="How this beat begins after the one before; the first beat is always 'cut'.",
         json_schema_extra={"enum": [t.value for t in Transition]},
     )  # checked after parsing, like beat_id: a model not held to the enum is repaired, not refused
+    line: str = Field(
+        description="The voiceover line spoken over this beat, in the script language, within the beat's word "
+        "budget; '' where the music carries the beat."
+    )
+    on_screen: str = Field(
+        description=f"A headline shown over a product or dynamic beat (2-4 words, at most {HEADLINE_WORDS}); '' on "
+        "the opening and closing beats."
+    )
 
 
 class PlannedAd(BaseModel):
@@ -88,6 +110,18 @@ def _library() -> str:
     )
 
 
+def _budgets() -> str:
+    """Each library length's word budget, as the first, a middle and the last beat."""
+    rows = []
+    for seconds in sorted({b.duration_s for b in BEATS}):
+        first, middle, last = (
+            words_in(window(0, seconds, first=f, last=la, duration_s=seconds))
+            for f, la in ((True, False), (False, False), (False, True))
+        )
+        rows.append(f"{seconds} s: {middle} words ({first} as the first beat, {last} as the last)")
+    return "; ".join(rows)
+
+
 SYSTEM = (
     "You plan short video ads. Choose a sequence of beats ONLY from this library, by id:\n{library}\n"
     "Rules: the first beat is an opening beat and the last a closing beat when the ad is 10 s or longer; the "
@@ -98,7 +132,17 @@ SYSTEM = (
     "rising energy (high to high); 'crossfade' into a product reveal or the closing, or when energy falls; "
     "'dip_to_black' for a big change of section or a leap from low to high energy; the first beat is always 'cut' "
     "(the picture fades in). Write a short call_to_action for the end card from the brand, product and category "
-    "(e.g. 'Shop now', 'Order today at Ferngully', 'Available now'). Answer in the given JSON schema."
+    "(e.g. 'Shop now', 'Order today at Ferngully', 'Available now').\n"
+    "Write the script in the script language given. Each beat's `line` is its voiceover: plain words as they are "
+    "said (no markup, emoji or stage directions), spoken from {lead_in:g} s after the beat begins (after the fade-in "
+    "in the first beat) to {tail:g} s before it ends, and in the last beat ending {end_card:g} s before the video "
+    "does, where the end card shows the call to action. A line has at most {words_per_second:g} words for each "
+    "second it may be spoken: {budgets}; a line over its budget is cut. Hook in the opening, name the brand or "
+    "product in at least one line, say what the product gives over product beats, and close with the name; leave "
+    "some beats without a line ('') so the music comes back between lines. Each beat's `on_screen` is a headline "
+    "over the picture in the script language: 2-4 words over product and dynamic beats, '' over the opening and "
+    "closing beats (their frames show the brand and product, and the end card the call to action). "
+    "Answer in the given JSON schema."
 )
 
 
@@ -108,6 +152,30 @@ class Answer(NamedTuple):
     text: str
     problem: str
     tokens: tuple[int, int, int]  # input, cached input, output
+
+
+def system(duration_s: int) -> str:
+    """The system message for a video of ``duration_s``."""
+    return SYSTEM.format(
+        library=_library(),
+        max_beats=max_beats(duration_s),
+        words_per_second=WORDS_PER_SECOND,
+        lead_in=LEAD_IN_S,
+        tail=TAIL_S,
+        end_card=END_CARD_S,
+        budgets=_budgets(),
+    )
+
+
+def _language_line(language: str) -> str:
+    """What the user message says of the script's language."""
+    if language in LANGUAGES:
+        return f"Script language: {LANGUAGES[language]} ({language})"
+    spoken = ", ".join(LANGUAGES.values())
+    return (
+        f"Script language: none (the voice speaks only {spoken}): leave every line empty and write on_screen in the "
+        "prompt's language"
+    )
 
 
 def max_beats(duration_s: int) -> int:
@@ -145,11 +213,11 @@ class OpenAIPlanner:
 
     def plan(self, request: GenerationRequest) -> PlanResult:
         messages = [
-            {"role": "system", "content": SYSTEM.format(library=_library(), max_beats=max_beats(request.duration_s))},
+            {"role": "system", "content": system(request.duration_s)},
             {
                 "role": "user",
                 "content": f"Ad request: {request.prompt}\nLength: {request.duration_s} seconds\n"
-                f"Aspect ratio: {request.aspect_ratio}",
+                f"Aspect ratio: {request.aspect_ratio}\n{_language_line(script_language(request))}",
             },
         ]
         try:
@@ -308,10 +376,13 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
     )
     spec_beats, repaired = _transitions(spec_beats, [plan.transition for plan in beats])
     notes += repaired
+    language = script_language(request)
+    spec_beats, written = _script(spec_beats, beats, request.duration_s, language)
+    notes += written
     category = _known(planned.category, SCENES, "general")
     action = planned.call_to_action.strip()
     if not action:
-        action = call_to_action(brand, product, category, request.prompt)
+        action = call_to_action(brand, product, category, language)
         notes.append(f"no call to action was given; the end card says '{action}'")
     return VideoSpec(
         video_id=request.video_id,
@@ -333,8 +404,35 @@ def to_spec(planned: PlannedAd, request: GenerationRequest, model: str) -> Video
         beats=spec_beats,
         plan_notes=notes,
         call_to_action=action,
+        language=language,
         plan_version=PLAN_VERSION,
     )
+
+
+def _script(
+    beats: list[SpecBeat], planned: list[PlannedBeat], duration_s: int, language: str
+) -> tuple[list[SpecBeat], list[str]]:
+    """The beats with the plan's lines and headlines, as they are said and shown; and notes saying what was
+    repaired: a line over its beat's word budget cut to it, a headline over ``HEADLINE_WORDS`` cut, every line
+    dropped in a language the voice does not speak."""
+    notes, written = [], []
+    speaks = language in LANGUAGES
+    if not speaks:
+        notes.append(unspoken_note(language))
+    for beat, plan, (start, end) in zip(beats, planned, line_windows(beats, duration_s), strict=True):
+        line = speakable(plan.line) if speaks else ""
+        if (said := len(words(line))) > (budget := words_in((start, end))):
+            line = fit_line(line, budget)
+            notes.append(
+                f"beat {beat.index}'s line had {said} words, over its budget of {budget} ({WORDS_PER_SECOND:g} words "
+                f"a second over the {end - start:.1f} s it may be spoken); cut to {len(words(line))}"
+            )
+        headline = speakable(plan.on_screen)
+        if len(shown := headline.split()) > HEADLINE_WORDS:
+            headline = " ".join(shown[:HEADLINE_WORDS]).rstrip(" ,;:-")
+            notes.append(f"beat {beat.index}'s on-screen copy had {len(shown)} words; cut to {HEADLINE_WORDS}")
+        written.append(beat.model_copy(update={"line": line, "on_screen": headline}))
+    return written, notes
 
 
 def _transitions(beats: list[SpecBeat], asked: list[str]) -> tuple[list[SpecBeat], list[str]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from vidgen_core.domain.catalog import LLM_MODELS, image_model, music_model, speech_model, upscaler_for, video_model
 from vidgen_core.domain.chunking import clips_for, plan_chunks
-from vidgen_core.domain.compose import compose_beats, spec_seed
+from vidgen_core.domain.compose import compose_beats, spec_seed, timeline
+from vidgen_core.domain.copywriter import write_script
 from vidgen_core.domain.errors import InvalidRequest
 from vidgen_core.domain.models import Delivery, GenerationRequest, Narration, Phase, VideoSpec
 from vidgen_core.domain.prompt import read_prompt
@@ -112,12 +113,17 @@ def estimate(spec: VideoSpec, request: GenerationRequest, llm: str = DEFAULT_LLM
 
 
 def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict[Phase, float]:
-    """What a request will spend, before anything is planned: priced on the beats the offline rules would lay out."""
+    """What a request will spend, before anything is planned: priced on the beats the offline rules would lay out,
+    and the script they would write for them; an OpenAI plan's script at its most (every second spoken)."""
     reading = read_prompt(request.prompt)
     beats = compose_beats(request.duration_s, reading.category, reading.archetype, spec_seed(request))
     seconds = [s for _, s in beats]
+    lines = None
+    if request.planner == FREE:
+        laid = timeline([(tpl, s, "", "") for tpl, s in beats])  # the script depends on sections and times only
+        lines = [beat.line for beat in write_script(request, reading, laid)]
     models = (request.video_model, request.image_model, request.music_model)
-    prices = _prices(seconds, *models, request.delivery, request.narration, None)
+    prices = _prices(seconds, *models, request.delivery, request.narration, lines)
     return _with_providers(prices, request, llm)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from vidgen_core.domain.beats import ARCHETYPES
-from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
+from vidgen_core.domain.catalog import LANGUAGES, LOCAL_MODELS, LOCAL_PROVIDER, Kind
 from vidgen_core.domain.compose import compose_beats, spec_seed, timeline, video_seed
+from vidgen_core.domain.copywriter import script_language, unspoken_note, write_script
 from vidgen_core.domain.models import PLAN_VERSION, CostLine, GenerationRequest, Phase, VideoSpec
 from vidgen_core.domain.pacing import with_transitions
 from vidgen_core.domain.ports import PlanResult
-from vidgen_core.domain.prompt import find_language, read_prompt
+from vidgen_core.domain.prompt import read_prompt
 
 SCENES = {
     "footwear": "rain-slick city running track",
@@ -26,8 +27,9 @@ SCENES = {
 }
 
 
-# The end card's line when the prompt is not in English (the rules read these languages; see find_language)
+# The end card's line when the script is not in English
 AVAILABLE_NOW = {
+    "en": "Available now",
     "de": "Jetzt erhältlich",
     "fr": "Disponible maintenant",
     "es": "Ya disponible",
@@ -38,18 +40,18 @@ SHOP = frozenset({"footwear", "apparel", "beauty", "fitness", "tech", "home"})  
 BOOK = {"automotive": "Book a test drive today", "travel": "Book your trip today", "finance": "Get started today"}
 
 
-def call_to_action(brand: str, product: str, category: str, prompt: str) -> str:
+def call_to_action(brand: str, product: str, category: str, language: str) -> str:
     """The end card's line, never empty: by what buying looks like in the category, naming the brand where there
-    is one; in the prompt's language ("available now") when it is not English."""
-    if (language := find_language(prompt)) != "en":
-        return AVAILABLE_NOW[language]
+    is one; in the script's language ("available now") when it is not English."""
+    if language != "en":
+        return AVAILABLE_NOW.get(language, AVAILABLE_NOW["en"])
     if category in ORDER:
         return f"Order today at {brand}" if brand else "Order today"
     if category in SHOP:
         return f"Shop {brand} now" if brand else "Shop now"
     if category in BOOK:
         return BOOK[category]
-    return f"{product[:1].upper()}{product[1:]}: available now" if product and not brand else "Available now"
+    return f"{product[:1].upper()}{product[1:]}: available now" if product and not brand else AVAILABLE_NOW["en"]
 
 
 class LocalPlanner:
@@ -69,7 +71,8 @@ class LocalPlanner:
                 for tpl, seconds in composed
             ]
         )
-        beats = with_transitions(beats)
+        beats = write_script(request, reading, with_transitions(beats))
+        language = script_language(request)
         spec = VideoSpec(
             video_id=request.video_id,
             user_id=request.user_id,
@@ -89,7 +92,9 @@ class LocalPlanner:
             seed=video_seed(request),
             beats=beats,
             plan_version=PLAN_VERSION,
-            call_to_action=call_to_action(reading.brand, reading.product, reading.category, request.prompt),
+            call_to_action=call_to_action(reading.brand, reading.product, reading.category, language),
+            language=language,
+            plan_notes=[] if language in LANGUAGES else [unspoken_note(language)],
         )
         cost = CostLine(
             phase=Phase.VIDEO_SPEC,
