@@ -133,7 +133,7 @@ def _drawable(text: str) -> bool:
 
 def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
     """The words a beat's frame shows: the name (the brand, with the product beneath it; or the product alone) on
-    the opening; name and call to action (in the prompt's language) on the closing. Words no installed font can
+    the opening; name and call to action (in the script's language) on the closing. Words no installed font can
     draw are left off."""
     name, below = (spec.brand, spec.product) if spec.brand else (spec.product, "")
     title = [Text("name", name.upper())] if name and _drawable(name) else []
@@ -142,7 +142,9 @@ def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
     if beat.section is Section.OPENING:
         return title
     if beat.section is Section.CLOSING:
-        action = CALLS_TO_ACTION[find_language(spec.prompt)]
+        # the script's language; a plan stored before scripts had one draws the prompt's, as it did then
+        said = spec.language if "language" in spec.model_fields_set else find_language(spec.prompt)
+        action = CALLS_TO_ACTION.get(said, CALL_TO_ACTION)
         return [*title, Text("cta", action if _drawable(action) else CALL_TO_ACTION)]
     return []
 
