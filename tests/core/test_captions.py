@@ -332,6 +332,7 @@ def tall(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     return _burned("9:16", CaptionStyle.HIGHLIGHT, tmp_path_factory.mktemp("tall"))
 
 
+@pytest.mark.slow  # burns captions into two 1080p masters
 @pytest.mark.parametrize("which", ["wide", "tall"])
 def test_burned_captions_stay_in_the_safe_zone_out_of_the_title_band_and_off_the_end_card(
     which: str, request: pytest.FixtureRequest
