@@ -157,6 +157,24 @@ def test_the_voice_track_places_each_line_stretched_at_one_level(
     assert ops.measure_loudness(track).integrated_lufs == pytest.approx(VOICE_LUFS, abs=0.5)
 
 
+def test_a_line_shorter_than_a_loudness_block_is_levelled_and_silence_adds_nothing(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A 0.3 s line (under ebur128's 400 ms block, which reads it as the meter's floor) plays at about the level of a
+    long one, not ~50 dB over it; a silent line adds nothing to the track."""
+    short, long = _buzz(tmp_path / "short.wav", 140, 0.3), _buzz(tmp_path / "long.wav", 140, 2.0)
+    silent = mix.write(tmp_path / "silent.wav", np.zeros((22_050, 1)), 22_050)
+    lines = [
+        SpokenLine(beat_index=i, text="Hi.", voice="v", model="m", key="k", start_s=start, end_s=start + s, speech_s=s)
+        for i, (start, s) in enumerate([(0.5, 0.3), (2.0, 2.0), (5.0, 1.0)])
+    ]
+    track = mix.voice_track(Voiceover(lines=lines), [short, long, silent], 7.0, tmp_path / "track.wav", settings)
+    sound = mix.mono(mix.read(track, RATE))
+    peaks = [float(np.abs(sound[round(a.start_s * RATE) : round(a.end_s * RATE)]).max()) for a in lines]
+    assert 20 * np.log10(peaks[0] / peaks[1]) == pytest.approx(0.0, abs=3.0)
+    assert peaks[2] == 0.0 and peaks[0] < 1.0
+
+
 def test_a_sped_up_line_keeps_its_pitch(tmp_path: Path, settings: Settings) -> None:
     """A 140 Hz voiced line 10% too long for its beat plays in 90% of its time at 140 Hz (sped up by resampling it
     would sound at 155.6 Hz)."""

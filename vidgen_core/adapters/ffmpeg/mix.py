@@ -35,6 +35,8 @@ from vidgen_core.settings import Settings
 WAVE_FLOAT = 3  # WAVE_FORMAT_IEEE_FLOAT
 DUAL_MONO_LU = 10 * np.log10(2)  # a mono line played in both channels: BS.1770 sums the channels' power
 SILENT_LUFS = -70.0  # BS.1770's absolute gate: a sound no louder than this has no loudness to match
+MEASURED_S = 0.8  # a line is measured over at least this long (two 400 ms blocks)
+MAX_LEVELLING_DB = 20.0  # the most a line is raised or lowered to match the others
 
 
 def read(path: Path, rate: int) -> np.ndarray:
@@ -77,9 +79,11 @@ def _played(path: Path, stretch: float, rate: int) -> tuple[np.ndarray, float]:
     stream = ffmpeg.input(str(path)).audio.filter("aresample", rate)
     if abs(stretch - 1.0) > 1e-4:
         stream = stream.filter("rubberband", tempo=1 / stretch, transients="smooth")
-    stream = stream.filter("ebur128", peak="true", framelog="info")
+    # measured over at least two 400 ms blocks: a shorter line would read as the meter's floor (-70) and be boosted
+    # by ~50 dB; the silence padded on is gated out and trimmed off again by the caller
+    stream = stream.filter("apad", whole_dur=MEASURED_S).filter("ebur128", peak="true", framelog="info")
     out, err = run(stream.output("-", format="f32le", ac=1, ar=rate), f"time-stretch {path.name}")
-    level = loudness_reading(err.decode(errors="replace"), path.name).integrated_lufs + DUAL_MONO_LU
+    level = loudness_reading(err.decode(errors="replace"), path.name).integrated_lufs
     return np.frombuffer(out, dtype="<f4").astype(np.float64), level
 
 
@@ -95,8 +99,9 @@ def voice_track(
         start = round(said.start_s * rate)
         played, level = _played(path, said.stretch, rate)
         played = played[: max(0, min(round(said.end_s * rate), len(track)) - start)]
-        if level > SILENT_LUFS:
-            track[start : start + len(played)] += played * 10 ** ((VOICE_LUFS - level) / 20)
+        if level > SILENT_LUFS:  # the meter's floor: nothing to level
+            gain = min(max(VOICE_LUFS - (level + DUAL_MONO_LU), -MAX_LEVELLING_DB), MAX_LEVELLING_DB)
+            track[start : start + len(played)] += played * 10 ** (gain / 20)
     return write(out, np.stack([track, track], axis=1), rate)
 
 
