@@ -15,6 +15,7 @@ from vidgen_core.domain.script import word_budget
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.pipeline.takes import regenerate_line, wants_line_take
+from vidgen_core.pipeline.voiceover import make_voiceover
 from vidgen_core.settings import Settings
 
 
@@ -46,6 +47,21 @@ def test_a_line_take_says_what_to_fix(settings: Settings, line: str | None, voic
     with pytest.raises(InvalidRequest, match=said) as refused:
         regenerate_line(lines, _spent(0.0), spec, request, 1, line, voice)  # type: ignore[arg-type]
     assert refused.value.field in {"line", "voice"} and lines.all(request.video_id) == []  # nothing was stored
+
+
+def test_a_line_take_in_a_language_the_voice_does_not_speak_is_refused_and_the_voiceover_skipped(
+    settings: Settings,
+) -> None:
+    """A Chinese prompt's plan has no lines (the voices speak en, es, fr, de): a new line is refused before it is
+    stored or paid for, and its voiceover is skipped saying why."""
+    request = build_request("做一个15秒的茶叶广告", settings, need_credentials=False)
+    spec = LocalPlanner().plan(request).spec
+    lines = LineTakeDB(settings.db_url)
+    with pytest.raises(InvalidRequest, match="script is in 'zh', which minimax-speech-2.6-turbo does not speak"):
+        regenerate_line(lines, _spent(0.0), spec, request, 1, "Run further.")  # type: ignore[arg-type]
+    assert lines.all(request.video_id) == []
+    said = make_voiceover(spec, None, None, None)  # type: ignore[arg-type]
+    assert said.skipped and "does not speak the script's language (zh)" in said.reason
 
 
 def test_a_line_over_the_beats_word_budget_is_refused_naming_the_budget(settings: Settings) -> None:

@@ -55,6 +55,12 @@ def check_line(spec: VideoSpec, beat: int, line: str | None, voice: str | None) 
             "voice",
         )
     model = speech_model(spec.narration.speech_model)
+    if spec.language not in model.languages:
+        raise InvalidRequest(
+            f"video {spec.video_id}'s script is in '{spec.language}', which {model.name} does not speak "
+            f"({', '.join(model.languages)}); generate it again with --language (API: language) set to one of them",
+            "line",
+        )
     if voice is not None and voice not in model.voices:
         raise InvalidRequest(f"{model.name} has no voice {voice!r}; choose one of: {', '.join(model.voices)}", "voice")
     said = spec.beats[beat]

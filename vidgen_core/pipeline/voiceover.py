@@ -41,6 +41,10 @@ def make_voiceover(
     ``--voice none`` or a plan without lines."""
     if not spec.narration.speaks:
         return Voiceover(language=spec.language, skipped=True, reason="no voice was asked for (voice: none)")
+    model = speech_model(spec.narration.speech_model)
+    if spec.language not in model.languages:
+        reason = f"{model.name} does not speak the script's language ({spec.language})"
+        return Voiceover(language=spec.language, skipped=True, reason=reason)
     spoken = [beat for beat in spec.beats if beat.line.strip()]
     if not spoken:
         return Voiceover(language=spec.language, skipped=True, reason="the plan has no voiceover lines")
