@@ -194,7 +194,8 @@ class FakeOpenAI(FakeServer):
             {"type": "speech.audio.delta", "audio": base64.b64encode(audio[i : i + SSE_CHUNK_BYTES]).decode()}
             for i in range(0, len(audio), SSE_CHUNK_BYTES)
         ]
-        events.append({"type": "speech.audio.done", "usage": usage})
+        if self.scenario != "speech_cut_short":  # the connection drops before the usage arrives
+            events.append({"type": "speech.audio.done", "usage": usage})
         stream = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
         return 200, {"Content-Type": "text/event-stream"}, stream.encode()
 

@@ -31,7 +31,7 @@ from vidgen_core.domain.catalog import SPEECH_MODELS
 from vidgen_core.domain.errors import InvalidRequest, ProviderError
 from vidgen_core.domain.models import Narration, Phase, WordTime
 from vidgen_core.domain.ports import SpeechJob
-from vidgen_core.domain.script import words
+from vidgen_core.domain.script import WORDS_PER_SECOND, words
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import CallCache
@@ -276,6 +276,21 @@ def test_the_voiceover_phase_speaks_through_each_remote_model_once(
     assert all(check.passed for check in verify.voiceover_checks(spec, said, store))
     again = make_voiceover(spec, store, providers, calls())
     assert all(line.reused for line in again.lines) and fake_openai.speech_calls + fake_replicate.paid == paid
+    billed = Ledger(settings.db_url).spent(request.video_id)
+    assert billed == pytest.approx(sum(c.usd for c in said.costs)) and billed > 0  # at what the provider billed
+
+
+def test_a_stream_cut_before_its_usage_is_billed_at_its_estimate_and_not_tried_again(
+    speaker: OpenAISpeechGenerator, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """OpenAI answered, so it billed: the failure carries the line's expected cost for the ledger, and a retry would
+    pay for the line again, so it is not retryable."""
+    fake_openai.scenario = "speech_cut_short"
+    with pytest.raises(ProviderError, match="usage is unknown") as info:
+        speaker.speak(_job("gpt-4o-mini-tts", "coral"), tmp_path / "line.wav")
+    (cost,) = info.value.costs
+    assert not info.value.retryable and cost.usd == SPEECH_MODELS["gpt-4o-mini-tts"].estimate(len(LINE), len(words(LINE)) / WORDS_PER_SECOND)
+    assert fake_openai.speech_calls == 1
 
 
 def test_speech_credentials_follow_the_speech_models_provider() -> None:

@@ -18,6 +18,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from vidgen_core.adapters.local.planner import SCENES, call_to_action
+from vidgen_core.adapters.openai_errors import openai_reason
 from vidgen_core.domain.beats import ARCHETYPES, BEATS, BEATS_BY_ID
 from vidgen_core.domain.catalog import LANGUAGES, llm_model
 from vidgen_core.domain.compose import BEAT_UNIT_S, timeline, video_seed
@@ -289,23 +290,7 @@ class OpenAIPlanner:
 
     def _error(self, exc: openai.OpenAIError) -> ProviderError:
         """A clear, key-free error for every way the API can fail."""
-        retryable = False
-        if isinstance(exc, openai.AuthenticationError):
-            reason = "the API key was rejected (401); check OPENAI_API_KEY"
-        elif isinstance(exc, openai.RateLimitError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            if body.get("code") == "insufficient_quota":
-                reason = "the account has no quota left (429 insufficient_quota); add credit"
-            else:
-                reason, retryable = f"still rate limited after {self.settings.openai_max_retries} retries", True
-        elif isinstance(exc, openai.APITimeoutError):
-            reason, retryable = f"no answer within {self.settings.openai_timeout_s:g} s", True
-        elif isinstance(exc, openai.APIConnectionError):
-            reason, retryable = f"cannot reach {self.client.base_url}", True
-        elif isinstance(exc, openai.APIStatusError):
-            reason, retryable = f"HTTP {exc.status_code}: {exc.message}", exc.status_code >= 500
-        else:
-            reason = str(exc)
+        reason, retryable = openai_reason(exc, self.settings)
         return ProviderError(PROVIDER, self.model, scrub(reason, self._key), "plan", retryable=retryable)
 
 

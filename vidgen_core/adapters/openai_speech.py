@@ -15,11 +15,13 @@ from pathlib import Path
 
 import openai
 
+from vidgen_core.adapters.openai_errors import openai_reason
 from vidgen_core.adapters.wav import write_wav
 from vidgen_core.domain.catalog import LANGUAGES, SpeechModel, speech_model
 from vidgen_core.domain.errors import ProviderError, scrub
 from vidgen_core.domain.models import CostLine, Phase
 from vidgen_core.domain.ports import SpeechJob, Spoken
+from vidgen_core.domain.script import WORDS_PER_SECOND, words
 from vidgen_core.settings import Settings
 
 PROVIDER = "openai"
@@ -68,57 +70,34 @@ class OpenAISpeechGenerator:
             )
         except openai.OpenAIError as exc:
             raise self._error(exc, model.name, job.item) from None
+        # answered, so billed: every failure from here on carries what the line cost, and is not tried again
+        chars = len(job.text)
+        billed = _cost(job, model, chars, "characters", model.cost(chars))
         try:
             audio, usage = _events(response.content) if by_tokens else (response.content, None)
-        except (ValueError, KeyError) as exc:
-            raise ProviderError(PROVIDER, model.name, f"the SSE stream cannot be read: {exc}", job.item) from None
-        if by_tokens and usage is None:
-            why = "the stream ended before speech.audio.done, so its usage is unknown"
-            raise ProviderError(PROVIDER, model.name, why, job.item, retryable=True)
-        try:
+            if usage is not None:
+                billed = _cost(job, model, sum(usage), "tokens", model.cost(chars, *usage))
+            elif by_tokens:  # the usage never came: what the line is expected to cost is recorded instead
+                billed = _cost(
+                    job, model, chars, "characters", model.estimate(chars, len(words(job.text)) / WORDS_PER_SECOND)
+                )
+                raise ValueError("the stream ended before speech.audio.done, so its usage is unknown")
             write_wav(audio, out, pcm_rate=PCM_RATE_HZ if by_tokens else None)  # bare PCM only from SSE deltas
-        except ValueError as exc:
-            raise ProviderError(PROVIDER, model.name, f"the audio cannot be used: {exc}", job.item) from None
-        chars = len(job.text)
-        if usage is not None:
-            quantity, unit, usd = sum(usage), "tokens", model.cost(chars, *usage)
-        else:
-            quantity, unit, usd = chars, "characters", model.cost(chars)
-        cost = CostLine(
-            phase=Phase.VOICEOVER,
-            provider=PROVIDER,
-            model=model.name,
-            item=job.item,
-            quantity=quantity,
-            unit=unit,
-            usd=usd,
-        )
-        return Spoken(out, PROVIDER, model.name, [cost], words=None)
+        except (ValueError, KeyError) as exc:
+            why = f"the answer cannot be used: {exc}"
+            raise ProviderError(PROVIDER, model.name, why, job.item, costs=[billed]) from None
+        return Spoken(out, PROVIDER, model.name, [billed], words=None)
 
     def _error(self, exc: openai.OpenAIError, model: str, item: str) -> ProviderError:
-        """A clear, key-free error for every way the endpoint can fail (as the planner's, with the API's own reason
-        for a refused request, e.g. a voice the model does not have)."""
-        retryable = False
-        if isinstance(exc, openai.AuthenticationError):
-            reason = "the API key was rejected (401); check OPENAI_API_KEY"
-        elif isinstance(exc, openai.RateLimitError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            if body.get("code") == "insufficient_quota":
-                reason = "the account has no quota left (429 insufficient_quota); add credit"
-            else:
-                reason, retryable = f"still rate limited after {self.settings.openai_max_retries} retries", True
-        elif isinstance(exc, openai.APITimeoutError):
-            reason, retryable = f"no answer within {self.settings.openai_timeout_s:g} s", True
-        elif isinstance(exc, openai.APIConnectionError):
-            reason, retryable = f"cannot reach {self.client.base_url}", True
-        elif isinstance(exc, openai.APIStatusError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            said = body.get("message") or exc.message
-            param = f" ({exc.param})" if exc.param else ""
-            reason, retryable = f"HTTP {exc.status_code}: {said}{param}", exc.status_code >= 500
-        else:
-            reason = str(exc)
+        """A clear, key-free error for every way the endpoint can fail (a refused request with the API's reason)."""
+        reason, retryable = openai_reason(exc, self.settings)
         return ProviderError(PROVIDER, model, scrub(reason, self._key), item, retryable=retryable)
+
+
+def _cost(job: SpeechJob, model: SpeechModel, quantity: float, unit: str, usd: float) -> CostLine:
+    return CostLine(
+        phase=Phase.VOICEOVER, provider=PROVIDER, model=model.name, item=job.item, quantity=quantity, unit=unit, usd=usd
+    )
 
 
 def _events(body: bytes) -> tuple[bytes, tuple[int, int] | None]:

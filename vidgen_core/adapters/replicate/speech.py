@@ -39,10 +39,6 @@ class ReplicateSpeechGenerator:
             item=job.item,
             journal=_journal(job.journal),
         )
-        try:
-            write_wav(done.outputs[0], out)
-        except ValueError as exc:
-            raise ProviderError(PROVIDER, model.name, f"the audio cannot be used: {exc}", job.item) from None
         chars = len(job.text)
         cost = CostLine(
             phase=Phase.VOICEOVER,
@@ -53,4 +49,9 @@ class ReplicateSpeechGenerator:
             unit="characters",
             usd=model.cost(chars),
         )
+        try:
+            write_wav(done.outputs[0], out)
+        except ValueError as exc:  # made, so billed: the failure carries the cost
+            why = f"the audio cannot be used: {exc}"
+            raise ProviderError(PROVIDER, model.name, why, job.item, costs=[cost]) from None
         return Spoken(out, PROVIDER, model.name, [cost], words=None)
