@@ -57,7 +57,7 @@ def test_a_line_take_in_a_language_the_voice_does_not_speak_is_refused_and_the_v
     request = build_request("做一个15秒的茶叶广告", settings, need_credentials=False)
     spec = LocalPlanner().plan(request).spec
     lines = LineTakeDB(settings.db_url)
-    with pytest.raises(InvalidRequest, match="script is in 'zh', which minimax-speech-2.6-turbo does not speak"):
+    with pytest.raises(InvalidRequest, match=r"script is in 'zh', which minimax-speech-2\.6-turbo does not speak"):
         regenerate_line(lines, _spent(0.0), spec, request, 1, "Run further.")  # type: ignore[arg-type]
     assert lines.all(request.video_id) == []
     said = make_voiceover(spec, None, None, None)  # type: ignore[arg-type]

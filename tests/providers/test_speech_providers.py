@@ -289,7 +289,9 @@ def test_a_stream_cut_before_its_usage_is_billed_at_its_estimate_and_not_tried_a
     with pytest.raises(ProviderError, match="usage is unknown") as info:
         speaker.speak(_job("gpt-4o-mini-tts", "coral"), tmp_path / "line.wav")
     (cost,) = info.value.costs
-    assert not info.value.retryable and cost.usd == SPEECH_MODELS["gpt-4o-mini-tts"].estimate(len(LINE), len(words(LINE)) / WORDS_PER_SECOND)
+    assert not info.value.retryable and cost.usd == SPEECH_MODELS["gpt-4o-mini-tts"].estimate(
+        len(LINE), len(words(LINE)) / WORDS_PER_SECOND
+    )
     assert fake_openai.speech_calls == 1
 
 
