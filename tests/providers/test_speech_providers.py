@@ -9,6 +9,7 @@ import re
 import wave
 from pathlib import Path
 
+import numpy as np
 import openai
 import pytest
 import replicate
@@ -19,7 +20,7 @@ from tests.fakes.speech import speak, wav
 from tests.support import MemoryJournal
 from vidgen_core.adapters.ffmpeg.envelope import ENVELOPE_RATE_HZ, envelope, samples
 from vidgen_core.adapters.ffmpeg.probe import probe
-from vidgen_core.adapters.ffmpeg.speech import align, off_speech
+from vidgen_core.adapters.ffmpeg.speech import EDGE_S, align, off_speech, trimmed
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.openai_speech import OpenAISpeechGenerator
 from vidgen_core.adapters.registry import build_providers
@@ -307,3 +308,19 @@ def test_speech_credentials_follow_the_speech_models_provider() -> None:
     replicate_only = Settings(openai_api_key=None, replicate_api_token="r8_x")
     assert replicate_only.missing_credentials("openai", "replicate", "tts-1") == ["OPENAI_API_KEY"]
     assert {m.provider for m in SPEECH_MODELS.values()} == {"openai", "replicate"}
+
+
+def test_a_lines_silent_edges_are_trimmed_so_it_is_placed_on_its_speech(tmp_path: Path) -> None:
+    """An engine's half second of silence either side is cut to EDGE_S, and the cut is what word times move by."""
+    rate = 24_000
+    t = np.arange(rate) / rate
+    burst = 0.3 * np.sin(2 * np.pi * 220 * t)  # one second of sound
+    sound = np.concatenate([np.zeros(rate // 2), burst, np.zeros(rate // 2)])
+    spoken = tmp_path / "spoken.wav"
+    with wave.open(str(spoken), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(rate)
+        out.writeframes((sound * 32767).astype("<i2").tobytes())
+    line, cut = trimmed(spoken, tmp_path / "line.wav")
+    assert cut == pytest.approx(0.5 - EDGE_S, abs=0.021)
+    assert probe(line).duration_s == pytest.approx(1.0 + 2 * EDGE_S, abs=0.042)
+    assert trimmed(line, tmp_path / "again.wav") == (line, 0.0)  # nothing left to cut

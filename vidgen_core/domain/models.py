@@ -487,7 +487,9 @@ class SpokenLine(BaseModel):
     start_s: float = Field(description="Where the line starts on the timeline.")
     end_s: float = Field(description="Where it ends, after any stretch.")
     speech_s: float = Field(description="Its length as the engine spoke it.")
-    stretch: float = Field(default=1.0, description="Played length over spoken length (0.9-1.0: sped up).")
+    stretch: float = Field(
+        default=1.0, description="Played length over spoken length (under 1: sped up, at least MIN_STRETCH)."
+    )
     words: list[WordTime] = Field(default_factory=list)
     timed_by: str = Field(default="", description="'engine' (its alignment) or 'envelope' (estimated, then checked).")
     reused: bool = False

@@ -19,7 +19,8 @@ from vidgen_core.domain.models import SpecBeat, VideoSpec
 WORDS_PER_SECOND = 2.5
 LEAD_IN_S = 0.3  # a line starts this long after its beat does (the cut lands first, then the voice)
 TAIL_S = 0.3  # and ends this long before the beat does
-MAX_STRETCH = 0.10  # a line may be sped up (time-stretched, pitch kept) by at most this much to fit
+MAX_STRETCH = 0.10  # a line may be sped up (time-stretched, pitch kept) by at most this much to fit: tempo 1.1
+MIN_STRETCH = 1 / (1 + MAX_STRETCH)  # so it plays in no less than this share of the time it was spoken in
 HEADLINE_WORDS = 5  # on-screen copy is read at a glance, over the picture
 CAPTION_CHARS_PER_LINE = 42
 CAPTION_LINES = 2

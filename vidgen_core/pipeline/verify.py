@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from vidgen_core.adapters.ffmpeg.envelope import SILENCE_DB, WINDOW_S, envelope
+from vidgen_core.adapters.ffmpeg.envelope import envelope
 from vidgen_core.adapters.ffmpeg.measure import FileFacts, Motion, Stills, colour_drift, image_lab
 from vidgen_core.adapters.ffmpeg.ops import DELIVERY_PIX_FMT
+from vidgen_core.adapters.ffmpeg.speech import off_speech
 from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.catalog import MASTER_VIDEO_KBPS, master_size
 from vidgen_core.domain.checks import (
@@ -24,7 +25,6 @@ from vidgen_core.domain.checks import (
     MIN_AUDIO_BITRATE,
     SEAM_JUMP_LIMIT,
     SEAM_WINDOW_S,
-    SPEECH_FLOOR_DB,
     STALL_FRACTION,
     STALL_FRAMES,
     STILL_LIMIT_S,
@@ -33,7 +33,7 @@ from vidgen_core.domain.checks import (
 from vidgen_core.domain.chunking import first_frame_source
 from vidgen_core.domain.editing import END_CARD_S, TRANSITION_S
 from vidgen_core.domain.models import ChunkSet, FrameSource, SpecBeat, Storyboard, Transition, VideoSpec, Voiceover
-from vidgen_core.domain.script import MAX_STRETCH, line_window
+from vidgen_core.domain.script import MIN_STRETCH, line_window
 from vidgen_core.domain.sound import LOUDNESS_TARGETS, LoudnessReading
 
 
@@ -110,20 +110,20 @@ def voiceover_checks(spec: VideoSpec, voiceover: Voiceover, store: BlobStore) ->
             fits.append(
                 f"beat {beat.index}'s line plays {said.start_s:.2f}-{said.end_s:.2f} s, outside {start:.2f}-{end:.2f} s"
             )
-        if said.stretch < 1 - MAX_STRETCH - 1e-6:
+        if said.stretch < MIN_STRETCH - 1e-6:
             fits.append(f"beat {beat.index}'s line is sped up {1 / said.stretch - 1:.0%}")
-        level = envelope(store.local_path(said.key))
-        for word in said.words:
-            inside = beat.start_s - 1e-3 <= word.start_s < word.end_s <= beat.end_s + 1e-3
-            at = ((word.start_s - said.start_s) / said.stretch, (word.end_s - said.start_s) / said.stretch)
-            loudest = float(
-                np.max(
-                    level[int(at[0] / WINDOW_S) : max(int(np.ceil(at[1] / WINDOW_S)), int(at[0] / WINDOW_S) + 1)],
-                    initial=SILENCE_DB,
-                )
+        outside = [w for w in said.words if not beat.start_s - 1e-3 <= w.start_s < w.end_s <= beat.end_s + 1e-3]
+        heard += [f"beat {beat.index} '{w.word}' at {w.start_s:.2f}-{w.end_s:.2f} s, outside it" for w in outside]
+        in_file = [  # each word's time in the line's own audio, where its envelope is read
+            w.model_copy(
+                update={
+                    "start_s": (w.start_s - said.start_s) / said.stretch,
+                    "end_s": (w.end_s - said.start_s) / said.stretch,
+                }
             )
-            if not inside or loudest <= SPEECH_FLOOR_DB:
-                heard.append(f"beat {beat.index} '{word.word}' at {word.start_s:.2f}-{word.end_s:.2f} s")
+            for w in said.words
+        ]
+        heard += [f"beat {beat.index} {w}" for w in off_speech(envelope(store.local_path(said.key)), in_file)]
     lines = len(voiceover.lines)
     words = sum(len(said.words) for said in voiceover.lines)
     return [

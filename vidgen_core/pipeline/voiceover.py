@@ -21,7 +21,7 @@ from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import Phase, SpecBeat, SpokenLine, VideoSpec, Voiceover, WordTime
 from vidgen_core.domain.ports import Journal, SpeechJob
 from vidgen_core.domain.progress import Progress, no_progress
-from vidgen_core.domain.script import MAX_STRETCH, line_window
+from vidgen_core.domain.script import MAX_STRETCH, MIN_STRETCH, line_window
 from vidgen_core.pipeline.calls import Call, CallCache, Made
 from vidgen_core.pipeline.work import Counter, concurrently
 
@@ -84,12 +84,17 @@ def speak_line(spec: VideoSpec, beat: SpecBeat, store: BlobStore, providers: Pro
 
     def say(tmp: Path, journal: Journal) -> Made:
         job = SpeechJob(beat.line.strip(), voice, spec.language, model.name, item, journal)
-        made = providers.speech.speak(job, tmp / "line.wav")
+        made = providers.speech.speak(job, tmp / "spoken.wav")
+        line, cut = speech.trimmed(made.path, tmp / "line.wav")  # placed and stretched on its speech alone
         timed_by = ENGINE if made.words else ENVELOPE
-        words = made.words or speech.align(made.path, job.text)
+        moved = [
+            w.model_copy(update={"start_s": round(max(w.start_s - cut, 0.0), 3), "end_s": round(w.end_s - cut, 3)})
+            for w in made.words or []
+        ]
+        words = moved or speech.align(line, job.text)
         timing = tmp / "words.json"
         timing.write_text(json.dumps({"timed_by": timed_by, "words": [w.model_dump() for w in words]}))
-        return Made({"line.wav": made.path, "words.json": timing}, made.costs)
+        return Made({"line.wav": line, "words.json": timing}, made.costs)
 
     outcome = calls.run(call, say)
     key = VideoKeys(spec.user_id, spec.video_id).voice_line(beat.index)
@@ -127,10 +132,10 @@ def place(spec: VideoSpec, beat: SpecBeat, speech_s: float) -> tuple[float, floa
     room = end - start
     if speech_s <= room:
         return start, start + speech_s, 1.0
-    if speech_s * (1 - MAX_STRETCH) <= room:
+    if speech_s * MIN_STRETCH <= room:
         return start, end, room / speech_s
     raise VidgenError(
         f"beat {beat.index}'s line takes {speech_s:.1f} s to say and its beat has room for {room:.1f} s "
-        f"({MAX_STRETCH:.0%} faster would still take {speech_s * (1 - MAX_STRETCH):.1f} s): give it a shorter line "
+        f"({MAX_STRETCH:.0%} faster would still take {speech_s * MIN_STRETCH:.1f} s): give it a shorter line "
         f'with `vidgen regenerate {spec.video_id} --beat {beat.index} --line "..."`'
     )

@@ -15,9 +15,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import ffmpeg
 import numpy as np
 
 from vidgen_core.adapters.ffmpeg.envelope import WINDOW_S, envelope
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.ffmpeg.tools import run
 from vidgen_core.domain.checks import SPEECH_FLOOR_DB
 from vidgen_core.domain.models import WordTime
 from vidgen_core.domain.script import words
@@ -26,6 +29,8 @@ MIN_PAUSE_S = 0.08  # a silence this long may part two words; a closure inside a
 PHRASE_PAUSE_S = 0.2  # a silence this long always parts two words
 PUNCTUATION_PULL = 20.0  # a long pause goes to a boundary after , . ! ? ; : up to this much further off
 _PHRASE_END = re.compile(r"[,.!?;:]")
+
+EDGE_S = 0.05  # the silence kept either side of a line's speech, so its first and last sounds are whole
 
 
 def align(wav: Path, text: str) -> list[WordTime]:
@@ -94,3 +99,19 @@ def _between(cut: dict[int, int], j: int, runs: int, words: int) -> tuple[tuple[
     start = (0, 0) if before is None else (before + 1, cut[before])
     end = (runs - 1, words) if after is None else (after, cut[after])
     return start, end
+
+
+def trimmed(wav: Path, out: Path) -> tuple[Path, float]:
+    """``wav`` without the silence an engine puts before and after the speech (``EDGE_S`` of it kept), so a line is
+    placed and stretched on its speech alone; and the seconds cut from its start (to move engine word times by)."""
+    level = envelope(wav)
+    voiced = np.flatnonzero(level > SPEECH_FLOOR_DB)
+    length = probe(wav).duration_s
+    if voiced.size == 0:
+        return wav, 0.0
+    start = max(0.0, voiced[0] * WINDOW_S - EDGE_S)
+    end = min(length, (voiced[-1] + 1) * WINDOW_S + EDGE_S)
+    if start <= 0.0 and end >= length:
+        return wav, 0.0
+    run(ffmpeg.input(str(wav)).audio.filter("atrim", start=start, end=end).output(str(out)), f"trim {wav.name}")
+    return out, start
