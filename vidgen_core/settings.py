@@ -217,8 +217,9 @@ def running_service(path: Path) -> dict | None:
 
 
 def calls_in_flight(settings: Settings, provider: str) -> int:
-    """How many calls of ``provider`` one step makes at once."""
-    return settings.replicate_calls_in_flight if provider == "replicate" else settings.local_calls_in_flight
+    """How many calls of ``provider`` one step makes at once (OpenAI's: its voice lines)."""
+    in_flight = {"replicate": settings.replicate_calls_in_flight, "openai": settings.openai_concurrency}
+    return in_flight.get(provider, settings.local_calls_in_flight)
 
 
 @lru_cache(maxsize=16)

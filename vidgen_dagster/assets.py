@@ -24,6 +24,7 @@ from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_l
 from vidgen_core.pipeline.uploads import reference_keys
 from vidgen_core.pipeline.verify_captions import captions_checked
 from vidgen_core.pipeline.verify_mix import mix_checks
+from vidgen_core.pipeline.voiceover import placed
 from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
 from vidgen_dagster.metadata import check_specs
@@ -168,7 +169,7 @@ MEDIA_VERSIONS: dict[type, tuple[Phase, Callable[[VideoSpec, Any], str]]] = {
     MusicTrack: (Phase.MUSIC, lambda spec, track: content_version(track.cache_key or f"skipped:{spec.video_model}")),
     Voiceover: (
         Phase.VOICEOVER,
-        lambda _, said: content_version(*(f"{s.cache_key}:{s.start_s}:{s.stretch}" for s in said.lines)),
+        lambda _, said: content_version(*placed(said)),
     ),
     ChunkSet: (Phase.VIDEO_CHUNKS, lambda _, chunks: content_version(*map(phases.footage, chunks.chunks))),
 }
@@ -220,12 +221,11 @@ def final_video(
             captions_checked(video_spec, voiceover, video, clean, path),
         ]
         sound = (video_spec.delivery.loudness.value, settings.audio_bitrate)
-        lines = (f"{said.cache_key}:{said.start_s}:{said.stretch}" for said in voiceover.lines)
         version = content_version(
             stitched_video.key,
             stitched_video.size_bytes,
             music.cache_key,
-            *lines,
+            *placed(voiceover),
             *phases.caption_inputs(video_spec),
             video_spec.duration_s,
             *sound,

@@ -264,12 +264,12 @@ def test_the_duck_looks_ahead_holds_across_pauses_and_releases(tmp_path: Path, s
     def at(seconds: float) -> float:
         return float(ducked[round(seconds / WINDOW_S)])
 
-    undicked, depth = at(0.5), at(0.5) - at(1.5)
+    unducked, depth = at(0.5), at(0.5) - at(1.5)
     assert depth >= MIN_DUCK_DB and at(4.5) == pytest.approx(at(1.5), abs=0.1)
-    assert at(0.88) == pytest.approx(undicked, abs=0.3)  # untouched until the attack's 80 ms
-    assert undicked - at(0.96) == pytest.approx(depth / 2, abs=1.5)  # halfway 40 ms before speech
+    assert at(0.88) == pytest.approx(unducked, abs=0.3)  # untouched until the attack's 80 ms
+    assert unducked - at(0.96) == pytest.approx(depth / 2, abs=1.5)  # halfway 40 ms before speech
     assert at(1.0) == pytest.approx(at(1.5), abs=0.2) == at(2.15)  # down at the first syllable, and in the pause
-    assert at(3.0 + 0.36) == pytest.approx(undicked, abs=0.3) == at(3.6)  # back after the release
+    assert at(3.0 + 0.36) == pytest.approx(unducked, abs=0.3) == at(3.6)  # back after the release
 
 
 def test_ducking_is_deterministic(tmp_path: Path, settings: Settings, spoken: list[Path]) -> None:

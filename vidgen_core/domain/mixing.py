@@ -14,7 +14,7 @@ voice speaks, on the mono downmix ffmpeg decodes (each channel at -3 dB), as the
 from __future__ import annotations
 
 VOICE_LUFS = -20.0  # every line's integrated loudness on the (stereo) voice track, so the voice is even
-BED_UNDER_VOICE_LU = 4.0  # the undicked bed's loudness under the voice's: present between lines, never on top
+BED_UNDER_VOICE_LU = 4.0  # the unducked bed's loudness under the voice's: present between lines, never on top
 ATTACK_S = 0.08
 HOLD_S = 0.5
 RELEASE_S = 0.35

@@ -496,17 +496,16 @@ def make_media(
     wanted: Collection[Phase] = MEDIA,
     settings: Settings | None = None,
 ) -> Iterator[Ready]:
-    """The storyboard then its chunks, with the music made beside them: the critical path is
-    plan + max(music, images + the longest beat's clips). Yields each manifest as soon as it is ready, with the
-    ``time.perf_counter()`` at which its phase's work began and its checks; what
-    finished is yielded before the first failure is raised, so it is kept. ``workers(provider)`` sets how many
-    calls a phase starts at once (the call cache bounds what is really in flight per provider). Only the
-    ``wanted`` phases are made and yielded, except the storyboard that wanted chunks are drawn from (from the call
-    cache when it exists).
+    """The storyboard then its chunks, with the music and the voiceover made beside them: the critical path is
+    plan + max(music, voiceover, images + the longest beat's clips). Yields each manifest as soon as it is ready,
+    with the ``time.perf_counter()`` at which its phase's work began and its checks; what finished is yielded
+    before the first failure is raised, so it is kept. ``workers(provider)`` sets how many calls a phase starts at
+    once (the call cache bounds what is really in flight per provider). Only the ``wanted`` phases are made and
+    yielded, except the storyboard that wanted chunks are drawn from (from the call cache when it exists).
 
     Progress follows the pictures (storyboard, then chunks); music is reported only once the video waits for it,
-    so the current phase never flips between the two lines of work."""
-    ready: queue.Queue[Ready | None] = queue.Queue()  # None: one of the two lines of work ended
+    so the current phase never flips between the lines of work (the voiceover, seconds long, reports none)."""
+    ready: queue.Queue[Ready | None] = queue.Queue()  # None: one of the lines of work ended
     lock, ended_lines = threading.Lock(), set[str]()
 
     def pictures() -> None:

@@ -33,7 +33,7 @@ def _windows(start_s: float, end_s: float, count: int) -> slice:
     return slice(max(0, int(start_s / WINDOW_S)), min(count, int(np.ceil(end_s / WINDOW_S))))
 
 
-def undicked_gain_db(music: np.ndarray, source: np.ndarray) -> float:
+def unducked_gain_db(music: np.ndarray, source: np.ndarray) -> float:
     """The music stem's gain over its source where nothing ducks it: the duck only ever lowers the music, so it is
     the largest gain read over 100 ms blocks where the source is audible."""
     count = min(len(music), len(source)) // GAIN_BLOCK
@@ -44,13 +44,13 @@ def undicked_gain_db(music: np.ndarray, source: np.ndarray) -> float:
 
 def voice_over_music(lines: list[SpokenLine], voice: Path, music: Path, source: Path) -> Outcome:
     """Per line, the voice stem's RMS over the music stem's on the windows where the voice speaks (at least
-    ``VOICE_OVER_MUSIC_DB``), and the duck's depth there (the music's gain under its undicked gain over ``source``,
+    ``VOICE_OVER_MUSIC_DB``), and the duck's depth there (the music's gain under its unducked gain over ``source``,
     the bed before the mix); per gap between lines of ``MUSIC_BACK_GAP_S`` or more, the music's gain over its middle
-    half, within ``MUSIC_BACK_DB`` of the undicked gain."""
+    half, within ``MUSIC_BACK_DB`` of the unducked gain."""
     said, heard, bed = envelope(voice), envelope(music), envelope(source)
     count = min(len(said), len(heard), len(bed))
     said, heard, bed = said[:count], heard[:count], bed[:count]
-    undicked = undicked_gain_db(heard, bed)
+    unducked = unducked_gain_db(heard, bed)
     problems, metadata, margins, depths, backs = [], {}, [], [], []
     for line in lines:
         span = _windows(line.start_s, line.end_s, count)
@@ -58,7 +58,7 @@ def voice_over_music(lines: list[SpokenLine], voice: Path, music: Path, source: 
         if not speech.any():
             continue  # no speech to be over (speech_where_lines names the line)
         margin = _power_mean(said[span][speech]) - _power_mean(heard[span][speech])
-        depth = undicked - (_power_mean(heard[span][speech]) - _power_mean(bed[span][speech]))
+        depth = unducked - (_power_mean(heard[span][speech]) - _power_mean(bed[span][speech]))
         margins.append(margin)
         depths.append(depth)
         metadata[f"beat_{line.beat_index}_margin_db"] = _number(margin, 2)
@@ -71,7 +71,7 @@ def voice_over_music(lines: list[SpokenLine], voice: Path, music: Path, source: 
         middle = _windows(before.end_s + gap / 4, after.start_s - gap / 4, count)
         if _power_mean(bed[middle]) <= AUDIBLE_SOURCE_DB:
             continue  # the bed itself rests there: nothing to come back
-        back = _power_mean(heard[middle]) - _power_mean(bed[middle]) - undicked
+        back = _power_mean(heard[middle]) - _power_mean(bed[middle]) - unducked
         backs.append(back)
         if back < -MUSIC_BACK_DB:
             problems.append(
@@ -133,7 +133,7 @@ def mix_checks(voiceover: Voiceover, video: RenderedVideo, source: Path, store: 
     if video.voice_key is None or video.music_mix_key is None:
         said = {"lines": 0}
         return [
-            Outcome(CheckName.VOICE_OVER_MUSIC, True, "no voice: the music plays undicked", said),
+            Outcome(CheckName.VOICE_OVER_MUSIC, True, "no voice: the music plays unducked", said),
             Outcome(CheckName.SPEECH_WHERE_LINES, True, "no voice", said),
         ]
     voice, music = store.local_path(video.voice_key), store.local_path(video.music_mix_key)

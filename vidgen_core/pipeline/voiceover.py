@@ -125,6 +125,11 @@ def speak_line(spec: VideoSpec, beat: SpecBeat, store: BlobStore, providers: Pro
     )
 
 
+def placed(said: Voiceover) -> list[str]:
+    """What the voiceover brings to the mix, line by line: its call and where and how fast it plays (data versions)."""
+    return [f"{s.cache_key}:{s.start_s}:{s.stretch}" for s in said.lines]
+
+
 def place(spec: VideoSpec, beat: SpecBeat, speech_s: float) -> tuple[float, float, float]:
     """Where a line of ``speech_s`` seconds plays in its beat: from the window's start, sped up (pitch kept) by at
     most ``MAX_STRETCH`` when it is too long; a line longer still is refused with what to do."""

