@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
-from vidgen_core.domain.models import ChunkSet, Phase, RenderedVideo, Storyboard
+from vidgen_core.domain.models import ChunkSet, Phase, RenderedVideo, Storyboard, Voiceover
 from vidgen_core.domain.stopping import stop_run
 from vidgen_core.persistence.ledger import BILLED, CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
@@ -120,6 +120,7 @@ def summarize(
     final = RenderedVideo.model_validate_json(store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
     board = Storyboard.model_validate_json(store.get_bytes(PHASES[Phase.STORYBOARD].key(keys)))
     chunks = ChunkSet.model_validate_json(store.get_bytes(PHASES[Phase.VIDEO_CHUNKS].key(keys))).chunks
+    said = Voiceover.model_validate_json(store.get_bytes(PHASES[Phase.VOICEOVER].key(keys)))
     return summary.model_copy(
         update={
             "final_video": str(store.local_path(final.key)),
@@ -131,6 +132,7 @@ def summarize(
             "beats": len(board.images),
             "takes": {str(i.beat_index): i.take for i in board.images},
             "chunks": len(chunks),
+            "lines": len(said.lines),
             "storyboard": [str(store.local_path(i.key)) for i in board.images],
         }
     )

@@ -159,7 +159,7 @@ def test_status_follows_the_run_to_a_playable_final(
     details = client.get(f"/api/video/{video}", headers=auth("ana")).json()
     assert details["spec"]["duration_s"] == 6 and len(details["spec"]["beats"]) == len(status["animatic_urls"]) >= 1
     assert set(details["cost_by_phase"]) == {
-        "video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"
+        "video_spec", "storyboard", "music", "voiceover", "video_chunks", "stitched_video", "final_video"
     }  # fmt: skip
     assert all(t >= 0 for t in details["phase_times_s"].values()) and details["generation_time_seconds"] > 0
     assert [r["status"] for r in details["runs"]] == ["SUCCESS"]
@@ -244,7 +244,8 @@ def test_regenerate_one_beat_through_the_api(
     assert again.status_code == 422 and "still queued" in again.json()["detail"][0]["msg"]
     status = client.get(f"/api/status/{video}", headers=auth("ana")).json()
     assert status["status"] == "queued" and status["progress"] == 0.0
-    assert stale_assets(instance, video) == {"video_spec", "storyboard", "video_chunks"}  # what the UI shows
+    # what the UI shows (the voiceover too: every take comes in through the request; its lines are reused)
+    assert stale_assets(instance, video) == {"video_spec", "storyboard", "voiceover", "video_chunks"}
 
     run_pending(api_settings, instance)  # the sensor asks for the regeneration's run by its new run key
     assert stale_assets(instance, video) == set()

@@ -20,7 +20,14 @@ from tests.fakes.replicate_server import FakeReplicate
 from tests.support import execute, frame_at, instance_at, metadata_of, psnr, tick, vidgen_in_process, wait
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys, open_store
-from vidgen_core.domain.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.domain.catalog import (
+    DEFAULT_SPEECH_MODEL,
+    IMAGE_MODELS,
+    LLM_MODELS,
+    MUSIC_MODELS,
+    SPEECH_MODELS,
+    VIDEO_MODELS,
+)
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.models import VideoSpec
 from vidgen_core.persistence.ledger import CallState, Ledger
@@ -61,6 +68,8 @@ def charged(openai: FakeOpenAI, replicate: FakeReplicate, clip_model: str = "hai
             usd += IMAGE_MODELS["flux-dev"].usd_per_image
         elif prediction.kind == "video":
             usd += VIDEO_MODELS[clip_model].clip_cost(float(prediction.input["duration"]))
+        elif prediction.kind == "speech":  # the default voice, per character
+            usd += SPEECH_MODELS[DEFAULT_SPEECH_MODEL].cost(len(prediction.input["text"]))
         else:
             usd += MUSIC_MODELS["musicgen"].cost(prediction.metrics["predict_time"])
     return usd
@@ -108,12 +117,14 @@ def test_regenerating_one_beat_pays_for_it_alone(
     regen = vidgen("regenerate", video, "--beat", "2", "--prompt", "the Nike shoe on a glowing red running track")
     regen_s = time.perf_counter() - started
     assert regen["status"] == "complete" and (regen["beat"], regen["take"]) == (2, 1) and regen["takes"]["2"] == 1
-    bought = {k: fake_replicate.paid_by_kind.get(k, 0) - before.get(k, 0) for k in ("image", "video", "music")}
-    assert bought == {"image": 1, "video": len(clips), "music": 0}  # one image and beat 2's clips, nothing else
+    kinds = ("image", "video", "music", "speech")
+    bought = {k: fake_replicate.paid_by_kind.get(k, 0) - before.get(k, 0) for k in kinds}
+    assert bought == {"image": 1, "video": len(clips), "music": 0, "speech": 0}  # one image and beat 2's clips
     assert fake_openai.plans == plans == 1  # the plan is a cached call: never planned again
-    assert regen["paid_calls"] == 1 + len(clips) and regen["reused_calls"] == 1 + 1 + len(spec.beats) - 1 + (
-        made["chunks"] - len(clips)
-    )
+    assert (
+        regen["paid_calls"] == 1 + len(clips)
+        and regen["reused_calls"] == 1 + 1 + len(spec.beats) - 1 + (made["chunks"] - len(clips)) + made["lines"]
+    )  # the plan, the music, the other images and clips, every voice line
     expected = IMAGE_MODELS["flux-dev"].usd_per_image + sum(
         VIDEO_MODELS[spec.video_model].clip_cost(p.clip_s) for p in clips
     )
@@ -209,7 +220,7 @@ def test_a_killed_run_resumes_without_paying_twice(
     resumed = vidgen("resume", record.video_id)
     resume_s = time.perf_counter() - started
     assert resumed["status"] == "complete", resumed
-    used = resumed["beats"] + resumed["chunks"] + 1  # images, clips, music
+    used = resumed["beats"] + resumed["chunks"] + 1 + resumed["lines"]  # images, clips, music, voice lines
     assert fake_replicate.paid == used and fake_replicate.creates == used  # none paid or created twice
     assert fake_openai.plans == 1
     rows = Ledger(Settings(home=home).db_url).rows(record.video_id)

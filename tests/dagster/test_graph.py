@@ -38,6 +38,7 @@ def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
         "video_spec",
         "storyboard",
         "music",
+        "voiceover",
     }
     monkeypatch.undo()
 

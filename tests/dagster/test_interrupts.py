@@ -93,7 +93,7 @@ def _resume_finishes_without_paying_twice(home: Path, openai: FakeOpenAI, replic
     started = time.perf_counter()
     resumed = json.loads(vidgen_in_process(["resume", video, "--json"]).stdout)
     assert resumed["status"] == "complete", resumed
-    used = resumed["beats"] + resumed["chunks"] + 1  # images, clips, music
+    used = resumed["beats"] + resumed["chunks"] + 1 + resumed["lines"]  # images, clips, music, voice lines
     assert replicate.paid == used and replicate.creates == used  # none created or paid twice
     rows = Ledger(Settings(home=home).db_url).rows(video)
     paid = [r for r in rows if r.state == CallState.PAID]

@@ -16,9 +16,16 @@ from tests.fakes.replicate_server import TRANSIENT, FakeReplicate
 from tests.support import cli_env, execute, instance_at, metadata_of, run_checks, run_metadata, vidgen_subprocess
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys
-from vidgen_core.domain.catalog import IMAGE_MODELS, LLM_MODELS, MUSIC_MODELS, VIDEO_MODELS
+from vidgen_core.domain.catalog import (
+    DEFAULT_SPEECH_MODEL,
+    IMAGE_MODELS,
+    LLM_MODELS,
+    MUSIC_MODELS,
+    SPEECH_MODELS,
+    VIDEO_MODELS,
+)
 from vidgen_core.domain.costs import music_hold, music_price
-from vidgen_core.domain.models import ChunkSet, FrameSource, Phase
+from vidgen_core.domain.models import ChunkSet, FrameSource, Phase, Voiceover
 from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
@@ -74,7 +81,12 @@ def test_cli_video_costs_what_the_providers_charged_and_keeps_secrets(
     assert meta["music"]["cost_usd"] == pytest.approx(
         fake_replicate.model_time["music"] * MUSIC_MODELS["musicgen"].usd_per_gpu_second
     )
-    assert fake_replicate.paid == fake_replicate.creates == beats + chunks + 1
+    spoken = [p.input["text"] for p in fake_replicate.predictions.values() if p.kind == "speech"]
+    assert len(spoken) == out["lines"] == meta["voiceover"]["lines"] > 0
+    assert meta["voiceover"]["cost_usd"] == pytest.approx(
+        sum(SPEECH_MODELS[DEFAULT_SPEECH_MODEL].cost(len(text)) for text in spoken), abs=1e-6
+    )
+    assert fake_replicate.paid == fake_replicate.creates == beats + chunks + 1 + out["lines"]
     final = probe(store / keys.final())
     assert final.duration_s == pytest.approx(15.0, abs=0.1) and final.has_audio
     assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
@@ -94,7 +106,7 @@ def test_throttling_and_transient_failures_complete_without_double_charges(
     result = _run(settings, instance, "vid-stress1", "Create a 30-second Nike ad")
     assert result.success, failure_message(result)
     meta = metadata_of(result)
-    used = meta["video_spec"]["beats"] + meta["video_chunks"]["chunks"] + 1
+    used = meta["video_spec"]["beats"] + meta["video_chunks"]["chunks"] + 1 + meta["voiceover"]["lines"]
     assert fake_replicate.paid == used  # every paid prediction's output is in the video
     failed = sum(p.outcome != "succeeded" for p in fake_replicate.predictions.values())
     assert fake_replicate.throttled > 0 and failed > 0  # both faults really happened (seeded)
@@ -201,7 +213,11 @@ def test_images_and_beats_run_at_once_within_the_limit(
             if after.plan.source == FrameSource.PREVIOUS_CHUNK:  # not a re-anchor on the storyboard image
                 assert after.first_frame_key == before.last_frame_key
     assert [c.plan.index for c in chunks] == list(range(len(chunks)))
-    assert fake_replicate.paid == fake_replicate.creates == len(by_beat) + len(chunks)  # Veo brings its own sound
+    lines = Voiceover.model_validate_json(
+        settings.storage_dir.joinpath(VideoKeys(settings.default_user, "vid-fast1").manifest("voiceover")).read_bytes()
+    ).lines
+    # Veo brings its own sound: no music, but the voice lines
+    assert fake_replicate.paid == fake_replicate.creates == len(by_beat) + len(chunks) + len(lines)
 
 
 def test_music_is_made_beside_the_images_and_clips(

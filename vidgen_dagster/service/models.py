@@ -111,6 +111,7 @@ class RunSummary(BaseModel):
     beats: int | None = None
     takes: dict[str, int] | None = None
     chunks: int | None = None
+    lines: int | None = None  # voiceover lines spoken
     storyboard: list[str] | None = None
     estimate_usd: float | None = None
     beat: int | None = None
