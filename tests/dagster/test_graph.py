@@ -53,7 +53,8 @@ def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     failed_calls = [r for r in ledger.rows("vid-retry1") if r.state == CallState.FAILED]
     # the broken renderer's one attempt at each beat's first clip (beats run at once)
     assert [r.phase for r in failed_calls] == [Phase.VIDEO_CHUNKS] * meta["storyboard"]["images"]
-    assert len(paid) == 1 + meta["storyboard"]["images"] + 1 + meta["video_chunks"]["chunks"]  # each call once
+    calls = 1 + meta["storyboard"]["images"] + 1 + meta["video_chunks"]["chunks"] + meta["voiceover"]["lines"]
+    assert len(paid) == calls  # each call once: the plan, images, music, clips and voice lines
 
     keys = VideoKeys(settings.default_user, "vid-retry1")
     (settings.storage_dir / keys.chunk(1)).unlink()  # a lost copy: the call cache still holds the clip

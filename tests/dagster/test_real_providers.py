@@ -84,7 +84,7 @@ def test_cli_video_costs_what_the_providers_charged_and_keeps_secrets(
     spoken = [p.input["text"] for p in fake_replicate.predictions.values() if p.kind == "speech"]
     assert len(spoken) == out["lines"] == meta["voiceover"]["lines"] > 0
     assert meta["voiceover"]["cost_usd"] == pytest.approx(
-        sum(SPEECH_MODELS[DEFAULT_SPEECH_MODEL].cost(len(text)) for text in spoken), abs=1e-6
+        sum(SPEECH_MODELS[DEFAULT_SPEECH_MODEL].cost(len(text)) for text in spoken), abs=1e-4
     )
     assert fake_replicate.paid == fake_replicate.creates == beats + chunks + 1 + out["lines"]
     final = probe(store / keys.final())
@@ -216,8 +216,9 @@ def test_images_and_beats_run_at_once_within_the_limit(
     lines = Voiceover.model_validate_json(
         settings.storage_dir.joinpath(VideoKeys(settings.default_user, "vid-fast1").manifest("voiceover")).read_bytes()
     ).lines
-    # Veo brings its own sound: no music, but the voice lines
-    assert fake_replicate.paid == fake_replicate.creates == len(by_beat) + len(chunks) + len(lines)
+    # Veo brings its own sound: no music, but the voice lines, a line said in two beats paid once (one call)
+    said = {(line.text, line.voice) for line in lines}
+    assert fake_replicate.paid == fake_replicate.creates == len(by_beat) + len(chunks) + len(said)
 
 
 def test_music_is_made_beside_the_images_and_clips(

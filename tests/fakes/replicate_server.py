@@ -447,7 +447,10 @@ class FakeReplicate(FakeServer):
                 "-t",
                 str(seconds),
                 "-vf",
-                f"scale={size[0]}:{size[1]},noise=alls=6:allf=t,format=yuv420p",  # grain: a clip is never a still
+                # a slow pan across the start frame, with grain: a clip always moves (grain alone, smoothed by two
+                # encodes of the master, could read as a freeze)
+                f"crop=iw*0.96:ih*0.96:(iw-ow)*t/{seconds}:(ih-oh)/2,scale={size[0]}:{size[1]},"
+                "noise=alls=6:allf=t,format=yuv420p",
                 "-c:v",
                 "libx264",
                 "-preset",
