@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import errno
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -194,3 +197,25 @@ def test_a_call_cut_off_by_storage_is_recorded_in_words_and_one_told_to_stop_is_
     with pytest.raises(Stopped):  # and no new call starts
         cache.run(_call(prompt="a third"), Provider())
     assert len(cache.ledger.rows("vid-calls1")) == 2
+
+
+def test_the_same_call_asked_for_twice_at_once_is_made_once(tmp_path: Path) -> None:
+    """Two beats saying the same line, spoken at once: one call is made and paid, the other waits and reuses it."""
+    store, ledger = LocalStore(tmp_path / "store"), Ledger(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    calls = CallCache(store, ledger, "u", "vid-twice")
+    made, started = [], threading.Barrier(2)
+
+    def make(tmp: Path, journal: object) -> Made:
+        made.append(1)
+        time.sleep(0.2)  # long enough for the other caller to arrive while this one is being made
+        (tmp / "line.wav").write_bytes(b"said once")
+        return Made({"line.wav": tmp / "line.wav"}, [])
+
+    def say() -> bool:
+        started.wait()
+        call = Call(phase=Phase.VOICEOVER, item="line", provider="local", model="m", inputs={"text": "Go."})
+        return calls.run(call, make).reused
+
+    with ThreadPoolExecutor(2) as pool:
+        reused = sorted(pool.map(lambda _: say(), range(2)))
+    assert made == [1] and reused == [False, True]

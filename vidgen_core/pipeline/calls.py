@@ -13,7 +13,7 @@ import json
 import logging
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,8 +122,13 @@ class CallCache:
         self.stop = run_stop(run_id)
 
     def run(self, call: Call, make: Callable[[Path, Journal], Made]) -> Outcome:
-        """The outputs of ``call``: from the cache if they exist, else made by ``make(tmp_dir, journal)``."""
+        """The outputs of ``call``: from the cache if they exist, else made by ``make(tmp_dir, journal)``. The same
+        call asked for twice at once (a line said in two beats) is made once: the second waits and reuses it."""
         key = call.key()
+        with _one_at_a_time(key):
+            return self._run(call, key, make)
+
+    def _run(self, call: Call, key: str, make: Callable[[Path, Journal], Made]) -> Outcome:
         entry = CacheKeys(self.user_id, key)
         ledger_entry = CallEntry(
             video_id=self.video_id,
@@ -176,6 +181,28 @@ class CallCache:
 
     def _slot(self, provider: str) -> threading.BoundedSemaphore | contextlib.nullcontext[None]:
         return slots(provider, self.in_flight(provider)) if self.in_flight else contextlib.nullcontext()
+
+
+_held: dict[str, tuple[threading.Lock, int]] = {}  # a call key being made in this process: its lock, its callers
+_holding = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_at_a_time(key: str) -> Iterator[None]:
+    """Hold ``key``'s lock: one caller at a time makes (or reuses) a call; the lock is dropped with its last caller."""
+    with _holding:
+        lock, callers = _held.get(key, (threading.Lock(), 0))
+        _held[key] = (lock, callers + 1)
+    try:
+        with lock:
+            yield
+    finally:
+        with _holding:
+            lock, callers = _held[key]
+            if callers == 1:
+                del _held[key]
+            else:
+                _held[key] = (lock, callers - 1)
 
 
 def _charged(costs: list[CostLine]) -> float:
