@@ -106,7 +106,12 @@ def test_throttling_and_transient_failures_complete_without_double_charges(
     result = _run(settings, instance, "vid-stress1", "Create a 30-second Nike ad")
     assert result.success, failure_message(result)
     meta = metadata_of(result)
-    used = meta["video_spec"]["beats"] + meta["video_chunks"]["chunks"] + 1 + meta["voiceover"]["lines"]
+    lines = Voiceover.model_validate_json(
+        settings.storage_dir.joinpath(VideoKeys(settings.default_user, "vid-stress1").manifest("voiceover")).read_bytes()
+    ).lines
+    said = {(line.text, line.voice) for line in lines}  # a line said in two beats is one call
+    assert len(lines) == meta["voiceover"]["lines"] > len(said)  # the imitation's script repeats its product line
+    used = meta["video_spec"]["beats"] + meta["video_chunks"]["chunks"] + 1 + len(said)
     assert fake_replicate.paid == used  # every paid prediction's output is in the video
     failed = sum(p.outcome != "succeeded" for p in fake_replicate.predictions.values())
     assert fake_replicate.throttled > 0 and failed > 0  # both faults really happened (seeded)

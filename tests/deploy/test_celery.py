@@ -32,7 +32,6 @@ from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.settings import Settings
-from vidgen_dagster.instance import configure_pools
 from vidgen_dagster.partitions import videos
 
 pytestmark = pytest.mark.slow  # renders whole videos on Celery workers
@@ -106,7 +105,14 @@ def deployment(tmp_path: Path, s3_env: dict[str, str], pg_url: str, redis_db: st
                 "VIDGEN_CELERY_BACKEND": redis_db,
             }
         )
-        yield Deployment(env, dagster_home, worker_yaml, tmp_path)
+        deployed = Deployment(env, dagster_home, worker_yaml, tmp_path)
+        # `vidgen init` first, as the README deploys it: the instance's tables exist before two workers start
+        # (two workers creating them at once collide on Postgres: "type run_tags already exists")
+        init = subprocess.run(
+            [str(BIN / "vidgen"), "init"], env=deployed.home("init"), capture_output=True, text=True, timeout=120
+        )
+        assert init.returncode == 0, init.stderr
+        yield deployed
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -228,7 +234,6 @@ def test_two_celery_workers_share_the_steps_of_three_videos(
     requests = RequestDB(settings.db_url)
     instance = dg.DagsterInstance.from_config(str(deployment.dagster_home))
     try:
-        configure_pools(instance, settings)  # what `vidgen init` does on the deployment instance
         launched: list[Launched] = []
         try:
             # a batch of ads, stored as `vidgen batch` stores it; each partition's run is launched here as the
