@@ -25,7 +25,7 @@ from vidgen_core.domain.catalog import (
     VIDEO_MODELS,
 )
 from vidgen_core.domain.costs import music_hold, music_price
-from vidgen_core.domain.models import ChunkSet, FrameSource, Phase, Voiceover
+from vidgen_core.domain.models import ChunkSet, FrameSource, Phase, SpokenLine, Voiceover
 from vidgen_core.persistence.batches import BatchDB, BatchRecord
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
@@ -49,6 +49,12 @@ def _run(
     RequestDB(settings.db_url).submit(request)
     instance.add_dynamic_partitions(videos.name, [video_id])
     return execute(settings, instance, video_id)
+
+
+def _lines(settings: Settings, video_id: str) -> list[SpokenLine]:
+    """The voice lines of a video as its voiceover manifest stored them."""
+    key = VideoKeys(settings.default_user, video_id).manifest("voiceover")
+    return Voiceover.model_validate_json(settings.storage_dir.joinpath(key).read_bytes()).lines
 
 
 def test_cli_video_costs_what_the_providers_charged_and_keeps_secrets(
@@ -106,9 +112,7 @@ def test_throttling_and_transient_failures_complete_without_double_charges(
     result = _run(settings, instance, "vid-stress1", "Create a 30-second Nike ad")
     assert result.success, failure_message(result)
     meta = metadata_of(result)
-    lines = Voiceover.model_validate_json(
-        settings.storage_dir.joinpath(VideoKeys(settings.default_user, "vid-stress1").manifest("voiceover")).read_bytes()
-    ).lines
+    lines = _lines(settings, "vid-stress1")
     said = {(line.text, line.voice) for line in lines}  # a line said in two beats is one call
     assert len(lines) == meta["voiceover"]["lines"] > len(said)  # the imitation's script repeats its product line
     used = meta["video_spec"]["beats"] + meta["video_chunks"]["chunks"] + 1 + len(said)
@@ -218,9 +222,7 @@ def test_images_and_beats_run_at_once_within_the_limit(
             if after.plan.source == FrameSource.PREVIOUS_CHUNK:  # not a re-anchor on the storyboard image
                 assert after.first_frame_key == before.last_frame_key
     assert [c.plan.index for c in chunks] == list(range(len(chunks)))
-    lines = Voiceover.model_validate_json(
-        settings.storage_dir.joinpath(VideoKeys(settings.default_user, "vid-fast1").manifest("voiceover")).read_bytes()
-    ).lines
+    lines = _lines(settings, "vid-fast1")
     # Veo brings its own sound: no music, but the voice lines, a line said in two beats paid once (one call)
     said = {(line.text, line.voice) for line in lines}
     assert fake_replicate.paid == fake_replicate.creates == len(by_beat) + len(chunks) + len(said)
