@@ -67,6 +67,12 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         captions=body.captions,
         caption_style=body.caption_style,
         language=body.language,
+        aspects=list(body.aspects),
+        platforms=list(body.platforms),
+        reframe=body.reframe,
+        cutdowns=list(body.cutdowns),
+        mezzanine=body.mezzanine,
+        review=body.review,
     )
     return GenerateOut.model_validate(found.service.submit(draft, Via.API), from_attributes=True)
 

@@ -8,7 +8,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from vidgen_core.domain.catalog import LANCZOS, LANGUAGES, SPEECH_MODELS, UPSCALE_MODELS, VIDEO_MODELS, Resolution
+from vidgen_core.domain.catalog import (
+    LANCZOS,
+    LANGUAGES,
+    SPEECH_MODELS,
+    UPSCALE_MODELS,
+    VIDEO_MODELS,
+    Platform,
+    Resolution,
+)
 from vidgen_core.domain.models import NO_VOICE, AssetRole, Captions, CaptionStyle, Loudness, ReferenceAsset
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
@@ -108,6 +116,27 @@ class GenerateIn(BaseModel):
         default=None, description="How burned captions look: highlight (default), box or outline."
     )
     language: Language | None = Field(default=None, description="The script's language (default: the prompt's).")
+    aspects: list[Literal["16:9", "9:16", "1:1", "4:5"]] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Every aspect to deliver from one plan; the first is the master's (unless aspect_ratio says).",
+    )
+    reframe: bool = Field(
+        default=False, description="Crop the other aspects from the master's clips (free) instead of making them."
+    )
+    platforms: list[Platform] = Field(
+        default_factory=list,
+        max_length=len(Platform),
+        description="Platform versions: each sets aspect, size, loudness, bitrate, length limits and safe zones.",
+    )
+    cutdowns: list[int] = Field(
+        default_factory=list, max_length=4, description="Shorter versions cut from the same clips, e.g. [15, 6]."
+    )
+    mezzanine: bool = Field(default=False, description="Also a ProRes 422 HQ master with PCM audio.")
+    review: bool = Field(
+        default=False,
+        description="Stop after the plan, the storyboard and a free preview; POST .../approve makes the clips.",
+    )
     reference_assets: list[ReferenceAssetIn] = Field(
         default_factory=list,
         max_length=len(AssetRole),

@@ -18,7 +18,7 @@ from typing import NoReturn
 
 import sqlalchemy as sa
 
-from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL, LANGUAGES, SPEECH_MODELS
+from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL, LANGUAGES, SPEECH_MODELS, Platform
 from vidgen_core.domain.errors import BackfillRefused, InvalidRequest, VidgenError
 from vidgen_core.domain.models import NO_VOICE, AssetRole, Captions, CaptionStyle
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchRecord
@@ -53,6 +53,15 @@ def _number(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give one such as 2.5")
     return value
+
+
+def _listed(text: str) -> list[str]:
+    """A comma-separated flag's values ("16:9, 9:16" or "16:9,9:16")."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _lengths(text: str) -> list[float]:
+    return [_number(part) for part in _listed(text)]
 
 
 def _request_flags(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +103,30 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--language", metavar="|".join(LANGUAGES), help="the script's language (default: the prompt's own)"
+    )
+    parser.add_argument(
+        "--aspects",
+        type=_listed,
+        metavar="16:9,9:16,1:1,4:5",
+        help="every aspect to deliver from one plan, the master's first (each made natively, or see --reframe)",
+    )
+    parser.add_argument(
+        "--reframe", action="store_true", help="crop the other aspects from the master's clips (no provider cost)"
+    )
+    parser.add_argument(
+        "--platform",
+        type=_listed,
+        metavar="|".join(Platform),
+        help="platform versions, comma-separated: each sets aspect, size, loudness, bitrate, length and safe zones",
+    )
+    parser.add_argument(
+        "--cutdowns", type=_lengths, metavar="15,6", help="shorter versions cut from the same clips (seconds)"
+    )
+    parser.add_argument("--mezzanine", action="store_true", help="also a ProRes 422 HQ master with PCM audio")
+    parser.add_argument(
+        "--review",
+        action="store_true",
+        help="stop after the plan, the storyboard and a free preview; `vidgen approve ID` makes the clips",
     )
     parser.add_argument(
         "--product-image", type=Path, metavar="FILE", help="a photo of the product (PNG, JPEG, WebP) to show in the ad"
@@ -213,6 +246,12 @@ def _draft(args: argparse.Namespace) -> Draft:
         captions=args.captions,
         caption_style=args.caption_style,
         language=args.language,
+        aspects=args.aspects or [],
+        platforms=args.platform or [],
+        reframe=args.reframe,
+        cutdowns=args.cutdowns or [],
+        mezzanine=args.mezzanine,
+        review=args.review,
         files={
             role: path for role, path in ((AssetRole.PRODUCT, args.product_image), (AssetRole.LOGO, args.logo)) if path
         },

@@ -26,6 +26,17 @@ class Kind(StrEnum):
     SPEECH = "speech"
 
 
+class Platform(StrEnum):
+    """Where an ad runs (its preset: domain/platforms.py)."""
+
+    YOUTUBE = "youtube"
+    TIKTOK = "tiktok"
+    REELS = "reels"
+    SHORTS = "shorts"
+    META_FEED = "meta-feed"
+    CTV = "ctv"
+
+
 class Resolution(StrEnum):
     """The master's size, named by its short side: 1080p is 1920x1080, 1080x1920, 1080x1080 or 1080x1350."""
 

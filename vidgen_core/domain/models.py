@@ -10,7 +10,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from vidgen_core.domain.catalog import DEFAULT_SPEECH_MODEL, LANCZOS, Aspect, Resolution, check_upscaler, speech_model
+from vidgen_core.domain.catalog import (
+    DEFAULT_SPEECH_MODEL,
+    LANCZOS,
+    Aspect,
+    Platform,
+    Resolution,
+    check_upscaler,
+    speech_model,
+)
 from vidgen_core.domain.errors import VidgenError
 
 
@@ -58,6 +66,9 @@ class Phase(StrEnum):
     VIDEO_CHUNKS = "video_chunks"
     STITCHED_VIDEO = "stitched_video"
     FINAL_VIDEO = "final_video"
+    PREVIEW = "preview"
+    ASPECTS = "aspects"
+    DELIVERABLES = "deliverables"
 
 
 class FrameSource(StrEnum):
@@ -163,6 +174,26 @@ class Delivery(BaseModel, frozen=True):
             raise ValueError(str(exc)) from None
 
 
+class Campaign(BaseModel, frozen=True):
+    """Every file one brief ships besides its master: more aspects of the same plan (made natively, or reframed from
+    the master at no provider cost), cutdowns, platform versions and a ProRes mezzanine. Applied after planning: the
+    plan is one for all of them."""
+
+    aspects: tuple[Aspect, ...] = Field(
+        default=(), description="Aspects delivered besides the master's (the request's aspect_ratio)."
+    )
+    reframe: bool = Field(
+        default=False, description="Crop the other aspects from the master's clips (no provider cost)."
+    )
+    platforms: tuple[Platform, ...] = Field(default=(), description="Platform versions (their presets: platforms.py).")
+    cutdowns: tuple[int, ...] = Field(default=(), description="Shorter versions cut from the same clips, in seconds.")
+    mezzanine: bool = Field(default=False, description="A ProRes 422 HQ master with PCM audio besides the mp4.")
+
+    @property
+    def asked(self) -> bool:
+        return bool(self.aspects or self.platforms or self.cutdowns or self.mezzanine)
+
+
 class CostLine(BaseModel, frozen=True):
     """One priced unit of work: what was bought, from whom, how much, for how many dollars."""
 
@@ -207,6 +238,8 @@ class GenerationRequest(BaseModel):
     )
     delivery: Delivery = Field(default_factory=Delivery)
     narration: Narration = Field(default_factory=Narration)
+    campaign: Campaign = Field(default_factory=Campaign)
+    review: bool = Field(default=False, description="Stop after the plan, storyboard and free preview until approved.")
     language: str | None = Field(
         default=None, description="The script's language (ISO 639-1, e.g. 'en'); None: the prompt's own."
     )
@@ -232,6 +265,7 @@ class GenerationRequest(BaseModel):
         """What the plan depends on (not when or under which request id it was asked, its budget, batch, delivery or
         uploaded images: those are applied to the plan after planning, so adding a logo never plans again)."""
         excluded = {"request_id", "created_at", "max_cost_usd", "batch_id", "delivery", "narration", "reference_assets"}
+        excluded |= {"campaign", "review"}
         if self.language is None:  # the prompt's own, as every request before the field had it: stored plans keep keys
             excluded.add("language")
         dumped = self.model_dump(mode="json", exclude=excluded)
@@ -319,6 +353,12 @@ class VideoSpec(BaseModel):
     logo: str | None = Field(default=None, description="Store key of the uploaded logo, if any.")
     language: str = Field(default="en", description="The script's language (ISO 639-1).")
     narration: Narration = Field(default_factory=Narration, description="The request's, applied after planning.")
+    campaign: Campaign = Field(default_factory=Campaign, description="The request's, applied after planning.")
+    variant: str = Field(
+        default="",
+        description="Which deliverable of the plan this spec renders ('' the master; '9x16', '16x9-15s', ...): its "
+        "files are kept under deliverables/{variant}/.",
+    )
     plan_version: int = Field(
         default=0,
         description="The rules the plan's paid media follow. Plans stored before PLAN_VERSION read 0 and keep their "
@@ -539,4 +579,66 @@ class RenderedVideo(BaseModel):
         default_factory=dict, description="Caption files by format (srt, vtt, ass): their store keys."
     )
     captions_burned: bool = False
+    costs: list[CostLine] = []
+
+
+class AspectMode(StrEnum):
+    """How an aspect's picture was made: the master's own, made natively (its own images and clips, paid), or
+    cropped from the master's clips following the product (free)."""
+
+    MASTER = "master"
+    NATIVE = "native"
+    REFRAMED = "reframed"
+
+
+class AspectCut(BaseModel):
+    """One aspect of the plan, rendered: its images and clips (native), or the master's reframed, cut and mixed with
+    the video's one voice and music."""
+
+    aspect: Aspect
+    variant: str = Field(description="Where its files are kept: deliverables/{variant}/ ('' the master).")
+    mode: AspectMode
+    storyboard: Storyboard | None = None
+    chunks: ChunkSet
+    stitched: RenderedVideo
+    final: RenderedVideo
+    costs: list[CostLine] = []
+
+
+class AspectSet(BaseModel):
+    """Every aspect besides the master's."""
+
+    cuts: list[AspectCut] = Field(default_factory=list)
+    costs: list[CostLine] = []
+
+
+class DeliverableKind(StrEnum):
+    VIDEO = "video"  # a full-length mp4 of one aspect (for a platform, if named)
+    CUTDOWN = "cutdown"  # a shorter version cut from the same clips
+    POSTER = "poster"  # a JPEG still of the hero beat with the title
+    MEZZANINE = "mezzanine"  # ProRes 422 HQ with PCM audio
+    CAPTIONS = "captions"  # SRT / WebVTT
+    STEM = "stem"  # the voice or the ducked music as in the mix
+    ARCHIVE = "archive"  # all of the above in one zip
+
+
+class Deliverable(BaseModel):
+    """One file a campaign ships, with what a trafficker needs to know about it."""
+
+    kind: DeliverableKind
+    name: str = Field(description="Its file name in the zip and in `vidgen deliverables --out`.")
+    key: str
+    aspect: Aspect
+    platform: Platform | None = None
+    length_s: float | None = Field(default=None, description="Its running time; None for a still or a text file.")
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int
+    format: str = Field(description="mp4, mov, jpg, srt, vtt, wav or zip.")
+
+
+class Deliverables(BaseModel):
+    """Every file of the brief: made here from what was already paid for, never calling a provider."""
+
+    files: list[Deliverable] = Field(default_factory=list)
     costs: list[CostLine] = []

@@ -86,7 +86,7 @@ TAKE_SEED_STEP = 7919  # a new take of a beat draws with another seed, so it rea
 
 
 def keys_for(spec: VideoSpec) -> VideoKeys:
-    return VideoKeys(user_id=spec.user_id, video_id=spec.video_id)
+    return VideoKeys(user_id=spec.user_id, video_id=spec.video_id, variant=spec.variant)
 
 
 def _reused(outcome: Outcome) -> str:
@@ -130,7 +130,9 @@ def make_plan(
     outcome = calls.run(call, plan)
     spec = VideoSpec.model_validate_json(calls.store.get_bytes(outcome.outputs["spec.json"]))
     return _with_references(
-        spec.model_copy(update={"delivery": request.delivery, "narration": request.narration}),
+        spec.model_copy(
+            update={"delivery": request.delivery, "narration": request.narration, "campaign": request.campaign}
+        ),
         references or {},
         providers,
     ), outcome

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
@@ -11,7 +11,10 @@ from pydantic import ValidationError
 
 from vidgen_core.domain.catalog import (
     LANCZOS,
+    Aspect,
+    Platform,
     Resolution,
+    VideoModel,
     check_aspect,
     check_language,
     check_upscaler,
@@ -25,6 +28,7 @@ from vidgen_core.domain.costs import check_request_budget
 from vidgen_core.domain.errors import InvalidRequest
 from vidgen_core.domain.models import (
     NO_VOICE,
+    Campaign,
     Captions,
     CaptionStyle,
     Delivery,
@@ -33,6 +37,7 @@ from vidgen_core.domain.models import (
     Narration,
     ReferenceAsset,
 )
+from vidgen_core.domain.platforms import PLATFORMS
 from vidgen_core.domain.prompt import find_aspect, find_duration, read_prompt, readable, sanitize
 from vidgen_core.settings import Settings
 
@@ -85,6 +90,59 @@ def _upscaler(name: str, media: str) -> str:
             "upscaler",
         )
     return chosen
+
+
+MIN_CUTDOWN_S = 6  # a bumper: the shortest ad the platforms sell
+
+
+def _platforms(names: Sequence[str]) -> tuple[Platform, ...]:
+    return tuple(dict.fromkeys(_choice("platforms", Platform, name) for name in names))
+
+
+def _aspects(names: Sequence[str]) -> tuple[Aspect, ...]:
+    return tuple(dict.fromkeys(_about("aspects", check_aspect, name) for name in names))
+
+
+def _campaign(
+    master: Aspect,
+    seconds: int,
+    aspects: tuple[Aspect, ...],
+    platforms: tuple[Platform, ...],
+    reframe: bool,
+    cutdowns: Sequence[float],
+    mezzanine: bool,
+    model: VideoModel,
+) -> Campaign:
+    """The files besides the master: the other aspects (asked, or a platform's), each a length the video can be cut
+    to and every platform takes; natively only in aspects the model makes."""
+    others = tuple(a for a in dict.fromkeys([*aspects, *(PLATFORMS[p].aspect for p in platforms)]) if a != master)
+    if not reframe and (unmade := [a for a in others if a not in model.aspects]):
+        raise InvalidRequest(
+            f"{model.name} makes {' or '.join(model.aspects)} video, not {', '.join(unmade)}; reframe them from the "
+            "master (--reframe, free), or choose another model",
+            "aspects",
+        )
+    lengths = sorted({round(c) for c in cutdowns}, reverse=True)
+    if bad := [c for c in lengths if not MIN_CUTDOWN_S <= c < seconds]:
+        raise InvalidRequest(
+            f"a cutdown of {bad[0]} s cannot be cut from a {seconds} s ad; choose lengths from {MIN_CUTDOWN_S} s to "
+            f"under {seconds} s, e.g. 15,6",
+            "cutdowns",
+        )
+    for platform in platforms:
+        preset = PLATFORMS[platform]
+        if preset.max_s is not None and seconds > preset.max_s:
+            raise InvalidRequest(
+                f"{platform} takes ads up to {preset.max_s} s and this one is {seconds} s; make it shorter",
+                "platforms",
+            )
+        if preset.lengths and not {seconds, *lengths} & set(preset.lengths):
+            raise InvalidRequest(
+                f"{platform} takes ads of exactly {' or '.join(map(str, preset.lengths))} s; make the ad one of "
+                "those lengths, or add a cutdown to one (--cutdowns 15)",
+                "platforms",
+            )
+    return Campaign(aspects=others, reframe=reframe, platforms=platforms, cutdowns=tuple(lengths), mezzanine=mezzanine)
 
 
 def _narration(
@@ -164,6 +222,12 @@ def build_request(
     captions: str | None = None,
     caption_style: str | None = None,
     language: str | None = None,
+    aspects: Sequence[str] = (),
+    platforms: Sequence[str] = (),
+    reframe: bool = False,
+    cutdowns: Sequence[float] = (),
+    mezzanine: bool = False,
+    review: bool = False,
     need_credentials: bool = True,
 ) -> GenerationRequest:
     """Validate user input and resolve duration and aspect (flag, then prompt, then default).
@@ -190,10 +254,12 @@ def build_request(
             f"to {settings.max_duration_s} seconds",
             field,
         )
+    wanted, targets = _aspects(aspects), _platforms(platforms)
     aspect_ratio = (
         _about("aspect_ratio", check_aspect, aspect)
         if aspect is not None
-        else (find_aspect(clean) or settings.default_aspect)
+        else (next(iter(wanted), None) or find_aspect(clean) or next((PLATFORMS[p].aspect for p in targets), None))
+        or settings.default_aspect
     )
     chosen = _about("model", video_model, model or settings.default_model)
     if aspect_ratio not in chosen.aspects:
@@ -204,6 +270,7 @@ def build_request(
         )
     planner, media = check_providers(settings, planner, media, need_credentials=False)
     narration = _narration(settings, voice, speech_model, captions, caption_style)
+    campaign = _campaign(aspect_ratio, round(seconds), wanted, targets, reframe, cutdowns, mezzanine, chosen)
     try:
         request = GenerationRequest(
             video_id=video_id or new_video_id(),
@@ -218,6 +285,8 @@ def build_request(
                 upscaler=_upscaler(upscaler or LANCZOS, media),
             ),
             narration=narration,
+            campaign=campaign,
+            review=review,
             language=_language(language, narration),
             duration_s=round(seconds),
             aspect_ratio=check_aspect(aspect_ratio),

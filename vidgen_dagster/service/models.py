@@ -65,6 +65,12 @@ class Draft:
     captions: str | None = None
     caption_style: str | None = None
     language: str | None = None
+    aspects: list[str] = field(default_factory=list)  # besides or including the master's; the first is the master
+    platforms: list[str] = field(default_factory=list)
+    reframe: bool = False
+    cutdowns: list[float] = field(default_factory=list)
+    mezzanine: bool = False
+    review: bool = False
     files: dict[AssetRole, Path] = field(default_factory=dict)  # images to upload first (the CLI's flags), by role
 
 

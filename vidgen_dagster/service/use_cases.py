@@ -197,6 +197,12 @@ class VidgenService:
             captions=draft.captions,
             caption_style=draft.caption_style,
             language=draft.language,
+            aspects=draft.aspects,
+            platforms=draft.platforms,
+            reframe=draft.reframe,
+            cutdowns=draft.cutdowns,
+            mezzanine=draft.mezzanine,
+            review=draft.review,
             need_credentials=False,  # the budget and the keys are checked by the use case, estimating once
         )
 

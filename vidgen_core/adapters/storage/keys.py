@@ -12,14 +12,20 @@ class KeyOutsideStore(ValueError):
 
 @dataclass(frozen=True)
 class VideoKeys:
-    """Every object key of one video."""
+    """Every object key of one video; with a ``variant`` (an aspect or cutdown of the same plan: '9x16',
+    '16x9-15s'), the keys of that deliverable, under ``deliverables/{variant}/``."""
 
     user_id: str
     video_id: str
+    variant: str = ""
+
+    @property
+    def video_prefix(self) -> str:
+        return f"{self.user_id}/videos/{self.video_id}"
 
     @property
     def prefix(self) -> str:
-        return f"{self.user_id}/videos/{self.video_id}"
+        return f"{self.video_prefix}/deliverables/{self.variant}" if self.variant else self.video_prefix
 
     def spec(self) -> str:
         return f"{self.prefix}/spec.json"
@@ -58,13 +64,29 @@ class VideoKeys:
     def final(self) -> str:
         return f"{self.prefix}/final.mp4"
 
+    def poster(self) -> str:
+        """A still of the hero beat with the title, at the deliverable's size."""
+        return f"{self.prefix}/poster.jpg"
+
+    def mezzanine(self) -> str:
+        """The ProRes 422 HQ master with PCM audio."""
+        return f"{self.prefix}/master.mov"
+
+    def animatic(self) -> str:
+        """The free preview: the storyboard images on the plan's timeline, rendered here."""
+        return f"{self.video_prefix}/preview.mp4"
+
+    def archive(self) -> str:
+        """Every deliverable of the video in one zip."""
+        return f"{self.video_prefix}/deliverables.zip"
+
     def preview(self, phase: str) -> str:
         """A small JPEG of a phase's output that the UI shows."""
-        return f"{self.prefix}/previews/{phase}.jpg"
+        return f"{self.video_prefix}/previews/{phase}.jpg"
 
     def manifest(self, asset: str) -> str:
         """Where a phase's manifest (the asset value passed downstream) is kept."""
-        return f"{self.prefix}/manifests/{asset}.json"
+        return f"{self.video_prefix}/manifests/{asset}.json"
 
 
 @dataclass(frozen=True)
