@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from vidgen_core.domain.editing import END_CARD_S
 from vidgen_core.domain.models import ChunkPlan, Energy, Section, SpecBeat
+from vidgen_core.domain.script import window, words, words_in
 from vidgen_core.domain.tempo import bar_s
 
 MIN_BEAT_S = 2  # a kept beat shows at least this much: a shot read at a glance, and room for a transition into it
@@ -43,6 +44,18 @@ class KeptBeat:
 def minimum_s(beat: SpecBeat, last: bool) -> int:
     """The shortest a beat may be cut to: the call to action keeps its end card and a second before it."""
     return min(beat.duration_s, MIN_CTA_S if last else MIN_BEAT_S)
+
+
+def line_needs_s(beat: SpecBeat, *, first: bool, last: bool) -> int | None:
+    """The shortest whole-second length (up to its length in the master) at which a beat's line has the words it
+    needs by the script's budget (``WORDS_PER_SECOND`` over its window); None when it has no line or never fits."""
+    count = len(words(beat.line))
+    if not count:
+        return None
+    for seconds in range(1, beat.duration_s + 1):
+        if words_in(window(0, seconds, first=first, last=last, duration_s=seconds)) >= count:
+            return seconds
+    return None
 
 
 def product_beat(beats: Sequence[SpecBeat]) -> int | None:
@@ -74,8 +87,10 @@ def plan_cutdown(beats: Sequence[SpecBeat], length_s: int) -> list[KeptBeat]:
 
     The spine's beats are kept, in ``priority`` order, while their minimums fit; further beats only while the kept
     ones are too short in the master to fill the length (fewer, longer shots read better, and keep their lines).
-    Each second past the minimums goes to the kept beat that has the least of its master length so far (the call
-    to action, then the product, then the hook on a tie). ``ValueError`` says why a length cannot be cut."""
+    Past the minimums, each kept beat (in priority order) gets the time its voice line needs by the script's budget
+    if the length allows it, so a 6 s cut keeps the brand line on a longer end beat rather than losing every line.
+    Each second left goes to the kept beat that has the least of its master length so far (the call to action, then
+    the product, then the hook on a tie). ``ValueError`` says why a length cannot be cut."""
     total = sum(b.duration_s for b in beats)
     if not 0 < length_s < total:
         raise ValueError(f"a cutdown must be shorter than the {total} s ad and longer than 0 s, not {length_s} s")
@@ -94,6 +109,12 @@ def plan_cutdown(beats: Sequence[SpecBeat], length_s: int) -> list[KeptBeat]:
         raise ValueError(f"no set of whole-second beats of at least {MIN_BEAT_S} s makes exactly {length_s} s")
     given = {i: mins[i] for i in kept}
     rank = {index: position for position, index in enumerate(ranked)}
+    first = min(kept)
+    for index in kept:  # in priority order: first the time each line needs (if it can have it), then the rest
+        need = line_needs_s(beats[index], first=index == first, last=index == last)
+        spare = length_s - sum(given.values())
+        if need is not None and given[index] < need <= given[index] + spare:
+            given[index] = need
     for _ in range(length_s - sum(given.values())):
         open_ = [i for i in kept if given[i] < beats[i].duration_s]
         grow = min(open_, key=lambda i: (given[i] / beats[i].duration_s, rank[i]))
