@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -48,7 +49,7 @@ from vidgen_core.pipeline import phases
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.cutdowns import cut_down
 from vidgen_core.pipeline.requests import build_request
-from vidgen_core.settings import Settings as VidgenSettings
+from vidgen_core.settings import Settings
 
 LINES = ("", "Nike. Never stop.", "Meet Nike running shoe. Light on your feet, made for every mile.", "Ready?")
 
@@ -85,7 +86,7 @@ def timelines(draw: st.DrawFn) -> list[SpecBeat]:
     return beats
 
 
-@settings(derandomize=True, database=None)  # the same examples every run
+@hypothesis_settings(derandomize=True, database=None)  # the same examples every run
 @given(timelines(), st.data())
 def test_a_cutdown_sums_to_its_length_keeps_the_order_and_ends_on_the_call_to_action(
     beats: list[SpecBeat], data: st.DataObject
@@ -134,7 +135,7 @@ def test_a_cutdown_too_short_for_its_end_card_or_not_shorter_is_refused() -> Non
             plan_cutdown(_nike(), length)
 
 
-@settings(derandomize=True, database=None)  # the same examples every run
+@hypothesis_settings(derandomize=True, database=None)  # the same examples every run
 @given(timelines(), st.data())
 def test_each_kept_beat_shows_its_own_footage_from_its_start(beats: list[SpecBeat], data: st.DataObject) -> None:
     plans, index = [], 0
@@ -154,7 +155,7 @@ def test_each_kept_beat_shows_its_own_footage_from_its_start(beats: list[SpecBea
         assert [p.part for _, p in mine] == list(range(len(mine)))  # from the beat's first clip, in order
 
 
-@settings(derandomize=True, database=None)  # the same examples every run
+@hypothesis_settings(derandomize=True, database=None)  # the same examples every run
 @given(
     st.floats(10, 60),
     st.integers(MIN_CTA_S, 20),
@@ -174,7 +175,7 @@ def test_the_music_edit_keeps_the_ending_and_joins_on_the_grid(source: float, le
         assert edit.tail_from_s + edit.tail_s == pytest.approx(source)  # the real ending, to its last sample
 
 
-def test_the_spliced_track_is_exact_and_ends_on_the_tracks_own_ending(tmp_path: Path, settings: VidgenSettings) -> None:
+def test_the_spliced_track_is_exact_and_ends_on_the_tracks_own_ending(tmp_path: Path, settings: Settings) -> None:
     rate, bpm = settings.audio_rate_hz, 120.0
     track = synthesize("energetic", 30.0, 7, tmp_path / "music.wav", settings, bpm)
     edit = music_edit(30.0, 6, bpm)
@@ -194,7 +195,7 @@ def test_the_spliced_track_is_exact_and_ends_on_the_tracks_own_ending(tmp_path: 
 
 class Master:
     def __init__(self, home: Path) -> None:
-        self.settings = VidgenSettings(home=home)
+        self.settings = Settings(home=home)
         self.request = build_request(
             "Create a 30-second Nike running shoe ad", self.settings, video_id="vid-cutdowns", resolution="720p"
         )
