@@ -19,6 +19,7 @@ from vidgen_core.adapters.ffmpeg.envelope import envelope, level_db, rms_db, sam
 from vidgen_core.adapters.ffmpeg.measure import file_facts
 from vidgen_core.adapters.ffmpeg.splice import splice
 from vidgen_core.adapters.local.music import synthesize
+from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.registry import build_providers
 from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.cutdowns import (
@@ -47,7 +48,7 @@ from vidgen_core.domain.tempo import bar_s
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.pipeline import phases
 from vidgen_core.pipeline.calls import CallCache
-from vidgen_core.pipeline.cutdowns import cut_down
+from vidgen_core.pipeline.cutdowns import cut_down, variant_of
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
 
@@ -271,3 +272,29 @@ def test_the_kept_lines_are_spoken_inside_their_beats(master: Master, length: in
     else:  # the 2 s product beat has no room for its line; the call to action's beat was given room for its own
         assert len(dropped) == 1 and [b.line for b in spec.beats] == ["", master.spec.beats[-1].line]
     assert spec.duration_s == length and spec.variant == f"16x9-{length}s"
+
+
+def test_a_cutdown_of_another_aspect_is_kept_beside_it(settings: Settings) -> None:
+    spec = LocalPlanner().plan(build_request("Create a 15-second Nike ad", settings)).spec
+    assert variant_of(spec, 6) == f"{spec.aspect_ratio.replace(':', 'x')}-6s"
+    assert variant_of(spec.model_copy(update={"aspect_ratio": "9:16", "variant": "9x16"}), 6) == "9x16-6s"
+
+
+@pytest.mark.slow
+def test_a_model_with_its_own_sound_is_cut_with_that_sound(tmp_path: Path, settings: Settings) -> None:
+    """Veo brings its own audio (no music track): the cutdown's sound is its clips' own, cut with them."""
+    request = build_request(
+        "Create a 15-second Nike ad", settings, video_id="vid-veo-cut", model="veo-3-fast", voice="none"
+    )
+    store, providers = LocalStore(settings.storage_dir), build_providers(settings, request)
+    ledger = Ledger(settings.db_url)
+    calls = CallCache(store, ledger, request.user_id, request.video_id)
+    spec, _ = phases.make_plan(request, providers, calls)
+    made = {type(r.manifest): r.manifest for r in phases.make_media(spec, store, providers, calls)}
+    assert made[MusicTrack].skipped
+    rows = len(ledger.rows(spec.video_id))
+    cut, final = cut_down(spec, made[ChunkSet], made[MusicTrack], made[Voiceover], 6, store, settings)
+    facts = file_facts(store.local_path(final.key))
+    assert facts.duration_s == pytest.approx(6.0, abs=1e-3) and facts.video_frames == 6 * 24
+    assert level_db(envelope(store.local_path(final.key)), 1.0, 4.0) > -40  # the clips' own sound, not silence
+    assert not store.exists(phases.keys_for(cut).music()) and len(ledger.rows(spec.video_id)) == rows
