@@ -61,11 +61,8 @@ def cut_down(
         update={"beats": [_retimed(spec, k, i) for i, k in enumerate(kept)], "duration_s": length_s}
     )
     said, dropped = _lines(timed, kept, voiceover)
-    notes = [_summary(spec, kept, length_s), *dropped]
-    beats = [
-        b if any(s.beat_index == b.index for s in said.lines) else b.model_copy(update={"line": ""})
-        for b in timed.beats
-    ]
+    notes = [_summary(spec, kept, length_s), *dropped.values()]
+    beats = [b.model_copy(update={"line": ""}) if b.index in dropped else b for b in timed.beats]
     update = {"beats": beats, "variant": variant_of(spec, length_s), "plan_notes": [*spec.plan_notes, *notes]}
     cut = VideoSpec.model_validate(timed.model_copy(update=update).model_dump())
     keys = phases.keys_for(cut)
@@ -94,11 +91,11 @@ def _summary(spec: VideoSpec, kept: list[KeptBeat], length_s: int) -> str:
     return f"{length_s} s cutdown keeps {shown}"
 
 
-def _lines(cut: VideoSpec, kept: list[KeptBeat], voiceover: Voiceover) -> tuple[Voiceover, list[str]]:
+def _lines(cut: VideoSpec, kept: list[KeptBeat], voiceover: Voiceover) -> tuple[Voiceover, dict[int, str]]:
     """The master's spoken lines of the kept beats that still fit their beat's new window, placed again at its start
-    (sped up within the script's limit if need be; the audio is the one already spoken), and a note per line that no
-    longer fits."""
-    lines, dropped = [], []
+    (sped up within the script's limit if need be; the audio is the one already spoken), and a note on each line
+    that no longer fits, by its beat's index in the cutdown."""
+    lines, dropped = [], {}
     by_source = {said.beat_index: said for said in voiceover.lines}
     for beat, k in zip(cut.beats, kept, strict=True):
         said = by_source.get(k.source)
@@ -108,7 +105,7 @@ def _lines(cut: VideoSpec, kept: list[KeptBeat], voiceover: Voiceover) -> tuple[
             start, end, stretch = place(cut, beat, said.speech_s)
         except VidgenError:
             start, end = line_window(cut, beat)
-            dropped.append(
+            dropped[beat.index] = (
                 f'beat {k.source}\'s line "{said.text}" is dropped: it takes {said.speech_s:.1f} s to say and its '
                 f"{k.duration_s} s beat has room for {end - start:.1f} s"
             )
