@@ -189,6 +189,8 @@ def test_the_spliced_track_is_exact_and_ends_on_the_tracks_own_ending(tmp_path: 
     np.testing.assert_allclose(made[:head], source[:head], atol=1e-4)
     level = rms_db(mix.mono(made), rate, 0.5)
     assert level[-1] < level[len(level) // 2] - 20
+    step, join = np.abs(np.diff(mix.mono(made))), round(edit.head_s * rate)
+    assert step[join - rate // 100 : join + rate // 100].max() <= np.percentile(step, 99.9)  # no click at the join
 
 
 # --- a 30 s offline ad, cut to 15 and 6 s ---------------------------------------------------------------------
