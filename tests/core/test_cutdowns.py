@@ -87,7 +87,7 @@ def timelines(draw: st.DrawFn) -> list[SpecBeat]:
     return beats
 
 
-@hypothesis_settings(derandomize=True, database=None)  # the same examples every run
+@hypothesis_settings(derandomize=True, database=None, deadline=None)  # the same examples every run; no clock
 @given(timelines(), st.data())
 def test_a_cutdown_sums_to_its_length_keeps_the_order_and_ends_on_the_call_to_action(
     beats: list[SpecBeat], data: st.DataObject
@@ -136,7 +136,7 @@ def test_a_cutdown_too_short_for_its_end_card_or_not_shorter_is_refused() -> Non
             plan_cutdown(_nike(), length)
 
 
-@hypothesis_settings(derandomize=True, database=None)  # the same examples every run
+@hypothesis_settings(derandomize=True, database=None, deadline=None)  # the same examples every run; no clock
 @given(timelines(), st.data())
 def test_each_kept_beat_shows_its_own_footage_from_its_start(beats: list[SpecBeat], data: st.DataObject) -> None:
     plans, index = [], 0
@@ -156,7 +156,7 @@ def test_each_kept_beat_shows_its_own_footage_from_its_start(beats: list[SpecBea
         assert [p.part for _, p in mine] == list(range(len(mine)))  # from the beat's first clip, in order
 
 
-@hypothesis_settings(derandomize=True, database=None)  # the same examples every run
+@hypothesis_settings(derandomize=True, database=None, deadline=None)  # the same examples every run; no clock
 @given(
     st.floats(10, 60),
     st.integers(MIN_CTA_S, 20),
