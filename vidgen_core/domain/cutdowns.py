@@ -134,13 +134,13 @@ def trim_chunks(plans: Sequence[ChunkPlan], cut: Sequence[KeptBeat]) -> list[tup
     for new_index, kept in enumerate(cut):
         remaining = float(kept.duration_s)
         for position, plan in enumerate(plans):
-            if plan.beat_index != kept.source or remaining <= 1e-9:
+            if plan.beat_index != kept.source or remaining <= 0:
                 continue
             use = round(min(plan.use_s, remaining), 6)
             remaining = round(remaining - use, 6)
             update = {"index": len(out), "beat_index": new_index, "use_s": use}
             out.append((position, plan.model_copy(update=update)))
-        if remaining > 1e-6:
+        if remaining > 0:
             raise ValueError(f"beat {kept.source} has {remaining:g} s too little footage for its {kept.duration_s} s")
     return out
 
