@@ -34,8 +34,9 @@ VERTICAL_SOCIAL = Zone(0.14, 0.14, 0.86, 0.77)  # a vertical frame for no named 
 # TikTok: the top 150 px (tabs), the bottom 440 px (caption, sound, CTA) and 150 px each side (the buttons' rail on
 # the right; its "780 x 1330 centred" safe area).
 TIKTOK_SAFE = Zone(150 / 1080, 150 / 1920, 1 - 150 / 1080, 1 - 440 / 1920)
-# Reels (Meta's unified Stories and Reels zone): the top 14 %, the bottom 35 % and 6 % each side.
-REELS_SAFE = Zone(0.06, 0.14, 0.94, 0.65)
+# Reels (Meta's unified Stories and Reels zone): the top 14 %, the bottom 35 %, 6 % each side, and on the right the
+# buttons' rail (as wide as TikTok's: it reaches above the bottom 35 %).
+REELS_SAFE = Zone(0.06, 0.14, 1 - 150 / 1080, 0.65)
 # Shorts: the bottom 25 % (title, channel, subscribe), the top 15 % (search, back), 10 % each side (the rail).
 SHORTS_SAFE = Zone(0.10, 0.15, 0.90, 0.75)
 # Instagram's 4:5 feed: 64 px of 1080x1350 on every side.
