@@ -19,6 +19,7 @@ from vidgen_core.domain.costs import check_request_budget, estimate
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
+from vidgen_core.pipeline.preview import make_preview, preview_checks
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
@@ -66,6 +67,8 @@ def video_spec(
             check_batch_budget(request, batch, db.ledger(), left_to_spend)
         references = reference_keys(db.uploads(), request)  # the product photo and logo, applied after planning
         planned, plan = phases.make_plan(request, s.providers, s.calls, references)
+        if config.approve and (record := db.requests().get(request.video_id)).in_review:  # a launchpad approval
+            db.requests().approve(record.video_id)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
         # Dagster read video_request's version when the step started; the plan names the one it was made from
@@ -95,8 +98,17 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
         said = plan.with_takes((), db.line_takes().current(request.video_id))  # a new voice reads the current line
         regenerate_line(db.line_takes(), db.ledger(), said, request, beat, config.line, config.voice, root_run_id)
     else:
+        in_review = db.requests().get(request.video_id).in_review  # only the image is bought before the approval
         regenerate_beat(
-            db.takes(), db.ledger(), plan, request, beat, config.image_prompt, config.motion_prompt, root_run_id
+            db.takes(),
+            db.ledger(),
+            plan,
+            request,
+            beat,
+            config.image_prompt,
+            config.motion_prompt,
+            root_run_id,
+            in_review=in_review,
         )
 
 
@@ -149,6 +161,15 @@ def media(
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready; a subset
     (music alone, say) makes only what it selects."""
     wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
+    record = db.requests().find(context.partition_key)
+    if Phase.VIDEO_CHUNKS in wanted and record is not None and record.in_review:  # no clip is bought unapproved
+        video = record.video_id
+        raise dg.Failure(
+            f"video {video} is in review: look at its preview, then approve it (`vidgen approve {video}`, POST "
+            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips "
+            "are paid for",
+            allow_retries=False,
+        )
     with step(context, Phase.STORYBOARD, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())
         made_media = phases.make_media(
@@ -232,3 +253,24 @@ def final_video(
         )
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)
+
+
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.PREVIEW))  # CHECKED_ASSETS_NOTE
+def preview(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    storyboard: Storyboard,
+    store: StoreResource,
+    db: DatabaseResource,
+    ffmpeg: FfmpegResource,
+):
+    """The review preview, free: the storyboard images on the plan's timeline with their camera moves, the
+    transitions, the headlines and call to action, over a local music bed; measured on its decoded frames."""
+    with step(context, Phase.PREVIEW, store, db, ffmpeg) as s:
+        made = make_preview(video_spec, storyboard, s.store, s.settings)
+        checks = preview_checks(video_spec, made, s.store.local_path(made.key))
+        cameras = ",".join(beat.camera.value for beat in video_spec.beats)
+        images = (image.cache_key for image in storyboard.images)
+        look = (*phases.cut_inputs(video_spec), *phases.caption_inputs(video_spec), cameras, video_spec.music_mood)
+        version = content_version(*images, *look, video_spec.duration_s)
+        return s.result(video_spec, made, costs=made.costs, version=version, checks=checks, render_s=made.render_s)
