@@ -261,6 +261,10 @@ class VidgenService:
         music and reusing its plan and images from the call cache. Refused, changing nothing, for a video made
         without review, approved already, or whose review run has not ended. The estimate is what is left to pay."""
         record = self._settled(self.owned(video_id, user_id), via)
+        if record.active:  # its review run is asked for or under way: there is nothing to look at yet
+            raise InvalidRequest(
+                f"video {video_id} is still {record.status}; approve it once its preview is made", "video_id"
+            )
         again = self._again(self.db.approve(record.video_id), "approved", via)
         left = max(0.0, round(sum(estimate_request(record.request).values()) - self.ledger.spent(video_id), 4))
         run = self._run(again, "cli-approve", started) if via is Via.CLI else None
