@@ -290,12 +290,9 @@ class RequestDB:
         return self.get(video_id)
 
     def approve(self, video_id: str) -> RequestRecord:
-        """Record the approval of a video in review, once: InvalidRequest (saying why) for a video made without
-        review or approved already. One statement, so two approvals at once cannot both pass."""
-        if not self.get(video_id).request.review:
-            raise InvalidRequest(
-                f"video {video_id} was not made for review: its clips are made without an approval", "video_id"
-            )
+        """Record the approval of a video in review, once (``check_approvable``). One statement, so two approvals at
+        once cannot both pass."""
+        check_approvable(self.get(video_id))
         c = requests_table.c
         with self.engine.begin() as conn:
             done = conn.execute(
@@ -305,8 +302,7 @@ class RequestDB:
             )
         record = self.get(video_id)
         if done.rowcount == 0:
-            when = f"{record.approved_at:%Y-%m-%d %H:%M} UTC" if record.approved_at else "before"
-            raise InvalidRequest(f"video {video_id} was already approved ({when})", "video_id")
+            check_approvable(record)
         return record
 
     def page(self, user_id: str, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[RequestRecord], int]:
@@ -318,6 +314,18 @@ class RequestDB:
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).where(c.user_id == user_id)).scalar_one()
             return [_record(row) for row in conn.execute(query)], int(total)
+
+
+def check_approvable(record: RequestRecord) -> None:
+    """InvalidRequest, saying why, unless the video is in review: made without review, or approved already."""
+    if not record.request.review:
+        raise InvalidRequest(
+            f"video {record.video_id} was not made for review: its clips are made without an approval", "video_id"
+        )
+    if record.approved_at is not None:
+        raise InvalidRequest(
+            f"video {record.video_id} was already approved ({record.approved_at:%Y-%m-%d %H:%M} UTC)", "video_id"
+        )
 
 
 def _check_room(conn: sa.Connection, user_id: str, max_active: int, besides: str | None = None) -> None:

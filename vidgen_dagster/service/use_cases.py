@@ -24,7 +24,7 @@ from vidgen_core.domain.errors import InvalidRequest, NotFound
 from vidgen_core.domain.models import AssetRole, GenerationRequest, Phase, ReferenceAsset, RenderedVideo
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, check_approvable, new_run_key
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
@@ -261,6 +261,7 @@ class VidgenService:
         music and reusing its plan and images from the call cache. Refused, changing nothing, for a video made
         without review, approved already, or whose review run has not ended. The estimate is what is left to pay."""
         record = self._settled(self.owned(video_id, user_id), via)
+        check_approvable(record)
         if record.active:  # its review run is asked for or under way: there is nothing to look at yet
             raise InvalidRequest(
                 f"video {video_id} is still {record.status}; approve it once its preview is made", "video_id"
