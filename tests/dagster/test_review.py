@@ -148,3 +148,15 @@ def test_clips_are_bought_only_after_the_approval(
     twice = vidgen_in_process(["approve", video])
     assert twice.code == 2 and "already approved" in twice.stderr
     assert bought(fake_replicate) == after
+
+
+def test_the_launchpad_approves_with_the_spec_config(settings: Settings, instance: dg.DagsterInstance) -> None:
+    requests = RequestDB(settings.db_url)
+    requests.submit(build_request("Create a 5-second Nike ad", settings, video_id="vid-pad", review=True))
+    instance.add_dynamic_partitions(videos.name, ["vid-pad"])
+    approve = {"ops": {"video_spec": {"config": {"approve": True}}}}
+    result = execute(settings, instance, "vid-pad", run_config=approve, asset_selection=[dg.AssetKey("video_spec")])
+    assert result.success, failure_message(result)
+    assert requests.get("vid-pad").review == ReviewState.APPROVED
+    again = execute(settings, instance, "vid-pad", run_config=approve, asset_selection=[dg.AssetKey("video_spec")])
+    assert again.success  # a re-execution of the approving run approves nothing twice and fails nothing
