@@ -67,10 +67,11 @@ def video_spec(
             check_batch_budget(request, batch, db.ledger(), left_to_spend)
         references = reference_keys(db.uploads(), request)  # the product photo and logo, applied after planning
         planned, plan = phases.make_plan(request, s.providers, s.calls, references)
-        if config.approve and (record := db.requests().get(request.video_id)).in_review:  # a launchpad approval
-            db.requests().approve(record.video_id)
+        record = db.requests().get(request.video_id)
+        if config.approve and record.in_review:  # a launchpad approval (a re-execution finds it made)
+            record = db.requests().approve(record.video_id)
         if config.regenerate_beat is not None:
-            _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
+            _new_take(s, planned, config, context.run.root_run_id or context.run.run_id, record.in_review)
         # Dagster read video_request's version when the step started; the plan names the one it was made from
         # (a launchpad take or a request stored from the launchpad changes it), so it is not stale against itself.
         reported = report_request_version(context.instance, db.requests(), request.video_id)
@@ -87,10 +88,10 @@ def video_spec(
         )
 
 
-def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) -> None:
+def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str, in_review: bool = False) -> None:
     """A launchpad regeneration: the beat's next take (of its line, with ``line`` or ``voice``), once per run group
     (keyed by its root run), so a retried step, a run retry or a re-execution from the UI gets the same take back
-    instead of paying for another."""
+    instead of paying for another. ``in_review``: its picture's take is priced at its image alone."""
     beat = config.regenerate_beat
     assert beat is not None
     db, request = s.db, s.request
@@ -98,7 +99,6 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
         said = plan.with_takes((), db.line_takes().current(request.video_id))  # a new voice reads the current line
         regenerate_line(db.line_takes(), db.ledger(), said, request, beat, config.line, config.voice, root_run_id)
     else:
-        in_review = db.requests().get(request.video_id).in_review  # only the image is bought before the approval
         regenerate_beat(
             db.takes(),
             db.ledger(),
