@@ -106,7 +106,8 @@ def main() -> None:
     (RESULTS / "bench_review.json").write_text(json.dumps(found, indent=2))
     print(f"30-second ad via the imitations at {args.scale}x the seed's latencies, at real latency:")
     print("| | wall | paid |\n|---|---|---|")
-    print(f"| request -> preview (--review) | {reviewed['preview_real_s']:.0f} s | ${reviewed['review_cost_usd']:.4f} |")
+    preview, paid = reviewed["preview_real_s"], reviewed["review_cost_usd"]
+    print(f"| request -> preview (--review) | {preview:.0f} s | ${paid:.4f} |")
     print(f"| approve -> final | {reviewed['approve_real_s']:.0f} s | ${reviewed['approve_cost_usd']:.4f} |")
     print(f"| request -> final without review | {full:.0f} s | ${full_run['cost_usd']:.4f} |")
     print(f"preview at {share}% of the full time (goal: under 15%); clips paid before approval: "
