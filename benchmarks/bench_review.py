@@ -48,6 +48,10 @@ def reviewed_ad(scale: float, tmp: Path) -> dict[str, float]:
         "preview_at_scale_s": round(review_wall, 1),
         "preview_real_s": round(review_wall + review_model * (1 - scale), 1),
         "preview_phase_s": review["phases"]["preview"]["wall_time_s"],
+        "review_phase_s_at_scale": {k: v["wall_time_s"] for k, v in review["phases"].items()},
+        "review_orchestration_s_at_scale": round(
+            review_wall - sum(v["wall_time_s"] for v in review["phases"].values()), 1
+        ),
         "review_cost_usd": review["cost_usd"],
         "clips_paid_before_approval": clips_before,
         "approve_at_scale_s": round(approve_wall, 1),

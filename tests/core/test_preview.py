@@ -1,5 +1,5 @@
 """The review preview, measured on its file: the plan's length to the frame, its small size, its music, the
-storyboard's pictures each in its own beat, and its check."""
+storyboard's pictures each in its own beat, its copy inside the safe zone, and its check."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ import pytest
 from PIL import Image
 
 from vidgen_core.adapters.ffmpeg import measure
-from vidgen_core.adapters.ffmpeg.animatic import animatic_size
+from vidgen_core.adapters.ffmpeg.animatic import animatic_size, render_animatic
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import build_providers
+from vidgen_core.adapters.render.endcard import render_end_card
+from vidgen_core.adapters.render.subtitles import ass
 from vidgen_core.adapters.storage import LocalStore
+from vidgen_core.domain.captions import headlines
+from vidgen_core.domain.catalog import video_model
 from vidgen_core.domain.models import Storyboard, VideoSpec
+from vidgen_core.domain.safe_zones import safe_zone
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.pipeline import phases
 from vidgen_core.pipeline.calls import CallCache
@@ -77,3 +82,28 @@ def test_the_check_fails_a_preview_of_another_length(settings: Settings) -> None
     longer = spec.model_copy(update={"duration_s": 15})
     [check] = preview_checks(longer, made, Path(store.local_path(made.key)))
     assert not check.passed and "375 expected" in str(check.metadata["problems"])
+
+
+def test_the_headlines_stay_inside_the_vertical_safe_zone(settings: Settings, tmp_path: Path) -> None:
+    """The same preview with and without its headlines, differenced: every pixel the copy changes is inside the
+    social safe zone of a 9:16 frame (TikTok's and Reels' interface covers its edges)."""
+    spec, board, store = _board(settings, "9:16", 20)  # a 20 s plan has beats with copy
+    size, fps = animatic_size("9:16"), video_model(spec.video_model).fps
+    assert any(beat.on_screen for beat in spec.beats)
+    heads = headlines(spec, size)
+    assert heads, "the plan shows no headline to place"
+    script = tmp_path / "headlines.ass"
+    script.write_text(ass(spec, [], heads, size), encoding="utf-8")
+    card = render_end_card(spec, size, tmp_path / "card.png")
+    images = [store.local_path(image.key) for image in board.images]
+    shown = render_animatic(spec, images, card, script, None, tmp_path / "with.mp4", size, fps)
+    bare = render_animatic(spec, images, card, None, None, tmp_path / "without.mp4", size, fps)
+    middles = [round((head.start_s + head.end_s) / 2 * fps) for head in heads]
+    with_copy, without = dict(measure.frames_at(shown, middles, size)), dict(measure.frames_at(bare, middles, size))
+    zone = safe_zone(*size)
+    x0, y0, x1, y1 = (round(v) for v in zone.pixels(*size))
+    for frame in middles:
+        changed = np.abs(with_copy[frame].astype(int) - without[frame].astype(int)).max(axis=2) > 24
+        assert changed.sum() > 200, "no headline was drawn"
+        rows, cols = np.nonzero(changed)
+        assert rows.min() >= y0 - 2 and rows.max() <= y1 + 2 and cols.min() >= x0 - 2 and cols.max() <= x1 + 2

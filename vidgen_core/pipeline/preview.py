@@ -65,7 +65,7 @@ def make_preview(spec: VideoSpec, board: Storyboard, store: BlobStore, settings:
 def preview_checks(spec: VideoSpec, made: Animatic, path: Path) -> list[Outcome]:
     """The preview measured on its file: frames decoded (every one), its duration, size and sound."""
     facts = measure.file_facts(path)
-    decoded = measure.motion(path, facts).frames
+    decoded = measure.decoded_frames(path)
     frames, size = round(spec.duration_s * made.fps), animatic_size(spec.aspect_ratio)
     problems = []
     if decoded != frames:
