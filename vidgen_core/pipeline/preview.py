@@ -25,6 +25,7 @@ from vidgen_core.pipeline.verify import Outcome
 from vidgen_core.settings import Settings
 
 log = logging.getLogger("vidgen.pipeline")
+BED = {"audio_rate_hz": 24_000}  # the preview's music bed: half the delivery rate, half the synthesis time
 
 
 def make_preview(spec: VideoSpec, board: Storyboard, store: BlobStore, settings: Settings) -> Animatic:
@@ -41,8 +42,8 @@ def make_preview(spec: VideoSpec, board: Storyboard, store: BlobStore, settings:
         if heads := headlines(spec, size):
             script = folder / "headlines.ass"
             script.write_text(ass(spec, [], heads, size), encoding="utf-8")
-        bpm = None if spec.old_plan else music_tempo(spec)
-        bed = synthesize(spec.music_mood, spec.duration_s, spec.seed, folder / "bed.wav", settings, bpm)
+        bpm, bed_settings = None if spec.old_plan else music_tempo(spec), settings.model_copy(update=BED)
+        bed = synthesize(spec.music_mood, spec.duration_s, spec.seed, folder / "bed.wav", bed_settings, bpm)
         out = folder / "preview.mp4"
         store.put_file(key, render_animatic(spec, images, card, script, bed, out, size, fps, settings.audio_bitrate))
     info = probe(store.local_path(key))
