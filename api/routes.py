@@ -78,6 +78,22 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
 
 
 @router.post(
+    "/api/video/{video_id}/approve",
+    tags=["videos"],
+    responses={
+        **AUTH,
+        **NOT_FOUND,
+        422: {"model": ErrorOut, "description": "Not in review: made without review, approved already, or running."},
+        429: {"model": ErrorOut, "description": "The user has a video in progress."},
+    },
+)
+def approve(video_id: VideoId, user: UserDep, found: ServicesDep) -> GenerateOut:
+    """Approve a video in review after looking at its preview: its clips and music are made and paid for now, its
+    plan and images reused. The estimate is what is left to pay. Follow it with /api/status like a new video."""
+    return GenerateOut.model_validate(found.service.approve(video_id, Via.API, user_id=user), from_attributes=True)
+
+
+@router.post(
     "/api/video/{video_id}/beats/{beat}/regenerate",
     tags=["videos"],
     responses={

@@ -20,7 +20,7 @@ from vidgen_core.domain.catalog import (
 from vidgen_core.domain.models import NO_VOICE, AssetRole, Captions, CaptionStyle, Loudness, ReferenceAsset
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
-from vidgen_core.persistence.requests import Status
+from vidgen_core.persistence.requests import ReviewState, Status
 from vidgen_core.persistence.takes import VOICE_MAX_CHARS
 from vidgen_core.pipeline.videos import BeatState
 from vidgen_core.settings import Settings
@@ -231,6 +231,10 @@ class StatusOut(BaseModel):
     caption_urls: dict[str, str] = Field(
         default_factory=dict, description="The caption files by format (srt, vtt), once the final is made."
     )
+    review: ReviewState | None = Field(
+        default=None, description="'in review' (no clip is paid until POST .../approve) or 'approved'; null: no review."
+    )
+    preview_url: str | None = Field(default=None, description="The free review preview (mp4), once made.")
     current_chunk_index: int | None
     total_chunks: int | None
     error: str | None

@@ -22,6 +22,8 @@ def status_out(found: VideoStatus, links: Links, base: str) -> StatusOut:
         voice_url=links.url(found.voice_key, base) if found.voice_key else None,
         music_mix_url=links.url(found.music_mix_key, base) if found.music_mix_key else None,
         caption_urls={kind: links.url(key, base) for kind, key in found.caption_keys.items()},
+        review=found.review,
+        preview_url=links.url(found.preview_key, base) if found.preview_key else None,
         current_chunk_index=record.chunk_index,
         total_chunks=record.total_chunks,
         error=record.error,

@@ -208,9 +208,10 @@ def launch(settings: Settings, instance: dg.DagsterInstance, result: dg.SensorRe
 
     for add in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
-    job = build_definitions(str(settings.home)).resolve_job_def("generate_video")
+    definitions = build_definitions(str(settings.home))
     for request in result.run_requests:
         tags = {**request.tags, "dagster/run_key": request.run_key}
+        job = definitions.resolve_job_def(request.job_name or "generate_video")
         job.execute_in_process(instance=instance, partition_key=request.partition_key, tags=tags, raise_on_error=False)
 
 

@@ -1,5 +1,5 @@
-"""The ``vidgen`` command: generate, regenerate one beat, resume, list, show, estimate, batch, archive; serve and
-init the service. Each command parses its flags, calls one use case of the service and prints its result."""
+"""The ``vidgen`` command: generate, approve, regenerate one beat, resume, list, show, estimate, batch, archive; serve
+and init the service. Each command parses its flags, calls one use case of the service and prints its result."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # Ctrl-C outside a run (inside one, the run fails and says how to resume)
 EXIT_NOT_LAUNCHED = 1  # a batch stored but not launched, or refused by the webserver
-RUN_COMMANDS = {"generate", "regenerate", "resume"}  # SIGTERM stops them as Ctrl-C does
+RUN_COMMANDS = {"generate", "regenerate", "resume", "approve"}  # SIGTERM stops them as Ctrl-C does
 SCRIPT_INDENT = " " * 12  # `show` prints a beat's script under its prompt
 
 
@@ -157,6 +157,11 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--voice", metavar="NAME", help="a new voice for the beat's line (alone: reads its line again)")
     regen.add_argument("--line-take", type=int, metavar="K", help="go back to take K of the beat's line (free)")
     regen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+    approve = sub.add_parser(
+        "approve", help="approve a video in review (its preview looked at): make and pay for its clips now"
+    )
+    approve.add_argument("video_id")
+    approve.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     resume = sub.add_parser("resume", help="finish a failed or killed video, paying only for what is missing")
     resume.add_argument("video_id")
     resume.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
@@ -282,6 +287,15 @@ def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
         raise ValueError("the CLI's commands run their video in this process")
     if as_json:
         print(run.as_json())
+    elif run.complete and run.preview_video:  # a review run: the plan, the storyboard and the free preview
+        print(
+            f"in review: preview {run.preview_video}\n"
+            f"  {run.duration_s:.1f} s, {run.width}x{run.height}, {run.beats} beats; storyboard: "
+            f"{', '.join(run.storyboard or [])}\n"
+            f"cost: ${run.cost_usd:.4f} this run ({run.paid_calls} calls made, {run.reused_calls} reused; "
+            f"{request_line}); no clip is paid for until `vidgen approve {run.video_id}`\n"
+            f"  new take of a beat at the price of an image: `vidgen regenerate {run.video_id} --beat N`"
+        )
     elif run.complete:
         cap = run.max_cost_usd
         estimate = f"; estimated ${run.estimate_usd:.4f}" if run.estimate_usd is not None else ""
@@ -318,6 +332,7 @@ def _show(state: VideoState) -> str:
         + (f"; list price ${state.list_price_usd:.2f}" if state.list_price_usd is not None else "")
         + (f"; batch {state.batch_id}" if state.batch_id else "")
         + (f"; archived {state.archived_at:%Y-%m-%d}" if state.archived_at else "")
+        + (f"; {state.review}" if state.review else "")
     ]
     for b in state.beats:
         takes = ",".join(str(t) for t in b.takes)
@@ -333,6 +348,8 @@ def _show(state: VideoState) -> str:
             lines.append(f'{SCRIPT_INDENT}on screen: "{b.on_screen}"')
     lines += [f"  plan: {note}" for note in state.plan_notes]
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
+    if state.preview_video:
+        lines.append(f"  preview: {state.preview_video}")
     if state.final_video:
         lines.append(f"  final video: {state.final_video}")
     return "\n".join(lines)
@@ -423,6 +440,11 @@ def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
             started=_progress,
         )
     return _finished(done.run, args.json, f"beat {done.beat} take {done.take}, line take {done.line_take}")
+
+
+def _approve(args: argparse.Namespace, service: VidgenService) -> int:
+    done = service.approve(args.video_id, Via.CLI, started=_progress)
+    return _finished(done.run, args.json, f"approved; estimated ${done.estimate_usd:.4f} left to pay")
 
 
 def _resume(args: argparse.Namespace, service: VidgenService) -> int:
@@ -520,6 +542,7 @@ def _archive(args: argparse.Namespace, service: VidgenService) -> int:
 
 
 COMMANDS = {
+    "approve": _approve,
     "archive": _archive,
     "batch": _batch,
     "estimate": _estimate,

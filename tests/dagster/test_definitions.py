@@ -77,6 +77,7 @@ def test_graph_shape() -> None:
         Phase.VIDEO_CHUNKS: [Phase.STORYBOARD, Source.VIDEO_REQUEST, Phase.VIDEO_SPEC],
         Phase.STITCHED_VIDEO: [Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC],
         Phase.FINAL_VIDEO: [Phase.MUSIC, Phase.STITCHED_VIDEO, Phase.VIDEO_SPEC, Phase.VOICEOVER],
+        Phase.PREVIEW: [Phase.STORYBOARD, Phase.VIDEO_SPEC],
     }
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
@@ -247,6 +248,7 @@ def test_kind_badges_say_what_renders_in_this_deployment(
         **expected,
         Phase.STITCHED_VIDEO: {"ffmpeg"},
         Phase.FINAL_VIDEO: {"ffmpeg"},
+        Phase.PREVIEW: {"ffmpeg"},
         Source.VIDEO_REQUEST: set(),
     }
 

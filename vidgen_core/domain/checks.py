@@ -50,6 +50,7 @@ class CheckName(StrEnum):
     VOICE_OVER_MUSIC = "voice_over_music"
     SPEECH_WHERE_LINES = "speech_where_lines"
     CAPTIONS_IN_SAFE_ZONE = "captions_in_safe_zone"
+    PREVIEW_MEASURED = "preview_measured"
 
 
 # A failing gate stops what is made from the output (no clip is paid for from a bad storyboard); every other check
@@ -99,4 +100,6 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     CheckName.CAPTIONS_IN_SAFE_ZONE: "Burned captions change the picture only inside the platform-safe zone for the "
     "aspect, never over the storyboard's product name nor during the end card (frames with and without captions, "
     "differenced).",
+    CheckName.PREVIEW_MEASURED: "The review preview decodes to exactly duration x fps frames, lasts the spec's "
+    "duration (within a frame), is the preview's size for the aspect and carries the music bed.",
 }

@@ -16,7 +16,16 @@ from vidgen_core.adapters.ffmpeg.preview import contact_sheet, video_strip, wave
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
 from vidgen_core.domain.checks import CheckName
-from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
+from vidgen_core.domain.models import (
+    Animatic,
+    ChunkSet,
+    MusicTrack,
+    Phase,
+    RenderedVideo,
+    Storyboard,
+    VideoSpec,
+    Voiceover,
+)
 from vidgen_core.domain.shown import Column, Preview, Shown, Stored, Table
 
 
@@ -185,8 +194,22 @@ def _video_facts(_: VideoSpec, video: RenderedVideo) -> dict[str, Shown]:
     return shown
 
 
-def _video_preview(video: RenderedVideo, store: BlobStore) -> bytes:
+def _video_preview(video: RenderedVideo | Animatic, store: BlobStore) -> bytes:
     return video_strip(store.local_path(video.key))
+
+
+def _preview_facts(_: VideoSpec, made: Animatic) -> dict[str, Shown]:
+    return {
+        "duration_s": made.duration_s,
+        "width": made.width,
+        "height": made.height,
+        "fps": made.fps,
+        "frames": made.frames,
+        "size_bytes": made.size_bytes,
+        "render_s": made.render_s,
+        "takes": made.takes,
+        "file": Stored(made.key),
+    }
 
 
 def _manifest(phase: Phase) -> Callable[[VideoKeys], str]:
@@ -207,6 +230,15 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
         paid=Kind.IMAGE,
         preview=lambda board, store: contact_sheet([store.local_path(i.key) for i in board.images]),
         renderer="pillow",
+    ),
+    Phase.PREVIEW: PhaseEntry(  # a review run's last phase, off the full run's path: no share of its progress
+        Phase.PREVIEW,
+        0.0,
+        Animatic,
+        _manifest(Phase.PREVIEW),
+        _preview_facts,
+        checks=(CheckName.PREVIEW_MEASURED,),
+        preview=_video_preview,
     ),
     Phase.MUSIC: PhaseEntry(
         Phase.MUSIC,

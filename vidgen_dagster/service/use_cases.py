@@ -1,6 +1,6 @@
-"""vidgen's use cases, assembled once for the CLI and the API: submit (generate), estimate, regenerate a beat, select
-a take, resume, show, list, batches, archive, uploads and health. The adapters parse, call one method and print or
-serialize its typed result.
+"""vidgen's use cases, assembled once for the CLI and the API: submit (generate), estimate, approve a video in
+review, regenerate a beat, select a take, resume, show, list, batches, archive, uploads and health. The adapters
+parse, call one method and print or serialize its typed result.
 
 Reads (``status``, ``details``, ``videos``, ``show``, ``batch_report``) never write. Request rows are brought in step
 with their runs by one named step, ``sync_runs``: the commands that reopen a video call it first, and the sensors
@@ -24,7 +24,7 @@ from vidgen_core.domain.errors import InvalidRequest, NotFound
 from vidgen_core.domain.models import AssetRole, GenerationRequest, Phase, ReferenceAsset, RenderedVideo
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, check_approvable, new_run_key
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
@@ -222,8 +222,9 @@ class VidgenService:
         started: Started | None = None,
     ) -> Retake:
         """A new take of one beat, if what is left of the budget covers it: of its picture (one image and its clips
-        are paid), or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and
-        music are reused, the mix, captions and final made again). Everything else is reused."""
+        are paid; one image alone while the video is in review, whose run makes the storyboard and preview again),
+        or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and music are
+        reused, the mix, captions and final made again). Everything else is reused."""
         record = self._settled(self.owned(video_id, user_id), via)
         spec, request = stored_spec(self.store, record), record.request
         image_prompt, motion_prompt = image_prompt or None, motion_prompt or None
@@ -232,7 +233,9 @@ class VidgenService:
                 spec = spec.with_takes((), self.line_takes.current(video_id))
             said, cost = regenerate_line(self.line_takes, self.ledger, spec, request, beat, line, voice)
             return self._retake(record, beat, f"line{said.take}", cost, via, started)
-        take, cost = regenerate_beat(self.takes, self.ledger, spec, request, beat, image_prompt, motion_prompt)
+        take, cost = regenerate_beat(
+            self.takes, self.ledger, spec, request, beat, image_prompt, motion_prompt, in_review=record.in_review
+        )
         return self._retake(record, beat, f"take{take.take}", cost, via, started)
 
     def select_take(
@@ -252,6 +255,21 @@ class VidgenService:
         check_beat(stored_spec(self.store, record), video_id, beat)
         chosen = select_take(self.line_takes if line else self.takes, video_id, beat, take)
         return self._retake(record, beat, f"{'line' if line else 'take'}{chosen.take}", 0.0, via, started)
+
+    def approve(self, video_id: str, via: Via, *, user_id: str | None = None, started: Started | None = None) -> Queued:
+        """Approve a video in review: the whole graph runs (queued for the sensor, or here), buying its clips and
+        music and reusing its plan and images from the call cache. Refused, changing nothing, for a video made
+        without review, approved already, or whose review run has not ended. The estimate is what is left to pay."""
+        record = self._settled(self.owned(video_id, user_id), via)
+        check_approvable(record)
+        if record.active:  # its review run is asked for or under way: there is nothing to look at yet
+            raise InvalidRequest(
+                f"video {video_id} is still {record.status}; approve it once its preview is made", "video_id"
+            )
+        again = self._again(self.db.approve(record.video_id), "approved", via)
+        left = max(0.0, round(sum(estimate_request(record.request).values()) - self.ledger.spent(video_id), 4))
+        run = self._run(again, "cli-approve", started) if via is Via.CLI else None
+        return _queued(again, left, run)
 
     def resume(self, video_id: str, started: Started | None = None) -> RunSummary | AlreadyComplete:
         """Finish a failed or killed video in this process, paying only for what is missing."""
@@ -342,6 +360,8 @@ class VidgenService:
             voice_key=made.voice_key if made else None,
             music_mix_key=made.music_mix_key if made else None,
             caption_keys={kind: key for kind, key in made.captions.items() if kind in SIDECARS} if made else {},
+            review=record.review,
+            preview_key=keys.animatic() if record.review and self.store.exists(keys.animatic()) else None,
         )
 
     def _final(self, keys: VideoKeys) -> RenderedVideo | None:

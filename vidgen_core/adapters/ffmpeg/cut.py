@@ -165,7 +165,7 @@ def _xfade(a, b, frames: int, start: int, fps: int):
     )
 
 
-def _blend(acc, v, piece: Piece, fps: int):
+def blend(acc, v, piece: Piece, fps: int):
     """Join ``v`` onto ``acc`` with the piece's transition. A dip fades the outgoing picture to black by half way
     and the incoming one up from black after it (xfade's own fadeblack never reaches black)."""
     if piece.join is Transition.DIP_TO_BLACK:
@@ -174,6 +174,18 @@ def _blend(acc, v, piece: Piece, fps: int):
         acc = acc.filter("fade", type="out", start_frame=piece.start - 1, nb_frames=half + 1)
         v = v.filter("fade", type="in", start_frame=half, nb_frames=piece.blend - half)
     return _xfade(acc, v, piece.blend, piece.start, fps)
+
+
+def ending(video, card: Path, size: tuple[int, int], fps: int, duration_s: float):
+    """The timeline's last steps, shared by the cut and the animatic: the end card faded in over the last
+    ``END_CARD_S``, the fade in from black, exactly ``duration_s * fps`` frames, tagged bt709."""
+    total, card_frames = _frame(duration_s, fps), _frame(END_CARD_S, fps)
+    video = _xfade(video, _card(card, size, fps, card_frames), _frame(END_CARD_FADE_S, fps), total - card_frames, fps)
+    return (
+        video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
+        .filter("trim", end_frame=total)
+        .filter("setparams", **BT709)
+    )
 
 
 def master_args(settings: Settings, resolution: Resolution, fps: int, kbps: int | None = None) -> dict[str, object]:
@@ -230,22 +242,15 @@ def render_cut(
             joined = ffmpeg.concat(video, *([audio] if a else []), v, *([a] if a else []), v=1, a=int(bool(a))).node
             video, audio = joined[0], (joined[1] if a else None)
         else:
-            video = _blend(video, v, piece, fps)
+            video = blend(video, v, piece, fps)
             if a is not None:
                 audio = ffmpeg.filter([audio, a], "acrossfade", ns=round(piece.blend * rate / fps), c1="tri", c2="tri")
-    total, card_frames = _frame(spec.duration_s, fps), _frame(END_CARD_S, fps)
     video = (
         video.filter("scale", size[0], size[1], flags="lanczos", force_original_aspect_ratio="increase")
         .filter("crop", size[0], size[1])
         .filter("setsar", 1)
     )
-    video = _xfade(video, _card(card, size, fps, card_frames), _frame(END_CARD_FADE_S, fps), total - card_frames, fps)
-    video = (
-        video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
-        .filter("trim", end_frame=total)
-        .filter("setparams", **BT709)
-    )
-    outputs = [video]
+    outputs = [ending(video, card, size, fps, spec.duration_s)]
     extra: dict[str, object] = {}
     if audio is not None:
         outputs.append(audio.filter("atrim", end_sample=round(spec.duration_s * rate)))
