@@ -8,11 +8,10 @@ from pathlib import Path
 import ffmpeg
 
 from vidgen_core.adapters.ffmpeg.tools import run
+from vidgen_core.domain.checks import AUDIO_CHANNELS, AUDIO_RATE_HZ, MEZZANINE_PIX_FMT
 
 PRORES_HQ = 3  # prores_ks profiles: 0 proxy, 1 LT, 2 standard, 3 HQ, 4 4444, 5 4444 XQ
-MEZZANINE_PIX_FMT = "yuv422p10le"
 MEZZANINE_AUDIO = "pcm_s24le"
-MEZZANINE_RATE_HZ = 48_000
 
 
 def prores_master(video: Path, out: Path, audio: Path | None = None) -> Path:
@@ -33,7 +32,8 @@ def prores_master(video: Path, out: Path, audio: Path | None = None) -> Path:
         colorspace="bt709",
         color_range="tv",
         acodec=MEZZANINE_AUDIO,
-        ar=MEZZANINE_RATE_HZ,
+        ar=AUDIO_RATE_HZ,
+        ac=AUDIO_CHANNELS,
         f="mov",
     )
     run(stream, f"encode the ProRes mezzanine of {video.name}")
