@@ -17,7 +17,11 @@ MEZZANINE_AUDIO = "pcm_s24le"
 def prores_master(video: Path, out: Path, audio: Path | None = None) -> Path:
     """``video``'s picture, decoded once, as ProRes 422 HQ 10-bit tagged BT.709, with ``audio`` (default: the
     video's own sound) as PCM s24le 48 kHz, in a .mov."""
-    picture = ffmpeg.input(str(video)).video
+    # the tags on the frames themselves: ffmpeg hands the encoder the frames' own (unset from an untagged source),
+    # which override -color_primaries and -color_trc
+    picture = ffmpeg.input(str(video)).video.filter(
+        "setparams", color_primaries="bt709", color_trc="bt709", colorspace="bt709", range="tv"
+    )
     sound = (ffmpeg.input(str(audio)) if audio else ffmpeg.input(str(video))).audio
     stream = ffmpeg.output(
         picture,
@@ -27,10 +31,6 @@ def prores_master(video: Path, out: Path, audio: Path | None = None) -> Path:
         **{"profile:v": PRORES_HQ},
         vendor="apl0",
         pix_fmt=MEZZANINE_PIX_FMT,
-        color_primaries="bt709",
-        color_trc="bt709",
-        colorspace="bt709",
-        color_range="tv",
         acodec=MEZZANINE_AUDIO,
         ar=AUDIO_RATE_HZ,
         ac=AUDIO_CHANNELS,
