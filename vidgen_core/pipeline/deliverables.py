@@ -5,9 +5,11 @@ provider."""
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from vidgen_core.settings import Settings
 
 SIDECARS = ("srt", "vtt")  # the caption files shipped (the ``ass`` script only draws burned captions)
 STORED_FORMATS = frozenset({"mp4", "mov", "jpg", "wav"})  # already compressed (or PCM, which deflates little): kept
+log = logging.getLogger(__name__)
 POSTER_FRAME_MARGIN_S = 0.2  # kept clear of the hero beat's edges: a cut's first frames can carry encoder ramp-up
 
 
@@ -136,10 +139,22 @@ def make_deliverables(
         }
         files += [_poster(spec, r, stills[r.aspect], store, folder) for r in renditions]
         files += _sidecars(spec, renditions, store)
+        stamp = time.perf_counter()
         if wants_mezzanine(spec):
             files.append(_mezzanine(spec, renditions, store, folder))
+            took = time.perf_counter() - stamp
+            log.info("deliverables: mezzanine %.1f MB in %.1fs", files[-1].size_bytes / 1e6, took)
         files = _unique(files)
+        stamp = time.perf_counter()
         files.append(_archive(spec, files, store, folder))
+        log.info(
+            "deliverables: %d files, zip %.1f MB in %.1fs; posters from frames %s (Laplacian variance %s)",
+            len(files),
+            files[-1].size_bytes / 1e6,
+            time.perf_counter() - stamp,
+            {a: s.frame for a, s in stills.items()},
+            {a: s.sharpness for a, s in stills.items()},
+        )
     return Deliverables(files=files)
 
 

@@ -1,0 +1,54 @@
+"""The deliverables asset in the graph: one materialization per video partition with the table of its files, their
+counts and total size, and its checks measured on the files."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from tests.support import metadata_of, submit_and_execute
+from vidgen_core.adapters.storage import LocalStore, VideoKeys
+from vidgen_core.domain.checks import CheckName
+from vidgen_core.domain.models import Deliverables, Phase
+from vidgen_core.pipeline.registry import PHASES
+from vidgen_core.settings import Settings
+
+pytestmark = pytest.mark.slow  # renders a whole video
+
+
+def test_a_videos_deliverables_are_a_table_in_its_partition_with_their_checks(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    result = submit_and_execute(
+        settings, instance, "Create a 5-second ad for Nike Air Max", "vid-files1", resolution="720p", mezzanine=True
+    )
+    assert result.success
+    shown = metadata_of(result)[Phase.DELIVERABLES]
+    made = Deliverables.model_validate_json(
+        LocalStore(settings.storage_dir).get_bytes(
+            PHASES[Phase.DELIVERABLES].key(VideoKeys("local-user", "vid-files1"))
+        )
+    )
+    rows = shown["file_table"].records
+    assert [r.data["name"] for r in rows] == [f.name for f in made.files]
+    assert [r.data["kind"] for r in rows] == [
+        "video",
+        "poster",
+        "captions",
+        "captions",
+        "stem",
+        "stem",
+        "mezzanine",
+        "archive",
+    ]
+    assert shown["counts"] == {"video": 1, "poster": 1, "mezzanine": 1, "captions": 2, "stem": 2, "archive": 1}
+    assert shown["total_bytes"] == sum(f.size_bytes for f in made.files[:-1]) and shown["cost_usd"] == 0.0
+    checks = {
+        e.check_name: e.passed for e in result.get_asset_check_evaluations() if e.asset_key.path == [Phase.DELIVERABLES]
+    }
+    assert checks == {
+        CheckName.LENGTHS_AS_STATED: True,
+        CheckName.POSTERS_MATCH_VIDEOS: True,
+        CheckName.MEZZANINE_PRORES_HQ: True,
+        CheckName.ARCHIVE_COMPLETE: True,
+    }
