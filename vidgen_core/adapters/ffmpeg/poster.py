@@ -25,7 +25,6 @@ class Still:
 
     image: Image.Image
     frame: int
-    time_s: float
     sharpness: float  # variance of the Laplacian of its luma (0-255 levels)
 
 
@@ -62,5 +61,4 @@ def sharpest_frame(video: Path, start_s: float, end_s: float) -> Still:
         raise MediaError(f"no frame of {video.name} could be decoded between {start_s:g} s and {end_s:g} s")
     scores = [laplacian_variance(f) for f in decoded]
     best = int(np.argmax(scores))
-    frame = frames[best]
-    return Still(Image.fromarray(decoded[best].copy()), frame, frame / info.fps, round(scores[best], 2))
+    return Still(Image.fromarray(decoded[best].copy()), frames[best], round(scores[best], 2))
