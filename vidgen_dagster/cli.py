@@ -304,7 +304,7 @@ def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
             + (f" of its ${cap:.2f} budget" if cap is not None else "")
             + f"; list price on the real models it names: ${run.list_price_usd:.2f}\n"
             f"made in {run.wall_time_s:.1f} s; see it with `vidgen show {run.video_id}` or `make ui`\n"
-            f"its files (every version, posters, captions, stems, a zip): `vidgen deliverables {run.video_id} --out D`"
+            f"its files (every version, posters, captions, stems, zip): `vidgen deliverables {run.video_id} --out DIR`"
         )
     for note in run.plan_notes:  # e.g. a plan that names no product, or beats the planner merged
         print(f"vidgen: plan: {note}", file=sys.stderr)
