@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from tests.support import metadata_of, submit_and_execute
+from vidgen_core.adapters.ffmpeg.ops import measure_loudness
 from vidgen_core.adapters.storage import LocalStore, VideoKeys
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.models import Deliverables, Phase
@@ -43,6 +44,10 @@ def test_a_videos_deliverables_are_a_table_in_its_partition_with_their_checks(
     ]
     assert shown["counts"] == {"video": 1, "poster": 1, "mezzanine": 1, "captions": 2, "stem": 2, "archive": 1}
     assert shown["total_bytes"] == sum(f.size_bytes for f in made.files[:-1]) and shown["cost_usd"] == 0.0
+    store = LocalStore(settings.storage_dir)
+    final, mezzanine = (store.local_path(f.key) for f in made.files if f.kind in ("video", "mezzanine"))
+    heard, master = measure_loudness(mezzanine), measure_loudness(final)  # its sound: the mix before the AAC encode
+    assert heard.integrated_lufs == pytest.approx(master.integrated_lufs, abs=0.2) and heard.true_peak_dbtp <= -1.0
     checks = {
         e.check_name: e.passed for e in result.get_asset_check_evaluations() if e.asset_key.path == [Phase.DELIVERABLES]
     }

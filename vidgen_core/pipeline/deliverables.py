@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from vidgen_core.adapters.ffmpeg.mezzanine import prores_master
+from vidgen_core.adapters.ffmpeg.ops import Stems
 from vidgen_core.adapters.ffmpeg.poster import Still, sharpest_frame
 from vidgen_core.adapters.render.poster import draw_poster
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
@@ -37,6 +38,7 @@ from vidgen_core.domain.models import (
 )
 from vidgen_core.domain.platforms import PLATFORMS
 from vidgen_core.domain.safe_zones import safe_zone
+from vidgen_core.domain.sound import LOUDNESS_TARGETS
 from vidgen_core.pipeline.phases import keys_for
 from vidgen_core.settings import Settings
 
@@ -141,7 +143,7 @@ def make_deliverables(
         files += _sidecars(spec, renditions, store)
         stamp = time.perf_counter()
         if wants_mezzanine(spec):
-            files.append(_mezzanine(spec, renditions, store, folder))
+            files.append(_mezzanine(spec, renditions, store, folder, settings))
             took = time.perf_counter() - stamp
             log.info("deliverables: mezzanine %.1f MB in %.1fs", files[-1].size_bytes / 1e6, took)
         files = _unique(files)
@@ -257,14 +259,22 @@ def _sidecars(spec: VideoSpec, renditions: list[Rendition], store: BlobStore) ->
     return found
 
 
-def _mezzanine(spec: VideoSpec, renditions: list[Rendition], store: BlobStore, folder: Path) -> Deliverable:
-    """ProRes 422 HQ of the version a mezzanine platform takes (CTV's, mastered to its loudness), else of the
-    master; its picture decoded once from that mp4, its sound the final mix."""
+def _mezzanine(
+    spec: VideoSpec, renditions: list[Rendition], store: BlobStore, folder: Path, settings: Settings
+) -> Deliverable:
+    """ProRes 422 HQ of the version a mezzanine platform takes (CTV's, mastered to its loudness; its sound decoded),
+    else of the master (its sound the mix before AAC, from its stems, where it has them)."""
     wanting = [r for r in renditions if r.platform and PLATFORMS[r.platform].mezzanine]
     source = wanting[0] if wanting else renditions[0]
     name = file_name(spec, source.aspect, source.length_s, source.platform, "mov")
     key = keys_for(spec).mezzanine()
-    store.put_file(key, prores_master(store.local_path(source.video.key), folder / name))
+    master, video = source.video, store.local_path(source.video.key)
+    if not wanting and master.voice_key and master.music_mix_key and master.loudness_standard:
+        stems = Stems(store.local_path(master.voice_key), store.local_path(master.music_mix_key))
+        made = prores_master(video, folder / name, settings, stems, LOUDNESS_TARGETS[master.loudness_standard])
+    else:
+        made = prores_master(video, folder / name, settings)
+    store.put_file(key, made)
     return Deliverable(
         kind=DeliverableKind.MEZZANINE,
         name=name,
