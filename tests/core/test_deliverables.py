@@ -19,10 +19,14 @@ from vidgen_core.adapters.ffmpeg.poster import candidate_frames, laplacian_varia
 from vidgen_core.adapters.ffmpeg.probe import ffprobe_json, probe
 from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
 from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.render.poster import draw_poster, title_layout
 from vidgen_core.adapters.storage import LocalStore
+from vidgen_core.domain.catalog import Platform
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.editing import END_CARD_S, TRANSITION_S
 from vidgen_core.domain.models import DeliverableKind, Deliverables, Section, Transition
+from vidgen_core.domain.platforms import PLATFORMS
+from vidgen_core.domain.safe_zones import safe_zone
 from vidgen_core.pipeline.deliverables import hero_span, platform_lengths, slug
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.pipeline.verify_deliverables import deliverables_checks
@@ -194,3 +198,25 @@ def test_platform_lengths_give_ctv_each_length_it_takes_and_others_the_ads_own(s
     assert platform_lengths(spec, request.campaign.platforms[0]) == [30, 15]
     assert platform_lengths(spec, request.campaign.platforms[1]) == [30]
     assert slug(spec) == "nike-air-max"
+
+
+@pytest.mark.parametrize(
+    ("size", "platform"),
+    [((1920, 1080), None), ((1080, 1920), "tiktok"), ((1080, 1920), "reels"), ((1080, 1350), None)],
+)
+def test_the_posters_title_is_drawn_inside_the_safe_zone_only(
+    size: tuple[int, int], platform: str | None, tmp_path: Path
+) -> None:
+    """The title brightens the picture only inside the platform's zone (the frame's own without one); outside it the
+    poster is the frame, or darker under the band behind the title."""
+    zone = PLATFORMS[Platform(platform)].safe if platform else safe_zone(*size)
+    frame = Image.fromarray(np.full((size[1], size[0], 3), 128, np.uint8))
+    plain = np.asarray(Image.open(draw_poster(frame, size, "", zone, tmp_path / "plain.jpg")), np.int16)
+    titled = np.asarray(Image.open(draw_poster(frame, size, "Nike Air Max", zone, tmp_path / "titled.jpg")), np.int16)
+    x0, y0, x1, y1 = (round(v) for v in zone.pixels(*size))
+    brighter = (titled - plain).max(axis=2) > 8
+    assert brighter[y0:y1, x0:x1].sum() > 1000  # the title is there
+    brighter[max(0, y0 - 8) : y1 + 8, max(0, x0 - 8) : x1 + 8] = False  # JPEG ringing within a block of its edge
+    assert not brighter.any(), np.argwhere(brighter)[:5]
+    _, (left, top, right, bottom) = title_layout("Nike Air Max", size, zone)
+    assert x0 <= left < right <= x1 and y0 <= top < bottom <= y1
