@@ -23,11 +23,12 @@ from vidgen_core.adapters.render.poster import draw_poster, title_layout
 from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.catalog import Platform
 from vidgen_core.domain.checks import CheckName
-from vidgen_core.domain.editing import END_CARD_S, TRANSITION_S
-from vidgen_core.domain.models import DeliverableKind, Deliverables, Section, Transition
+from vidgen_core.domain.chunking import plan_chunks
+from vidgen_core.domain.editing import END_CARD_S, REANCHOR_CROSSFADE_S, TRANSITION_S
+from vidgen_core.domain.models import Chunk, ChunkSet, DeliverableKind, Deliverables, Section, Transition
 from vidgen_core.domain.platforms import PLATFORMS
 from vidgen_core.domain.safe_zones import safe_zone
-from vidgen_core.pipeline.deliverables import hero_span, platform_lengths, slug
+from vidgen_core.pipeline.deliverables import blends, hero_span, platform_lengths, slug
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.pipeline.verify_deliverables import deliverables_checks
 from vidgen_core.settings import Settings
@@ -175,6 +176,8 @@ def test_the_sharpest_candidate_of_a_beat_is_chosen(tmp_path: Path) -> None:
     assert still.frame == min(candidates, key=lambda n: abs(n - 45))
     assert still.sharpness == pytest.approx(laplacian_variance(np.asarray(still.image)), rel=1e-6)
     assert still.sharpness > 2 * laplacian_variance(frames[5])
+    blended = (still.frame / 30 - 0.1, still.frame / 30 + 0.1)  # as if a crossfade were there: the next best
+    assert abs(sharpest_frame(video, 0.0, 3.0, [blended]).frame - 45) > abs(still.frame - 45)
 
 
 def test_the_hero_span_is_the_first_product_beat_without_its_transition_the_fade_and_the_end_card(
@@ -220,3 +223,17 @@ def test_the_posters_title_is_drawn_inside_the_safe_zone_only(
     assert not brighter.any(), np.argwhere(brighter)[:5]
     _, (left, top, right, bottom) = title_layout("Nike Air Max", size, zone)
     assert x0 <= left < right <= x1 and y0 <= top < bottom <= y1
+
+
+def test_a_long_beats_re_anchor_crossfade_is_kept_clear_of_the_poster(settings: Settings) -> None:
+    """A 20 s beat of 5 s clips re-anchors at its fourth clip (15 s in): the blend there is avoided."""
+    spec = LocalPlanner().plan(build_request("Create a 30-second ad for Nike Air Max", settings)).spec
+    beats, start = [], 0
+    for beat, length in zip(spec.beats[:3], (5, 20, 5), strict=True):
+        beats.append(beat.model_copy(update={"start_s": start, "duration_s": length}))
+        start += length
+    spec = spec.model_copy(update={"beats": beats, "plan_version": 1})
+    plans = plan_chunks(spec, (5,))
+    chunk = {"key": "k", "last_frame_key": "l", "first_frame_key": "f", "duration_s": 5.0, "width": 64, "height": 36}
+    chunks = ChunkSet(chunks=[Chunk(plan=p, fps=30, has_audio=False, **chunk) for p in plans])
+    assert blends(spec, chunks) == [(20 - 0.2, 20 + REANCHOR_CROSSFADE_S + 0.2)]

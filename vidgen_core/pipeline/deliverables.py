@@ -21,7 +21,7 @@ from vidgen_core.adapters.ffmpeg.poster import Still, sharpest_frame
 from vidgen_core.adapters.render.poster import draw_poster
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain.catalog import Aspect, Platform
-from vidgen_core.domain.editing import END_CARD_S, FADE_IN_S, TRANSITION_S
+from vidgen_core.domain.editing import END_CARD_S, FADE_IN_S, REANCHOR_CROSSFADE_S, TRANSITION_S
 from vidgen_core.domain.errors import NotFound
 from vidgen_core.domain.models import (
     AspectSet,
@@ -29,6 +29,7 @@ from vidgen_core.domain.models import (
     Deliverable,
     DeliverableKind,
     Deliverables,
+    FrameSource,
     MusicTrack,
     Phase,
     RenderedVideo,
@@ -107,6 +108,19 @@ def hero_span(spec: VideoSpec) -> tuple[float, float]:
     return (start, end) if end > start else (hero.start_s, hero.end_s)
 
 
+def blends(spec: VideoSpec, chunks: ChunkSet) -> list[tuple[float, float]]:
+    """Where a long beat re-anchors inside itself (a clip that starts from the storyboard again): a crossfade of
+    ``REANCHOR_CROSSFADE_S`` from that clip's place on the timeline, kept clear of the poster's frame."""
+    spans, used = [], dict.fromkeys(range(len(spec.beats)), 0.0)
+    for chunk in chunks.chunks:
+        plan = chunk.plan
+        at = spec.beats[plan.beat_index].start_s + used[plan.beat_index]
+        used[plan.beat_index] += plan.use_s
+        if plan.part > 0 and plan.source is FrameSource.STORYBOARD:
+            spans.append((at - POSTER_FRAME_MARGIN_S, at + REANCHOR_CROSSFADE_S + POSTER_FRAME_MARGIN_S))
+    return spans
+
+
 def platform_lengths(spec: VideoSpec, platform: Platform) -> list[int]:
     """The lengths a platform gets: the ad's own, or (a platform that takes only some lengths, CTV's 15 or 30 s)
     each of the ad's and its cutdowns' lengths it takes, longest first."""
@@ -136,9 +150,8 @@ def make_deliverables(
     files = [_video_file(spec, r, store) for r in renditions]
     with tempfile.TemporaryDirectory(prefix="vidgen-deliverables-") as tmp:
         folder = Path(tmp)
-        stills = {
-            aspect: sharpest_frame(store.local_path(video.key), *hero_span(spec)) for aspect, video in clean.items()
-        }
+        span, avoid = hero_span(spec), blends(spec, chunks)  # one plan: the same timeline in every aspect
+        stills = {a: sharpest_frame(store.local_path(v.key), *span, avoid) for a, v in clean.items()}
         files += [_poster(spec, r, stills[r.aspect], store, folder) for r in renditions]
         files += _sidecars(spec, renditions, store)
         stamp = time.perf_counter()

@@ -4,6 +4,7 @@ Laplacian (a focus measure: edges and texture raise it; motion blur, a crossfade
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,13 @@ def candidate_frames(start_s: float, end_s: float, fps: float, count: int = CAND
     return sorted({first + int((i + 0.5) * span / count) for i in range(min(count, span))})
 
 
-def sharpest_frame(video: Path, start_s: float, end_s: float) -> Still:
-    """The sharpest candidate frame of ``video`` between ``start_s`` and ``end_s``, decoded to RGB exactly."""
+def sharpest_frame(video: Path, start_s: float, end_s: float, avoid: Sequence[tuple[float, float]] = ()) -> Still:
+    """The sharpest candidate frame of ``video`` between ``start_s`` and ``end_s`` and outside the ``avoid`` spans
+    (blends: a crossfade's double image has more edges, so it would measure sharper), decoded to RGB exactly."""
     info = probe(video)
-    frames = candidate_frames(start_s, end_s, info.fps)
+    frames = [n for n in candidate_frames(start_s, end_s, info.fps) if not any(a <= n / info.fps < b for a, b in avoid)]
+    if not frames:
+        raise MediaError(f"{video.name} has no frame between {start_s:g} s and {end_s:g} s outside its blends")
     width, height = info.width, info.height
     chosen = "+".join(f"eq(n,{n})" for n in frames)
     stream = (
