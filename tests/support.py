@@ -375,10 +375,10 @@ def fake_cut_down(spec: Any, chunks: Any, music: Any, voiceover: Any, length_s: 
 
 
 def fake_platform_version(spec: Any, final: Any, platform: Any, store: Any, settings: Any):
-    """Helper D's ``platform_version`` stood in for: the file as it is, under the platform's own folder."""
-    from pathlib import PurePosixPath
+    """Helper D's ``platform_version`` stood in for: the file as it is, kept where D keeps it (one per platform)."""
+    from vidgen_core.adapters.storage import VideoKeys
 
-    key = str(PurePosixPath(final.key).parent / str(platform) / "final.mp4")
+    key = VideoKeys(spec.user_id, spec.video_id, str(platform)).final()
     store.copy(final.key, key)
     return final.model_copy(update={"key": key})
 

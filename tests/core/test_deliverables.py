@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from tests.support import campaign_by_hand, fake_cut_down, fake_platform_version
+from tests.support import campaign_by_hand, fake_cut_down, fake_platform_version, stand_in_video
 from vidgen_core.adapters.ffmpeg.poster import candidate_frames, laplacian_variance, sharpest_frame
 from vidgen_core.adapters.ffmpeg.probe import ffprobe_json, probe
 from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
@@ -25,10 +25,22 @@ from vidgen_core.domain.catalog import Platform
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.editing import END_CARD_S, REANCHOR_CROSSFADE_S, TRANSITION_S
-from vidgen_core.domain.models import Chunk, ChunkSet, DeliverableKind, Deliverables, Section, Transition
+from vidgen_core.domain.models import (
+    AspectSet,
+    Chunk,
+    ChunkSet,
+    DeliverableKind,
+    Deliverables,
+    MusicTrack,
+    RenderedVideo,
+    Section,
+    Transition,
+    Voiceover,
+)
 from vidgen_core.domain.platforms import PLATFORMS
 from vidgen_core.domain.safe_zones import safe_zone
-from vidgen_core.pipeline.deliverables import blends, hero_span, platform_lengths, slug
+from vidgen_core.pipeline import phases
+from vidgen_core.pipeline.deliverables import _renditions, blends, hero_span, platform_lengths, slug
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.pipeline.verify_deliverables import deliverables_checks
 from vidgen_core.settings import Settings
@@ -237,3 +249,22 @@ def test_a_long_beats_re_anchor_crossfade_is_kept_clear_of_the_poster(settings: 
     chunk = {"key": "k", "last_frame_key": "l", "first_frame_key": "f", "duration_s": 5.0, "width": 64, "height": 36}
     chunks = ChunkSet(chunks=[Chunk(plan=p, fps=30, has_audio=False, **chunk) for p in plans])
     assert blends(spec, chunks) == [(20 - 0.2, 20 + REANCHOR_CROSSFADE_S + 0.2)]
+
+
+def test_ctv_gets_the_30_s_ad_and_its_15_s_cutdown_as_two_files(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, fake in (("cutdowns", fake_cut_down), ("platforms", fake_platform_version)):
+        module = types.ModuleType(f"vidgen_core.pipeline.{name}")
+        setattr(module, fake.__name__.removeprefix("fake_"), fake)
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    request = build_request("Create a 30-second ad for Nike Air Max", settings, cutdowns=[15], platforms=["ctv"])
+    spec = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
+    store, keys = LocalStore(settings.storage_dir), phases.keys_for(spec)
+    store.put_file(keys.final(), stand_in_video(tmp_path / "final.mp4", (320, 180), 30))
+    final = RenderedVideo(key=keys.final(), duration_s=30, width=320, height=180, fps=30, has_audio=True, size_bytes=1)
+    made = _renditions(spec, final, final, ChunkSet(chunks=[]), MusicTrack(key=None, duration_s=30, mood="x"),
+                       Voiceover(), AspectSet(), store, settings)  # fmt: skip
+    ctv = [(r.length_s, r.video.key) for r in made if r.platform is Platform.CTV]
+    assert [length for length, _ in ctv] == [30, 15] and len({key for _, key in ctv}) == 2
+    assert [round(probe(store.local_path(key)).duration_s) for _, key in ctv] == [30, 15]

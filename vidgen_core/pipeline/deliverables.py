@@ -202,9 +202,14 @@ def _renditions(
         from vidgen_core.pipeline.platforms import platform_version
     for platform in spec.campaign.platforms:
         aspect = PLATFORMS[platform].aspect
-        for length in platform_lengths(spec, platform):
+        lengths = platform_lengths(spec, platform)
+        for length in lengths:
             base = next(r for r in full if r.aspect == aspect) if length == spec.duration_s else cut_to[aspect, length]
             video = platform_version(base.spec, base.video, platform, store, settings)
+            if len(lengths) > 1:  # each length's file apart (a platform's version is kept under its name alone)
+                key = VideoKeys(spec.user_id, spec.video_id, f"{platform.value}-{length}s").final()
+                store.copy(video.key, key)
+                video = video.model_copy(update={"key": key})
             versions.append(Rendition(base.kind, aspect, length, base.spec, video, platform))
     return [*full, *cut_to.values(), *versions]
 
