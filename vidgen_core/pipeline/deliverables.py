@@ -22,7 +22,7 @@ from vidgen_core.adapters.render.poster import draw_poster
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain.catalog import Aspect, Platform
 from vidgen_core.domain.editing import END_CARD_S, FADE_IN_S, REANCHOR_CROSSFADE_S, TRANSITION_S
-from vidgen_core.domain.errors import NotFound
+from vidgen_core.domain.errors import NotFound, VidgenError
 from vidgen_core.domain.models import (
     AspectSet,
     ChunkSet,
@@ -202,6 +202,11 @@ def _renditions(
         from vidgen_core.pipeline.platforms import platform_version
     for platform in spec.campaign.platforms:
         aspect = PLATFORMS[platform].aspect
+        if aspect not in made:
+            raise VidgenError(
+                f"{platform} takes {aspect} video and no {aspect} version of this ad was made; make the aspects "
+                f"asset of video {spec.video_id} (it makes every aspect the campaign asks for), then this one again"
+            )
         lengths = platform_lengths(spec, platform)
         for length in lengths:
             base = next(r for r in full if r.aspect == aspect) if length == spec.duration_s else cut_to[aspect, length]
