@@ -176,12 +176,13 @@ def _blend(acc, v, piece: Piece, fps: int):
     return _xfade(acc, v, piece.blend, piece.start, fps)
 
 
-def master_args(settings: Settings, resolution: Resolution, fps: int) -> dict[str, object]:
+def master_args(settings: Settings, resolution: Resolution, fps: int, kbps: int | None = None) -> dict[str, object]:
     """H.264 High for the master at a constant bit rate over the resolution's floor (YouTube's recommendation), a
     closed GOP of 2 s, CFR. Constant (x264's HRD filler), because an average target lands under itself on simple
     pictures: 7.79 Mbps for 8 on an offline 1080p ad, 7.99 for 8.8 on the imitation's grain. CBR 10 % over the floor
-    measured 8.3-8.5 Mbps over 6 s and the end card's hold, and costs no more time than the average did."""
-    kbps = MASTER_VIDEO_KBPS[resolution] * 11 // 10
+    measured 8.3-8.5 Mbps over 6 s and the end card's hold, and costs no more time than the average did. ``kbps``:
+    another constant rate (a platform's)."""
+    kbps = kbps or MASTER_VIDEO_KBPS[resolution] * 11 // 10
     return {
         "vcodec": "libx264",
         "preset": settings.master_preset,
