@@ -210,7 +210,7 @@ def test_platform_lengths_give_ctv_each_length_it_takes_and_others_the_ads_own(s
         "Create a 30-second ad for Nike Air Max", settings, cutdowns=[15, 6], platforms=["ctv", "youtube"]
     )
     spec = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
-    assert platform_lengths(spec, request.campaign.platforms[0]) == [30, 15]
+    assert platform_lengths(spec, request.campaign.platforms[0]) == [30, 15, 6]  # CTV takes 6, 15 or 30 s
     assert platform_lengths(spec, request.campaign.platforms[1]) == [30]
     assert slug(spec) == "nike-air-max"
 

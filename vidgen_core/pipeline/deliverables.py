@@ -122,8 +122,8 @@ def blends(spec: VideoSpec, chunks: ChunkSet) -> list[tuple[float, float]]:
 
 
 def platform_lengths(spec: VideoSpec, platform: Platform) -> list[int]:
-    """The lengths a platform gets: the ad's own, or (a platform that takes only some lengths, CTV's 15 or 30 s)
-    each of the ad's and its cutdowns' lengths it takes, longest first."""
+    """The lengths a platform gets: the ad's own, or (a platform that takes only some lengths)
+    each of the ad's and its cutdowns' lengths it takes (CTV: 6, 15 or 30 s), longest first."""
     preset = PLATFORMS[platform]
     made = [spec.duration_s, *spec.campaign.cutdowns]
     return [length for length in made if length in preset.lengths] if preset.lengths else [spec.duration_s]
