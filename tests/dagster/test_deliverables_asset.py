@@ -57,3 +57,33 @@ def test_a_videos_deliverables_are_a_table_in_its_partition_with_their_checks(
         CheckName.MEZZANINE_PRORES_HQ: True,
         CheckName.ARCHIVE_COMPLETE: True,
     }
+
+
+def test_cutdowns_and_platform_versions_are_made_listed_and_checked_at_no_cost(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """A 15 s ad with a 6 s cutdown for YouTube and CTV (which takes 6 and 15 s, and a ProRes mezzanine of its own
+    version, at its broadcast loudness)."""
+    result = submit_and_execute(
+        settings, instance, "Create a 15-second ad for Nike Air Max", "vid-files2", resolution="720p",
+        cutdowns=[6], platforms=["youtube", "ctv"],
+    )  # fmt: skip
+    assert result.success
+    store = LocalStore(settings.storage_dir)
+    keys = VideoKeys("local-user", "vid-files2")
+    made = Deliverables.model_validate_json(store.get_bytes(PHASES[Phase.DELIVERABLES].key(keys)))
+    videos = [(f.kind, f.name, f.platform, f.length_s, f.width) for f in made.files if f.format == "mp4"]
+    assert videos == [
+        ("video", "nike-air-max_16x9_15s.mp4", None, 15, 1280),
+        ("cutdown", "nike-air-max_16x9_6s.mp4", None, 6, 1280),
+        ("video", "nike-air-max_16x9_15s_youtube.mp4", "youtube", 15, 1920),
+        ("video", "nike-air-max_16x9_15s_ctv.mp4", "ctv", 15, 1920),
+        ("cutdown", "nike-air-max_16x9_6s_ctv.mp4", "ctv", 6, 1920),
+    ]
+    mezzanine = next(f for f in made.files if f.kind == "mezzanine")
+    assert (mezzanine.name, mezzanine.width) == ("nike-air-max_16x9_15s_ctv.mov", 1920)
+    assert measure_loudness(store.local_path(mezzanine.key)).integrated_lufs == pytest.approx(-23.0, abs=0.5)
+    shown = metadata_of(result)[Phase.DELIVERABLES]
+    assert shown["cost_usd"] == 0.0 and shown["counts"]["poster"] == 5
+    checks = [e for e in result.get_asset_check_evaluations() if e.asset_key.path == [Phase.DELIVERABLES]]
+    assert len(checks) == 4 and all(e.passed for e in checks), [e.description for e in checks]
