@@ -19,11 +19,13 @@ from vidgen_core.domain.costs import check_request_budget, estimate
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.batches import check_batch_budget
+from vidgen_core.pipeline.deliverables import make_deliverables, stored_aspects
 from vidgen_core.pipeline.preview import make_preview, preview_checks
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
 from vidgen_core.pipeline.verify_captions import captions_checked
+from vidgen_core.pipeline.verify_deliverables import deliverables_checks
 from vidgen_core.pipeline.verify_mix import mix_checks
 from vidgen_core.pipeline.voiceover import placed
 from vidgen_core.settings import calls_in_flight, get_settings
@@ -274,3 +276,39 @@ def preview(
         look = (*phases.cut_inputs(video_spec), *phases.caption_inputs(video_spec), cameras, video_spec.music_mood)
         version = content_version(*images, *look, video_spec.duration_s)
         return s.result(video_spec, made, costs=made.costs, version=version, checks=checks, render_s=made.render_s)
+
+
+ASPECTS = dg.AssetKey(Phase.ASPECTS.value)
+
+
+@dg.asset(**ASSET, kinds={"ffmpeg"}, deps=[ASPECTS], check_specs=check_specs(Phase.DELIVERABLES))
+def deliverables(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    stitched_video: RenderedVideo,
+    final_video: RenderedVideo,
+    video_chunks: ChunkSet,
+    music: MusicTrack,
+    voiceover: Voiceover,
+    store: StoreResource,
+    db: DatabaseResource,
+    ffmpeg: FfmpegResource,
+):
+    """Every file the brief ships, made here at no provider cost: each aspect's master, the cutdowns, the platform
+    versions, a titled poster per video, captions, stems, the ProRes mezzanine when asked, and one zip of all of
+    them; the table of files and their checks measured on the files."""
+    with step(context, Phase.DELIVERABLES, store, db, ffmpeg) as s:
+        keys = phases.keys_for(video_spec)
+        aspects = stored_aspects(s.store, keys)  # the aspects asset's manifest (a dependency, kept by the IO manager)
+        made = make_deliverables(
+            video_spec, stitched_video, final_video, video_chunks, music, voiceover, aspects, s.store, s.settings
+        )
+        version = content_version(
+            final_video.key,
+            final_video.size_bytes,
+            stitched_video.size_bytes,
+            video_spec.campaign.model_dump_json(),
+            aspects.model_dump_json(exclude={"costs"}),
+        )
+        checks = deliverables_checks(made, s.store)
+        return s.result(video_spec, made, costs=made.costs, version=version, checks=checks)

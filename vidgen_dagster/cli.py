@@ -173,6 +173,14 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="a video's beats, takes, media, costs, ledger and where its final video is")
     show.add_argument("video_id")
     show.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    files = sub.add_parser(
+        "deliverables",
+        help="every file a complete video ships (aspects, cutdowns, platform versions, posters, captions, stems, "
+        "mezzanine, zip): listed, or copied into a folder",
+    )
+    files.add_argument("video_id", help="the video's id, as generate printed it")
+    files.add_argument("--out", type=Path, metavar="DIR", help="copy every file into DIR (made if missing)")
+    files.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     batch = sub.add_parser(
         "batch",
         help="many ads from a CSV or JSONL file, made by one Dagster partition backfill",
@@ -309,7 +317,8 @@ def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
             f"  the video so far: ${run.video_cost_usd:.4f}"
             + (f" of its ${cap:.2f} budget" if cap is not None else "")
             + f"; list price on the real models it names: ${run.list_price_usd:.2f}\n"
-            f"made in {run.wall_time_s:.1f} s; see it with `vidgen show {run.video_id}` or `make ui`"
+            f"made in {run.wall_time_s:.1f} s; see it with `vidgen show {run.video_id}` or `make ui`\n"
+            f"its files (every version, posters, captions, stems, zip): `vidgen deliverables {run.video_id} --out DIR`"
         )
     for note in run.plan_notes:  # e.g. a plan that names no product, or beats the planner merged
         print(f"vidgen: plan: {note}", file=sys.stderr)
@@ -414,6 +423,26 @@ def _list_videos(args: argparse.Namespace, service: VidgenService) -> int:
 
 def _window(args: argparse.Namespace) -> dict[str, int]:
     return {"limit": args.limit, "offset": args.offset}
+
+
+def _deliverables(args: argparse.Namespace, service: VidgenService) -> int:
+    if args.out is not None:
+        rows = [(f, str(path)) for f, path in service.copy_deliverables(args.video_id, args.out)]
+    else:
+        rows = [(f, service.store.location(f.key)) for f in service.deliverables(args.video_id).files]
+    if args.json:
+        where = "path" if args.out is not None else "location"
+        found = [f.model_dump(mode="json") | {where: at} for f, at in rows]
+        print(json.dumps({"video_id": args.video_id, "files": found}, indent=2))
+        return 0
+    total = sum(f.size_bytes for f, _ in rows if f.kind != "archive")
+    copied = f" copied into {args.out}" if args.out else ""
+    print(f"{args.video_id}: {len(rows)} files, {total / 1e6:.1f} MB{copied}")
+    for f, at in rows:
+        length = f"{f.length_s:g}s" if f.length_s else "-"
+        size = f"{f.width}x{f.height}" if f.width else "-"
+        print(f"  {f.kind:<9} {f.platform or '-':<9} {f.aspect:<5} {length:>4} {size:>9} {f.size_bytes:>11,}  {at}")
+    return 0
 
 
 def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
@@ -545,6 +574,7 @@ COMMANDS = {
     "approve": _approve,
     "archive": _archive,
     "batch": _batch,
+    "deliverables": _deliverables,
     "estimate": _estimate,
     "generate": _generate,
     "list": _list_videos,

@@ -7,8 +7,8 @@ from vidgen_core.persistence.requests import RequestRecord
 
 generate_video = dg.define_asset_job(
     "generate_video",
-    selection=dg.AssetSelection.assets(Phase.FINAL_VIDEO.value).upstream().materializable(),
-    description="Materialize every asset of one video partition, from spec to final mp4.",
+    selection=dg.AssetSelection.assets(Phase.DELIVERABLES.value).upstream().materializable(),
+    description="Materialize every asset of one video partition, from spec to final mp4 and its deliverables.",
 )
 review_video = dg.define_asset_job(
     "review_video",

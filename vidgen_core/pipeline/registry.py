@@ -19,6 +19,8 @@ from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.models import (
     Animatic,
     ChunkSet,
+    DeliverableKind,
+    Deliverables,
     MusicTrack,
     Phase,
     RenderedVideo,
@@ -81,6 +83,18 @@ LINE_COLUMNS = _columns(
     ("line", str),
     ("usd", float),
     ("reused", bool),
+)
+FILE_COLUMNS = _columns(
+    ("kind", str),
+    ("name", str),
+    ("aspect", str),
+    ("platform", str),
+    ("length_s", float),
+    ("width", int),
+    ("height", int),
+    ("size_bytes", int),
+    ("format", str),
+    ("key", str),
 )
 CHUNK_COLUMNS = _columns(
     ("chunk", int), ("beat", int), ("take", int), ("part", int), ("clip_s", int), ("usd", float), ("reused", bool)
@@ -194,6 +208,39 @@ def _video_facts(_: VideoSpec, video: RenderedVideo) -> dict[str, Shown]:
     return shown
 
 
+def _deliverables_facts(_: VideoSpec, made: Deliverables) -> dict[str, Shown]:
+    """Every file of the brief in one table (a still's or a text file's length, width and height read 0)."""
+    rows = [
+        (
+            f.kind,
+            f.name,
+            f.aspect,
+            f.platform or "-",
+            f.length_s or 0.0,
+            f.width or 0,
+            f.height or 0,
+            f.size_bytes,
+            f.format,
+            f.key,
+        )
+        for f in made.files
+    ]
+    counts = {kind.value: sum(f.kind is kind for f in made.files) for kind in DeliverableKind}
+    shown: dict[str, Shown] = {
+        "files": len(made.files),
+        "total_bytes": sum(f.size_bytes for f in made.files if f.kind is not DeliverableKind.ARCHIVE),
+        "counts": {kind: n for kind, n in counts.items() if n},
+        "file_table": Table(FILE_COLUMNS, rows),
+    }
+    if archive := next((f for f in made.files if f.kind is DeliverableKind.ARCHIVE), None):
+        shown["archive"], shown["archive_bytes"] = Stored(archive.key), archive.size_bytes
+    return shown
+
+
+def _posters(made: Deliverables, store: BlobStore) -> bytes:
+    return contact_sheet([store.local_path(f.key) for f in made.files if f.kind is DeliverableKind.POSTER])
+
+
 def _video_preview(video: RenderedVideo | Animatic, store: BlobStore) -> bytes:
     return video_strip(store.local_path(video.key))
 
@@ -262,7 +309,7 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
     ),
     Phase.VIDEO_CHUNKS: PhaseEntry(
         Phase.VIDEO_CHUNKS,
-        65.0,
+        63.0,
         ChunkSet,
         _manifest(Phase.VIDEO_CHUNKS),
         _chunk_facts,
@@ -295,6 +342,20 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
             CheckName.CAPTIONS_IN_SAFE_ZONE,
         ),
         preview=_video_preview,
+    ),
+    Phase.DELIVERABLES: PhaseEntry(
+        Phase.DELIVERABLES,
+        2.0,
+        Deliverables,
+        _manifest(Phase.DELIVERABLES),
+        _deliverables_facts,
+        checks=(
+            CheckName.LENGTHS_AS_STATED,
+            CheckName.POSTERS_MATCH_VIDEOS,
+            CheckName.MEZZANINE_PRORES_HQ,
+            CheckName.ARCHIVE_COMPLETE,
+        ),
+        preview=_posters,
     ),
 }
 ORDER = tuple(PHASES)

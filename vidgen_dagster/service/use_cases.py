@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import dagster as dg
 
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
 from vidgen_core.domain.costs import check_request_budget, estimate_request
-from vidgen_core.domain.errors import InvalidRequest, NotFound
-from vidgen_core.domain.models import AssetRole, GenerationRequest, Phase, ReferenceAsset, RenderedVideo
+from vidgen_core.domain.errors import InvalidRequest, NotFound, NotReady
+from vidgen_core.domain.models import (
+    AssetRole,
+    Deliverable,
+    DeliverableKind,
+    Deliverables,
+    GenerationRequest,
+    Phase,
+    ReferenceAsset,
+    RenderedVideo,
+)
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, check_approvable, new_run_key
@@ -389,6 +400,41 @@ class VidgenService:
             runs=[RunLine(run_id=r.dagster_run.run_id, status=r.dagster_run.status.value) for r in runs],
             phase_times_s=phase_times(self.instance, runs),
         )
+
+    def deliverables(self, video_id: str, user_id: str | None = None) -> Deliverables:
+        """Every file a complete video ships (each aspect, cutdown, platform version, poster, caption file, stem,
+        the mezzanine and the zip), from its ``deliverables`` manifest; NotReady while it is not done."""
+        record = self.owned(video_id, user_id)
+        ask = f"`vidgen show {video_id}` (GET /api/status/{video_id})"
+        if record.status == Status.FAILED:
+            raise NotReady(
+                f"video {video_id} failed, so its deliverables were not made; `vidgen resume {video_id}` finishes it "
+                "without paying twice"
+            )
+        if record.status != Status.COMPLETE:
+            raise NotReady(
+                f"video {video_id} is {record.status} ({record.progress:.0f} %); its deliverables are made at the end "
+                f"of its run: follow it with {ask} and ask again when it is complete"
+            )
+        try:
+            key = PHASES[Phase.DELIVERABLES].key(VideoKeys(record.user_id, video_id))
+            return Deliverables.model_validate_json(self.store.get_bytes(key))
+        except NotFound:
+            raise NotReady(
+                f"video {video_id} was made before deliverables were; materialize its deliverables asset (partition "
+                f"{video_id}) in the Dagster UI, then ask again"
+            ) from None
+
+    def copy_deliverables(self, video_id: str, out: Path) -> list[tuple[Deliverable, Path]]:
+        """Copy every file of a complete video into the folder ``out`` (made if missing), under its listed name; the
+        zip is left out (the folder holds what it holds)."""
+        made = [f for f in self.deliverables(video_id).files if f.kind is not DeliverableKind.ARCHIVE]
+        out.mkdir(parents=True, exist_ok=True)
+        copied = []
+        for f in made:
+            shutil.copyfile(self.store.local_path(f.key), out / f.name)
+            copied.append((f, out / f.name))
+        return copied
 
     def show(self, video_id: str) -> VideoState:
         """A video's beats, takes, media, costs, ledger and where its final video is (`vidgen show`)."""
