@@ -52,7 +52,7 @@ def launch_backfill(url: str, batch_id: str, title: str, video_ids: list[str], u
     does not answer, BackfillRefused when it answers without launching the backfill.
     """
     params = {
-        "assetSelection": [{"path": [p.value]} for p in Phase],
+        "assetSelection": [{"path": [p.value]} for p in Phase if p is not Phase.PREVIEW],  # generate_video's assets
         "partitionNames": video_ids,
         "title": backfill_title(title, batch_id),
         "description": f"vidgen batch {batch_id}: {len(video_ids)} ads",
