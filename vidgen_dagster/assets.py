@@ -18,10 +18,12 @@ from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.costs import check_request_budget, estimate
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
 from vidgen_core.pipeline import phases, verify
+from vidgen_core.pipeline.aspects import make_aspects
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
+from vidgen_core.pipeline.verify_aspects import aspect_checks
 from vidgen_core.pipeline.verify_captions import captions_checked
 from vidgen_core.pipeline.verify_mix import mix_checks
 from vidgen_core.pipeline.voiceover import placed
@@ -41,6 +43,7 @@ ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VER
 # A provider-bound step holds a slot of the pool of the provider that serves it: the catalog provider of the
 # deployment's default model (instance.pool_limits). The media step's clips are most of its time and spend.
 PLANNER_POOL, MEDIA_POOL = (paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO))
+ASPECTS_AT_ONCE = 2  # aspects cut at once: their ffmpeg work shares the machine's cores (measured on 2 cores)
 
 
 # The request and its takes (an external asset) feed the assets a take changes: the plan, images and clips.
@@ -232,3 +235,52 @@ def final_video(
         )
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)
+
+
+@dg.asset(
+    **ASSET,
+    check_specs=check_specs(Phase.ASPECTS),
+    pool=MEDIA_POOL,  # native aspects pay images and clips
+    retry_policy=PROVIDER_RETRY,
+)  # CHECKED_ASSETS_NOTE
+def aspects(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    video_chunks: ChunkSet,
+    music: MusicTrack,
+    voiceover: Voiceover,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource,
+):
+    """Every other aspect of the one plan (--aspects): the same beats, timings, copy, voice and music, its pictures
+    made natively (paid per aspect) or reframed from the master's clips following the product (free), cut and
+    finished for its own frame under deliverables/{variant}/. Empty when the campaign asks for no other aspect."""
+    with step(context, Phase.ASPECTS, store, db, providers) as s:
+        workers = partial(calls_in_flight, providers.settings())
+        made = make_aspects(
+            video_spec,
+            video_chunks,
+            music,
+            voiceover,
+            s.store,
+            s.providers,
+            s.calls,
+            s.settings,
+            s.progress,
+            workers,
+            ASPECTS_AT_ONCE,
+        )
+        checks = aspect_checks(video_spec, made, s.store)
+        parts = [
+            f"{cut.variant}:{cut.mode.value}:{':'.join(map(phases.footage, cut.chunks.chunks))}" for cut in made.cuts
+        ]
+        version = content_version(
+            *parts,
+            *phases.cut_inputs(video_spec),
+            music.cache_key,
+            *placed(voiceover),
+            *phases.caption_inputs(video_spec),
+            video_spec.delivery.loudness.value,
+        )
+        return s.result(video_spec, made, costs=made.costs, version=version, checks=checks)
