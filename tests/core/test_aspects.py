@@ -3,6 +3,7 @@ take of a beat pays again for that beat alone, in the master and in every aspect
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image
 
 from vidgen_core.adapters.ffmpeg.probe import probe
@@ -11,7 +12,8 @@ from vidgen_core.adapters.registry import build_providers
 from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.catalog import frame_size, image_model, video_model
 from vidgen_core.domain.chunking import plan_chunks
-from vidgen_core.domain.models import VideoSpec
+from vidgen_core.domain.costs import by_aspect, estimate_request
+from vidgen_core.domain.models import Campaign, Phase, VideoSpec
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.pipeline import phases
 from vidgen_core.pipeline.aspects import aspect_spec, native_pictures
@@ -66,3 +68,27 @@ def test_an_aspect_pays_its_own_pictures_and_a_take_repays_its_beat_in_each(sett
         item for item, _, _ in repaid if "/" not in item
     )  # ...its image and clips, in the master and in the aspect
     assert {item for item, _, _ in repaid} == {item for item, beat, _ in first if beat == 1}
+
+
+def test_the_estimate_counts_pictures_once_per_native_aspect(settings: Settings) -> None:
+    def priced(**campaign: object) -> dict[Phase, float]:
+        request = build_request(
+            "Create a 30-second Nike ad",
+            settings,
+            planner="openai",
+            media="replicate",
+            need_credentials=False,
+            **campaign,
+        )
+        return estimate_request(request)
+
+    one = priced()
+    pictures = one[Phase.STORYBOARD] + one[Phase.VIDEO_CHUNKS]
+    native = priced(aspects=["16:9", "9:16", "1:1", "4:5"])
+    assert native[Phase.ASPECTS] == pytest.approx(3 * pictures)  # three more aspects' images and clips
+    assert {p: v for p, v in native.items() if p != Phase.ASPECTS} == one  # the plan, voice and music once
+    split = by_aspect(native, "16:9", Campaign(aspects=("9:16", "1:1", "4:5")))
+    assert split == pytest.approx({"16:9": pictures, "9:16": pictures, "1:1": pictures, "4:5": pictures})
+    reframed = priced(aspects=["16:9", "9:16", "1:1", "4:5"], reframe=True)
+    assert reframed == one  # cropped from the master's clips: nothing more
+    assert by_aspect(reframed, "16:9", Campaign(aspects=("9:16",), reframe=True)) == {"16:9": pictures, "9:16": 0.0}
