@@ -77,6 +77,7 @@ def test_graph_shape() -> None:
         Phase.VIDEO_CHUNKS: [Phase.STORYBOARD, Source.VIDEO_REQUEST, Phase.VIDEO_SPEC],
         Phase.STITCHED_VIDEO: [Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC],
         Phase.FINAL_VIDEO: [Phase.MUSIC, Phase.STITCHED_VIDEO, Phase.VIDEO_SPEC, Phase.VOICEOVER],
+        Phase.ASPECTS: [Phase.MUSIC, Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC, Phase.VOICEOVER],
     }
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
@@ -220,6 +221,7 @@ def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
                 Phase.MUSIC: {"numpy"},
                 Phase.VOICEOVER: {"piper"},
                 Phase.VIDEO_CHUNKS: {"ffmpeg"},
+                Phase.ASPECTS: {"ffmpeg"},
             },
         ),
         (
@@ -230,6 +232,7 @@ def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
                 Phase.MUSIC: {"replicate"},
                 Phase.VOICEOVER: {"replicate"},
                 Phase.VIDEO_CHUNKS: {"replicate"},
+                Phase.ASPECTS: {"replicate"},  # native aspects' clips; reframed ones are ffmpeg's alone
             },
         ),
     ],
@@ -358,6 +361,7 @@ def test_every_provider_step_holds_the_pool_of_the_provider_that_serves_it(setti
     served = {kind: paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO)}
     assert pools["video_spec"] == {served[Kind.LLM]}
     assert pools["storyboard"] == pools["music"] == pools["video_chunks"] == {served[Kind.VIDEO]}  # one step
+    assert pools["aspects"] == {served[Kind.VIDEO]}  # native aspects make clips
     assert pools["stitched_video"] == pools["final_video"] == set()  # ffmpeg on this machine: no provider's pool
     assert set().union(*pools.values()) <= set(pool_limits(settings))  # each pool's slots are set by vidgen init
 
