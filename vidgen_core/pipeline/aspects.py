@@ -207,8 +207,9 @@ def make_aspects(
     workers: Callable[[str], int] = lambda _provider: 1,
     at_once: int = 1,
 ) -> AspectSet:
-    """Every other aspect of the campaign, ``at_once`` of them at a time (native aspects wait on providers, so
-    they overlap well; reframing and cutting are ffmpeg work on the machine's cores)."""
+    """Every other aspect of the campaign: native ones all at once (they wait on providers, whose calls in flight
+    the call cache bounds), reframed ones ``at_once`` at a time (reframing and cutting are ffmpeg work on the
+    machine's cores)."""
     wanted = [a for a in spec.campaign.aspects if a != spec.aspect_ratio]
     done = Counter(progress, Phase.ASPECTS, len(wanted))
 
@@ -219,5 +220,5 @@ def make_aspects(
         log.info("aspects %s: %s", done.one(), aspect)
         return cut
 
-    cuts = concurrently(one, wanted, at_once)
+    cuts = concurrently(one, wanted, at_once if spec.campaign.reframe else len(wanted))
     return AspectSet(cuts=cuts, costs=[line for cut in cuts for line in cut.costs])
