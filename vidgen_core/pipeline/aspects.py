@@ -24,6 +24,7 @@ from vidgen_core.adapters.ffmpeg.reframe import crop_image, reframe_shot
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.catalog import Aspect
+from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
     AspectCut,
     AspectMode,
@@ -214,9 +215,13 @@ def make_aspects(
     done = Counter(progress, Phase.ASPECTS, len(wanted))
 
     def one(aspect: Aspect) -> AspectCut:
-        cut = make_aspect(
-            aspect_spec(spec, aspect), master, music, voiceover, store, providers, calls, settings, workers
-        )
+        try:
+            cut = make_aspect(
+                aspect_spec(spec, aspect), master, music, voiceover, store, providers, calls, settings, workers
+            )
+        except VidgenError as exc:  # say which aspect failed: "aspects 4:5: replicate model flux-dev failed ..."
+            exc.phase = f"{Phase.ASPECTS.value} {aspect}"
+            raise
         log.info("aspects %s: %s", done.one(), aspect)
         return cut
 
