@@ -104,3 +104,16 @@ def test_native_aspects_pay_their_own_pictures_as_estimated(home: Path, fake_rep
     assert {r.phase for r in tall} == {Phase.STORYBOARD, Phase.VIDEO_CHUNKS} and len(tall) == len(spec.beats) + chunks
     paid = sum(r.actual_usd for r in tall)
     assert paid == pytest.approx(estimate["by_phase"]["aspects"], abs=1e-4) == made["phases"]["aspects"]["cost_usd"]
+
+    # a new take of beat 1 is a new take in every aspect: its image and clips, paid once in each, nothing else
+    before = dict(bought)
+    regen = vidgen("regenerate", made["video_id"], "--beat", "1", "--prompt", "the Nike shoe on a red running track")
+    assert regen["status"] == "complete", regen
+    clips = [c for c in cut.chunks.chunks if c.plan.beat_index == 1]
+    again = {k: fake_replicate.paid_by_kind.get(k, 0) - before.get(k, 0) for k in ("image", "video", "music", "speech")}
+    assert again == {"image": 2, "video": 2 * len(clips), "music": 0, "speech": 0}
+    rows = Ledger(Settings(home=home).db_url).rows(spec.video_id)
+    repaid = [r for r in rows if r.run_id == regen["run_id"] and r.state in BILLED]
+    assert {(r.beat_index, "/" in r.item) for r in repaid} == {(1, False), (1, True)}  # beat 1, master and 9:16
+    _, cuts, _ = _made(home, made)
+    assert {c.take for c in cuts.cuts[0].chunks.chunks if c.plan.beat_index == 1} == {1}
