@@ -38,7 +38,16 @@ from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.settings import Settings
 from vidgen_dagster.instance import INSTANCE_TEMPLATE
 
-ASSETS = ["video_spec", "storyboard", "music", "voiceover", "video_chunks", "stitched_video", "final_video"]
+ASSETS = [
+    "video_spec",
+    "storyboard",
+    "music",
+    "voiceover",
+    "video_chunks",
+    "stitched_video",
+    "final_video",
+    "aspects",  # empty without --aspects
+]
 REQUIRED_META = {"cost_usd", "provider", "model", "wall_time_s"}
 
 
