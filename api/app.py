@@ -22,6 +22,7 @@ from vidgen_core.domain.errors import (
     BudgetExceeded,
     InvalidRequest,
     NotFound,
+    NotReady,
     ServiceDown,
     TooBusy,
     TooLarge,
@@ -100,6 +101,10 @@ def _errors(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(NotFound)
     def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": plain(str(exc))}, status_code=404)
+
+    @app.exception_handler(NotReady)
+    def not_ready(_: Request, exc: NotReady) -> JSONResponse:
+        return JSONResponse({"detail": plain(str(exc))}, status_code=409)
 
     @app.exception_handler(KeyOutsideStore)
     def outside(_: Request, exc: KeyOutsideStore) -> JSONResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from api.errors import short_errors
 from api.schemas import (
@@ -14,6 +14,7 @@ from api.schemas import (
     BatchIn,
     BatchOut,
     BatchStatusOut,
+    DeliverablesOut,
     ErrorOut,
     GenerateIn,
     GenerateOut,
@@ -26,7 +27,7 @@ from api.schemas import (
     VideoOut,
 )
 from api.services import ServicesDep, UserDep
-from api.views import status_out, video_out
+from api.views import deliverables_out, status_out, video_out
 from vidgen_core.adapters.storage import KeyOutsideStore, LocalStore
 from vidgen_core.domain.errors import NotFound
 from vidgen_core.persistence.requests import OFFSET_MAX, PAGE_MAX, PAGE_SIZE
@@ -39,6 +40,7 @@ AUTH = {401: {"model": ErrorOut, "description": "Missing or unknown API key."}}
 BAD_BODY = {400: {"model": ErrorOut, "description": "The body cannot be parsed (not UTF-8 JSON or multipart)."}}
 API_FIELD = {"aspect": "aspect_ratio", "max_cost": "max_cost_usd", None: "prompt"}  # a batch column -> its field
 NOT_FOUND = {404: {"model": ErrorOut, "description": "No such video for this user."}}
+NOT_READY = {409: {"model": ErrorOut, "description": "The video is not complete yet (or failed): what to do."}}
 UPLOAD_MAX_FILES = Settings.model_fields["upload_max_files"].default  # what the schema says; the setting rules
 
 
@@ -75,6 +77,22 @@ def generate(body: GenerateIn, user: UserDep, found: ServicesDep) -> GenerateOut
         review=body.review,
     )
     return GenerateOut.model_validate(found.service.submit(draft, Via.API), from_attributes=True)
+
+
+@router.post(
+    "/api/video/{video_id}/approve",
+    tags=["videos"],
+    responses={
+        **AUTH,
+        **NOT_FOUND,
+        422: {"model": ErrorOut, "description": "Not in review: made without review, approved already, or running."},
+        429: {"model": ErrorOut, "description": "The user has a video in progress."},
+    },
+)
+def approve(video_id: VideoId, user: UserDep, found: ServicesDep) -> GenerateOut:
+    """Approve a video in review after looking at its preview: its clips and music are made and paid for now, its
+    plan and images reused. The estimate is what is left to pay. Follow it with /api/status like a new video."""
+    return GenerateOut.model_validate(found.service.approve(video_id, Via.API, user_id=user), from_attributes=True)
 
 
 @router.post(
@@ -202,6 +220,31 @@ def video(video_id: VideoId, request: Request, user: UserDep, found: ServicesDep
     return video_out(found.service.details(video_id, user), found.links, str(request.base_url))
 
 
+@router.get("/api/video/{video_id}/deliverables", tags=["videos"], responses={**AUTH, **NOT_FOUND, **NOT_READY})
+def deliverables(video_id: VideoId, request: Request, user: UserDep, found: ServicesDep) -> DeliverablesOut:
+    """Every file a complete video ships: each aspect's master, cutdowns, platform versions, posters, captions,
+    stems and the ProRes mezzanine, each with its platform, aspect, length, size and a link valid for one hour, and
+    the zip of them all."""
+    made = found.service.deliverables(video_id, user)
+    return deliverables_out(video_id, made, found.links, str(request.base_url))
+
+
+@router.get(
+    "/api/video/{video_id}/deliverables.zip",
+    tags=["videos"],
+    response_class=RedirectResponse,
+    status_code=307,
+    responses={**AUTH, **NOT_FOUND, **NOT_READY, 307: {"description": "To the zip's signed link (one hour)."}},
+)
+def deliverables_zip(video_id: VideoId, request: Request, user: UserDep, found: ServicesDep) -> RedirectResponse:
+    """The zip of every file of a complete video: a redirect to its signed link."""
+    made = deliverables_out(video_id, found.service.deliverables(video_id, user), found.links, str(request.base_url))
+    if made.archive_url is None:
+        said = f"video {video_id} has no zip of its deliverables; list them with GET /api/video/{video_id}/deliverables"
+        raise HTTPException(404, said)
+    return RedirectResponse(made.archive_url, status_code=307)
+
+
 @router.post(
     "/api/upload",
     tags=["assets"],
@@ -229,7 +272,12 @@ def upload(
     tags=["files"],
     response_class=FileResponse,
     responses={
-        200: {"content": {"image/png": {}, "video/mp4": {}, "audio/x-wav": {}, "text/vtt": {}, "text/plain": {}}},
+        200: {
+            "content": {
+                **{t: {} for t in ("image/png", "image/jpeg", "video/mp4", "video/quicktime", "audio/x-wav")},
+                **{t: {} for t in ("text/vtt", "text/plain", "application/zip")},
+            }
+        },
         403: {"model": ErrorOut, "description": "The link's signature is wrong or it has expired."},
         404: {"model": ErrorOut, "description": "No file at this key in the store."},
     },

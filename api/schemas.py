@@ -17,10 +17,18 @@ from vidgen_core.domain.catalog import (
     Platform,
     Resolution,
 )
-from vidgen_core.domain.models import NO_VOICE, AssetRole, Captions, CaptionStyle, Loudness, ReferenceAsset
+from vidgen_core.domain.models import (
+    NO_VOICE,
+    AssetRole,
+    Captions,
+    CaptionStyle,
+    DeliverableKind,
+    Loudness,
+    ReferenceAsset,
+)
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchVideo
 from vidgen_core.persistence.ledger import LedgerRow
-from vidgen_core.persistence.requests import Status
+from vidgen_core.persistence.requests import ReviewState, Status
 from vidgen_core.persistence.takes import VOICE_MAX_CHARS
 from vidgen_core.pipeline.videos import BeatState
 from vidgen_core.settings import Settings
@@ -231,6 +239,10 @@ class StatusOut(BaseModel):
     caption_urls: dict[str, str] = Field(
         default_factory=dict, description="The caption files by format (srt, vtt), once the final is made."
     )
+    review: ReviewState | None = Field(
+        default=None, description="'in review' (no clip is paid until POST .../approve) or 'approved'; null: no review."
+    )
+    preview_url: str | None = Field(default=None, description="The free review preview (mp4), once made.")
     current_chunk_index: int | None
     total_chunks: int | None
     error: str | None
@@ -270,6 +282,30 @@ class VideoOut(StatusOut):
     completed_at: datetime | None
     generation_time_seconds: float | None
     runs: list[RunOut]
+
+
+class DeliverableOut(BaseModel):
+    """One file of a campaign, with what a trafficker needs to know about it and a link valid for one hour."""
+
+    kind: DeliverableKind
+    name: str = Field(description="Its file name, as in the zip: nike-air-max_9x16_15s_tiktok.mp4.")
+    aspect: str
+    platform: Platform | None = None
+    length_s: float | None = Field(description="Its running time; null for a still or a caption file.")
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int
+    format: str = Field(description="mp4, mov, jpg, srt, vtt, wav or zip.")
+    url: str = Field(description="A signed link to the file, valid for one hour.")
+
+
+class DeliverablesOut(BaseModel):
+    """Every file a complete video ships, and the zip of all of them."""
+
+    video_id: str
+    files: list[DeliverableOut] = Field(description="Each aspect, cutdown, platform version, poster, caption, stem.")
+    archive_url: str | None = Field(description="A signed link to the zip of every file, valid for one hour.")
+    total_bytes: int = Field(description="The files' sizes summed (the zip left out).")
 
 
 class VideoListOut(BaseModel):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from api.links import Links
-from api.schemas import ReferenceAssetOut, RunOut, StatusOut, VideoOut
+from api.schemas import DeliverableOut, DeliverablesOut, ReferenceAssetOut, RunOut, StatusOut, VideoOut
+from vidgen_core.domain.models import DeliverableKind, Deliverables
 from vidgen_core.pipeline.videos import phase_costs
 from vidgen_dagster.service import VideoDetails, VideoStatus
 
@@ -22,6 +23,8 @@ def status_out(found: VideoStatus, links: Links, base: str) -> StatusOut:
         voice_url=links.url(found.voice_key, base) if found.voice_key else None,
         music_mix_url=links.url(found.music_mix_key, base) if found.music_mix_key else None,
         caption_urls={kind: links.url(key, base) for kind, key in found.caption_keys.items()},
+        review=found.review,
+        preview_url=links.url(found.preview_key, base) if found.preview_key else None,
         current_chunk_index=record.chunk_index,
         total_chunks=record.total_chunks,
         error=record.error,
@@ -60,4 +63,15 @@ def video_out(found: VideoDetails, links: Links, base: str) -> VideoOut:
         completed_at=ended,
         generation_time_seconds=round((ended - record.created_at).total_seconds(), 3) if ended else None,
         runs=[RunOut(run_id=r.run_id, status=r.status) for r in found.runs],
+    )
+
+
+def deliverables_out(video_id: str, made: Deliverables, links: Links, base: str) -> DeliverablesOut:
+    files = [f for f in made.files if f.kind is not DeliverableKind.ARCHIVE]
+    archive = next((f for f in made.files if f.kind is DeliverableKind.ARCHIVE), None)
+    return DeliverablesOut(
+        video_id=video_id,
+        files=[DeliverableOut(**f.model_dump(exclude={"key"}), url=links.url(f.key, base)) for f in files],
+        archive_url=links.url(archive.key, base) if archive else None,
+        total_bytes=sum(f.size_bytes for f in files),
     )

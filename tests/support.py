@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -208,9 +209,10 @@ def launch(settings: Settings, instance: dg.DagsterInstance, result: dg.SensorRe
 
     for add in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
-    job = build_definitions(str(settings.home)).resolve_job_def("generate_video")
+    definitions = build_definitions(str(settings.home))
     for request in result.run_requests:
         tags = {**request.tags, "dagster/run_key": request.run_key}
+        job = definitions.resolve_job_def(request.job_name or "generate_video")
         job.execute_in_process(instance=instance, partition_key=request.partition_key, tags=tags, raise_on_error=False)
 
 
@@ -336,3 +338,124 @@ class MemoryJournal:
 
     def save(self, record: dict[str, Any]) -> None:
         self.record = record
+
+
+# --- a campaign's deliverables, from stand-in media -----------------------------------------------------------------
+
+
+def stand_in_video(path: Path, size: tuple[int, int], seconds: float, sound: bool = True) -> Path:
+    """An H.264 yuv420p mp4 (testsrc2: sharp, moving) with an AAC tone when ``sound``, 30 fps."""
+    from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
+
+    width, height = size
+    args = [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r=30:d={seconds}"]
+    if sound:
+        args += ["-f", "lavfi", "-i", f"sine=f=440:r=48000:d={seconds}", "-c:a", "aac", "-ac", "2"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-t", str(seconds), str(path)]
+    subprocess.run(args, check=True)
+    return path
+
+
+def fake_cut_down(spec: Any, chunks: Any, music: Any, voiceover: Any, length_s: int, store: Any, settings: Any):
+    """Helper C's ``cut_down`` stood in for: the aspect's final cut to ``length_s`` (re-encoded, exact)."""
+    from vidgen_core.adapters.ffmpeg.probe import probe
+    from vidgen_core.adapters.storage import VideoKeys
+    from vidgen_core.domain.models import RenderedVideo
+    from vidgen_core.pipeline.phases import keys_for
+
+    variant = f"{spec.variant or spec.aspect_ratio.replace(':', 'x')}-{length_s}s"
+    source, key = keys_for(spec).final(), VideoKeys(spec.user_id, spec.video_id, variant).final()
+    info = probe(store.local_path(source))
+    with tempfile_dir() as tmp:
+        store.put_file(key, stand_in_video(tmp / "cut.mp4", (info.width, info.height), length_s))
+    video = RenderedVideo(
+        key=key, duration_s=length_s, width=info.width, height=info.height, fps=30, has_audio=True,
+        size_bytes=store.size(key),
+    )  # fmt: skip
+    return spec.model_copy(update={"variant": variant}), video
+
+
+def fake_platform_version(spec: Any, final: Any, platform: Any, store: Any, settings: Any):
+    """Helper D's ``platform_version`` stood in for: the file as it is, kept where D keeps it (one per platform)."""
+    from vidgen_core.adapters.storage import VideoKeys
+
+    key = VideoKeys(spec.user_id, spec.video_id, str(platform)).final()
+    store.copy(final.key, key)
+    return final.model_copy(update={"key": key})
+
+
+@contextmanager
+def tempfile_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
+
+
+def campaign_by_hand(settings: Settings, user: str, seconds: int = 5, **campaign: Any) -> tuple[str, Any]:
+    """A complete video with stand-in media (a 720p master with captions and stems, a reframed aspect per
+    ``aspects``) and its deliverables made and stored as the asset would; returns its id and the manifest. Cutdowns
+    and platform versions need ``fake_cut_down`` and ``fake_platform_version`` installed."""
+    from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
+    from vidgen_core.adapters.local.planner import LocalPlanner
+    from vidgen_core.adapters.storage import VideoKeys, open_store
+    from vidgen_core.domain.models import (
+        AspectCut,
+        AspectMode,
+        AspectSet,
+        ChunkSet,
+        MusicTrack,
+        Phase,
+        RenderedVideo,
+        Voiceover,
+    )
+    from vidgen_core.persistence.requests import Status
+    from vidgen_core.pipeline.deliverables import make_deliverables
+    from vidgen_core.pipeline.registry import PHASES
+
+    db = RequestDB(settings.db_url)
+    prompt = f"Create a {seconds}-second ad for Nike Air Max"
+    request = db.submit(build_request(prompt, settings, user_id=user, resolution="720p", **campaign)).request
+    spec = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
+    store, keys = open_store(settings), VideoKeys(user, request.video_id)
+    store.put_bytes(keys.spec(), spec.model_dump_json().encode())
+
+    def rendered(variant: str, size: tuple[int, int]) -> tuple[Any, Any]:
+        at = VideoKeys(user, request.video_id, variant)
+        with tempfile_dir() as tmp:
+            store.put_file(at.stitched(), stand_in_video(tmp / "stitched.mp4", size, seconds, sound=False))
+            store.put_file(at.final(), stand_in_video(tmp / "final.mp4", size, seconds))
+        made = {"duration_s": seconds, "width": size[0], "height": size[1], "fps": 30}
+        stitched = RenderedVideo(key=at.stitched(), has_audio=False, size_bytes=store.size(at.stitched()), **made)
+        return stitched, RenderedVideo(key=at.final(), has_audio=True, size_bytes=store.size(at.final()), **made)
+
+    stitched, final = rendered("", (1280, 720))
+    store.put_bytes(keys.captions("srt"), b"1\n00:00:00,500 --> 00:00:02,000\nJust do it.\n")
+    store.put_bytes(keys.captions("vtt"), b"WEBVTT\n\n00:00.500 --> 00:02.000\nJust do it.\n")
+    with tempfile_dir() as tmp:
+        tone = stand_in_video(tmp / "tone.mp4", (64, 36), seconds)
+        for key in (keys.voice(), keys.music_mix()):
+            wav = tmp / "stem.wav"
+            subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(tone), str(wav)], check=True)
+            store.put_file(key, wav)
+    captions = {"srt": keys.captions("srt"), "vtt": keys.captions("vtt")}
+    final = final.model_copy(
+        update={"captions": captions, "voice_key": keys.voice(), "music_mix_key": keys.music_mix()}
+    )
+    cuts = []
+    for aspect in request.campaign.aspects:
+        variant = aspect.replace(":", "x")
+        w, h = (int(p) for p in aspect.split(":"))
+        size = (720, round(720 * h / w / 2) * 2) if w < h else (round(720 * w / h / 2) * 2, 720)
+        cut_stitched, cut_final = rendered(variant, size)
+        cuts.append(
+            AspectCut(
+                aspect=aspect, variant=variant, mode=AspectMode.REFRAMED, chunks=ChunkSet(chunks=[]),
+                stitched=cut_stitched, final=cut_final,
+            )
+        )  # fmt: skip
+    music = MusicTrack(key=None, duration_s=seconds, mood="energetic")
+    made = make_deliverables(
+        spec, stitched, final, ChunkSet(chunks=[]), music, Voiceover(), AspectSet(cuts=cuts), store, settings
+    )
+    store.put_bytes(PHASES[Phase.DELIVERABLES].key(keys), made.model_dump_json().encode())
+    db.update(request.video_id, status=Status.COMPLETE, progress=100.0, completed_at=datetime.now(UTC))
+    return request.video_id, made

@@ -47,6 +47,7 @@ ASSETS = [
     "stitched_video",
     "final_video",
     "aspects",  # empty without --aspects
+    "deliverables",
 ]
 REQUIRED_META = {"cost_usd", "provider", "model", "wall_time_s"}
 

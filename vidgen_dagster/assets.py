@@ -20,11 +20,14 @@ from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.aspects import make_aspects
 from vidgen_core.pipeline.batches import check_batch_budget
+from vidgen_core.pipeline.deliverables import make_deliverables, stored_aspects
+from vidgen_core.pipeline.preview import make_preview, preview_checks
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
 from vidgen_core.pipeline.verify_aspects import aspect_checks
 from vidgen_core.pipeline.verify_captions import captions_checked
+from vidgen_core.pipeline.verify_deliverables import deliverables_checks
 from vidgen_core.pipeline.verify_mix import mix_checks
 from vidgen_core.pipeline.voiceover import placed
 from vidgen_core.settings import calls_in_flight, get_settings
@@ -71,8 +74,11 @@ def video_spec(
             check_batch_budget(request, batch, db.ledger(), left_to_spend)
         references = reference_keys(db.uploads(), request)  # the product photo and logo, applied after planning
         planned, plan = phases.make_plan(request, s.providers, s.calls, references)
+        record = db.requests().get(request.video_id)
+        if config.approve and record.in_review:  # a launchpad approval (a re-execution finds it made)
+            record = db.requests().approve(record.video_id)
         if config.regenerate_beat is not None:
-            _new_take(s, planned, config, context.run.root_run_id or context.run.run_id)
+            _new_take(s, planned, config, context.run.root_run_id or context.run.run_id, record.in_review)
         # Dagster read video_request's version when the step started; the plan names the one it was made from
         # (a launchpad take or a request stored from the launchpad changes it), so it is not stale against itself.
         reported = report_request_version(context.instance, db.requests(), request.video_id)
@@ -89,10 +95,10 @@ def video_spec(
         )
 
 
-def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) -> None:
+def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str, in_review: bool = False) -> None:
     """A launchpad regeneration: the beat's next take (of its line, with ``line`` or ``voice``), once per run group
     (keyed by its root run), so a retried step, a run retry or a re-execution from the UI gets the same take back
-    instead of paying for another."""
+    instead of paying for another. ``in_review``: its picture's take is priced at its image alone."""
     beat = config.regenerate_beat
     assert beat is not None
     db, request = s.db, s.request
@@ -101,7 +107,15 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str) ->
         regenerate_line(db.line_takes(), db.ledger(), said, request, beat, config.line, config.voice, root_run_id)
     else:
         regenerate_beat(
-            db.takes(), db.ledger(), plan, request, beat, config.image_prompt, config.motion_prompt, root_run_id
+            db.takes(),
+            db.ledger(),
+            plan,
+            request,
+            beat,
+            config.image_prompt,
+            config.motion_prompt,
+            root_run_id,
+            in_review=in_review,
         )
 
 
@@ -154,6 +168,15 @@ def media(
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready; a subset
     (music alone, say) makes only what it selects."""
     wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
+    record = db.requests().find(context.partition_key)
+    if Phase.VIDEO_CHUNKS in wanted and record is not None and record.in_review:  # no clip is bought unapproved
+        video = record.video_id
+        raise dg.Failure(
+            f"video {video} is in review: look at its preview, then approve it (`vidgen approve {video}`, POST "
+            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips "
+            "are paid for",
+            allow_retries=False,
+        )
     with step(context, Phase.STORYBOARD, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())
         made_media = phases.make_media(
@@ -237,6 +260,63 @@ def final_video(
         )
         spent = db.ledger().spent(video_spec.video_id)
         return s.result(video_spec, video, costs=video.costs, version=version, checks=checks, video_spent_usd=spent)
+
+
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.PREVIEW))  # CHECKED_ASSETS_NOTE
+def preview(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    storyboard: Storyboard,
+    store: StoreResource,
+    db: DatabaseResource,
+    ffmpeg: FfmpegResource,
+):
+    """The review preview, free: the storyboard images on the plan's timeline with their camera moves, the
+    transitions, the headlines and call to action, over a local music bed; measured on its decoded frames."""
+    with step(context, Phase.PREVIEW, store, db, ffmpeg) as s:
+        made = make_preview(video_spec, storyboard, s.store, s.settings)
+        checks = preview_checks(video_spec, made, s.store.local_path(made.key))
+        cameras = ",".join(beat.camera.value for beat in video_spec.beats)
+        images = (image.cache_key for image in storyboard.images)
+        look = (*phases.cut_inputs(video_spec), *phases.caption_inputs(video_spec), cameras, video_spec.music_mood)
+        version = content_version(*images, *look, video_spec.duration_s)
+        return s.result(video_spec, made, costs=made.costs, version=version, checks=checks, render_s=made.render_s)
+
+
+ASPECTS = dg.AssetKey(Phase.ASPECTS.value)
+
+
+@dg.asset(**ASSET, kinds={"ffmpeg"}, deps=[ASPECTS], check_specs=check_specs(Phase.DELIVERABLES))
+def deliverables(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    stitched_video: RenderedVideo,
+    final_video: RenderedVideo,
+    video_chunks: ChunkSet,
+    music: MusicTrack,
+    voiceover: Voiceover,
+    store: StoreResource,
+    db: DatabaseResource,
+    ffmpeg: FfmpegResource,
+):
+    """Every file the brief ships, made here at no provider cost: each aspect's master, the cutdowns, the platform
+    versions, a titled poster per video, captions, stems, the ProRes mezzanine when asked, and one zip of all of
+    them; the table of files and their checks measured on the files."""
+    with step(context, Phase.DELIVERABLES, store, db, ffmpeg) as s:
+        keys = phases.keys_for(video_spec)
+        aspects = stored_aspects(s.store, keys)  # the aspects asset's manifest (a dependency, kept by the IO manager)
+        made = make_deliverables(
+            video_spec, stitched_video, final_video, video_chunks, music, voiceover, aspects, s.store, s.settings
+        )
+        version = content_version(
+            final_video.key,
+            final_video.size_bytes,
+            stitched_video.size_bytes,
+            video_spec.campaign.model_dump_json(),
+            aspects.model_dump_json(exclude={"costs"}),
+        )
+        checks = deliverables_checks(made, s.store)
+        return s.result(video_spec, made, costs=made.costs, version=version, checks=checks)
 
 
 @dg.asset(

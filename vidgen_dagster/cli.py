@@ -1,5 +1,5 @@
-"""The ``vidgen`` command: generate, regenerate one beat, resume, list, show, estimate, batch, archive; serve and
-init the service. Each command parses its flags, calls one use case of the service and prints its result."""
+"""The ``vidgen`` command: generate, approve, regenerate one beat, resume, list, show, estimate, batch, archive; serve
+and init the service. Each command parses its flags, calls one use case of the service and prints its result."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # Ctrl-C outside a run (inside one, the run fails and says how to resume)
 EXIT_NOT_LAUNCHED = 1  # a batch stored but not launched, or refused by the webserver
-RUN_COMMANDS = {"generate", "regenerate", "resume"}  # SIGTERM stops them as Ctrl-C does
+RUN_COMMANDS = {"generate", "regenerate", "resume", "approve"}  # SIGTERM stops them as Ctrl-C does
 SCRIPT_INDENT = " " * 12  # `show` prints a beat's script under its prompt
 
 
@@ -157,6 +157,11 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--voice", metavar="NAME", help="a new voice for the beat's line (alone: reads its line again)")
     regen.add_argument("--line-take", type=int, metavar="K", help="go back to take K of the beat's line (free)")
     regen.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+    approve = sub.add_parser(
+        "approve", help="approve a video in review (its preview looked at): make and pay for its clips now"
+    )
+    approve.add_argument("video_id")
+    approve.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     resume = sub.add_parser("resume", help="finish a failed or killed video, paying only for what is missing")
     resume.add_argument("video_id")
     resume.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
@@ -168,6 +173,14 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="a video's beats, takes, media, costs, ledger and where its final video is")
     show.add_argument("video_id")
     show.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    files = sub.add_parser(
+        "deliverables",
+        help="every file a complete video ships (aspects, cutdowns, platform versions, posters, captions, stems, "
+        "mezzanine, zip): listed, or copied into a folder",
+    )
+    files.add_argument("video_id", help="the video's id, as generate printed it")
+    files.add_argument("--out", type=Path, metavar="DIR", help="copy every file into DIR (made if missing)")
+    files.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     batch = sub.add_parser(
         "batch",
         help="many ads from a CSV or JSONL file, made by one Dagster partition backfill",
@@ -282,6 +295,15 @@ def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
         raise ValueError("the CLI's commands run their video in this process")
     if as_json:
         print(run.as_json())
+    elif run.complete and run.preview_video:  # a review run: the plan, the storyboard and the free preview
+        print(
+            f"in review: preview {run.preview_video}\n"
+            f"  {run.duration_s:.1f} s, {run.width}x{run.height}, {run.beats} beats; storyboard: "
+            f"{', '.join(run.storyboard or [])}\n"
+            f"cost: ${run.cost_usd:.4f} this run ({run.paid_calls} calls made, {run.reused_calls} reused; "
+            f"{request_line}); no clip is paid for until `vidgen approve {run.video_id}`\n"
+            f"  new take of a beat at the price of an image: `vidgen regenerate {run.video_id} --beat N`"
+        )
     elif run.complete:
         cap = run.max_cost_usd
         estimate = f"; estimated ${run.estimate_usd:.4f}" if run.estimate_usd is not None else ""
@@ -295,7 +317,8 @@ def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
             f"  the video so far: ${run.video_cost_usd:.4f}"
             + (f" of its ${cap:.2f} budget" if cap is not None else "")
             + f"; list price on the real models it names: ${run.list_price_usd:.2f}\n"
-            f"made in {run.wall_time_s:.1f} s; see it with `vidgen show {run.video_id}` or `make ui`"
+            f"made in {run.wall_time_s:.1f} s; see it with `vidgen show {run.video_id}` or `make ui`\n"
+            f"its files (every version, posters, captions, stems, zip): `vidgen deliverables {run.video_id} --out DIR`"
         )
     for note in run.plan_notes:  # e.g. a plan that names no product, or beats the planner merged
         print(f"vidgen: plan: {note}", file=sys.stderr)
@@ -318,6 +341,7 @@ def _show(state: VideoState) -> str:
         + (f"; list price ${state.list_price_usd:.2f}" if state.list_price_usd is not None else "")
         + (f"; batch {state.batch_id}" if state.batch_id else "")
         + (f"; archived {state.archived_at:%Y-%m-%d}" if state.archived_at else "")
+        + (f"; {state.review}" if state.review else "")
     ]
     for b in state.beats:
         takes = ",".join(str(t) for t in b.takes)
@@ -333,6 +357,8 @@ def _show(state: VideoState) -> str:
             lines.append(f'{SCRIPT_INDENT}on screen: "{b.on_screen}"')
     lines += [f"  plan: {note}" for note in state.plan_notes]
     lines.append(f"  {len(state.ledger)} ledger rows: " + ", ".join(_counts(state.ledger)))
+    if state.preview_video:
+        lines.append(f"  preview: {state.preview_video}")
     if state.final_video:
         lines.append(f"  final video: {state.final_video}")
     return "\n".join(lines)
@@ -401,6 +427,26 @@ def _window(args: argparse.Namespace) -> dict[str, int]:
     return {"limit": args.limit, "offset": args.offset}
 
 
+def _deliverables(args: argparse.Namespace, service: VidgenService) -> int:
+    if args.out is not None:
+        rows = [(f, str(path)) for f, path in service.copy_deliverables(args.video_id, args.out)]
+    else:
+        rows = [(f, service.store.location(f.key)) for f in service.deliverables(args.video_id).files]
+    if args.json:
+        where = "path" if args.out is not None else "location"
+        found = [f.model_dump(mode="json") | {where: at} for f, at in rows]
+        print(json.dumps({"video_id": args.video_id, "files": found}, indent=2))
+        return 0
+    total = sum(f.size_bytes for f, _ in rows if f.kind != "archive")
+    copied = f" copied into {args.out}" if args.out else ""
+    print(f"{args.video_id}: {len(rows)} files, {total / 1e6:.1f} MB{copied}")
+    for f, at in rows:
+        length = f"{f.length_s:g}s" if f.length_s else "-"
+        size = f"{f.width}x{f.height}" if f.width else "-"
+        print(f"  {f.kind:<9} {f.platform or '-':<9} {f.aspect:<5} {length:>4} {size:>9} {f.size_bytes:>11,}  {at}")
+    return 0
+
+
 def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
     asked = [args.prompt, args.motion_prompt, args.line, args.voice]
     back = [k for k in (args.take, args.line_take) if k is not None]
@@ -425,6 +471,11 @@ def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
             started=_progress,
         )
     return _finished(done.run, args.json, f"beat {done.beat} take {done.take}, line take {done.line_take}")
+
+
+def _approve(args: argparse.Namespace, service: VidgenService) -> int:
+    done = service.approve(args.video_id, Via.CLI, started=_progress)
+    return _finished(done.run, args.json, f"approved; estimated ${done.estimate_usd:.4f} left to pay")
 
 
 def _resume(args: argparse.Namespace, service: VidgenService) -> int:
@@ -522,8 +573,10 @@ def _archive(args: argparse.Namespace, service: VidgenService) -> int:
 
 
 COMMANDS = {
+    "approve": _approve,
     "archive": _archive,
     "batch": _batch,
+    "deliverables": _deliverables,
     "estimate": _estimate,
     "generate": _generate,
     "list": _list_videos,

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from vidgen_core.adapters.storage import VideoKeys, open_store
-from vidgen_core.domain.models import ChunkSet, Phase, RenderedVideo, Storyboard, Voiceover
+from vidgen_core.domain.models import Animatic, ChunkSet, Phase, RenderedVideo, Storyboard, Voiceover
 from vidgen_core.domain.stopping import stop_run
 from vidgen_core.persistence.ledger import BILLED, CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status
@@ -20,7 +20,7 @@ from vidgen_core.pipeline.videos import stored_spec
 from vidgen_core.settings import Settings
 from vidgen_dagster.failures import INTERRUPTED, INTERRUPTS
 from vidgen_dagster.instance import open_instance
-from vidgen_dagster.jobs import generate_video
+from vidgen_dagster.jobs import job_for
 from vidgen_dagster.runs import (
     MAX_RETRIES_TAG,
     SOURCE_TAG,
@@ -36,7 +36,8 @@ from vidgen_dagster.service.models import RunSummary
 def run_video(
     record: RequestRecord, settings: Settings, source: str, run_config: dict[str, Any] | None = None
 ) -> RunSummary:
-    """Materialize the video's whole graph in this process on the instance; every finished call is reused."""
+    """Materialize the video's whole graph (a video in review: its review run) in this process on the instance;
+    every finished call is reused."""
     from vidgen_core.adapters.ffmpeg.tools import MediaClock
     from vidgen_dagster.definitions import build_definitions
     from vidgen_dagster.partitions import videos
@@ -59,7 +60,7 @@ def run_video(
     }
     try:
         instance.add_dynamic_partitions(videos.name, [record.video_id])
-        job = build_definitions(str(settings.home)).resolve_job_def(generate_video.name)  # this home's (30 ms)
+        job = build_definitions(str(settings.home)).resolve_job_def(job_for(record))  # this home's (30 ms)
         result = job.execute_in_process(
             instance=instance,
             partition_key=record.video_id,
@@ -114,11 +115,21 @@ def summarize(
         media_time_s=round(media_s, 3),
         phases=phases,
         plan_notes=spec.plan_notes if spec else [],  # what the planner repaired or warns of
+        review=record.review,
     )
     if not result.success:
         return summary.model_copy(update={"error": failure_message(result)})
-    final = RenderedVideo.model_validate_json(store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
     board = Storyboard.model_validate_json(store.get_bytes(PHASES[Phase.STORYBOARD].key(keys)))
+    storyboard = {
+        "beats": len(board.images),
+        "takes": {str(i.beat_index): i.take for i in board.images},
+        "storyboard": [str(store.local_path(i.key)) for i in board.images],
+    }
+    if record.in_review:  # the review run: the plan, the images and the preview
+        made = Animatic.model_validate_json(store.get_bytes(PHASES[Phase.PREVIEW].key(keys)))
+        shown = {"preview_video": str(store.local_path(made.key)), "duration_s": made.duration_s}
+        return summary.model_copy(update={**shown, "width": made.width, "height": made.height, **storyboard})
+    final = RenderedVideo.model_validate_json(store.get_bytes(PHASES[Phase.FINAL_VIDEO].key(keys)))
     chunks = ChunkSet.model_validate_json(store.get_bytes(PHASES[Phase.VIDEO_CHUNKS].key(keys))).chunks
     said = Voiceover.model_validate_json(store.get_bytes(PHASES[Phase.VOICEOVER].key(keys)))
     return summary.model_copy(
@@ -129,11 +140,9 @@ def summarize(
             "height": final.height,
             "size_bytes": final.size_bytes,
             "loudness_lufs": final.loudness_lufs,
-            "beats": len(board.images),
-            "takes": {str(i.beat_index): i.take for i in board.images},
             "chunks": len(chunks),
             "lines": len(said.lines),
-            "storyboard": [str(store.local_path(i.key)) for i in board.images],
+            **storyboard,
         }
     )
 

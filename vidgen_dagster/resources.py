@@ -219,6 +219,8 @@ class FfmpegResource(dg.ConfigurableResource):
 class SpecConfig(dg.Config):
     """Launchpad config of ``video_spec``.
 
+    ``approve: true`` approves a video in review (as `vidgen approve` does) in a run of ``generate_video``, which
+    then goes on to its paid clips, reusing its plan and images from the call cache.
     ``regenerate_beat`` (with optional new prompts) makes that beat's next take, paying for one image and its clips;
     with ``line`` and/or ``voice`` instead, the next take of its voiceover line, paying for that line's speech only.
     ``prompt`` and the rest are read only for a partition added by hand that has no stored request yet; ``user_id``
@@ -226,6 +228,7 @@ class SpecConfig(dg.Config):
     scaffolded config holds none of them and runs as it is.
     """
 
+    approve: bool | None = None
     regenerate_beat: int | None = None
     image_prompt: str | None = None
     motion_prompt: str | None = None

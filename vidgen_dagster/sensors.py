@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from vidgen_core.persistence.requests import BACKFILL_PREFIX
-from vidgen_dagster.jobs import generate_video
+from vidgen_dagster.jobs import generate_video, job_for, review_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import DatabaseResource
 from vidgen_dagster.runs import PARTITION_NAME_TAG, RUN_KEY_TAG, SOURCE_TAG, sync_video, video_tags, watch_runs
@@ -64,11 +64,12 @@ class Cursor:
 
 
 @dg.sensor(
-    job=generate_video,
+    jobs=[generate_video, review_video],
     minimum_interval_seconds=TICK_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Turns new rows of the requests table (and rows requeued by a regeneration or resume) into a video "
-    "partition plus its run (run key = request id, or the regeneration's).",
+    "partition plus its run (run key = request id, or the regeneration's): a review run while the video waits "
+    "for its approval, else the whole graph.",
 )
 def video_requests(context: dg.SensorEvaluationContext, db: DatabaseResource) -> dg.SensorResult:
     """Exactly once: a queued request whose run key has no run is asked for (again, after a lost cursor or a daemon
@@ -85,7 +86,12 @@ def video_requests(context: dg.SensorEvaluationContext, db: DatabaseResource) ->
         context.log.info("%d new requests: %s", len(new), shown)
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=r.wanted_run_key, partition_key=r.video_id, tags={**video_tags(r), SOURCE_TAG: "api"})
+            dg.RunRequest(
+                run_key=r.wanted_run_key,
+                partition_key=r.video_id,
+                job_name=job_for(r),
+                tags={**video_tags(r), SOURCE_TAG: "api"},
+            )
             for r in waiting
         ],
         # Dagster adds only the keys it does not have (a requeued video's partition exists already).

@@ -12,7 +12,6 @@ from PIL import Image, ImageOps
 from vidgen_core.adapters.local import image as local_image
 from vidgen_core.adapters.local.image import (
     CALL_TO_ACTION,
-    TITLE_SAFE,
     _face,
     draw_frame,
     font_for,
@@ -20,9 +19,10 @@ from vidgen_core.adapters.local.image import (
 )
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.local.video import frame_map, warp
-from vidgen_core.domain.catalog import frame_size, image_model, video_model
+from vidgen_core.domain.catalog import Platform, frame_size, image_model, video_model
 from vidgen_core.domain.chunking import clips_for
-from vidgen_core.domain.models import Camera, SpecBeat, VideoSpec
+from vidgen_core.domain.models import Camera, Campaign, SpecBeat, VideoSpec
+from vidgen_core.domain.platforms import safe_zone_for
 from vidgen_core.domain.ports import ImageJob
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
@@ -93,19 +93,21 @@ def drawn_boxes(
 
 
 @pytest.mark.parametrize(("aspect", "camera", "prompt"), _sweep(LONG, BRANDED))
-def test_text_stays_in_the_title_safe_area_through_every_camera_move(aspect: str, camera: Camera, prompt: str) -> None:
+def test_text_stays_in_the_safe_zone_through_every_camera_move(aspect: str, camera: Camera, prompt: str) -> None:
     """Opening and closing beats of 15 s (two clips whose moves compound), with the longest name, and with a brand
-    and its product."""
+    and its product: inside title-safe, and a vertical ad's inside TikTok's, Reels' and Shorts' zones at once."""
     spec = _spec(prompt, aspect)
     assert spec.name.endswith("Extraordinarily Long Artisan Sourdough Bakery Collective" if prompt == LONG else "milk")
+    if aspect == "9:16":
+        vertical = Campaign(platforms=(Platform.TIKTOK, Platform.REELS, Platform.SHORTS))
+        spec = spec.model_copy(update={"campaign": vertical})
     for beat in (spec.beats[0], spec.beats[-1]):
         beat = beat.model_copy(update={"camera": camera, "duration_s": 15})
         for name, (x0, y0, x1, y1), (width, height) in drawn_boxes(spec, beat):
-            left, top, right, bottom = x0, y0, width - 1 - x1, height - 1 - y1
-            margin_x, margin_y = TITLE_SAFE * width, TITLE_SAFE * height
-            assert min(left, right) >= margin_x and min(top, bottom) >= margin_y, (
+            zx0, zy0, zx1, zy1 = safe_zone_for(spec, width, height).pixels(width, height)
+            assert zx0 <= x0 and zy0 <= y0 and x1 < zx1 and y1 < zy1, (
                 f"{aspect} {camera} {beat.section} {name}: text box {(x0, y0, x1, y1)} in {width}x{height} leaves "
-                f"margins {left}, {top}, {right}, {bottom}; the title-safe area needs {margin_x:.0f} x {margin_y:.0f}"
+                f"the safe zone {(round(zx0), round(zy0), round(zx1), round(zy1))}"
             )
 
 

@@ -173,7 +173,7 @@ def test_cues_stay_in_their_window_fit_the_frame_and_keep_every_word_in_order(
     spec = _spec(seconds, lines=[" ".join(line) for line in said], heads=[])
     voiceover = _voiceover(spec, rate)
     made = cues(spec, voiceover, size)
-    limit = line_limit(*size)
+    limit = line_limit(spec, *size)
     for cue, following in itertools.pairwise(made):
         assert cue.end_s <= following.start_s + 1e-9, "cues overlap"
     for said_line in voiceover.lines:
@@ -198,11 +198,12 @@ def test_cues_stay_in_their_window_fit_the_frame_and_keep_every_word_in_order(
 
 
 def test_a_vertical_frame_holds_fewer_characters_a_line_and_the_size_follows_the_height() -> None:
-    wide, tall = line_limit(1920, 1080), line_limit(1080, 1920)
+    spec = _spec([4])  # for no platform: the frame's shape decides
+    wide, tall = line_limit(spec, 1920, 1080), line_limit(spec, 1080, 1920)
     assert wide == CAPTION_CHARS_PER_LINE
     zone = safe_zone(1080, 1920)
     assert tall < wide and tall * 0.52 * CAPTION_SIZE * 1920 <= (zone.x1 - zone.x0) * 1080  # 16 in 778 px at 86 px
-    assert line_limit(1280, 720) == line_limit(3840, 2160) == wide  # shares of the frame: the same at any resolution
+    assert line_limit(spec, 1280, 720) == line_limit(spec, 3840, 2160) == wide  # shares: the same at any resolution
 
 
 def test_breaks_fall_at_clauses_never_after_an_article_nor_inside_a_name() -> None:
@@ -345,7 +346,7 @@ def test_burned_captions_stay_in_the_safe_zone_out_of_the_title_band_and_off_the
     assert meta["cues_checked"] == len(cues(spec, voiceover, size)) >= 3
     assert meta["headlines_checked"] == 1 and meta["end_card_frames"] == 3
     x0, y0, x1, y1 = (float(v) for v in str(meta["caption_box"]).split(","))
-    zone = caption_zone(*size)
+    zone = caption_zone(spec, *size)
     assert zone.x0 <= x0 < x1 <= zone.x1 and zone.y0 <= y0 < y1 <= zone.y1
     assert y1 > zone.y1 - 0.01  # the box sits on the safe zone's bottom edge
     if spec.aspect_ratio == "9:16":

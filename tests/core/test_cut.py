@@ -293,7 +293,7 @@ def test_the_end_card_keeps_its_marks_in_the_safe_zone(tmp_path: Path, aspect: s
     top, bottom, accent = endcard._palette(spec.style)
     plain = np.asarray(endcard._background(width, height, top, bottom, accent)).astype(int)
     ys, xs = np.nonzero(np.abs(card.astype(int) - plain).max(axis=2) > 24)  # the marks: wordmark, rule, button
-    safe = endcard.safe_box(width, height)
+    safe = endcard.safe_box(spec, width, height)
     assert safe.x0 <= xs.min() and xs.max() <= safe.x1 and safe.y0 <= ys.min() and ys.max() <= safe.y1
     assert (safe.x0 + safe.x1) / 2 == pytest.approx((xs.min() + xs.max()) / 2, abs=0.02 * width)  # centred
     if aspect == "9:16":  # the feeds' buttons and captions

@@ -77,7 +77,17 @@ def test_graph_shape() -> None:
         Phase.VIDEO_CHUNKS: [Phase.STORYBOARD, Source.VIDEO_REQUEST, Phase.VIDEO_SPEC],
         Phase.STITCHED_VIDEO: [Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC],
         Phase.FINAL_VIDEO: [Phase.MUSIC, Phase.STITCHED_VIDEO, Phase.VIDEO_SPEC, Phase.VOICEOVER],
+        Phase.PREVIEW: [Phase.STORYBOARD, Phase.VIDEO_SPEC],
         Phase.ASPECTS: [Phase.MUSIC, Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC, Phase.VOICEOVER],
+        Phase.DELIVERABLES: [
+            Phase.ASPECTS,
+            Phase.FINAL_VIDEO,
+            Phase.MUSIC,
+            Phase.STITCHED_VIDEO,
+            Phase.VIDEO_CHUNKS,
+            Phase.VIDEO_SPEC,
+            Phase.VOICEOVER,
+        ],
     }
     assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
@@ -250,6 +260,8 @@ def test_kind_badges_say_what_renders_in_this_deployment(
         **expected,
         Phase.STITCHED_VIDEO: {"ffmpeg"},
         Phase.FINAL_VIDEO: {"ffmpeg"},
+        Phase.PREVIEW: {"ffmpeg"},
+        Phase.DELIVERABLES: {"ffmpeg"},
         Source.VIDEO_REQUEST: set(),
     }
 

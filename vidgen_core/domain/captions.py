@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 
 from vidgen_core.domain.models import Section, SpecBeat, SpokenLine, VideoSpec, Voiceover
-from vidgen_core.domain.safe_zones import Zone, safe_zone
+from vidgen_core.domain.platforms import safe_zone_for
+from vidgen_core.domain.safe_zones import Zone
 from vidgen_core.domain.script import CAPTION_CHARS_PER_LINE, CAPTION_LINES, line_window, words
 
 CAPTION_SIZE = 0.045  # the captions' font size (in ASS: a line's height) as a share of the frame's height (49 px)
@@ -96,25 +97,25 @@ def font_px(height: int, share: float = CAPTION_SIZE) -> float:
     return share * height
 
 
-def line_limit(width: int, height: int, share: float = CAPTION_SIZE) -> int:
+def line_limit(spec: VideoSpec, width: int, height: int, share: float = CAPTION_SIZE) -> int:
     """Characters a line may hold: ``CAPTION_CHARS_PER_LINE``, or fewer where the safe zone's width (less the box's
     margins) holds fewer at this font size."""
-    zone = safe_zone(width, height)
+    zone = safe_zone_for(spec, width, height)
     size = font_px(height, share)
     room = (zone.x1 - zone.x0) * width - 2 * BOX_PAD * size
     return max(1, min(CAPTION_CHARS_PER_LINE, math.floor(room / (CHAR_WIDTH * size))))
 
 
-def title_band(width: int, height: int) -> Zone:
+def title_band(spec: VideoSpec, width: int, height: int) -> Zone:
     """The top of the safe zone, where the storyboard's product name and the headlines sit."""
-    zone = safe_zone(width, height)
+    zone = safe_zone_for(spec, width, height)
     return Zone(zone.x0, zone.y0, zone.x1, zone.y0 + TITLE_BAND * (zone.y1 - zone.y0))
 
 
-def caption_zone(width: int, height: int) -> Zone:
+def caption_zone(spec: VideoSpec, width: int, height: int) -> Zone:
     """Where captions may be drawn: the safe zone under the title band."""
-    zone = safe_zone(width, height)
-    return Zone(zone.x0, title_band(width, height).y1, zone.x1, zone.y1)
+    zone = safe_zone_for(spec, width, height)
+    return Zone(zone.x0, title_band(spec, width, height).y1, zone.x1, zone.y1)
 
 
 def spoken_words(said: SpokenLine) -> list[CueWord]:
@@ -225,7 +226,7 @@ def cues(spec: VideoSpec, voiceover: Voiceover, size: tuple[int, int]) -> list[C
     """Every line's captions for a frame of ``size``, in time order. A cue runs from its first word's start to its
     last word's end, held to ``MIN_CUE_S`` and closed up to the next cue across a short gap, never out of its line's
     window; its words' times are held inside the cue."""
-    limit = line_limit(*size)
+    limit = line_limit(spec, *size)
     made: list[Cue] = []
     for said in voiceover.lines:
         beat = spec.beats[said.beat_index]
@@ -260,7 +261,7 @@ def shows_headline(beat: SpecBeat) -> bool:
 def headlines(spec: VideoSpec, size: tuple[int, int]) -> list[Headline]:
     """Each beat's on-screen copy over its line's window (after the lead-in, never into the end card), on at most
     two lines, made smaller where it needs more room than that; none where the storyboard's title is."""
-    limit = line_limit(*size, share=HEADLINE_SIZE)
+    limit = line_limit(spec, *size, share=HEADLINE_SIZE)
     made = []
     for beat in filter(shows_headline, spec.beats):
         tokens = [CueWord(token, 0.0, 0.0) for token in beat.on_screen.split()]

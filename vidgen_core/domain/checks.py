@@ -12,7 +12,8 @@ from vidgen_core.domain.sound import LOUDNESS_TARGETS
 
 IMAGE_ASPECT_TOLERANCE = 0.03  # FLUX makes 1344x768 for 16:9 (1.75)
 AV_START_TOLERANCE_S = 0.005  # video and audio start together (an AAC priming slip is 21.3 ms)
-COLOUR_TAG = "bt709"  # primaries, transfer and matrix of every master
+COLOUR_TAG = "bt709"
+MEZZANINE_PIX_FMT = "yuv422p10le"  # ProRes 422 10-bit  # primaries, transfer and matrix of every master
 AUDIO_RATE_HZ = 48_000
 AUDIO_CHANNELS = 2
 MIN_AUDIO_BITRATE = 192_000  # CTV buyers' floor
@@ -52,6 +53,11 @@ class CheckName(StrEnum):
     CAPTIONS_IN_SAFE_ZONE = "captions_in_safe_zone"
     ASPECTS_SAME_TIMING = "aspects_same_timing"
     ASPECTS_DELIVERY_SIZE = "aspects_delivery_size"
+    PREVIEW_MEASURED = "preview_measured"
+    LENGTHS_AS_STATED = "lengths_as_stated"
+    POSTERS_MATCH_VIDEOS = "posters_match_videos"
+    MEZZANINE_PRORES_HQ = "mezzanine_prores_hq"
+    ARCHIVE_COMPLETE = "archive_complete"
 
 
 # A failing gate stops what is made from the output (no clip is paid for from a bad storyboard); every other check
@@ -107,4 +113,14 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     "frames, as beats_on_frame).",
     CheckName.ASPECTS_DELIVERY_SIZE: "Every other aspect's final is the delivery size for its own aspect at the "
     "video's resolution (e.g. 1080x1920 for 9:16 at 1080p).",
+    CheckName.PREVIEW_MEASURED: "The review preview decodes to exactly duration x fps frames, lasts the spec's "
+    "duration (within a frame), is the preview's size for the aspect and carries the music bed.",
+    CheckName.LENGTHS_AS_STATED: "Every video deliverable (master, aspect, cutdown, platform version, mezzanine) "
+    "lasts the length it is listed with, within half a frame, measured on its file.",
+    CheckName.POSTERS_MATCH_VIDEOS: "Every video deliverable has a poster: a JPEG of exactly its video's width and "
+    "height (both measured on the files).",
+    CheckName.MEZZANINE_PRORES_HQ: "The mezzanine, when asked for, is ProRes 422 HQ (ffprobe profile HQ) "
+    f"{MEZZANINE_PIX_FMT} in a QuickTime file, with PCM s24le {AUDIO_RATE_HZ // 1000} kHz stereo audio.",
+    CheckName.ARCHIVE_COMPLETE: "The zip holds every other deliverable once, under its listed name, each member "
+    "the size of its stored file.",
 }

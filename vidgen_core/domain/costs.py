@@ -159,10 +159,14 @@ def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict
     return _with_providers(prices, request, llm)
 
 
-def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int) -> float:
-    """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect."""
+def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int, clips: bool = True) -> float:
+    """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect
+    (without ``clips``, in review, the master's image alone: the clips and the aspects are bought once the video is
+    approved)."""
     if request.media == FREE:
         return 0.0
+    if not clips:
+        return round(image_price(spec.image_model), 6)
     video = video_model(spec.video_model)
     clips = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
     upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip) for clip in clips)

@@ -100,6 +100,11 @@ class NotFound(VidgenError):
     """A stored object or request does not exist."""
 
 
+class NotReady(VidgenError):
+    """What was asked for is not made yet (a video still running, or one that failed); the message says when to ask
+    again or how to finish it."""
+
+
 class TooBusy(VidgenError):
     """A user already has as many videos queued or running as they may."""
 

@@ -582,6 +582,22 @@ class RenderedVideo(BaseModel):
     costs: list[CostLine] = []
 
 
+class Animatic(BaseModel):
+    """Manifest of the review preview: the storyboard on the plan's timeline, rendered here for free."""
+
+    key: str
+    duration_s: float
+    width: int
+    height: int
+    fps: int
+    frames: int = Field(description="Frames in the file, as the container counts them.")
+    size_bytes: int
+    has_audio: bool
+    render_s: float = Field(description="Wall time of the render (music, end card, headlines and the encode).")
+    takes: dict[str, int] = Field(default_factory=dict, description="Each beat's take that the preview shows.")
+    costs: list[CostLine] = []
+
+
 class AspectMode(StrEnum):
     """How an aspect's picture was made: the master's own, made natively (its own images and clips, paid), or
     cropped from the master's clips following the product (free)."""

@@ -40,6 +40,7 @@ requests_table = sa.Table(
     sa.Column("run_key", sa.String(80)),  # the run the request wants next; a regeneration asks for a new one
     sa.Column("batch_id", sa.String(40), index=True),  # the batch it came in, if any
     sa.Column("archived_at", sa.DateTime(timezone=True)),  # its partition was removed from Dagster (kept here)
+    sa.Column("approved_at", sa.DateTime(timezone=True)),  # a review video's storyboard approved: clips may be paid
 )
 
 
@@ -48,6 +49,11 @@ class Status(StrEnum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
+
+
+class ReviewState(StrEnum):
+    IN_REVIEW = "in review"
+    APPROVED = "approved"
 
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
@@ -81,10 +87,23 @@ class RequestRecord(BaseModel):
     run_key: str | None = None
     batch_id: str | None = None
     archived_at: datetime | None = None
+    approved_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def in_review(self) -> bool:
+        """Asked for review and not approved yet: its runs make the plan, storyboard and preview, never a clip."""
+        return self.request.review and self.approved_at is None
+
+    @property
+    def review(self) -> ReviewState | None:
+        """Where a review video stands (None: made without review)."""
+        if not self.request.review:
+            return None
+        return ReviewState.IN_REVIEW if self.approved_at is None else ReviewState.APPROVED
 
     @property
     def wanted_run_key(self) -> str:
@@ -270,6 +289,22 @@ class RequestDB:
                 raise InvalidRequest(f"video {video_id} is still {status}; wait until it ends", "video_id")
         return self.get(video_id)
 
+    def approve(self, video_id: str) -> RequestRecord:
+        """Record the approval of a video in review, once (``check_approvable``). One statement, so two approvals at
+        once cannot both pass."""
+        check_approvable(self.get(video_id))
+        c = requests_table.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                requests_table.update()
+                .where(c.video_id == video_id, c.approved_at.is_(None))
+                .values(approved_at=utcnow(), updated_at=utcnow())
+            )
+        record = self.get(video_id)
+        if done.rowcount == 0:
+            check_approvable(record)
+        return record
+
     def page(self, user_id: str, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[RequestRecord], int]:
         """A page of the user's videos, newest first, and how many they have in all (`vidgen list`, GET /api/videos)."""
         if not 1 <= limit <= PAGE_MAX or not 0 <= offset <= OFFSET_MAX:
@@ -279,6 +314,18 @@ class RequestDB:
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).where(c.user_id == user_id)).scalar_one()
             return [_record(row) for row in conn.execute(query)], int(total)
+
+
+def check_approvable(record: RequestRecord) -> None:
+    """InvalidRequest, saying why, unless the video is in review: made without review, or approved already."""
+    if not record.request.review:
+        raise InvalidRequest(
+            f"video {record.video_id} was not made for review: its clips are made without an approval", "video_id"
+        )
+    if record.approved_at is not None:
+        raise InvalidRequest(
+            f"video {record.video_id} was already approved ({record.approved_at:%Y-%m-%d %H:%M} UTC)", "video_id"
+        )
 
 
 def _check_room(conn: sa.Connection, user_id: str, max_active: int, besides: str | None = None) -> None:

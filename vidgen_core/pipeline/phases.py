@@ -60,6 +60,7 @@ from vidgen_core.domain.models import (
     VideoSpec,
     Voiceover,
 )
+from vidgen_core.domain.platforms import safe_zone_for
 from vidgen_core.domain.ports import (
     ClipJob,
     ImageGenerator,
@@ -638,11 +639,11 @@ def footage(chunk: Chunk) -> str:
 
 
 def cut_inputs(spec: VideoSpec) -> list[str]:
-    """What the cut draws besides the chunks: the size, each beat's transition, and the end card's logo, words and
-    colours (the stitched video's data version)."""
+    """What the cut draws besides the chunks: the size, each beat's transition, and the end card's logo, words,
+    colours and safe zone (the stitched video's data version)."""
     transitions = ",".join(beat.transition.value for beat in spec.beats)
     card = (spec.logo or "", spec.call_to_action, spec.brand, spec.product, spec.title, spec.style)
-    return [spec.aspect_ratio, spec.delivery.resolution.value, transitions, *card]
+    return [spec.aspect_ratio, spec.delivery.resolution.value, transitions, *card, _zone(spec)]
 
 
 def finalize_video(
@@ -717,6 +718,13 @@ def finalize_video(
 
 
 def caption_inputs(spec: VideoSpec) -> list[str]:
-    """What the final's captions and headlines are drawn from besides the voiceover's words (its data version)."""
+    """What the final's captions and headlines are drawn from besides the voiceover's words, and where (its data
+    version)."""
     headlines = "|".join(beat.on_screen for beat in spec.beats)
-    return [spec.narration.captions.value, spec.narration.caption_style.value, spec.style, headlines]
+    return [spec.narration.captions.value, spec.narration.caption_style.value, spec.style, headlines, _zone(spec)]
+
+
+def _zone(spec: VideoSpec) -> str:
+    """The spec's safe zone for text on its master, as shares (its platforms decide it)."""
+    zone = safe_zone_for(spec, *master_size(spec.aspect_ratio, spec.delivery.resolution))
+    return ",".join(f"{v:.4f}" for v in (zone.x0, zone.y0, zone.x1, zone.y1))

@@ -17,8 +17,11 @@ from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.models import (
+    Animatic,
     AspectSet,
     ChunkSet,
+    DeliverableKind,
+    Deliverables,
     MusicTrack,
     Phase,
     RenderedVideo,
@@ -81,6 +84,18 @@ LINE_COLUMNS = _columns(
     ("line", str),
     ("usd", float),
     ("reused", bool),
+)
+FILE_COLUMNS = _columns(
+    ("kind", str),
+    ("name", str),
+    ("aspect", str),
+    ("platform", str),
+    ("length_s", float),
+    ("width", int),
+    ("height", int),
+    ("size_bytes", int),
+    ("format", str),
+    ("key", str),
 )
 CHUNK_COLUMNS = _columns(
     ("chunk", int), ("beat", int), ("take", int), ("part", int), ("clip_s", int), ("usd", float), ("reused", bool)
@@ -235,8 +250,55 @@ def _aspects_preview(made: AspectSet, store: BlobStore) -> bytes | None:
     return contact_sheet(stills, max(1, len(stills))) if stills else None
 
 
-def _video_preview(video: RenderedVideo, store: BlobStore) -> bytes:
+def _deliverables_facts(_: VideoSpec, made: Deliverables) -> dict[str, Shown]:
+    """Every file of the brief in one table (a still's or a text file's length, width and height read 0)."""
+    rows = [
+        (
+            f.kind,
+            f.name,
+            f.aspect,
+            f.platform or "-",
+            f.length_s or 0.0,
+            f.width or 0,
+            f.height or 0,
+            f.size_bytes,
+            f.format,
+            f.key,
+        )
+        for f in made.files
+    ]
+    counts = {kind.value: sum(f.kind is kind for f in made.files) for kind in DeliverableKind}
+    shown: dict[str, Shown] = {
+        "files": len(made.files),
+        "total_bytes": sum(f.size_bytes for f in made.files if f.kind is not DeliverableKind.ARCHIVE),
+        "counts": {kind: n for kind, n in counts.items() if n},
+        "file_table": Table(FILE_COLUMNS, rows),
+    }
+    if archive := next((f for f in made.files if f.kind is DeliverableKind.ARCHIVE), None):
+        shown["archive"], shown["archive_bytes"] = Stored(archive.key), archive.size_bytes
+    return shown
+
+
+def _posters(made: Deliverables, store: BlobStore) -> bytes:
+    return contact_sheet([store.local_path(f.key) for f in made.files if f.kind is DeliverableKind.POSTER])
+
+
+def _video_preview(video: RenderedVideo | Animatic, store: BlobStore) -> bytes:
     return video_strip(store.local_path(video.key))
+
+
+def _preview_facts(_: VideoSpec, made: Animatic) -> dict[str, Shown]:
+    return {
+        "duration_s": made.duration_s,
+        "width": made.width,
+        "height": made.height,
+        "fps": made.fps,
+        "frames": made.frames,
+        "size_bytes": made.size_bytes,
+        "render_s": made.render_s,
+        "takes": made.takes,
+        "file": Stored(made.key),
+    }
 
 
 def _manifest(phase: Phase) -> Callable[[VideoKeys], str]:
@@ -257,6 +319,15 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
         paid=Kind.IMAGE,
         preview=lambda board, store: contact_sheet([store.local_path(i.key) for i in board.images]),
         renderer="pillow",
+    ),
+    Phase.PREVIEW: PhaseEntry(  # a review run's last phase, off the full run's path: no share of its progress
+        Phase.PREVIEW,
+        0.0,
+        Animatic,
+        _manifest(Phase.PREVIEW),
+        _preview_facts,
+        checks=(CheckName.PREVIEW_MEASURED,),
+        preview=_video_preview,
     ),
     Phase.MUSIC: PhaseEntry(
         Phase.MUSIC,
@@ -280,7 +351,7 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
     ),
     Phase.VIDEO_CHUNKS: PhaseEntry(
         Phase.VIDEO_CHUNKS,
-        65.0,
+        63.0,
         ChunkSet,
         _manifest(Phase.VIDEO_CHUNKS),
         _chunk_facts,
@@ -323,6 +394,20 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
         checks=(CheckName.ASPECTS_SAME_TIMING, CheckName.ASPECTS_DELIVERY_SIZE),
         paid=Kind.VIDEO,  # native aspects pay images and clips; reframed ones nothing
         preview=_aspects_preview,
+    ),
+    Phase.DELIVERABLES: PhaseEntry(
+        Phase.DELIVERABLES,
+        2.0,
+        Deliverables,
+        _manifest(Phase.DELIVERABLES),
+        _deliverables_facts,
+        checks=(
+            CheckName.LENGTHS_AS_STATED,
+            CheckName.POSTERS_MATCH_VIDEOS,
+            CheckName.MEZZANINE_PRORES_HQ,
+            CheckName.ARCHIVE_COMPLETE,
+        ),
+        preview=_posters,
     ),
 }
 ORDER = tuple(PHASES)

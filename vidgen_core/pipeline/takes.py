@@ -150,11 +150,12 @@ def regenerate_beat(
     image_prompt: str | None = None,
     motion_prompt: str | None = None,
     run_id: str | None = None,
+    in_review: bool = False,
 ) -> tuple[Take, float]:
     """The beat's next take and its estimate, if the plan has the beat and what is left of the budget covers it.
     The budget is checked under the beat's lock, so two re-rolls at once cannot both spend the last of it, and only
-    for a new take: the run ``run_id`` that already got one gets it back."""
-    cost = beat_estimate(check_beat(spec, request.video_id, beat), request, beat)
+    for a new take: the run ``run_id`` that already got one gets it back. ``in_review``: only its image is paid."""
+    cost = beat_estimate(check_beat(spec, request.video_id, beat), request, beat, clips=not in_review)
     budget = partial(check_regeneration_budget, request, ledger, f"regenerating beat {beat}", cost)
     return new_take(takes, request.video_id, beat, image_prompt, motion_prompt, run_id, check=budget), cost
 

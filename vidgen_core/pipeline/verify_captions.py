@@ -17,7 +17,7 @@ from vidgen_core.domain.captions import cues, headlines, title_band
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.editing import END_CARD_S
 from vidgen_core.domain.models import RenderedVideo, VideoSpec, Voiceover
-from vidgen_core.domain.safe_zones import safe_zone
+from vidgen_core.domain.platforms import safe_zone_for
 from vidgen_core.pipeline.verify import Outcome
 
 CHANGE_LEVEL = 40  # a pixel changed where a channel moved more than this: the second encode moves few that far
@@ -76,8 +76,8 @@ def captions_in_safe_zone(spec: VideoSpec, voiceover: Voiceover, clean: Path, ca
     card = math.ceil((spec.duration_s - END_CARD_S) * fps)
     card_frames = sorted({card, (card + total - 1) // 2, total - 1})[:END_CARD_FRAMES]
     middles = [int((e.start_s + e.end_s) / 2 * fps) for e in [*shown, *heads]]
-    safe = safe_zone(width, height).pixels(width, height)
-    band = round(title_band(width, height).y1 * height)
+    safe = safe_zone_for(spec, width, height).pixels(width, height)
+    band = round(title_band(spec, width, height).y1 * height)
     problems: list[str] = []
     caption_box = headline_box = None
     picked = [*middles, *card_frames]

@@ -15,7 +15,7 @@ from vidgen_core.domain.costs import estimate, list_price
 from vidgen_core.domain.errors import NotFound
 from vidgen_core.domain.models import NO_VOICE, Camera, Phase, SpecBeat, Transition, VideoSpec
 from vidgen_core.persistence.ledger import BILLED, Ledger, LedgerRow
-from vidgen_core.persistence.requests import RequestRecord, Status
+from vidgen_core.persistence.requests import RequestRecord, ReviewState, Status
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 
 
@@ -59,6 +59,8 @@ class VideoState(BaseModel):
     plan_notes: list[str] = Field(
         default_factory=list, description="What the planner repaired in the plan, and its warnings (VideoSpec)."
     )
+    review: ReviewState | None = Field(default=None, description="In review or approved (None: made without review).")
+    preview_video: str | None = Field(default=None, description="Where the review preview is, once made.")
     ledger: list[LedgerRow]
 
 
@@ -130,6 +132,8 @@ def describe(
         archived_at=record.archived_at,
         final_video=store.location(keys.final()) if final else None,
         plan_notes=spec.plan_notes if spec else [],
+        review=record.review,
+        preview_video=store.location(keys.animatic()) if record.review and store.exists(keys.animatic()) else None,
         ledger=rows,
     )
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from vidgen_core.domain.errors import InvalidRequest
 from vidgen_core.domain.models import AssetRole, ReferenceAsset
 from vidgen_core.persistence.batches import BatchRecord
-from vidgen_core.persistence.requests import RequestRecord, Status
+from vidgen_core.persistence.requests import RequestRecord, ReviewState, Status
 from vidgen_core.pipeline.batches import BadRow
 from vidgen_core.pipeline.videos import VideoState
 
@@ -119,6 +119,8 @@ class RunSummary(BaseModel):
     chunks: int | None = None
     lines: int | None = None  # voiceover lines spoken
     storyboard: list[str] | None = None
+    review: ReviewState | None = None  # in review (the run made the preview, no clip) or approved
+    preview_video: str | None = None  # the review run's preview
     estimate_usd: float | None = None
     beat: int | None = None
     take: int | None = None
@@ -182,6 +184,8 @@ class VideoStatus(BaseModel):
     voice_key: str | None = None  # the final's stems and caption files, as its manifest names them
     music_mix_key: str | None = None
     caption_keys: dict[str, str] = Field(default_factory=dict)
+    review: ReviewState | None = None  # in review, or approved (None: made without review)
+    preview_key: str | None = None  # the review preview, once made
 
 
 class VideoPage(BaseModel):

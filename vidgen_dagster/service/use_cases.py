@@ -1,6 +1,6 @@
-"""vidgen's use cases, assembled once for the CLI and the API: submit (generate), estimate, regenerate a beat, select
-a take, resume, show, list, batches, archive, uploads and health. The adapters parse, call one method and print or
-serialize its typed result.
+"""vidgen's use cases, assembled once for the CLI and the API: submit (generate), estimate, approve a video in
+review, regenerate a beat, select a take, resume, show, list, batches, archive, uploads and health. The adapters
+parse, call one method and print or serialize its typed result.
 
 Reads (``status``, ``details``, ``videos``, ``show``, ``batch_report``) never write. Request rows are brought in step
 with their runs by one named step, ``sync_runs``: the commands that reopen a video call it first, and the sensors
@@ -10,21 +10,32 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import dagster as dg
 
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
 from vidgen_core.domain.costs import by_aspect, check_request_budget, estimate_request
-from vidgen_core.domain.errors import InvalidRequest, NotFound
-from vidgen_core.domain.models import AssetRole, GenerationRequest, Phase, ReferenceAsset, RenderedVideo
+from vidgen_core.domain.errors import InvalidRequest, NotFound, NotReady
+from vidgen_core.domain.models import (
+    AssetRole,
+    Deliverable,
+    DeliverableKind,
+    Deliverables,
+    GenerationRequest,
+    Phase,
+    ReferenceAsset,
+    RenderedVideo,
+)
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, new_run_key
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, check_approvable, new_run_key
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
@@ -225,8 +236,9 @@ class VidgenService:
         started: Started | None = None,
     ) -> Retake:
         """A new take of one beat, if what is left of the budget covers it: of its picture (one image and its clips
-        are paid), or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and
-        music are reused, the mix, captions and final made again). Everything else is reused."""
+        are paid; one image alone while the video is in review, whose run makes the storyboard and preview again),
+        or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and music are
+        reused, the mix, captions and final made again). Everything else is reused."""
         record = self._settled(self.owned(video_id, user_id), via)
         spec, request = stored_spec(self.store, record), record.request
         image_prompt, motion_prompt = image_prompt or None, motion_prompt or None
@@ -235,7 +247,9 @@ class VidgenService:
                 spec = spec.with_takes((), self.line_takes.current(video_id))
             said, cost = regenerate_line(self.line_takes, self.ledger, spec, request, beat, line, voice)
             return self._retake(record, beat, f"line{said.take}", cost, via, started)
-        take, cost = regenerate_beat(self.takes, self.ledger, spec, request, beat, image_prompt, motion_prompt)
+        take, cost = regenerate_beat(
+            self.takes, self.ledger, spec, request, beat, image_prompt, motion_prompt, in_review=record.in_review
+        )
         return self._retake(record, beat, f"take{take.take}", cost, via, started)
 
     def select_take(
@@ -255,6 +269,21 @@ class VidgenService:
         check_beat(stored_spec(self.store, record), video_id, beat)
         chosen = select_take(self.line_takes if line else self.takes, video_id, beat, take)
         return self._retake(record, beat, f"{'line' if line else 'take'}{chosen.take}", 0.0, via, started)
+
+    def approve(self, video_id: str, via: Via, *, user_id: str | None = None, started: Started | None = None) -> Queued:
+        """Approve a video in review: the whole graph runs (queued for the sensor, or here), buying its clips and
+        music and reusing its plan and images from the call cache. Refused, changing nothing, for a video made
+        without review, approved already, or whose review run has not ended. The estimate is what is left to pay."""
+        record = self._settled(self.owned(video_id, user_id), via)
+        check_approvable(record)
+        if record.active:  # its review run is asked for or under way: there is nothing to look at yet
+            raise InvalidRequest(
+                f"video {video_id} is still {record.status}; approve it once its preview is made", "video_id"
+            )
+        again = self._again(self.db.approve(record.video_id), "approved", via)
+        left = max(0.0, round(sum(estimate_request(record.request).values()) - self.ledger.spent(video_id), 4))
+        run = self._run(again, "cli-approve", started) if via is Via.CLI else None
+        return _queued(again, left, run)
 
     def resume(self, video_id: str, started: Started | None = None) -> RunSummary | AlreadyComplete:
         """Finish a failed or killed video in this process, paying only for what is missing."""
@@ -345,6 +374,8 @@ class VidgenService:
             voice_key=made.voice_key if made else None,
             music_mix_key=made.music_mix_key if made else None,
             caption_keys={kind: key for kind, key in made.captions.items() if kind in SIDECARS} if made else {},
+            review=record.review,
+            preview_key=keys.animatic() if record.review and self.store.exists(keys.animatic()) else None,
         )
 
     def _final(self, keys: VideoKeys) -> RenderedVideo | None:
@@ -372,6 +403,41 @@ class VidgenService:
             runs=[RunLine(run_id=r.dagster_run.run_id, status=r.dagster_run.status.value) for r in runs],
             phase_times_s=phase_times(self.instance, runs),
         )
+
+    def deliverables(self, video_id: str, user_id: str | None = None) -> Deliverables:
+        """Every file a complete video ships (each aspect, cutdown, platform version, poster, caption file, stem,
+        the mezzanine and the zip), from its ``deliverables`` manifest; NotReady while it is not done."""
+        record = self.owned(video_id, user_id)
+        ask = f"`vidgen show {video_id}` (GET /api/status/{video_id})"
+        if record.status == Status.FAILED:
+            raise NotReady(
+                f"video {video_id} failed, so its deliverables were not made; `vidgen resume {video_id}` finishes it "
+                "without paying twice"
+            )
+        if record.status != Status.COMPLETE:
+            raise NotReady(
+                f"video {video_id} is {record.status} ({record.progress:.0f} %); its deliverables are made at the end "
+                f"of its run: follow it with {ask} and ask again when it is complete"
+            )
+        try:
+            key = PHASES[Phase.DELIVERABLES].key(VideoKeys(record.user_id, video_id))
+            return Deliverables.model_validate_json(self.store.get_bytes(key))
+        except NotFound:
+            raise NotReady(
+                f"video {video_id} was made before deliverables were; materialize its deliverables asset (partition "
+                f"{video_id}) in the Dagster UI, then ask again"
+            ) from None
+
+    def copy_deliverables(self, video_id: str, out: Path) -> list[tuple[Deliverable, Path]]:
+        """Copy every file of a complete video into the folder ``out`` (made if missing), under its listed name; the
+        zip is left out (the folder holds what it holds)."""
+        made = [f for f in self.deliverables(video_id).files if f.kind is not DeliverableKind.ARCHIVE]
+        out.mkdir(parents=True, exist_ok=True)
+        copied = []
+        for f in made:
+            shutil.copyfile(self.store.local_path(f.key), out / f.name)
+            copied.append((f, out / f.name))
+        return copied
 
     def show(self, video_id: str) -> VideoState:
         """A video's beats, takes, media, costs, ledger and where its final video is (`vidgen show`)."""

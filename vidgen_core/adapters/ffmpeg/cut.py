@@ -165,7 +165,7 @@ def _xfade(a, b, frames: int, start: int, fps: int):
     )
 
 
-def _blend(acc, v, piece: Piece, fps: int):
+def blend(acc, v, piece: Piece, fps: int):
     """Join ``v`` onto ``acc`` with the piece's transition. A dip fades the outgoing picture to black by half way
     and the incoming one up from black after it (xfade's own fadeblack never reaches black)."""
     if piece.join is Transition.DIP_TO_BLACK:
@@ -176,12 +176,25 @@ def _blend(acc, v, piece: Piece, fps: int):
     return _xfade(acc, v, piece.blend, piece.start, fps)
 
 
-def master_args(settings: Settings, resolution: Resolution, fps: int) -> dict[str, object]:
+def ending(video, card: Path, size: tuple[int, int], fps: int, duration_s: float):
+    """The timeline's last steps, shared by the cut and the animatic: the end card faded in over the last
+    ``END_CARD_S``, the fade in from black, exactly ``duration_s * fps`` frames, tagged bt709."""
+    total, card_frames = _frame(duration_s, fps), _frame(END_CARD_S, fps)
+    video = _xfade(video, _card(card, size, fps, card_frames), _frame(END_CARD_FADE_S, fps), total - card_frames, fps)
+    return (
+        video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
+        .filter("trim", end_frame=total)
+        .filter("setparams", **BT709)
+    )
+
+
+def master_args(settings: Settings, resolution: Resolution, fps: int, kbps: int | None = None) -> dict[str, object]:
     """H.264 High for the master at a constant bit rate over the resolution's floor (YouTube's recommendation), a
     closed GOP of 2 s, CFR. Constant (x264's HRD filler), because an average target lands under itself on simple
     pictures: 7.79 Mbps for 8 on an offline 1080p ad, 7.99 for 8.8 on the imitation's grain. CBR 10 % over the floor
-    measured 8.3-8.5 Mbps over 6 s and the end card's hold, and costs no more time than the average did."""
-    kbps = MASTER_VIDEO_KBPS[resolution] * 11 // 10
+    measured 8.3-8.5 Mbps over 6 s and the end card's hold, and costs no more time than the average did. ``kbps``:
+    another constant rate (a platform's)."""
+    kbps = kbps or MASTER_VIDEO_KBPS[resolution] * 11 // 10
     return {
         "vcodec": "libx264",
         "preset": settings.master_preset,
@@ -229,22 +242,15 @@ def render_cut(
             joined = ffmpeg.concat(video, *([audio] if a else []), v, *([a] if a else []), v=1, a=int(bool(a))).node
             video, audio = joined[0], (joined[1] if a else None)
         else:
-            video = _blend(video, v, piece, fps)
+            video = blend(video, v, piece, fps)
             if a is not None:
                 audio = ffmpeg.filter([audio, a], "acrossfade", ns=round(piece.blend * rate / fps), c1="tri", c2="tri")
-    total, card_frames = _frame(spec.duration_s, fps), _frame(END_CARD_S, fps)
     video = (
         video.filter("scale", size[0], size[1], flags="lanczos", force_original_aspect_ratio="increase")
         .filter("crop", size[0], size[1])
         .filter("setsar", 1)
     )
-    video = _xfade(video, _card(card, size, fps, card_frames), _frame(END_CARD_FADE_S, fps), total - card_frames, fps)
-    video = (
-        video.filter("fade", type="in", start_frame=0, nb_frames=_frame(FADE_IN_S, fps))
-        .filter("trim", end_frame=total)
-        .filter("setparams", **BT709)
-    )
-    outputs = [video]
+    outputs = [ending(video, card, size, fps, spec.duration_s)]
     extra: dict[str, object] = {}
     if audio is not None:
         outputs.append(audio.filter("atrim", end_sample=round(spec.duration_s * rate)))

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from vidgen_core.adapters.ffmpeg.probe import ffprobe_json
-from vidgen_core.adapters.ffmpeg.tools import MediaClock, ffmpeg_exe, run
+from vidgen_core.adapters.ffmpeg.tools import MediaClock, ffmpeg_exe, ffprobe_exe, run
 from vidgen_core.domain.checks import BLACK_PIXEL, FREEZE_NOISE, STILL_LIMIT_S
 from vidgen_core.domain.errors import MediaError
 from vidgen_core.domain.sound import LoudnessReading
@@ -248,6 +248,20 @@ def _small_size(width: int, height: int) -> tuple[int, int]:
 def to_lab(rgb: np.ndarray) -> np.ndarray:
     """8-bit sRGB pixels as CIELAB (L* 0-100, D65), float32."""
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def decoded_frames(path: Path) -> int:
+    """The frames of the first picture stream, counted by decoding every one (not the container's own count)."""
+    started = time.perf_counter()
+    try:
+        data = ffmpeg.probe(str(path), cmd=ffprobe_exe(), count_frames=None, select_streams="v:0")
+    except ffmpeg.Error as exc:
+        tail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
+        raise MediaError(f"ffprobe cannot decode {path.name}: {' '.join(tail)}") from None
+    finally:
+        MediaClock.add(time.perf_counter() - started)
+    streams = data.get("streams", [])
+    return int(streams[0].get("nb_read_frames", 0)) if streams else 0
 
 
 def motion(path: Path, facts: FileFacts | None = None) -> Motion:

@@ -196,6 +196,20 @@ def finalize(
     return replace(made, stems=stems)
 
 
+def remaster(video: Path, out: Path, target: LoudnessTarget, settings: Settings) -> Finalized:
+    """A finished video with its soundtrack, as mixed, brought to another loudness standard by ``finalize``'s own
+    mastering (gain, true-peak limiter, measured on the encoded file until it complies): no fade or ducking again,
+    the picture copied."""
+    info = probe(video)
+    if not info.has_audio:
+        raise MediaError(f"{video.name} has no sound to bring to another loudness")
+
+    def own() -> ffmpeg.nodes.FilterableStream:
+        return ffmpeg.input(str(video)).audio.filter("aresample", settings.audio_rate_hz)
+
+    return _master(video, info, own, out, info.duration_s, target, settings)
+
+
 def _master(
     video: Path,
     info: MediaInfo,

@@ -20,8 +20,10 @@ from vidgen_core.domain.captions import TITLE_BAND
 from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Aspect, Kind, video_model
 from vidgen_core.domain.chunking import clips_for
 from vidgen_core.domain.models import Camera, CostLine, Phase, Section, SpecBeat, VideoSpec
+from vidgen_core.domain.platforms import safe_zone_for
 from vidgen_core.domain.ports import Generated, ImageJob
 from vidgen_core.domain.prompt import find_language
+from vidgen_core.domain.safe_zones import ACTION_SAFE, Zone
 
 log = logging.getLogger("vidgen.local_image")
 Color = tuple[int, int, int]
@@ -37,7 +39,6 @@ PALETTES: dict[str, tuple[Color, Color, Color]] = {  # sky top, sky bottom, acce
 }
 
 
-TITLE_SAFE = 0.05  # every text stays in the central 90% of each frame's width and height (the title-safe area)
 INK_SPREAD_PX = 4  # how far resampling the storyboard to the clip's size spreads ink (Lanczos), in clip pixels
 CALL_TO_ACTION = "AVAILABLE NOW"
 CALLS_TO_ACTION = {  # in the prompt's language
@@ -54,7 +55,6 @@ TEXT_SHARE, TEXT_SHARE_CTA = 0.32, TITLE_BAND  # the most of the safe box's heig
 LINE_GAP, BLOCK_GAP = 0.18, 0.45  # gaps between lines and before the call to action, as shares of the name's size
 GLOW_SCALE = 4
 PRODUCT_MAX_WIDTH = 0.86  # of the width every frame of the beat shows
-ACTION_SAFE = 0.02  # the product stays this far inside every frame (an extreme close-up may fill the frame)
 SHOT_SCALE = {"wide": 0.28, "medium": 0.45, "medium close-up": 0.55, "close-up": 0.68, "extreme close-up": 0.95}
 
 
@@ -149,23 +149,24 @@ def texts(spec: VideoSpec, beat: SpecBeat) -> list[Text]:
     return []
 
 
-def safe_box(spec: VideoSpec, beat: SpecBeat, width: int, height: int, margin: float = TITLE_SAFE) -> Box:
-    """The box of a ``width`` x ``height`` storyboard frame that stays ``margin`` inside every frame the local
-    video renderer makes from it (by default the title-safe area): through each of the beat's clips, whose camera
-    moves compound."""
-    return _safe_box(spec.video_model, spec.aspect_ratio, beat.camera, beat.duration_s, width, height, margin)
+def safe_box(spec: VideoSpec, beat: SpecBeat, width: int, height: int, zone: Zone | None = None) -> Box:
+    """The box of a ``width`` x ``height`` storyboard frame that stays inside ``zone`` of every frame the local
+    video renderer makes from it (by default the spec's safe zone for text, ``platforms.safe_zone_for``): through
+    each of the beat's clips, whose camera moves compound."""
+    w, h = video_model(spec.video_model).size(spec.aspect_ratio)
+    kept = zone or safe_zone_for(spec, w, h)
+    return _safe_box(spec.video_model, spec.aspect_ratio, beat.camera, beat.duration_s, width, height, kept)
 
 
 @lru_cache(maxsize=256)
 def _safe_box(
-    model_name: str, aspect: Aspect, camera: Camera, duration_s: int, width: int, height: int, m: float
+    model_name: str, aspect: Aspect, camera: Camera, duration_s: int, width: int, height: int, zone: Zone
 ) -> Box:
     model = video_model(model_name)
     w, h = model.size(aspect)
     clips = clips_for(duration_s, tuple(sorted(set(model.clip_durations_s))))
-    corners = np.array(
-        [[m * w, m * h, 1], [(1 - m) * w, m * h, 1], [(1 - m) * w, (1 - m) * h, 1], [m * w, (1 - m) * h, 1]]
-    )
+    x0, y0, x1, y1 = zone.pixels(w, h)
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]])
     region = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
     for matrix in beat_maps(camera, clips, model.fps, w, h):
         region = _intersect(region, [(float(x), float(y)) for x, y in (corners @ matrix.T)[:, :2]])

@@ -1,7 +1,7 @@
 """The end card: the ad's last still (logo or wordmark, and the call to action) at the master's size, drawn with Pillow.
 
-Every mark stays inside the title-safe box (the central 90 %); on a vertical frame also inside the social platforms'
-safe zone (TikTok's and Reels' buttons and captions cover the top 14 %, the bottom 23 % and the right 14 %).
+Every mark stays inside the spec's safe zone (``platforms.safe_zone_for``): title-safe, cut to the interface-free
+part of every platform the ad is made for.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 from vidgen_core.adapters.local.image import PALETTES, Box, Color, font_for, luma
 from vidgen_core.adapters.local.photo import product_photo
 from vidgen_core.domain.models import VideoSpec
-from vidgen_core.domain.safe_zones import safe_zone
+from vidgen_core.domain.platforms import safe_zone_for
 
 DEFAULT_CTA = "Available now"
 LOGO_CONTRAST = 60  # luma difference under which a logo gets a plate
@@ -27,9 +27,9 @@ TRACKING = 0.08  # letter spacing of the wordmark, as a share of its size
 BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")  # Debian's fonts-dejavu-core
 
 
-def safe_box(width: int, height: int) -> Box:
-    """Where marks may go: the title-safe box, narrowed to the social safe zone on a vertical frame."""
-    return Box(*safe_zone(width, height).pixels(width, height))
+def safe_box(spec: VideoSpec, width: int, height: int) -> Box:
+    """Where marks may go on the spec's card: its safe zone, in pixels."""
+    return Box(*safe_zone_for(spec, width, height).pixels(width, height))
 
 
 def _palette(style: str) -> tuple[Color, Color, Color]:
@@ -128,7 +128,7 @@ def render_end_card(spec: VideoSpec, size: tuple[int, int], out: Path, logo: Pat
     top, bottom, accent = _palette(spec.style)
     img = _background(width, height, top, bottom, accent)
     draw = ImageDraw.Draw(img)
-    safe = safe_box(width, height)
+    safe = safe_box(spec, width, height)
     short = min(width, height)
     sw, sh = safe.x1 - safe.x0, safe.y1 - safe.y0
     cx = (safe.x0 + safe.x1) / 2

@@ -28,7 +28,7 @@ from vidgen_core.domain.captions import (
     headlines,
 )
 from vidgen_core.domain.models import Captions, CaptionStyle, VideoSpec, Voiceover
-from vidgen_core.domain.safe_zones import safe_zone
+from vidgen_core.domain.platforms import safe_zone_for
 
 FONT = BOLD  # the end card's face: DejaVu Sans Bold (Debian's fonts-dejavu-core), given to libass as its fontsdir
 OUTLINE, SHADOW = 0.07, 0.04  # the outline style's stroke and drop shadow, as shares of the font size
@@ -178,11 +178,11 @@ def _caption_events(cue: Cue, size: int, room: float, look: CaptionStyle, lit: C
     return events
 
 
-def _margins(size: tuple[int, int], font: int, look: CaptionStyle, top: bool) -> tuple[int, int, int]:
-    """MarginL, MarginR and MarginV that put the text's box (or its outline and shadow) on the safe zone's edges:
-    its top edge for a headline, its bottom edge for a caption."""
+def _margins(spec: VideoSpec, size: tuple[int, int], font: int, top: bool) -> tuple[int, int, int]:
+    """MarginL, MarginR and MarginV that put the text's box (or its outline and shadow) on the spec's safe zone's
+    edges: its top edge for a headline, its bottom edge for a caption."""
     width, height = size
-    zone, pad = safe_zone(width, height), _pad(font, look)
+    zone, pad = safe_zone_for(spec, width, height), _pad(font, spec.narration.caption_style)
     vertical = zone.y0 * height if top else height - zone.y1 * height
     return math.ceil(zone.x0 * width + pad), math.ceil(width - zone.x1 * width + pad), math.ceil(vertical + pad)
 
@@ -192,7 +192,7 @@ def ass(spec: VideoSpec, shown: list[Cue], heads: list[Headline], size: tuple[in
     width, height = size
     look = spec.narration.caption_style
     caption, headline = round(font_px(height, CAPTION_SIZE)), round(font_px(height, HEADLINE_SIZE))
-    below, above = _margins(size, caption, look, top=False), _margins(size, headline, look, top=True)
+    below, above = _margins(spec, size, caption, top=False), _margins(spec, size, headline, top=True)
     styles = [_style("Caption", caption, look, below, 2), _style("Headline", headline, look, above, 8)]
     events = []
     for head in heads:
