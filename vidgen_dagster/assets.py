@@ -119,6 +119,18 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str, in
         )
 
 
+def refuse_in_review(db: DatabaseResource, video: str) -> None:
+    """No clip is bought for a video in review (the media step's clips, a native aspect's): say how to approve it."""
+    record = db.requests().find(video)
+    if record is not None and record.in_review:
+        raise dg.Failure(
+            f"video {video} is in review: look at its preview, then approve it (`vidgen approve {video}`, POST "
+            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips "
+            "are paid for",
+            allow_retries=False,
+        )
+
+
 def _out(description: str) -> dg.AssetOut:
     """An output of ``media``; its kind badge says who renders it in this deployment (definitions.kinds). Not
     required: a subset of ``media`` yields only the outputs it selects."""
@@ -168,15 +180,8 @@ def media(
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready; a subset
     (music alone, say) makes only what it selects."""
     wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
-    record = db.requests().find(context.partition_key)
-    if Phase.VIDEO_CHUNKS in wanted and record is not None and record.in_review:  # no clip is bought unapproved
-        video = record.video_id
-        raise dg.Failure(
-            f"video {video} is in review: look at its preview, then approve it (`vidgen approve {video}`, POST "
-            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips "
-            "are paid for",
-            allow_retries=False,
-        )
+    if Phase.VIDEO_CHUNKS in wanted:
+        refuse_in_review(db, context.partition_key)
     with step(context, Phase.STORYBOARD, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())
         made_media = phases.make_media(
@@ -338,6 +343,8 @@ def aspects(
     """Every other aspect of the one plan (--aspects): the same beats, timings, copy, voice and music, its pictures
     made natively (paid per aspect) or reframed from the master's clips following the product (free), cut and
     finished for its own frame under deliverables/{variant}/. Empty when the campaign asks for no other aspect."""
+    if video_spec.campaign.aspects and not video_spec.campaign.reframe:
+        refuse_in_review(db, context.partition_key)
     with step(context, Phase.ASPECTS, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())
         made = make_aspects(
