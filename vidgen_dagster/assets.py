@@ -18,12 +18,14 @@ from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.costs import check_request_budget, estimate
 from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
 from vidgen_core.pipeline import phases, verify
+from vidgen_core.pipeline.aspects import make_aspects
 from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.deliverables import make_deliverables, stored_aspects
 from vidgen_core.pipeline.preview import make_preview, preview_checks
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
+from vidgen_core.pipeline.verify_aspects import aspect_checks
 from vidgen_core.pipeline.verify_captions import captions_checked
 from vidgen_core.pipeline.verify_deliverables import deliverables_checks
 from vidgen_core.pipeline.verify_mix import mix_checks
@@ -44,6 +46,9 @@ ASSET = {"partitions_def": videos, "group_name": GROUP, "code_version": CODE_VER
 # A provider-bound step holds a slot of the pool of the provider that serves it: the catalog provider of the
 # deployment's default model (instance.pool_limits). The media step's clips are most of its time and spend.
 PLANNER_POOL, MEDIA_POOL = (paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO))
+# Reframed aspects cut at once: ffmpeg work on the machine's cores (2 cores, a 30 s 1080p ad's 3 aspects: 97 s one at a
+# time, 114 s two at a time). Native aspects are made all at once regardless: they wait on providers.
+ASPECTS_AT_ONCE = 1
 
 
 # The request and its takes (an external asset) feed the assets a take changes: the plan, images and clips.
@@ -114,6 +119,18 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str, in
         )
 
 
+def refuse_in_review(db: DatabaseResource, video: str) -> None:
+    """No clip is bought for a video in review (the media step's clips, a native aspect's): say how to approve it."""
+    record = db.requests().find(video)
+    if record is not None and record.in_review:
+        raise dg.Failure(
+            f"video {video} is in review: look at its preview, then approve it (`vidgen approve {video}`, POST "
+            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips "
+            "are paid for",
+            allow_retries=False,
+        )
+
+
 def _out(description: str) -> dg.AssetOut:
     """An output of ``media``; its kind badge says who renders it in this deployment (definitions.kinds). Not
     required: a subset of ``media`` yields only the outputs it selects."""
@@ -163,15 +180,8 @@ def media(
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready; a subset
     (music alone, say) makes only what it selects."""
     wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
-    record = db.requests().find(context.partition_key)
-    if Phase.VIDEO_CHUNKS in wanted and record is not None and record.in_review:  # no clip is bought unapproved
-        video = record.video_id
-        raise dg.Failure(
-            f"video {video} is in review: look at its preview, then approve it (`vidgen approve {video}`, POST "
-            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips "
-            "are paid for",
-            allow_retries=False,
-        )
+    if Phase.VIDEO_CHUNKS in wanted:
+        refuse_in_review(db, context.partition_key)
     with step(context, Phase.STORYBOARD, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())
         made_media = phases.make_media(
@@ -311,4 +321,55 @@ def deliverables(
             aspects.model_dump_json(exclude={"costs"}),
         )
         checks = deliverables_checks(made, s.store)
+        return s.result(video_spec, made, costs=made.costs, version=version, checks=checks)
+
+
+@dg.asset(
+    **ASSET,
+    check_specs=check_specs(Phase.ASPECTS),
+    pool=MEDIA_POOL,  # native aspects pay images and clips
+    retry_policy=PROVIDER_RETRY,
+)  # CHECKED_ASSETS_NOTE
+def aspects(
+    context: dg.AssetExecutionContext,
+    video_spec: VideoSpec,
+    video_chunks: ChunkSet,
+    music: MusicTrack,
+    voiceover: Voiceover,
+    store: StoreResource,
+    db: DatabaseResource,
+    providers: ProvidersResource,
+):
+    """Every other aspect of the one plan (--aspects): the same beats, timings, copy, voice and music, its pictures
+    made natively (paid per aspect) or reframed from the master's clips following the product (free), cut and
+    finished for its own frame under deliverables/{variant}/. Empty when the campaign asks for no other aspect."""
+    if video_spec.campaign.aspects and not video_spec.campaign.reframe:
+        refuse_in_review(db, context.partition_key)
+    with step(context, Phase.ASPECTS, store, db, providers) as s:
+        workers = partial(calls_in_flight, providers.settings())
+        made = make_aspects(
+            video_spec,
+            video_chunks,
+            music,
+            voiceover,
+            s.store,
+            s.providers,
+            s.calls,
+            s.settings,
+            s.progress,
+            workers,
+            ASPECTS_AT_ONCE,
+        )
+        checks = aspect_checks(video_spec, made, s.store)
+        parts = [
+            f"{cut.variant}:{cut.mode.value}:{':'.join(map(phases.footage, cut.chunks.chunks))}" for cut in made.cuts
+        ]
+        version = content_version(
+            *parts,
+            *phases.cut_inputs(video_spec),
+            music.cache_key,
+            *placed(voiceover),
+            *phases.caption_inputs(video_spec),
+            video_spec.delivery.loudness.value,
+        )
         return s.result(video_spec, made, costs=made.costs, version=version, checks=checks)

@@ -379,6 +379,8 @@ def _estimate(args: argparse.Namespace, service: VidgenService) -> int:
         cap = found.max_cost_usd
         print(f"estimate: ${found.estimate_usd:.4f}" + (f" (budget ${cap:.2f})" if cap is not None else ""))
         print("  " + ", ".join(f"{phase} ${usd:.4f}" for phase, usd in found.by_phase.items()))
+        if found.by_aspect:  # the pictures per aspect; the plan, voice and music once for all
+            print("  images and clips by aspect: " + ", ".join(f"{a} ${usd:.4f}" for a, usd in found.by_aspect.items()))
     if found.refusal is not None:
         print(f"vidgen: {found.refusal}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -78,7 +78,7 @@ def test_graph_shape() -> None:
         Phase.STITCHED_VIDEO: [Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC],
         Phase.FINAL_VIDEO: [Phase.MUSIC, Phase.STITCHED_VIDEO, Phase.VIDEO_SPEC, Phase.VOICEOVER],
         Phase.PREVIEW: [Phase.STORYBOARD, Phase.VIDEO_SPEC],
-        Phase.ASPECTS: [],  # helper B's asset (its parents once merged); a stub the deliverables depend on until then
+        Phase.ASPECTS: [Phase.MUSIC, Phase.VIDEO_CHUNKS, Phase.VIDEO_SPEC, Phase.VOICEOVER],
         Phase.DELIVERABLES: [
             Phase.ASPECTS,
             Phase.FINAL_VIDEO,
@@ -89,8 +89,7 @@ def test_graph_shape() -> None:
             Phase.VOICEOVER,
         ],
     }
-    stub = dg.AssetKey(Phase.ASPECTS.value)  # helper B's asset, a stub without partitions until merged
-    assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys() if k != stub)
+    assert all(graph.get(k).partitions_def.name == "videos" for k in graph.get_all_asset_keys())
     assert all(graph.get(k).code_version for k in graph.materializable_asset_keys)
     assert graph.get(dg.AssetKey(Source.VIDEO_REQUEST.value)).is_external  # reported by runless observations
 
@@ -232,6 +231,7 @@ def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
                 Phase.MUSIC: {"numpy"},
                 Phase.VOICEOVER: {"piper"},
                 Phase.VIDEO_CHUNKS: {"ffmpeg"},
+                Phase.ASPECTS: {"ffmpeg"},
             },
         ),
         (
@@ -242,6 +242,7 @@ def test_deploy_instance_config_turns_telemetry_and_the_community_pop_up_off(
                 Phase.MUSIC: {"replicate"},
                 Phase.VOICEOVER: {"replicate"},
                 Phase.VIDEO_CHUNKS: {"replicate"},
+                Phase.ASPECTS: {"replicate"},  # native aspects' clips; reframed ones are ffmpeg's alone
             },
         ),
     ],
@@ -261,7 +262,6 @@ def test_kind_badges_say_what_renders_in_this_deployment(
         Phase.FINAL_VIDEO: {"ffmpeg"},
         Phase.PREVIEW: {"ffmpeg"},
         Phase.DELIVERABLES: {"ffmpeg"},
-        Phase.ASPECTS: set(),  # helper B's stub until merged
         Source.VIDEO_REQUEST: set(),
     }
 
@@ -373,6 +373,7 @@ def test_every_provider_step_holds_the_pool_of_the_provider_that_serves_it(setti
     served = {kind: paid_provider(get_settings(), kind) for kind in (Kind.LLM, Kind.VIDEO)}
     assert pools["video_spec"] == {served[Kind.LLM]}
     assert pools["storyboard"] == pools["music"] == pools["video_chunks"] == {served[Kind.VIDEO]}  # one step
+    assert pools["aspects"] == {served[Kind.VIDEO]}  # native aspects make clips
     assert pools["stitched_video"] == pools["final_video"] == set()  # ffmpeg on this machine: no provider's pool
     assert set().union(*pools.values()) <= set(pool_limits(settings))  # each pool's slots are set by vidgen init
 

@@ -42,8 +42,9 @@ REDIS_URL = "redis://127.0.0.1:6379/5"  # a db of its own, flushed before and af
 WORKERS = ("worker1", "worker2")
 PRODUCTS = ("Nike", "Adidas", "Puma")
 DURATION_S = 10
-STEPS = {"video_spec", "media", "stitched_video", "final_video"}  # media makes storyboard, music and video_chunks
-ASSETS = {"video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video"}
+STEPS = {"video_spec", "media", "stitched_video", "final_video", "aspects", "deliverables"}  # media: the 4 media
+ASSETS = {"video_spec", "storyboard", "music", "video_chunks", "stitched_video", "final_video", "aspects"}
+ASSETS |= {"deliverables"}
 CELERY_WORKER = "Celery worker"  # the metadata key of the engine event a worker reports when it takes a step
 
 

@@ -35,7 +35,8 @@ from vidgen_core.adapters.ffmpeg.probe import probe
 
 MUSICGEN = "meta/musicgen"
 MUSICGEN_VERSION = "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
-FLUX_SIZES = {"16:9": (1344, 768), "9:16": (768, 1344), "1:1": (1024, 1024)}
+# cog-flux ASPECT_RATIOS
+FLUX_SIZES = {"16:9": (1344, 768), "9:16": (768, 1344), "1:1": (1024, 1024), "4:5": (896, 1088)}
 MODELS: dict[str, dict[str, Any]] = {
     # flux-dev takes a start image (img2img, cog-flux DevPredictor); flux-schnell has no such input
     "black-forest-labs/flux-dev": {"kind": "image", "image": "image", "enums": {"aspect_ratio": list(FLUX_SIZES)}},

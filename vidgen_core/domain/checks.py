@@ -51,6 +51,8 @@ class CheckName(StrEnum):
     VOICE_OVER_MUSIC = "voice_over_music"
     SPEECH_WHERE_LINES = "speech_where_lines"
     CAPTIONS_IN_SAFE_ZONE = "captions_in_safe_zone"
+    ASPECTS_SAME_TIMING = "aspects_same_timing"
+    ASPECTS_DELIVERY_SIZE = "aspects_delivery_size"
     PREVIEW_MEASURED = "preview_measured"
     LENGTHS_AS_STATED = "lengths_as_stated"
     POSTERS_MATCH_VIDEOS = "posters_match_videos"
@@ -105,6 +107,12 @@ CHECK_DESCRIPTIONS: dict[CheckName, str] = {
     CheckName.CAPTIONS_IN_SAFE_ZONE: "Burned captions change the picture only inside the platform-safe zone for the "
     "aspect, never over the storyboard's product name nor during the end card (frames with and without captions, "
     "differenced).",
+    CheckName.ASPECTS_SAME_TIMING: "Every other aspect is the same cut as the master: its final has exactly duration "
+    "x fps frames at the master's frame rate and lasts the spec's duration (within half a frame), and every beat of "
+    "its stitched picture starts on the master's frame (its cut's or transition's change measured on its decoded "
+    "frames, as beats_on_frame).",
+    CheckName.ASPECTS_DELIVERY_SIZE: "Every other aspect's final is the delivery size for its own aspect at the "
+    "video's resolution (e.g. 1080x1920 for 9:16 at 1080p).",
     CheckName.PREVIEW_MEASURED: "The review preview decodes to exactly duration x fps frames, lasts the spec's "
     "duration (within a frame), is the preview's size for the aspect and carries the music bed.",
     CheckName.LENGTHS_AS_STATED: "Every video deliverable (master, aspect, cutdown, platform version, mezzanine) "

@@ -3,12 +3,20 @@ will spend with the providers it asked for (local renderers are free)."""
 
 from __future__ import annotations
 
-from vidgen_core.domain.catalog import LLM_MODELS, image_model, music_model, speech_model, upscaler_for, video_model
+from vidgen_core.domain.catalog import (
+    LLM_MODELS,
+    Aspect,
+    image_model,
+    music_model,
+    speech_model,
+    upscaler_for,
+    video_model,
+)
 from vidgen_core.domain.chunking import clips_for, plan_chunks
 from vidgen_core.domain.compose import compose_beats, spec_seed, timeline
 from vidgen_core.domain.copywriter import write_script
 from vidgen_core.domain.errors import InvalidRequest
-from vidgen_core.domain.models import Delivery, GenerationRequest, Narration, Phase, VideoSpec
+from vidgen_core.domain.models import Campaign, Delivery, GenerationRequest, Narration, Phase, VideoSpec
 from vidgen_core.domain.prompt import read_prompt
 from vidgen_core.domain.script import WORDS_PER_SECOND, words
 
@@ -74,25 +82,49 @@ def _prices(
     delivery: Delivery,
     narration: Narration,
     lines: list[str] | None,
+    campaign: Campaign,
 ) -> dict[Phase, float]:
     video = video_model(video_name)
     allowed = tuple(sorted(set(video.clip_durations_s)))
     clips = [clip for seconds in beat_seconds for clip in clips_for(seconds, allowed)]
     upscaling = sum(upscale_price(delivery, video_name, clip) for clip in clips)
-    return {
+    images, chunks = (
+        round(len(beat_seconds) * image_price(image_name), 6),
+        round(video.clip_cost(sum(clips)) + upscaling, 6),
+    )
+    prices = {
         Phase.VIDEO_SPEC: plan_price(),
-        Phase.STORYBOARD: round(len(beat_seconds) * image_price(image_name), 6),
-        Phase.VIDEO_CHUNKS: round(video.clip_cost(sum(clips)) + upscaling, 6),
+        Phase.STORYBOARD: images,
+        Phase.VIDEO_CHUNKS: chunks,
         Phase.MUSIC: 0.0 if video.native_audio else music_price(music_name, sum(beat_seconds)),
         Phase.VOICEOVER: script_price(narration, lines, sum(beat_seconds)),
     }
+    if native := native_aspects(campaign):  # their own images and clips, once per aspect; plan, voice, music once
+        prices[Phase.ASPECTS] = round(len(native) * (images + chunks), 6)
+    return prices
+
+
+def native_aspects(campaign: Campaign) -> tuple[Aspect, ...]:
+    """The aspects that get their own (paid) images and clips: every other aspect, unless they are reframed."""
+    return () if campaign.reframe else campaign.aspects
+
+
+def by_aspect(by_phase: dict[Phase, float], master: Aspect, campaign: Campaign) -> dict[Aspect, float]:
+    """An estimate's pictures split per aspect: the master's images and clips, each native aspect's share of
+    ``Phase.ASPECTS`` (the same beats at the same prices), a reframed aspect at nothing. The plan, voice and music,
+    made once for all of them, are in none."""
+    native = native_aspects(campaign)
+    each = by_phase.get(Phase.ASPECTS, 0.0) / len(native) if native else 0.0
+    master_usd = by_phase.get(Phase.STORYBOARD, 0.0) + by_phase.get(Phase.VIDEO_CHUNKS, 0.0)
+    return {master: round(master_usd, 6), **{a: round(each if a in native else 0.0, 6) for a in campaign.aspects}}
 
 
 def list_price(spec: VideoSpec) -> dict[Phase, float]:
     """What each paid phase of this spec would cost on the real models it names, in USD."""
     beats = [b.duration_s for b in spec.beats]
     lines = [b.line for b in spec.beats]
-    return _prices(beats, spec.video_model, spec.image_model, spec.music_model, spec.delivery, spec.narration, lines)
+    models = (spec.video_model, spec.image_model, spec.music_model)
+    return _prices(beats, *models, spec.delivery, spec.narration, lines, spec.campaign)
 
 
 def _with_providers(prices: dict[Phase, float], request: GenerationRequest, llm: str) -> dict[Phase, float]:
@@ -123,13 +155,14 @@ def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict
         laid = timeline([(tpl, s, "", "") for tpl, s in beats])  # the script depends on sections and times only
         lines = [beat.line for beat in write_script(request, reading, laid)]
     models = (request.video_model, request.image_model, request.music_model)
-    prices = _prices(seconds, *models, request.delivery, request.narration, lines)
+    prices = _prices(seconds, *models, request.delivery, request.narration, lines, request.campaign)
     return _with_providers(prices, request, llm)
 
 
 def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int, clips: bool = True) -> float:
-    """What regenerating one beat spends: one image and that beat's clips (without ``clips``, in review, the image
-    alone: the clips are bought once the video is approved)."""
+    """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect
+    (without ``clips``, in review, the master's image alone: the clips and the aspects are bought once the video is
+    approved)."""
     if request.media == FREE:
         return 0.0
     if not clips:
@@ -137,7 +170,8 @@ def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int, 
     video = video_model(spec.video_model)
     clips = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
     upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip) for clip in clips)
-    return round(image_price(spec.image_model) + video.clip_cost(sum(clips)) + upscaling, 6)
+    pictures = 1 + len(native_aspects(spec.campaign))
+    return round(pictures * (image_price(spec.image_model) + video.clip_cost(sum(clips)) + upscaling), 6)
 
 
 def line_estimate(spec: VideoSpec, request: GenerationRequest, line: str) -> float:

@@ -90,6 +90,12 @@ def keys_for(spec: VideoSpec) -> VideoKeys:
     return VideoKeys(user_id=spec.user_id, video_id=spec.video_id, variant=spec.variant)
 
 
+def _item(spec: VideoSpec, name: str) -> str:
+    """A call's item on its ledger row: an aspect's own image or clip is named with its variant ('9x16/beat_02'), so
+    it is never read as the master's (its call key differs anyway: the aspect and size are among its inputs)."""
+    return f"{spec.variant}/{name}" if spec.variant else name
+
+
 def _reused(outcome: Outcome) -> str:
     return " (reused)" if outcome.reused else ""
 
@@ -176,7 +182,7 @@ def make_storyboard(
         shown = photo if photo and providers.images.uses_photo(model.name, beat) else None
         call = Call(
             phase=Phase.STORYBOARD,
-            item=f"beat_{beat.index:02d}",
+            item=_item(spec, f"beat_{beat.index:02d}"),
             provider=providers.images.provider,
             model=model.name,
             inputs={"prompt": beat.image_prompt, "aspect": spec.aspect_ratio, "size": [width, height], "seed": seed},
@@ -278,7 +284,7 @@ def make_chunks(
         }
         call = Call(
             phase=Phase.VIDEO_CHUNKS,
-            item=f"chunk_{plan.index:02d}",
+            item=_item(spec, f"chunk_{plan.index:02d}"),
             provider=providers.video.provider,
             model=model.name,
             inputs={
@@ -384,7 +390,7 @@ def upscale_chunk(
     beat, clip = spec.beats[plan.beat_index], store.local_path(clip_key)
     call = Call(
         phase=Phase.VIDEO_CHUNKS,
-        item=f"upscale_{plan.index:02d}",
+        item=_item(spec, f"upscale_{plan.index:02d}"),
         provider=upscaler.provider,
         model=model.name,
         inputs=model.inputs(delivery.resolution, video.fps),

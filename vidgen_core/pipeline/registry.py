@@ -18,6 +18,7 @@ from vidgen_core.domain.catalog import LOCAL_PROVIDER, Kind
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.models import (
     Animatic,
+    AspectSet,
     ChunkSet,
     DeliverableKind,
     Deliverables,
@@ -208,6 +209,47 @@ def _video_facts(_: VideoSpec, video: RenderedVideo) -> dict[str, Shown]:
     return shown
 
 
+ASPECT_COLUMNS = _columns(
+    ("aspect", str),
+    ("mode", str),
+    ("usd", float),
+    ("width", int),
+    ("height", int),
+    ("duration_s", float),
+    ("chunks", int),
+    ("reused", int),
+)
+
+
+def _aspect_facts(_: VideoSpec, made: AspectSet) -> dict[str, Shown]:
+    rows = [
+        (
+            c.aspect,
+            c.mode.value,
+            round(sum(line.usd for line in c.costs), 4),
+            c.final.width,
+            c.final.height,
+            c.final.duration_s,
+            len(c.chunks.chunks),
+            sum(ch.reused for ch in c.chunks.chunks),
+        )
+        for c in made.cuts
+    ]
+    files: dict[str, Shown] = {f"final_{c.variant}": Stored(c.final.key) for c in made.cuts}
+    return {
+        "aspects": ", ".join(c.aspect for c in made.cuts) or "-",
+        "mode": ", ".join(sorted({c.mode.value for c in made.cuts})) or "-",
+        "aspect_table": Table(ASPECT_COLUMNS, rows),
+        **files,
+    }
+
+
+def _aspects_preview(made: AspectSet, store: BlobStore) -> bytes | None:
+    """Each aspect's first beat, side by side."""
+    stills = [store.local_path(c.chunks.chunks[0].last_frame_key) for c in made.cuts if c.chunks.chunks]
+    return contact_sheet(stills, max(1, len(stills))) if stills else None
+
+
 def _deliverables_facts(_: VideoSpec, made: Deliverables) -> dict[str, Shown]:
     """Every file of the brief in one table (a still's or a text file's length, width and height read 0)."""
     rows = [
@@ -342,6 +384,16 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
             CheckName.CAPTIONS_IN_SAFE_ZONE,
         ),
         preview=_video_preview,
+    ),
+    Phase.ASPECTS: PhaseEntry(  # after the master: its share is the lead's to rebalance with the other new phases
+        Phase.ASPECTS,
+        0.0,
+        AspectSet,
+        _manifest(Phase.ASPECTS),
+        _aspect_facts,
+        checks=(CheckName.ASPECTS_SAME_TIMING, CheckName.ASPECTS_DELIVERY_SIZE),
+        paid=Kind.VIDEO,  # native aspects pay images and clips; reframed ones nothing
+        preview=_aspects_preview,
     ),
     Phase.DELIVERABLES: PhaseEntry(
         Phase.DELIVERABLES,

@@ -137,6 +137,9 @@ class RunSummary(BaseModel):
 class Estimate(BaseModel):
     estimate_usd: float
     by_phase: dict[str, float]
+    by_aspect: dict[str, float] = Field(
+        default_factory=dict, description="Images and clips per aspect (the plan, voice and music are made once)."
+    )
     max_cost_usd: float | None
     over_budget: bool
     refusal: str | None = Field(default=None, exclude=True)  # why submitting it would be refused

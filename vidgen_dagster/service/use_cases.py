@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import dagster as dg
 
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
-from vidgen_core.domain.costs import check_request_budget, estimate_request
+from vidgen_core.domain.costs import by_aspect, check_request_budget, estimate_request
 from vidgen_core.domain.errors import InvalidRequest, NotFound, NotReady
 from vidgen_core.domain.models import (
     AssetRole,
@@ -135,6 +135,9 @@ class VidgenService:
         return Estimate(
             estimate_usd=round(sum(by_phase.values()), 4),
             by_phase={str(k): v for k, v in by_phase.items()},
+            by_aspect=dict(by_aspect(by_phase, request.aspect_ratio, request.campaign))
+            if request.campaign.aspects
+            else {},
             max_cost_usd=request.max_cost_usd,
             over_budget=refusal is not None,
             refusal=refusal,

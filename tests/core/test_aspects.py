@@ -1,0 +1,94 @@
+"""One plan, many aspects: an aspect's own images and clips are calls of their own (never the master's), and a new
+take of a beat pays again for that beat alone, in the master and in every aspect."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.local.planner import LocalPlanner
+from vidgen_core.adapters.registry import build_providers
+from vidgen_core.adapters.storage import LocalStore
+from vidgen_core.domain.catalog import frame_size, image_model, video_model
+from vidgen_core.domain.chunking import plan_chunks
+from vidgen_core.domain.costs import by_aspect, estimate_request
+from vidgen_core.domain.models import Campaign, Phase, VideoSpec
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.pipeline import phases
+from vidgen_core.pipeline.aspects import aspect_spec, native_pictures
+from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.requests import build_request
+from vidgen_core.settings import Settings
+
+
+def _pictures(spec: VideoSpec, settings: Settings) -> None:
+    """The master's storyboard and clips, then the 9:16 aspect's, all through one video's call cache."""
+    store = LocalStore(settings.storage_dir)
+    request = build_request("Create a 10-second Nike ad", settings, video_id=spec.video_id)
+    providers = build_providers(settings, request)
+    calls = CallCache(store, Ledger(settings.db_url), spec.user_id, spec.video_id)
+    board = phases.make_storyboard(spec, store, providers, calls)
+    phases.make_chunks(spec, board, store, providers, calls, settings=settings)
+    native_pictures(aspect_spec(spec, "9:16"), store, providers, calls, lambda _: 1, settings)
+
+
+def _paid(settings: Settings, video_id: str, seen: int = 0) -> list[tuple[str, int | None, str]]:
+    rows = Ledger(settings.db_url).rows(video_id)[seen:]
+    return sorted((r.item, r.beat_index, r.cache_key) for r in rows if r.state == CallState.PAID)
+
+
+def test_an_aspect_pays_its_own_pictures_and_a_take_repays_its_beat_in_each(settings: Settings) -> None:
+    request = build_request("Create a 10-second Nike ad", settings, video_id="vid-aspects", aspects=["16:9", "9:16"])
+    spec = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
+    _pictures(spec, settings)
+    first = _paid(settings, spec.video_id)
+    store, tall = LocalStore(settings.storage_dir), aspect_spec(spec, "9:16")
+    chunks = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
+    master = [row for row in first if "/" not in row[0]]
+    aspect = [row for row in first if row[0].startswith("9x16/")]
+    assert len(aspect) == len(master) == len(first) / 2  # every image and clip again, named for its aspect
+    assert len({key for *_, key in first}) == len(first)  # and never one of the master's calls
+    assert spec.aspect_ratio == "16:9" and len(master) == len(spec.beats) + len(chunks)
+    # its files are its own, at its own frame, under deliverables/9x16/
+    width, height = frame_size(image_model(spec.image_model).short_side, "9:16")
+    keys = phases.keys_for(tall)
+    for beat in spec.beats:
+        with Image.open(store.local_path(keys.storyboard(beat.index))) as img:
+            assert img.size == (width, height)
+    clip = probe(store.local_path(keys.chunk(0)))
+    assert clip.height > clip.width and "deliverables/9x16/" in keys.chunk(0)
+
+    again = len(Ledger(settings.db_url).rows(spec.video_id))
+    beats = [b.model_copy(update={"take": 1}) if b.index == 1 else b for b in spec.beats]
+    _pictures(spec.model_copy(update={"beats": beats}), settings)  # a new take of beat 1
+    repaid = _paid(settings, spec.video_id, again)
+    assert repaid and {beat for _, beat, _ in repaid} == {1}  # beat 1 alone...
+    assert sorted(item.removeprefix("9x16/") for item, _, _ in repaid if item.startswith("9x16/")) == sorted(
+        item for item, _, _ in repaid if "/" not in item
+    )  # ...its image and clips, in the master and in the aspect
+    assert {item for item, _, _ in repaid} == {item for item, beat, _ in first if beat == 1}
+
+
+def test_the_estimate_counts_pictures_once_per_native_aspect(settings: Settings) -> None:
+    def priced(**campaign: object) -> dict[Phase, float]:
+        request = build_request(
+            "Create a 30-second Nike ad",
+            settings,
+            planner="openai",
+            media="replicate",
+            need_credentials=False,
+            **campaign,
+        )
+        return estimate_request(request)
+
+    one = priced()
+    pictures = one[Phase.STORYBOARD] + one[Phase.VIDEO_CHUNKS]
+    native = priced(aspects=["16:9", "9:16", "1:1", "4:5"])
+    assert native[Phase.ASPECTS] == pytest.approx(3 * pictures)  # three more aspects' images and clips
+    assert {p: v for p, v in native.items() if p != Phase.ASPECTS} == one  # the plan, voice and music once
+    split = by_aspect(native, "16:9", Campaign(aspects=("9:16", "1:1", "4:5")))
+    assert split == pytest.approx({"16:9": pictures, "9:16": pictures, "1:1": pictures, "4:5": pictures})
+    reframed = priced(aspects=["16:9", "9:16", "1:1", "4:5"], reframe=True)
+    assert reframed == one  # cropped from the master's clips: nothing more
+    assert by_aspect(reframed, "16:9", Campaign(aspects=("9:16",), reframe=True)) == {"16:9": pictures, "9:16": 0.0}
