@@ -16,11 +16,20 @@ from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.adapters.registry import paid_provider
 from vidgen_core.domain.catalog import Kind
 from vidgen_core.domain.costs import check_request_budget, estimate
-from vidgen_core.domain.models import ChunkSet, MusicTrack, Phase, RenderedVideo, Storyboard, VideoSpec, Voiceover
+from vidgen_core.domain.models import (
+    AspectSet,
+    ChunkSet,
+    MusicTrack,
+    Phase,
+    RenderedVideo,
+    Storyboard,
+    VideoSpec,
+    Voiceover,
+)
 from vidgen_core.pipeline import phases, verify
 from vidgen_core.pipeline.aspects import make_aspects
 from vidgen_core.pipeline.batches import check_batch_budget
-from vidgen_core.pipeline.deliverables import make_deliverables, stored_aspects
+from vidgen_core.pipeline.deliverables import make_deliverables
 from vidgen_core.pipeline.preview import make_preview, preview_checks
 from vidgen_core.pipeline.registry import Source
 from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
@@ -288,10 +297,7 @@ def preview(
         return s.result(video_spec, made, costs=made.costs, version=version, checks=checks, render_s=made.render_s)
 
 
-ASPECTS = dg.AssetKey(Phase.ASPECTS.value)
-
-
-@dg.asset(**ASSET, kinds={"ffmpeg"}, deps=[ASPECTS], check_specs=check_specs(Phase.DELIVERABLES))
+@dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.DELIVERABLES))  # CHECKED_ASSETS_NOTE
 def deliverables(
     context: dg.AssetExecutionContext,
     video_spec: VideoSpec,
@@ -300,6 +306,7 @@ def deliverables(
     video_chunks: ChunkSet,
     music: MusicTrack,
     voiceover: Voiceover,
+    aspects: AspectSet,
     store: StoreResource,
     db: DatabaseResource,
     ffmpeg: FfmpegResource,
@@ -308,8 +315,6 @@ def deliverables(
     versions, a titled poster per video, captions, stems, the ProRes mezzanine when asked, and one zip of all of
     them; the table of files and their checks measured on the files."""
     with step(context, Phase.DELIVERABLES, store, db, ffmpeg) as s:
-        keys = phases.keys_for(video_spec)
-        aspects = stored_aspects(s.store, keys)  # the aspects asset's manifest (a dependency, kept by the IO manager)
         made = make_deliverables(
             video_spec, stitched_video, final_video, video_chunks, music, voiceover, aspects, s.store, s.settings
         )

@@ -229,7 +229,7 @@ def test_music_ducks_under_the_voice_and_the_final_meets_its_gates(
     stems = mix.add([made.stems.voice, made.stems.music], tmp_path / "stems.wav", RATE)
     ceiling = STREAMING.true_peak_dbtp - ops.TP_MARGIN_DB
     limited = tmp_path / "limited.wav"
-    run(ops._mastered(ffmpeg.input(str(stems)).audio, 0.0, ceiling, settings).output(str(limited)), "limit")
+    run(ops.mastered(ffmpeg.input(str(stems)).audio, 0.0, ceiling, settings).output(str(limited)), "limit")
     final, again, summed = (mix.mono(mix.read(p, RATE)) for p in (out, limited, stems))
     assert made.attempts == 1 and mix.power_db(again) == pytest.approx(mix.power_db(final), abs=0.2)
     assert mix.power_db(final - again) < mix.power_db(final) - 20  # what is left is the AAC's

@@ -66,7 +66,7 @@ def wide(tmp_path_factory: pytest.TempPathFactory) -> tuple[VideoSpec, RenderedV
 def test_the_ctv_version_is_remastered_to_broadcast_loudness_and_encoded_at_its_bitrate(wide: tuple) -> None:
     spec, final, store = wide
     made = platform_version(spec, final, Platform.CTV, store, Settings())
-    assert made.key == "u/videos/vid-captions/deliverables/ctv/final.mp4"
+    assert made.key == f"u/videos/vid-captions/deliverables/ctv-{SECONDS}s/final.mp4"
     assert made.mode == "reencode+remaster" and made.loudness_standard is Loudness.BROADCAST
     path = store.local_path(made.key)
     facts, loud = file_facts(path), ops.measure_loudness(path)  # on the file

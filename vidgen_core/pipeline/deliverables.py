@@ -22,7 +22,7 @@ from vidgen_core.adapters.render.poster import draw_poster
 from vidgen_core.adapters.storage import BlobStore, VideoKeys
 from vidgen_core.domain.catalog import Aspect, Platform
 from vidgen_core.domain.editing import END_CARD_S, FADE_IN_S, REANCHOR_CROSSFADE_S, TRANSITION_S
-from vidgen_core.domain.errors import NotFound, VidgenError
+from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
     AspectSet,
     ChunkSet,
@@ -31,7 +31,6 @@ from vidgen_core.domain.models import (
     Deliverables,
     FrameSource,
     MusicTrack,
-    Phase,
     RenderedVideo,
     Section,
     VideoSpec,
@@ -40,7 +39,9 @@ from vidgen_core.domain.models import (
 from vidgen_core.domain.platforms import PLATFORMS
 from vidgen_core.domain.safe_zones import safe_zone
 from vidgen_core.domain.sound import LOUDNESS_TARGETS
+from vidgen_core.pipeline.cutdowns import cut_down
 from vidgen_core.pipeline.phases import keys_for
+from vidgen_core.pipeline.platforms import platform_version
 from vidgen_core.settings import Settings
 
 SIDECARS = ("srt", "vtt")  # the caption files shipped (the ``ass`` script only draws burned captions)
@@ -69,14 +70,6 @@ class Rendition:
     spec: VideoSpec
     video: RenderedVideo
     platform: Platform | None = None
-
-
-def stored_aspects(store: BlobStore, keys: VideoKeys) -> AspectSet:
-    """The ``aspects`` asset's manifest, or none made (a brief with one aspect)."""
-    try:
-        return AspectSet.model_validate_json(store.get_bytes(keys.manifest(Phase.ASPECTS)))
-    except NotFound:
-        return AspectSet()
 
 
 def slug(spec: VideoSpec) -> str:
@@ -191,15 +184,11 @@ def _renditions(
         made[cut.aspect] = Aspected(derived, cut.chunks, cut.stitched, cut.final)
     full = [Rendition(DeliverableKind.VIDEO, a, spec.duration_s, m.spec, m.final) for a, m in made.items()]
     cut_to: dict[tuple[Aspect, int], Rendition] = {}
-    if spec.campaign.cutdowns:  # imported when asked for: a brief without cutdowns needs no cutting phase
-        from vidgen_core.pipeline.cutdowns import cut_down
     for length in spec.campaign.cutdowns:
         for aspect, m in made.items():
             cut_spec, video = cut_down(m.spec, m.chunks, music, voiceover, length, store, settings)
             cut_to[aspect, length] = Rendition(DeliverableKind.CUTDOWN, aspect, length, cut_spec, video)
     versions = []
-    if spec.campaign.platforms:
-        from vidgen_core.pipeline.platforms import platform_version
     for platform in spec.campaign.platforms:
         aspect = PLATFORMS[platform].aspect
         if aspect not in made:
@@ -211,10 +200,6 @@ def _renditions(
         for length in lengths:
             base = next(r for r in full if r.aspect == aspect) if length == spec.duration_s else cut_to[aspect, length]
             video = platform_version(base.spec, base.video, platform, store, settings)
-            if len(lengths) > 1:  # each length's file apart (a platform's version is kept under its name alone)
-                key = VideoKeys(spec.user_id, spec.video_id, f"{platform.value}-{length}s").final()
-                store.copy(video.key, key)
-                video = video.model_copy(update={"key": key})
             versions.append(Rendition(base.kind, aspect, length, base.spec, video, platform))
     return [*full, *cut_to.values(), *versions]
 

@@ -62,10 +62,10 @@ def platform_version(
     spec: VideoSpec, final: RenderedVideo, platform: Platform, store: BlobStore, settings: Settings
 ) -> RenderedVideo:
     """``platform``'s file made from ``final`` (the final of the platform's aspect), kept under
-    ``VideoKeys(user, video, variant=platform.value).final()``: re-mastered to the platform's loudness standard where
-    the final's differs, encoded again where its size or video bitrate is not one the platform takes, else the
-    final's file itself. Raises, saying what to change, for a length the platform does not take, and for a file that
-    misses what the platform asks once made."""
+    ``VideoKeys(user, video, variant="{platform}-{length}s").final()`` (a platform may take several lengths):
+    re-mastered to the platform's loudness standard where the final's differs, encoded again where its size or video
+    bitrate is not one the platform takes, else the final's file itself. Raises, saying what to change, for a length
+    the platform does not take, and for a file that misses what the platform asks once made."""
     preset = PLATFORMS[platform]
     width, height = master_size(preset.aspect, preset.resolution)
     if abs(final.width * height - final.height * width) > 0.01 * width * height:
@@ -75,7 +75,7 @@ def platform_version(
         )
     if problem := preset.length_problem(final.duration_s):
         raise VidgenError(f"{problem}: make the ad, or a cutdown of it, a length {platform} takes")
-    keys = VideoKeys(spec.user_id, spec.video_id, variant=platform.value)
+    keys = VideoKeys(spec.user_id, spec.video_id, variant=f"{platform.value}-{spec.duration_s}s")
     source = store.local_path(final.key)
     facts = file_facts(source)
     off_rate = _kbps_problem(preset, facts.video_bit_rate / 1000) is not None

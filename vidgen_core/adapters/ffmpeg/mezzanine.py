@@ -9,7 +9,7 @@ from pathlib import Path
 import ffmpeg
 
 from vidgen_core.adapters.ffmpeg import mix
-from vidgen_core.adapters.ffmpeg.ops import TP_MARGIN_DB, Stems, _mastered
+from vidgen_core.adapters.ffmpeg.ops import TP_MARGIN_DB, Stems, mastered
 from vidgen_core.adapters.ffmpeg.tools import run
 from vidgen_core.domain.checks import AUDIO_CHANNELS, AUDIO_RATE_HZ, MEZZANINE_PIX_FMT
 from vidgen_core.domain.sound import LoudnessTarget
@@ -34,7 +34,7 @@ def prores_master(
         if stems is not None and target is not None:
             summed = mix.add([stems.voice, stems.music], Path(tmp) / "mix.wav", AUDIO_RATE_HZ)
             ceiling = target.true_peak_dbtp - TP_MARGIN_DB
-            sound = _mastered(ffmpeg.input(str(summed)).audio, 0.0, ceiling, settings)
+            sound = mastered(ffmpeg.input(str(summed)).audio, 0.0, ceiling, settings)
         else:
             sound = ffmpeg.input(str(video)).audio
         stream = ffmpeg.output(

@@ -127,7 +127,7 @@ def _soundtrack(
     )
 
 
-def _mastered(
+def mastered(
     stream: ffmpeg.nodes.FilterableStream, gain_db: float, ceiling_dbtp: float, settings: Settings
 ) -> ffmpeg.nodes.FilterableStream:
     """Gain to the target loudness, then a true-peak limiter (oversampled, latency compensated so sync holds)."""
@@ -239,7 +239,7 @@ def _master(
         path = out if attempt == 1 else out.with_name(f"{out.stem}-{attempt}{out.suffix}")
         stream = ffmpeg.output(
             picture,
-            _mastered(soundtrack(), gain, ceiling, settings),
+            mastered(soundtrack(), gain, ceiling, settings),
             str(path),
             t=duration_s,
             ar=settings.audio_rate_hz,
@@ -282,7 +282,7 @@ def _fit_gain(
     """The gain that brings the limited soundtrack to ``aim_lufs`` (the limiter takes loudness away where it bites),
     by a few cheap measurements before any encode; returns it and the loudness it gives."""
     for _ in range(GAIN_FITS):
-        got = loudness(_mastered(soundtrack(), gain, ceiling, settings), "the limited soundtrack").integrated_lufs
+        got = loudness(mastered(soundtrack(), gain, ceiling, settings), "the limited soundtrack").integrated_lufs
         if abs(aim_lufs - got) <= GAIN_FIT_LU:
             break
         gain += aim_lufs - got
