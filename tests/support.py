@@ -357,7 +357,7 @@ def stand_in_video(path: Path, size: tuple[int, int], seconds: float, sound: boo
 
 
 def fake_cut_down(spec: Any, chunks: Any, music: Any, voiceover: Any, length_s: int, store: Any, settings: Any):
-    """Helper C's ``cut_down`` stood in for: the aspect's final cut to ``length_s`` (re-encoded, exact)."""
+    """``cut_down`` stood in for (the real one is measured in test_cutdowns): a stand-in video of ``length_s``."""
     from vidgen_core.adapters.ffmpeg.probe import probe
     from vidgen_core.adapters.storage import VideoKeys
     from vidgen_core.domain.models import RenderedVideo
@@ -372,14 +372,15 @@ def fake_cut_down(spec: Any, chunks: Any, music: Any, voiceover: Any, length_s: 
         key=key, duration_s=length_s, width=info.width, height=info.height, fps=30, has_audio=True,
         size_bytes=store.size(key),
     )  # fmt: skip
-    return spec.model_copy(update={"variant": variant}), video
+    return spec.model_copy(update={"variant": variant, "duration_s": length_s}), video
 
 
 def fake_platform_version(spec: Any, final: Any, platform: Any, store: Any, settings: Any):
-    """Helper D's ``platform_version`` stood in for: the file as it is, kept where D keeps it (one per platform)."""
+    """``platform_version`` stood in for (the real one is measured in test_platform_versions): the file as it is, kept
+    where the real one keeps it (one per platform and length)."""
     from vidgen_core.adapters.storage import VideoKeys
 
-    key = VideoKeys(spec.user_id, spec.video_id, str(platform)).final()
+    key = VideoKeys(spec.user_id, spec.video_id, f"{platform}-{spec.duration_s}s").final()
     store.copy(final.key, key)
     return final.model_copy(update={"key": key})
 
@@ -393,7 +394,7 @@ def tempfile_dir() -> Iterator[Path]:
 def campaign_by_hand(settings: Settings, user: str, seconds: int = 5, **campaign: Any) -> tuple[str, Any]:
     """A complete video with stand-in media (a 720p master with captions and stems, a reframed aspect per
     ``aspects``) and its deliverables made and stored as the asset would; returns its id and the manifest. Cutdowns
-    and platform versions need ``fake_cut_down`` and ``fake_platform_version`` installed."""
+    and platform versions need ``fake_cut_down`` and ``fake_platform_version`` patched in."""
     from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
     from vidgen_core.adapters.local.planner import LocalPlanner
     from vidgen_core.adapters.storage import VideoKeys, open_store

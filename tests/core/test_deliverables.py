@@ -1,12 +1,10 @@
 """The deliverables phase on produced files: posters at their videos' sizes from the hero beat's sharpest frame, the
 ProRes 422 HQ mezzanine with PCM, the zip of every file, and the checks that measure them. Cutdowns and platform
-versions are helper C's and D's: stood in for here by small fakes (tests.support)."""
+versions are measured in their own tests: stood in for here by small fakes (tests.support), to keep this fast."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
-import types
 import zipfile
 from pathlib import Path
 
@@ -39,7 +37,7 @@ from vidgen_core.domain.models import (
 )
 from vidgen_core.domain.platforms import PLATFORMS
 from vidgen_core.domain.safe_zones import safe_zone
-from vidgen_core.pipeline import phases
+from vidgen_core.pipeline import deliverables, phases
 from vidgen_core.pipeline.deliverables import _renditions, blends, hero_span, platform_lengths, slug
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.pipeline.verify_deliverables import deliverables_checks
@@ -53,10 +51,8 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str, D
     """A 10 s 16:9 ad with a reframed 9:16, a 6 s cutdown, TikTok and a mezzanine, from stand-in media."""
     settings = Settings(home=tmp_path_factory.mktemp("campaign") / "vidgen")
     with pytest.MonkeyPatch.context() as patch:
-        for name, fake in (("cutdowns", fake_cut_down), ("platforms", fake_platform_version)):
-            module = types.ModuleType(f"vidgen_core.pipeline.{name}")
-            setattr(module, fake.__name__.removeprefix("fake_"), fake)
-            patch.setitem(sys.modules, module.__name__, module)
+        patch.setattr(deliverables, "cut_down", fake_cut_down)
+        patch.setattr(deliverables, "platform_version", fake_platform_version)
         video, made = campaign_by_hand(
             settings,
             "ana",
@@ -254,10 +250,8 @@ def test_a_long_beats_re_anchor_crossfade_is_kept_clear_of_the_poster(settings: 
 def test_ctv_gets_the_30_s_ad_and_its_15_s_cutdown_as_two_files(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, fake in (("cutdowns", fake_cut_down), ("platforms", fake_platform_version)):
-        module = types.ModuleType(f"vidgen_core.pipeline.{name}")
-        setattr(module, fake.__name__.removeprefix("fake_"), fake)
-        monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(deliverables, "cut_down", fake_cut_down)
+    monkeypatch.setattr(deliverables, "platform_version", fake_platform_version)
     request = build_request("Create a 30-second ad for Nike Air Max", settings, cutdowns=[15], platforms=["ctv"])
     spec = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
     store, keys = LocalStore(settings.storage_dir), phases.keys_for(spec)
