@@ -361,9 +361,10 @@ def fake_cut_down(spec: Any, chunks: Any, music: Any, voiceover: Any, length_s: 
     from vidgen_core.adapters.ffmpeg.probe import probe
     from vidgen_core.adapters.storage import VideoKeys
     from vidgen_core.domain.models import RenderedVideo
+    from vidgen_core.pipeline.cutdowns import variant_of
     from vidgen_core.pipeline.phases import keys_for
 
-    variant = f"{spec.variant or spec.aspect_ratio.replace(':', 'x')}-{length_s}s"
+    variant = variant_of(spec, length_s)
     source, key = keys_for(spec).final(), VideoKeys(spec.user_id, spec.video_id, variant).final()
     info = probe(store.local_path(source))
     with tempfile_dir() as tmp:
@@ -378,9 +379,9 @@ def fake_cut_down(spec: Any, chunks: Any, music: Any, voiceover: Any, length_s: 
 def fake_platform_version(spec: Any, final: Any, platform: Any, store: Any, settings: Any):
     """``platform_version`` stood in for (the real one is measured in test_platform_versions): the file as it is, kept
     where the real one keeps it (one per platform and length)."""
-    from vidgen_core.adapters.storage import VideoKeys
+    from vidgen_core.adapters.storage import VideoKeys, length_variant
 
-    key = VideoKeys(spec.user_id, spec.video_id, f"{platform}-{spec.duration_s}s").final()
+    key = VideoKeys(spec.user_id, spec.video_id, length_variant(str(platform), spec.duration_s)).final()
     store.copy(final.key, key)
     return final.model_copy(update={"key": key})
 

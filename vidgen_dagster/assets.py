@@ -290,10 +290,8 @@ def preview(
     with step(context, Phase.PREVIEW, store, db, ffmpeg) as s:
         made = make_preview(video_spec, storyboard, s.store, s.settings)
         checks = preview_checks(video_spec, made, s.store.local_path(made.key))
-        cameras = ",".join(beat.camera.value for beat in video_spec.beats)
-        images = (image.cache_key for image in storyboard.images)
-        look = (*phases.cut_inputs(video_spec), *phases.caption_inputs(video_spec), cameras, video_spec.music_mood)
-        version = content_version(*images, *look, video_spec.duration_s)
+        images = (image.cache_key for image in storyboard.images)  # with the whole plan: timings, moves, copy, bed
+        version = content_version(*images, video_spec.model_dump_json(), *phases.cut_inputs(video_spec))
         return s.result(video_spec, made, costs=made.costs, version=version, checks=checks, render_s=made.render_s)
 
 

@@ -10,7 +10,7 @@ import dagster as dg
 import httpx
 
 from vidgen_core.domain.errors import BackfillRefused, ServiceDown, plain_text
-from vidgen_core.domain.models import Phase
+from vidgen_dagster.jobs import WHOLE_GRAPH
 from vidgen_dagster.runs import USER_TAG
 
 BATCH_TAG = "vidgen/batch"
@@ -52,7 +52,7 @@ def launch_backfill(url: str, batch_id: str, title: str, video_ids: list[str], u
     does not answer, BackfillRefused when it answers without launching the backfill.
     """
     params = {
-        "assetSelection": [{"path": [p.value]} for p in Phase if p is not Phase.PREVIEW],  # generate_video's assets
+        "assetSelection": [{"path": [p.value]} for p in WHOLE_GRAPH],
         "partitionNames": video_ids,
         "title": backfill_title(title, batch_id),
         "description": f"vidgen batch {batch_id}: {len(video_ids)} ads",

@@ -5,9 +5,10 @@ import dagster as dg
 from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.requests import RequestRecord
 
+WHOLE_GRAPH = tuple(p for p in Phase if p is not Phase.PREVIEW)  # a video's every asset but the review's preview
 generate_video = dg.define_asset_job(
     "generate_video",
-    selection=dg.AssetSelection.assets(Phase.DELIVERABLES.value).upstream().materializable(),
+    selection=dg.AssetSelection.assets(*WHOLE_GRAPH),
     description="Materialize every asset of one video partition, from spec to final mp4 and its deliverables.",
 )
 review_video = dg.define_asset_job(

@@ -22,6 +22,7 @@ from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.catalog import Platform
 from vidgen_core.domain.checks import CheckName
 from vidgen_core.domain.chunking import plan_chunks
+from vidgen_core.domain.cutdowns import product_beat
 from vidgen_core.domain.editing import END_CARD_S, REANCHOR_CROSSFADE_S, TRANSITION_S
 from vidgen_core.domain.models import (
     AspectSet,
@@ -160,8 +161,14 @@ def test_the_checks_pass_on_the_files_and_fail_on_a_wrong_poster_or_a_missing_me
     store.put_file("elsewhere/wrong.jpg", wrong)
     swapped = [f.model_copy(update={"key": "elsewhere/wrong.jpg"}) if f is poster else f for f in made.files]
     bad = deliverables_checks(Deliverables(files=swapped), store)
-    assert not bad[1].passed and "640x360, its video 1280x720" in bad[1].description
+    assert not bad[1].passed and "has no poster" in bad[1].description  # not where its video keeps it
     assert not bad[3].passed and f"{poster.name} is {poster.size_bytes} bytes, stored 4" in bad[3].description
+    kept = store.get_bytes(poster.key)
+    store.put_file(poster.key, wrong)
+    try:  # a poster of the wrong size where its video keeps it
+        assert "640x360, its video 1280x720" in deliverables_checks(made, store)[1].description
+    finally:
+        store.put_bytes(poster.key, kept)
     short = [f.model_copy(update={"length_s": 8}) if f.kind is Kind.CUTDOWN else f for f in made.files]
     assert (
         "nike-air-max_16x9_6s.mp4 lasts 6.000 s, not 8 s"
@@ -188,11 +195,12 @@ def test_the_sharpest_candidate_of_a_beat_is_chosen(tmp_path: Path) -> None:
     assert abs(sharpest_frame(video, 0.0, 3.0, [blended]).frame - 45) > abs(still.frame - 45)
 
 
-def test_the_hero_span_is_the_first_product_beat_without_its_transition_the_fade_and_the_end_card(
+def test_the_hero_span_is_the_product_beat_without_its_transition_the_fade_and_the_end_card(
     settings: Settings,
 ) -> None:
     spec = LocalPlanner().plan(build_request("Create a 20-second ad for Nike Air Max", settings)).spec
-    hero = next(b for b in spec.beats if b.section is Section.PRODUCT)
+    hero = spec.beats[product_beat(spec.beats)]
+    assert hero.section is Section.PRODUCT
     beats = [b.model_copy(update={"transition": Transition.CROSSFADE}) if b is hero else b for b in spec.beats]
     start, end = hero_span(spec.model_copy(update={"beats": beats}))
     assert start >= hero.start_s + TRANSITION_S[Transition.CROSSFADE] and end <= hero.end_s

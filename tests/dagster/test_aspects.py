@@ -12,12 +12,12 @@ import pytest
 from tests.fakes.replicate_server import FakeReplicate
 from tests.support import vidgen_in_process
 from vidgen_core.adapters.ffmpeg import measure
-from vidgen_core.adapters.storage import VideoKeys, open_store
+from vidgen_core.adapters.storage import VideoKeys, aspect_variant, open_store
 from vidgen_core.domain.catalog import master_size
 from vidgen_core.domain.models import AspectSet, Phase, VideoSpec
 from vidgen_core.persistence.ledger import BILLED, Ledger
 from vidgen_core.pipeline import verify
-from vidgen_core.pipeline.aspects import aspect_spec, variant_of
+from vidgen_core.pipeline.aspects import aspect_spec
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.settings import Settings
 
@@ -63,7 +63,7 @@ def test_reframed_aspects_are_the_masters_cut_and_pay_nothing(home: Path, fake_r
     copy = _cues(store.get_bytes(keys.captions("srt")))
     for cut in cuts.cuts:
         path = store.local_path(cut.final.key)
-        assert f"deliverables/{variant_of(cut.aspect)}/final.mp4" in cut.final.key
+        assert f"deliverables/{aspect_variant(cut.aspect)}/final.mp4" in cut.final.key
         facts = measure.file_facts(path)
         assert (facts.width, facts.height) == master_size(cut.aspect, spec.delivery.resolution)
         assert facts.video_frames == master.video_frames == round(spec.duration_s * float(master.avg_frame_rate))

@@ -22,6 +22,7 @@ from vidgen_core.domain.platforms import safe_zone_for
 from vidgen_core.domain.safe_zones import Zone
 from vidgen_core.domain.script import CAPTION_CHARS_PER_LINE, CAPTION_LINES, line_window, words
 
+SIDECARS = ("srt", "vtt")  # the caption files a user gets (the ``ass`` script only draws burned captions)
 CAPTION_SIZE = 0.045  # the captions' font size (in ASS: a line's height) as a share of the frame's height (49 px)
 HEADLINE_SIZE = 0.065  # a headline's
 # DejaVu Sans Bold's mean advance over mixed-case sentences in en/es/fr/de (0.48-0.51 measured), as a share of that

@@ -12,8 +12,8 @@ from vidgen_core.domain.sound import LOUDNESS_TARGETS
 
 IMAGE_ASPECT_TOLERANCE = 0.03  # FLUX makes 1344x768 for 16:9 (1.75)
 AV_START_TOLERANCE_S = 0.005  # video and audio start together (an AAC priming slip is 21.3 ms)
-COLOUR_TAG = "bt709"
-MEZZANINE_PIX_FMT = "yuv422p10le"  # ProRes 422 10-bit  # primaries, transfer and matrix of every master
+COLOUR_TAG = "bt709"  # primaries, transfer and matrix of every master
+MEZZANINE_PIX_FMT = "yuv422p10le"  # ProRes 422 10-bit
 AUDIO_RATE_HZ = 48_000
 AUDIO_CHANNELS = 2
 MIN_AUDIO_BITRATE = 192_000  # CTV buyers' floor

@@ -22,7 +22,7 @@ from vidgen_core.adapters.ffmpeg import ops
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.ffmpeg.reframe import crop_image, reframe_shot
 from vidgen_core.adapters.registry import Providers
-from vidgen_core.adapters.storage import BlobStore
+from vidgen_core.adapters.storage import BlobStore, aspect_variant
 from vidgen_core.domain.catalog import Aspect
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
@@ -49,14 +49,9 @@ log = logging.getLogger("vidgen.aspects")
 REFRAME_VERSION = "reframe-1"  # bump when the reframing of the same clips changes (a reframed chunk's cache key)
 
 
-def variant_of(aspect: Aspect) -> str:
-    """Where an aspect's files are kept: ``deliverables/9x16/``."""
-    return aspect.replace(":", "x")
-
-
 def aspect_spec(spec: VideoSpec, aspect: Aspect) -> VideoSpec:
     """The plan in another aspect: everything but the frame (and where its files go) is the master's."""
-    return spec.model_copy(update={"aspect_ratio": aspect, "variant": variant_of(aspect)})
+    return spec.model_copy(update={"aspect_ratio": aspect, "variant": aspect_variant(aspect)})
 
 
 def native_pictures(

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from vidgen_core.adapters.ffmpeg.splice import splice
-from vidgen_core.adapters.storage import BlobStore
+from vidgen_core.adapters.storage import BlobStore, aspect_variant, length_variant
 from vidgen_core.domain.cutdowns import KeptBeat, music_edit, plan_cutdown, trim_chunks
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
@@ -38,7 +38,7 @@ log = logging.getLogger("vidgen.pipeline")
 
 def variant_of(spec: VideoSpec, length_s: int) -> str:
     """Where a cutdown's files go: the aspect's variant (the master's aspect for the master) and the length."""
-    return f"{spec.variant or spec.aspect_ratio.replace(':', 'x')}-{length_s}s"
+    return length_variant(spec.variant or aspect_variant(spec.aspect_ratio), length_s)
 
 
 def cut_down(

@@ -19,8 +19,10 @@ from vidgen_core.adapters.ffmpeg.mezzanine import prores_master
 from vidgen_core.adapters.ffmpeg.ops import Stems
 from vidgen_core.adapters.ffmpeg.poster import Still, sharpest_frame
 from vidgen_core.adapters.render.poster import draw_poster
-from vidgen_core.adapters.storage import BlobStore, VideoKeys
+from vidgen_core.adapters.storage import BlobStore, VideoKeys, aspect_variant
+from vidgen_core.domain.captions import SIDECARS
 from vidgen_core.domain.catalog import Aspect, Platform
+from vidgen_core.domain.cutdowns import product_beat
 from vidgen_core.domain.editing import END_CARD_S, FADE_IN_S, REANCHOR_CROSSFADE_S, TRANSITION_S
 from vidgen_core.domain.errors import VidgenError
 from vidgen_core.domain.models import (
@@ -32,19 +34,16 @@ from vidgen_core.domain.models import (
     FrameSource,
     MusicTrack,
     RenderedVideo,
-    Section,
     VideoSpec,
     Voiceover,
 )
-from vidgen_core.domain.platforms import PLATFORMS
-from vidgen_core.domain.safe_zones import safe_zone
+from vidgen_core.domain.platforms import PLATFORMS, safe_zone_for
 from vidgen_core.domain.sound import LOUDNESS_TARGETS
 from vidgen_core.pipeline.cutdowns import cut_down
 from vidgen_core.pipeline.phases import keys_for
 from vidgen_core.pipeline.platforms import platform_version
 from vidgen_core.settings import Settings
 
-SIDECARS = ("srt", "vtt")  # the caption files shipped (the ``ass`` script only draws burned captions)
 STORED_FORMATS = frozenset({"mp4", "mov", "jpg", "wav"})  # already compressed (or PCM, which deflates little): kept
 log = logging.getLogger(__name__)
 POSTER_FRAME_MARGIN_S = 0.2  # kept clear of the hero beat's edges: a cut's first frames can carry encoder ramp-up
@@ -80,7 +79,7 @@ def slug(spec: VideoSpec) -> str:
 
 def file_name(spec: VideoSpec, aspect: Aspect, length_s: int, platform: Platform | None, extension: str) -> str:
     """A readable file name: ``nike-air-max_9x16_15s_tiktok.mp4``."""
-    parts = [slug(spec), aspect.replace(":", "x"), f"{length_s}s", *([platform.value] if platform else [])]
+    parts = [slug(spec), aspect_variant(aspect), f"{length_s}s", *([platform.value] if platform else [])]
     return "_".join(parts) + f".{extension}"
 
 
@@ -92,9 +91,10 @@ def poster_key(video_key: str) -> str:
 
 
 def hero_span(spec: VideoSpec) -> tuple[float, float]:
-    """Where the poster's frame may come from: the first product beat (else the middle beat), without the
-    transition into it, the fade in and the end card."""
-    hero = next((b for b in spec.beats if b.section is Section.PRODUCT), spec.beats[len(spec.beats) // 2])
+    """Where the poster's frame may come from: the hero beat (the one a cutdown keeps as its product beat; else the
+    middle beat), without the transition into it, the fade in and the end card."""
+    index = product_beat(spec.beats)
+    hero = spec.beats[len(spec.beats) // 2 if index is None else index]
     start = hero.start_s + TRANSITION_S[hero.transition] + (FADE_IN_S if hero.index == 0 else 0.0)
     end = min(hero.end_s, spec.duration_s - END_CARD_S) if spec.duration_s > END_CARD_S else hero.end_s
     start, end = start + POSTER_FRAME_MARGIN_S, end - POSTER_FRAME_MARGIN_S
@@ -220,10 +220,10 @@ def _video_file(spec: VideoSpec, r: Rendition, store: BlobStore) -> Deliverable:
 
 
 def _poster(spec: VideoSpec, r: Rendition, still: Still, store: BlobStore, folder: Path) -> Deliverable:
-    """The hero beat's sharpest frame at the video's size with the title inside the platform's safe zone (the
-    frame's own, without a platform)."""
+    """The hero beat's sharpest frame at the video's size with the title where its video's text goes: inside the
+    safe zone of every platform the campaign names for its aspect (the frame's own, without one)."""
     size = (r.video.width, r.video.height)
-    zone = PLATFORMS[r.platform].safe if r.platform else safe_zone(*size)
+    zone = safe_zone_for(r.spec, *size)  # the zone its video's own text keeps: inside every platform of its aspect
     name = file_name(spec, r.aspect, r.length_s, r.platform, "jpg").replace(".jpg", "_poster.jpg")
     key = poster_key(r.video.key)
     store.put_file(key, draw_poster(still.image, size, spec.name or spec.title, zone, folder / name))

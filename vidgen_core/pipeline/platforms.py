@@ -13,7 +13,7 @@ from pathlib import Path
 from vidgen_core.adapters.ffmpeg import ops
 from vidgen_core.adapters.ffmpeg.measure import FileFacts, file_facts
 from vidgen_core.adapters.ffmpeg.reencode import reencode_picture
-from vidgen_core.adapters.storage import BlobStore, VideoKeys
+from vidgen_core.adapters.storage import BlobStore, VideoKeys, length_variant
 from vidgen_core.domain.catalog import Platform, master_size
 from vidgen_core.domain.errors import MediaError, VidgenError
 from vidgen_core.domain.models import RenderedVideo, VideoSpec
@@ -75,7 +75,7 @@ def platform_version(
         )
     if problem := preset.length_problem(final.duration_s):
         raise VidgenError(f"{problem}: make the ad, or a cutdown of it, a length {platform} takes")
-    keys = VideoKeys(spec.user_id, spec.video_id, variant=f"{platform.value}-{spec.duration_s}s")
+    keys = VideoKeys(spec.user_id, spec.video_id, variant=length_variant(platform.value, spec.duration_s))
     source = store.local_path(final.key)
     facts = file_facts(source)
     off_rate = _kbps_problem(preset, facts.video_bit_rate / 1000) is not None

@@ -11,10 +11,10 @@ from vidgen_core.adapters.ffmpeg.probe import ffprobe_json, probe
 from vidgen_core.adapters.storage import BlobStore
 from vidgen_core.domain.checks import AUDIO_CHANNELS, AUDIO_RATE_HZ, MEZZANINE_PIX_FMT, CheckName
 from vidgen_core.domain.models import DeliverableKind, Deliverables
+from vidgen_core.pipeline.deliverables import poster_key
 from vidgen_core.pipeline.verify import Outcome
 
 VIDEO_KINDS = frozenset({DeliverableKind.VIDEO, DeliverableKind.CUTDOWN, DeliverableKind.MEZZANINE})
-POSTER_SUFFIX = "_poster.jpg"
 
 
 def _outcome(name: CheckName, problems: list[str], passed_says: str, **metadata: object) -> Outcome:
@@ -34,13 +34,13 @@ def lengths_checked(files: Deliverables, store: BlobStore) -> Outcome:
 
 
 def posters_checked(files: Deliverables, store: BlobStore) -> Outcome:
-    """Posters are matched to their videos by name: ``X.mp4`` has ``X_poster.jpg``."""
-    posters = {f.name: f for f in files.files if f.kind is DeliverableKind.POSTER}
+    """Posters are found where their videos keep them (``poster_key``), whatever names the listing gave them."""
+    posters = {f.key: f for f in files.files if f.kind is DeliverableKind.POSTER}
     problems = []
     for f in files.files:
         if f.kind not in (DeliverableKind.VIDEO, DeliverableKind.CUTDOWN):
             continue
-        poster = posters.get(f.name.removesuffix(".mp4") + POSTER_SUFFIX)
+        poster = posters.get(poster_key(f.key))
         if poster is None:
             problems.append(f"{f.name} has no poster")
             continue

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import dagster as dg
 
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, open_store, upload_key
+from vidgen_core.domain.captions import SIDECARS
 from vidgen_core.domain.costs import by_aspect, check_request_budget, estimate_request
 from vidgen_core.domain.errors import InvalidRequest, NotFound, NotReady
 from vidgen_core.domain.models import (
@@ -74,7 +75,6 @@ from vidgen_dagster.service.models import (
 log = logging.getLogger("vidgen.service")
 DAEMON_STALE_S = 60  # a sensor daemon silent this long is not running
 Started = Callable[[str], None]  # told the video id just before a run starts in this process
-SIDECARS = ("srt", "vtt")  # the caption files a user gets (the final's ``ass`` only draws burned captions)
 
 
 class VidgenService:

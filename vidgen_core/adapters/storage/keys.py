@@ -10,6 +10,16 @@ class KeyOutsideStore(ValueError):
     """A key that would reach outside the store: ``..``, an absolute path, a symlink out, a NUL byte."""
 
 
+def aspect_variant(aspect: str) -> str:
+    """An aspect's folder and file-name part: '9:16' -> '9x16'."""
+    return aspect.replace(":", "x")
+
+
+def length_variant(variant: str, length_s: int) -> str:
+    """A version of ``variant`` at another length: '9x16-15s', 'ctv-30s'."""
+    return f"{variant}-{length_s}s"
+
+
 @dataclass(frozen=True)
 class VideoKeys:
     """Every object key of one video; with a ``variant`` (an aspect or cutdown of the same plan: '9x16',
