@@ -241,15 +241,19 @@ def _poster(spec: VideoSpec, r: Rendition, still: Still, store: BlobStore, folde
 
 
 def _sidecars(spec: VideoSpec, renditions: list[Rendition], store: BlobStore) -> list[Deliverable]:
-    """Each video's caption files and stems, as its manifest names them."""
-    found = []
+    """Each video's caption files (their lines break for its frame), and the stems once per length: every aspect
+    of a length mixes the same voice and music."""
+    found, stemmed = [], set()
     for r in renditions:
         named = file_name(spec, r.aspect, r.length_s, r.platform, "x")[:-2]
         listed = [(DeliverableKind.CAPTIONS, r.video.captions.get(ext), f"{named}.{ext}", ext) for ext in SIDECARS]
-        listed += [
-            (DeliverableKind.STEM, r.video.voice_key, f"{named}_voice.wav", "wav"),
-            (DeliverableKind.STEM, r.video.music_mix_key, f"{named}_music_mix.wav", "wav"),
-        ]
+        if r.length_s not in stemmed:
+            stemmed.add(r.length_s)
+            stem = f"{slug(spec)}_{r.length_s}s"
+            listed += [
+                (DeliverableKind.STEM, r.video.voice_key, f"{stem}_voice.wav", "wav"),
+                (DeliverableKind.STEM, r.video.music_mix_key, f"{stem}_music_mix.wav", "wav"),
+            ]
         for kind, key, name, extension in listed:
             if key and store.exists(key):
                 found.append(
