@@ -89,6 +89,23 @@ def test_the_whole_graph_refuses_clips_before_the_approval(
     assert bought(fake_replicate) == {"image": 0, "video": 0, "music": 0, "speech": 0}
 
 
+@pytest.mark.parametrize("paid", [Phase.MUSIC, Phase.VOICEOVER])
+def test_a_launchpad_run_of_music_or_voice_alone_is_refused_in_review(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate, paid: Phase
+) -> None:
+    """Not only the clips: in review, the media step makes the storyboard and nothing else it would pay for."""
+    video = f"vid-{paid}"
+    RequestDB(settings.db_url).submit(
+        build_request("Create a 5-second Nike ad", settings, video_id=video, media="replicate", review=True)
+    )
+    instance.add_dynamic_partitions(videos.name, [video])
+    selection = [dg.AssetKey(Phase.VIDEO_SPEC.value), dg.AssetKey(paid.value)]
+    result = execute(settings, instance, video, asset_selection=selection)
+    assert not result.success and f"vidgen approve {video}" in failure_message(result)
+    assert bought(fake_replicate) == {"image": 0, "video": 0, "music": 0, "speech": 0}
+    assert ledger_phases(settings.home, video) <= {Phase.VIDEO_SPEC}
+
+
 def test_approving_what_is_not_in_review_or_twice_is_refused(home: Path) -> None:
     settings = Settings(home=home)
     requests = RequestDB(settings.db_url)

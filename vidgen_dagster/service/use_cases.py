@@ -42,7 +42,14 @@ from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
 from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.requests import build_request, check_providers
-from vidgen_core.pipeline.takes import check_beat, regenerate_beat, regenerate_line, select_take, wants_line_take
+from vidgen_core.pipeline.takes import (
+    check_approval_budget,
+    check_beat,
+    regenerate_beat,
+    regenerate_line,
+    select_take,
+    wants_line_take,
+)
 from vidgen_core.pipeline.uploads import CheckedImage, check_image
 from vidgen_core.pipeline.videos import VideoState, describe, stored_spec
 from vidgen_core.settings import Settings
@@ -272,16 +279,17 @@ class VidgenService:
 
     def approve(self, video_id: str, via: Via, *, user_id: str | None = None, started: Started | None = None) -> Queued:
         """Approve a video in review: the whole graph runs (queued for the sensor, or here), buying its clips and
-        music and reusing its plan and images from the call cache. Refused, changing nothing, for a video made
-        without review, approved already, or whose review run has not ended. The estimate is what is left to pay."""
+            music and reusing its plan and images from the call cache. Refused, changing nothing, for a video made
+            without review, approved already, whose review run has not ended, or whose budget does not cover what is left to
+        pay (the estimate: its clips, music and voice) on top of what it spent."""
         record = self._settled(self.owned(video_id, user_id), via)
         check_approvable(record)
         if record.active:  # its review run is asked for or under way: there is nothing to look at yet
             raise InvalidRequest(
                 f"video {video_id} is still {record.status}; approve it once its preview is made", "video_id"
             )
+        left = check_approval_budget(stored_spec(self.store, record), record.request, self.ledger)
         again = self._again(self.db.approve(record.video_id), "approved", via)
-        left = max(0.0, round(sum(estimate_request(record.request).values()) - self.ledger.spent(video_id), 4))
         run = self._run(again, "cli-approve", started) if via is Via.CLI else None
         return _queued(again, left, run)
 
