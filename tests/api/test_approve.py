@@ -37,7 +37,11 @@ def test_approve_queues_the_whole_graph_once_and_only_for_a_video_in_review(
     early = client.post(f"/api/video/{video}/approve", headers=auth("ana"))
     assert early.status_code == 422 and "once its preview is made" in _said(early)
     assert requests.get(video).in_review  # the refusal changed nothing
-    requests.update(video, status=Status.COMPLETE)  # its review run ended
+    requests.update(video, status=Status.IN_REVIEW, progress=10.0)  # its review run ended (as runs.sync writes it)
+    waiting = client.get(f"/api/status/{video}", headers=auth("ana")).json()
+    assert waiting["status"] == "in review" and waiting["final_video_url"] is None  # not complete: no final yet
+    files = client.get(f"/api/video/{video}/deliverables", headers=auth("ana"))
+    assert files.status_code == 409 and f"POST /api/video/{video}/approve" in files.json()["detail"]
     assert client.post(f"/api/video/{video}/approve", headers=auth("ben")).status_code == 404  # not ben's
     assert client.post("/api/video/vid-doesnotexist/approve", headers=auth("ana")).status_code == 404
     assert client.post(f"/api/video/{video}/approve").status_code == 401
@@ -80,7 +84,7 @@ def test_approval_prices_what_is_left_and_refuses_what_the_budget_no_longer_cove
     cap = round(sum(by_phase.values()) + 1.5 * image.usd_per_image, 4)  # room for one re-roll, not two
     for video, rerolls in (("vid-one-reroll", 1), ("vid-two-rerolls", 2)):
         request = build_request("Create a 6-second Nike ad", api_settings, video_id=video, max_cost_usd=cap, **made)
-        requests.submit(request, status=Status.COMPLETE)  # its review run ended
+        requests.submit(request, status=Status.IN_REVIEW)  # its review run ended
         _spend(ledger, video, beats + rerolls)
 
     approved = client.post("/api/video/vid-one-reroll/approve", headers=auth("ana"))

@@ -57,7 +57,7 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
 ) -> None:
     made = vidgen("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL)
     video, beats = made["video_id"], made["beats"]
-    assert made["status"] == "complete" and made["review"] == ReviewState.IN_REVIEW, made
+    assert made["status"] == Status.IN_REVIEW and made["review"] == ReviewState.IN_REVIEW, made
     assert bought(fake_replicate) == {"image": beats, "video": 0, "music": 0, "speech": 0}
     assert ledger_phases(home, video) == {Phase.VIDEO_SPEC, Phase.STORYBOARD}
     preview = Path(made["preview_video"])
@@ -65,7 +65,7 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
     assert made["cost_usd"] == made["video_cost_usd"] > 0  # the plan and the images, all it has spent
 
     again = vidgen("regenerate", video, "--beat", "1", "--prompt", "the Nike shoe on a red running track")
-    assert again["status"] == "complete" and again["review"] == ReviewState.IN_REVIEW and again["takes"]["1"] == 1
+    assert again["status"] == Status.IN_REVIEW and again["review"] == ReviewState.IN_REVIEW and again["takes"]["1"] == 1
     assert bought(fake_replicate) == {"image": beats + 1, "video": 0, "music": 0, "speech": 0}
     assert again["paid_calls"] == 1 and again["cost_usd"] == pytest.approx(IMAGE_MODELS["flux-dev"].usd_per_image)
     assert ledger_phases(home, video) == {Phase.VIDEO_SPEC, Phase.STORYBOARD}
@@ -73,6 +73,22 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
 
     shown = vidgen("show", video)
     assert shown["review"] == ReviewState.IN_REVIEW and shown["preview_video"] == str(preview)
+    record = RequestDB(Settings(home=home).db_url).get(video)  # not complete: no final, and the clips still to buy
+    assert (record.status, record.current_phase, record.progress) == (Status.IN_REVIEW, Phase.PREVIEW, 10.0)
+    assert record.completed_at is not None  # when its review run ended
+
+
+def test_a_video_in_review_is_neither_delivered_archived_nor_resumed(
+    home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
+) -> None:
+    video = vidgen("generate", "Create a 5-second Nike ad", "--review", *REAL)["video_id"]
+    waiting = f"{video} is in review: look at its preview (`vidgen show {video}`), then `vidgen approve {video}`"
+    files = vidgen_in_process(["deliverables", video])
+    assert files.code != 0 and waiting in files.stderr and "Dagster UI" not in files.stderr
+    assert vidgen("archive", "--older-than", "0")["videos"] == []  # its review run's end is not a delivery
+    resumed = vidgen_in_process(["resume", video])
+    assert resumed.code == 0 and waiting in resumed.stdout + resumed.stderr
+    assert bought(fake_replicate)["video"] == 0
 
 
 def test_the_whole_graph_refuses_clips_before_the_approval(
