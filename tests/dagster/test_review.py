@@ -16,8 +16,9 @@ from tests.fakes.replicate_server import FakeReplicate
 from tests.support import execute, tick, vidgen_in_process
 from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.domain.catalog import IMAGE_MODELS
+from vidgen_core.domain.costs import estimate_request
 from vidgen_core.domain.models import Phase
-from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.ledger import CallEntry, Ledger
 from vidgen_core.persistence.requests import RequestDB, ReviewState, Status
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
@@ -153,7 +154,7 @@ def test_the_sensor_launches_the_review_run_then_the_whole_graph(
         "vid-rev": review_video.name,
         "vid-full": generate_video.name,
     }
-    requests.update("vid-rev", status=Status.COMPLETE)
+    requests.update("vid-rev", status=Status.IN_REVIEW)
     requests.approve("vid-rev")
     requests.requeue("vid-rev", "req-approved")
     later = tick(settings, instance, cursor=first.cursor)  # (vid-full's run was not launched: asked for again)
@@ -193,3 +194,30 @@ def test_the_launchpad_approves_with_the_spec_config(settings: Settings, instanc
     assert requests.get("vid-pad").review == ReviewState.APPROVED
     again = execute(settings, instance, "vid-pad", run_config=approve, asset_selection=[dg.AssetKey("video_spec")])
     assert again.success  # a re-execution of the approving run approves nothing twice and fails nothing
+
+
+def test_the_launchpad_approval_is_refused_when_the_rerolls_used_the_margin(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    """The request's estimate fits its cap, but not on top of the images and re-rolls already paid: refused before
+    the approval, so no run starts buying clips it cannot finish."""
+    requests, ledger, price = RequestDB(settings.db_url), Ledger(settings.db_url), IMAGE_MODELS["flux-dev"]
+    made = {"video_id": "vid-spent", "media": "replicate", "review": True}
+    by_phase = estimate_request(build_request("Create a 5-second Nike ad", settings, **made))
+    cap = round(sum(by_phase.values()) + 1.5 * price.usd_per_image, 4)  # room for one re-roll, not two
+    requests.submit(
+        build_request("Create a 5-second Nike ad", settings, max_cost_usd=cap, **made), status=Status.IN_REVIEW
+    )
+    for n in range(round(by_phase[Phase.STORYBOARD] / price.usd_per_image) + 2):  # the storyboard and two re-rolls
+        entry = CallEntry(
+            video_id="vid-spent", user_id="local", phase=Phase.STORYBOARD, item=f"image {n}", provider="replicate",
+            model="flux-dev", cache_key=f"image-{n}", estimate_usd=price.usd_per_image,
+        )  # fmt: skip
+        ledger.paid(ledger.reserve(entry, None), entry.estimate_usd, f"p{n}")
+    instance.add_dynamic_partitions(videos.name, ["vid-spent"])
+    approve = {"ops": {"video_spec": {"config": {"approve": True}}}}
+    result = execute(settings, instance, "vid-spent", run_config=approve)
+    assert not result.success and "approving video vid-spent" in failure_message(result)
+    assert "raise max_cost_usd" in failure_message(result)
+    assert requests.get("vid-spent").in_review
+    assert bought(fake_replicate) == {"image": 0, "video": 0, "music": 0, "speech": 0}
