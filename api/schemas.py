@@ -226,7 +226,10 @@ class StatusOut(BaseModel):
 
     video_id: str
     title: str
-    status: Status
+    status: Status = Field(
+        description="queued, running, complete, failed, or 'in review': its preview is made and its clips wait for "
+        "POST /api/video/{id}/approve."
+    )
     progress: float = Field(ge=0, le=100)
     current_phase: str | None
     animatic_urls: list[str] = Field(description="Storyboard images made so far (links valid for one hour).")

@@ -32,7 +32,7 @@ from vidgen_core.pipeline.batches import check_batch_budget
 from vidgen_core.pipeline.deliverables import make_deliverables
 from vidgen_core.pipeline.preview import make_preview, preview_checks
 from vidgen_core.pipeline.registry import Source
-from vidgen_core.pipeline.takes import regenerate_beat, regenerate_line, wants_line_take
+from vidgen_core.pipeline.takes import check_approval_budget, regenerate_beat, regenerate_line, wants_line_take
 from vidgen_core.pipeline.uploads import reference_keys
 from vidgen_core.pipeline.verify_aspects import aspect_checks
 from vidgen_core.pipeline.verify_captions import captions_checked
@@ -85,6 +85,7 @@ def video_spec(
         planned, plan = phases.make_plan(request, s.providers, s.calls, references)
         record = db.requests().get(request.video_id)
         if config.approve and record.in_review:  # a launchpad approval (a re-execution finds it made)
+            check_approval_budget(planned, request, db.ledger())
             record = db.requests().approve(record.video_id)
         if config.regenerate_beat is not None:
             _new_take(s, planned, config, context.run.root_run_id or context.run.run_id, record.in_review)
@@ -129,13 +130,14 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str, in
 
 
 def refuse_in_review(db: DatabaseResource, video: str) -> None:
-    """No clip is bought for a video in review (the media step's clips, a native aspect's): say how to approve it."""
+    """Nothing but the storyboard is made for a video in review (no clip, music or voice, no native aspect): say how
+    to approve it."""
     record = db.requests().find(video)
     if record is not None and record.in_review:
         raise dg.Failure(
             f"video {video} is in review: look at its preview, then approve it (`vidgen approve {video}`, POST "
-            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips "
-            "are paid for",
+            f"/api/video/{video}/approve, or ops.video_spec.config.approve: true in the launchpad) before its clips, "
+            "music and voice are paid for",
             allow_retries=False,
         )
 
@@ -189,7 +191,7 @@ def media(
     chain at once, with the music made beside them. Each asset is materialized as soon as it is ready; a subset
     (music alone, say) makes only what it selects."""
     wanted = {Phase(key.to_user_string()) for key in context.selected_asset_keys}
-    if Phase.VIDEO_CHUNKS in wanted:
+    if wanted - {Phase.STORYBOARD}:  # in review, only the storyboard is made: no clip, music bed or voice
         refuse_in_review(db, context.partition_key)
     with step(context, Phase.STORYBOARD, store, db, providers) as s:
         workers = partial(calls_in_flight, providers.settings())

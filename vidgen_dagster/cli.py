@@ -295,7 +295,7 @@ def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
         raise ValueError("the CLI's commands run their video in this process")
     if as_json:
         print(run.as_json())
-    elif run.complete and run.preview_video:  # a review run: the plan, the storyboard and the free preview
+    elif run.in_review:  # a review run: the plan, the storyboard and the free preview
         print(
             f"in review: preview {run.preview_video}\n"
             f"  {run.duration_s:.1f} s, {run.width}x{run.height}, {run.beats} beats; storyboard: "
@@ -322,7 +322,7 @@ def _finished(run: RunSummary | None, as_json: bool, request_line: str) -> int:
         )
     for note in run.plan_notes:  # e.g. a plan that names no product, or beats the planner merged
         print(f"vidgen: plan: {note}", file=sys.stderr)
-    if not run.complete:
+    if not (run.complete or run.in_review):
         print(f"vidgen: generation failed at {run.error}", file=sys.stderr)
         if run.cost_usd:  # providers bill calls that fail, or whose answers are rejected, too
             print(

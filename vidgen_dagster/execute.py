@@ -104,7 +104,7 @@ def summarize(
         video_id=record.video_id,
         user_id=record.user_id,
         run_id=result.run_id,
-        status="complete" if result.success else "failed",
+        status=(Status.IN_REVIEW if record.in_review else Status.COMPLETE) if result.success else Status.FAILED,
         cost_usd=round(sum(r.actual_usd for r in rows if r.state in BILLED), 4),
         paid_calls=sum(r.state == CallState.PAID for r in rows),
         reused_calls=sum(r.state == CallState.REUSED for r in rows),

@@ -15,6 +15,7 @@ from vidgen_core.domain.models import Phase
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.persistence.requests import BACKFILL_PREFIX, RequestDB, RequestRecord, Status
 from vidgen_core.persistence.trouble import plain_error
+from vidgen_core.pipeline.registry import percent
 from vidgen_dagster.failures import INTERRUPTED, PHASE_KEY, is_interrupt
 
 # Dagster's own tags, as the strings they are (its constants live in private modules).
@@ -215,6 +216,15 @@ def _awaited(run: dg.DagsterRun, record: RequestRecord) -> bool:
     return run.tags.get(RUN_KEY_TAG) == record.wanted_run_key
 
 
+_FINISHED = {"status": Status.COMPLETE, "progress": 100.0, "current_phase": Phase.FINAL_VIDEO}
+
+
+def _review_ended() -> dict[str, Any]:
+    """A review run's success is not the video's: it waits, in review, at its preview's share of the work, for the
+    approval that buys its clips (so no client, archiver or deliverables call takes it for a finished video)."""
+    return {"status": Status.IN_REVIEW, "progress": percent(Phase.PREVIEW, 1, 1), "current_phase": Phase.PREVIEW}
+
+
 def _time(timestamp: float | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp, UTC) if timestamp else None
 
@@ -253,9 +263,7 @@ def sync(db: RequestDB, instance: dg.DagsterInstance, record: RequestRecord, run
         fields["status"] = Status.QUEUED
     elif status == dg.DagsterRunStatus.SUCCESS:
         fields.update(
-            status=Status.COMPLETE,
-            progress=100.0,
-            current_phase=Phase.FINAL_VIDEO,
+            _review_ended() if record.in_review else _FINISHED,
             error=None,
             completed_at=ended,
             cost_usd=Ledger(db.url).spent(record.video_id),

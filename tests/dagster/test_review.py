@@ -16,8 +16,9 @@ from tests.fakes.replicate_server import FakeReplicate
 from tests.support import execute, tick, vidgen_in_process
 from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.domain.catalog import IMAGE_MODELS
+from vidgen_core.domain.costs import estimate_request
 from vidgen_core.domain.models import Phase
-from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.ledger import CallEntry, Ledger
 from vidgen_core.persistence.requests import RequestDB, ReviewState, Status
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
@@ -57,7 +58,7 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
 ) -> None:
     made = vidgen("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL)
     video, beats = made["video_id"], made["beats"]
-    assert made["status"] == "complete" and made["review"] == ReviewState.IN_REVIEW, made
+    assert made["status"] == Status.IN_REVIEW and made["review"] == ReviewState.IN_REVIEW, made
     assert bought(fake_replicate) == {"image": beats, "video": 0, "music": 0, "speech": 0}
     assert ledger_phases(home, video) == {Phase.VIDEO_SPEC, Phase.STORYBOARD}
     preview = Path(made["preview_video"])
@@ -65,7 +66,7 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
     assert made["cost_usd"] == made["video_cost_usd"] > 0  # the plan and the images, all it has spent
 
     again = vidgen("regenerate", video, "--beat", "1", "--prompt", "the Nike shoe on a red running track")
-    assert again["status"] == "complete" and again["review"] == ReviewState.IN_REVIEW and again["takes"]["1"] == 1
+    assert again["status"] == Status.IN_REVIEW and again["review"] == ReviewState.IN_REVIEW and again["takes"]["1"] == 1
     assert bought(fake_replicate) == {"image": beats + 1, "video": 0, "music": 0, "speech": 0}
     assert again["paid_calls"] == 1 and again["cost_usd"] == pytest.approx(IMAGE_MODELS["flux-dev"].usd_per_image)
     assert ledger_phases(home, video) == {Phase.VIDEO_SPEC, Phase.STORYBOARD}
@@ -73,6 +74,22 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
 
     shown = vidgen("show", video)
     assert shown["review"] == ReviewState.IN_REVIEW and shown["preview_video"] == str(preview)
+    record = RequestDB(Settings(home=home).db_url).get(video)  # not complete: no final, and the clips still to buy
+    assert (record.status, record.current_phase, record.progress) == (Status.IN_REVIEW, Phase.PREVIEW, 10.0)
+    assert record.completed_at is not None  # when its review run ended
+
+
+def test_a_video_in_review_is_neither_delivered_archived_nor_resumed(
+    home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
+) -> None:
+    video = vidgen("generate", "Create a 5-second Nike ad", "--review", *REAL)["video_id"]
+    waiting = f"{video} is in review: look at its preview (`vidgen show {video}`), then `vidgen approve {video}`"
+    files = vidgen_in_process(["deliverables", video])
+    assert files.code != 0 and waiting in files.stderr and "Dagster UI" not in files.stderr
+    assert vidgen("archive", "--older-than", "0")["videos"] == []  # its review run's end is not a delivery
+    resumed = vidgen_in_process(["resume", video])
+    assert resumed.code == 0 and waiting in resumed.stdout + resumed.stderr
+    assert bought(fake_replicate)["video"] == 0
 
 
 def test_the_whole_graph_refuses_clips_before_the_approval(
@@ -87,6 +104,23 @@ def test_the_whole_graph_refuses_clips_before_the_approval(
     assert not result.success and "is in review" in failure_message(result)
     assert "vidgen approve vid-unapproved" in failure_message(result)
     assert bought(fake_replicate) == {"image": 0, "video": 0, "music": 0, "speech": 0}
+
+
+@pytest.mark.parametrize("paid", [Phase.MUSIC, Phase.VOICEOVER])
+def test_a_launchpad_run_of_music_or_voice_alone_is_refused_in_review(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate, paid: Phase
+) -> None:
+    """Not only the clips: in review, the media step makes the storyboard and nothing else it would pay for."""
+    video = f"vid-{paid}"
+    RequestDB(settings.db_url).submit(
+        build_request("Create a 5-second Nike ad", settings, video_id=video, media="replicate", review=True)
+    )
+    instance.add_dynamic_partitions(videos.name, [video])
+    selection = [dg.AssetKey(Phase.VIDEO_SPEC.value), dg.AssetKey(paid.value)]
+    result = execute(settings, instance, video, asset_selection=selection)
+    assert not result.success and f"vidgen approve {video}" in failure_message(result)
+    assert bought(fake_replicate) == {"image": 0, "video": 0, "music": 0, "speech": 0}
+    assert ledger_phases(settings.home, video) <= {Phase.VIDEO_SPEC}
 
 
 def test_approving_what_is_not_in_review_or_twice_is_refused(home: Path) -> None:
@@ -120,7 +154,7 @@ def test_the_sensor_launches_the_review_run_then_the_whole_graph(
         "vid-rev": review_video.name,
         "vid-full": generate_video.name,
     }
-    requests.update("vid-rev", status=Status.COMPLETE)
+    requests.update("vid-rev", status=Status.IN_REVIEW)
     requests.approve("vid-rev")
     requests.requeue("vid-rev", "req-approved")
     later = tick(settings, instance, cursor=first.cursor)  # (vid-full's run was not launched: asked for again)
@@ -160,3 +194,30 @@ def test_the_launchpad_approves_with_the_spec_config(settings: Settings, instanc
     assert requests.get("vid-pad").review == ReviewState.APPROVED
     again = execute(settings, instance, "vid-pad", run_config=approve, asset_selection=[dg.AssetKey("video_spec")])
     assert again.success  # a re-execution of the approving run approves nothing twice and fails nothing
+
+
+def test_the_launchpad_approval_is_refused_when_the_rerolls_used_the_margin(
+    provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
+) -> None:
+    """The request's estimate fits its cap, but not on top of the images and re-rolls already paid: refused before
+    the approval, so no run starts buying clips it cannot finish."""
+    requests, ledger, price = RequestDB(settings.db_url), Ledger(settings.db_url), IMAGE_MODELS["flux-dev"]
+    made = {"video_id": "vid-spent", "media": "replicate", "review": True}
+    by_phase = estimate_request(build_request("Create a 5-second Nike ad", settings, **made))
+    cap = round(sum(by_phase.values()) + 1.5 * price.usd_per_image, 4)  # room for one re-roll, not two
+    requests.submit(
+        build_request("Create a 5-second Nike ad", settings, max_cost_usd=cap, **made), status=Status.IN_REVIEW
+    )
+    for n in range(round(by_phase[Phase.STORYBOARD] / price.usd_per_image) + 2):  # the storyboard and two re-rolls
+        entry = CallEntry(
+            video_id="vid-spent", user_id="local", phase=Phase.STORYBOARD, item=f"image {n}", provider="replicate",
+            model="flux-dev", cache_key=f"image-{n}", estimate_usd=price.usd_per_image,
+        )  # fmt: skip
+        ledger.paid(ledger.reserve(entry, None), entry.estimate_usd, f"p{n}")
+    instance.add_dynamic_partitions(videos.name, ["vid-spent"])
+    approve = {"ops": {"video_spec": {"config": {"approve": True}}}}
+    result = execute(settings, instance, "vid-spent", run_config=approve)
+    assert not result.success and "approving video vid-spent" in failure_message(result)
+    assert "raise max_cost_usd" in failure_message(result)
+    assert requests.get("vid-spent").in_review
+    assert bought(fake_replicate) == {"image": 0, "video": 0, "music": 0, "speech": 0}

@@ -159,6 +159,16 @@ def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict
     return _with_providers(prices, request, llm)
 
 
+# What an approval buys: every paid phase after the plan and the storyboard (a review run made those).
+AFTER_REVIEW = (Phase.VIDEO_CHUNKS, Phase.MUSIC, Phase.VOICEOVER, Phase.ASPECTS)
+
+
+def left_after_review(by_phase: dict[Phase, float]) -> float:
+    """What approving a video in review will pay: its estimate's phases not made yet. Re-rolled images are spent
+    already and buy nothing later, so they never shrink it."""
+    return round(sum(usd for phase, usd in by_phase.items() if phase in AFTER_REVIEW), 4)
+
+
 def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int, clips: bool = True) -> float:
     """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect
     (without ``clips``, in review, the master's image alone: the clips and the aspects are bought once the video is

@@ -48,6 +48,7 @@ class Status(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETE = "complete"
+    IN_REVIEW = "in review"  # its review run ended: the preview is made, the clips wait for the approval
     FAILED = "failed"
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 
 from vidgen_core.domain.catalog import speech_model
-from vidgen_core.domain.costs import beat_estimate, line_estimate
+from vidgen_core.domain.costs import beat_estimate, estimate, estimate_request, left_after_review, line_estimate
 from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, NotFound
 from vidgen_core.domain.models import GenerationRequest, Take, VideoSpec
 from vidgen_core.domain.prompt import sanitize
@@ -87,6 +87,15 @@ def check_regeneration_budget(request: GenerationRequest, ledger: Ledger, what: 
     limit = request.max_cost_usd
     if limit is not None and (committed := ledger.committed(request.video_id)) + cost > limit + 1e-9:
         raise BudgetExceeded(request.video_id, cost, committed, limit, what)
+
+
+def check_approval_budget(spec: VideoSpec | None, request: GenerationRequest, ledger: Ledger) -> float:
+    """What approving a video in review leaves to pay (its clips, music, voice and native aspects, priced on its plan
+    or, unplanned, on its request), if its budget covers that on top of what it has spent (its images and their
+    re-rolls); else BudgetExceeded, before a clip is bought."""
+    left = left_after_review(estimate_request(request) if spec is None else estimate(spec, request))
+    check_regeneration_budget(request, ledger, f"approving video {request.video_id} (its clips, music and voice)", left)
+    return left
 
 
 def _next_take(

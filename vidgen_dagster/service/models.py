@@ -96,7 +96,7 @@ class RunSummary(BaseModel):
     video_id: str
     user_id: str
     run_id: str
-    status: str  # complete | failed
+    status: str  # complete | in review (a review run: its preview made) | failed
     cost_usd: float
     paid_calls: int
     reused_calls: int
@@ -128,7 +128,12 @@ class RunSummary(BaseModel):
 
     @property
     def complete(self) -> bool:
-        return self.status == "complete"
+        return self.status == Status.COMPLETE
+
+    @property
+    def in_review(self) -> bool:
+        """A review run that made its preview: the video waits for its approval, not finished."""
+        return self.status == Status.IN_REVIEW
 
     def as_json(self) -> str:
         return self.model_dump_json(indent=2, exclude_unset=True)

@@ -43,7 +43,14 @@ from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
 from vidgen_core.pipeline.batches import check_rows
 from vidgen_core.pipeline.registry import PHASES
 from vidgen_core.pipeline.requests import build_request, check_providers
-from vidgen_core.pipeline.takes import check_beat, regenerate_beat, regenerate_line, select_take, wants_line_take
+from vidgen_core.pipeline.takes import (
+    check_approval_budget,
+    check_beat,
+    regenerate_beat,
+    regenerate_line,
+    select_take,
+    wants_line_take,
+)
 from vidgen_core.pipeline.uploads import CheckedImage, check_image
 from vidgen_core.pipeline.videos import VideoState, describe, stored_spec
 from vidgen_core.settings import Settings
@@ -273,15 +280,16 @@ class VidgenService:
     def approve(self, video_id: str, via: Via, *, user_id: str | None = None, started: Started | None = None) -> Queued:
         """Approve a video in review: the whole graph runs (queued for the sensor, or here), buying its clips and
         music and reusing its plan and images from the call cache. Refused, changing nothing, for a video made
-        without review, approved already, or whose review run has not ended. The estimate is what is left to pay."""
+        without review, approved already, whose review run has not ended, or whose budget does not cover what is
+        left to pay (the estimate: its clips, music and voice) on top of what it spent."""
         record = self._settled(self.owned(video_id, user_id), via)
         check_approvable(record)
         if record.active:  # its review run is asked for or under way: there is nothing to look at yet
             raise InvalidRequest(
                 f"video {video_id} is still {record.status}; approve it once its preview is made", "video_id"
             )
+        left = check_approval_budget(stored_spec(self.store, record), record.request, self.ledger)
         again = self._again(self.db.approve(record.video_id), "approved", via)
-        left = max(0.0, round(sum(estimate_request(record.request).values()) - self.ledger.spent(video_id), 4))
         run = self._run(again, "cli-approve", started) if via is Via.CLI else None
         return _queued(again, left, run)
 
@@ -291,6 +299,8 @@ class VidgenService:
         if record.status == Status.COMPLETE:  # nothing to finish: no run, nothing paid
             said = f"video {video_id} is already complete; see it with `vidgen show {video_id}`"
             return AlreadyComplete(video_id=video_id, status=record.status, message=said)
+        if record.status == Status.IN_REVIEW:  # its review run is finished; what comes next is the approval's
+            return AlreadyComplete(video_id=video_id, status=record.status, message=_in_review(video_id))
         return self._run(self._again(record, "resume", Via.CLI), "cli-resume", started)
 
     def _settled(self, record: RequestRecord, via: Via) -> RequestRecord:
@@ -414,6 +424,8 @@ class VidgenService:
                 f"video {video_id} failed, so its deliverables were not made; `vidgen resume {video_id}` finishes it "
                 "without paying twice"
             )
+        if record.status == Status.IN_REVIEW:  # no clip is made yet, and none until it is approved
+            raise NotReady(f"{_in_review(video_id)}; its deliverables are made once it is")
         if record.status != Status.COMPLETE:
             raise NotReady(
                 f"video {video_id} is {record.status} ({record.progress:.0f} %); its deliverables are made at the end "
@@ -571,6 +583,14 @@ class VidgenService:
 def _current(takes: TakeDB, video_id: str, beat: int) -> int:
     """The beat's current take in ``takes`` (0: the plan's)."""
     return next((t.take for t in takes.current(video_id) if t.beat_index == beat), 0)
+
+
+def _in_review(video_id: str) -> str:
+    """What a video in review waits for, and how to give it."""
+    return (
+        f"video {video_id} is in review: look at its preview (`vidgen show {video_id}`), then `vidgen approve "
+        f"{video_id}` (or POST /api/video/{video_id}/approve) to buy its clips"
+    )
 
 
 def _queued(record: RequestRecord, estimate: float, run: RunSummary | None = None) -> Queued:
