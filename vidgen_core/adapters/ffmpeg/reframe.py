@@ -120,7 +120,7 @@ def joined(tracks: list[Track]) -> Track:
     """One shot's track from its clips' tracks, each sample the running median of its neighbours (a frame where
     something else briefly looked like the product does not pull the window)."""
     centres = np.concatenate([t.centres for t in tracks])
-    half = min(MEDIAN_SAMPLES // 2, (len(centres) - 1) // 2)
+    half = MEDIAN_SAMPLES // 2
     padded = np.pad(centres, ((half, half), (0, 0)), mode="edge")
     windows = np.stack([padded[i : i + len(centres)] for i in range(2 * half + 1)])
     return Track(np.concatenate([t.times_s for t in tracks]), np.median(windows, axis=0))
