@@ -46,7 +46,7 @@ from vidgen_core.pipeline.work import Counter, concurrently
 from vidgen_core.settings import Settings
 
 log = logging.getLogger("vidgen.aspects")
-REFRAME_VERSION = "reframe-1"  # bump when the reframing of the same clips changes (a reframed chunk's cache key)
+REFRAME_VERSION = "reframe-2"  # bump when the reframing of the same clips changes (a reframed chunk's cache key)
 
 
 def aspect_spec(spec: VideoSpec, aspect: Aspect) -> VideoSpec:

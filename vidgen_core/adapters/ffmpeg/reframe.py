@@ -1,9 +1,12 @@
 """Reframing: a clip cropped to another aspect, the crop window following the product, at no provider cost.
 
-Where the product is comes from the pictures themselves, so it works on any model's clips: a frequency-tuned
-saliency map (Achanta et al. 2009: each pixel's CIELAB distance from the frame's mean colour, after a light blur)
-per sampled frame, and the centroid of its most salient pixels. An ad's product is the frame's largest
-high-contrast subject; the backdrop (sky gradients, floors, bokeh) is close to the mean and drops out.
+Where the product is comes from the pictures themselves, so it works on any model's clips. A product is a
+sharp-edged solid thing; what else fills an ad's frame is mostly soft: glows, gradients and out-of-focus bokeh have
+little fine detail. So each sampled frame's map is its colour gradient (CIELAB, after a light blur), kept where it is
+a good share of the frame's strongest edges; the kept edges are closed into regions, and the product is the region
+with the largest filled area (a silhouette outweighs a line of text or a few stray bokeh rims), mildly preferring the
+frame's centre, where ads stage their subject. A running median over the shot's samples drops a frame where
+something else briefly won (the product persists; particles drift).
 
 The window's path is smoothed over the whole beat (its chunks are one continuous shot: the next chunk starts from
 the last frame of the one before), so the virtual camera glides instead of twitching after every sample, and a
@@ -30,9 +33,11 @@ from vidgen_core.settings import Settings
 
 SAMPLE_S = 0.2  # how often the product is looked for
 ANALYSIS_WIDTH = 192  # frames are analysed this wide: the product is large, the noise is not
-SALIENT_SHARE = 0.05  # the centroid of this share of the most salient pixels is the product's position...
-PEAK_SHARE = 0.5  # ...of those at least this salient relative to the most salient one (a backdrop's far corners
-# differ from its mean too, but far less than a product does)
+EDGE_QUANTILE = 0.995  # the frame's strongest edges: this quantile of its gradient...
+EDGE_SHARE = 0.35  # ...and an edge counts from this share of it (a glow's or a blurred disc's rim stays below)
+CLOSE_SHARE = 0.04  # edges closer than this share of the frame's width join into one region
+CENTRE_SIGMA = 0.35  # a region's score falls off with its centre's distance from the frame's (fractions, one sigma)
+MEDIAN_SAMPLES = 5  # the track's running median spans this many samples (one second at SAMPLE_S)
 SMOOTH_S = 0.3  # the window's path is a Gaussian average over this many seconds (one sigma)
 
 
@@ -54,18 +59,29 @@ def crop_size(width: int, height: int, aspect: Aspect) -> tuple[int, int]:
 
 
 def saliency_centre(rgb: np.ndarray) -> tuple[float, float]:
-    """Where the frame's subject is: the centroid (fractions of width and height) of its most salient pixels."""
-    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
-    saliency = np.linalg.norm(lab - lab.reshape(-1, 3).mean(axis=0), axis=2)
-    cut = max(float(np.quantile(saliency, 1.0 - SALIENT_SHARE)), PEAK_SHARE * float(saliency.max()))
-    weight = np.where(saliency >= cut, saliency, 0.0)
-    if weight.sum() <= 0:  # a flat frame: nothing to follow
+    """Where the frame's subject is (fractions of width and height): the centroid of its largest sharp-edged region."""
+    lab = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32), (0, 0), 0.7)
+    gradient = np.sqrt((cv2.Sobel(lab, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(lab, cv2.CV_32F, 0, 1) ** 2).sum(axis=2))
+    strong = float(np.quantile(gradient, EDGE_QUANTILE))
+    if strong <= 1.0:  # a flat frame: nothing to follow
         return 0.5, 0.5
-    ys, xs = np.indices(weight.shape)
-    height, width = weight.shape
-    return float((xs * weight).sum() / weight.sum() + 0.5) / width, float(
-        (ys * weight).sum() / weight.sum() + 0.5
-    ) / height
+    height, width = gradient.shape
+    side = max(3, round(CLOSE_SHARE * width)) | 1
+    edges = cv2.morphologyEx(
+        (gradient >= EDGE_SHARE * strong).astype(np.uint8),
+        cv2.MORPH_CLOSE,
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)),
+    )
+    best, centre = 0.0, (0.5, 0.5)
+    for contour in cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
+        moments = cv2.moments(contour)
+        if moments["m00"] <= 0:
+            continue
+        x, y = (moments["m10"] / moments["m00"] + 0.5) / width, (moments["m01"] / moments["m00"] + 0.5) / height
+        score = moments["m00"] * np.exp(-0.5 * (((x - 0.5) ** 2 + (y - 0.5) ** 2) / CENTRE_SIGMA**2))
+        if score > best:
+            best, centre = score, (x, y)
+    return centre
 
 
 def sample_frames(frames: int, fps: float) -> np.ndarray:
@@ -101,8 +117,13 @@ def _small(bgr: np.ndarray) -> np.ndarray:
 
 
 def joined(tracks: list[Track]) -> Track:
-    """One shot's track from its clips' tracks."""
-    return Track(np.concatenate([t.times_s for t in tracks]), np.concatenate([t.centres for t in tracks]))
+    """One shot's track from its clips' tracks, each sample the running median of its neighbours (a frame where
+    something else briefly looked like the product does not pull the window)."""
+    centres = np.concatenate([t.centres for t in tracks])
+    half = MEDIAN_SAMPLES // 2
+    padded = np.pad(centres, ((half, half), (0, 0)), mode="edge")
+    windows = np.stack([padded[i : i + len(centres)] for i in range(2 * half + 1)])
+    return Track(np.concatenate([t.times_s for t in tracks]), np.median(windows, axis=0))
 
 
 def window_path(
