@@ -3,22 +3,37 @@ take of a beat pays again for that beat alone, in the master and in every aspect
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
 from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe
 from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.registry import build_providers
 from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.catalog import frame_size, image_model, video_model
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.costs import by_aspect, estimate_request
-from vidgen_core.domain.models import Campaign, Phase, VideoSpec
+from vidgen_core.domain.models import (
+    AspectCut,
+    AspectMode,
+    AspectSet,
+    Campaign,
+    ChunkSet,
+    Phase,
+    RenderedVideo,
+    Transition,
+    VideoSpec,
+)
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.pipeline import phases
 from vidgen_core.pipeline.aspects import aspect_spec, native_pictures
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.verify_aspects import aspect_checks
 from vidgen_core.settings import Settings
 
 
@@ -70,6 +85,21 @@ def test_an_aspect_pays_its_own_pictures_and_a_take_repays_its_beat_in_each(sett
     assert {item for item, _, _ in repaid} == {item for item, beat, _ in first if beat == 1}
 
 
+def test_an_aspects_pictures_are_booked_under_aspects_in_their_beats(settings: Settings) -> None:
+    """The estimate prices a native aspect's images and clips under ``aspects``; the ledger books them there too
+    (the API's cost_by_phase), each row keeping its variant in its item and its beat (``vidgen show``'s beat cost)."""
+    request = build_request("Create a 10-second Nike ad", settings, video_id="vid-booked", aspects=["16:9", "9:16"])
+    spec = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
+    _pictures(spec, settings)
+    rows = [r for r in Ledger(settings.db_url).rows(spec.video_id) if r.state == CallState.PAID]
+    tall, master = [r for r in rows if r.item.startswith("9x16/")], [r for r in rows if "/" not in r.item]
+    assert tall and {r.phase for r in tall} == {Phase.ASPECTS}
+    assert {r.phase for r in master} == {Phase.STORYBOARD, Phase.VIDEO_CHUNKS}
+    assert sorted((r.item.removeprefix("9x16/"), r.beat_index) for r in tall) == sorted(
+        (r.item, r.beat_index) for r in master
+    )
+
+
 def test_the_estimate_counts_pictures_once_per_native_aspect(settings: Settings) -> None:
     def priced(**campaign: object) -> dict[Phase, float]:
         request = build_request(
@@ -92,3 +122,45 @@ def test_the_estimate_counts_pictures_once_per_native_aspect(settings: Settings)
     reframed = priced(aspects=["16:9", "9:16", "1:1", "4:5"], reframe=True)
     assert reframed == one  # cropped from the master's clips: nothing more
     assert by_aspect(reframed, "16:9", Campaign(aspects=("9:16",), reframe=True)) == {"16:9": pictures, "9:16": 0.0}
+
+
+def _miscut(spec: VideoSpec, late: int, out: Path) -> Path:
+    """The ad's length in frames at a wrong size, one colour per beat under moving grain, beat 1 ``late`` frames
+    late: an aspect whose cut failed its checks."""
+    fps = video_model(spec.video_model).fps
+    frames = [b.duration_s * fps for b in spec.beats]
+    frames[0], frames[1] = frames[0] + late, frames[1] - late
+    colours = ["red", "blue", "green", "yellow", "white", "purple", "orange", "gray"]
+    cmd = [ffmpeg_exe(), "-v", "error", "-y"]
+    for i, _ in enumerate(frames):
+        cmd += ["-f", "lavfi", "-i", f"color=c={colours[i % len(colours)]}:s=160x90:r={fps}"]
+    parts = "".join(f"[{i}:v]trim=end_frame={n},setpts=PTS-STARTPTS[s{i}];" for i, n in enumerate(frames))
+    joined = "".join(f"[s{i}]" for i in range(len(frames)))
+    graph = f"{parts}{joined}concat=n={len(frames)}:v=1:a=0,noise=alls=20:allf=t+u,format=yuv420p[v]"
+    subprocess.run([*cmd, "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", str(out)], check=True)
+    return out
+
+
+def test_a_failed_aspect_check_says_what_fixes_it(settings: Settings, tmp_path: Path) -> None:
+    """Checks are not gates, so `vidgen resume` finds the video complete: a beat off its frame is fixed by a new
+    take of it, a wrong size by cutting the aspects again (materializing the aspects asset)."""
+    request = build_request("Create a 10-second Nike ad", settings, video_id="vid-miscut", aspects=["16:9", "9:16"])
+    planned = LocalPlanner().plan(request).spec
+    beats = [b.model_copy(update={"transition": Transition.CUT}) for b in planned.beats]
+    spec = planned.model_copy(update={"campaign": request.campaign, "beats": beats})
+    store, key = LocalStore(settings.storage_dir), "ana/videos/vid-miscut/deliverables/9x16/final.mp4"
+    store.put_file(key, _miscut(spec, 3, tmp_path / "cut.mp4"))
+    info = probe(store.local_path(key))
+    shown = RenderedVideo(
+        key=key, duration_s=info.duration_s, width=info.width, height=info.height, fps=info.fps, has_audio=False,
+        size_bytes=info.size_bytes,
+    )  # fmt: skip
+    cut = AspectCut(
+        aspect="9:16", variant="9x16", mode=AspectMode.NATIVE, chunks=ChunkSet(chunks=[]), stitched=shown, final=shown
+    )
+    timing, size = aspect_checks(spec, AspectSet(cuts=[cut]), store)
+    assert not timing.passed and not size.passed
+    assert "beat 1's cut is 3 frame(s) late" in timing.description
+    assert f"`vidgen regenerate {spec.video_id} --beat 1`" in timing.description
+    assert f"materialize the aspects asset of partition {spec.video_id}" in size.description
+    assert "resume" not in timing.description + size.description

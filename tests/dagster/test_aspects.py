@@ -101,7 +101,7 @@ def test_native_aspects_pay_their_own_pictures_as_estimated(home: Path, fake_rep
     assert bought["music"] == 1  # the music, and each line's voice, once for both
     rows = Ledger(Settings(home=home).db_url).rows(spec.video_id)
     tall = [r for r in rows if r.item.startswith("9x16/") and r.state in BILLED]
-    assert {r.phase for r in tall} == {Phase.STORYBOARD, Phase.VIDEO_CHUNKS} and len(tall) == len(spec.beats) + chunks
+    assert {r.phase for r in tall} == {Phase.ASPECTS} and len(tall) == len(spec.beats) + chunks  # as estimated
     paid = sum(r.actual_usd for r in tall)
     assert paid == pytest.approx(estimate["by_phase"]["aspects"], abs=1e-4) == made["phases"]["aspects"]["cost_usd"]
 

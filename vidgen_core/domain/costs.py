@@ -168,10 +168,10 @@ def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int, 
     if not clips:
         return round(image_price(spec.image_model), 6)
     video = video_model(spec.video_model)
-    clips = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
-    upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip) for clip in clips)
+    lengths = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
+    upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip_s) for clip_s in lengths)
     pictures = 1 + len(native_aspects(spec.campaign))
-    return round(pictures * (image_price(spec.image_model) + video.clip_cost(sum(clips)) + upscaling), 6)
+    return round(pictures * (image_price(spec.image_model) + video.clip_cost(sum(lengths)) + upscaling), 6)
 
 
 def line_estimate(spec: VideoSpec, request: GenerationRequest, line: str) -> float:
