@@ -3,6 +3,7 @@ take of a beat pays again for that beat alone, in the master and in every aspect
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from vidgen_core.adapters.registry import build_providers
 from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.catalog import frame_size, image_model, video_model
 from vidgen_core.domain.chunking import plan_chunks
-from vidgen_core.domain.costs import by_aspect, estimate_request
+from vidgen_core.domain.costs import beat_estimate, by_aspect, estimate_request
+from vidgen_core.domain.errors import InvalidRequest
 from vidgen_core.domain.models import (
     AspectCut,
     AspectMode,
@@ -29,10 +31,12 @@ from vidgen_core.domain.models import (
     VideoSpec,
 )
 from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.takes import TakeDB
 from vidgen_core.pipeline import phases
 from vidgen_core.pipeline.aspects import aspect_spec, native_pictures
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.takes import check_aspects, new_take, regenerate_beat, select_take
 from vidgen_core.pipeline.verify_aspects import aspect_checks
 from vidgen_core.settings import Settings
 
@@ -164,3 +168,66 @@ def test_a_failed_aspect_check_says_what_fixes_it(settings: Settings, tmp_path: 
     assert f"`vidgen regenerate {spec.video_id} --beat 1`" in timing.description
     assert f"materialize the aspects asset of partition {spec.video_id}" in size.description
     assert "resume" not in timing.description + size.description
+
+
+def test_a_take_for_some_aspects_leaves_the_others_their_take(settings: Settings, tmp_path: Path) -> None:
+    """A beat regenerated for 9:16 only is that beat's take in 9:16 alone: the master keeps its take, and a take
+    made after it for every aspect is every aspect's again. The takes table of an older vidgen gets the column."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with sqlite3.connect(tmp_path / "old.db") as conn:  # beat_takes as vidgen made it before aspects
+        conn.execute(
+            "CREATE TABLE beat_takes (video_id VARCHAR(64), beat_index INTEGER, take INTEGER, image_prompt TEXT, "
+            "motion_prompt TEXT, run_id VARCHAR(64), created_at DATETIME NOT NULL, selected_at DATETIME NOT NULL, "
+            "PRIMARY KEY (video_id, beat_index, take))"
+        )
+    takes = TakeDB(url)
+    request = build_request(
+        "Create a 10-second Nike ad", settings, video_id="vid-tall", aspects=["16:9", "9:16", "1:1"]
+    )
+    plan = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
+    ledger, video = Ledger(settings.db_url), plan.video_id
+    _, paid = regenerate_beat(takes, ledger, plan, request, 1, "the shoe on ice", aspects=["9:16"])
+    spec = plan.with_takes(takes.current(video))
+    tall, square = aspect_spec(spec, "9:16"), aspect_spec(spec, "1:1")
+    assert spec.beats == plan.beats and square.beats == plan.beats  # the master's and 1:1's beat 1 as planned
+    assert (tall.beats[1].take, tall.beats[1].image_prompt) == (1, "the shoe on ice")
+    assert [b for b in tall.beats if b.index != 1] == [b for b in plan.beats if b.index != 1]
+    assert paid == 0.0 and takes.all(video)[-1].aspects == ("9:16",)  # local media are free; kept in the table
+
+    new_take(takes, video, 1, "the shoe in the rain")  # every aspect
+    spec = plan.with_takes(takes.current(video))
+    assert [t.take for t in takes.current(video)] == [2] and spec.aspect_takes == []
+    assert {aspect_spec(spec, a).beats[1].image_prompt for a in ("9:16", "1:1")} == {"the shoe in the rain"}
+    new_take(takes, video, 1, aspects=("16:9",))  # a re-roll of the master alone: 9:16 and 1:1 keep take 2
+    spec = plan.with_takes(takes.current(video))
+    assert spec.beats[1].take == 3 and {aspect_spec(spec, a).beats[1].take for a in ("9:16", "1:1")} == {2}
+    assert aspect_spec(spec, "9:16").beats[1].image_prompt == "the shoe in the rain"
+    select_take(takes, video, 1, 1)  # back to the 9:16 take: the master keeps its take 3
+    spec = plan.with_takes(takes.current(video))
+    assert (spec.beats[1].take, aspect_spec(spec, "9:16").beats[1].take, aspect_spec(spec, "1:1").beats[1].take) == (
+        3,
+        1,
+        2,
+    )
+
+
+def test_a_take_for_some_aspects_is_priced_and_checked_for_them(settings: Settings) -> None:
+    request = build_request(
+        "Create a 10-second Nike ad",
+        settings,
+        video_id="vid-priced",
+        media="replicate",
+        need_credentials=False,
+        aspects=["16:9", "9:16", "1:1"],
+    )
+    spec = LocalPlanner().plan(request).spec.model_copy(update={"campaign": request.campaign})
+    every = beat_estimate(spec, request, 1)
+    assert beat_estimate(spec, request, 1, aspects=("9:16",)) == pytest.approx(every / 3)
+    assert beat_estimate(spec, request, 1, aspects=("16:9", "1:1")) == pytest.approx(2 * every / 3)
+    assert check_aspects(spec, ["1:1", "16:9", "9:16"]) is None  # all of them: every aspect
+    assert check_aspects(spec, ["1:1", "16:9"]) == ("16:9", "1:1")
+    with pytest.raises(InvalidRequest, match="delivered in 16:9, 9:16, 1:1, not 4:5"):
+        check_aspects(spec, ["4:5"])
+    reframed = spec.model_copy(update={"campaign": spec.campaign.model_copy(update={"reframe": True})})
+    with pytest.raises(InvalidRequest, match="cropped from its 16:9 clips"):
+        check_aspects(reframed, ["9:16"])

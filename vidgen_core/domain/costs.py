@@ -159,18 +159,26 @@ def estimate_request(request: GenerationRequest, llm: str = DEFAULT_LLM) -> dict
     return _with_providers(prices, request, llm)
 
 
-def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int, clips: bool = True) -> float:
-    """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect
-    (without ``clips``, in review, the master's image alone: the clips and the aspects are bought once the video is
-    approved)."""
+def beat_estimate(
+    spec: VideoSpec,
+    request: GenerationRequest,
+    beat_index: int,
+    clips: bool = True,
+    aspects: tuple[Aspect, ...] | None = None,
+) -> float:
+    """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect,
+    or only in the named ``aspects`` (None: every one; without ``clips``, in review, the master's image alone: the
+    clips and the aspects are bought once the video is approved)."""
     if request.media == FREE:
         return 0.0
+    master = aspects is None or spec.aspect_ratio in aspects
     if not clips:
-        return round(image_price(spec.image_model), 6)
+        return round(image_price(spec.image_model), 6) if master else 0.0
     video = video_model(spec.video_model)
     lengths = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
     upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip_s) for clip_s in lengths)
-    pictures = 1 + len(native_aspects(spec.campaign))
+    others = [a for a in native_aspects(spec.campaign) if a != spec.aspect_ratio and (aspects is None or a in aspects)]
+    pictures = int(master) + len(others)
     return round(pictures * (image_price(spec.image_model) + video.clip_cost(sum(lengths)) + upscaling), 6)
 
 
