@@ -165,7 +165,7 @@ def test_a_failed_aspect_check_says_what_fixes_it(settings: Settings, tmp_path: 
     timing, size = aspect_checks(spec, AspectSet(cuts=[cut]), store)
     assert not timing.passed and not size.passed
     assert "beat 1's cut is 3 frame(s) late" in timing.description
-    assert f"`vidgen regenerate {spec.video_id} --beat 1`" in timing.description
+    assert f"`vidgen regenerate {spec.video_id} --beat 1 --aspect 9:16`" in timing.description  # it alone pays
     assert f"materialize the aspects asset of partition {spec.video_id}" in size.description
     assert "resume" not in timing.description + size.description
 

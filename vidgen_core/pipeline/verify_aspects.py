@@ -21,14 +21,19 @@ def _off_frame(spec: VideoSpec, found: dict[str, object]) -> list[int]:
     ]
 
 
+def _only(spec: VideoSpec, aspect: str) -> str:
+    """A native aspect's beat is taken again in that aspect alone; a reframed one follows the master's takes."""
+    return "" if spec.campaign.reframe else f" --aspect {aspect}"
+
+
 def aspect_checks(spec: VideoSpec, made: AspectSet, store: BlobStore) -> list[Outcome]:
     """``aspects_same_timing`` and ``aspects_delivery_size`` over every cut (both pass when there is none)."""
     fps = video_model(spec.video_model).fps
     frames = round(spec.duration_s * fps)
     timing: list[str] = []
     sizes: list[str] = []
-    late: set[int] = set()  # beats off their frame (a new take fixes them); else a miscut (cutting again does)
-    miscut = False
+    late: set[tuple[int, str]] = set()  # beats off their frame, by aspect (a new take fixes them)
+    miscut = False  # wrong frames or length: cutting again fixes it
     found: dict[str, object] = {"aspects": len(made.cuts), "expected_frames": frames}
     for cut in made.cuts:
         facts = measure.file_facts(store.local_path(cut.final.key))
@@ -48,12 +53,12 @@ def aspect_checks(spec: VideoSpec, made: AspectSet, store: BlobStore) -> list[Ou
         found[f"{cut.variant}_frames"] = facts.video_frames if facts.video_frames is not None else "none"
         found[f"{cut.variant}_size"] = f"{facts.width}x{facts.height}"
         found[f"{cut.variant}_worst_beat_offset_frames"] = beats.metadata["worst_offset_frames"]
-        late.update(_off_frame(spec, beats.metadata))
+        late.update((b, cut.aspect) for b in _off_frame(spec, beats.metadata))
     recut = (
         f"; cut the aspects again (they reuse every picture paid for): materialize the aspects asset of partition "
         f"{spec.video_id} in the Dagster UI"
     )
-    retake = ", ".join(f"`vidgen regenerate {spec.video_id} --beat {b}`" for b in sorted(late))
+    retake = ", ".join(f"`vidgen regenerate {spec.video_id} --beat {b}{_only(spec, a)}`" for b, a in sorted(late))
     timing_fix = (f"; a new take of each beat off its frame fixes it: {retake}" if late else "") + (
         recut if miscut else ""
     )
