@@ -202,7 +202,9 @@ def test_a_take_for_some_aspects_leaves_the_others_their_take(settings: Settings
     spec = plan.with_takes(takes.current(video))
     assert spec.beats[1].take == 3 and {aspect_spec(spec, a).beats[1].take for a in ("9:16", "1:1")} == {2}
     assert aspect_spec(spec, "9:16").beats[1].image_prompt == "the shoe in the rain"
-    select_take(takes, video, 1, 1)  # back to the 9:16 take: the master keeps its take 3
+    tall = new_take(takes, video, 1, aspects=("9:16",))  # a re-roll in 9:16 keeps 9:16's prompts, not the master's
+    assert (tall.take, tall.image_prompt) == (4, "the shoe in the rain")
+    select_take(takes, video, 1, 1)  # back to the first 9:16 take: the master keeps its take 3, 1:1 its take 2
     spec = plan.with_takes(takes.current(video))
     assert (spec.beats[1].take, aspect_spec(spec, "9:16").beats[1].take, aspect_spec(spec, "1:1").beats[1].take) == (
         3,

@@ -135,11 +135,13 @@ class BeatTakes:
         row = self.conn.execute(self._rows().where(self.table.c.run_id == run_id)).first()
         return _take(row) if row else None
 
-    def latest(self) -> tuple[Take | None, int]:
-        """In one read: the take selected last (None for a beat never regenerated) and the highest take number
-        stored (0 for none)."""
+    def latest(self, aspect: str | None = None) -> tuple[Take | None, int]:
+        """In one read: the take selected last (in ``aspect``, if given; None for a beat never regenerated) and the
+        highest take number stored (0 for none)."""
         rows = self.conn.execute(self._rows().order_by(self.table.c.selected_at, self.table.c.take)).all()
-        return (_take(rows[-1]) if rows else None), max((row.take for row in rows), default=0)
+        takes = [_take(row) for row in rows]
+        mine = [t for t in takes if aspect is None or t.applies_to(aspect)]  # type: ignore[arg-type]
+        return (mine[-1] if mine else None), max((t.take for t in takes), default=0)
 
     def add(self, take: Take, run_id: str | None = None) -> Take:
         """Store ``take`` as the beat's current one (asked for by ``run_id``, if given)."""

@@ -106,7 +106,7 @@ def _next_take(
             return mine
         if check is not None:
             check()
-        current, last = rows.latest()
+        current, last = rows.latest(aspects[0] if aspects else None)  # a re-roll keeps what that aspect has
         if current is None:  # take 0 (the plan's own) becomes a row too, so going back to it is a selection
             current = rows.add(Take(beat_index=beat, take=0))
         kept = {field: value or getattr(current, field) for field, value in given.items()}
