@@ -113,7 +113,8 @@ def regenerate(
     user: UserDep,
     found: ServicesDep,
 ) -> RegenerateOut:
-    """A new take of one beat: one image and that beat's clips are paid, everything else is reused. With ``line``
+    """A new take of one beat: one image and that beat's clips are paid (in each of ``aspects``, default every native
+    aspect), everything else is reused. With ``line``
     and/or ``voice``, a new take of the beat's voiceover line: one line's speech is paid, the clips and music are
     reused, the mix, captions and final made again (422 says what to fix: an empty line, one over the beat's word
     budget, a voice the speech model does not have). With ``take`` or ``line_take``, go back to an earlier take for
@@ -133,6 +134,7 @@ def regenerate(
             motion_prompt=body.motion_prompt,
             line=body.line,
             voice=body.voice,
+            aspects=body.aspects,
         )
     return RegenerateOut.model_validate(done, from_attributes=True)
 

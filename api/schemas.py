@@ -202,11 +202,17 @@ class RegenerateIn(BaseModel):
         description="A new voice of the video's speech model for the line (alone: reads the line again).",
     )
     line_take: int | None = Field(default=None, ge=0, description="An earlier take of the line to make current.")
+    aspects: list[Literal["16:9", "9:16", "1:1", "4:5"]] | None = Field(
+        default=None,
+        min_length=1,
+        description="The aspects the new picture take is made in (the master's or others'); the other aspects keep "
+        "their take of the beat and pay nothing (default: every aspect).",
+    )
 
     @model_validator(mode="after")
     def _take_or_prompts(self) -> RegenerateIn:
         back = [k for k in (self.take, self.line_take) if k is not None]
-        asked = (self.prompt, self.motion_prompt, self.line, self.voice)
+        asked = (self.prompt, self.motion_prompt, self.line, self.voice, self.aspects)
         if back and (len(back) > 1 or any(a is not None for a in asked)):
             raise ValueError(
                 "going back to an earlier take keeps what it was made with; give a take (take or line_take) alone, "

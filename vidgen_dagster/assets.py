@@ -126,6 +126,7 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str, in
             config.motion_prompt,
             root_run_id,
             in_review=in_review,
+            aspects=config.aspects,
         )
 
 

@@ -150,6 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     regen.add_argument("--beat", type=int, required=True, metavar="N", help="the beat's index (storyboard/beat_NN)")
     regen.add_argument("--prompt", help="a new image prompt for the beat (default: keep its current take's)")
     regen.add_argument("--motion-prompt", help="a new motion prompt for its clips (default: keep its current take's)")
+    regen.add_argument(
+        "--aspect",
+        action="append",
+        metavar="W:H",
+        help="make the new picture take in this aspect only (repeatable, or a comma list; default: every aspect, "
+        "the others keep their take and pay nothing)",
+    )
     regen.add_argument("--take", type=int, metavar="K", help="go back to take K, already paid for (free)")
     regen.add_argument(
         "--line", help="a new voiceover line for the beat: pays its speech only; the picture and music are kept"
@@ -448,7 +455,8 @@ def _deliverables(args: argparse.Namespace, service: VidgenService) -> int:
 
 
 def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
-    asked = [args.prompt, args.motion_prompt, args.line, args.voice]
+    aspects = [a.strip() for given in args.aspect or [] for a in given.split(",") if a.strip()] or None
+    asked = [args.prompt, args.motion_prompt, args.line, args.voice, aspects]
     back = [k for k in (args.take, args.line_take) if k is not None]
     if back and (len(back) > 1 or any(a is not None for a in asked)):
         raise InvalidRequest(
@@ -468,6 +476,7 @@ def _regenerate(args: argparse.Namespace, service: VidgenService) -> int:
             motion_prompt=args.motion_prompt,
             line=args.line,
             voice=args.voice,
+            aspects=aspects,
             started=_progress,
         )
     return _finished(done.run, args.json, f"beat {done.beat} take {done.take}, line take {done.line_take}")

@@ -41,9 +41,12 @@ class Reported:
 
 def request_version(record: RequestRecord, db: RequestDB) -> str:
     """What the plan and the beats of a video depend on: its request and each beat's current take and line take
-    (a video without line takes keeps the version it had before there were any)."""
+    (a video without line takes, or takes for some aspects only, keeps the version it had before there were any)."""
     takes, lines = (
-        [t.model_dump(mode="json", exclude={"created_at"}) for t in table(db.url).current(record.video_id)]
+        [
+            t.model_dump(mode="json", exclude={"created_at"} | ({"aspects"} if t.aspects is None else set()))
+            for t in table(db.url).current(record.video_id)
+        ]
         for table in (TakeDB, LineTakeDB)
     )
     said = [json.dumps(lines)] if lines else []

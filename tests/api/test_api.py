@@ -281,6 +281,21 @@ def test_a_reroll_keeps_the_takes_prompts_and_a_complete_video_links_its_final(
     assert (beat["take"], beat["image_prompt"], beat["motion_prompt"]) == (2, custom["prompt"], "slow push in")
 
 
+def test_a_regeneration_names_the_aspects_it_is_made_in(client: TestClient, api_settings: Settings) -> None:
+    """``aspects`` must be aspects the video is delivered in, and go with a new picture take only."""
+    video, db = delivered_by_hand(api_settings, "ana"), RequestDB(api_settings.db_url)
+    url = f"/api/video/{video}/beats/1/regenerate"
+    other = client.post(url, json={"aspects": ["9:16"]}, headers=auth("ana"))
+    assert other.status_code == 422 and "is delivered in 16:9, not 9:16" in other.text
+    back = client.post(url, json={"take": 0, "aspects": ["16:9"]}, headers=auth("ana"))
+    assert back.status_code == 422 and "going back to an earlier take" in back.text
+    said = client.post(url, json={"line": "Run the rain.", "aspects": ["16:9"]}, headers=auth("ana"))
+    assert said.status_code == 422 and "heard in every aspect" in said.text
+    assert client.post(url, json={"aspects": ["16:9"]}, headers=auth("ana")).json()["take"] == 1  # its one aspect
+    db.update(video, status=Status.COMPLETE)
+    assert TakeDB(api_settings.db_url).current(video)[0].aspects is None  # every aspect it has
+
+
 def test_a_regeneration_refused_for_the_users_limit_leaves_the_beat_as_it_was(
     client: TestClient, api_settings: Settings
 ) -> None:

@@ -19,9 +19,19 @@ from vidgen_core.domain.ports import Generated, MusicGenerator, VideoGenerator
 from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.phases import make_media, make_storyboard
-from vidgen_core.pipeline.registry import ORDER
+from vidgen_core.pipeline.registry import ORDER, PHASES, percent
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings
+
+
+def test_the_shares_follow_a_full_run_and_starting_the_aspects_never_runs_ahead_of_the_cut() -> None:
+    """The aspects are made from the media beside the master's cut, in whichever order the steps start; progress
+    never goes back, so starting them (or finding no aspect to make) must not claim the cut and final done. The
+    shares of a full run make 100; the review preview is off its path."""
+    cut = percent(Phase.STITCHED_VIDEO, 0, 1)
+    assert percent(Phase.ASPECTS, 0, 1) <= cut and percent(Phase.ASPECTS, 1, 1) <= cut
+    assert PHASES[Phase.PREVIEW].share == 0.0
+    assert sum(e.share for p, e in PHASES.items() if p != Phase.PREVIEW) == 100.0
 
 
 class After:

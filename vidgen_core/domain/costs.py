@@ -169,19 +169,27 @@ def left_after_review(by_phase: dict[Phase, float]) -> float:
     return round(sum(usd for phase, usd in by_phase.items() if phase in AFTER_REVIEW), 4)
 
 
-def beat_estimate(spec: VideoSpec, request: GenerationRequest, beat_index: int, clips: bool = True) -> float:
-    """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect
-    (without ``clips``, in review, the master's image alone: the clips and the aspects are bought once the video is
-    approved)."""
+def beat_estimate(
+    spec: VideoSpec,
+    request: GenerationRequest,
+    beat_index: int,
+    clips: bool = True,
+    aspects: tuple[Aspect, ...] | None = None,
+) -> float:
+    """What regenerating one beat spends: one image and that beat's clips, in the master and every native aspect,
+    or only in the named ``aspects`` (None: every one; without ``clips``, in review, the master's image alone: the
+    clips and the aspects are bought once the video is approved)."""
     if request.media == FREE:
         return 0.0
+    master = aspects is None or spec.aspect_ratio in aspects
     if not clips:
-        return round(image_price(spec.image_model), 6)
+        return round(image_price(spec.image_model), 6) if master else 0.0
     video = video_model(spec.video_model)
-    clips = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
-    upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip) for clip in clips)
-    pictures = 1 + len(native_aspects(spec.campaign))
-    return round(pictures * (image_price(spec.image_model) + video.clip_cost(sum(clips)) + upscaling), 6)
+    lengths = [p.clip_s for p in plan_chunks(spec, video.clip_durations_s) if p.beat_index == beat_index]
+    upscaling = sum(upscale_price(spec.delivery, spec.video_model, clip_s) for clip_s in lengths)
+    others = [a for a in native_aspects(spec.campaign) if a != spec.aspect_ratio and (aspects is None or a in aspects)]
+    pictures = int(master) + len(others)
+    return round(pictures * (image_price(spec.image_model) + video.clip_cost(sum(lengths)) + upscaling), 6)
 
 
 def line_estimate(spec: VideoSpec, request: GenerationRequest, line: str) -> float:

@@ -285,7 +285,13 @@ class Take(BaseModel):
     motion_prompt: str | None = None
     line: str | None = Field(default=None, description="A line take's voiceover line; None: the current one.")
     voice: str | None = Field(default=None, description="A line take's voice; None: the video's.")
+    aspects: tuple[Aspect, ...] | None = Field(
+        default=None, description="A picture take's aspects (the master's or others'); None: every aspect."
+    )
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def applies_to(self, aspect: Aspect) -> bool:
+        return self.aspects is None or aspect in self.aspects
 
 
 class SpecBeat(BaseModel):
@@ -359,6 +365,11 @@ class VideoSpec(BaseModel):
         description="Which deliverable of the plan this spec renders ('' the master; '9x16', '16x9-15s', ...): its "
         "files are kept under deliverables/{variant}/.",
     )
+    aspect_takes: list[Take] = Field(
+        default_factory=list,
+        description="Takes of beats another aspect of the campaign has instead of the master's (a take made for "
+        "some aspects only), each naming its aspect and its prompts in full; none: every aspect has the master's.",
+    )
     plan_version: int = Field(
         default=0,
         description="The rules the plan's paid media follow. Plans stored before PLAN_VERSION read 0 and keep their "
@@ -379,8 +390,10 @@ class VideoSpec(BaseModel):
         return beat.voice or self.narration.voice
 
     def with_takes(self, takes: Sequence[Take], line_takes: Sequence[Take] = ()) -> VideoSpec:
-        """This plan with each beat's current take (and its prompts, where the take gave new ones) and current line
-        take (its line and voice, where it gave them)."""
+        """This plan with each beat's current take in its aspect (and its prompts, where the take gave new ones) and
+        current line take (its line and voice, where it gave them). ``takes`` are oldest selected first: a beat's
+        take in an aspect is the last that applies to it. Where another aspect of the campaign has another take of a
+        beat, that take (its prompts resolved) is kept in ``aspect_takes`` for ``aspects.aspect_spec``."""
         spoken = {t.beat_index: t for t in line_takes}
         beats = []
         for beat in self.beats:
@@ -388,20 +401,18 @@ class VideoSpec(BaseModel):
                 beat = beat.model_copy(
                     update={"line_take": said.take, "line": said.line or beat.line, "voice": said.voice or beat.voice}
                 )
-            take = next((t for t in takes if t.beat_index == beat.index), None)
-            if take is None:
-                beats.append(beat)
-                continue
-            beats.append(
-                beat.model_copy(
-                    update={
-                        "take": take.take,
-                        "image_prompt": take.image_prompt or beat.image_prompt,
-                        "motion_prompt": take.motion_prompt or beat.motion_prompt,
-                    }
-                )
-            )
-        return self.model_copy(update={"beats": beats})
+            beats.append(beat)
+        others: list[Take] = []
+        for aspect in (a for a in self.campaign.aspects if a != self.aspect_ratio):
+            for beat in beats:
+                theirs, ours = _take_in(takes, beat.index, aspect), _take_in(takes, beat.index, self.aspect_ratio)
+                if theirs != ours:
+                    others.append(_resolved(theirs or Take(beat_index=beat.index, take=0), beat, aspect))
+        mine = [
+            beat if (ours := _take_in(takes, beat.index, self.aspect_ratio)) is None else _taken(beat, ours)
+            for beat in beats
+        ]
+        return self.model_copy(update={"beats": mine, "aspect_takes": others})
 
     @model_validator(mode="after")
     def _timeline_is_exact(self) -> VideoSpec:
@@ -413,6 +424,25 @@ class VideoSpec(BaseModel):
         if start != self.duration_s:
             raise ValueError(f"beats sum to {start}s but the video is {self.duration_s}s")
         return self
+
+
+def _take_in(takes: Sequence[Take], beat: int, aspect: Aspect) -> Take | None:
+    """A beat's current take in an aspect: the last selected that applies to it (None: the beat's as planned)."""
+    return next((t for t in reversed(takes) if t.beat_index == beat and t.applies_to(aspect)), None)
+
+
+def _taken(beat: SpecBeat, take: Take) -> SpecBeat:
+    """The beat as ``take`` makes it: its number, and the prompts it gave (else the plan's)."""
+    update = {"take": take.take, "image_prompt": take.image_prompt or beat.image_prompt}
+    return beat.model_copy(update=update | {"motion_prompt": take.motion_prompt or beat.motion_prompt})
+
+
+def _resolved(take: Take, beat: SpecBeat, aspect: Aspect) -> Take:
+    """``take`` of ``beat`` for one aspect, its prompts filled from the plan where it gave none."""
+    made = _taken(beat, take)
+    return take.model_copy(
+        update={"aspects": (aspect,), "image_prompt": made.image_prompt, "motion_prompt": made.motion_prompt}
+    )
 
 
 class ChunkPlan(BaseModel, frozen=True):

@@ -33,14 +33,22 @@ def _takes_table(name: str, *fields: sa.Column[Any]) -> sa.Table:
     )
 
 
-takes_table = _takes_table("beat_takes", sa.Column("image_prompt", sa.Text), sa.Column("motion_prompt", sa.Text))
+takes_table = _takes_table(
+    "beat_takes",
+    sa.Column("image_prompt", sa.Text),
+    sa.Column("motion_prompt", sa.Text),
+    sa.Column("aspects", sa.String(64)),  # the aspects it applies to, as "9:16,1:1"; NULL: every aspect
+)
 line_takes_table = _takes_table(
     "line_takes", sa.Column("line", sa.Text), sa.Column("voice", sa.String(VOICE_MAX_CHARS))
 )
 
 
 def _take(row: sa.Row[Any]) -> Take:
-    return Take.model_validate(utc_fields(row))
+    fields = utc_fields(row)
+    if fields.get("aspects") is not None:
+        fields["aspects"] = tuple(fields["aspects"].split(","))
+    return Take.model_validate(fields)
 
 
 class TakeDB:
@@ -61,11 +69,16 @@ class TakeDB:
             return [_take(row) for row in conn.execute(query)]
 
     def current(self, video_id: str) -> list[Take]:
-        """Each regenerated beat's current take (the one selected last); beats never regenerated are absent."""
+        """Each regenerated beat's current takes, oldest selected first: the one selected last, and before it each
+        take still current in an aspect that no take selected after it applies to (a take made for some aspects
+        only leaves the others theirs). Beats never regenerated are absent."""
         c = self.table.c
         query = sa.select(self.table).where(c.video_id == video_id).order_by(c.beat_index, c.selected_at, c.take)
         with self.engine.connect() as conn:
-            return list({row.beat_index: _take(row) for row in conn.execute(query)}.values())
+            by_beat: dict[int, list[Take]] = {}
+            for row in conn.execute(query):
+                by_beat.setdefault(row.beat_index, []).append(_take(row))
+        return [take for takes in by_beat.values() for take in _still_current(takes)]
 
     def select(self, video_id: str, beat_index: int, take: int) -> bool:
         """Make a stored take current again; False if the beat has no such row."""
@@ -81,6 +94,20 @@ class TakeDB:
         is left of the video's one budget before it adds a take."""
         with locked(self.engine, f"takes:{video_id}") as conn:
             yield BeatTakes(self.table, conn, video_id, beat_index)
+
+
+def _still_current(takes: list[Take]) -> list[Take]:
+    """Of one beat's takes (oldest selected first), those current in some aspect, in the same order."""
+    kept: list[Take] = []
+    covered: set[str] = set()
+    for take in reversed(takes):
+        if take.aspects is None:
+            kept.append(take)  # every aspect not covered by a later one: nothing older is current anywhere
+            break
+        if set(take.aspects) - covered:
+            kept.append(take)
+            covered |= set(take.aspects)
+    return kept[::-1]
 
 
 class LineTakeDB(TakeDB):
@@ -108,20 +135,20 @@ class BeatTakes:
         row = self.conn.execute(self._rows().where(self.table.c.run_id == run_id)).first()
         return _take(row) if row else None
 
-    def latest(self) -> tuple[Take | None, int]:
-        """In one read: the take selected last (None for a beat never regenerated) and the highest take number
-        stored (0 for none)."""
+    def latest(self, aspect: str | None = None) -> tuple[Take | None, int]:
+        """In one read: the take selected last (in ``aspect``, if given; None for a beat never regenerated) and the
+        highest take number stored (0 for none)."""
         rows = self.conn.execute(self._rows().order_by(self.table.c.selected_at, self.table.c.take)).all()
-        return (_take(rows[-1]) if rows else None), max((row.take for row in rows), default=0)
+        takes = [_take(row) for row in rows]
+        mine = [t for t in takes if aspect is None or t.applies_to(aspect)]  # type: ignore[arg-type]
+        return (mine[-1] if mine else None), max((t.take for t in takes), default=0)
 
     def add(self, take: Take, run_id: str | None = None) -> Take:
         """Store ``take`` as the beat's current one (asked for by ``run_id``, if given)."""
+        fields = take.model_dump(include=set(self.table.c.keys()))
+        if fields.get("aspects") is not None:
+            fields["aspects"] = ",".join(fields["aspects"])
         self.conn.execute(
-            self.table.insert().values(
-                video_id=self.video_id,
-                run_id=run_id,
-                selected_at=utcnow(),
-                **take.model_dump(include=set(self.table.c.keys())),
-            )
+            self.table.insert().values(video_id=self.video_id, run_id=run_id, selected_at=utcnow(), **fields)
         )
         return take

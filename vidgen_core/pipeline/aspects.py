@@ -50,8 +50,19 @@ REFRAME_VERSION = "reframe-2"  # bump when the reframing of the same clips chang
 
 
 def aspect_spec(spec: VideoSpec, aspect: Aspect) -> VideoSpec:
-    """The plan in another aspect: everything but the frame (and where its files go) is the master's."""
-    return spec.model_copy(update={"aspect_ratio": aspect, "variant": aspect_variant(aspect)})
+    """The plan in another aspect: everything but the frame (and where its files go) is the master's, except the
+    beats that have another take in it (a take made for some aspects only: ``VideoSpec.aspect_takes``)."""
+    theirs = {t.beat_index: t for t in spec.aspect_takes if t.applies_to(aspect)}
+    beats = [
+        beat
+        if (take := theirs.get(beat.index)) is None
+        else beat.model_copy(
+            update={"take": take.take, "image_prompt": take.image_prompt, "motion_prompt": take.motion_prompt}
+        )
+        for beat in spec.beats
+    ]
+    update = {"aspect_ratio": aspect, "variant": aspect_variant(aspect), "beats": beats, "aspect_takes": []}
+    return spec.model_copy(update=update)
 
 
 def native_pictures(

@@ -96,6 +96,12 @@ def _item(spec: VideoSpec, name: str) -> str:
     return f"{spec.variant}/{name}" if spec.variant else name
 
 
+def _booked(spec: VideoSpec, phase: Phase) -> Phase:
+    """The phase a call is booked under: an aspect's own images and clips are the aspects phase's spend (where the
+    estimate prices them), their item keeping the variant and their beat index the beat."""
+    return Phase.ASPECTS if spec.variant else phase
+
+
 def _reused(outcome: Outcome) -> str:
     return " (reused)" if outcome.reused else ""
 
@@ -181,7 +187,7 @@ def make_storyboard(
         seed = spec.seed + beat.index + TAKE_SEED_STEP * beat.take
         shown = photo if photo and providers.images.uses_photo(model.name, beat) else None
         call = Call(
-            phase=Phase.STORYBOARD,
+            phase=_booked(spec, Phase.STORYBOARD),
             item=_item(spec, f"beat_{beat.index:02d}"),
             provider=providers.images.provider,
             model=model.name,
@@ -283,7 +289,7 @@ def make_chunks(
             "continued_by_s": after[0].clip_s if after else None,
         }
         call = Call(
-            phase=Phase.VIDEO_CHUNKS,
+            phase=_booked(spec, Phase.VIDEO_CHUNKS),
             item=_item(spec, f"chunk_{plan.index:02d}"),
             provider=providers.video.provider,
             model=model.name,
@@ -389,7 +395,7 @@ def upscale_chunk(
         return None
     beat, clip = spec.beats[plan.beat_index], store.local_path(clip_key)
     call = Call(
-        phase=Phase.VIDEO_CHUNKS,
+        phase=_booked(spec, Phase.VIDEO_CHUNKS),
         item=_item(spec, f"upscale_{plan.index:02d}"),
         provider=upscaler.provider,
         model=model.name,

@@ -44,8 +44,8 @@ Facts = Callable[[VideoSpec, Any], dict[str, Shown]]
 @dataclass(frozen=True)
 class PhaseEntry:
     phase: Phase
-    share: float  # of a typical run's wall time (seed timings: plan 7 s, images 32 s, chunks 5.5 min, music 2 min;
-    # speech: a few seconds a line)
+    share: float  # of a typical run's wall time, 100 over generate_video's phases (seed timings: plan 7 s, images
+    # 32 s, chunks 5.5 min, music 2 min; speech: a few seconds a line); fixed, whatever the request asks
     manifest: type[BaseModel]  # the asset's value, passed downstream and kept as JSON
     key: Callable[[VideoKeys], str]  # where the manifest is kept
     facts: Facts  # what its materialization shows
@@ -359,6 +359,21 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
         paid=Kind.VIDEO,
         preview=lambda chunks, store: contact_sheet([store.local_path(c.last_frame_key) for c in chunks.chunks], 6),
     ),
+    # Beside the master's cut (it needs the media, not the master): placed before the cut, so starting it never
+    # jumps a run's progress past the cut still being made. A typical run asks for no other aspect and this step
+    # makes nothing, hence no share; a campaign's native aspects take about as long as the master's pictures again,
+    # reframed ones about a cut each, which a share fixed for every request cannot say (a share cannot depend on the
+    # request): meanwhile progress holds where the master's final left it.
+    Phase.ASPECTS: PhaseEntry(
+        Phase.ASPECTS,
+        0.0,
+        AspectSet,
+        _manifest(Phase.ASPECTS),
+        _aspect_facts,
+        checks=(CheckName.ASPECTS_SAME_TIMING, CheckName.ASPECTS_DELIVERY_SIZE),
+        paid=Kind.VIDEO,  # native aspects pay images and clips; reframed ones nothing
+        preview=_aspects_preview,
+    ),
     Phase.STITCHED_VIDEO: PhaseEntry(
         Phase.STITCHED_VIDEO,
         3.0,
@@ -385,17 +400,7 @@ PHASES: dict[Phase, PhaseEntry] = {  # in run order
         ),
         preview=_video_preview,
     ),
-    Phase.ASPECTS: PhaseEntry(  # after the master: its share is the lead's to rebalance with the other new phases
-        Phase.ASPECTS,
-        0.0,
-        AspectSet,
-        _manifest(Phase.ASPECTS),
-        _aspect_facts,
-        checks=(CheckName.ASPECTS_SAME_TIMING, CheckName.ASPECTS_DELIVERY_SIZE),
-        paid=Kind.VIDEO,  # native aspects pay images and clips; reframed ones nothing
-        preview=_aspects_preview,
-    ),
-    Phase.DELIVERABLES: PhaseEntry(
+    Phase.DELIVERABLES: PhaseEntry(  # a typical run's posters (the hero's sharpest frame), zip and checks: seconds
         Phase.DELIVERABLES,
         2.0,
         Deliverables,

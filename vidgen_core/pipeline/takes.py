@@ -7,10 +7,10 @@ themselves: ``persistence.takes``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
-from vidgen_core.domain.catalog import speech_model
+from vidgen_core.domain.catalog import Aspect, speech_model
 from vidgen_core.domain.costs import beat_estimate, estimate, estimate_request, left_after_review, line_estimate
 from vidgen_core.domain.errors import BudgetExceeded, InvalidRequest, NotFound
 from vidgen_core.domain.models import GenerationRequest, Take, VideoSpec
@@ -105,6 +105,7 @@ def _next_take(
     given: dict[str, str | None],
     run_id: str | None,
     check: Callable[[], None] | None,
+    aspects: tuple[Aspect, ...] | None = None,
 ) -> Take:
     """Record the beat's next take with the ``given`` fields (a field not given is the current take's) and make it
     current. A run that already asked for one gets it back, and only a new take is ``check``ed (e.g. against the
@@ -114,11 +115,11 @@ def _next_take(
             return mine
         if check is not None:
             check()
-        current, last = rows.latest()
+        current, last = rows.latest(aspects[0] if aspects else None)  # a re-roll keeps what that aspect has
         if current is None:  # take 0 (the plan's own) becomes a row too, so going back to it is a selection
             current = rows.add(Take(beat_index=beat, take=0))
         kept = {field: value or getattr(current, field) for field, value in given.items()}
-        return rows.add(Take(beat_index=beat, take=last + 1, **kept), run_id)
+        return rows.add(Take(beat_index=beat, take=last + 1, aspects=aspects, **kept), run_id)
 
 
 def new_take(
@@ -129,11 +130,12 @@ def new_take(
     motion_prompt: str | None = None,
     run_id: str | None = None,
     check: Callable[[], None] | None = None,
+    aspects: tuple[Aspect, ...] | None = None,
 ) -> Take:
-    """The beat's next picture take, made current. A prompt not given is the current take's, so a re-roll keeps
-    the custom prompts it was asked with."""
+    """The beat's next picture take, made current in ``aspects`` (None: every aspect). A prompt not given is the
+    current take's (the one selected last), so a re-roll keeps the custom prompts it was asked with."""
     given = {"image_prompt": image_prompt, "motion_prompt": motion_prompt}
-    return _next_take(takes, video_id, beat, given, run_id, check)
+    return _next_take(takes, video_id, beat, given, run_id, check, aspects)
 
 
 def new_line_take(
@@ -160,13 +162,39 @@ def regenerate_beat(
     motion_prompt: str | None = None,
     run_id: str | None = None,
     in_review: bool = False,
+    aspects: Sequence[str] | None = None,
 ) -> tuple[Take, float]:
     """The beat's next take and its estimate, if the plan has the beat and what is left of the budget covers it.
     The budget is checked under the beat's lock, so two re-rolls at once cannot both spend the last of it, and only
-    for a new take: the run ``run_id`` that already got one gets it back. ``in_review``: only its image is paid."""
-    cost = beat_estimate(check_beat(spec, request.video_id, beat), request, beat, clips=not in_review)
+    for a new take: the run ``run_id`` that already got one gets it back. ``in_review``: only its image is paid.
+    ``aspects`` (None: every aspect) are the aspects the take applies to; the others keep their take of the beat."""
+    planned = check_beat(spec, request.video_id, beat)
+    named = check_aspects(planned, aspects)
+    cost = beat_estimate(planned, request, beat, clips=not in_review, aspects=named)
     budget = partial(check_regeneration_budget, request, ledger, f"regenerating beat {beat}", cost)
-    return new_take(takes, request.video_id, beat, image_prompt, motion_prompt, run_id, check=budget), cost
+    take = new_take(takes, request.video_id, beat, image_prompt, motion_prompt, run_id, check=budget, aspects=named)
+    return take, cost
+
+
+def check_aspects(spec: VideoSpec, aspects: Sequence[str] | None) -> tuple[Aspect, ...] | None:
+    """The aspects a picture take applies to, each one the video delivers, in the campaign's order (None: every
+    aspect, also when all are named). Reframed aspects are cropped from the master's clips, so they take its takes."""
+    if not aspects:
+        return None
+    delivered = (spec.aspect_ratio, *(a for a in spec.campaign.aspects if a != spec.aspect_ratio))
+    if unknown := [a for a in aspects if a not in delivered]:
+        raise InvalidRequest(
+            f"video {spec.video_id} is delivered in {', '.join(delivered)}, not {', '.join(unknown)}; name those",
+            "aspects",
+        )
+    if spec.campaign.reframe and set(aspects) != set(delivered):
+        raise InvalidRequest(
+            f"video {spec.video_id}'s other aspects are cropped from its {spec.aspect_ratio} clips, so a new take "
+            "of a beat is made in every aspect; regenerate it without aspects",
+            "aspects",
+        )
+    named = tuple(a for a in delivered if a in aspects)
+    return None if len(named) == len(delivered) else named
 
 
 def regenerate_line(
@@ -195,4 +223,4 @@ def select_take(takes: TakeDB, video_id: str, beat: int, take: int) -> Take:
         if take == 0:
             return Take(beat_index=beat, take=0)  # never regenerated: take 0 is already current
         raise NotFound(f"beat {beat} of video {video_id} has no {takes.what} {take}")
-    return next(t for t in takes.current(video_id) if t.beat_index == beat)
+    return [t for t in takes.current(video_id) if t.beat_index == beat][-1]

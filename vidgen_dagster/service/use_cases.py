@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -240,22 +240,34 @@ class VidgenService:
         motion_prompt: str | None = None,
         line: str | None = None,
         voice: str | None = None,
+        aspects: Sequence[str] | None = None,
         started: Started | None = None,
     ) -> Retake:
         """A new take of one beat, if what is left of the budget covers it: of its picture (one image and its clips
-        are paid; one image alone while the video is in review, whose run makes the storyboard and preview again),
+        are paid in each of ``aspects``, default every aspect, the others keeping their take; one image alone while
+        the video is in review, whose run makes the storyboard and preview again),
         or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and music are
         reused, the mix, captions and final made again). Everything else is reused."""
         record = self._settled(self.owned(video_id, user_id), via)
         spec, request = stored_spec(self.store, record), record.request
         image_prompt, motion_prompt = image_prompt or None, motion_prompt or None
         if wants_line_take(image_prompt, motion_prompt, line, voice):
+            if aspects:
+                raise InvalidRequest("a beat's line is heard in every aspect; give a line take no aspects", "aspects")
             if spec is not None:  # a new voice reads the line the beat says now, even before a run has said it
                 spec = spec.with_takes((), self.line_takes.current(video_id))
             said, cost = regenerate_line(self.line_takes, self.ledger, spec, request, beat, line, voice)
             return self._retake(record, beat, f"line{said.take}", cost, via, started)
         take, cost = regenerate_beat(
-            self.takes, self.ledger, spec, request, beat, image_prompt, motion_prompt, in_review=record.in_review
+            self.takes,
+            self.ledger,
+            spec,
+            request,
+            beat,
+            image_prompt,
+            motion_prompt,
+            in_review=record.in_review,
+            aspects=aspects,
         )
         return self._retake(record, beat, f"take{take.take}", cost, via, started)
 
@@ -582,7 +594,7 @@ class VidgenService:
 
 def _current(takes: TakeDB, video_id: str, beat: int) -> int:
     """The beat's current take in ``takes`` (0: the plan's)."""
-    return next((t.take for t in takes.current(video_id) if t.beat_index == beat), 0)
+    return next((t.take for t in reversed(takes.current(video_id)) if t.beat_index == beat), 0)
 
 
 def _in_review(video_id: str) -> str:
