@@ -241,8 +241,10 @@ def test_music_is_made_beside_the_images_and_clips(
     assert {e.step_key for e in result.all_events if e.is_step_success} == {
         "video_spec",
         "media",
+        "aspects",
         "stitched_video",
         "final_video",
+        "deliverables",
     }
 
 
