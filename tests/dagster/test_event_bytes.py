@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow  # renders a whole video
 # ~36 KB: 156 KB, of which Dagster's own events for the new asset and five checks are ~27 KB. See the breakdown the
 # assertion prints. Issue 19's deliverables asset (its step with six inputs, four checks, and the table of every file
 # the brief ships) adds ~45 KB, of which Dagster's own events are ~40 KB and the file table ~4 KB; its aspects asset
-# (a step of four inputs and two checks, even when a brief asks for one aspect) ~25 KB more: 230,320 B measured, 232 KB.
-BUDGET = 232_000
+# (a step of four inputs and two checks, even when a brief asks for one aspect) ~25 KB more: 230,320 B measured, 235 KB.
+BUDGET = 235_000
 METADATA_BUDGET = 32_000  # vidgen's metadata: counts, costs, paths, the beat, line, chunk and file tables, checks
 
 
