@@ -101,7 +101,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
     home: Path, tmp_path: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
 ) -> None:
     started = time.perf_counter()
-    made = vidgen("generate", "Create a 30-second Nike ad", *REAL)
+    made = vidgen("generate", "Create a 15-second Nike ad", *REAL)  # 4 renders: the shortest ad with 3 beats
     full_s = time.perf_counter() - started
     assert made["status"] == "complete", made
     video, settings = made["video_id"], Settings(home=home)
@@ -132,7 +132,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
 
     second = tmp_path / "second.mp4"
     second.write_bytes(store.get_bytes(keys.final()))
-    assert probe(second).duration_s == pytest.approx(30.0, abs=0.1)
+    assert probe(second).duration_s == pytest.approx(15.0, abs=0.1)
     old, new = _frames(first, spec, tmp_path / "a"), _frames(second, spec, tmp_path / "b")
     for beat in spec.beats:
         same = psnr(old[beat.index], new[beat.index])
@@ -172,7 +172,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
     states = {row["state"] for row in shown["ledger"]}
     assert states == {"paid", "reused"}
     print(
-        f"\n30 s ad: ${made['cost_usd']:.4f} in {full_s:.1f} s; beat 2 again: ${regen['cost_usd']:.4f} in "
+        f"\n15 s ad: ${made['cost_usd']:.4f} in {full_s:.1f} s; beat 2 again: ${regen['cost_usd']:.4f} in "
         f"{regen_s:.1f} s; ledger ${shown['spent_usd']:.4f} = imitations ${charged(fake_openai, fake_replicate):.4f}"
     )
 
