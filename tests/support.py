@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -143,6 +144,20 @@ def vidgen_in_process(args: list[str]) -> CliResult:
         for cached in (get_settings, ffmpeg_exe, ffprobe_exe):
             cached.cache_clear()
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def vidgen_json(*args: str) -> dict:
+    """``vidgen ARGS --json`` in this process, its answer parsed."""
+    result = vidgen_in_process([*args, "--json"])
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
+
+
+def use_home(home: Path, monkeypatch: Any) -> Path:
+    """Point `vidgen` in this process at a fresh home (and its Dagster instance)."""
+    monkeypatch.setenv("VIDGEN_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    return home
 
 
 @contextmanager

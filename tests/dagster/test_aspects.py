@@ -4,14 +4,13 @@ ones pay their own images and clips, as estimated."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from tests.fakes.replicate_server import FakeReplicate
-from tests.support import vidgen_in_process
+from tests.support import use_home, vidgen_json
 from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.adapters.storage import BlobStore, VideoKeys, aspect_variant, open_store
 from vidgen_core.domain.catalog import master_size
@@ -28,16 +27,7 @@ AD = ["Create a 10-second Nike ad", "--planner", "openai", "--media", "replicate
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider_env: dict) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("VIDGEN_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    return home
-
-
-def vidgen(*args: str) -> dict:
-    result = vidgen_in_process([*args, "--json"])
-    assert result.stdout, result.stderr
-    return json.loads(result.stdout)
+    return use_home(tmp_path / "home", monkeypatch)
 
 
 def _made(home: Path, made: dict) -> tuple[VideoSpec, AspectSet, VideoKeys]:
@@ -71,7 +61,7 @@ def _cut_version(home: Path, video_id: str) -> str | None:
 
 def test_reframed_aspects_are_the_masters_cut_and_pay_nothing(home: Path, fake_replicate: FakeReplicate) -> None:
     aspects = ["16:9", "9:16", "1:1", "4:5"]
-    made = vidgen("generate", *AD, "--aspects", ",".join(aspects), "--reframe")
+    made = vidgen_json("generate", *AD, "--aspects", ",".join(aspects), "--reframe")
     assert made["status"] == "complete", made
     spec, cuts, keys = _made(home, made)
     store = open_store(Settings(home=home))
@@ -102,13 +92,13 @@ def test_reframed_aspects_are_the_masters_cut_and_pay_nothing(home: Path, fake_r
 
 def test_native_aspects_pay_their_own_pictures_as_estimated(home: Path, fake_replicate: FakeReplicate) -> None:
     flags = ["--aspects", "16:9,9:16"]
-    estimate = vidgen("estimate", *AD, *flags)
+    estimate = vidgen_json("estimate", *AD, *flags)
     assert (
         estimate["by_aspect"]["9:16"]
         == estimate["by_aspect"]["16:9"]
         == pytest.approx(estimate["by_phase"]["storyboard"] + estimate["by_phase"]["video_chunks"])
     )
-    made = vidgen("generate", *AD, *flags)
+    made = vidgen_json("generate", *AD, *flags)
     assert made["status"] == "complete", made
     spec, cuts, _ = _made(home, made)
     (cut,) = cuts.cuts
@@ -125,7 +115,9 @@ def test_native_aspects_pay_their_own_pictures_as_estimated(home: Path, fake_rep
 
     # a new take of beat 1 is a new take in every aspect: its image and clips, paid once in each, nothing else
     before = dict(bought)
-    regen = vidgen("regenerate", made["video_id"], "--beat", "1", "--prompt", "the Nike shoe on a red running track")
+    regen = vidgen_json(
+        "regenerate", made["video_id"], "--beat", "1", "--prompt", "the Nike shoe on a red running track"
+    )
     assert regen["status"] == "complete", regen
     clips = [c for c in cut.chunks.chunks if c.plan.beat_index == 1]
     again = {k: fake_replicate.paid_by_kind.get(k, 0) - before.get(k, 0) for k in ("image", "video", "music", "speech")}
@@ -141,7 +133,7 @@ def test_native_aspects_pay_their_own_pictures_as_estimated(home: Path, fake_rep
     store, keys = open_store(Settings(home=home)), VideoKeys(made["user_id"], made["video_id"])
     footage = _footage(store, keys)
     before, version = dict(fake_replicate.paid_by_kind), _cut_version(home, made["video_id"])
-    tall_only = vidgen("regenerate", made["video_id"], "--beat", "1", "--aspect", "9:16")
+    tall_only = vidgen_json("regenerate", made["video_id"], "--beat", "1", "--aspect", "9:16")
     assert tall_only["status"] == "complete", tall_only
     again = {k: fake_replicate.paid_by_kind.get(k, 0) - before.get(k, 0) for k in ("image", "video", "music", "speech")}
     assert again == {"image": 1, "video": len(clips), "music": 0, "speech": 0}
@@ -152,7 +144,7 @@ def test_native_aspects_pay_their_own_pictures_as_estimated(home: Path, fake_rep
     assert _footage(store, keys) == footage and _cut_version(home, made["video_id"]) == version is not None
     spec, cuts, _ = _made(home, made)
     assert spec.beats[1].take == 1 and {c.take for c in cuts.cuts[0].chunks.chunks if c.plan.beat_index == 1} == {2}
-    shown = vidgen("show", made["video_id"])
+    shown = vidgen_json("show", made["video_id"])
     for beat in shown["beats"]:
         billed = sum(r.actual_usd for r in rows if r.beat_index == beat["index"] and r.state in BILLED)
         assert beat["cost_usd"] == pytest.approx(billed, abs=1e-6)

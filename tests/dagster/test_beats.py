@@ -17,7 +17,18 @@ import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
-from tests.support import execute, frame_at, instance_at, metadata_of, psnr, tick, vidgen_in_process, wait
+from tests.support import (
+    execute,
+    frame_at,
+    instance_at,
+    metadata_of,
+    psnr,
+    tick,
+    use_home,
+    vidgen_in_process,
+    vidgen_json,
+    wait,
+)
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys, open_store
 from vidgen_core.domain.catalog import (
@@ -43,16 +54,7 @@ def home(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mon
     """A fresh vidgen home for `vidgen` in this process, its media in a folder or in a bucket on moto."""
     if request.param == "s3":
         request.getfixturevalue("s3_env")
-    home = tmp_path / "home"
-    monkeypatch.setenv("VIDGEN_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    return home
-
-
-def vidgen(*args: str) -> dict:
-    result = vidgen_in_process([*args, "--json"])
-    assert result.stdout, result.stderr
-    return json.loads(result.stdout)
+    return use_home(tmp_path / "home", monkeypatch)
 
 
 def charged(openai: FakeOpenAI, replicate: FakeReplicate, clip_model: str = "hailuo-02-fast") -> float:
@@ -101,7 +103,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
     home: Path, tmp_path: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
 ) -> None:
     started = time.perf_counter()
-    made = vidgen("generate", "Create a 15-second Nike ad", *REAL)  # 4 renders: the shortest ad with 3 beats
+    made = vidgen_json("generate", "Create a 15-second Nike ad", *REAL)  # 4 renders: the shortest ad with 3 beats
     full_s = time.perf_counter() - started
     assert made["status"] == "complete", made
     video, settings = made["video_id"], Settings(home=home)
@@ -114,7 +116,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
     before, plans = dict(fake_replicate.paid_by_kind), fake_openai.plans
 
     started = time.perf_counter()
-    regen = vidgen("regenerate", video, "--beat", "2", "--prompt", "the Nike shoe on a glowing red running track")
+    regen = vidgen_json("regenerate", video, "--beat", "2", "--prompt", "the Nike shoe on a glowing red running track")
     regen_s = time.perf_counter() - started
     assert regen["status"] == "complete" and (regen["beat"], regen["take"]) == (2, 1) and regen["takes"]["2"] == 1
     kinds = ("image", "video", "music", "speech")
@@ -146,7 +148,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
     assert meta["video_chunks"]["reused"] == made["chunks"] and meta["music"]["reused"] == 1
     assert fake_replicate.paid_by_kind == {k: before.get(k, 0) + bought[k] for k in before}  # paid nothing
 
-    back = vidgen("regenerate", video, "--beat", "2", "--take", "0")
+    back = vidgen_json("regenerate", video, "--beat", "2", "--take", "0")
     assert back["status"] == "complete" and back["takes"]["2"] == 0 and back["paid_calls"] == 0
     assert (
         fake_replicate.paid == sum(before.values()) + 1 + len(clips) and fake_replicate.creates == fake_replicate.paid
@@ -156,7 +158,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
     restored = _frames(third, spec, tmp_path / "c")
     assert all(psnr(old[b.index], restored[b.index]) > 40 for b in spec.beats)  # take 0 is back, for free
 
-    shown = vidgen("show", video)
+    shown = vidgen_json("show", video)
     beat2 = shown["beats"][2]
     assert (beat2["take"], beat2["takes"]) == (0, [0, 1]) and beat2["image_key"] == keys.storyboard(2)
     assert beat2["clip_keys"] == [keys.chunk(p.index) for p in clips]
@@ -220,7 +222,7 @@ def test_a_killed_run_resumes_without_paying_twice(
     paid_before = fake_replicate.paid
 
     started = time.perf_counter()
-    resumed = vidgen("resume", record.video_id)
+    resumed = vidgen_json("resume", record.video_id)
     resume_s = time.perf_counter() - started
     assert resumed["status"] == "complete", resumed
     used = resumed["beats"] + resumed["chunks"] + 1 + resumed["lines"]  # images, clips, music, voice lines
@@ -253,7 +255,7 @@ def test_a_budget_reached_mid_run_stops_cleanly(
     # MusicGen is billed by GPU time: 120 s here, four times what the catalog expects for 15 s of music.
     estimate = vidgen_in_process(["estimate", "Create a 15-second Nike ad", *REAL, "--json"])
     cap = round(json.loads(estimate.stdout)["estimate_usd"] + 0.02, 2)
-    out = vidgen("generate", "Create a 15-second Nike ad", *REAL, "--max-cost", str(cap))
+    out = vidgen_json("generate", "Create a 15-second Nike ad", *REAL, "--max-cost", str(cap))
     assert out["status"] == "failed" and "over video" in out["error"] and f"budget of ${cap:.4f}" in out["error"]
     ledger = Ledger(Settings(home=home).db_url)
     assert 0 < ledger.spent(out["video_id"]) <= cap and ledger.committed(out["video_id"]) <= cap

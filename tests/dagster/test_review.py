@@ -5,7 +5,6 @@ the job the video waits for."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +12,7 @@ import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
-from tests.support import execute, tick, vidgen_in_process
+from tests.support import execute, tick, use_home, vidgen_in_process, vidgen_json
 from vidgen_core.adapters.ffmpeg import measure
 from vidgen_core.domain.catalog import IMAGE_MODELS
 from vidgen_core.domain.costs import estimate_request
@@ -33,16 +32,7 @@ KINDS = ("image", "video", "music", "speech")
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider_env: dict) -> Path:
     """A fresh vidgen home for `vidgen` in this process, its providers the imitations."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("VIDGEN_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    return home
-
-
-def vidgen(*args: str) -> dict:
-    result = vidgen_in_process([*args, "--json"])
-    assert result.stdout, result.stderr
-    return json.loads(result.stdout)
+    return use_home(tmp_path / "home", monkeypatch)
 
 
 def bought(replicate: FakeReplicate) -> dict[str, int]:
@@ -56,7 +46,7 @@ def ledger_phases(home: Path, video_id: str) -> set[str]:
 def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
     home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
 ) -> None:
-    made = vidgen("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL)
+    made = vidgen_json("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL)
     video, beats = made["video_id"], made["beats"]
     assert made["status"] == Status.IN_REVIEW and made["review"] == ReviewState.IN_REVIEW, made
     assert bought(fake_replicate) == {"image": beats, "video": 0, "music": 0, "speech": 0}
@@ -65,14 +55,14 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
     assert measure.motion(preview).frames == 10 * 25 and measure.file_facts(preview).audio_codec == "aac"
     assert made["cost_usd"] == made["video_cost_usd"] > 0  # the plan and the images, all it has spent
 
-    again = vidgen("regenerate", video, "--beat", "1", "--prompt", "the Nike shoe on a red running track")
+    again = vidgen_json("regenerate", video, "--beat", "1", "--prompt", "the Nike shoe on a red running track")
     assert again["status"] == Status.IN_REVIEW and again["review"] == ReviewState.IN_REVIEW and again["takes"]["1"] == 1
     assert bought(fake_replicate) == {"image": beats + 1, "video": 0, "music": 0, "speech": 0}
     assert again["paid_calls"] == 1 and again["cost_usd"] == pytest.approx(IMAGE_MODELS["flux-dev"].usd_per_image)
     assert ledger_phases(home, video) == {Phase.VIDEO_SPEC, Phase.STORYBOARD}
     assert fake_openai.plans == 1  # the plan is a cached call
 
-    shown = vidgen("show", video)
+    shown = vidgen_json("show", video)
     assert shown["review"] == ReviewState.IN_REVIEW and shown["preview_video"] == str(preview)
     record = RequestDB(Settings(home=home).db_url).get(video)  # not complete: no final, and the clips still to buy
     assert (record.status, record.current_phase, record.progress) == (Status.IN_REVIEW, Phase.PREVIEW, 10.0)
@@ -82,11 +72,11 @@ def test_review_pays_images_only_and_a_beat_in_review_costs_an_image(
 def test_a_video_in_review_is_neither_delivered_archived_nor_resumed(
     home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
 ) -> None:
-    video = vidgen("generate", "Create a 5-second Nike ad", "--review", *REAL)["video_id"]
+    video = vidgen_json("generate", "Create a 5-second Nike ad", "--review", *REAL)["video_id"]
     waiting = f"{video} is in review: look at its preview (`vidgen show {video}`), then `vidgen approve {video}`"
     files = vidgen_in_process(["deliverables", video])
     assert files.code != 0 and waiting in files.stderr and "Dagster UI" not in files.stderr
-    assert vidgen("archive", "--older-than", "0")["videos"] == []  # its review run's end is not a delivery
+    assert vidgen_json("archive", "--older-than", "0")["videos"] == []  # its review run's end is not a delivery
     resumed = vidgen_in_process(["resume", video])
     assert resumed.code == 0 and waiting in resumed.stdout + resumed.stderr
     assert bought(fake_replicate)["video"] == 0
@@ -165,11 +155,11 @@ def test_the_sensor_launches_the_review_run_then_the_whole_graph(
 def test_clips_are_bought_only_after_the_approval(
     home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
 ) -> None:
-    made = vidgen("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL)
+    made = vidgen_json("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL)
     video, beats = made["video_id"], made["beats"]
     assert bought(fake_replicate) == {"image": beats, "video": 0, "music": 0, "speech": 0}
 
-    approved = vidgen("approve", video)
+    approved = vidgen_json("approve", video)
     assert approved["status"] == "complete" and approved["review"] == ReviewState.APPROVED, approved
     clips = approved["chunks"]
     after = bought(fake_replicate)
