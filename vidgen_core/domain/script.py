@@ -1,8 +1,10 @@
 """The script's rules: how many words a beat's line may have, where on the timeline it may be spoken, and how far
 speech may be stretched to fit.
 
-A commercial read runs 150-170 words a minute; an ad's voiceover has to breathe between beats and land each line
-inside its picture, so a line gets ``WORDS_PER_SECOND`` (150 a minute) over the time it may be spoken: after a short
+A medium-pace commercial read is about 150 words a minute (75 words in a :30), a hard sell 170-180 (voiceover
+producers' word-count guides, e.g. abesaudio.com.au and bluewavevoiceover.com: "about 2.5 words per second"; see
+docs/voice-research.md §5); an ad's voiceover has to breathe between beats and land each line inside its picture,
+so a line gets ``WORDS_PER_SECOND`` (150 a minute) over the time it may be spoken: after a short
 lead-in once its beat has begun, ending a little before the beat does, and before the end card, which belongs to the
 logo and the call to action. The 10 % stretch is the margin for a voice that reads slower than the budget assumes.
 """
