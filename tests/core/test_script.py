@@ -152,7 +152,7 @@ def test_a_script_reads_as_an_ad() -> None:
     scripts = {lang: [(b.section.value, b.line, b.on_screen) for b in _plan(prompt, lang).beats] for lang in LANGUAGES}
     assert scripts["en"] == [
         ("opening", "Thirsty for something better?", ""),
-        ("product", "Meet Ferngully organic oat milk. Crisp, refreshing, and full of flavour.", "Made to share"),
+        ("product", "Meet the Ferngully organic oat milk. Crisp, refreshing, and full of flavour.", "Made to share"),
         ("closing", "Ferngully. Pure fun.", ""),
     ]
     assert scripts["fr"] == [

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Phrasebook:
-    """One language's copy. ``meet`` and ``introducing`` take the name; ``brand_only``: the language puts an
-    article before a product ("el café Lavazza"), so its product lines introduce the brand alone."""
+    """One language's copy. ``meet`` and ``introducing`` take the name and ``the``: the article the language puts
+    before a brand's product when it can, whatever its gender ("Meet the Nike running shoe"; the brand alone takes
+    none); ``brand_only``: the language's article would agree with the product ("el café Lavazza"), so its product
+    lines introduce the brand alone."""
 
     meet: str
     introducing: str
@@ -27,11 +29,13 @@ class Phrasebook:
     moments: dict[str, tuple[str, str]]  # by style, spoken over a dynamic beat
     moment_headlines: dict[str, tuple[str, str]]  # by style, for dynamic beats
     taglines: dict[str, tuple[str, str]]  # by style, after the name in the closing line
+    the: str = ""
 
 
 ENGLISH = Phrasebook(
-    meet="Meet {name}.",
-    introducing="Introducing {name}.",
+    meet="Meet {the}{name}.",
+    introducing="Introducing {the}{name}.",
+    the="the ",
     brand_only=False,
     hooks={
         "footwear": ("Every great run starts here.", "Ready for the next step?"),
@@ -156,8 +160,8 @@ ENGLISH = Phrasebook(
 )
 
 SPANISH = Phrasebook(
-    meet="Descubre {name}.",
-    introducing="Presentamos {name}.",
+    meet="Descubre {the}{name}.",
+    introducing="Presentamos {the}{name}.",
     brand_only=True,
     hooks={
         "footwear": ("Cada gran carrera empieza aquí.", "¿Listo para el siguiente paso?"),
@@ -282,8 +286,8 @@ SPANISH = Phrasebook(
 )
 
 FRENCH = Phrasebook(
-    meet="Découvrez {name}.",
-    introducing="Voici {name}.",
+    meet="Découvrez {the}{name}.",
+    introducing="Voici {the}{name}.",
     brand_only=True,
     hooks={
         "footwear": ("Chaque grande course commence ici.", "Un pas de plus, chaque jour."),
@@ -408,8 +412,8 @@ FRENCH = Phrasebook(
 )
 
 GERMAN = Phrasebook(
-    meet="Entdecke {name}.",
-    introducing="Jetzt neu: {name}.",
+    meet="Entdecke {the}{name}.",
+    introducing="Jetzt neu: {the}{name}.",
     brand_only=False,
     hooks={
         "footwear": ("Jeder große Lauf beginnt hier.", "Bereit für den nächsten Schritt?"),

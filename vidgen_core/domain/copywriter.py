@@ -123,7 +123,8 @@ class _Writer:
         hooks = self.book.hooks[self.category]
         ordered = [hooks[self.hook], hooks[1 - self.hook]]
         if self.announcing and self.name:
-            ordered = [self.book.introducing.format(name=n) for n in (self.intro, self.short)] + ordered
+            named = [self.book.introducing.format(name=n, the=self._the(n)) for n in (self.intro, self.short)]
+            ordered = named + ordered
         return _fit(ordered, room)
 
     def product(self, slot: int, room: _Room) -> str:
@@ -133,8 +134,12 @@ class _Writer:
             return _fit([benefit], room)
         if self.product_only:  # "Running shoes. Light on your feet, made for every mile." (the close names it too)
             return _fit([f"{_capital(self.short)}. {benefit}", benefit], room)
-        meet = [self.book.meet.format(name=n) for n in (self.intro, self.short)]
+        meet = [self.book.meet.format(name=n, the=self._the(n)) for n in (self.intro, self.short)]
         return _fit([f"{meet[0]} {benefit}", f"{meet[1]} {benefit}", *meet, benefit], room)
+
+    def _the(self, name: str) -> str:
+        """The article before ``name`` when it is the brand's product, not the brand alone."""
+        return self.book.the if name != self.short else ""
 
     def moment(self, position: int, room: _Room) -> str:
         moments = self.book.moments[self.style]
