@@ -42,9 +42,8 @@ OPENED_COST = 12.0  # a cue stopping inside a sentence begun in it, where only t
 SENTENCE_END = ".!?…"
 CLOSERS = "\"”»)'’"  # what may follow a sentence's end mark: "Go." ends a sentence as Go. does
 CLAUSE_END = ',;:—–)"”»'
-# Break before these (a new phrase begins; they lean on the next word, so a break after one costs more) and never after
-# those (they lean on it too): conjunctions and
-# prepositions, articles and determiners.
+# Break before these, conjunctions and prepositions (a new phrase begins; a break after one costs more: it leans on
+# the next word), and never after those, articles and determiners.
 BREAK_BEFORE = {
     "en": {"and", "but", "or", "so", "because", "with", "for", "to", "in", "on", "at", "from", "that", "when", "while"},
     "es": {"y", "pero", "o", "porque", "con", "para", "por", "en", "de", "que", "cuando", "sin"},
