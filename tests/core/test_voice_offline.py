@@ -68,6 +68,7 @@ def test_english_line_is_spoken_by_piper_with_each_word_timed(tmp_path: Path) ->
     shoe, lighter = said[5], said[6]
     assert lighter.start_s - shoe.end_s > 0.1  # the sentence break is a pause between the two chunks
     assert (spoken.provider, spoken.model) == (LOCAL_PROVIDER, LOCAL_MODELS[Kind.SPEECH])
+    assert spoken.spoken_by == "Piper en_US-joe-medium (offline)"  # not "coral": the voice asked for stands in
     [cost] = spoken.costs
     assert (cost.phase, cost.provider, cost.usd, cost.quantity, cost.unit) == (
         Phase.VOICEOVER,
@@ -91,6 +92,7 @@ def test_other_languages_are_spoken_by_espeak_with_each_word_timed(tmp_path: Pat
     spoken = LocalSpeechGenerator(Settings(home=tmp_path)).speak(_job(LINES[language], language), tmp_path / "l.wav")
     _checked(spoken, LINES[language])
     assert spoken.costs[0].quantity == len(LINES[language])
+    assert spoken.spoken_by == f"espeak-ng {language} (offline)"
 
 
 def test_lines_may_be_spoken_from_several_threads(tmp_path: Path) -> None:
