@@ -12,9 +12,10 @@ import pytest
 from tests.support import delivered_by_hand, vidgen_in_process
 from tests.test_cli import _one_line_error, home  # noqa: F401 (the fixture)
 from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.local.voice import spoken_by
 from vidgen_core.adapters.storage import LocalStore, VideoKeys
 from vidgen_core.domain.catalog import SPEECH_MODELS
-from vidgen_core.domain.models import Phase, VideoSpec, Voiceover
+from vidgen_core.domain.models import Phase, SpokenLine, VideoSpec, Voiceover
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.persistence.takes import LineTakeDB
@@ -95,13 +96,24 @@ def test_show_prints_each_beats_line_on_screen_copy_voice_and_line_take(home: Pa
     shown = vidgen_in_process(["show", video]).stdout.splitlines()
     at = next(i for i, line in enumerate(shown) if line.startswith("  beat  1 "))
     assert shown[at + 1].strip() == 'line: "Built for the rain." (voice Deep_Voice_Man, line take 2 of 0,1,2)'
-    assert shown[at + 2].strip() == 'on screen: "JUST DO IT"'
-    assert not shown[at - 1].strip().startswith("line:")  # beat 0 has no line: nothing is printed for it
+    # once spoken offline, who read it too: for the current take only (take 1 was read in the model's default voice)
+    offline = spoken_by("en")
+    timed = {"model": "m", "key": "k", "start_s": 0, "end_s": 1, "speech_s": 1, "spoken_by": offline}
+    for take, voice in ((1, "Friendly_Person"), (2, "Deep_Voice_Man")):
+        said = SpokenLine(beat_index=1, take=take, text="Built for the rain.", voice=voice, **timed)
+        store.put_bytes(keys.manifest(Phase.VOICEOVER), Voiceover(lines=[said]).model_dump_json().encode())
+        shown = vidgen_in_process(["show", video]).stdout.splitlines()
+        read = f", read by {offline}" if take == 2 else ""
+        assert (
+            shown[at + 1].strip() == f'line: "Built for the rain." (voice Deep_Voice_Man{read}, line take 2 of 0,1,2)'
+        )
+    assert offline == "Piper en_US-joe-medium (offline)"
     beat = json.loads(vidgen_in_process(["show", video, "--json"]).stdout)["beats"][1]
-    assert {k: beat[k] for k in ("line", "on_screen", "voice", "line_take", "line_takes", "take")} == {
+    assert {k: beat[k] for k in ("line", "on_screen", "voice", "spoken_by", "line_take", "line_takes", "take")} == {
         "line": "Built for the rain.",
         "on_screen": "JUST DO IT",
         "voice": "Deep_Voice_Man",
+        "spoken_by": offline,
         "line_take": 2,
         "line_takes": [0, 1, 2],
         "take": 0,

@@ -359,7 +359,8 @@ def _show(state: VideoState) -> str:
         )
         if b.line:  # the script: what is said, by whom, which take of it; and what is shown
             takes = ",".join(str(t) for t in b.line_takes)
-            lines.append(f'{SCRIPT_INDENT}line: "{b.line}" (voice {b.voice}, line take {b.line_take} of {takes})')
+            read = f", read by {b.spoken_by}" if b.spoken_by else ""  # the offline stand-in for the voice
+            lines.append(f'{SCRIPT_INDENT}line: "{b.line}" (voice {b.voice}{read}, line take {b.line_take} of {takes})')
         if b.on_screen:
             lines.append(f'{SCRIPT_INDENT}on screen: "{b.on_screen}"')
     lines += [f"  plan: {note}" for note in state.plan_notes]

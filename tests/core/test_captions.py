@@ -28,8 +28,10 @@ from vidgen_core.domain.captions import (
     TITLED,
     caption_zone,
     cues,
+    flashes,
     headlines,
     line_limit,
+    opened_at,
     spoken_words,
 )
 from vidgen_core.domain.catalog import Resolution, master_size
@@ -195,6 +197,53 @@ def test_cues_stay_in_their_window_fit_the_frame_and_keep_every_word_in_order(
             after = mine[k + 1].start_s if k + 1 < len(mine) else high
             # up long enough to read, unless the next cue or the window's end comes first
             assert cue.end_s - cue.start_s >= MIN_CUE_S - 1e-3 or cue.end_s >= after - 1e-3
+
+
+SENTENCES = ["Fast.", "Light", "and", "made", "for", "every", "run.", "Go!", "Toujours", "en", "mouvement.", "la",
+             "chaussure", "de", "trail,", "Acme", "Trail", "the", "state-of-the-art", "love?", '"Yes."']  # fmt: skip
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(
+    seconds=st.lists(st.integers(2, 9), min_size=2, max_size=5),
+    said=st.lists(st.lists(st.sampled_from(SENTENCES), max_size=24), min_size=5, max_size=5),
+    size=st.sampled_from(SIZES),
+    rate=st.floats(1.5, 4.0),
+    language=st.sampled_from(["en", "fr"]),
+)
+def test_a_sentence_begun_in_a_cue_or_a_line_ends_there_unless_the_cue_before_it_would_flash(
+    seconds: list[int], said: list[list[str]], size: tuple[int, int], rate: float, language: str
+) -> None:
+    """No line ends with the first words of a sentence begun on it after another's end ("shoe. Toujours" over "en
+    mouvement."): the break goes at that end. No cue but its line's last does either, unless the cue closed at that
+    end would be up less than MIN_CUE_S (from its first word's start to the next sentence's first word's)."""
+    spec = _spec(seconds, lines=[" ".join(line) for line in said], heads=[]).model_copy(update={"language": language})
+    voiceover = _voiceover(spec, rate)
+    made = cues(spec, voiceover, size)
+    for said_line in voiceover.lines:
+        timed, at = spoken_words(said_line), 0
+        mine = [cue for cue in made if cue.beat_index == said_line.beat_index]
+        for k, cue in enumerate(mine):
+            for line in cue.lines[:-1]:
+                assert opened_at(line) is None, cue.text
+            own = timed[at : at + len(cue.words)]  # as spoken: the cue holds its words' times inside its own
+            at += len(own)
+            opened = opened_at(own)
+            if k + 1 < len(mine) and opened is not None:
+                assert flashes(own, opened), cue.text
+
+
+def test_a_new_sentence_starts_a_new_cue_and_keeps_its_preposition() -> None:
+    """The French run's split ("… légère. Toujours" / "en mouvement."): the sentence starts the next cue whole, and
+    "en" stays with its noun."""
+    lines = ["Acme Trail, la chaussure de trail la plus légère. Toujours en mouvement.",
+             "Découvrez Acme Trail, la chaussure. Toujours en mouvement."]  # fmt: skip
+    spec = _spec([6, 6, 6], lines=lines, heads=[]).model_copy(update={"language": "fr"})
+    tall = [[cue.text for cue in cues(spec, _voiceover(spec), (1080, 1920)) if cue.beat_index == i] for i in (0, 1)]
+    assert tall[0] == ["Acme Trail,\nla chaussure", "de trail\nla plus légère.", "Toujours\nen mouvement."]
+    assert tall[1] == ["Découvrez\nAcme Trail,", "la chaussure.", "Toujours\nen mouvement."]
+    wide = [cue.text for cue in cues(spec, _voiceover(spec), (1920, 1080)) if cue.beat_index == 0]
+    assert wide == ["Acme Trail, la chaussure\nde trail la plus légère.", "Toujours en mouvement."]
 
 
 def test_a_vertical_frame_holds_fewer_characters_a_line_and_the_size_follows_the_height() -> None:

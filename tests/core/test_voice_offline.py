@@ -13,14 +13,21 @@ import pytest
 
 from vidgen_core.adapters.ffmpeg.envelope import WINDOW_S, envelope, level_db
 from vidgen_core.adapters.ffmpeg.probe import probe
+from vidgen_core.adapters.local.planner import LocalPlanner
 from vidgen_core.adapters.local.timing import share_out
 from vidgen_core.adapters.local.voice import LocalSpeechGenerator
+from vidgen_core.adapters.registry import build_providers
+from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.catalog import LOCAL_MODELS, LOCAL_PROVIDER, Kind
 from vidgen_core.domain.checks import SPEECH_FLOOR_DB
 from vidgen_core.domain.errors import InvalidRequest
 from vidgen_core.domain.models import Phase, WordTime
 from vidgen_core.domain.ports import SpeechJob, Spoken
 from vidgen_core.domain.script import words
+from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.pipeline.calls import CallCache
+from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.voiceover import make_voiceover, placed
 from vidgen_core.settings import Settings
 
 RATE = 22_050  # what both engines make: Piper's joe (medium) voice and espeak-ng
@@ -68,6 +75,7 @@ def test_english_line_is_spoken_by_piper_with_each_word_timed(tmp_path: Path) ->
     shoe, lighter = said[5], said[6]
     assert lighter.start_s - shoe.end_s > 0.1  # the sentence break is a pause between the two chunks
     assert (spoken.provider, spoken.model) == (LOCAL_PROVIDER, LOCAL_MODELS[Kind.SPEECH])
+    assert spoken.spoken_by == "Piper en_US-joe-medium (offline)"  # not "coral": the voice asked for stands in
     [cost] = spoken.costs
     assert (cost.phase, cost.provider, cost.usd, cost.quantity, cost.unit) == (
         Phase.VOICEOVER,
@@ -91,6 +99,7 @@ def test_other_languages_are_spoken_by_espeak_with_each_word_timed(tmp_path: Pat
     spoken = LocalSpeechGenerator(Settings(home=tmp_path)).speak(_job(LINES[language], language), tmp_path / "l.wav")
     _checked(spoken, LINES[language])
     assert spoken.costs[0].quantity == len(LINES[language])
+    assert spoken.spoken_by == f"espeak-ng {language} (offline)"
 
 
 def test_lines_may_be_spoken_from_several_threads(tmp_path: Path) -> None:
@@ -118,3 +127,20 @@ def test_words_an_engine_said_as_one_share_its_time_by_length() -> None:
     first_silent = share_out(["-", "hoy"], [None, (0.2, 0.8)])
     assert first_silent is not None and [w.end_s for w in first_silent] == [0.35, 0.8]  # '-' is 1 of 4 letters
     assert share_out(["-"], [None]) is None
+
+
+def test_the_voiceover_names_the_offline_reader_and_a_reused_line_keeps_it(tmp_path: Path) -> None:
+    """The line keeps the voice asked for (the call's, and a paid run's) and names who read it; made again from the
+    call cache, the same, and what the mix versions hash (``placed``) does not hold the reader."""
+    settings = Settings(home=tmp_path / "vidgen")
+    request = build_request("Create a 5-second Nike ad", settings, video_id="vid-reader")
+    spec = LocalPlanner().plan(request).spec
+    store, providers = LocalStore(settings.storage_dir), build_providers(settings, request)
+    calls = lambda: CallCache(store, Ledger(settings.db_url), spec.user_id, spec.video_id)  # noqa: E731
+    said, again = (make_voiceover(spec, store, providers, calls()) for _ in range(2))
+    assert said.lines and all(line.reused for line in again.lines)
+    for line in [*said.lines, *again.lines]:
+        assert line.voice == "Friendly_Person"  # the speech model's default, as asked
+        assert line.spoken_by == "Piper en_US-joe-medium (offline)"
+    unread = said.model_copy(update={"lines": [s.model_copy(update={"spoken_by": None}) for s in said.lines]})
+    assert placed(said) == placed(again) == placed(unread)

@@ -274,6 +274,7 @@ def test_the_voiceover_phase_speaks_through_each_remote_model_once(
     assert paid == len(said.lines) == len(spec.beats) == 3 and {c.model for c in said.costs} == {model}
     assert [len(line.words) for line in said.lines] == [len(words(text)) for text in lines]
     assert {line.timed_by for line in said.lines} == {"envelope"}
+    assert {line.spoken_by for line in said.lines} == {None}  # the voice asked for reads it
     assert all(check.passed for check in verify.voiceover_checks(spec, said, store))
     again = make_voiceover(spec, store, providers, calls())
     assert all(line.reused for line in again.lines) and fake_openai.speech_calls + fake_replicate.paid == paid

@@ -3,7 +3,9 @@
 The rules are the broadcasters' subtitling conventions (BBC, Netflix): at most ``CAPTION_LINES`` lines of about
 ``CAPTION_CHARS_PER_LINE`` characters (fewer on a narrow frame: the font is sized to the frame's height, so a 9:16
 frame's safe zone holds fewer), broken after a sentence or clause or before a conjunction rather than inside a phrase,
-and on screen long enough to read. A cue runs from its first word's start to its last word's end, kept inside its
+and on screen long enough to read. A sentence that begins inside a cue or a line ends there: its first words are
+never left at the end of one, cut from the rest ("shoe. Toujours" over "en mouvement."), unless closing the cue at
+the sentence before would flash it. A cue runs from its first word's start to its last word's end, kept inside its
 line's window (so never past its beat nor into the end card); each word keeps its time, for the highlight.
 
 Captions sit at the bottom of the safe zone, headlines at its top, in the band where the storyboard's product name
@@ -35,15 +37,17 @@ MIN_CUE_S = 5 / 6  # a cue stays up at least this long (the broadcasters' minimu
 CHAIN_GAP_S = 0.5  # a gap shorter than this between two cues of a line is closed: the caption does not blink
 PAUSE_S = 0.25  # a silence this long between two words is a phrase boundary
 CUE_COST = 2.0  # what each more cue costs the split, against the cost of a break (0 at a sentence's end, 4 mid-phrase)
+OPENED_COST = 12.0  # a cue stopping inside a sentence begun in it, where only that keeps the cue before from a flash
 
 SENTENCE_END = ".!?…"
+CLOSERS = "\"”»)'’"  # what may follow a sentence's end mark: "Go." ends a sentence as Go. does
 CLAUSE_END = ',;:—–)"”»'
-# Break before these (a new phrase begins) and never after those (they lean on the next word): conjunctions and
-# prepositions, articles and determiners.
+# Break before these, conjunctions and prepositions (a new phrase begins; a break after one costs more: it leans on
+# the next word), and never after those, articles and determiners.
 BREAK_BEFORE = {
     "en": {"and", "but", "or", "so", "because", "with", "for", "to", "in", "on", "at", "from", "that", "when", "while"},
     "es": {"y", "pero", "o", "porque", "con", "para", "por", "en", "de", "que", "cuando", "sin"},
-    "fr": {"et", "mais", "ou", "car", "avec", "pour", "dans", "sur", "de", "que", "qui", "quand", "sans"},
+    "fr": {"et", "mais", "ou", "car", "avec", "pour", "dans", "sur", "de", "en", "à", "que", "qui", "quand", "sans"},
     "de": {"und", "aber", "oder", "denn", "weil", "mit", "für", "in", "auf", "von", "dass", "wenn", "ohne"},
 }
 NO_BREAK_AFTER = {
@@ -148,18 +152,23 @@ def _bare(text: str) -> str:
     return _BARE.sub("", text).lower()
 
 
+def _ends_sentence(word: CueWord) -> bool:
+    return word.text.rstrip(CLOSERS)[-1:] in tuple(SENTENCE_END)
+
+
 def _in_name(tokens: list[CueWord], i: int) -> bool:
     """Whether tokens ``i`` and ``i + 1`` are a name of capitalised words (Acme Trail), not a sentence's first word
     before one."""
-    opens = i == 0 or tokens[i - 1].text[-1] in SENTENCE_END
+    opens = i == 0 or _ends_sentence(tokens[i - 1])
     return tokens[i].text[0].isupper() and tokens[i + 1].text[0].isupper() and not opens
 
 
 def _break_cost(tokens: list[CueWord], i: int, language: str) -> float:
     """What breaking after token ``i`` costs: nothing at a sentence's end, little at a clause's or a pause, more
-    before a conjunction or preposition, most after an article or inside a name."""
+    before a conjunction or preposition, more again after one (it leans on what follows), most after an article or
+    inside a name."""
     word, following = tokens[i], tokens[i + 1]
-    if word.text[-1] in SENTENCE_END:
+    if _ends_sentence(word):
         cost = 0.0
     elif word.text[-1] in CLAUSE_END or following.text[0] in '—–("“«':
         cost = 1.0
@@ -167,9 +176,20 @@ def _break_cost(tokens: list[CueWord], i: int, language: str) -> float:
         cost = 8.0
     elif _bare(following.text) in BREAK_BEFORE.get(language, set()):
         cost = 2.0
+    elif _bare(word.text) in BREAK_BEFORE.get(language, set()):
+        cost = 6.0
     else:
         cost = 4.0
     return max(0.0, cost - 1.0) if following.start_s - word.end_s >= PAUSE_S else cost
+
+
+def opened_at(tokens: list[CueWord] | tuple[CueWord, ...]) -> int | None:
+    """Where the sentence that these words stop inside began, when it began among them after another's end: the
+    index of its first word ("shoe. Toujours" gives 1); None where they end a sentence or hold no sentence's end."""
+    if not tokens or _ends_sentence(tokens[-1]):
+        return None
+    ends = [k for k, word in enumerate(tokens[:-1]) if _ends_sentence(word)]
+    return ends[-1] + 1 if ends else None
 
 
 def _width(tokens: list[CueWord]) -> int:
@@ -181,7 +201,7 @@ def _lines(
 ) -> tuple[float, tuple[tuple[CueWord, ...], ...]] | None:
     """The best way to lay ``tokens`` on at most ``lines`` lines of ``limit`` characters (a word longer than the
     limit alone on its line), and its cost; None where they do not fit. One line where it fits; else the break that
-    is cheapest and most even."""
+    is cheapest and most even, and never one that leaves a sentence's first words at a line's end."""
     if _width(tokens) <= limit or len(tokens) == 1:
         return 0.0, (tuple(tokens),)
     if lines < 2:
@@ -190,7 +210,7 @@ def _lines(
     for k in range(1, len(tokens)):
         top, rest = tokens[:k], tokens[k:]
         below = _lines(rest, limit, language, lines - 1)
-        if (_width(top) > limit and len(top) > 1) or below is None:
+        if (_width(top) > limit and len(top) > 1) or below is None or opened_at(top) is not None:
             continue
         cost = _break_cost(tokens, k - 1, language) + 3 * abs(_width(top) - _width(rest)) / limit + below[0]
         if best is None or cost < best[0]:
@@ -200,7 +220,9 @@ def _lines(
 
 def _group(tokens: list[CueWord], limit: int, language: str, until: float) -> list[tuple[tuple[CueWord, ...], ...]]:
     """A line's words (whose window ends at ``until``) split into cues at the least cost (dynamic programming): cues
-    that fit on screen, end where a phrase does, are few and stay up long enough to read."""
+    that fit on screen, end where a phrase does, are few and stay up long enough to read. A cue may not stop inside
+    a sentence it began after another's end, unless ending it at that end would flash it, and then at a cost; a
+    one-word cue always may, so there is always a split."""
     best: list[tuple[float, list[tuple[tuple[CueWord, ...], ...]]]] = [(0.0, [])]
     for j in range(1, len(tokens) + 1):
         options = []
@@ -210,13 +232,21 @@ def _group(tokens: list[CueWord], limit: int, language: str, until: float) -> li
                 break  # a longer cue fits no better
             cost = best[i][0] + CUE_COST + laid[0]
             if j < len(tokens):
-                cost += _break_cost(tokens, j - 1, language)
+                opened = opened_at(tokens[i:j])
+                if opened is not None and not flashes(tokens[i:j], opened):
+                    continue
+                cost += _break_cost(tokens, j - 1, language) + (OPENED_COST if opened is not None else 0.0)
             shown = (tokens[j].start_s if j < len(tokens) else until) - tokens[i].start_s
             if shown < MIN_CUE_S:  # a flash: a cue is up until the next one begins, or its window ends
                 cost += 6.0 * (1 - shown / MIN_CUE_S)
             options.append((cost, [*best[i][1], laid[1]]))
         best.append(min(options, key=lambda option: option[0]))
     return best[-1][1]
+
+
+def flashes(tokens: list[CueWord] | tuple[CueWord, ...], until: int) -> bool:
+    """Whether a cue of ``tokens[:until]``, up until ``tokens[until]`` begins, would be up less than ``MIN_CUE_S``."""
+    return tokens[until].start_s - tokens[0].start_s < MIN_CUE_S
 
 
 def _clamp(value: float, low: float, high: float) -> float:

@@ -562,6 +562,11 @@ class SpokenLine(BaseModel):
     )
     words: list[WordTime] = Field(default_factory=list)
     timed_by: str = Field(default="", description="'engine' (its alignment) or 'envelope' (estimated, then checked).")
+    spoken_by: str | None = Field(
+        default=None,
+        description="What actually read it where that is not ``voice`` (offline: 'Piper en_US-joe-medium (offline)'); "
+        "None: the voice asked for, or a line spoken before this was kept.",
+    )
     reused: bool = False
     costs: list[CostLine] = Field(default_factory=list)
 

@@ -105,9 +105,11 @@ class Generated:
 
 @dataclass
 class Spoken(Generated):
-    """A spoken line (a WAV file) and, where the engine aligns its output, each word's time in that file."""
+    """A spoken line (a WAV file) and, where the engine aligns its output, each word's time in that file;
+    ``spoken_by`` names what actually read it where that is not the voice asked for (an offline stand-in)."""
 
     words: list[WordTime] | None = None
+    spoken_by: str | None = None
 
 
 class Planner(Protocol):

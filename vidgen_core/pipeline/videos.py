@@ -13,10 +13,11 @@ from vidgen_core.domain.catalog import speech_model, video_model
 from vidgen_core.domain.chunking import plan_chunks
 from vidgen_core.domain.costs import estimate, list_price
 from vidgen_core.domain.errors import NotFound
-from vidgen_core.domain.models import NO_VOICE, Camera, Phase, SpecBeat, Transition, VideoSpec
+from vidgen_core.domain.models import NO_VOICE, Camera, Phase, SpecBeat, Transition, VideoSpec, Voiceover
 from vidgen_core.persistence.ledger import BILLED, Ledger, LedgerRow
 from vidgen_core.persistence.requests import RequestRecord, ReviewState, Status
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
+from vidgen_core.pipeline.registry import PHASES
 
 
 class BeatState(BaseModel):
@@ -38,6 +39,11 @@ class BeatState(BaseModel):
     line: str = Field(default="", description="The voiceover line spoken in the beat ('' none).")
     on_screen: str = Field(default="", description="The beat's on-screen copy ('' none).")
     voice: str = Field(default=NO_VOICE, description="The voice that reads the line ('none': the video is unvoiced).")
+    spoken_by: str | None = Field(
+        default=None,
+        description="What actually read the current line where that is not the voice (offline: 'Piper "
+        "en_US-joe-medium (offline)'); None: the voice, or not spoken yet.",
+    )
     line_take: int = Field(default=0, description="The line's current take (0: the plan's).")
     line_takes: list[int] = Field(default_factory=lambda: [0], description="Every take of the line.")
 
@@ -79,6 +85,22 @@ def voice_reading(spec: VideoSpec, beat: SpecBeat) -> str:
     return spec.voice_of(beat) or speech_model(spec.narration.speech_model).default_voice
 
 
+def readers(store: BlobStore, keys: VideoKeys, spec: VideoSpec) -> dict[int, str]:
+    """Each beat's line's actual reader, where the stored voiceover spoke the beat's current line, take and voice
+    and kept who read it."""
+    try:
+        said = Voiceover.model_validate_json(store.get_bytes(PHASES[Phase.VOICEOVER].key(keys)))
+    except NotFound:
+        return {}
+    beats = {beat.index: beat for beat in spec.beats}
+    return {
+        s.beat_index: s.spoken_by
+        for s in said.lines
+        if s.spoken_by and (beat := beats.get(s.beat_index)) is not None
+        if (s.take, s.text, s.voice) == (beat.line_take, beat.line.strip(), voice_reading(spec, beat))
+    }
+
+
 def describe(
     takes: TakeDB, line_takes: LineTakeDB, ledger: Ledger, store: BlobStore, record: RequestRecord
 ) -> VideoState:
@@ -92,6 +114,7 @@ def describe(
         spec = spec.with_takes(takes.current(record.video_id), line_takes.current(record.video_id))
         plans = plan_chunks(spec, video_model(spec.video_model).clip_durations_s)
         every_take, every_line = takes.all(record.video_id), line_takes.all(record.video_id)
+        read_by = readers(store, keys, spec)
         for beat in spec.beats:
             paid = [r.actual_usd for r in rows if r.beat_index == beat.index and r.state in BILLED]
             image = keys.storyboard(beat.index)
@@ -115,6 +138,7 @@ def describe(
                     line=beat.line,
                     on_screen=beat.on_screen,
                     voice=voice_reading(spec, beat),
+                    spoken_by=read_by.get(beat.index),
                     line_take=beat.line_take,
                     line_takes=sorted({0, *(t.take for t in every_line if t.beat_index == beat.index)}),
                 )

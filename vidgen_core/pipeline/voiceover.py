@@ -93,7 +93,8 @@ def speak_line(spec: VideoSpec, beat: SpecBeat, store: BlobStore, providers: Pro
         ]
         words = moved or speech.align(line, job.text)
         timing = tmp / "words.json"
-        timing.write_text(json.dumps({"timed_by": timed_by, "words": [w.model_dump() for w in words]}))
+        kept = {"timed_by": timed_by, "spoken_by": made.spoken_by, "words": [w.model_dump() for w in words]}
+        timing.write_text(json.dumps(kept))  # with the audio in the call's outputs: a reused line keeps its reader
         return Made({"line.wav": line, "words.json": timing}, made.costs)
 
     outcome = calls.run(call, say)
@@ -120,6 +121,7 @@ def speak_line(spec: VideoSpec, beat: SpecBeat, store: BlobStore, providers: Pro
         stretch=round(stretch, 4),
         words=words,
         timed_by=timing["timed_by"],
+        spoken_by=timing.get("spoken_by"),  # None from a call cached before it was kept
         reused=outcome.reused,
         costs=outcome.costs,
     )

