@@ -20,7 +20,7 @@ from vidgen_core.persistence.ledger import Ledger
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.requests import build_request
-from vidgen_core.pipeline.voiceover import make_voiceover, place
+from vidgen_core.pipeline.voiceover import FIT_TOLERANCE_S, make_voiceover, place
 from vidgen_core.settings import Settings
 
 SETTINGS = Settings(openai_api_key=None, replicate_api_token=None)
@@ -60,7 +60,7 @@ def test_a_placed_line_plays_inside_its_window_and_only_an_unplaceable_one_is_re
     beat = SPEC.beats[index]
     low, high = line_window(SPEC, beat)
     speech_s = (high - low) * share
-    if speech_s / (1 + MAX_STRETCH) > (high - low) * (1 + 1e-9):
+    if speech_s * MIN_STRETCH > high - low + FIT_TOLERANCE_S:  # 10 % faster still runs past the window
         with pytest.raises(VidgenError, match=f"--beat {index} --line"):
             place(SPEC, beat, speech_s)
         return
