@@ -12,7 +12,7 @@ import pytest
 from tests.support import execute, metadata_of, stale_assets, submit_and_execute
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.storage import VideoKeys
-from vidgen_core.domain.models import Phase
+from vidgen_core.domain.models import Phase, VideoSpec, Voiceover
 from vidgen_core.persistence.ledger import CallState, Ledger
 from vidgen_core.persistence.requests import RequestDB
 from vidgen_core.pipeline import verify
@@ -149,3 +149,31 @@ def test_music_materializes_alone(settings: Settings, instance: dg.DagsterInstan
     assert [r.phase for r in calls] == [Phase.VIDEO_SPEC, Phase.MUSIC]  # each call of the video, in order
     video = settings.storage_dir / VideoKeys(settings.default_user, "vid-music1").prefix
     assert {"storyboard", "chunks"}.isdisjoint(p.name for p in video.iterdir())
+
+
+def test_the_ui_shows_the_script_beat_by_beat(settings: Settings, instance: dg.DagsterInstance) -> None:
+    """The plan's beat table carries each beat's line and on-screen copy, and the voiceover's script table each line
+    as it was spoken, where it plays and what it cost: the script read in the UI, not in the manifests."""
+    RequestDB(settings.db_url).submit(build_request("Create a 15-second Nike ad", settings, video_id="vid-script1"))
+    instance.add_dynamic_partitions(videos.name, ["vid-script1"])
+    planned = execute(settings, instance, "vid-script1", asset_selection=[dg.AssetKey("video_spec")])
+    assert planned.success
+    keys = VideoKeys(settings.default_user, "vid-script1")
+    spec = VideoSpec.model_validate_json((settings.storage_dir / keys.spec()).read_bytes())
+    shown = [
+        (r.data["beat"], r.data["line"], r.data["on_screen"])
+        for r in metadata_of(planned)["video_spec"]["beat_table"].records
+    ]
+    assert shown == [(b.index, b.line, b.on_screen) for b in spec.beats]
+    assert sum(bool(line) for _, line, _ in shown) >= 2 and any(on for _, _, on in shown)  # not blank columns
+    said = execute(settings, instance, "vid-script1", asset_selection=[dg.AssetKey("voiceover")])
+    assert said.success
+    meta = metadata_of(said)["voiceover"]
+    rows = [r.data for r in meta["script_table"].records]
+    spoken = [b for b in spec.beats if b.line]
+    assert [(r["beat"], r["take"], r["line"]) for r in rows] == [(b.index, 0, b.line) for b in spoken]
+    voiceover = Voiceover.model_validate_json((settings.storage_dir / keys.manifest(Phase.VOICEOVER)).read_bytes())
+    assert [(r["start_s"], r["end_s"], r["words"]) for r in rows] == [
+        (s.start_s, s.end_s, len(s.words)) for s in voiceover.lines
+    ]
+    assert all(r["words"] > 0 and r["timed_by"] for r in rows) and meta["lines"] == len(spoken)

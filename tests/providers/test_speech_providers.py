@@ -33,10 +33,12 @@ from vidgen_core.domain.errors import InvalidRequest, ProviderError
 from vidgen_core.domain.models import Narration, Phase, WordTime
 from vidgen_core.domain.ports import SpeechJob
 from vidgen_core.domain.script import WORDS_PER_SECOND, words
-from vidgen_core.persistence.ledger import Ledger
+from vidgen_core.persistence.ledger import CallState, Ledger
+from vidgen_core.persistence.takes import LineTakeDB
 from vidgen_core.pipeline import verify
 from vidgen_core.pipeline.calls import CallCache
 from vidgen_core.pipeline.requests import build_request
+from vidgen_core.pipeline.takes import regenerate_line
 from vidgen_core.pipeline.voiceover import make_voiceover
 from vidgen_core.settings import Settings
 
@@ -325,3 +327,46 @@ def test_a_lines_silent_edges_are_trimmed_so_it_is_placed_on_its_speech(tmp_path
     assert cut == pytest.approx(0.5 - EDGE_S, abs=0.021)
     assert probe(line).duration_s == pytest.approx(1.0 + 2 * EDGE_S, abs=0.042)
     assert trimmed(line, tmp_path / "again.wav") == (line, 0.0)  # nothing left to cut
+
+
+def test_a_new_line_pays_one_minimax_prediction_at_its_characters_and_nothing_else(
+    provider_env: dict, fake_replicate: FakeReplicate, settings: Settings
+) -> None:
+    """`vidgen regenerate ... --line` at the use-case level, through the Replicate runner and the imitation (a whole
+    render through the imitations is too slow to repeat for this): the line take, then the voiceover made again from
+    the plan with it. One new speech prediction, for the new text only; the ledger pays it at what Replicate bills
+    (its characters at $60 per 1M, as the estimate said), under its prediction id; the other lines are reused, and
+    no image, clip or music is asked for."""
+    fake_replicate.time_scale = 0.001
+    request = build_request("Create a 15-second Nike ad", settings, media="replicate")
+    spec = LocalPlanner().plan(request).spec
+    store, ledger = LocalStore(settings.storage_dir), Ledger(settings.db_url)
+    providers = build_providers(settings, request)
+    calls = lambda: CallCache(store, ledger, request.user_id, request.video_id)  # noqa: E731
+    first = make_voiceover(spec, store, providers, calls())
+    before, made = {row.id for row in ledger.rows(request.video_id)}, set(fake_replicate.predictions)
+    assert len(first.lines) >= 2 and fake_replicate.paid_by_kind == {"speech": len(first.lines)}
+
+    line_takes = LineTakeDB(settings.db_url)
+    take, estimate_usd = regenerate_line(line_takes, ledger, spec, request, 1, "Built for the rain, made for you.")
+    again = make_voiceover(spec.with_takes([], line_takes.current(request.video_id)), store, providers, calls())
+
+    (new,) = [p for key, p in fake_replicate.predictions.items() if key not in made]
+    assert (new.kind, new.input["text"]) == ("speech", "Built for the rain, made for you.")
+    assert fake_replicate.paid_by_kind == {"speech": len(first.lines) + 1}  # no image, clip or music
+    billed = len(new.input["text"]) * 60.00 / 1e6  # Replicate's price: $0.06 per 1,000 characters
+    rows = [row for row in ledger.rows(request.video_id) if row.id not in before]
+    paid = [row for row in rows if row.state == CallState.PAID]
+    assert [(r.phase, r.beat_index, r.take, r.provider, r.prediction_id) for r in paid] == [
+        (Phase.VOICEOVER, 1, take.take, "replicate", new.id)
+    ]
+    assert paid[0].actual_usd == pytest.approx(billed, abs=1e-9) == estimate_usd
+    assert {row.beat_index for row in rows if row.state == CallState.REUSED} == {
+        s.beat_index for s in first.lines if s.beat_index != 1
+    }
+    said = {s.beat_index: s for s in again.lines}
+    assert said[1].take == take.take == 1 and not said[1].reused
+    assert [(c.quantity, c.unit, c.usd) for c in said[1].costs] == [
+        (len(new.input["text"]), "characters", pytest.approx(billed))
+    ]
+    assert all(s.reused and not s.costs for i, s in said.items() if i != 1)

@@ -27,6 +27,7 @@ from vidgen_core.pipeline.work import Counter, concurrently
 
 log = logging.getLogger("vidgen.pipeline")
 ENGINE, ENVELOPE = "engine", "envelope"
+FIT_TOLERANCE_S = 1e-9  # a line exactly 10 % too long fits: its float product may land a hair over the room
 
 
 def make_voiceover(
@@ -139,10 +140,10 @@ def place(spec: VideoSpec, beat: SpecBeat, speech_s: float) -> tuple[float, floa
     room = end - start
     if speech_s <= room:
         return start, start + speech_s, 1.0
-    if speech_s * MIN_STRETCH <= room:
+    if speech_s * MIN_STRETCH <= room + FIT_TOLERANCE_S:
         return start, end, room / speech_s
     raise VidgenError(
-        f"beat {beat.index}'s line takes {speech_s:.1f} s to say and its beat has room for {room:.1f} s "
-        f"({MAX_STRETCH:.0%} faster would still take {speech_s * MIN_STRETCH:.1f} s): give it a shorter line "
+        f"beat {beat.index}'s line takes {speech_s:.2f} s to say and its beat has room for {room:.2f} s "
+        f"({MAX_STRETCH:.0%} faster would still take {speech_s * MIN_STRETCH:.2f} s): give it a shorter line "
         f'with `vidgen regenerate {spec.video_id} --beat {beat.index} --line "..."`'
     )
