@@ -36,7 +36,14 @@ from vidgen_core.domain.models import (
 )
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, check_approvable, new_run_key
+from vidgen_core.persistence.requests import (
+    RequestDB,
+    RequestRecord,
+    RunScope,
+    Status,
+    check_approvable,
+    new_run_key,
+)
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
@@ -246,8 +253,9 @@ class VidgenService:
         """A new take of one beat, if what is left of the budget covers it: of its picture (one image and its clips
         are paid in each of ``aspects``, default every aspect, the others keeping their take; one image alone while
         the video is in review, whose run makes the storyboard and preview again),
-        or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and music are
-        reused, the mix, captions and final made again). Everything else is reused."""
+        or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; on a complete video its
+        run makes the voice, final, other aspects and deliverables alone, loading its pictures and music as they are).
+        Everything else is reused."""
         record = self._settled(self.owned(video_id, user_id), via)
         spec, request = stored_spec(self.store, record), record.request
         image_prompt, motion_prompt = image_prompt or None, motion_prompt or None
@@ -257,7 +265,7 @@ class VidgenService:
             if spec is not None:  # a new voice reads the line the beat says now, even before a run has said it
                 spec = spec.with_takes((), self.line_takes.current(video_id))
             said, cost = regenerate_line(self.line_takes, self.ledger, spec, request, beat, line, voice)
-            return self._retake(record, beat, f"line{said.take}", cost, via, started)
+            return self._retake(record, beat, f"line{said.take}", cost, via, started, _line_scope(record))
         take, cost = regenerate_beat(
             self.takes,
             self.ledger,
@@ -287,7 +295,8 @@ class VidgenService:
         record = self._settled(self.owned(video_id, user_id), via)
         check_beat(stored_spec(self.store, record), video_id, beat)
         chosen = select_take(self.line_takes if line else self.takes, video_id, beat, take)
-        return self._retake(record, beat, f"{'line' if line else 'take'}{chosen.take}", 0.0, via, started)
+        scope = _line_scope(record) if line else RunScope.WHOLE
+        return self._retake(record, beat, f"{'line' if line else 'take'}{chosen.take}", 0.0, via, started, scope)
 
     def approve(self, video_id: str, via: Via, *, user_id: str | None = None, started: Started | None = None) -> Queued:
         """Approve a video in review: the whole graph runs (queued for the sensor, or here), buying its clips and
@@ -328,22 +337,29 @@ class VidgenService:
             self.db.check_room(record.user_id, self.settings.max_active_per_user, record.video_id)
         return record
 
-    def _again(self, record: RequestRecord, why: str, via: Via) -> RequestRecord:
-        """The video under a new run key: queued for the sensor within the user's limit (API), or for the run this
-        process starts next (CLI, which marks it running)."""
-        key = new_run_key(record.request_id, why)
+    def _again(self, record: RequestRecord, why: str, via: Via, scope: RunScope = RunScope.WHOLE) -> RequestRecord:
+        """The video under a new run key (of ``scope``, which picks its job): queued for the sensor within the user's
+        limit (API), or for the run this process starts next (CLI, which marks it running)."""
+        key = new_run_key(record.request_id, why, scope)
         if via is Via.API:
             return self.db.requeue(record.video_id, key, self.settings.max_active_per_user)
         self.db.update(record.video_id, run_key=key)
         return self.db.get(record.video_id)
 
     def _retake(
-        self, record: RequestRecord, beat: int, made: str, cost: float, via: Via, started: Started | None
+        self,
+        record: RequestRecord,
+        beat: int,
+        made: str,
+        cost: float,
+        via: Via,
+        started: Started | None,
+        scope: RunScope = RunScope.WHOLE,
     ) -> Retake:
-        """Run the video again for the take ``made`` of ``beat`` (``take2``, ``line1``); the result names the beat's
-        current picture and line takes."""
+        """Run (``scope`` of) the video again for the take ``made`` of ``beat`` (``take2``, ``line1``); the result
+        names the beat's current picture and line takes."""
         report_request_version(self.instance, self.db, record.video_id)  # the UI shows what the take makes stale
-        again = self._again(record, f"beat{beat}-{made}", via)
+        again = self._again(record, f"beat{beat}-{made}", via, scope)
         takes = {"beat": beat, "take": _current(self.takes, again.video_id, beat)}
         takes["line_take"] = _current(self.line_takes, again.video_id, beat)
         run = None
@@ -616,3 +632,9 @@ def _queued(record: RequestRecord, estimate: float, run: RunSummary | None = Non
         media=record.request.media,
         run=run,
     )
+
+
+def _line_scope(record: RequestRecord) -> RunScope:
+    """A line take's run on a complete video makes the voice and what is mixed with it; on any other video (failed,
+    or never finished) its pictures may be missing, so the whole graph runs."""
+    return RunScope.VOICE if record.status == Status.COMPLETE else RunScope.WHOLE

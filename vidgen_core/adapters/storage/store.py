@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -62,32 +64,42 @@ class LocalStore:
             raise KeyOutsideStore(f"key {key[:200]!r} escapes the store")
         return path
 
-    def _atomic(self, key: str) -> tuple[Path, Path]:
+    @contextmanager
+    def _atomic(self, key: str) -> Iterator[Path]:
+        """A temp file beside ``key``'s, renamed onto it once written, and never left behind.
+
+        rename(2) onto a link of the same file does nothing and succeeds, and a failed write never gets to the
+        rename: either way the temp name would stay, so it is removed at the end whatever happened.
+        """
         dest = self._path(key)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+        fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
         os.close(fd)
-        return dest, Path(tmp)
+        tmp = Path(name)
+        try:
+            yield tmp
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def put_file(self, key: str, src: Path) -> None:
-        dest, tmp = self._atomic(key)
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
+        with self._atomic(key) as tmp:
+            shutil.copyfile(src, tmp)
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        dest, tmp = self._atomic(key)
-        tmp.write_bytes(data)
-        os.replace(tmp, dest)
+        with self._atomic(key) as tmp:
+            tmp.write_bytes(data)
 
     def copy(self, src: str, dest: str) -> None:
-        source = self.local_path(src)
-        target, tmp = self._atomic(dest)
-        tmp.unlink()
-        try:
-            os.link(source, tmp)  # writes replace files, never change them in place, so sharing the bytes is safe
-        except OSError:
-            shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        source, target = self.local_path(src), self._path(dest)
+        if _is_file(target) and os.path.samefile(source, target):
+            return  # a kept file copied onto its own link already holds it
+        with self._atomic(dest) as tmp:
+            tmp.unlink()
+            try:
+                os.link(source, tmp)  # writes replace files, never change them in place, so sharing is safe
+            except OSError:
+                shutil.copyfile(source, tmp)
 
     def get_bytes(self, key: str) -> bytes:
         return self.local_path(key).read_bytes()
