@@ -163,7 +163,7 @@ def test_a_script_reads_as_an_ad() -> None:
     for lang, script in scripts.items():
         book = PHRASEBOOKS[lang]
         assert script[0][1] in book.hooks["beverage"] and script[-1][1].startswith("Ferngully. ")
-        assert script[1][1].startswith(book.meet.format(name="Ferngully")[:-1]), script
+        assert script[1][1].startswith(book.meet.format(name="Ferngully", the=book.the)[:-1]), script
 
 
 def test_a_language_the_voice_does_not_speak_gets_no_lines_and_says_so() -> None:
