@@ -41,7 +41,6 @@ from vidgen_core.pipeline.verify_mix import mix_checks
 from vidgen_core.pipeline.voiceover import placed
 from vidgen_core.settings import calls_in_flight, get_settings
 from vidgen_dagster.failures import PROVIDER_RETRY
-from vidgen_dagster.jobs import generate_video, retake_line
 from vidgen_dagster.metadata import check_specs
 from vidgen_dagster.observe import report_request_version
 from vidgen_dagster.partitions import videos
@@ -75,7 +74,6 @@ def video_spec(
     providers: ProvidersResource,
 ) -> dg.MaterializeResult[VideoSpec]:
     """The plan: product, style, music mood, aspect, models and the beat sequence, with each beat's current take."""
-    refuse_outside_line_take(context.run.job_name, config)
     find = partial(config.request_for, context.partition_key, db, providers.settings())
     with step(context, Phase.VIDEO_SPEC, store, db, providers, find) as s:
         request = s.request
@@ -129,20 +127,6 @@ def _new_take(s: Step, plan: VideoSpec, config: SpecConfig, root_run_id: str, in
             root_run_id,
             in_review=in_review,
             aspects=config.aspects,
-        )
-
-
-def refuse_outside_line_take(job: str, config: SpecConfig) -> None:
-    """A run of ``retake_line`` makes no picture: a new picture take or an approval there would leave the video's
-    clips behind its plan, so it is refused before anything is paid, saying which job makes it."""
-    picture = config.regenerate_beat is not None and not wants_line_take(
-        config.image_prompt, config.motion_prompt, config.line, config.voice
-    )
-    if job == retake_line.name and (picture or config.approve):
-        raise dg.Failure(
-            f"{retake_line.name} makes a beat's new line or voice alone; launch {generate_video.name} for a new "
-            "picture take or an approval",
-            allow_retries=False,
         )
 
 
@@ -249,10 +233,8 @@ def stitched_video(
     a fade in and the end card; its seams and beat boundaries measured on its decoded frames."""
     with step(context, Phase.STITCHED_VIDEO, store, db, ffmpeg) as s:
         video = phases.stitch_video(video_spec, video_chunks, s.store, s.settings)
-        parts = [f"{phases.footage(c)}:{c.plan.use_s}" for c in video_chunks.chunks]
         checks = verify.stitched_checks(video_spec, video_chunks, measure.motion(s.store.local_path(video.key)))
-        version = content_version(*parts, *phases.cut_inputs(video_spec))
-        return s.result(video_spec, video, costs=video.costs, version=version, checks=checks)
+        return s.result(video_spec, video, costs=video.costs, version=video.made_from, checks=checks)
 
 
 @dg.asset(**ASSET, kinds={"ffmpeg"}, check_specs=check_specs(Phase.FINAL_VIDEO))

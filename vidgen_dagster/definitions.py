@@ -1,5 +1,5 @@
-"""The code location: assets, checks, the jobs (the whole graph, the review run, a line take's run), the sensors
-(new requests, runs' status, dead runs), resources and the executor (VIDGEN_EXECUTOR)."""
+"""The code location: assets, checks, the jobs (the whole graph, the review run), the sensors (new requests, runs'
+status, dead runs), resources and the executor (VIDGEN_EXECUTOR)."""
 
 import dagster as dg
 
@@ -10,7 +10,7 @@ from vidgen_core.settings import Settings, get_settings
 from vidgen_dagster import assets
 from vidgen_dagster.executors import executor_for
 from vidgen_dagster.io_manager import ManifestIOManager
-from vidgen_dagster.jobs import JOBS
+from vidgen_dagster.jobs import generate_video, review_video
 from vidgen_dagster.observe import video_request
 from vidgen_dagster.resources import DatabaseResource, FfmpegResource, ProvidersResource, StoreResource
 from vidgen_dagster.sensors import dead_runs, followers, video_requests
@@ -41,7 +41,7 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
             ),
             video_request,
         ],
-        jobs=list(JOBS),
+        jobs=[generate_video, review_video],
         sensors=[video_requests, *followers.values(), dead_runs],
         resources={
             "store": store,

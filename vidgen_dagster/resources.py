@@ -223,8 +223,7 @@ class SpecConfig(dg.Config):
     then goes on to its paid clips, reusing its plan and images from the call cache.
     ``regenerate_beat`` (with optional new prompts) makes that beat's next take, paying for one image and its clips
     (in each of ``aspects``, e.g. ["9:16"], alone if given; the other aspects keep their take); with ``line``
-    and/or ``voice`` instead, the next take of its voiceover line, paying for that line's speech only; launched as
-    ``retake_line`` on a complete video, that run makes the voice and what is mixed with it alone.
+    and/or ``voice`` instead, the next take of its voiceover line, paying for that line's speech only.
     ``prompt`` and the rest are read only for a partition added by hand that has no stored request yet; ``user_id``
     is then its owner, whose API key sees it. Every field is optional with no default value, so the launchpad's
     scaffolded config holds none of them and runs as it is.

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from vidgen_core.persistence.requests import BACKFILL_PREFIX
-from vidgen_dagster.jobs import JOBS, job_for
+from vidgen_dagster.jobs import generate_video, job_for, review_video
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import DatabaseResource
 from vidgen_dagster.runs import PARTITION_NAME_TAG, RUN_KEY_TAG, SOURCE_TAG, sync_video, video_tags, watch_runs
@@ -64,13 +64,12 @@ class Cursor:
 
 
 @dg.sensor(
-    jobs=list(JOBS),
+    jobs=[generate_video, review_video],
     minimum_interval_seconds=TICK_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Turns new rows of the requests table (and rows requeued by a regeneration or resume) into a video "
     "partition plus its run (run key = request id, or the regeneration's): a review run while the video waits "
-    "for its approval, a line take's run (the voice and what is mixed with it) for a new line of a complete video, "
-    "else the whole graph.",
+    "for its approval, else the whole graph.",
 )
 def video_requests(context: dg.SensorEvaluationContext, db: DatabaseResource) -> dg.SensorResult:
     """Exactly once: a queued request whose run key has no run is asked for (again, after a lost cursor or a daemon

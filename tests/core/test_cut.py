@@ -18,19 +18,25 @@ from vidgen_core.adapters.ffmpeg.probe import MediaInfo, probe
 from vidgen_core.adapters.ffmpeg.tools import ffmpeg_exe, ffprobe_exe
 from vidgen_core.adapters.render import endcard
 from vidgen_core.adapters.render.endcard import render_end_card
+from vidgen_core.adapters.storage import LocalStore
 from vidgen_core.domain.catalog import Resolution, master_size
 from vidgen_core.domain.editing import END_CARD_FADE_S, END_CARD_S, FADE_IN_S, TRANSITION_S
 from vidgen_core.domain.models import (
     Camera,
+    Chunk,
     ChunkPlan,
+    ChunkSet,
     Delivery,
     Energy,
     FrameSource,
+    Phase,
+    RenderedVideo,
     Section,
     SpecBeat,
     Transition,
     VideoSpec,
 )
+from vidgen_core.pipeline import phases
 from vidgen_core.settings import Settings
 
 FPS = 25
@@ -339,3 +345,49 @@ def test_the_filmstrip_shows_the_ad_not_its_black_first_frame(cut: tuple, tmp_pa
     strip = np.asarray(Image.open(filmstrip(out, tmp_path / "strip.jpg", frames=6, thumb_width=96)).convert("L"))
     assert strip.shape == (54, 6 * 96)
     assert min(strip[:, i * 96 : (i + 1) * 96].mean() for i in range(6)) > 30
+
+
+def test_a_cut_of_the_same_clips_plan_and_encoder_is_kept_and_any_change_cuts_again(tmp_path: Path) -> None:
+    """A stored cut whose manifest says it was made from the same clips, plan and encoder is kept, file and all (a
+    new line or voice does not cut the picture again); another clip, another encoder preset, or a stored file that
+    is not the one listed is cut again."""
+    settings, store = Settings(home=tmp_path / "home"), LocalStore(tmp_path / "store")
+    spec = _spec([(2, Transition.CUT), (2, Transition.CROSSFADE)])
+    keys = phases.keys_for(spec)
+    chunks = []
+    for i, hue in enumerate((0, 180)):
+        store.put_file(keys.chunk(i), _source(tmp_path / f"c{i}.mp4", 3 * FPS, hue=hue))
+        info = probe(store.local_path(keys.chunk(i)))
+        chunks.append(
+            Chunk(
+                plan=_plan(i, i, 0, 3, 2.0, FrameSource.STORYBOARD),
+                key=keys.chunk(i),
+                cache_key=f"call-{i}",
+                last_frame_key="",
+                first_frame_key="",
+                duration_s=info.duration_s,
+                width=info.width,
+                height=info.height,
+                fps=info.fps,
+                has_audio=False,
+            )
+        )
+    made = ChunkSet(chunks=chunks)
+
+    def stitched(chunk_set: ChunkSet, with_settings: Settings) -> tuple[RenderedVideo, int]:
+        video = phases.stitch_video(spec, chunk_set, store, with_settings)
+        store.put_bytes(keys.manifest(Phase.STITCHED_VIDEO), video.model_dump_json().encode())  # as the IO manager
+        return video, store.local_path(keys.stitched()).stat().st_mtime_ns
+
+    first, when = stitched(made, settings)
+    assert first.made_from == phases.cut_version(spec, made, settings) and first.size_bytes > 0
+    assert stitched(made, settings) == (first, when)  # kept: the same manifest and file
+    other_clip = made.model_copy(update={"chunks": [chunks[0].model_copy(update={"cache_key": "call-9"}), chunks[1]]})
+    slower = Settings(home=tmp_path / "home", master_preset="veryfast")
+    for chunk_set, with_settings in ((other_clip, settings), (made, slower)):
+        again, later = stitched(chunk_set, with_settings)
+        assert again.made_from != first.made_from and later != when
+        when = later
+    store.put_bytes(keys.stitched(), b"not the cut")  # the listed file is gone
+    again, later = stitched(made, slower)
+    assert later != when and again.size_bytes == store.size(keys.stitched()) > len(b"not the cut")

@@ -19,14 +19,7 @@ from vidgen_core.domain.errors import InvalidRequest, MediaError, NotFound, TooB
 from vidgen_core.domain.models import AssetRole, Phase, ReferenceAsset
 from vidgen_core.persistence.batches import BatchDB
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import (
-    RequestDB,
-    RunScope,
-    Status,
-    new_run_key,
-    requests_table,
-    run_scope,
-)
+from vidgen_core.persistence.requests import RequestDB, Status, requests_table
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import Trouble, describe_error, plain_error, trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord
@@ -96,18 +89,6 @@ def test_a_video_already_queued_or_running_is_not_queued_again(db: RequestDB, se
     db.update(video, status=Status.FAILED)
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert sum(pool.map(attempt, [f"race-{i}" for i in range(16)])) == 1
-
-
-@given(
-    why=st.from_regex(r"(beat[0-9]{1,2}-(take|line)[0-9]{1,2}|resume|approved|voice)", fullmatch=True),
-    scope=st.sampled_from(RunScope),
-)
-def test_a_run_key_names_how_much_of_the_graph_its_run_makes(why: str, scope: RunScope) -> None:
-    """The sensor and the CLI pick a run's job from its request's run key alone, whatever the key's reason says."""
-    request_id = f"req-{uuid.uuid4().hex[:16]}"
-    key = new_run_key(request_id, why, scope)
-    assert len(key) <= 80 and key.startswith(f"{request_id}-{why}-") and run_scope(key) is scope
-    assert run_scope(request_id) is run_scope("backfill:batch-0123") is RunScope.WHOLE  # a first run, a batch's
 
 
 def test_concurrent_submits_respect_the_limit(db: RequestDB, settings: Settings) -> None:

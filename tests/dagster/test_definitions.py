@@ -33,11 +33,10 @@ from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.pipeline.registry import ORDER, PHASES, Source, percent
 from vidgen_core.pipeline.requests import build_request
 from vidgen_core.settings import Settings, get_settings
-from vidgen_dagster.assets import _new_take, refuse_outside_line_take
+from vidgen_dagster.assets import _new_take
 from vidgen_dagster.definitions import build_definitions, defs
 from vidgen_dagster.instance import config_gaps, configure_pools, pool_limits
 from vidgen_dagster.io_manager import ManifestIOManager
-from vidgen_dagster.jobs import generate_video, retake_line
 from vidgen_dagster.metadata import metadata_value
 from vidgen_dagster.partitions import videos
 from vidgen_dagster.resources import DatabaseResource, ProvidersResource, SpecConfig, StoreResource
@@ -330,25 +329,6 @@ def test_a_launchpad_line_take_reads_the_beats_line_anew_and_keeps_its_picture(s
     mixed = SpecConfig(regenerate_beat=1, image_prompt="the shoe on ice", line="Ice cold.")
     with pytest.raises(InvalidRequest, match="one regeneration at a time"):
         _new_take(step, plan, mixed, "mixed-run")  # type: ignore[arg-type]
-
-
-def test_a_line_takes_job_makes_the_voice_alone_and_refuses_a_picture_take_or_an_approval() -> None:
-    """``retake_line`` (the run of a line take on a complete video) leaves the pictures and music as they are; a
-    launchpad run of it asking for what needs new pictures is refused before anything is paid."""
-    made = defs.resolve_job_def(retake_line.name).asset_layer.executable_asset_keys
-    assert {key.to_user_string() for key in made} == {
-        "video_spec",
-        "voiceover",
-        "final_video",
-        "aspects",
-        "deliverables",
-    }
-    refuse_outside_line_take(retake_line.name, SpecConfig(regenerate_beat=1, line="Built for the rain."))
-    refuse_outside_line_take(retake_line.name, SpecConfig())
-    refuse_outside_line_take(generate_video.name, SpecConfig(regenerate_beat=1, image_prompt="the shoe on ice"))
-    for config in (SpecConfig(regenerate_beat=1, image_prompt="the shoe on ice"), SpecConfig(approve=True)):
-        with pytest.raises(dg.Failure, match="launch generate_video for a new picture take or an approval"):
-            refuse_outside_line_take(retake_line.name, config)
 
 
 def test_each_system_is_a_resource_configured_from_the_environment(

@@ -614,6 +614,9 @@ class RenderedVideo(BaseModel):
         default_factory=dict, description="Caption files by format (srt, vtt, ass): their store keys."
     )
     captions_burned: bool = False
+    made_from: str = Field(
+        default="", description="What the cut was made from (a hash of its clips, plan and encoder): equal, it is kept."
+    )
     costs: list[CostLine] = []
 
 

@@ -52,14 +52,6 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
-class RunScope(StrEnum):
-    """How much of its graph a video's next run makes: all of it, or (a line take of a finished video) the voice and
-    what is mixed with it, its pictures and music loaded as they are. Kept in the run key, so it names that run."""
-
-    WHOLE = "whole"
-    VOICE = "voice"
-
-
 class ReviewState(StrEnum):
     IN_REVIEW = "in review"
     APPROVED = "approved"
@@ -119,27 +111,14 @@ class RequestRecord(BaseModel):
         """The run key of the run this request is waiting for (the request id, or a regeneration's)."""
         return self.run_key or self.request_id
 
-    @property
-    def run_scope(self) -> RunScope:
-        """How much of the graph the run it waits for makes."""
-        return run_scope(self.wanted_run_key)
-
 
 def new_request_id() -> str:
     return f"req-{uuid.uuid4().hex[:16]}"
 
 
-def new_run_key(request_id: str, why: str, scope: RunScope = RunScope.WHOLE) -> str:
-    """The run key of a later run a request asks for (a regeneration or a resume); unique, so it is never dropped.
-    A run of less than the whole graph names its scope in the unique tail, where no ``why`` can reach."""
-    tail = uuid.uuid4().hex[:8]
-    return f"{request_id}-{why}-{tail if scope is RunScope.WHOLE else f'{scope.value}:{tail}'}"
-
-
-def run_scope(run_key: str) -> RunScope:
-    """How much of the graph the run of ``run_key`` makes (the whole graph unless ``new_run_key`` said less)."""
-    named, sep, _ = run_key.rsplit("-", 1)[-1].partition(":")
-    return RunScope(named) if sep and named in tuple(RunScope) else RunScope.WHOLE
+def new_run_key(request_id: str, why: str) -> str:
+    """The run key of a later run a request asks for (a regeneration or a resume); unique, so it is never dropped."""
+    return f"{request_id}-{why}-{uuid.uuid4().hex[:8]}"
 
 
 def batch_run_key(batch_id: str) -> str:

@@ -8,6 +8,7 @@ so a retry, a re-run or a regeneration pays only for what changed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import queue
 import tempfile
@@ -24,7 +25,7 @@ from PIL import Image
 
 from vidgen_core.adapters.ffmpeg import colour, mix, ops
 from vidgen_core.adapters.ffmpeg.burn import burn
-from vidgen_core.adapters.ffmpeg.cut import render_cut
+from vidgen_core.adapters.ffmpeg.cut import encoder_inputs, render_cut
 from vidgen_core.adapters.ffmpeg.probe import probe
 from vidgen_core.adapters.registry import Providers
 from vidgen_core.adapters.render.endcard import render_end_card
@@ -624,8 +625,16 @@ def _rendered(key: str, store: BlobStore, mode: str, **extra: object) -> Rendere
 
 def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: Settings) -> RenderedVideo:
     """Cut the master picture: every chunk trimmed to its beat's frames, upscaled to the delivery size, joined with
-    the spec's transitions, faded in from black and ended on the end card (the uploaded logo, or the brand)."""
+    the spec's transitions, faded in from black and ended on the end card (the uploaded logo, or the brand).
+
+    A cut already stored from the same clips, plan and encoder is kept as it is (a new line, voice or music, a
+    resume after the final failed): the same file, so what is made from it is not made stale either."""
     keys = keys_for(spec)
+    made_from = cut_version(spec, chunks, settings)
+    kept = _kept_cut(store, keys, made_from)
+    if kept is not None:
+        log.info("stitched: the stored cut is made from the same clips and plan, kept")
+        return kept
     model = video_model(spec.video_model)
     placed = [(c.plan, probe(store.local_path(c.key))) for c in chunks.chunks]
     logo = store.local_path(spec.logo) if spec.logo else None
@@ -636,7 +645,25 @@ def stitch_video(spec: VideoSpec, chunks: ChunkSet, store: BlobStore, settings: 
         render_cut(spec, placed, model.fps, card, out, settings)
         store.put_file(keys.stitched(), out)
     log.info("stitched: %d chunks cut to %dx%d", len(placed), *size)
-    return _rendered(keys.stitched(), store, "cut")
+    return _rendered(keys.stitched(), store, "cut", made_from=made_from)
+
+
+def cut_version(spec: VideoSpec, chunks: ChunkSet, settings: Settings) -> str:
+    """What a cut is made from, hashed: each clip (``footage``) and the time it is used, ``cut_inputs`` and the
+    encoder (the stitched video's data version)."""
+    parts = [f"{footage(c)}:{c.plan.use_s}" for c in chunks.chunks]
+    made = "\n".join(str(p) for p in (*parts, *cut_inputs(spec), *encoder_inputs(settings)))
+    return hashlib.sha256(made.encode()).hexdigest()[:24]
+
+
+def _kept_cut(store: BlobStore, keys: VideoKeys, made_from: str) -> RenderedVideo | None:
+    """The stored cut, if its manifest says it was made from ``made_from`` and its file is still the one it lists."""
+    manifest = keys.manifest(Phase.STITCHED_VIDEO)
+    if not store.exists(manifest):
+        return None
+    stored = RenderedVideo.model_validate_json(store.get_bytes(manifest))
+    whole = store.exists(stored.key) and store.size(stored.key) == stored.size_bytes
+    return stored if stored.made_from == made_from and stored.key == keys.stitched() and whole else None
 
 
 def footage(chunk: Chunk) -> str:

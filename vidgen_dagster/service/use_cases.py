@@ -36,14 +36,7 @@ from vidgen_core.domain.models import (
 )
 from vidgen_core.persistence.batches import BATCH_TITLE_MAX_CHARS, BatchDB, BatchRecord, new_batch_id
 from vidgen_core.persistence.ledger import Ledger
-from vidgen_core.persistence.requests import (
-    RequestDB,
-    RequestRecord,
-    RunScope,
-    Status,
-    check_approvable,
-    new_run_key,
-)
+from vidgen_core.persistence.requests import RequestDB, RequestRecord, Status, check_approvable, new_run_key
 from vidgen_core.persistence.takes import LineTakeDB, TakeDB
 from vidgen_core.persistence.trouble import trouble
 from vidgen_core.persistence.uploads import UploadDB, UploadRecord, new_asset_id
@@ -253,9 +246,8 @@ class VidgenService:
         """A new take of one beat, if what is left of the budget covers it: of its picture (one image and its clips
         are paid in each of ``aspects``, default every aspect, the others keeping their take; one image alone while
         the video is in review, whose run makes the storyboard and preview again),
-        or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; on a complete video its
-        run makes the voice, final, other aspects and deliverables alone, loading its pictures and music as they are).
-        Everything else is reused."""
+        or with ``line`` and/or ``voice`` of its voiceover line (one line's speech is paid; the clips and music are
+        reused, the mix, captions and final made again). Everything else is reused."""
         record = self._settled(self.owned(video_id, user_id), via)
         spec, request = stored_spec(self.store, record), record.request
         image_prompt, motion_prompt = image_prompt or None, motion_prompt or None
@@ -265,7 +257,7 @@ class VidgenService:
             if spec is not None:  # a new voice reads the line the beat says now, even before a run has said it
                 spec = spec.with_takes((), self.line_takes.current(video_id))
             said, cost = regenerate_line(self.line_takes, self.ledger, spec, request, beat, line, voice)
-            return self._retake(record, beat, f"line{said.take}", cost, via, started, _line_scope(record))
+            return self._retake(record, beat, f"line{said.take}", cost, via, started)
         take, cost = regenerate_beat(
             self.takes,
             self.ledger,
@@ -295,8 +287,7 @@ class VidgenService:
         record = self._settled(self.owned(video_id, user_id), via)
         check_beat(stored_spec(self.store, record), video_id, beat)
         chosen = select_take(self.line_takes if line else self.takes, video_id, beat, take)
-        scope = _line_scope(record) if line else RunScope.WHOLE
-        return self._retake(record, beat, f"{'line' if line else 'take'}{chosen.take}", 0.0, via, started, scope)
+        return self._retake(record, beat, f"{'line' if line else 'take'}{chosen.take}", 0.0, via, started)
 
     def approve(self, video_id: str, via: Via, *, user_id: str | None = None, started: Started | None = None) -> Queued:
         """Approve a video in review: the whole graph runs (queued for the sensor, or here), buying its clips and
@@ -337,29 +328,22 @@ class VidgenService:
             self.db.check_room(record.user_id, self.settings.max_active_per_user, record.video_id)
         return record
 
-    def _again(self, record: RequestRecord, why: str, via: Via, scope: RunScope = RunScope.WHOLE) -> RequestRecord:
-        """The video under a new run key (of ``scope``, which picks its job): queued for the sensor within the user's
-        limit (API), or for the run this process starts next (CLI, which marks it running)."""
-        key = new_run_key(record.request_id, why, scope)
+    def _again(self, record: RequestRecord, why: str, via: Via) -> RequestRecord:
+        """The video under a new run key: queued for the sensor within the user's limit (API), or for the run this
+        process starts next (CLI, which marks it running)."""
+        key = new_run_key(record.request_id, why)
         if via is Via.API:
             return self.db.requeue(record.video_id, key, self.settings.max_active_per_user)
         self.db.update(record.video_id, run_key=key)
         return self.db.get(record.video_id)
 
     def _retake(
-        self,
-        record: RequestRecord,
-        beat: int,
-        made: str,
-        cost: float,
-        via: Via,
-        started: Started | None,
-        scope: RunScope = RunScope.WHOLE,
+        self, record: RequestRecord, beat: int, made: str, cost: float, via: Via, started: Started | None
     ) -> Retake:
-        """Run (``scope`` of) the video again for the take ``made`` of ``beat`` (``take2``, ``line1``); the result
-        names the beat's current picture and line takes."""
+        """Run the video again for the take ``made`` of ``beat`` (``take2``, ``line1``); the result names the beat's
+        current picture and line takes."""
         report_request_version(self.instance, self.db, record.video_id)  # the UI shows what the take makes stale
-        again = self._again(record, f"beat{beat}-{made}", via, scope)
+        again = self._again(record, f"beat{beat}-{made}", via)
         takes = {"beat": beat, "take": _current(self.takes, again.video_id, beat)}
         takes["line_take"] = _current(self.line_takes, again.video_id, beat)
         run = None
@@ -632,9 +616,3 @@ def _queued(record: RequestRecord, estimate: float, run: RunSummary | None = Non
         media=record.request.media,
         run=run,
     )
-
-
-def _line_scope(record: RequestRecord) -> RunScope:
-    """A line take's run on a complete video makes the voice and what is mixed with it; on any other video (failed,
-    or never finished) its pictures may be missing, so the whole graph runs."""
-    return RunScope.VOICE if record.status == Status.COMPLETE else RunScope.WHOLE

@@ -21,6 +21,7 @@ from vidgen_core.domain.errors import MediaError
 from vidgen_core.domain.models import ChunkPlan, FrameSource, Transition, VideoSpec
 from vidgen_core.settings import Settings
 
+CUT_VERSION = "cut-1"  # bump when the cut of the same clips and plan comes out different: a kept cut is remade
 BT709 = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "range": "tv"}
 
 
@@ -212,6 +213,17 @@ def master_args(settings: Settings, resolution: Resolution, fps: int, kbps: int 
         "r": fps,
         "movflags": "+faststart",
     }
+
+
+def encoder_inputs(settings: Settings) -> tuple[object, ...]:
+    """The settings that change a cut's file (with ``CUT_VERSION``): a kept cut made under others is remade."""
+    return (
+        CUT_VERSION,
+        settings.master_preset,
+        settings.master_x264_params,
+        settings.audio_rate_hz,
+        settings.audio_bitrate,
+    )
 
 
 def render_cut(
