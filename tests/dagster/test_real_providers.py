@@ -204,7 +204,7 @@ def test_images_and_beats_run_at_once_within_the_limit(
     monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")
     fake_replicate.time_scale = 0.02  # an image 0.16 s, a clip 0.9 s: long enough to overlap
     # Veo's clips are 4, 6 or 8 s, so a 10 s beat is a chain of two.
-    result = _run(settings, instance, "vid-fast1", "Create a 30-second Nike ad", model="veo-3-fast")
+    result = _run(settings, instance, "vid-fast1", "Create a 30-second Nike ad", model="veo-3-fast", resolution="720p")
     assert result.success, failure_message(result)
     assert 2 <= fake_replicate.max_in_flight <= 3  # at once, and never more than the setting
     chunks = ChunkSet.model_validate_json(
