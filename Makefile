@@ -38,7 +38,7 @@ demo: install $(CJK_FONT)  ## generate a 30-second ad offline and print where it
 
 test: install $(CHROMIUM) $(CJK_FONT)  ## lint, then the whole test suite on all cores (CI runs this, with hypothesis derandomized)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n auto --dist loadgroup --durations=25
+	$(BIN)/pytest -n auto --dist worksteal --durations=25
 
 test-fast: install $(CJK_FONT)  ## lint, then every test not marked slow, on all cores: no whole-video renders, browser or service
 	$(BIN)/ruff check .

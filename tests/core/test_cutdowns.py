@@ -232,7 +232,6 @@ def _frame(video: Path, out: Path) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("cutdowns")  # the module's one 30 s master is rendered on one worker (make test: loadgroup)
 @pytest.mark.parametrize("length", [15, 6])
 def test_a_cutdown_is_exact_ends_on_the_music_and_end_card_and_pays_nothing(
     master: Master, length: int, tmp_path: Path
@@ -258,7 +257,6 @@ def test_a_cutdown_is_exact_ends_on_the_music_and_end_card_and_pays_nothing(
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("cutdowns")
 @pytest.mark.parametrize("length", [15, 6])
 def test_the_kept_lines_are_spoken_inside_their_beats(master: Master, length: int) -> None:
     spec, final = master.cuts[length]

@@ -16,10 +16,7 @@ import pytest
 from tests.support import SERVICE_HEADERS, SERVICE_USER, Service, wait
 from vidgen_core.adapters.ffmpeg.probe import probe
 
-pytestmark = [
-    pytest.mark.slow,  # the whole service in subprocesses
-    pytest.mark.xdist_group("service"),  # one worker starts the package's one `vidgen serve` (make test: loadgroup)
-]
+pytestmark = pytest.mark.slow  # the whole service in subprocesses
 
 BACKFILL = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
   ... on PartitionBackfill { id status numPartitions title tags { key value } } } }"""

@@ -13,10 +13,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from tests.support import Service
 from vidgen_core.domain.models import Phase
 
-pytestmark = [
-    pytest.mark.slow,  # the whole service in subprocesses
-    pytest.mark.xdist_group("service"),  # one worker starts the package's one `vidgen serve` (make test: loadgroup)
-]
+pytestmark = pytest.mark.slow  # the whole service in subprocesses
 
 CHROMIUM = "/usr/bin/chromium"  # installed by `make test` (apt); Playwright never downloads a browser here
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

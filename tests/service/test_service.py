@@ -14,10 +14,7 @@ from dagster_graphql import DagsterGraphQLClient
 from tests.support import RUNS_BY_REQUEST, SERVICE_USER, Service, wait
 from vidgen_core.adapters.ffmpeg.probe import probe
 
-pytestmark = [
-    pytest.mark.slow,  # the whole service in subprocesses
-    pytest.mark.xdist_group("service"),  # one worker starts the package's one `vidgen serve` (make test: loadgroup)
-]
+pytestmark = pytest.mark.slow  # the whole service in subprocesses
 
 SENSOR = {"repositoryLocationName": "vidgen", "repositoryName": "__repository__", "sensorName": "video_requests"}
 TICKS = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) {
