@@ -36,9 +36,9 @@ $(CJK_FONT):  ## Debian's WenQuanYi Micro Hei, so the offline renderer can draw 
 demo: install $(CJK_FONT)  ## generate a 30-second ad offline and print where it is and what it cost
 	$(BIN)/vidgen generate "$(PROMPT)"
 
-test: install $(CHROMIUM) $(CJK_FONT)  ## lint, then the whole test suite (CI runs this, with hypothesis derandomized)
+test: install $(CHROMIUM) $(CJK_FONT)  ## lint, then the whole test suite on all cores (CI runs this, with hypothesis derandomized)
 	$(BIN)/ruff check .
-	$(BIN)/pytest --durations=25
+	$(BIN)/pytest -n auto --dist worksteal --durations=25
 
 test-fast: install $(CJK_FONT)  ## lint, then every test not marked slow, on all cores: no whole-video renders, browser or service
 	$(BIN)/ruff check .

@@ -223,7 +223,7 @@ def test_docs_and_schema_are_served(client: TestClient) -> None:
 def test_regenerate_one_beat_through_the_api(
     client: TestClient, api_settings: Settings, instance: dg.DagsterInstance
 ) -> None:
-    made = _generate(client, prompt="Create a 12-second Nike ad")
+    made = _generate(client, prompt="Create a 12-second Nike ad", resolution="720p")  # the beat, not the size
     video = made["video_id"]
     assert made["estimate_usd"] == 0.0 and made["max_cost_usd"] == api_settings.max_cost_usd  # local renderers
     run_pending(api_settings, instance)

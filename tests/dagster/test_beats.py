@@ -47,6 +47,7 @@ from vidgen_core.settings import Settings
 
 pytestmark = pytest.mark.slow  # whole videos through the imitations
 REAL = ["--planner", "openai", "--media", "replicate"]
+SMALL = ["--resolution", "720p"]  # a 720p master: what these tests check (calls, takes, runs) is the same at 1080p
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -103,7 +104,7 @@ def test_regenerating_one_beat_pays_for_it_alone(
     home: Path, tmp_path: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
 ) -> None:
     started = time.perf_counter()
-    made = vidgen_json("generate", "Create a 15-second Nike ad", *REAL)  # 4 renders: the shortest ad with 3 beats
+    made = vidgen_json("generate", "Create a 15-second Nike ad", *REAL, *SMALL)  # 4 renders; the shortest 3-beat ad
     full_s = time.perf_counter() - started
     assert made["status"] == "complete", made
     video, settings = made["video_id"], Settings(home=home)
@@ -186,7 +187,8 @@ def test_a_killed_run_resumes_without_paying_twice(
     fake_replicate.hold_after = {"video": 1}  # one clip is paid; the others stay in flight until the kill
     monkeypatch.setenv("VIDGEN_HEARTBEAT_S", "0.5")  # a run silent for 2.25 s is dead (45 s by default)
     env = dict(os.environ)
-    command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL, "--json"]
+    ad = ["generate", "Create a 20-second Nike ad", *REAL, *SMALL, "--json"]
+    command = [sys.executable, "-m", "vidgen_dagster.cli", *ad]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
 

@@ -29,7 +29,7 @@ def test_failed_run_keeps_finished_pieces_and_reruns_pay_only_for_the_rest(
     import vidgen_core.adapters.local.video as local_video
 
     monkeypatch.setattr(local_video, "ffmpeg_exe", lambda: "/bin/false")  # the video renderer breaks
-    failed = submit_and_execute(settings, instance, "Create a 10-second Nike ad", "vid-retry1")
+    failed = submit_and_execute(settings, instance, "Create a 10-second Nike ad", "vid-retry1", resolution="720p")
     assert not failed.success
     failure = next(e for e in failed.all_events if e.is_step_failure)
     assert failure.step_key == "media"  # storyboard, music and chunks are one step; the failure names its phase
@@ -84,7 +84,7 @@ def test_partition_added_by_hand_uses_the_launchpad_prompt(settings: Settings, i
 
 @pytest.mark.slow  # renders whole videos
 def test_launchpad_config_regenerates_one_beat(settings: Settings, instance: dg.DagsterInstance) -> None:
-    assert submit_and_execute(settings, instance, "Create a 15-second Nike ad", "vid-pad1").success
+    assert submit_and_execute(settings, instance, "Create a 15-second Nike ad", "vid-pad1", resolution="720p").success
     ledger = Ledger(settings.db_url)
     paid = len([r for r in ledger.rows("vid-pad1") if r.state == CallState.PAID])
     config = {"ops": {"video_spec": {"config": {"regenerate_beat": 1, "image_prompt": "the Nike shoe on ice"}}}}

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.tags import MAX_RETRIES_TAG, PARTITION_NAME_TAG, WILL_RETRY_TAG
 
-from tests.dagster.test_beats import REAL, charged, journaled
+from tests.dagster.test_beats import REAL, SMALL, charged, journaled
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
 from tests.support import instance_at, tick, vidgen_in_process, wait
@@ -39,7 +39,8 @@ def _generate_until_a_clip_is_in_flight(home: Path, replicate: FakeReplicate) ->
     """`vidgen generate` in a process of its own, once one clip is paid and another is journaled and unfinished."""
     replicate.time_scale = 0.04
     replicate.hold_after = {"video": 1}  # one clip is paid; the others stay in flight until release()
-    command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL, "--json"]
+    ad = ["generate", "Create a 20-second Nike ad", *REAL, *SMALL, "--json"]
+    command = [sys.executable, "-m", "vidgen_dagster.cli", *ad]
     proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def clip_in_flight() -> bool:

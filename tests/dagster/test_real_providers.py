@@ -36,6 +36,8 @@ from vidgen_dagster.execute import failure_message
 from vidgen_dagster.partitions import videos
 
 pytestmark = pytest.mark.slow  # each test renders a whole video through the imitations
+# Tests of calls, retries and payments render a 720p master (resolution="720p"): those are the same at 1080p. The
+# CLI's cost test and the native-audio test (its 1080x1920 master) keep the default.
 
 
 def _run(
@@ -109,7 +111,7 @@ def test_throttling_and_transient_failures_complete_without_double_charges(
 ) -> None:
     fake_replicate.throttle_rate, fake_replicate.retry_after = 0.2, 0.05
     fake_replicate.transient_fail_rate = 0.1
-    result = _run(settings, instance, "vid-stress1", "Create a 30-second Nike ad")
+    result = _run(settings, instance, "vid-stress1", "Create a 30-second Nike ad", resolution="720p")
     assert result.success, failure_message(result)
     meta = metadata_of(result)
     lines = _lines(settings, "vid-stress1")
@@ -187,7 +189,7 @@ def test_transient_outage_is_retried_by_dagster_and_resumes(
         return original(model, version, kind, headers, body)
 
     fake_replicate._create = music_outage
-    result = _run(settings, instance, "vid-outage1", "Create a 10-second Nike ad")
+    result = _run(settings, instance, "vid-outage1", "Create a 10-second Nike ad", resolution="720p")
     assert result.success, failure_message(result)  # ... and Dagster's retry policy runs it again
     assert len(failed) == 3 and [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
     meta = metadata_of(result)  # the retry reused the images and clips made beside the failed music
@@ -204,7 +206,7 @@ def test_images_and_beats_run_at_once_within_the_limit(
     monkeypatch.setenv("VIDGEN_REPLICATE_CALLS_IN_FLIGHT", "3")
     fake_replicate.time_scale = 0.02  # an image 0.16 s, a clip 0.9 s: long enough to overlap
     # Veo's clips are 4, 6 or 8 s, so a 10 s beat is a chain of two.
-    result = _run(settings, instance, "vid-fast1", "Create a 30-second Nike ad", model="veo-3-fast")
+    result = _run(settings, instance, "vid-fast1", "Create a 30-second Nike ad", model="veo-3-fast", resolution="720p")
     assert result.success, failure_message(result)
     assert 2 <= fake_replicate.max_in_flight <= 3  # at once, and never more than the setting
     chunks = ChunkSet.model_validate_json(
@@ -232,7 +234,7 @@ def test_music_is_made_beside_the_images_and_clips(
     provider_env: dict, settings: Settings, instance: dg.DagsterInstance, fake_replicate: FakeReplicate
 ) -> None:
     fake_replicate.time_scale = 0.05  # music 6 s, an image 0.4 s, a clip 2.25 s
-    result = _run(settings, instance, "vid-music1", "Create a 15-second Nike ad")
+    result = _run(settings, instance, "vid-music1", "Create a 15-second Nike ad", resolution="720p")
     assert result.success, failure_message(result)
     made = {k: [p for p in fake_replicate.predictions.values() if p.kind == k] for k in ("image", "video", "music")}
     (music,) = made["music"]
@@ -261,7 +263,7 @@ def test_a_failed_beat_keeps_the_others_and_a_resume_pays_only_for_it(
             return original(model, version, kind, headers, body)
 
     fake_replicate._create = refuse_one_clip
-    failed = _run(settings, instance, "vid-beat1", "Create a 30-second Nike ad")
+    failed = _run(settings, instance, "vid-beat1", "Create a 30-second Nike ad", resolution="720p")
     assert not failed.success and "flagged as sensitive" in failure_message(failed)
     ledger = Ledger(settings.db_url)
     clips = [r for r in ledger.rows("vid-beat1") if r.phase == Phase.VIDEO_CHUNKS]

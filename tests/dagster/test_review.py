@@ -26,6 +26,7 @@ from vidgen_dagster.jobs import generate_video, review_video
 from vidgen_dagster.partitions import videos
 
 REAL = ["--planner", "openai", "--media", "replicate"]
+SMALL = ["--resolution", "720p"]  # a 720p master where the test counts what is bought, not the picture
 KINDS = ("image", "video", "music", "speech")
 
 
@@ -155,7 +156,7 @@ def test_the_sensor_launches_the_review_run_then_the_whole_graph(
 def test_clips_are_bought_only_after_the_approval(
     home: Path, fake_openai: FakeOpenAI, fake_replicate: FakeReplicate
 ) -> None:
-    made = vidgen_json("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL)
+    made = vidgen_json("generate", "Create a 10-second Nike ad", "--duration", "10", "--review", *REAL, *SMALL)
     video, beats = made["video_id"], made["beats"]
     assert bought(fake_replicate) == {"image": beats, "video": 0, "music": 0, "speech": 0}
 

@@ -104,6 +104,7 @@ def deployment(tmp_path: Path, s3_env: dict[str, str], pg_url: str, redis_db: st
                 "VIDGEN_EXECUTOR": "celery",
                 "VIDGEN_CELERY_BROKER": redis_db,
                 "VIDGEN_CELERY_BACKEND": redis_db,
+                "VIDGEN_DEFAULT_RESOLUTION": "720p",  # a 720p master: the test follows steps across workers
             }
         )
         deployed = Deployment(env, dagster_home, worker_yaml, tmp_path)

@@ -16,7 +16,7 @@ import pytest
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 from dagster._core.storage.tags import WILL_RETRY_TAG
 
-from tests.dagster.test_beats import REAL, journaled
+from tests.dagster.test_beats import REAL, SMALL, journaled
 from tests.dagster.test_interrupts import _only_request, _resume_finishes_without_paying_twice
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.replicate_server import FakeReplicate
@@ -56,7 +56,7 @@ def test_ctrl_c_on_generate_beside_a_running_service_stays_failed_and_resumes_wi
     fake_replicate.hold_after = {"video": 1}  # one clip is paid; the others stay in flight until release()
     with serving(home, "beside"):
         wait("the request sensor's first round", 60, lambda: _sensor_ticks_after(home, 0.0))
-        command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL]
+        command = [sys.executable, "-m", "vidgen_dagster.cli", "generate", "Create a 20-second Nike ad", *REAL, *SMALL]
         proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)  # fmt: skip
         try:

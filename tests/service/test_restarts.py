@@ -37,6 +37,7 @@ LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __
 REEXECUTE = """mutation($p: ReexecutionParams!) { launchPipelineReexecution(reexecutionParams: $p) { __typename
   ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 ENDED = ("complete", "failed")
+SMALL = {"resolution": "720p"}  # a 720p master: these tests follow runs, retries and payments, not the picture
 JOB = {"repositoryLocationName": "vidgen", "repositoryName": "__repository__", "jobName": "generate_video"}
 
 
@@ -145,7 +146,7 @@ def test_a_killed_service_leaves_the_video_to_its_run_retry_and_the_row_follows_
     fake_replicate.time_scale = 0.04
     fake_replicate.hold_after = {"video": 1}  # one clip is paid; the others stay in flight until release()
     with serving(home, "first") as service:
-        made = httpx.post(f"{service.api}/api/generate", json={"prompt": "Create a 10-second Nike ad"},
+        made = httpx.post(f"{service.api}/api/generate", json={"prompt": "Create a 10-second Nike ad", **SMALL},
                           headers=SERVICE_HEADERS, timeout=30)  # fmt: skip
         assert made.status_code == 200, made.text
         video = made.json()["video_id"]
@@ -196,7 +197,7 @@ def test_a_launchpad_regeneration_pays_once_through_a_kill_a_run_retry_and_a_re_
     db = RequestDB(Settings(home=home / "vidgen").db_url)
     fake_replicate.time_scale = 0.04
     with serving(home, "only") as service:
-        made = httpx.post(f"{service.api}/api/generate", json={"prompt": "Create a 10-second Nike ad"},
+        made = httpx.post(f"{service.api}/api/generate", json={"prompt": "Create a 10-second Nike ad", **SMALL},
                           headers=SERVICE_HEADERS, timeout=30)  # fmt: skip
         video = made.json()["video_id"]
         assert wait("the video", 180, lambda: (s := _status(service, video))["status"] in ENDED and s)

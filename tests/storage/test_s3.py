@@ -52,7 +52,9 @@ def test_round_trip_cache_and_presigned_link(s3_env: dict, tmp_path: Path) -> No
 def test_graph_stores_playable_media_at_the_seed_keys(
     s3_env: dict, settings: Settings, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
-    RequestDB(settings.db_url).submit(build_request("Create a 10-second Nike ad", settings, video_id="vid-s3a"))
+    RequestDB(settings.db_url).submit(
+        build_request("Create a 10-second Nike ad", settings, video_id="vid-s3a", resolution="720p")
+    )
     instance.add_dynamic_partitions(videos.name, ["vid-s3a"])
     assert execute(settings, instance, "vid-s3a").success
     s3 = boto3.client("s3", endpoint_url=s3_env["VIDGEN_S3_ENDPOINT_URL"], region_name="us-east-1")
